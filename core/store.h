@@ -1,0 +1,82 @@
+/* store.h - the durable event log, sink cursors and plugin key/value state,
+ * in one SQLite database in WAL mode.
+ *
+ * Why one module: the log, the cursors and the plugin cursors must commit
+ * together, so a crash never leaves a plugin cursor ahead of the events it
+ * produced or a sink cursor ahead of what the log holds. Everything is
+ * written inside one transaction per loop tick (group commit): the first
+ * write opens it, the loop calls store_commit() once before it blocks.
+ *
+ * Single-threaded: every function must be called from the loop thread.
+ */
+#ifndef GW_STORE_H
+#define GW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+typedef struct store store;
+
+typedef struct store_options {
+    int synchronous_full;   /* 1: PRAGMA synchronous=FULL (power-loss safe);
+                               0: NORMAL (crash safe, faster) */
+    int64_t retention_ms;   /* events older than this, and delivered to
+                               every sink, may be pruned; 0 keeps forever */
+} store_options;
+
+/* Open (creating if needed) the database at path. Returns 0 and sets *out
+ * (caller closes with store_close) or a negative GW_E* code with err set. */
+int store_open(const char *path, const store_options *opts, store **out,
+               char *err, size_t errlen);
+
+/* Commit any open transaction, then close. NULL is a no-op. */
+void store_close(store *s);
+
+/* Commit the tick's transaction if one is open. After it returns 0, every
+ * appended event, cursor and kv write so far is durable and
+ * store_committed_seq() covers the appended events. */
+int store_commit(store *s);
+
+/* Append one event. `event` (borrowed, modified) must hold a string "id";
+ * the store assigns the next seq, sets "seq" in the object, serializes it
+ * compactly and inserts it. Returns 1 when stored (and *seq_out set),
+ * 0 when an event with the same id is already in the log (nothing
+ * changed), or a negative GW_E* code. */
+int store_append(store *s, json_t *event, int64_t *seq_out);
+
+/* Highest seq appended (committed or not) and highest committed. */
+int64_t store_last_seq(const store *s);
+int64_t store_committed_seq(const store *s);
+
+/* Calls cb for committed events with seq > after_seq in seq order, at most
+ * max_count of them. json is the stored compact text (borrowed for the
+ * call, not NUL-terminated necessarily: use len). A non-zero return from
+ * cb stops the walk and is returned. Returns 0 or a negative GW_E* code. */
+typedef int (*store_read_cb)(void *arg, int64_t seq, const char *json, size_t len);
+int store_read(store *s, int64_t after_seq, size_t max_count, store_read_cb cb,
+               void *arg);
+
+/* Fetch one event by id. Returns 0 and sets *out (caller decrefs),
+ * GW_ENOENT, or a negative GW_E* code. */
+int store_event_get(store *s, const char *id, json_t **out);
+
+/* Durable per-sink cursor: the highest seq the sink confirmed. A sink that
+ * never confirmed anything reads 0. */
+int store_cursor_get(store *s, const char *sink, int64_t *seq);
+int store_cursor_set(store *s, const char *sink, int64_t seq);
+
+/* Durable key/value pairs under a scope (an account's "network/name").
+ * kv_get copies the NUL-terminated value into buf and returns its length,
+ * GW_ENOENT when absent, GW_ERANGE when buf is too small. */
+int store_kv_get(store *s, const char *scope, const char *key, char *buf,
+                 size_t buflen);
+int store_kv_set(store *s, const char *scope, const char *key, const char *value);
+
+/* Retention: delete events received before now_ms - retention_ms whose seq
+ * every sink has passed (seq <= min_cursor). Returns the number deleted or
+ * a negative GW_E* code. */
+int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor);
+
+#endif /* GW_STORE_H */
