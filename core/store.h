@@ -75,8 +75,14 @@ int store_kv_get(store *s, const char *scope, const char *key, char *buf,
 int store_kv_set(store *s, const char *scope, const char *key, const char *value);
 
 /* Retention: delete events received before now_ms - retention_ms whose seq
- * every sink has passed (seq <= min_cursor). Returns the number deleted or
- * a negative GW_E* code. */
-int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor);
+ * every sink has passed (seq <= min_cursor), oldest first, at most max_rows
+ * of them (<= 0: no limit) so a large backlog is pruned in slices that do
+ * not stall the loop. Returns the number deleted or a negative GW_E* code. */
+int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_rows);
+
+/* A one-line description of the last failure (naming the database file),
+ * for the log; "" when nothing failed yet. Borrowed: owned by the store,
+ * valid until the next store call. */
+const char *store_last_error(const store *s);
 
 #endif /* GW_STORE_H */
