@@ -38,6 +38,8 @@
 extern "C" {
 #endif
 
+/* 1.0: descriptor, host table through http_request, gw_option flags
+ * through GW_OPTF_PATH. */
 #define GW_ABI_MAJOR 1
 #define GW_ABI_MINOR 0
 
@@ -99,7 +101,10 @@ typedef enum gw_option_type {
 enum gw_option_flag {
     GW_OPTF_REQUIRED = 1u << 0, /* the key must be present */
     GW_OPTF_BOUNDED = 1u << 1,  /* min/max apply (INT, FLOAT, DURATION, SIZE) */
-    GW_OPTF_SECRET = 1u << 2    /* never logged or echoed back in errors */
+    GW_OPTF_SECRET = 1u << 2,   /* never logged or echoed back in errors */
+    GW_OPTF_PATH = 1u << 3      /* STRING: a file path; a relative one is
+                                   resolved against the directory of the
+                                   configuration file */
 };
 
 typedef struct gw_option {
@@ -107,8 +112,10 @@ typedef struct gw_option {
     gw_option_type type;
     uint32_t flags;            /* gw_option_flag bits */
     const char *default_value; /* the default as a user would write it
-                                  ("5", "5s", "true", "info"); NULL = none */
-    const char *allowed;       /* STRING only: "a|b|c", or NULL for any */
+                                  ("5", "5s", "true", "info"; a STRING_ARRAY
+                                  as "a,b"); NULL = none */
+    const char *allowed;       /* STRING and STRING_ARRAY items: "a|b|c",
+                                  or NULL for any */
     double min, max;           /* with GW_OPTF_BOUNDED, inclusive, in the
                                   unit given to the plugin (ms, bytes) */
     const char *help;          /* one line, for errors and generated docs */
@@ -155,6 +162,41 @@ typedef struct gw_webhook_request {
     size_t body_len;
 } gw_webhook_request;
 
+/* An outgoing HTTP request through the host's client (curl multi on the
+ * host's loop). Everything is borrowed for the duration of the
+ * http_request() call; the host copies what it keeps. */
+typedef struct gw_http_request {
+    size_t struct_size;
+    const char *method;             /* "GET", "POST", "PUT", "DELETE" */
+    const char *url;                /* absolute http:// or https:// URL */
+    const gw_http_header *headers;  /* extra request headers */
+    size_t header_count;
+    const unsigned char *body;      /* request body, may be NULL */
+    size_t body_len;
+    uint64_t timeout_ms;            /* whole-request timeout; 0 = host default */
+} gw_http_request;
+
+/* The outcome of a request, borrowed for the duration of the callback. */
+typedef struct gw_http_response {
+    size_t struct_size;
+    int status;                     /* HTTP status; 0 when no response arrived */
+    const gw_http_header *headers;  /* response headers, names lower-cased */
+    size_t header_count;
+    const unsigned char *body;      /* response body (NUL-terminated too) */
+    size_t body_len;
+    int error;                      /* 0, or a GW_E* transport error: timeout,
+                                       connection, TLS, body too large */
+    const char *error_message;      /* one line when error != 0, else NULL */
+    /* The host's reading of the answer, so every plugin treats rate limits
+     * and server errors alike: OK for 2xx-4xx answers it has no opinion on,
+     * RETRY (with retry_after_ms) for 429, 5xx and transport errors after
+     * the host's own retries ran out, FATAL for 401/403. */
+    gw_outcome suggested;
+    uint64_t retry_after_ms;
+} gw_http_response;
+
+typedef void (*gw_http_cb)(void *arg, const gw_http_response *response);
+
 /* ------------------------------------------------------------------------
  * The host services table. Handed to create(); valid until destroy().
  */
@@ -172,14 +214,18 @@ typedef struct gw_host {
     /* Hand one item to the pipeline. `event` (steals) is a JSON object in
      * the shape of gateway.event/1 with at least "type", "native_id" and
      * "visibility"; the host fills "id", "seq", "network", "account" and
-     * "received_at". Returns 0 when accepted (a duplicate id is accepted
-     * and silently dropped), GW_EINVAL when the event is malformed (logged
-     * with the reason), GW_ESTATE while the account is stopping. */
+     * "received_at", and "created_at" (from the receive time) when the
+     * network gave none. Returns 0 when accepted (a duplicate id is
+     * accepted and silently dropped), GW_EINVAL when the event is
+     * malformed (logged with the reason), GW_ESTATE while the account is
+     * being destroyed. */
     int (*emit)(gw_account *acct, json_t *event);
 
     /* Start a one-shot timer. Returns NULL on failure. The handle is valid
-     * until the callback has run or timer_cancel() was called; the host
-     * cancels every timer of an instance before destroy(). */
+     * until the callback has run or timer_cancel() was called (calling it
+     * inside the timer's own callback is harmless). timer_cancel() is valid
+     * inside destroy(); timers still pending when destroy() returns are
+     * cancelled by the host without running. */
     gw_timer *(*timer_start)(gw_account *acct, uint64_t delay_ms,
                              gw_timer_cb cb, void *arg);
     void (*timer_cancel)(gw_timer *timer);
@@ -207,14 +253,26 @@ typedef struct gw_host {
     /* End a hook call. Call exactly once per op, at any later time (or
      * inside the hook itself). delay_ms: with RETRY, the earliest time to
      * try again (the host may wait longer, never shorter); with OK from
-     * fetch, 0 means "more is ready, fetch again soon" and UINT64_MAX
-     * means "wait for the poll interval". message (borrowed, may be NULL)
+     * fetch, 0 means "more is ready, fetch again soon",
+     * GW_DELAY_POLL_INTERVAL means "wait for the poll interval" (with the
+     * host's jitter), and any other value "fetch again after delay_ms"
+     * (a paced plugin). message (borrowed, may be NULL)
      * is a one-line reason for the log. result (steals, may be NULL):
      *   post_public/send_private OK: {"native_id": "...", "url": "..."};
      *   webhook: {"status": 200, "content_type": "...", "body": "..."}.
      * A completion after the host timed the op out is ignored. */
     void (*complete)(gw_op *op, gw_outcome outcome, uint64_t delay_ms,
                      const char *message, json_t *result);
+
+    /* Send an HTTP request on behalf of the account. The host applies the
+     * account's rate-limit budget (the request may wait), TLS verification
+     * (always on), connection reuse and limits, and redacts credentials
+     * from its logs. Returns 0 and later calls cb exactly once, never from
+     * inside this call; or a negative GW_E* code and never calls cb. The
+     * host cancels outstanding requests (without calling cb) before
+     * destroy(). */
+    int (*http_request)(gw_account *acct, const gw_http_request *request, gw_http_cb cb,
+                        void *arg);
 } gw_host;
 
 /* fetch completion shorthand: wait for the poll interval. */
@@ -239,7 +297,12 @@ typedef struct gw_plugin {
      * line reason into err (errlen bytes, always NUL-terminated). */
     int (*create)(const gw_host *host, gw_account *acct, gw_instance **out,
                   char *err, size_t errlen);
-    /* Free the instance. Called with no op outstanding. */
+    /* Free the instance and cancel its own work (timer_cancel is valid
+     * here). The host calls it when no op is outstanding, except ops it
+     * already timed out: those handles die with the instance and must
+     * never be completed afterwards. After destroy returns, the host
+     * cancels the instance's leftover timers and HTTP requests without
+     * calling their callbacks. */
     void (*destroy)(gw_instance *inst);
 
     /* Required with GW_CAP_FETCH: fetch what is new, emit() each item,

@@ -1,0 +1,548 @@
+/* account.c - per-account plugin instances, the host services table,
+ * fetch scheduling and the retry / circuit-breaker policy; see account.h.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "account.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+/* The jitter spreads the fetches of accounts configured with the same
+ * interval, so they do not all hit their networks in the same second. */
+#define POLL_JITTER 0.1
+
+enum op_kind { OP_FETCH, OP_POST_PUBLIC, OP_SEND_PRIVATE, OP_WEBHOOK };
+
+typedef void (*op_done_fn)(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
+                           json_t *result, void *ctx);
+
+struct gw_op {
+    uv_timer_t timeout;   /* first member: the handle's data points back */
+    gw_account *acct;
+    enum op_kind kind;
+    int reported;         /* the issuer has been told the outcome */
+    op_done_fn on_done;
+    void *ctx;
+    gw_op *prev, *next;   /* the account's outstanding ops */
+};
+
+struct gw_timer {
+    uv_timer_t handle;
+    gw_account *acct;
+    gw_timer_cb cb;
+    void *arg;
+    int done;             /* fired or cancelled: the handle is closing */
+    gw_timer *prev, *next;
+};
+
+enum account_state { ACCT_IDLE, ACCT_FETCHING, ACCT_STOPPED };
+
+struct gw_account {
+    gw_runtime *rt;
+    const loaded_plugin *plugin;
+    gw_instance *inst;
+    char *network, *name, *label;
+    json_t *options;
+    uint64_t poll_interval_ms;
+    int enabled;
+    enum account_state state;
+    int quiescing;
+    int destroying;
+    uv_timer_t *fetch_timer; /* owns the account: freed in its close cb */
+    unsigned attempt;        /* consecutive non-OK outcomes, for backoff */
+    unsigned fatal_streak;   /* consecutive FATAL outcomes */
+    int in_ready;
+    gw_account *ready_next;
+    gw_timer *timers;
+    gw_op *ops;
+};
+
+static const gw_host host_table;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void free_handle_cb(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void account_free_cb(uv_handle_t *h)
+{
+    gw_account *acct = h->data;
+    free(acct->network);
+    free(acct->name);
+    free(acct->label);
+    json_decref(acct->options);
+    free(acct);
+    free(h);
+}
+
+const char *account_label(const gw_account *acct)
+{
+    return acct->label;
+}
+
+/* ---- ops ------------------------------------------------------------- */
+
+static void op_unlink(gw_op *op)
+{
+    gw_account *acct = op->acct;
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        acct->ops = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    op->prev = op->next = NULL;
+}
+
+static void op_timeout_cb(uv_timer_t *t)
+{
+    gw_op *op = t->data;
+    char msg[96];
+    snprintf(msg, sizeof msg, "no completion within %llu ms",
+             (unsigned long long)op->acct->rt->fetch_timeout_ms);
+    op->reported = 1;
+    /* The op stays allocated: the plugin still holds it and will complete
+     * it later; that completion is then ignored. */
+    op->on_done(op, GW_OUTCOME_RETRY, 0, msg, NULL, op->ctx);
+}
+
+/* Ownership: returns an op owned by the account's list (freed once the
+ * plugin completes it, or at destroy); NULL on allocation failure. */
+static gw_op *op_new(gw_account *acct, enum op_kind kind, op_done_fn on_done, void *ctx)
+{
+    gw_op *op = calloc(1, sizeof *op);
+    if (op == NULL)
+        return NULL;
+    op->acct = acct;
+    op->kind = kind;
+    op->on_done = on_done;
+    op->ctx = ctx;
+    uv_timer_init(&acct->rt->loop, &op->timeout);
+    op->timeout.data = op;
+    uv_timer_start(&op->timeout, op_timeout_cb, acct->rt->fetch_timeout_ms, 0);
+    op->next = acct->ops;
+    if (acct->ops)
+        acct->ops->prev = op;
+    acct->ops = op;
+    return op;
+}
+
+static void host_complete(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
+                          json_t *result)
+{
+    gw_account *acct = op->acct;
+    uv_timer_stop(&op->timeout);
+    op_unlink(op);
+    if (op->reported) {
+        log_debug(&acct->rt->log, acct->label, "late completion ignored (op timed out)");
+        json_decref(result);
+    } else {
+        op->reported = 1;
+        op->on_done(op, outcome, delay_ms, message, result, op->ctx);
+    }
+    uv_close((uv_handle_t *)&op->timeout, free_handle_cb);
+}
+
+int account_idle(const gw_account *acct)
+{
+    for (const gw_op *op = acct->ops; op; op = op->next) {
+        if (!op->reported)
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- scheduling ------------------------------------------------------ */
+
+static void start_fetch(gw_account *acct);
+
+static void fetch_timer_cb(uv_timer_t *t)
+{
+    start_fetch(t->data);
+}
+
+static void schedule_fetch(gw_account *acct, uint64_t delay_ms)
+{
+    if (acct->quiescing || acct->state == ACCT_STOPPED)
+        return;
+    uv_timer_start(acct->fetch_timer, fetch_timer_cb, delay_ms, 0);
+}
+
+/* Its only job is to be active: an active idle handle makes the poll
+ * phase return at once, so the check phase runs the ready list. */
+static void spin_cb(uv_idle_t *h)
+{
+    (void)h;
+}
+
+/* "Fetch again now" goes through the runtime's ready list rather than a
+ * 0 ms timer: a timer armed from a timer callback can run again in the
+ * same loop phase and starve I/O and the group commit. */
+static void schedule_ready(gw_account *acct)
+{
+    gw_runtime *rt = acct->rt;
+    if (acct->in_ready || acct->quiescing || acct->state == ACCT_STOPPED)
+        return;
+    acct->in_ready = 1;
+    acct->ready_next = rt->ready_head;
+    rt->ready_head = acct;
+    uv_idle_start(&rt->spin_handle, spin_cb);
+}
+
+void account_run_ready(gw_runtime *rt)
+{
+    gw_account *list = rt->ready_head;
+    rt->ready_head = NULL;
+    while (list) {
+        gw_account *acct = list;
+        list = acct->ready_next;
+        acct->ready_next = NULL;
+        acct->in_ready = 0;
+        start_fetch(acct);
+    }
+}
+
+static void emit_host_event(gw_account *acct, const char *type, json_t *detail)
+{
+    gw_runtime *rt = acct->rt;
+    uint64_t now = clock_wall_ms();
+    char native[128];
+    snprintf(native, sizeof native, "%s:%s:%llu", type, acct->name, (unsigned long long)now);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:o}", "type", type, "visibility", "private",
+                           "native_id", native, "detail", detail);
+    if (ev == NULL)
+        return;
+    int rc = pipeline_ingest_host(rt->store, acct->network, acct->name, ev, now, &rt->stats);
+    if (rc < 0)
+        log_error(&rt->log, acct->label, "could not record %s event: %s", type,
+                  gw_strerror(rc));
+}
+
+static void stop_account(gw_account *acct, const char *reason)
+{
+    gw_runtime *rt = acct->rt;
+    acct->state = ACCT_STOPPED;
+    uv_timer_stop(acct->fetch_timer);
+    log_error(&rt->log, acct->label,
+              "account stopped after %u consecutive failures (last: %s); fix the cause and "
+              "restart the gateway",
+              acct->fatal_streak, reason ? reason : "no reason given");
+    emit_host_event(acct, "account.stopped",
+                    json_pack("{s:s, s:I}", "reason", reason ? reason : "",
+                              "failures", (json_int_t)acct->fatal_streak));
+}
+
+static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
+                       json_t *result, void *ctx)
+{
+    (void)op;
+    gw_account *acct = ctx;
+    gw_runtime *rt = acct->rt;
+    json_decref(result);
+    if (acct->state == ACCT_FETCHING)
+        acct->state = ACCT_IDLE;
+    if (acct->quiescing) {
+        runtime_check_drained(rt);
+        return;
+    }
+    uint64_t backoff;
+    switch (outcome) {
+    case GW_OUTCOME_OK:
+        acct->attempt = 0;
+        acct->fatal_streak = 0;
+        if (delay_ms == 0)
+            schedule_ready(acct);
+        else if (delay_ms == GW_DELAY_POLL_INTERVAL)
+            schedule_fetch(acct, backoff_jitter_interval(&rt->rng, acct->poll_interval_ms,
+                                                         POLL_JITTER));
+        else
+            schedule_fetch(acct, delay_ms);
+        break;
+    case GW_OUTCOME_RETRY:
+        backoff = backoff_full_jitter(&rt->rng, rt->retry_base_ms, rt->retry_max_ms,
+                                      acct->attempt++);
+        /* Never earlier than the network asked (a 429's reset time). */
+        if (delay_ms != GW_DELAY_POLL_INTERVAL && delay_ms > backoff)
+            backoff = delay_ms;
+        log_info(&rt->log, acct->label, "fetch will be retried in %llu ms: %s",
+                 (unsigned long long)backoff, message ? message : "retry requested");
+        schedule_fetch(acct, backoff);
+        break;
+    case GW_OUTCOME_FATAL:
+        acct->fatal_streak++;
+        if (acct->fatal_streak >= rt->max_failures) {
+            stop_account(acct, message);
+            break;
+        }
+        backoff = backoff_full_jitter(&rt->rng, rt->retry_base_ms, rt->retry_max_ms,
+                                      acct->attempt++);
+        log_warn(&rt->log, acct->label, "fetch failed (%u of %u before the account stops): %s",
+                 acct->fatal_streak, rt->max_failures, message ? message : "no reason given");
+        schedule_fetch(acct, backoff);
+        break;
+    case GW_OUTCOME_UNSUPPORTED:
+    default:
+        log_warn(&rt->log, acct->label, "the plugin does not support fetch; polling stops");
+        break;
+    }
+}
+
+static void start_fetch(gw_account *acct)
+{
+    if (acct->quiescing || acct->state != ACCT_IDLE)
+        return;
+    gw_op *op = op_new(acct, OP_FETCH, fetch_done, acct);
+    if (op == NULL) {
+        log_error(&acct->rt->log, acct->label, "out of memory starting a fetch");
+        schedule_fetch(acct, acct->rt->retry_base_ms);
+        return;
+    }
+    acct->state = ACCT_FETCHING;
+    /* The hook may complete synchronously, so op is not touched after. */
+    acct->plugin->desc.fetch(acct->inst, op);
+}
+
+void account_start(gw_account *acct)
+{
+    if (!acct->enabled || !(acct->plugin->desc.capabilities & GW_CAP_FETCH))
+        return;
+    /* A small random offset staggers the first fetch of many accounts. */
+    schedule_fetch(acct, backoff_next(&acct->rt->rng) % 250);
+}
+
+void account_quiesce(gw_account *acct)
+{
+    acct->quiescing = 1;
+    uv_timer_stop(acct->fetch_timer);
+}
+
+/* ---- host services table --------------------------------------------- */
+
+static void host_log(gw_account *acct, gw_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(&acct->rt->log, level, acct->label, fmt, ap);
+    va_end(ap);
+}
+
+static int host_emit(gw_account *acct, json_t *event)
+{
+    gw_runtime *rt = acct->rt;
+    if (acct->destroying) {
+        json_decref(event);
+        return GW_ESTATE;
+    }
+    char err[256];
+    int rc = pipeline_ingest(rt->store, acct->network, acct->name, event, clock_wall_ms(),
+                             &rt->stats, err, sizeof err);
+    if (rc == GW_EINVAL) {
+        log_warn(&rt->log, acct->label, "dropped an invalid event from the plugin: %s", err);
+        return rc;
+    }
+    if (rc < 0) {
+        log_error(&rt->log, acct->label, "could not store an event: %s", gw_strerror(rc));
+        return rc;
+    }
+    return GW_OK;
+}
+
+static void timer_close_cb(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void timer_unlink(gw_timer *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        t->acct->timers = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+}
+
+static void timer_fire_cb(uv_timer_t *h)
+{
+    gw_timer *t = h->data;
+    t->done = 1;
+    timer_unlink(t);
+    t->cb(t->arg);
+    uv_close((uv_handle_t *)&t->handle, timer_close_cb);
+}
+
+static gw_timer *host_timer_start(gw_account *acct, uint64_t delay_ms, gw_timer_cb cb, void *arg)
+{
+    if (cb == NULL || acct->destroying)
+        return NULL;
+    gw_timer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->acct = acct;
+    t->cb = cb;
+    t->arg = arg;
+    uv_timer_init(&acct->rt->loop, &t->handle);
+    t->handle.data = t;
+    uv_timer_start(&t->handle, timer_fire_cb, delay_ms, 0);
+    t->next = acct->timers;
+    if (acct->timers)
+        acct->timers->prev = t;
+    acct->timers = t;
+    return t;
+}
+
+static void host_timer_cancel(gw_timer *t)
+{
+    /* Cancelling from inside its own callback is harmless: it already fired. */
+    if (t == NULL || t->done)
+        return;
+    t->done = 1;
+    timer_unlink(t);
+    uv_timer_stop(&t->handle);
+    uv_close((uv_handle_t *)&t->handle, timer_close_cb);
+}
+
+static int host_kv_get(gw_account *acct, const char *key, char *buf, size_t buflen)
+{
+    return store_kv_get(acct->rt->store, acct->label, key, buf, buflen);
+}
+
+static int host_kv_set(gw_account *acct, const char *key, const char *value)
+{
+    return store_kv_set(acct->rt->store, acct->label, key, value);
+}
+
+static uint64_t host_now_ms(gw_account *acct)
+{
+    (void)acct;
+    return clock_wall_ms();
+}
+
+static uint64_t host_monotonic_ms(gw_account *acct)
+{
+    (void)acct;
+    return clock_monotonic_ms();
+}
+
+static const json_t *host_config(gw_account *acct)
+{
+    return acct->options;
+}
+
+static const char *host_account_name(gw_account *acct)
+{
+    return acct->name;
+}
+
+static int host_http_request(gw_account *acct, const gw_http_request *request, gw_http_cb cb,
+                             void *arg)
+{
+    (void)request;
+    (void)cb;
+    (void)arg;
+    log_error(&acct->rt->log, acct->label, "HTTP requests are not available in this build");
+    return GW_EUNSUPPORTED;
+}
+
+static const gw_host host_table = {
+    .struct_size = sizeof(gw_host),
+    .abi_major = GW_ABI_MAJOR,
+    .abi_minor = GW_ABI_MINOR,
+    .log = host_log,
+    .emit = host_emit,
+    .timer_start = host_timer_start,
+    .timer_cancel = host_timer_cancel,
+    .kv_get = host_kv_get,
+    .kv_set = host_kv_set,
+    .now_ms = host_now_ms,
+    .monotonic_ms = host_monotonic_ms,
+    .config = host_config,
+    .account_name = host_account_name,
+    .complete = host_complete,
+    .http_request = host_http_request,
+};
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *plugin,
+                   json_t *options, gw_account **out, char *err, size_t errlen)
+{
+    int rc = GW_ENOMEM;
+    gw_account *acct = calloc(1, sizeof *acct);
+    uv_timer_t *timer = calloc(1, sizeof *timer);
+    if (acct == NULL || timer == NULL) {
+        free(acct);
+        free(timer);
+        json_decref(options);
+        snprintf(err, errlen, "out of memory");
+        return GW_ENOMEM;
+    }
+    acct->rt = rt;
+    acct->plugin = plugin;
+    acct->options = options;
+    acct->network = strdup(cfg->network);
+    acct->name = strdup(cfg->name);
+    if (acct->network == NULL || acct->name == NULL ||
+        asprintf(&acct->label, "%s/%s", cfg->network, cfg->name) < 0) {
+        acct->label = NULL;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    acct->poll_interval_ms =
+        (uint64_t)json_integer_value(json_object_get(cfg->settings, "poll_interval"));
+    acct->enabled = json_is_true(json_object_get(cfg->settings, "enabled"));
+    uv_timer_init(&rt->loop, timer);
+    timer->data = acct;
+    acct->fetch_timer = timer;
+
+    char why[256] = "";
+    rc = plugin->desc.create(&host_table, acct, &acct->inst, why, sizeof why);
+    if (rc != GW_OK || acct->inst == NULL) {
+        snprintf(err, errlen, "%s: account \"%s\": create failed: %s", plugin->path, cfg->name,
+                 why[0] ? why : gw_strerror(rc));
+        rc = rc != GW_OK ? rc : GW_EINVAL;
+        acct->inst = NULL;
+        account_destroy(acct);
+        return rc;
+    }
+    *out = acct;
+    return GW_OK;
+fail:
+    free(acct->network);
+    free(acct->name);
+    free(acct->label);
+    json_decref(acct->options);
+    free(acct);
+    free(timer);
+    return rc;
+}
+
+void account_destroy(gw_account *acct)
+{
+    if (acct == NULL)
+        return;
+    acct->destroying = 1;
+    account_quiesce(acct);
+    /* destroy() may cancel its own timers, so they stay valid until it
+     * returns; whatever it left pending dies without running. */
+    if (acct->inst != NULL)
+        acct->plugin->desc.destroy(acct->inst);
+    acct->inst = NULL;
+    while (acct->timers)
+        host_timer_cancel(acct->timers);
+    /* The plugin is gone, so ops it never completed can be freed now. */
+    while (acct->ops) {
+        gw_op *op = acct->ops;
+        op_unlink(op);
+        uv_timer_stop(&op->timeout);
+        uv_close((uv_handle_t *)&op->timeout, free_handle_cb);
+    }
+    uv_close((uv_handle_t *)acct->fetch_timer, account_free_cb);
+}

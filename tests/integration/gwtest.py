@@ -1,0 +1,188 @@
+"""Helpers for integration tests that start the real gateway binary.
+
+Every wait is a bounded poll for a condition (never a blind sleep), every
+event the tests read is validated against docs/event.schema.json, and each
+test gets its own temporary directory holding config, log and sinks.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+BUILD = os.environ.get("GW_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+SOURCE = os.environ.get("GW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+GATEWAY = os.path.join(BUILD, "gateway")
+PLUGINS = os.path.join(BUILD, "plugins")
+BAD_PLUGINS = os.path.join(BUILD, "tests", "badplugins")
+SCHEMA = os.path.join(SOURCE, "docs", "event.schema.json")
+
+# Sanitizer builds run several times slower; scale the bounds, not the logic.
+SLOW = float(os.environ.get("GW_TEST_SLOWDOWN", "1"))
+
+
+def wait_for(cond, timeout, what, interval=0.02):
+    """Poll cond() until it returns a truthy value or timeout seconds pass."""
+    deadline = time.monotonic() + timeout * SLOW
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout * SLOW, what))
+        time.sleep(interval)
+
+
+def read_jsonl(path):
+    """Complete lines of a JSONL file, parsed; a torn last line is ignored."""
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    if lines and lines[-1] != b"":
+        lines = lines[:-1]  # a line still being written
+    return [json.loads(l) for l in lines if l.strip()]
+
+
+def count_lines(path):
+    if not os.path.exists(path):
+        return 0
+    with open(path, "rb") as f:
+        return f.read().count(b"\n")
+
+
+_validator = None
+
+
+def validate_events(testcase, events):
+    """Assert every event is a valid gateway.event/1."""
+    global _validator
+    if _validator is None:
+        import jsonschema
+        with open(SCHEMA) as f:
+            schema = json.load(f)
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        _validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    for ev in events:
+        errors = sorted(_validator.iter_errors(ev), key=lambda e: e.path)
+        testcase.assertEqual([], [e.message for e in errors], "invalid event: %s" % ev)
+
+
+class Gateway:
+    """One gateway process with its own config file in a temp directory."""
+
+    def __init__(self, workdir, config_text, name="gateway.toml", env=None):
+        self.workdir = workdir
+        self.config = os.path.join(workdir, name)
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.proc = None
+        # One stderr file per process, so a restart's waits never match
+        # what an earlier process logged.
+        n = 1
+        while os.path.exists(os.path.join(workdir, "gateway.%d.stderr" % n)):
+            n += 1
+        self.stderr_path = os.path.join(workdir, "gateway.%d.stderr" % n)
+        open(self.stderr_path, "w").close()
+        self.env = dict(os.environ)
+        if env:
+            self.env.update(env)
+
+    def start(self):
+        self.errf = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen([GATEWAY, "-c", self.config, "run"], cwd=self.workdir,
+                                     stdout=subprocess.DEVNULL, stderr=self.errf, env=self.env)
+        return self
+
+    def log(self):
+        with open(self.stderr_path, "r", errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, text, timeout=10):
+        return wait_for(lambda: text in self.log(), timeout, "log line %r" % text)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Signal and wait; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout * SLOW)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("gateway did not exit within %ss of signal %s" % (timeout, sig))
+        self.errf.close()
+        return code
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.errf.close()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+def run_cli(*args, cwd=None, env=None):
+    """Run the gateway CLI to completion; returns CompletedProcess."""
+    return subprocess.run([GATEWAY] + list(args), cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=60 * SLOW)
+
+
+def config(sinks=None, accounts=None, gateway_extra=""):
+    """Build a config text using the build's plugin dir."""
+    text = '[gateway]\ndata_dir = "var"\nplugin_dir = "%s"\nlog_level = "debug"\n%s\n' % (
+        PLUGINS, gateway_extra)
+    for acct in accounts or []:
+        text += acct + "\n"
+    for sink in sinks if sinks is not None else [FILE_SINK]:
+        text += sink + "\n"
+    return text
+
+
+FILE_SINK = '[[sink]]\nname = "archive"\ntype = "file"\npath = "events.jsonl"\n'
+
+
+def mock_account(name="acme", poll="100ms", **options):
+    text = '[[account]]\nnetwork = "mock"\nname = "%s"\npoll_interval = "%s"\n' % (name, poll)
+    text += "  [account.options]\n"
+    for k, v in options.items():
+        text += "  %s = %s\n" % (k, json.dumps(v))
+    return text
+
+
+class GatewayTestCase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="gwtest-")
+        self.gateways = []
+
+    def tearDown(self):
+        for gw in self.gateways:
+            if gw.alive():
+                gw.kill9()
+        if os.environ.get("GW_KEEP_TEST_DIRS"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def gateway(self, config_text, **kw):
+        gw = Gateway(self.dir, config_text, **kw)
+        self.gateways.append(gw)
+        return gw
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def assert_exactly_once(self, events, expected_count):
+        ids = [e["id"] for e in events]
+        dupes = len(ids) - len(set(ids))
+        self.assertEqual(0, dupes, "%d duplicate ids" % dupes)
+        self.assertEqual(expected_count, len(ids))
+        seqs = [e["seq"] for e in events]
+        self.assertEqual(seqs, sorted(seqs), "seq must increase along the file")
+        self.assertEqual(len(seqs), len(set(seqs)))
