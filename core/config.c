@@ -1211,6 +1211,40 @@ done:
     return rc;
 }
 
+int config_check_declaration(const gw_option *opts, const char *owner, cfg_errors *errs)
+{
+    cfg_ctx c = {.file = owner, .dir = "/", .errs = errs};
+    size_t before = errs->count;
+    int rc = GW_OK;
+
+    for (size_t i = 0; opts != NULL && opts[i].name != NULL; i++) {
+        const gw_option *o = &opts[i];
+        json_t *value = NULL;
+        if (i >= 1024) {
+            cfg_errors_add(errs, "%s: the option list is not ended by a NULL name", owner);
+            return GW_EINVAL;
+        }
+        if (o->type < GW_OPT_STRING || o->type > GW_OPT_STRING_ARRAY) {
+            ctx_error(&c, 0, 0, o->name, "unknown option type %d", (int)o->type);
+            continue;
+        }
+        if (o->help == NULL || o->help[0] == '\0') {
+            ctx_error(&c, 0, 0, o->name, "the declaration has no help line");
+            continue;
+        }
+        if (o->default_value == NULL)
+            continue;
+        rc = check_default(&c, o, o->name, &value);
+        json_decref(value);
+        if (rc == GW_ENOMEM)
+            break;
+    }
+    ctx_flush(&c);
+    if (rc == GW_ENOMEM)
+        return rc;
+    return errs->count > before ? GW_EINVAL : GW_OK;
+}
+
 /* ---- tables -------------------------------------------------------------- */
 
 /* The keys a table may hold: up to two declaration arrays (common keys,

@@ -86,6 +86,13 @@ int config_validate_options(const gw_config *cfg, size_t account_index,
                             const gw_option *schema, json_t **out,
                             cfg_errors *errs);
 
+/* Check a declaration itself: every key has a known type and a help line,
+ * and every declared default passes its own key's rules (type, allowed
+ * values, bounds), exactly as a user's value would. owner names the
+ * declaration in messages (e.g. a plugin's file). Returns 0, or GW_EINVAL
+ * with one line per problem appended to errs, or GW_ENOMEM. */
+int config_check_declaration(const gw_option *opts, const char *owner, cfg_errors *errs);
+
 /* "500ms", "30s", "5m", "2h", "1d" (a bare integer is seconds) -> ms. */
 int cfg_parse_duration(const char *text, uint64_t *ms);
 /* "512", "512B", "64KB", "10MB", "1GB" (1024-based) -> bytes. */

@@ -56,53 +56,22 @@ static int valid_network_name(const char *name)
     return 1;
 }
 
-/* A plugin's declared defaults must be valid for their own type, or every
- * account of that network would fail in a confusing way later. Returns
- * NULL when sound, else a malloc'd reason (caller frees). */
+/* A plugin's declared defaults must pass their own rules, or every account
+ * of that network would fail in a confusing way later; the config layer
+ * judges them exactly as it judges a user's values. Returns NULL when
+ * sound, else a malloc'd reason (caller frees). */
 static char *check_options(const gw_option *opts)
 {
-    if (opts == NULL)
-        return NULL;
-    for (size_t i = 0; opts[i].name != NULL; i++) {
-        const gw_option *o = &opts[i];
-        if (i > 256)
-            return dup_printf("option list is not terminated by a NULL name");
-        if (o->type < GW_OPT_STRING || o->type > GW_OPT_STRING_ARRAY)
-            return dup_printf("option \"%s\" has unknown type %d", o->name, (int)o->type);
-        if (o->help == NULL || o->help[0] == '\0')
-            return dup_printf("option \"%s\" has no help line", o->name);
-        const char *d = o->default_value;
-        if (d == NULL)
-            continue;
-        uint64_t u;
-        char *end = NULL;
-        int bad = 0;
-        switch (o->type) {
-        case GW_OPT_INT:
-            errno = 0;
-            (void)strtoll(d, &end, 10);
-            bad = errno != 0 || end == d || *end != '\0';
-            break;
-        case GW_OPT_FLOAT:
-            (void)strtod(d, &end);
-            bad = end == d || *end != '\0';
-            break;
-        case GW_OPT_BOOL:
-            bad = strcmp(d, "true") != 0 && strcmp(d, "false") != 0;
-            break;
-        case GW_OPT_DURATION:
-            bad = cfg_parse_duration(d, &u) != 0;
-            break;
-        case GW_OPT_SIZE:
-            bad = cfg_parse_size(d, &u) != 0;
-            break;
-        default:
-            break;
-        }
-        if (bad)
-            return dup_printf("option \"%s\" has an invalid default \"%s\"", o->name, d);
-    }
-    return NULL;
+    cfg_errors errs = {0};
+    char *why = NULL;
+    int rc = config_check_declaration(opts, "option", &errs);
+    if (rc == GW_ENOMEM)
+        why = dup_printf("out of memory checking the declared options");
+    else if (rc != GW_OK)
+        why = dup_printf("%s%s", errs.count ? errs.lines[0] : "invalid option declaration",
+                         errs.count > 1 ? " (and more)" : "");
+    cfg_errors_free(&errs);
+    return why;
 }
 
 /* Checks a descriptor; returns NULL when acceptable or a malloc'd reason. */

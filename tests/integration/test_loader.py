@@ -47,6 +47,10 @@ class LoaderTest(GatewayTestCase):
         self.assertIn("claims the post-public capability but its post_public hook is missing",
                       self.refusal(bad("missing_hook")))
 
+    def test_declared_default_outside_its_own_bounds(self):
+        self.assertIn("option: rate: the declared default is invalid: expected an integer from "
+                      "0 to 100, found 500", self.refusal(bad("bad_default")))
+
     def test_two_plugins_for_one_network(self):
         r = run_cli("plugins", os.path.join(PLUGINS, "mock.so"), bad("zz_second_mock"))
         self.assertEqual(1, r.returncode)
@@ -70,7 +74,7 @@ class LoaderTest(GatewayTestCase):
         r = run_cli("-c", self.path("g.toml"), "plugins")
         self.assertEqual(1, r.returncode)
         refused = [l for l in r.stdout.splitlines() if l.startswith("refused")]
-        self.assertEqual(7, len(refused), r.stdout)  # all bad ones but create_fails
+        self.assertEqual(8, len(refused), r.stdout)  # all bad ones but create_fails
         self.assertRegex(r.stdout, r"(?m)^mock\s")
         self.assertRegex(r.stdout, r"(?m)^createfails\s")
 

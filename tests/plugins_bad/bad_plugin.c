@@ -38,6 +38,16 @@ static void bad_fetch(gw_instance *inst, gw_op *op)
     (void)op;
 }
 
+#ifdef BAD_BAD_DEFAULT
+static const gw_option bad_options[] = {
+    {"rate", GW_OPT_INT, GW_OPTF_BOUNDED, "500", NULL, 0, 100, "requests per minute"},
+    {NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+};
+#define BAD_OPTIONS bad_options
+#else
+#define BAD_OPTIONS NULL
+#endif
+
 #ifndef BAD_NAME
 #define BAD_NAME "broken"
 #endif
@@ -63,6 +73,7 @@ static const gw_plugin descriptor = {
 #else
     .capabilities = GW_CAP_FETCH,
 #endif
+    .options = BAD_OPTIONS,
     .create = bad_create,
     .destroy = bad_destroy,
     .fetch = bad_fetch,

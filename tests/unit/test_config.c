@@ -1155,9 +1155,38 @@ static void test_reference_covers_core_keys(void **state)
     free(doc);
 }
 
+static void test_check_declaration(void **state)
+{
+    (void)state;
+    static const gw_option bad[] = {
+        {.name = "rate", .type = GW_OPT_INT, .flags = GW_OPTF_BOUNDED, .default_value = "500",
+         .min = 0, .max = 100, .help = "requests per minute"},
+        {.name = "mode", .type = GW_OPT_STRING, .default_value = "push", .allowed = "poll|stream",
+         .help = "how items arrive"},
+        {.name = "wait", .type = GW_OPT_DURATION, .default_value = "soon", .help = "a pause"},
+        {.name = "quiet", .type = GW_OPT_BOOL, .help = ""},
+        {.name = NULL},
+    };
+    cfg_errors errs = {0};
+
+    assert_int_equal(config_check_declaration(test_plugin_options, "testnet.so", &errs), 0);
+    assert_int_equal(errs.count, 0);
+    assert_int_equal(config_check_declaration(NULL, "none.so", &errs), 0);
+    assert_int_equal(config_check_declaration(bad, "bad.so", &errs), GW_EINVAL);
+    assert_int_equal(errs.count, 4);
+    assert_string_equal(errs.lines[0], "bad.so: rate: the declared default is invalid: expected "
+                                       "an integer from 0 to 100, found 500");
+    assert_string_equal(errs.lines[1], "bad.so: mode: the declared default is invalid: expected "
+                                       "one of \"poll\", \"stream\", found \"push\"");
+    assert_non_null(strstr(errs.lines[2], "bad.so: wait: the declared default is invalid: "));
+    assert_string_equal(errs.lines[3], "bad.so: quiet: the declaration has no help line");
+    cfg_errors_free(&errs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_declaration),
         cmocka_unit_test(test_empty_file_gets_every_default),
         cmocka_unit_test(test_account_and_sink_defaults),
         cmocka_unit_test(test_unknown_key_did_you_mean),
