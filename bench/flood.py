@@ -41,6 +41,8 @@ data_dir = "var"
 plugin_dir = "%s/plugins"
 log_level = "warn"
 synchronous = "%s"
+[http]
+listen = "127.0.0.1:0"
 [[account]]
 network = "mock"
 name = "acme"

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "clock.h"
+#include "http_client.h"
+#include "http_server.h"
+#include "ratelimit.h"
 
 /* The jitter spreads the fetches of accounts configured with the same
  * interval, so they do not all hit their networks in the same second. */
@@ -59,7 +62,20 @@ struct gw_account {
     gw_account *ready_next;
     gw_timer *timers;
     gw_op *ops;
+    struct http_call *calls; /* requests in flight for the plugin */
+    ratelimit_budget budget; /* the network's rate limits for this account */
+    account_stats stats;
 };
+
+/* One plugin request in flight: the host looks at the answer (401s) before
+ * the plugin's callback sees it. Listed on the account so those the client
+ * cancels at destroy (without a callback) are still freed. */
+typedef struct http_call {
+    gw_account *acct;
+    gw_http_cb cb;
+    void *arg;
+    struct http_call *prev, *next;
+} http_call;
 
 static const gw_host host_table;
 
@@ -86,6 +102,26 @@ const char *account_label(const gw_account *acct)
     return acct->label;
 }
 
+const char *account_network(const gw_account *acct)
+{
+    return acct->network;
+}
+
+const char *account_name(const gw_account *acct)
+{
+    return acct->name;
+}
+
+const account_stats *account_stats_get(const gw_account *acct)
+{
+    return &acct->stats;
+}
+
+const ratelimit_budget *account_budget(const gw_account *acct)
+{
+    return &acct->budget;
+}
+
 /* ---- ops ------------------------------------------------------------- */
 
 static void op_unlink(gw_op *op)
@@ -107,6 +143,7 @@ static void op_timeout_cb(uv_timer_t *t)
     snprintf(msg, sizeof msg, "no completion within %llu ms",
              (unsigned long long)op->acct->rt->fetch_timeout_ms);
     op->reported = 1;
+    op->acct->stats.op_timeouts++;
     /* The op stays allocated: the plugin still holds it and will complete
      * it later; that completion is then ignored. */
     op->on_done(op, GW_OUTCOME_RETRY, 0, msg, NULL, op->ctx);
@@ -218,7 +255,8 @@ static void emit_host_event(gw_account *acct, const char *type, json_t *detail)
                            "native_id", native, "detail", detail);
     if (ev == NULL)
         return;
-    int rc = pipeline_ingest_host(rt->store, acct->network, acct->name, ev, now, &rt->stats);
+    int rc = pipeline_ingest_host(rt->store, acct->network, acct->name, ev, now,
+                                  &acct->stats.events);
     if (rc < 0)
         log_error(&rt->log, acct->label, "could not record %s event: %s", type,
                   gw_strerror(rc));
@@ -228,6 +266,7 @@ static void stop_account(gw_account *acct, const char *reason)
 {
     gw_runtime *rt = acct->rt;
     acct->state = ACCT_STOPPED;
+    acct->stats.stopped = 1;
     uv_timer_stop(acct->fetch_timer);
     log_error(&rt->log, acct->label,
               "account stopped after %u consecutive failures (last: %s); fix the cause and "
@@ -254,6 +293,7 @@ static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const c
     uint64_t backoff;
     switch (outcome) {
     case GW_OUTCOME_OK:
+        acct->stats.fetch_ok++;
         acct->attempt = 0;
         acct->fatal_streak = 0;
         if (delay_ms == 0)
@@ -265,6 +305,7 @@ static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const c
             schedule_fetch(acct, delay_ms);
         break;
     case GW_OUTCOME_RETRY:
+        acct->stats.fetch_retry++;
         backoff = backoff_full_jitter(&rt->rng, rt->retry_base_ms, rt->retry_max_ms,
                                       acct->attempt++);
         /* Never earlier than the network asked (a 429's reset time). */
@@ -275,6 +316,7 @@ static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const c
         schedule_fetch(acct, backoff);
         break;
     case GW_OUTCOME_FATAL:
+        acct->stats.fetch_fatal++;
         acct->fatal_streak++;
         if (acct->fatal_streak >= rt->max_failures) {
             stop_account(acct, message);
@@ -288,6 +330,7 @@ static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const c
         break;
     case GW_OUTCOME_UNSUPPORTED:
     default:
+        acct->stats.fetch_unsupported++;
         log_warn(&rt->log, acct->label, "the plugin does not support fetch; polling stops");
         break;
     }
@@ -322,6 +365,110 @@ void account_quiesce(gw_account *acct)
     uv_timer_stop(acct->fetch_timer);
 }
 
+/* ---- webhooks --------------------------------------------------------- */
+
+typedef struct webhook_answer {
+    http_exchange *ex;
+    int status;
+    char *content_type;
+    char *body;
+    size_t body_len;
+} webhook_answer;
+
+static void webhook_answer_free(webhook_answer *a)
+{
+    free(a->content_type);
+    free(a->body);
+    free(a);
+}
+
+/* Runs after the commit that follows the plugin's completion, so a 2xx
+ * reaches the network only once what the delivery carried is durable. */
+static void webhook_after_commit(void *arg, int committed)
+{
+    webhook_answer *a = arg;
+    if (!committed)
+        http_exchange_respond_error(a->ex, 503, "store_unavailable",
+                                    "the events could not be stored; deliver again later");
+    else
+        http_exchange_respond(a->ex, a->status, a->content_type, a->body, a->body_len, NULL, 0);
+    webhook_answer_free(a);
+}
+
+static void webhook_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
+                         json_t *result, void *ctx)
+{
+    (void)delay_ms;
+    gw_account *acct = op->acct;
+    http_exchange *ex = ctx;
+    const json_t *status = json_object_get(result, "status");
+    if (outcome != GW_OUTCOME_OK || !json_is_integer(status) ||
+        json_integer_value(status) < 100 || json_integer_value(status) > 599) {
+        int code = outcome == GW_OUTCOME_RETRY ? 503 : 500;
+        if (outcome == GW_OUTCOME_OK)
+            log_warn(&acct->rt->log, acct->label,
+                     "webhook answer without a valid \"status\"; answering 500");
+        else
+            log_warn(&acct->rt->log, acct->label, "webhook delivery failed: %s",
+                     message ? message : "no reason given");
+        http_exchange_respond_error(ex, code, code == 503 ? "retry_later" : "plugin_error",
+                                    message ? message : "the delivery could not be handled");
+        json_decref(result);
+        return;
+    }
+    webhook_answer *a = calloc(1, sizeof *a);
+    const char *ct = json_string_value(json_object_get(result, "content_type"));
+    const json_t *body = json_object_get(result, "body");
+    if (a != NULL) {
+        a->ex = ex;
+        a->status = (int)json_integer_value(status);
+        a->content_type = strdup(ct ? ct : "application/json");
+        a->body_len = json_is_string(body) ? json_string_length(body) : 0;
+        a->body = malloc(a->body_len + 1);
+        if (a->body != NULL && a->body_len > 0)
+            memcpy(a->body, json_string_value(body), a->body_len);
+    }
+    json_decref(result);
+    if (a == NULL || a->content_type == NULL || a->body == NULL ||
+        runtime_after_commit(acct->rt, webhook_after_commit, a) != GW_OK) {
+        if (a != NULL)
+            webhook_answer_free(a);
+        http_exchange_respond_error(ex, 503, "out_of_memory", "try again later");
+    }
+}
+
+void account_webhook(gw_account *acct, http_exchange *ex)
+{
+    if (!(acct->plugin->desc.capabilities & GW_CAP_WEBHOOK)) {
+        http_exchange_respond_error(ex, 404, "no_webhooks",
+                                    "this network's plugin does not take webhooks");
+        return;
+    }
+    if (acct->quiescing || acct->destroying) {
+        http_exchange_respond_error(ex, 503, "shutting_down", "the gateway is stopping");
+        return;
+    }
+    gw_op *op = op_new(acct, OP_WEBHOOK, webhook_done, ex);
+    if (op == NULL) {
+        http_exchange_respond_error(ex, 503, "out_of_memory", "try again later");
+        return;
+    }
+    size_t header_count = 0, body_len = 0;
+    const gw_http_header *headers = http_exchange_headers(ex, &header_count);
+    const unsigned char *body = http_exchange_body(ex, &body_len);
+    gw_webhook_request req = {
+        .struct_size = sizeof req,
+        .method = http_exchange_method(ex),
+        .query = http_exchange_query(ex) ? http_exchange_query(ex) : "",
+        .headers = headers,
+        .header_count = header_count,
+        .body = body,
+        .body_len = body_len,
+    };
+    acct->stats.webhooks++;
+    acct->plugin->desc.webhook(acct->inst, op, &req);
+}
+
 /* ---- host services table --------------------------------------------- */
 
 static void host_log(gw_account *acct, gw_log_level level, const char *fmt, ...)
@@ -341,7 +488,7 @@ static int host_emit(gw_account *acct, json_t *event)
     }
     char err[256];
     int rc = pipeline_ingest(rt->store, acct->network, acct->name, event, clock_wall_ms(),
-                             &rt->stats, err, sizeof err);
+                             &acct->stats.events, err, sizeof err);
     if (rc == GW_EINVAL) {
         log_warn(&rt->log, acct->label, "dropped an invalid event from the plugin: %s", err);
         return rc;
@@ -441,14 +588,65 @@ static const char *host_account_name(gw_account *acct)
     return acct->name;
 }
 
+static void call_unlink(http_call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->acct->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+/* A 401 means the account's credentials stopped working: say so once, in
+ * the log and as an event a help desk can alert on, and clear it when a
+ * request succeeds again. */
+static void watch_credentials(gw_account *acct, const gw_http_response *r)
+{
+    if (r->status == 401 && !acct->stats.credentials_failing) {
+        acct->stats.credentials_failing = 1;
+        log_error(&acct->rt->log, acct->label,
+                  "the network refused the account's credentials (401); check its token");
+        emit_host_event(acct, "account.credentials_failed",
+                        json_pack("{s:s, s:i}", "reason", "the network answered 401 Unauthorized",
+                                  "status", 401));
+    } else if (r->status >= 200 && r->status < 300 && acct->stats.credentials_failing) {
+        acct->stats.credentials_failing = 0;
+        log_info(&acct->rt->log, acct->label, "the account's credentials work again");
+    }
+}
+
+static void http_call_done(void *arg, const gw_http_response *response)
+{
+    http_call *c = arg;
+    call_unlink(c);
+    watch_credentials(c->acct, response);
+    c->cb(c->arg, response);
+    free(c);
+}
+
 static int host_http_request(gw_account *acct, const gw_http_request *request, gw_http_cb cb,
                              void *arg)
 {
-    (void)request;
-    (void)cb;
-    (void)arg;
-    log_error(&acct->rt->log, acct->label, "HTTP requests are not available in this build");
-    return GW_EUNSUPPORTED;
+    if (acct->destroying || cb == NULL)
+        return acct->destroying ? GW_ESTATE : GW_EINVAL;
+    http_call *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return GW_ENOMEM;
+    c->acct = acct;
+    c->cb = cb;
+    c->arg = arg;
+    int rc = http_client_request(acct->rt->client, &acct->budget, acct, acct->label, request,
+                                 http_call_done, c, NULL);
+    if (rc != GW_OK) {
+        free(c);
+        return rc;
+    }
+    c->next = acct->calls;
+    if (acct->calls)
+        acct->calls->prev = c;
+    acct->calls = c;
+    return GW_OK;
 }
 
 static const gw_host host_table = {
@@ -495,6 +693,7 @@ int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    ratelimit_init(&acct->budget);
     acct->poll_interval_ms =
         (uint64_t)json_integer_value(json_object_get(cfg->settings, "poll_interval"));
     acct->enabled = json_is_true(json_object_get(cfg->settings, "enabled"));
@@ -537,9 +736,20 @@ void account_destroy(gw_account *acct)
     acct->inst = NULL;
     while (acct->timers)
         host_timer_cancel(acct->timers);
+    if (acct->rt->client != NULL)
+        http_client_cancel_owner(acct->rt->client, acct);
+    while (acct->calls) {
+        http_call *c = acct->calls;
+        call_unlink(c);
+        free(c);
+    }
     /* The plugin is gone, so ops it never completed can be freed now. */
     while (acct->ops) {
         gw_op *op = acct->ops;
+        /* A delivery the plugin never answered still owes its client one. */
+        if (op->kind == OP_WEBHOOK && !op->reported)
+            http_exchange_respond_error(op->ctx, 503, "shutting_down",
+                                        "the gateway stopped; deliver again later");
         op_unlink(op);
         uv_timer_stop(&op->timeout);
         uv_close((uv_handle_t *)&op->timeout, free_handle_cb);

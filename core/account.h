@@ -21,6 +21,30 @@
 int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *plugin,
                    json_t *options, gw_account **out, char *err, size_t errlen);
 
+/* Counters for metrics; only the loop thread writes them. */
+typedef struct account_stats {
+    pipeline_stats events;      /* items the plugin emitted */
+    uint64_t fetch_ok, fetch_retry, fetch_fatal, fetch_unsupported;
+    uint64_t op_timeouts;       /* hooks that did not complete in time */
+    uint64_t webhooks;          /* deliveries handed to the plugin */
+    int stopped;                /* the circuit breaker opened */
+    int credentials_failing;    /* the last answer was a 401 */
+} account_stats;
+
+const account_stats *account_stats_get(const gw_account *acct);
+/* The account's rate-limit budget (for metrics). */
+const struct ratelimit_budget *account_budget(const gw_account *acct);
+const char *account_network(const gw_account *acct);
+const char *account_name(const gw_account *acct);
+
+/* Hand one webhook delivery to the account's plugin. The exchange is
+ * answered with the plugin's answer only after the events the delivery
+ * produced are committed (a 2xx means "durable"), or with a JSON error:
+ * 404 when the plugin takes no webhooks, 503 when it did not answer in
+ * time or the commit failed. */
+struct http_exchange;
+void account_webhook(gw_account *acct, struct http_exchange *ex);
+
 /* Start fetching (no-op without the fetch capability or when disabled). */
 void account_start(gw_account *acct);
 

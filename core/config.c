@@ -1424,6 +1424,18 @@ static int check_retry_order(cfg_ctx *c, const toml_value *table, json_t *gw)
     return GW_EINVAL;
 }
 
+static int load_http(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
+{
+    const cfg_schema s = {{config_http_options, NULL}, NULL, 1};
+    const toml_value *table = kv ? kv->value : NULL;
+
+    if (table && table->type != TOML_TABLE) {
+        section_kind_error(c, kv, "http", "a table ([http])");
+        return GW_EINVAL;
+    }
+    return validate_table(c, &s, table, 0, 0, "http", &cfg->http);
+}
+
 static int load_gateway(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
 {
     const cfg_schema s = {{config_gateway_options, NULL}, NULL, 1};
@@ -1619,7 +1631,8 @@ done:
 
 static int validate_document(cfg_ctx *c, gw_config *cfg)
 {
-    static const cfg_word top[] = {{"gateway", 7}, {"account", 7}, {"sink", 4}};
+    static const cfg_word top[] = {{"gateway", 7}, {"http", 4}, {"account", 7}, {"sink", 4}};
+    const size_t ntop = sizeof top / sizeof top[0];
     const toml_value *root = cfg->doc;
     int rc, result = 0;
     size_t i;
@@ -1630,23 +1643,28 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
         char kpath[PATH_BUF], q[QUOTE_BUF];
         size_t t;
 
-        for (t = 0; t < 3; t++)
+        for (t = 0; t < ntop; t++)
             if (kv->key_len == top[t].len && memcmp(kv->key, top[t].s, top[t].len) == 0)
                 break;
-        if (t < 3)
+        if (t < ntop)
             continue;
         path_key(kpath, "", kv->key, kv->key_len);
-        guess = suggest(kv->key, kv->key_len, top, 3);
+        guess = suggest(kv->key, kv->key_len, top, ntop);
         if (guess) {
             quote(guess->s, guess->len, q);
             ctx_error(c, kv->line, kv->column, kpath, "unknown key; did you mean %s?", q);
         } else {
             ctx_error(c, kv->line, kv->column, kpath,
-                      "unknown key; expected one of gateway, account, sink");
+                      "unknown key; expected one of gateway, http, account, sink");
         }
         result = GW_EINVAL;
     }
     rc = load_gateway(c, toml_table_find(root, "gateway"), cfg);
+    if (rc == GW_ENOMEM)
+        return rc;
+    if (rc < 0)
+        result = rc;
+    rc = load_http(c, toml_table_find(root, "http"), cfg);
     if (rc == GW_ENOMEM)
         return rc;
     if (rc < 0)
@@ -1705,6 +1723,7 @@ void config_free(gw_config *cfg)
         json_decref(cfg->accounts[i].settings);
     free(cfg->accounts);
     json_decref(cfg->gateway);
+    json_decref(cfg->http);
     toml_free(cfg->doc);
     free(cfg->dir);
     free(cfg->path);

@@ -60,6 +60,7 @@ typedef struct gw_config {
     toml_value *doc;      /* owned: the parsed tree */
     json_t *gateway;      /* owned: validated [gateway]; data_dir and
                              plugin_dir already resolved to absolute */
+    json_t *http;         /* owned: validated [http], defaults if absent */
     cfg_account *accounts;
     size_t account_count;
     cfg_sink *sinks;

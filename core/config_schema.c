@@ -72,6 +72,61 @@ const gw_option config_gateway_options[] = {
     {.name = NULL},
 };
 
+const gw_option config_http_options[] = {
+    {.name = "enabled",
+     .type = GW_OPT_BOOL,
+     .default_value = "true",
+     .help = "serve /healthz, /readyz, /metrics and /webhooks/<network>/<account>"},
+    {.name = "listen",
+     .type = GW_OPT_STRING,
+     .default_value = "127.0.0.1:8080",
+     .help = "numeric address and port, \"127.0.0.1:8080\" or \"[::1]:8080\"; port 0 picks a free "
+             "one"},
+    {.name = "max_body",
+     .type = GW_OPT_SIZE,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "1MB",
+     .min = 1024,
+     .max = 64.0 * 1024 * 1024,
+     .help = "largest request body accepted; larger ones get 413"},
+    {.name = "max_header",
+     .type = GW_OPT_SIZE,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "16KB",
+     .min = 1024,
+     .max = 1024.0 * 1024,
+     .help = "largest request head (request line and headers); larger ones get 431"},
+    {.name = "max_connections",
+     .type = GW_OPT_INT,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "256",
+     .min = 1,
+     .max = 65536,
+     .help = "simultaneous client connections; more are closed at accept"},
+    {.name = "idle_timeout",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "30s",
+     .min = 1000,
+     .max = 3600.0 * 1000,
+     .help = "a connection silent this long is closed"},
+    {.name = "receive_timeout",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "15s",
+     .min = 100,
+     .max = 3600.0 * 1000,
+     .help = "a whole request must arrive within this time (stops slow-loris clients)"},
+    {.name = "request_timeout",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "10s",
+     .min = 100,
+     .max = 3600.0 * 1000,
+     .help = "time a handler (e.g. a plugin's webhook) has to answer before the client gets 503"},
+    {.name = NULL},
+};
+
 const gw_option config_account_options[] = {
     {.name = "network",
      .type = GW_OPT_STRING,
@@ -342,6 +397,13 @@ int config_write_reference(FILE *out, const gw_plugin *const *plugins, size_t pl
           "default.\n\n",
           out);
     md_table(out, config_gateway_options, 0);
+
+    fputs("## `[http]`\n\n"
+          "The embedded HTTP server: health, readiness, Prometheus metrics and\n"
+          "webhook deliveries. It binds to loopback unless told otherwise; put a\n"
+          "TLS-terminating proxy in front of it for the networks' webhooks.\n\n",
+          out);
+    md_table(out, config_http_options, 0);
 
     fputs("## `[[account]]`\n\n"
           "One table per account to listen on; there may be none. The pair\n"

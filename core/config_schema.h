@@ -15,6 +15,7 @@
 /* Declared keys of the core sections, each ended by a NULL name. */
 extern const gw_option config_gateway_options[];
 extern const gw_option config_account_options[];
+extern const gw_option config_http_options[];
 /* Keys every [[sink]] has; a sink type adds its own. The "type" entry has
  * no allowed list here because the list comes from sink_types() at run
  * time: use config_sink_common_options() to get a filled copy. */

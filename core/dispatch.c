@@ -29,6 +29,7 @@ struct dispatcher {
     uv_timer_t *retry_timer; /* owns the dispatcher: freed in its close cb */
     unsigned attempt;
     int failing;
+    dispatch_stats stats;
 };
 
 static void dispatcher_free_cb(uv_handle_t *h)
@@ -106,6 +107,7 @@ static void after_work_cb(uv_work_t *w, int status)
     if (status == UV_ECANCELED)
         d->write_rc = GW_EBUSY;
     if (d->write_rc == GW_OK && d->batch.count > 0) {
+        d->stats.delivered += d->batch.count;
         d->cursor = d->batch.last_seq;
         int rc = store_cursor_set(rt->store, d->name, d->cursor);
         if (rc < 0)
@@ -120,6 +122,7 @@ static void after_work_cb(uv_work_t *w, int status)
         if (d->failing)
             log_info(&rt->log, d->name, "sink recovered after %u failed attempts", d->attempt);
         d->failing = 0;
+        d->stats.failing = 0;
         d->attempt = 0;
         d->pending = 0;
         if (rt->stopping)
@@ -135,6 +138,8 @@ static void after_work_cb(uv_work_t *w, int status)
                  d->attempt + 1, (unsigned long long)delay,
                  d->write_err[0] ? d->write_err : gw_strerror(d->write_rc));
     d->failing = 1;
+    d->stats.failing = 1;
+    d->stats.write_failures++;
     d->attempt++;
     if (rt->stopping)
         runtime_check_drained(rt);
@@ -190,6 +195,16 @@ int dispatch_settled(const dispatcher *d)
     if (d->busy)
         return 0;
     return d->failing || d->cursor >= store_committed_seq(d->rt->store);
+}
+
+const dispatch_stats *dispatch_stats_get(const dispatcher *d)
+{
+    return &d->stats;
+}
+
+const char *dispatch_type(const dispatcher *d)
+{
+    return d->type->name;
 }
 
 int64_t dispatch_cursor(const dispatcher *d)

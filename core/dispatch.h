@@ -31,6 +31,15 @@ void dispatch_request_reopen(dispatcher *d);
 int dispatch_settled(const dispatcher *d);
 int dispatch_busy(const dispatcher *d);
 
+typedef struct dispatch_stats {
+    uint64_t delivered;       /* events the sink confirmed */
+    uint64_t write_failures;  /* failed write attempts */
+    int failing;              /* the last attempt failed */
+} dispatch_stats;
+
+const dispatch_stats *dispatch_stats_get(const dispatcher *d);
+const char *dispatch_type(const dispatcher *d); /* "file", "stdout" */
+
 int64_t dispatch_cursor(const dispatcher *d);
 const char *dispatch_name(const dispatcher *d);
 

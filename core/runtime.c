@@ -12,6 +12,9 @@
 #include "account.h"
 #include "clock.h"
 #include "dispatch.h"
+#include "http_client.h"
+#include "http_server.h"
+#include "routes.h"
 
 #define RETENTION_INTERVAL_MS (60 * 1000)
 /* Pruning runs on the loop thread: slices of this many rows, back to back
@@ -46,11 +49,63 @@ fail:
 
 /* ---- loop phases ----------------------------------------------------- */
 
+static void run_waiters(gw_runtime *rt, int committed)
+{
+    commit_waiter *w = rt->waiters;
+    rt->waiters = NULL;
+    rt->waiters_tail = &rt->waiters;
+    while (w != NULL) {
+        commit_waiter *next = w->next;
+        w->fn(w->arg, committed);
+        free(w);
+        w = next;
+    }
+}
+
+int runtime_after_commit(gw_runtime *rt, runtime_commit_fn fn, void *arg)
+{
+    commit_waiter *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return GW_ENOMEM;
+    w->fn = fn;
+    w->arg = arg;
+    *rt->waiters_tail = w;
+    rt->waiters_tail = &w->next;
+    return GW_OK;
+}
+
+gw_account *runtime_find_account(const gw_runtime *rt, const char *network, const char *name)
+{
+    for (size_t i = 0; i < rt->account_count; i++) {
+        gw_account *a = rt->accounts[i];
+        if (strcmp(account_network(a), network) == 0 && strcmp(account_name(a), name) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+int runtime_ready(const gw_runtime *rt)
+{
+    if (rt->store == NULL || rt->stopping)
+        return 0;
+    size_t enabled = 0;
+    for (size_t i = 0; i < rt->cfg->account_count; i++)
+        enabled += json_is_true(json_object_get(rt->cfg->accounts[i].settings, "enabled"));
+    if (rt->account_count != enabled)
+        return 0;
+    for (size_t i = 0; i < rt->account_count; i++) {
+        if (account_stats_get(rt->accounts[i])->stopped)
+            return 0;
+    }
+    return 1;
+}
+
 static void commit_cb(uv_prepare_t *h)
 {
     gw_runtime *rt = h->data;
     int64_t before = store_committed_seq(rt->store);
     int rc = store_commit(rt->store);
+    run_waiters(rt, rc == GW_OK);
     if (rc < 0) {
         /* Nothing was acknowledged yet, so stopping loses nothing. */
         log_error(&rt->log, "store", "commit failed (%s); stopping", store_last_error(rt->store));
@@ -163,14 +218,34 @@ static void close_all(gw_runtime *rt)
     if (rt->closed)
         return;
     rt->closed = 1;
+    if (rt->server != NULL) {
+        http_server_close(rt->server, NULL, NULL);
+        rt->server = NULL;
+    }
+    pipeline_stats total = {0};
+    for (size_t i = 0; i < rt->account_count; i++) {
+        const pipeline_stats *s = &account_stats_get(rt->accounts[i])->events;
+        total.accepted += s->accepted;
+        total.duplicates += s->duplicates;
+        total.invalid += s->invalid;
+    }
+    if (rt->account_count > 0)
+        log_info(&rt->log, "core", "closing: %llu events stored, %llu duplicates dropped, %llu "
+                                   "invalid",
+                 (unsigned long long)total.accepted, (unsigned long long)total.duplicates,
+                 (unsigned long long)total.invalid);
     for (size_t i = 0; i < rt->account_count; i++)
         account_destroy(rt->accounts[i]);
     free(rt->accounts);
+    if (rt->client != NULL) {
+        http_client_close(rt->client, NULL, NULL);
+        rt->client = NULL;
+    }
     rt->accounts = NULL;
     rt->account_count = 0;
     rt->ready_head = NULL;
     if (rt->store != NULL)
-        store_commit(rt->store);
+        run_waiters(rt, store_commit(rt->store) == GW_OK);
     /* A sink with a write in flight closes when that write returns. */
     for (size_t i = 0; i < rt->sink_count; i++)
         dispatch_close(rt->sinks[i]);
@@ -233,9 +308,37 @@ static void start_accounts(gw_runtime *rt)
     }
 }
 
+static int start_http(gw_runtime *rt, char *err, size_t errlen)
+{
+    const json_t *h = rt->cfg->http;
+    if (!json_is_true(json_object_get(h, "enabled")))
+        return GW_OK;
+    http_server_limits limits = {
+        .max_body_bytes = (size_t)setting_u64(h, "max_body"),
+        .max_header_bytes = (size_t)setting_u64(h, "max_header"),
+        .max_connections = (unsigned)setting_u64(h, "max_connections"),
+        .idle_timeout_s = (unsigned)(setting_u64(h, "idle_timeout") / 1000),
+        .receive_timeout_ms = setting_u64(h, "receive_timeout"),
+        .request_timeout_ms = setting_u64(h, "request_timeout"),
+    };
+    const char *listen = json_string_value(json_object_get(h, "listen"));
+    char why[256] = "";
+    int rc = http_server_start(&rt->loop, &rt->log, listen, &limits, &rt->server, why, sizeof why);
+    if (rc != GW_OK) {
+        snprintf(err, errlen, "[http] listen = \"%s\": %s", listen, why);
+        return rc;
+    }
+    if ((rc = routes_install(rt)) != GW_OK) {
+        snprintf(err, errlen, "cannot install the HTTP routes: %s", gw_strerror(rc));
+        return rc;
+    }
+    return GW_OK;
+}
+
 int runtime_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, size_t errlen)
 {
     memset(rt, 0, sizeof *rt);
+    rt->waiters_tail = &rt->waiters;
     rt->cfg = cfg;
     rt->log.level = level;
     rt->log.out = stderr;
@@ -301,8 +404,17 @@ int runtime_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, 
         snprintf(err, errlen, "cannot commit the sink cursors: %s", gw_strerror(rc));
         return rc;
     }
+    http_client_options copts;
+    http_client_options_init(&copts);
+    copts.log = &rt->log;
+    /* Keep a request's own retries inside the operation timeout, so a
+     * plugin hears RETRY before the host abandons its operation. */
+    copts.default_timeout_ms = 15000;
+    copts.retry_max_ms = 5000;
+    if ((rc = http_client_new(&rt->loop, &copts, &rt->client, err, errlen)) != GW_OK)
+        return rc;
     start_accounts(rt);
-    return GW_OK;
+    return start_http(rt, err, errlen);
 }
 
 int runtime_run(gw_runtime *rt)
@@ -321,10 +433,7 @@ int runtime_run(gw_runtime *rt)
              (long long)store_committed_seq(rt->store));
     runtime_kick_sinks(rt);
     uv_run(&rt->loop, UV_RUN_DEFAULT);
-    log_info(&rt->log, "core", "stopped: %llu events stored, %llu duplicates dropped, %llu "
-                               "invalid",
-             (unsigned long long)rt->stats.accepted, (unsigned long long)rt->stats.duplicates,
-             (unsigned long long)rt->stats.invalid);
+    log_info(&rt->log, "core", "stopped");
     return rt->exit_code;
 }
 

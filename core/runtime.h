@@ -23,6 +23,16 @@
 
 typedef struct gw_account gw_account;
 typedef struct dispatcher dispatcher;
+typedef struct http_server http_server;
+typedef struct http_client http_client;
+
+/* Work that must wait for the next commit (e.g. a webhook's 200). */
+typedef void (*runtime_commit_fn)(void *arg, int committed);
+typedef struct commit_waiter {
+    runtime_commit_fn fn;
+    void *arg;
+    struct commit_waiter *next;
+} commit_waiter;
 
 typedef struct gw_runtime {
     uv_loop_t loop;
@@ -30,8 +40,11 @@ typedef struct gw_runtime {
     gw_config *cfg;          /* borrowed from main */
     store *store;
     plugin_set plugins;
-    pipeline_stats stats;
     backoff_rng rng;
+    http_server *server;     /* NULL when [http] enabled = false */
+    http_client *client;     /* the plugins' HTTP client */
+    commit_waiter *waiters;  /* FIFO of work for after the next commit */
+    commit_waiter **waiters_tail;
 
     gw_account **accounts;   /* owned, one per [[account]] that started */
     size_t account_count;
@@ -78,6 +91,16 @@ void runtime_close(gw_runtime *rt);
 /* Called by accounts and dispatchers when they have work after the next
  * commit; cheap and idempotent. */
 void runtime_kick_sinks(gw_runtime *rt);
+
+/* Run fn(arg, committed) right after the next commit (committed = 0 when
+ * it failed). Returns 0 or GW_ENOMEM (fn is then never called). */
+int runtime_after_commit(gw_runtime *rt, runtime_commit_fn fn, void *arg);
+
+/* The account serving network/name, or NULL. */
+gw_account *runtime_find_account(const gw_runtime *rt, const char *network, const char *name);
+
+/* True once the store is open and every enabled account has started. */
+int runtime_ready(const gw_runtime *rt);
 
 /* Called when an account or sink settles during a drain. */
 void runtime_check_drained(gw_runtime *rt);

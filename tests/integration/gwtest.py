@@ -119,6 +119,17 @@ class Gateway:
         self.errf.close()
         return code
 
+    def port(self, timeout=10):
+        """The HTTP server's port, from its "listening on" log line."""
+        import re
+        def find():
+            m = re.search(r"HTTP server listening on \S+ \(port (\d+)\)", self.log())
+            return int(m.group(1)) if m else None
+        return wait_for(find, timeout, "the HTTP server to listen")
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port(), path)
+
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
@@ -134,10 +145,12 @@ def run_cli(*args, cwd=None, env=None):
                           text=True, timeout=60 * SLOW)
 
 
-def config(sinks=None, accounts=None, gateway_extra=""):
-    """Build a config text using the build's plugin dir."""
+def config(sinks=None, accounts=None, gateway_extra="", http_extra=""):
+    """Build a config text using the build's plugin dir. The HTTP server
+    takes an ephemeral port (see Gateway.port()) so tests run in parallel."""
     text = '[gateway]\ndata_dir = "var"\nplugin_dir = "%s"\nlog_level = "debug"\n%s\n' % (
         PLUGINS, gateway_extra)
+    text += '[http]\nlisten = "127.0.0.1:0"\n%s\n' % http_extra
     for acct in accounts or []:
         text += acct + "\n"
     for sink in sinks if sinks is not None else [FILE_SINK]:

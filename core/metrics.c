@@ -1,0 +1,157 @@
+/* metrics.c - Prometheus text for GET /metrics; see metrics.h. */
+#define _GNU_SOURCE /* open_memstream is POSIX 2008; keep glibc's prototype */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "account.h"
+#include "dispatch.h"
+#include "http_server.h"
+
+/* Label values are network, account and sink names: escape the three
+ * characters the format reserves so a name can never break a line. */
+static void label(FILE *f, const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*p, f);
+    }
+}
+
+static void header(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void account_line(FILE *f, const char *name, const gw_account *a, const char *extra,
+                         unsigned long long value)
+{
+    fprintf(f, "%s{network=\"", name);
+    label(f, account_network(a));
+    fputs("\",account=\"", f);
+    label(f, account_name(a));
+    fprintf(f, "\"%s} %llu\n", extra ? extra : "", value);
+}
+
+static void sink_line(FILE *f, const char *name, const dispatcher *d, long long value)
+{
+    /* dispatch_name is "sink/<name>"; the label holds the configured name. */
+    fprintf(f, "%s{sink=\"", name);
+    label(f, dispatch_name(d) + 5);
+    fputs("\",type=\"", f);
+    label(f, dispatch_type(d));
+    fprintf(f, "\"} %lld\n", value);
+}
+
+static void render_accounts(FILE *f, const gw_runtime *rt)
+{
+    header(f, "gateway_events_in_total", "counter",
+           "Items accepted from a network into the log, per account.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_events_in_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->events.accepted);
+    header(f, "gateway_events_duplicate_total", "counter",
+           "Items dropped because their id was already in the log.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_events_duplicate_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->events.duplicates);
+    header(f, "gateway_events_invalid_total", "counter",
+           "Items refused by validation (plugin bugs or malformed network data).");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_events_invalid_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->events.invalid);
+    header(f, "gateway_fetch_total", "counter", "Fetch outcomes per account.");
+    static const char *const outcomes[] = {"ok", "retry", "fatal", "unsupported"};
+    for (size_t i = 0; i < rt->account_count; i++) {
+        const account_stats *s = account_stats_get(rt->accounts[i]);
+        const uint64_t v[] = {s->fetch_ok, s->fetch_retry, s->fetch_fatal, s->fetch_unsupported};
+        for (int k = 0; k < 4; k++) {
+            char extra[40];
+            snprintf(extra, sizeof extra, ",outcome=\"%s\"", outcomes[k]);
+            account_line(f, "gateway_fetch_total", rt->accounts[i], extra, v[k]);
+        }
+    }
+    header(f, "gateway_operation_timeouts_total", "counter",
+           "Plugin operations abandoned because they did not complete in time.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_operation_timeouts_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->op_timeouts);
+    header(f, "gateway_webhooks_total", "counter", "Webhook deliveries handed to a plugin.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_webhooks_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->webhooks);
+    header(f, "gateway_account_up", "gauge",
+           "1 while the account runs, 0 once its circuit breaker stopped it.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_account_up", rt->accounts[i], NULL,
+                     !account_stats_get(rt->accounts[i])->stopped);
+}
+
+static void render_sinks(FILE *f, const gw_runtime *rt)
+{
+    int64_t committed = store_committed_seq(rt->store);
+    header(f, "gateway_log_committed_seq", "gauge", "Highest durable seq in the event log.");
+    fprintf(f, "gateway_log_committed_seq %lld\n", (long long)committed);
+    header(f, "gateway_events_out_total", "counter", "Events a sink confirmed.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_events_out_total", rt->sinks[i],
+                  (long long)dispatch_stats_get(rt->sinks[i])->delivered);
+    header(f, "gateway_sink_lag_events", "gauge",
+           "Committed events a sink has not confirmed yet.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_lag_events", rt->sinks[i],
+                  (long long)(committed - dispatch_cursor(rt->sinks[i])));
+    header(f, "gateway_sink_write_failures_total", "counter", "Failed sink write attempts.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_write_failures_total", rt->sinks[i],
+                  (long long)dispatch_stats_get(rt->sinks[i])->write_failures);
+    header(f, "gateway_sink_up", "gauge", "0 while a sink's last write failed.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_up", rt->sinks[i], !dispatch_stats_get(rt->sinks[i])->failing);
+}
+
+static void render_http_server(FILE *f, const gw_runtime *rt)
+{
+    if (rt->server == NULL)
+        return;
+    const http_server_stats *s = http_server_stats_get(rt->server);
+    header(f, "gateway_http_server_responses_total", "counter",
+           "Responses of the embedded HTTP server by status code.");
+    for (int code = 100; code < 600; code++) {
+        if (s->responses_by_status[code])
+            fprintf(f, "gateway_http_server_responses_total{code=\"%d\"} %llu\n", code,
+                    (unsigned long long)s->responses_by_status[code]);
+    }
+    header(f, "gateway_http_server_connections_refused_total", "counter",
+           "Connections closed at accept (over the limit or shutting down).");
+    fprintf(f, "gateway_http_server_connections_refused_total %llu\n",
+            (unsigned long long)s->connections_refused);
+    header(f, "gateway_http_server_receive_timeouts_total", "counter",
+           "Connections cut because a request did not arrive in time.");
+    fprintf(f, "gateway_http_server_receive_timeouts_total %llu\n",
+            (unsigned long long)s->receive_timeouts);
+}
+
+int metrics_render(const gw_runtime *rt, char **out, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (f == NULL)
+        return GW_ENOMEM;
+    render_accounts(f, rt);
+    render_sinks(f, rt);
+    render_http_server(f, rt);
+    if (fclose(f) != 0) {
+        free(buf);
+        return GW_ENOMEM;
+    }
+    *out = buf;
+    *len = size;
+    return GW_OK;
+}

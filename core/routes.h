@@ -1,0 +1,15 @@
+/* routes.h - the gateway's own HTTP endpoints on the embedded server:
+ *   GET  /healthz                        the process answers
+ *   GET  /readyz                         store open, every account started
+ *   GET  /metrics                        Prometheus text
+ *   GET|POST /webhooks/<network>/<account>  handed to that plugin
+ */
+#ifndef GW_ROUTES_H
+#define GW_ROUTES_H
+
+#include "runtime.h"
+
+/* Register every route on rt->server. Returns 0 or a negative GW_E*. */
+int routes_install(gw_runtime *rt);
+
+#endif /* GW_ROUTES_H */
