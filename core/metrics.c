@@ -7,7 +7,9 @@
 
 #include "account.h"
 #include "dispatch.h"
+#include "http_client.h"
 #include "http_server.h"
+#include "ratelimit.h"
 
 /* Label values are network, account and sink names: escape the three
  * characters the format reserves so a name can never break a line. */
@@ -137,6 +139,47 @@ static void render_http_server(FILE *f, const gw_runtime *rt)
             (unsigned long long)s->receive_timeouts);
 }
 
+static void render_http_client(FILE *f, const gw_runtime *rt)
+{
+    if (rt->client == NULL)
+        return;
+    const http_client_stats *s = http_client_stats_get(rt->client);
+    header(f, "gateway_http_client_responses_total", "counter",
+           "Responses the plugins' HTTP client received, by status class.");
+    for (int c = 1; c <= 5; c++)
+        fprintf(f, "gateway_http_client_responses_total{class=\"%dxx\"} %llu\n", c,
+                (unsigned long long)s->status_class[c]);
+    header(f, "gateway_http_client_status_total", "counter",
+           "Responses with the statuses that change the host's behaviour.");
+    fprintf(f, "gateway_http_client_status_total{code=\"401\"} %llu\n",
+            (unsigned long long)s->status_401);
+    fprintf(f, "gateway_http_client_status_total{code=\"403\"} %llu\n",
+            (unsigned long long)s->status_403);
+    fprintf(f, "gateway_http_client_status_total{code=\"429\"} %llu\n",
+            (unsigned long long)s->status_429);
+    header(f, "gateway_http_client_requests_total", "counter", "Requests the plugins made.");
+    fprintf(f, "gateway_http_client_requests_total %llu\n", (unsigned long long)s->requests);
+    header(f, "gateway_http_client_retries_total", "counter",
+           "Host-side retries of 429, 5xx and transport errors.");
+    fprintf(f, "gateway_http_client_retries_total %llu\n", (unsigned long long)s->retries);
+    header(f, "gateway_http_client_transport_errors_total", "counter",
+           "Attempts that got no whole response (of which timeouts are also counted below).");
+    fprintf(f, "gateway_http_client_transport_errors_total %llu\n",
+            (unsigned long long)s->transport_errors);
+    header(f, "gateway_http_client_timeouts_total", "counter", "Attempts that timed out.");
+    fprintf(f, "gateway_http_client_timeouts_total %llu\n", (unsigned long long)s->timeouts);
+    header(f, "gateway_ratelimit_waits_total", "counter",
+           "Requests held back until an account's rate-limit budget allowed them.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_ratelimit_waits_total", rt->accounts[i], NULL,
+                     account_budget(rt->accounts[i])->waits);
+    header(f, "gateway_account_credentials_ok", "gauge",
+           "0 while the network refuses an account's credentials (401).");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_account_credentials_ok", rt->accounts[i], NULL,
+                     !account_stats_get(rt->accounts[i])->credentials_failing);
+}
+
 int metrics_render(const gw_runtime *rt, char **out, size_t *len)
 {
     char *buf = NULL;
@@ -147,6 +190,7 @@ int metrics_render(const gw_runtime *rt, char **out, size_t *len)
     render_accounts(f, rt);
     render_sinks(f, rt);
     render_http_server(f, rt);
+    render_http_client(f, rt);
     if (fclose(f) != 0) {
         free(buf);
         return GW_ENOMEM;

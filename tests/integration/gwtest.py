@@ -18,6 +18,8 @@ SOURCE = os.environ.get("GW_SOURCE_DIR", os.path.join(os.path.dirname(__file__),
 GATEWAY = os.path.join(BUILD, "gateway")
 PLUGINS = os.path.join(BUILD, "plugins")
 BAD_PLUGINS = os.path.join(BUILD, "tests", "badplugins")
+TEST_PLUGINS = os.path.join(BUILD, "tests", "testplugins")
+FAKES = os.path.join(SOURCE, "tests", "fakes")
 SCHEMA = os.path.join(SOURCE, "docs", "event.schema.json")
 
 # Sanitizer builds run several times slower; scale the bounds, not the logic.
@@ -139,6 +141,40 @@ class Gateway:
         return self.proc is not None and self.proc.poll() is None
 
 
+class FakeServer:
+    """A fake network server from tests/fakes/, on an ephemeral port."""
+
+    def __init__(self, workdir, script, *args):
+        self.port_file = os.path.join(workdir, os.path.basename(script) + ".port")
+        self.proc = subprocess.Popen(["/usr/bin/python3", "-B", os.path.join(FAKES, script),
+                                      "--port", "0", "--port-file", self.port_file] + list(args),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def read_port():
+            if self.proc.poll() is not None:
+                raise AssertionError("fake server %s exited early" % script)
+            try:
+                with open(self.port_file) as f:
+                    return int(f.read().strip())
+            except (FileNotFoundError, ValueError):
+                return None
+
+        self.port = wait_for(read_port, 15, "fake server %s to listen" % script)
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def get_json(self, path):
+        import urllib.request
+        with urllib.request.urlopen(self.url(path), timeout=10) as r:
+            return json.loads(r.read())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
 def run_cli(*args, cwd=None, env=None):
     """Run the gateway CLI to completion; returns CompletedProcess."""
     return subprocess.run([GATEWAY] + list(args), cwd=cwd, env=env, capture_output=True,
@@ -182,6 +218,11 @@ class GatewayTestCase(unittest.TestCase):
             print("kept", self.dir)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+    def fake(self, script, *args):
+        fake = FakeServer(self.dir, script, *args)
+        self.addCleanup(fake.stop)
+        return fake
 
     def gateway(self, config_text, **kw):
         gw = Gateway(self.dir, config_text, **kw)
