@@ -26,6 +26,7 @@ if [ ! -d "$suite" ]; then
   exit 2
 fi
 
+"$root/scripts/deps.sh" fuzz
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DGW_FUZZ=ON -DGW_TESTS=ON >/dev/null
 cmake --build "$build" --target fuzz_toml -j2
