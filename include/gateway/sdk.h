@@ -143,6 +143,153 @@ size_t gw_sdk_str_copy(char *dst, size_t dstlen, const char *src);
  * NULL when s is NULL or memory is exhausted. */
 char *gw_sdk_str_dup(const char *s);
 
+/* ========================================================================
+ * Crypto and encodings for request signing and webhook verification
+ * (sdk/sha1.c, sdk/sha256.c, sdk/hmac.c, sdk/encode.c, sdk/oauth1.c).
+ *
+ * Written for the SDK rather than taken from OpenSSL or nettle so that a
+ * plugin links libc, jansson and the SDK only, as the ABI promises; the
+ * digests are checked against the FIPS 180 and RFC 2202 / RFC 4231
+ * vectors (tests/unit/test_sdk_crypto.c) and OAuth 1.0a against the
+ * RFC 5849 and X examples (tests/unit/test_oauth1.c). SHA-1 is here only
+ * because OAuth 1.0a HMAC-SHA1 requires it.
+ *
+ * Everything is reentrant and allocation-free except the OAuth 1.0a
+ * builders, which return malloc'ed strings (caller frees).
+ */
+
+#define GW_SDK_SHA1_SIZE 20
+#define GW_SDK_SHA256_SIZE 32
+/* Base64 of a SHA-256 digest (44 chars) or SHA-1 (28), plus the NUL. */
+#define GW_SDK_BASE64_SIZE(n) ((((n) + 2) / 3) * 4 + 1)
+
+/* Streaming digests. The context is caller-owned; init, update any
+ * number of times (data borrowed), final writes the digest and leaves the
+ * context unusable until the next init. */
+typedef struct gw_sdk_sha1_ctx {
+    uint32_t h[5];
+    uint64_t length; /* bytes hashed so far */
+    unsigned char block[64];
+    size_t used; /* bytes waiting in block */
+} gw_sdk_sha1_ctx;
+
+typedef struct gw_sdk_sha256_ctx {
+    uint32_t h[8];
+    uint64_t length;
+    unsigned char block[64];
+    size_t used;
+} gw_sdk_sha256_ctx;
+
+void gw_sdk_sha1_init(gw_sdk_sha1_ctx *ctx);
+void gw_sdk_sha1_update(gw_sdk_sha1_ctx *ctx, const void *data, size_t len);
+void gw_sdk_sha1_final(gw_sdk_sha1_ctx *ctx, unsigned char out[GW_SDK_SHA1_SIZE]);
+/* One call: out = SHA-1(data). */
+void gw_sdk_sha1(const void *data, size_t len, unsigned char out[GW_SDK_SHA1_SIZE]);
+
+void gw_sdk_sha256_init(gw_sdk_sha256_ctx *ctx);
+void gw_sdk_sha256_update(gw_sdk_sha256_ctx *ctx, const void *data, size_t len);
+void gw_sdk_sha256_final(gw_sdk_sha256_ctx *ctx, unsigned char out[GW_SDK_SHA256_SIZE]);
+void gw_sdk_sha256(const void *data, size_t len, unsigned char out[GW_SDK_SHA256_SIZE]);
+
+/* HMAC (RFC 2104) over SHA-1 and SHA-256. Any key length (a key longer
+ * than the block is hashed first, as the RFC says). All inputs borrowed;
+ * key and msg may be NULL when their length is 0. */
+void gw_sdk_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t msglen,
+                      unsigned char out[GW_SDK_SHA1_SIZE]);
+void gw_sdk_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
+                        unsigned char out[GW_SDK_SHA256_SIZE]);
+
+/* gw_sdk_ct_equal - 1 when the len bytes at a and b are equal, else 0,
+ * in time that depends on len only (for comparing signatures: an early
+ * exit would tell an attacker how many leading bytes were right). */
+int gw_sdk_ct_equal(const void *a, const void *b, size_t len);
+
+/* gw_sdk_ct_streq - 1 when the NUL-terminated strings are equal. The
+ * time depends on the lengths only: the length of a signature is not a
+ * secret, its bytes are. NULL equals nothing. */
+int gw_sdk_ct_streq(const char *a, const char *b);
+
+/* gw_sdk_base64_encode - standard base64 with padding (RFC 4648 section
+ * 4) of len bytes into out (caller-owned, outlen >= GW_SDK_BASE64_SIZE(len)),
+ * NUL-terminated. Returns the encoded length, or GW_ERANGE when out is
+ * too small (out then holds ""). */
+int gw_sdk_base64_encode(const void *in, size_t len, char *out, size_t outlen);
+
+/* gw_sdk_hex_encode - lower-case hex of len bytes into out (outlen >=
+ * 2 * len + 1), NUL-terminated. Returns 2 * len or GW_ERANGE. */
+int gw_sdk_hex_encode(const void *in, size_t len, char *out, size_t outlen);
+
+/* gw_sdk_percent_encode - RFC 3986 percent-encoding of the bytes of
+ * `in` (borrowed, NUL-terminated): A-Z a-z 0-9 - . _ ~ stay, every other
+ * byte becomes %XX with upper-case hex. This is the encoding OAuth 1.0a
+ * signs and what a query string value needs. Writes into out (outlen
+ * bytes, NUL-terminated) and returns the encoded length; when that is
+ * >= outlen the output was truncated (as snprintf). Pass out = NULL,
+ * outlen = 0 to measure. */
+size_t gw_sdk_percent_encode(const char *in, char *out, size_t outlen);
+
+/* ------------------------------------------------------------------------
+ * OAuth 1.0a request signing, HMAC-SHA1 (RFC 5849 section 3).
+ */
+
+/* The four secrets of user-context OAuth 1.0a. Borrowed strings.
+ * token/token_secret may be NULL or "" for a request without a token
+ * (the key is then "consumer_secret&"). */
+typedef struct gw_sdk_oauth1_keys {
+    const char *consumer_key;
+    const char *consumer_secret;
+    const char *token;
+    const char *token_secret;
+} gw_sdk_oauth1_keys;
+
+/* One request parameter, not encoded (the signer encodes). Borrowed. */
+typedef struct gw_sdk_param {
+    const char *name;
+    const char *value; /* NULL reads as "" */
+} gw_sdk_param;
+
+/* gw_sdk_oauth1_base_string - the signature base string of RFC 5849
+ * 3.4.1: METHOD&enc(base URI)&enc(normalised parameters). `url` is the
+ * request URL as sent, its query included (the query's parameters are
+ * signed; '+' in the query reads as a space, %XX is decoded then
+ * re-encoded). `params` (n of them, may be NULL when n is 0) are the
+ * other parameters to sign: the oauth_* protocol parameters and the
+ * fields of an application/x-www-form-urlencoded body. A JSON body is not
+ * signed, so it is not passed. The base URI is lower-cased in scheme and
+ * host, without a default port, query or fragment.
+ * Returns 0 and sets *out (malloc'ed, caller frees), GW_EINVAL for a URL
+ * that is not absolute http(s) or a malformed %XX, or GW_ENOMEM. */
+int gw_sdk_oauth1_base_string(const char *method, const char *url, const gw_sdk_param *params,
+                              size_t n, char **out);
+
+/* gw_sdk_oauth1_sign - the HMAC-SHA1 signature, base64, of a request:
+ * builds the oauth_* protocol parameters from keys, nonce and timestamp
+ * (oauth_version 1.0), adds `form` (n fields of a form body, may be NULL),
+ * signs with enc(consumer_secret)&enc(token_secret). Writes the base64
+ * (28 chars) into sig (siglen >= GW_SDK_BASE64_SIZE(GW_SDK_SHA1_SIZE)).
+ * Returns 0, GW_EINVAL (bad URL, missing consumer key/secret, empty
+ * nonce), GW_ERANGE (sig too small) or GW_ENOMEM. */
+int gw_sdk_oauth1_sign(const gw_sdk_oauth1_keys *keys, const char *method, const char *url,
+                       const gw_sdk_param *form, size_t n, const char *nonce, uint64_t timestamp,
+                       char *sig, size_t siglen);
+
+/* gw_sdk_oauth1_header - the whole Authorization header value,
+ *   OAuth oauth_consumer_key="...", oauth_nonce="...",
+ *   oauth_signature="...", oauth_signature_method="HMAC-SHA1",
+ *   oauth_timestamp="...", oauth_token="...", oauth_version="1.0"
+ * (values percent-encoded, as RFC 5849 3.5.1 requires), for the same
+ * inputs as gw_sdk_oauth1_sign. Returns 0 and sets *out (malloc'ed,
+ * caller frees), or the errors of gw_sdk_oauth1_sign. */
+int gw_sdk_oauth1_header(const gw_sdk_oauth1_keys *keys, const char *method, const char *url,
+                         const gw_sdk_param *form, size_t n, const char *nonce, uint64_t timestamp,
+                         char **out);
+
+/* gw_sdk_oauth1_nonce - a fresh nonce: 32 lower-case hex characters from
+ * the kernel's random source (getrandom, never blocking), into buf
+ * (buflen >= 33). Returns 0, GW_ERANGE, or GW_EIO when no randomness is
+ * available. */
+int gw_sdk_oauth1_nonce(char *buf, size_t buflen);
+
 #ifdef __cplusplus
 }
 #endif
