@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "http_client.h"
 #include "http_server.h"
+#include "outbox.h"
 #include "ratelimit.h"
 
 /* The jitter spreads the fetches of accounts configured with the same
@@ -31,6 +32,10 @@ struct gw_op {
     op_done_fn on_done;
     void *ctx;
     gw_op *prev, *next;   /* the account's outstanding ops */
+    /* Post ops (account_post, for the outbox): */
+    int timed_out;        /* reported by the timeout, not the plugin */
+    account_post_fn post_done;
+    void *post_ctx;
 };
 
 struct gw_timer {
@@ -143,6 +148,7 @@ static void op_timeout_cb(uv_timer_t *t)
     snprintf(msg, sizeof msg, "no completion within %llu ms",
              (unsigned long long)op->acct->rt->fetch_timeout_ms);
     op->reported = 1;
+    op->timed_out = 1;
     op->acct->stats.op_timeouts++;
     /* The op stays allocated: the plugin still holds it and will complete
      * it later; that completion is then ignored. */
@@ -469,6 +475,49 @@ void account_webhook(gw_account *acct, http_exchange *ex)
     acct->plugin->desc.webhook(acct->inst, op, &req);
 }
 
+/* ---- actions (outbox) --------------------------------------------------- */
+
+uint32_t account_capabilities(const gw_account *acct)
+{
+    return acct->plugin->desc.capabilities;
+}
+
+size_t account_max_text_length(const gw_account *acct)
+{
+    return acct->plugin->desc.max_text_length;
+}
+
+static void post_op_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
+                         json_t *result, void *ctx)
+{
+    (void)ctx;
+    op->post_done(op->post_ctx, outcome, delay_ms, message, result, op->timed_out);
+}
+
+int account_post(gw_account *acct, int private_message, const gw_action *action,
+                 account_post_fn done, void *ctx)
+{
+    const gw_plugin *d = &acct->plugin->desc;
+    uint32_t cap = private_message ? GW_CAP_SEND_PRIVATE : GW_CAP_POST_PUBLIC;
+    if (!(d->capabilities & cap) ||
+        (private_message ? d->send_private == NULL : d->post_public == NULL))
+        return GW_EUNSUPPORTED;
+    if (acct->quiescing || acct->destroying || acct->inst == NULL)
+        return GW_ESTATE;
+    gw_op *op =
+        op_new(acct, private_message ? OP_SEND_PRIVATE : OP_POST_PUBLIC, post_op_done, NULL);
+    if (op == NULL)
+        return GW_ENOMEM;
+    op->post_done = done;
+    op->post_ctx = ctx;
+    /* The hook may complete synchronously, so op is not touched after. */
+    if (private_message)
+        d->send_private(acct->inst, op, action);
+    else
+        d->post_public(acct->inst, op, action);
+    return GW_OK;
+}
+
 /* ---- host services table --------------------------------------------- */
 
 static void host_log(gw_account *acct, gw_log_level level, const char *fmt, ...)
@@ -487,8 +536,10 @@ static int host_emit(gw_account *acct, json_t *event)
         return GW_ESTATE;
     }
     char err[256];
-    int rc = pipeline_ingest(rt->store, acct->network, acct->name, event, clock_wall_ms(),
-                             &acct->stats.events, err, sizeof err);
+    /* actions: our own posts coming back from the network are dropped */
+    const pipeline_echo echo = {outbox_is_echo, rt->outbox};
+    int rc = pipeline_ingest_echo(rt->store, acct->network, acct->name, event, clock_wall_ms(),
+                                  &acct->stats.events, rt->outbox ? &echo : NULL, err, sizeof err);
     if (rc == GW_EINVAL) {
         log_warn(&rt->log, acct->label, "dropped an invalid event from the plugin: %s", err);
         return rc;
@@ -636,8 +687,10 @@ static int host_http_request(gw_account *acct, const gw_http_request *request, g
     c->acct = acct;
     c->cb = cb;
     c->arg = arg;
-    int rc = http_client_request(acct->rt->client, &acct->budget, acct, acct->label, request,
-                                 http_call_done, c, NULL);
+    http_client *client = runtime_http_client(acct->rt);
+    int rc = client ? http_client_request(client, &acct->budget, acct, acct->label, request,
+                                          http_call_done, c, NULL)
+                    : GW_EIO;
     if (rc != GW_OK) {
         free(c);
         return rc;

@@ -63,4 +63,30 @@ void account_destroy(gw_account *acct);
 
 const char *account_label(const gw_account *acct); /* "network/name" */
 
+/* ---- answering back (the action outbox, core/outbox.c) ---------------- */
+
+/* The plugin's gw_capability bits, and the longest text it declared for
+ * post_public/send_private in code points (0 = unknown). */
+uint32_t account_capabilities(const gw_account *acct);
+size_t account_max_text_length(const gw_account *acct);
+
+/* How a post ended, as the plugin completed it. timed_out: the hook did
+ * not complete within [gateway] fetch_timeout; outcome is then RETRY, but
+ * whether the network took the post is unknown, and the plugin's late
+ * completion will be ignored. result (steals; may be NULL) is
+ * {"native_id", "url"} on OK. */
+typedef void (*account_post_fn)(void *ctx, gw_outcome outcome, uint64_t delay_ms,
+                                const char *message, json_t *result, int timed_out);
+
+/* Run the plugin's post_public (private_message = 0) or send_private for
+ * one action, as an op under the operation timeout. action is borrowed
+ * for the call. Returns 0 and calls done exactly once later (possibly
+ * before account_post returns), except when the account is destroyed
+ * first: then never, and the caller must treat the outcome as unknown.
+ * Returns GW_EUNSUPPORTED when the plugin lacks the operation,
+ * GW_ESTATE while the account is stopping, GW_ENOMEM; done is then not
+ * called. */
+int account_post(gw_account *acct, int private_message, const gw_action *action,
+                 account_post_fn done, void *ctx);
+
 #endif /* GW_ACCOUNT_H */

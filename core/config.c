@@ -1436,6 +1436,31 @@ static int load_http(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
     return validate_table(c, &s, table, 0, 0, "http", &cfg->http);
 }
 
+/* [api] (action API). A token shorter than CONFIG_API_TOKEN_MIN is refused
+ * rather than accepted as a guessable secret; the message gives its length
+ * only, never the value. */
+static int load_api(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
+{
+    const cfg_schema s = {{config_api_options, NULL}, NULL, 1};
+    const toml_value *table = kv ? kv->value : NULL;
+    int rc;
+
+    if (table && table->type != TOML_TABLE) {
+        section_kind_error(c, kv, "api", "a table ([api])");
+        return GW_EINVAL;
+    }
+    rc = validate_table(c, &s, table, 0, 0, "api", &cfg->api);
+    const char *token = json_string_value(json_object_get(cfg->api, "token"));
+    const toml_keyval *at = table ? toml_table_find(table, "token") : NULL;
+    if (rc == 0 && token != NULL && at != NULL && strlen(token) < CONFIG_API_TOKEN_MIN) {
+        ctx_error(c, at->value->line, at->value->column, "api.token",
+                  "expected a secret of at least %d characters, found one of %zu",
+                  CONFIG_API_TOKEN_MIN, strlen(token));
+        rc = GW_EINVAL;
+    }
+    return rc;
+}
+
 static int load_gateway(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
 {
     const cfg_schema s = {{config_gateway_options, NULL}, NULL, 1};
@@ -1631,7 +1656,8 @@ done:
 
 static int validate_document(cfg_ctx *c, gw_config *cfg)
 {
-    static const cfg_word top[] = {{"gateway", 7}, {"http", 4}, {"account", 7}, {"sink", 4}};
+    static const cfg_word top[] = {{"gateway", 7}, {"http", 4}, {"api", 3}, {"account", 7},
+                                   {"sink", 4}};
     const size_t ntop = sizeof top / sizeof top[0];
     const toml_value *root = cfg->doc;
     int rc, result = 0;
@@ -1655,7 +1681,7 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
             ctx_error(c, kv->line, kv->column, kpath, "unknown key; did you mean %s?", q);
         } else {
             ctx_error(c, kv->line, kv->column, kpath,
-                      "unknown key; expected one of gateway, http, account, sink");
+                      "unknown key; expected one of gateway, http, api, account, sink");
         }
         result = GW_EINVAL;
     }
@@ -1665,6 +1691,11 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
     if (rc < 0)
         result = rc;
     rc = load_http(c, toml_table_find(root, "http"), cfg);
+    if (rc == GW_ENOMEM)
+        return rc;
+    if (rc < 0)
+        result = rc;
+    rc = load_api(c, toml_table_find(root, "api"), cfg);
     if (rc == GW_ENOMEM)
         return rc;
     if (rc < 0)
@@ -1724,6 +1755,7 @@ void config_free(gw_config *cfg)
     free(cfg->accounts);
     json_decref(cfg->gateway);
     json_decref(cfg->http);
+    json_decref(cfg->api);
     toml_free(cfg->doc);
     free(cfg->dir);
     free(cfg->path);

@@ -61,6 +61,8 @@ typedef struct gw_config {
     json_t *gateway;      /* owned: validated [gateway]; data_dir and
                              plugin_dir already resolved to absolute */
     json_t *http;         /* owned: validated [http], defaults if absent */
+    json_t *api;          /* owned: validated [api] (action API); "token"
+                             is null when absent */
     cfg_account *accounts;
     size_t account_count;
     cfg_sink *sinks;

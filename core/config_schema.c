@@ -127,6 +127,25 @@ const gw_option config_http_options[] = {
     {.name = NULL},
 };
 
+/* [api]: the action API (POST /v1/actions). Added with the outbox. */
+const gw_option config_api_options[] = {
+    {.name = "token",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_SECRET,
+     .help = "bearer token the help desk sends (Authorization: Bearer ...), at least 16 "
+             "characters; write \"${GATEWAY_API_TOKEN}\". Without it /v1/actions answers 503 "
+             "api_disabled"},
+    {.name = "max_attempts",
+     .type = GW_OPT_INT,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "5",
+     .min = 1,
+     .max = 100,
+     .help = "tries of an action whose network answers \"retry\" before it fails; the delay "
+             "between tries follows [gateway] retry_base and retry_max"},
+    {.name = NULL},
+};
+
 const gw_option config_account_options[] = {
     {.name = "network",
      .type = GW_OPT_STRING,
@@ -404,6 +423,13 @@ int config_write_reference(FILE *out, const gw_plugin *const *plugins, size_t pl
           "TLS-terminating proxy in front of it for the networks' webhooks.\n\n",
           out);
     md_table(out, config_http_options, 0);
+
+    fputs("## `[api]`\n\n"
+          "The action API, through which a help desk answers customers\n"
+          "(`POST /v1/actions`, see `docs/openapi.yaml`). It is served by the `[http]`\n"
+          "server and stays disabled until a `token` is set.\n\n",
+          out);
+    md_table(out, config_api_options, 0);
 
     fputs("## `[[account]]`\n\n"
           "One table per account to listen on; there may be none. The pair\n"

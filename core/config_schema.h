@@ -16,6 +16,7 @@
 extern const gw_option config_gateway_options[];
 extern const gw_option config_account_options[];
 extern const gw_option config_http_options[];
+extern const gw_option config_api_options[]; /* [api]: the action API (actions work item) */
 /* Keys every [[sink]] has; a sink type adds its own. The "type" entry has
  * no allowed list here because the list comes from sink_types() at run
  * time: use config_sink_common_options() to get a filled copy. */
@@ -26,6 +27,10 @@ extern const gw_option config_sink_options[];
 
 /* Room for a copy of config_sink_options, its terminator included. */
 #define CONFIG_SINK_COMMON_MAX 8
+
+/* The shortest [api] token accepted: a short shared secret can be guessed
+ * by anyone who reaches the port. */
+#define CONFIG_API_TOKEN_MIN 16
 
 /* Copy config_sink_options into dst (CONFIG_SINK_COMMON_MAX entries) with
  * "type" allowed set to the built-in sink type names ("file|stdout").

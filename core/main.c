@@ -1,5 +1,6 @@
 /* main.c - the gateway command line: run, check-config, plugins,
- * config-docs. The one process context (gw_runtime) lives here.
+ * config-docs, reply and dm (cli_actions.c). The one process context
+ * (gw_runtime) lives here.
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
  */
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_actions.h"
 #include "config.h"
 #include "loader.h"
 #include "log.h"
@@ -27,7 +29,9 @@ static void usage(FILE *out)
             "  check-config         validate the configuration and every account's options\n"
             "  plugins [FILE...]    list the plugins found (version, ABI, capabilities)\n"
             "                       or why each was refused; FILEs inspect given files\n"
-            "  config-docs [-o OUT] write the configuration reference (Markdown)\n"
+            "  config-docs [-o OUT] write the configuration reference (Markdown)\n");
+    cli_actions_usage(out); /* reply, dm */
+    fprintf(out,
             "\n"
             "options:\n"
             "  -c, --config FILE    configuration file (default: " DEFAULT_CONFIG ")\n"
@@ -300,6 +304,8 @@ int main(int argc, char **argv)
         return cmd_plugins(config_path, config_given, rest_argc, rest);
     if (strcmp(cmd, "config-docs") == 0)
         return cmd_config_docs(config_path, config_given, rest_argc, rest);
+    if (strcmp(cmd, "reply") == 0 || strcmp(cmd, "dm") == 0) /* see cli_actions.h */
+        return cli_actions_main(cmd, config_path, rest_argc, rest);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -9,6 +9,7 @@
 #include "dispatch.h"
 #include "http_client.h"
 #include "http_server.h"
+#include "outbox.h"
 #include "ratelimit.h"
 
 /* Label values are network, account and sink names: escape the three
@@ -180,6 +181,29 @@ static void render_http_client(FILE *f, const gw_runtime *rt)
                      !account_stats_get(rt->accounts[i])->credentials_failing);
 }
 
+static void render_actions(FILE *f, const gw_runtime *rt)
+{
+    if (rt->outbox == NULL)
+        return;
+    const outbox_stats *s = outbox_stats_get(rt->outbox);
+    header(f, "gateway_actions_total", "counter",
+           "Agents' answers by what became of them (accepted, replayed idempotent repeats, "
+           "succeeded, failed).");
+    fprintf(f, "gateway_actions_total{result=\"accepted\"} %llu\n",
+            (unsigned long long)s->accepted);
+    fprintf(f, "gateway_actions_total{result=\"replayed\"} %llu\n",
+            (unsigned long long)s->replayed);
+    fprintf(f, "gateway_actions_total{result=\"succeeded\"} %llu\n",
+            (unsigned long long)s->succeeded);
+    fprintf(f, "gateway_actions_total{result=\"failed\"} %llu\n", (unsigned long long)s->failed);
+    header(f, "gateway_action_attempts_total", "counter",
+           "Calls of a plugin's post_public or send_private, retries included.");
+    fprintf(f, "gateway_action_attempts_total %llu\n", (unsigned long long)s->attempts);
+    header(f, "gateway_echoes_dropped_total", "counter",
+           "Our own posts brought back by a fetch and not delivered as customer events.");
+    fprintf(f, "gateway_echoes_dropped_total %llu\n", (unsigned long long)s->echoes);
+}
+
 int metrics_render(const gw_runtime *rt, char **out, size_t *len)
 {
     char *buf = NULL;
@@ -191,6 +215,7 @@ int metrics_render(const gw_runtime *rt, char **out, size_t *len)
     render_sinks(f, rt);
     render_http_server(f, rt);
     render_http_client(f, rt);
+    render_actions(f, rt);
     if (fclose(f) != 0) {
         free(buf);
         return GW_ENOMEM;

@@ -19,13 +19,32 @@ typedef struct pipeline_stats {
     uint64_t accepted;   /* stored as new events */
     uint64_t duplicates; /* dropped: id already in the log */
     uint64_t invalid;    /* refused by validation */
+    uint64_t echoes;     /* dropped: the gateway's own post coming back
+                            (see pipeline_echo) */
 } pipeline_stats;
+
+/* Echo suppression (actions): a fetch may bring back what the gateway
+ * itself posted for an agent. is_echo(arg, network, account, event) is
+ * asked after validation, with the plugin's item (borrowed), and answers
+ * 1 when the item is one of ours, so it is dropped instead of reaching the
+ * help desk as a new customer item. */
+typedef struct pipeline_echo {
+    int (*is_echo)(void *arg, const char *network, const char *account, const json_t *event);
+    void *arg;
+} pipeline_echo;
 
 /* Ingest one item from a plugin. Steals `event`. Returns 1 when stored,
  * 0 when it was a duplicate, GW_EINVAL when malformed (err says which
  * field and why), or another negative GW_E* code from the store. */
 int pipeline_ingest(store *st, const char *network, const char *account, json_t *event,
                     uint64_t now_ms, pipeline_stats *stats, char *err, size_t errlen);
+
+/* pipeline_ingest with echo suppression: an item echo (may be NULL)
+ * recognises is dropped like a duplicate (returns 0, counted in
+ * stats->echoes). */
+int pipeline_ingest_echo(store *st, const char *network, const char *account, json_t *event,
+                         uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
+                         char *err, size_t errlen);
 
 /* Ingest an event the host itself produces (account.stopped,
  * action.succeeded...): no plugin validation, same identity rules.

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "actions_api.h"
 #include "http_server.h"
 #include "metrics.h"
 
@@ -91,7 +92,8 @@ int routes_install(gw_runtime *rt)
     if ((rc = http_server_route(rt->server, "GET", "/healthz", 0, healthz, rt)) ||
         (rc = http_server_route(rt->server, "GET", "/readyz", 0, readyz, rt)) ||
         (rc = http_server_route(rt->server, "GET", "/metrics", 0, metrics, rt)) ||
-        (rc = http_server_route(rt->server, "GET,POST", "/webhooks/", 1, webhook, rt)))
+        (rc = http_server_route(rt->server, "GET,POST", "/webhooks/", 1, webhook, rt)) ||
+        (rc = actions_api_install(rt))) /* /v1/actions, see actions_api.h */
         return rc;
     return GW_OK;
 }

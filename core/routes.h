@@ -3,6 +3,7 @@
  *   GET  /readyz                         store open, every account started
  *   GET  /metrics                        Prometheus text
  *   GET|POST /webhooks/<network>/<account>  handed to that plugin
+ *   POST /v1/actions, GET /v1/actions/<id>  the action API (actions_api.h)
  */
 #ifndef GW_ROUTES_H
 #define GW_ROUTES_H

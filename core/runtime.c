@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "http_client.h"
 #include "http_server.h"
+#include "outbox.h"
 #include "routes.h"
 
 #define RETENTION_INTERVAL_MS (60 * 1000)
@@ -60,6 +61,28 @@ static void run_waiters(gw_runtime *rt, int committed)
         free(w);
         w = next;
     }
+}
+
+/* The client is made on a plugin's first request: curl's TLS set-up
+ * touches megabytes of libcrypto, which a gateway whose plugins never
+ * make HTTP requests (the mock) should not carry. */
+http_client *runtime_http_client(gw_runtime *rt)
+{
+    if (rt->client != NULL || rt->closed)
+        return rt->client;
+    http_client_options copts;
+    http_client_options_init(&copts);
+    copts.log = &rt->log;
+    /* Keep a request's own retries inside the operation timeout, so a
+     * plugin hears RETRY before the host abandons its operation. */
+    copts.default_timeout_ms = 15000;
+    copts.retry_max_ms = 5000;
+    char err[256];
+    if (http_client_new(&rt->loop, &copts, &rt->client, err, sizeof err) != GW_OK) {
+        log_error(&rt->log, "http", "cannot create the HTTP client: %s", err);
+        rt->client = NULL;
+    }
+    return rt->client;
 }
 
 int runtime_after_commit(gw_runtime *rt, runtime_commit_fn fn, void *arg)
@@ -203,6 +226,7 @@ void runtime_stop(gw_runtime *rt)
     if (rt->stopping)
         return;
     rt->stopping = 1;
+    outbox_quiesce(rt->outbox); /* actions: no new sends; queued ones wait for the restart */
     for (size_t i = 0; i < rt->account_count; i++)
         account_quiesce(rt->accounts[i]);
     rt->ready_head = NULL;
@@ -234,6 +258,8 @@ static void close_all(gw_runtime *rt)
                                    "invalid",
                  (unsigned long long)total.accepted, (unsigned long long)total.duplicates,
                  (unsigned long long)total.invalid);
+    /* actions: before the accounts go, so no send starts on a dead one */
+    outbox_quiesce(rt->outbox);
     for (size_t i = 0; i < rt->account_count; i++)
         account_destroy(rt->accounts[i]);
     free(rt->accounts);
@@ -367,6 +393,11 @@ int runtime_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, 
     uv_signal_init(&rt->loop, &rt->sig_hup);
     rt->commit_handle.data = rt->ready_handle.data = rt->retention_timer.data = rt;
     rt->shutdown_timer.data = rt->sig_int.data = rt->sig_term.data = rt->sig_hup.data = rt;
+    /* Handled from here on, so a SIGTERM during start-up (opening the log,
+     * loading plugins) becomes a drain once the loop runs, not a kill. */
+    uv_signal_start(&rt->sig_int, signal_cb, SIGINT);
+    uv_signal_start(&rt->sig_term, signal_cb, SIGTERM);
+    uv_signal_start(&rt->sig_hup, signal_cb, SIGHUP);
 
     const char *data_dir = json_string_value(json_object_get(gw, "data_dir"));
     if ((rc = make_dir(data_dir, err, errlen)) != GW_OK)
@@ -404,16 +435,11 @@ int runtime_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, 
         snprintf(err, errlen, "cannot commit the sink cursors: %s", gw_strerror(rc));
         return rc;
     }
-    http_client_options copts;
-    http_client_options_init(&copts);
-    copts.log = &rt->log;
-    /* Keep a request's own retries inside the operation timeout, so a
-     * plugin hears RETRY before the host abandons its operation. */
-    copts.default_timeout_ms = 15000;
-    copts.retry_max_ms = 5000;
-    if ((rc = http_client_new(&rt->loop, &copts, &rt->client, err, errlen)) != GW_OK)
-        return rc;
     start_accounts(rt);
+    /* actions: after the accounts (it resumes their queued answers), before
+     * the HTTP server that takes new ones */
+    if ((rc = outbox_open(rt, &rt->outbox, err, errlen)) != GW_OK)
+        return rc;
     return start_http(rt, err, errlen);
 }
 
@@ -421,13 +447,11 @@ int runtime_run(gw_runtime *rt)
 {
     uv_prepare_start(&rt->commit_handle, commit_cb);
     uv_check_start(&rt->ready_handle, ready_cb);
-    uv_signal_start(&rt->sig_int, signal_cb, SIGINT);
-    uv_signal_start(&rt->sig_term, signal_cb, SIGTERM);
-    uv_signal_start(&rt->sig_hup, signal_cb, SIGHUP);
     if (rt->retention_ms > 0)
         uv_timer_start(&rt->retention_timer, retention_cb, RETENTION_INTERVAL_MS, 0);
     for (size_t i = 0; i < rt->account_count; i++)
         account_start(rt->accounts[i]);
+    outbox_start(rt->outbox);
     log_info(&rt->log, "core", "gateway %s running: %zu accounts, %zu sinks, log at seq %lld",
              GW_VERSION, rt->account_count, rt->sink_count,
              (long long)store_committed_seq(rt->store));
@@ -444,6 +468,9 @@ void runtime_close(gw_runtime *rt)
     close_all(rt);
     /* Let closing handles and in-flight sink writes finish. */
     uv_run(&rt->loop, UV_RUN_DEFAULT);
+    /* actions: its statements must be finalized before the store closes */
+    outbox_close(rt->outbox);
+    rt->outbox = NULL;
     if (rt->store != NULL) {
         store_commit(rt->store);
         store_close(rt->store);

@@ -25,6 +25,7 @@ typedef struct gw_account gw_account;
 typedef struct dispatcher dispatcher;
 typedef struct http_server http_server;
 typedef struct http_client http_client;
+typedef struct outbox outbox;
 
 /* Work that must wait for the next commit (e.g. a webhook's 200). */
 typedef void (*runtime_commit_fn)(void *arg, int committed);
@@ -43,6 +44,7 @@ typedef struct gw_runtime {
     backoff_rng rng;
     http_server *server;     /* NULL when [http] enabled = false */
     http_client *client;     /* the plugins' HTTP client */
+    outbox *outbox;          /* agents' answers (actions); see outbox.h */
     commit_waiter *waiters;  /* FIFO of work for after the next commit */
     commit_waiter **waiters_tail;
 
@@ -95,6 +97,10 @@ void runtime_kick_sinks(gw_runtime *rt);
 /* Run fn(arg, committed) right after the next commit (committed = 0 when
  * it failed). Returns 0 or GW_ENOMEM (fn is then never called). */
 int runtime_after_commit(gw_runtime *rt, runtime_commit_fn fn, void *arg);
+
+/* The plugins' HTTP client, created on first use; NULL when it cannot be
+ * made (logged) or the runtime is closing. Borrowed. */
+http_client *runtime_http_client(gw_runtime *rt);
 
 /* The account serving network/name, or NULL. */
 gw_account *runtime_find_account(const gw_runtime *rt, const char *network, const char *name);

@@ -707,6 +707,23 @@ int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_ro
     return deleted;
 }
 
+/* ---- tables of other modules (outbox) ---------------------------------- */
+
+struct sqlite3 *store_db(store *s)
+{
+    return s->db;
+}
+
+int store_write_begin(store *s)
+{
+    return store_begin(s);
+}
+
+int store_write_failed(store *s, int sqlite_rc, const char *what)
+{
+    return store_fail(s, sqlite_rc, what);
+}
+
 const char *store_last_error(const store *s)
 {
     return s->error;

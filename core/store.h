@@ -80,6 +80,27 @@ int store_kv_set(store *s, const char *scope, const char *key, const char *value
  * not stall the loop. Returns the number deleted or a negative GW_E* code. */
 int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_rows);
 
+/* ---- tables of other modules in the same database (added for the
+ * outbox, core/outbox.c) ------------------------------------------------
+ * A module whose rows must commit atomically with the log (the outbox:
+ * an action's final state and its action.* event) keeps its own tables
+ * and prepared statements on this connection, and joins the tick's
+ * transaction through these three calls. It finalizes its statements
+ * before store_close(). */
+
+/* The connection. Borrowed: valid until store_close(). */
+struct sqlite3 *store_db(store *s);
+
+/* Open the tick's transaction if it is not open yet (BEGIN IMMEDIATE);
+ * call before the first write of a tick. Returns 0 or a GW_E* code. */
+int store_write_begin(store *s);
+
+/* Report a statement of such a module that failed with SQLite result
+ * sqlite_rc: records "what: sqlite message" as the last error and notices
+ * when SQLite rolled the tick's transaction back (the next store_commit
+ * then fails, as for the store's own writes). Returns the GW_E* code. */
+int store_write_failed(store *s, int sqlite_rc, const char *what);
+
 /* A one-line description of the last failure (naming the database file),
  * for the log; "" when nothing failed yet. Borrowed: owned by the store,
  * valid until the next store call. */

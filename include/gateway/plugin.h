@@ -39,9 +39,10 @@ extern "C" {
 #endif
 
 /* 1.0: descriptor, host table through http_request, gw_option flags
- * through GW_OPTF_PATH. */
+ * through GW_OPTF_PATH.
+ * 1.1: gw_plugin.max_text_length (appended). */
 #define GW_ABI_MAJOR 1
-#define GW_ABI_MINOR 0
+#define GW_ABI_MINOR 1
 
 /* The name of the one symbol a plugin exports. */
 #define GW_PLUGIN_ENTRY_SYMBOL "gw_plugin_entry"
@@ -308,13 +309,27 @@ typedef struct gw_plugin {
     /* Required with GW_CAP_FETCH: fetch what is new, emit() each item,
      * store the cursor with kv_set(), then complete(op). */
     void (*fetch)(gw_instance *inst, gw_op *op);
-    /* Required with GW_CAP_POST_PUBLIC: reply publicly in the thread. */
+    /* Required with GW_CAP_POST_PUBLIC: reply publicly in the thread.
+     * Both action hooks: complete RETRY only when the network certainly
+     * did not take the post (429, 503 before it was accepted...): the
+     * host sends it again. When it cannot tell (the connection broke
+     * after the request left), complete FATAL with a reason: the host
+     * never risks posting an answer twice. A hook that does not complete
+     * within the operation timeout is treated the same way. */
     void (*post_public)(gw_instance *inst, gw_op *op, const gw_action *action);
     /* Required with GW_CAP_SEND_PRIVATE: send a direct message. */
     void (*send_private)(gw_instance *inst, gw_op *op, const gw_action *action);
     /* Required with GW_CAP_WEBHOOK: verify and parse one delivery, emit()
      * its items, and complete(op) with the HTTP answer as result. */
     void (*webhook)(gw_instance *inst, gw_op *op, const gw_webhook_request *req);
+
+    /* ABI 1.1 (appended; a 1.0 plugin's descriptor does not reach it and
+     * the host reads 0). The longest text post_public and send_private
+     * accept, in Unicode code points; 0 = unknown (the host then applies
+     * only its own cap). The action API refuses a longer text with 422
+     * before anything is queued, so a help desk learns it at once rather
+     * than from a failed action later. */
+    size_t max_text_length;
 } gw_plugin;
 
 /* The entry point every plugin exports. Returns a pointer to constant

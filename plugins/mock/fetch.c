@@ -90,6 +90,10 @@ void mock_fetch_run(gw_instance *inst, gw_op *op)
     gw_account *acct = inst->acct;
     const uint64_t limit = fetch_limit(inst);
 
+    /* Our own posts first, as a network lists them among new items; they
+     * are not counted against `count` (they are not customer items). */
+    mock_actions_emit_echoes(inst);
+
     if (inst->next >= limit) {
         if (!inst->exhausted_logged) {
             host->log(acct, GW_LOG_INFO, "mock: all %llu events emitted (%s); idle",

@@ -29,6 +29,11 @@
  * point is to exercise the host's retry path, not to slow tests down. */
 #define MOCK_RETRY_DELAY_MS 100
 
+/* The longest text the mock network accepts in a reply or message, in
+ * code points (gw_plugin.max_text_length), as short as a tweet so tests
+ * reach it easily. */
+#define MOCK_MAX_TEXT_LENGTH 280
+
 /* Keys of the per-account key/value store. */
 #define MOCK_KV_SYNTH_NEXT "synth_next"       /* synthetic events emitted */
 #define MOCK_KV_SCENARIO_NEXT "scenario_next" /* scenario events emitted */
@@ -56,6 +61,7 @@ typedef struct mock_options {
     mock_op_kind fail_op;
     gw_outcome fail_with; /* RETRY or FATAL */
     uint64_t fail_times;  /* 0 = always */
+    bool echo_actions;    /* fetch returns the accepted actions as items */
 } mock_options;
 
 typedef struct mock_scenario mock_scenario;
@@ -84,6 +90,8 @@ struct gw_instance {
     uint64_t fail_left;   /* remaining fail_op failures when fail_times>0 */
 
     mock_pending *pending; /* owned: ops waiting for their latency timer */
+    json_t *echoes;        /* owned array: accepted actions as items, for
+                              the next fetch (echo_actions) */
 };
 
 /* An action's strings, copied out of the borrowed gw_action. */
@@ -137,10 +145,11 @@ void mock_scenario_free(mock_scenario *sc);
 int mock_event_prepare(json_t *event, int64_t now_ms, char *err, size_t errlen);
 
 /* actions.c: open the actions log (append), perform an action and
- * complete its op. */
+ * complete its op; emit (and forget) the echoes of accepted actions. */
 int mock_actions_open(gw_instance *inst, char *err, size_t errlen);
 void mock_actions_close(gw_instance *inst);
 void mock_action_run(gw_instance *inst, gw_op *op, mock_op_kind kind, const mock_action *action);
+void mock_actions_emit_echoes(gw_instance *inst);
 
 /* webhook.c: parse one delivery, emit its items; returns the webhook
  * answer for complete() (caller owns it). */

@@ -40,6 +40,9 @@ const gw_option mock_option_table[] = {
      "how fail_op fails: retry (transient) or fatal"},
     {"fail_times", GW_OPT_INT, GW_OPTF_BOUNDED, "0", NULL, 0, 1e9,
      "fail_op fails this many times, then succeeds (0 = always fails)"},
+    {"echo_actions", GW_OPT_BOOL, 0, "false", NULL, 0, 0,
+     "the next fetch brings back every action the mock accepted, as a network shows the "
+     "brand's own posts (to test the gateway's echo suppression)"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
 
@@ -148,6 +151,7 @@ int mock_options_load(const json_t *config, mock_options *opt, char *err, size_t
         return rc;
     opt->fail_op = fail_ops[fail_op];
     opt->fail_with = fail_withs[fail_with];
+    opt->echo_actions = gw_sdk_json_bool(config, "echo_actions", 0) != 0;
     opt->scenario = read_path(config, "scenario");
     opt->actions_log = read_path(config, "actions_log");
     return 0;

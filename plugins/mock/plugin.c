@@ -19,6 +19,7 @@ static void mock_destroy(gw_instance *inst)
         return;
     mock_op_cancel_all(inst);
     mock_actions_close(inst);
+    json_decref(inst->echoes);
     mock_scenario_free(inst->scenario);
     free(inst);
 }
@@ -76,10 +77,12 @@ static void mock_post_public(gw_instance *inst, gw_op *op, const gw_action *acti
     mock_op_start(inst, op, MOCK_OP_POST_PUBLIC, action, NULL);
 }
 
+#ifndef MOCK_PUBLIC_ONLY
 static void mock_send_private(gw_instance *inst, gw_op *op, const gw_action *action)
 {
     mock_op_start(inst, op, MOCK_OP_SEND_PRIVATE, action, NULL);
 }
+#endif
 
 static void mock_webhook(gw_instance *inst, gw_op *op, const gw_webhook_request *req)
 {
@@ -88,20 +91,33 @@ static void mock_webhook(gw_instance *inst, gw_op *op, const gw_webhook_request 
     mock_op_start(inst, op, MOCK_OP_WEBHOOK, NULL, mock_webhook_handle(inst, req));
 }
 
+/* MOCK_PUBLIC_ONLY builds the test-only "mock_public" network: the same
+ * mock without private messages (see CMakeLists.txt). */
+#ifdef MOCK_PUBLIC_ONLY
+#define MOCK_NETWORK "mock_public"
+#define MOCK_CAPABILITIES (GW_CAP_FETCH | GW_CAP_POST_PUBLIC | GW_CAP_WEBHOOK)
+#define MOCK_SEND_PRIVATE NULL
+#else
+#define MOCK_NETWORK "mock"
+#define MOCK_CAPABILITIES (GW_CAP_FETCH | GW_CAP_POST_PUBLIC | GW_CAP_SEND_PRIVATE | GW_CAP_WEBHOOK)
+#define MOCK_SEND_PRIVATE mock_send_private
+#endif
+
 static const gw_plugin mock_plugin = {
     .struct_size = sizeof(gw_plugin),
     .abi_major = GW_ABI_MAJOR,
     .abi_minor = GW_ABI_MINOR,
-    .name = "mock",
+    .name = MOCK_NETWORK,
     .version = GW_VERSION,
-    .capabilities = GW_CAP_FETCH | GW_CAP_POST_PUBLIC | GW_CAP_SEND_PRIVATE | GW_CAP_WEBHOOK,
+    .capabilities = MOCK_CAPABILITIES,
     .options = mock_option_table,
     .create = mock_create,
     .destroy = mock_destroy,
     .fetch = mock_fetch,
     .post_public = mock_post_public,
-    .send_private = mock_send_private,
+    .send_private = MOCK_SEND_PRIVATE,
     .webhook = mock_webhook,
+    .max_text_length = MOCK_MAX_TEXT_LENGTH,
 };
 
 /* The only symbol mock.so exports. -Wmissing-prototypes wants a previous

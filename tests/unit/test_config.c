@@ -226,8 +226,8 @@ static void test_unknown_top_level(void **state)
     EXPECT_ERRORS("[[accounts]]\nnetwork = \"mock\"\n",
                   "gateway.toml:1:3: accounts: unknown key; did you mean \"account\"?");
     EXPECT_ERRORS("version = 2\n",
-                  "gateway.toml:1:1: version: unknown key; expected one of gateway, http, account, "
-                  "sink");
+                  "gateway.toml:1:1: version: unknown key; expected one of gateway, http, api, "
+                  "account, sink");
 }
 
 static void test_wrong_type(void **state)

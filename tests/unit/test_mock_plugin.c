@@ -396,6 +396,7 @@ static void test_descriptor(void **state)
         {"fail_op", GW_OPT_STRING, "none", "none|fetch|post_public|send_private"},
         {"fail_with", GW_OPT_STRING, "fatal", "retry|fatal"},
         {"fail_times", GW_OPT_INT, "0", NULL},
+        {"echo_actions", GW_OPT_BOOL, "false", NULL},
     };
     size_t n = 0;
     for (const gw_option *o = plugin->options; o->name != NULL; o++) {

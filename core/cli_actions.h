@@ -1,0 +1,27 @@
+/* cli_actions.h - `gateway reply` and `gateway dm`: answer a customer from
+ * the command line through the running gateway's own action API
+ * (POST /v1/actions, then GET /v1/actions/<id> until the outcome is
+ * known), with the token from $GATEWAY_API_TOKEN. A blocking libcurl
+ * client is fine here: this runs in its own short-lived process, never in
+ * the daemon's loop.
+ *
+ * Exit codes: 0 the answer was posted (or accepted, with --wait 0);
+ * 1 refused by the API, failed, or the gateway could not be reached;
+ * 2 bad usage; 3 accepted but its outcome is not known yet (--wait ran
+ * out; the gateway keeps trying).
+ */
+#ifndef GW_CLI_ACTIONS_H
+#define GW_CLI_ACTIONS_H
+
+#include <stdio.h>
+
+/* Write the commands' usage lines (for `gateway --help`). */
+void cli_actions_usage(FILE *out);
+
+/* Run `command` ("reply" or "dm") with its arguments (argv[0] is the first
+ * argument after the command). config_path locates the gateway's address
+ * and default account when --url or --account are not given. Returns the
+ * process exit code. */
+int cli_actions_main(const char *command, const char *config_path, int argc, char **argv);
+
+#endif /* GW_CLI_ACTIONS_H */
