@@ -1,0 +1,262 @@
+/* plugins/forum/mentions.c - the notifications phase of a fetch.
+ *
+ * GET /notifications.json lists the brand user's notifications, newest
+ * first. Those above the stored cursor (notifications_max) are handled
+ * oldest first:
+ *   1 mentioned, 2 replied: the post they name (data.original_post_id) is
+ *     read and emitted, as a mention (1) or by its content (2), unless
+ *     this fetch emitted it already or the posts.json walk has covered it
+ *     (fetch_posts on, no category filter, id at or below posts_max);
+ *   6 private message: the topic is handed to the private phase, which
+ *     reads the inbox anyway; this only makes sure the topic is read.
+ * A post is read through its topic (/t/{id}.json, which also says
+ * whether the topic is a private message, so a mention inside a PM is
+ * never published as public) and, when the topic view does not hold it,
+ * through /posts/{id}.json. Posts in the same topic share one topic read.
+ * The cursor moves past a notification only once its post is emitted; a
+ * topic or post that is gone (403, 404) is skipped.
+ *
+ * This is what delivers mentions when fetch_posts is off or the post is
+ * in a category the filter leaves out.
+ */
+#include <stdlib.h>
+
+#include "forum.h"
+
+static int wanted_compare(const void *a, const void *b)
+{
+    const forum_wanted_post *x = a, *y = b;
+    return (x->notif_id > y->notif_id) - (x->notif_id < y->notif_id);
+}
+
+static bool wanted_push(forum_fetch *f, forum_wanted_post w)
+{
+    if (f->wanted_len == f->wanted_cap) {
+        size_t cap = f->wanted_cap ? f->wanted_cap * 2 : 16;
+        forum_wanted_post *bigger = realloc(f->wanted, cap * sizeof *bigger);
+        if (bigger == NULL)
+            return false;
+        f->wanted = bigger;
+        f->wanted_cap = cap;
+    }
+    f->wanted[f->wanted_len++] = w;
+    return true;
+}
+
+/* A PM topic for the private phase (once). */
+static bool topic_hint(forum_fetch *f, int64_t topic_id)
+{
+    for (size_t i = 0; i < f->topics_len; i++)
+        if (f->topics[i].topic_id == topic_id)
+            return true;
+    if (f->topics_len == f->topics_cap) {
+        size_t cap = f->topics_cap ? f->topics_cap * 2 : 16;
+        forum_wanted_topic *bigger = realloc(f->topics, cap * sizeof *bigger);
+        if (bigger == NULL)
+            return false;
+        f->topics = bigger;
+        f->topics_cap = cap;
+    }
+    f->topics[f->topics_len++] = (forum_wanted_topic){topic_id, 0};
+    return true;
+}
+
+/* True when the posts phase has delivered (or will deliver) this post. */
+static bool covered(const forum_fetch *f, int64_t post_id)
+{
+    const forum_options *opt = &f->job.inst->opt;
+    if (forum_fetch_emitted(f, post_id))
+        return true;
+    return opt->fetch_posts && opt->categories == NULL && f->posts_max > 0 &&
+           post_id <= f->posts_max;
+}
+
+/* Store how far the handled notifications go: up to the first one not
+ * yet handled, or the whole listing. */
+static void mentions_save(forum_fetch *f)
+{
+    int64_t cursor =
+        f->wanted_next < f->wanted_len ? f->wanted[f->wanted_next].notif_id - 1 : f->notif_max;
+    if (cursor > f->notif_stored)
+        forum_kv_set_i64(f->job.inst, FORUM_KV_NOTIF_MAX, cursor);
+}
+
+static void mentions_next(forum_fetch *f)
+{
+    gw_instance *inst = f->job.inst;
+    while (f->wanted_next < f->wanted_len) {
+        const forum_wanted_post *w = &f->wanted[f->wanted_next];
+        if (forum_fetch_emitted(f, w->post_id)) {
+            f->wanted_next++;
+            continue;
+        }
+        char path[64];
+        int64_t cached = 0;
+        forum_json_id(f->topic, "id", &cached);
+        if (f->topic != NULL && cached == w->topic_id) {
+            const json_t *post = forum_topic_post(f->topic, w->post_id);
+            if (post != NULL) {
+                forum_context ctx = forum_topic_context(inst, f->topic);
+                ctx.mentioned = w->mentioned;
+                if (!forum_fetch_post(f, &ctx, post)) {
+                    mentions_save(f);
+                    forum_fetch_stopped(f);
+                    return;
+                }
+                f->wanted_next++;
+                continue;
+            }
+            snprintf(path, sizeof path, "/posts/%lld.json", (long long)w->post_id);
+            f->step = FORUM_STEP_POST;
+        } else {
+            snprintf(path, sizeof path, "/t/%lld.json", (long long)w->topic_id);
+            f->step = FORUM_STEP_TOPIC;
+        }
+        switch (forum_fetch_get(f, path)) {
+        case FORUM_SENT:
+        case FORUM_GONE:
+            return;
+        case FORUM_BUDGET:
+        default:
+            mentions_save(f);
+            forum_fetch_next_phase(f);
+            return;
+        }
+    }
+    mentions_save(f);
+    forum_fetch_next_phase(f);
+}
+
+static void list_response(forum_fetch *f, forum_reply *reply)
+{
+    gw_instance *inst = f->job.inst;
+    const json_t *list = json_object_get(reply->doc, "notifications");
+    if (!json_is_array(list)) {
+        reply->outcome = GW_OUTCOME_RETRY;
+        reply->delay_ms = 0;
+        snprintf(reply->message, sizeof reply->message,
+                 "GET /notifications.json: the answer has no \"notifications\" array");
+        forum_fetch_fail(f, reply);
+        return;
+    }
+    int64_t list_max = 0;
+    size_t i;
+    const json_t *n;
+    json_array_foreach(list, i, n)
+    {
+        int64_t id;
+        if (forum_json_id(n, "id", &id) && id > list_max)
+            list_max = id;
+    }
+    f->notif_max = list_max > f->notif_stored ? list_max : f->notif_stored;
+    if (f->notif_stored < 0 && inst->opt.backfill_pages == 0) {
+        /* First fetch without backfill: what is listed is history. */
+        forum_kv_set_i64(inst, FORUM_KV_NOTIF_MAX, list_max);
+        forum_fetch_next_phase(f);
+        return;
+    }
+    json_array_foreach(list, i, n)
+    {
+        int64_t id, topic, post;
+        if (!forum_json_id(n, "id", &id) || id <= f->notif_stored ||
+            !forum_json_id(n, "topic_id", &topic))
+            continue;
+        json_int_t type = gw_sdk_json_int(n, "notification_type", 0);
+        bool ok = true;
+        if (type == FORUM_NOTIFY_MENTIONED || type == FORUM_NOTIFY_REPLIED) {
+            if (forum_json_id(json_object_get(n, "data"), "original_post_id", &post) &&
+                !covered(f, post))
+                ok = wanted_push(
+                    f, (forum_wanted_post){id, topic, post, type == FORUM_NOTIFY_MENTIONED});
+        } else if (type == FORUM_NOTIFY_PRIVATE_MESSAGE && inst->opt.fetch_private) {
+            ok = topic_hint(f, topic);
+        }
+        if (!ok) {
+            forum_job_finish(&f->job, GW_OUTCOME_RETRY, FORUM_RETRY_DEFAULT_MS,
+                             "forum: out of memory", NULL);
+            return;
+        }
+    }
+    if (f->wanted_len > 1)
+        qsort(f->wanted, f->wanted_len, sizeof *f->wanted, wanted_compare);
+    mentions_next(f);
+}
+
+/* A topic or post that is gone or hidden from the brand: skip it. */
+static bool gone(const forum_reply *reply)
+{
+    return reply->status == 403 || reply->status == 404 || reply->status == 410;
+}
+
+void forum_mentions_start(forum_fetch *f)
+{
+    f->notif_stored = forum_kv_get_i64(f->job.inst, FORUM_KV_NOTIF_MAX, -1);
+    f->step = FORUM_STEP_LIST;
+    if (forum_fetch_get(f, "/notifications.json") == FORUM_BUDGET)
+        forum_fetch_next_phase(f);
+}
+
+void forum_mentions_response(forum_fetch *f, const gw_http_response *response)
+{
+    gw_instance *inst = f->job.inst;
+    forum_reply reply;
+    const char *what = f->step == FORUM_STEP_LIST    ? "GET /notifications.json"
+                       : f->step == FORUM_STEP_TOPIC ? "GET /t/{id}.json"
+                                                     : "GET /posts/{id}.json";
+    forum_reply_read(response, what, &reply);
+
+    if (f->step == FORUM_STEP_LIST) {
+        if (reply.outcome == GW_OUTCOME_OK)
+            list_response(f, &reply);
+        else
+            forum_fetch_fail(f, &reply);
+        forum_reply_clear(&reply);
+        return;
+    }
+
+    const forum_wanted_post *w = &f->wanted[f->wanted_next];
+    if (reply.outcome != GW_OUTCOME_OK && gone(&reply)) {
+        inst->host->log(inst->acct, GW_LOG_INFO, "forum: notification %lld: %s; skipped",
+                        (long long)w->notif_id, reply.message);
+        if (f->step == FORUM_STEP_TOPIC) {
+            int64_t topic = w->topic_id;
+            while (f->wanted_next < f->wanted_len && f->wanted[f->wanted_next].topic_id == topic)
+                f->wanted_next++;
+        } else {
+            f->wanted_next++;
+        }
+        forum_reply_clear(&reply);
+        mentions_next(f);
+        return;
+    }
+    if (reply.outcome != GW_OUTCOME_OK) {
+        mentions_save(f);
+        forum_fetch_fail(f, &reply);
+        forum_reply_clear(&reply);
+        return;
+    }
+    if (f->step == FORUM_STEP_TOPIC) {
+        json_decref(f->topic);
+        f->topic = json_incref(reply.doc);
+        /* File the view under the id asked for, so mentions_next matches
+         * it even when the forum moved or merged the topic meanwhile. */
+        json_object_set_new(f->topic, "id", json_integer(w->topic_id));
+        forum_refs_add_posts(inst,
+                             json_object_get(json_object_get(f->topic, "post_stream"), "posts"));
+        forum_reply_clear(&reply);
+        /* The post is in the view, or mentions_next asks for it alone. */
+        mentions_next(f);
+        return;
+    }
+    forum_context ctx = forum_topic_context(inst, f->topic);
+    ctx.mentioned = w->mentioned;
+    bool go_on = forum_fetch_post(f, &ctx, reply.doc);
+    forum_reply_clear(&reply);
+    f->wanted_next++;
+    if (!go_on) {
+        mentions_save(f);
+        forum_fetch_stopped(f);
+        return;
+    }
+    mentions_next(f);
+}
