@@ -314,6 +314,20 @@ static json_t *v2_author(const char *author_id, const json_t *users)
                       json_object_get(user, "verified"));
 }
 
+/* The members both v2 builders end with: the author from the expansions
+ * (when the item names one) and, on request, the network's own object.
+ * Returns false on allocation failure. */
+static bool put_author_and_raw(const tw_brand *b, json_t *ev, const char *author_id,
+                               const json_t *users, const json_t *raw)
+{
+    if (author_id != NULL) {
+        json_t *author = v2_author(author_id, users);
+        if (author == NULL || json_object_set_new(ev, "author", author) < 0)
+            return false;
+    }
+    return !b->include_raw || json_object_set(ev, "raw", (json_t *)raw) == 0;
+}
+
 static json_t *v2_tweet_event(const tw_brand *b, const json_t *tweet, const char *id,
                               const json_t *users, bool from_mentions)
 {
@@ -351,12 +365,7 @@ static json_t *v2_tweet_event(const tw_brand *b, const json_t *tweet, const char
         !put_time_rfc3339(ev, gw_sdk_json_string(tweet, "created_at", NULL)) ||
         !put_tags(ev, b, text, from_mentions || v2_mentions_brand(b, tweet)))
         goto fail;
-    if (author_id != NULL) {
-        json_t *author = v2_author(author_id, users);
-        if (author == NULL || json_object_set_new(ev, "author", author) < 0)
-            goto fail;
-    }
-    if (b->include_raw && json_object_set(ev, "raw", (json_t *)tweet) < 0)
+    if (!put_author_and_raw(b, ev, author_id, users, tweet))
         goto fail;
     return ev;
 fail:
@@ -425,12 +434,7 @@ static json_t *v2_dm_event(const tw_brand *b, const json_t *dm, const char *id, 
         !put_time_rfc3339(ev, gw_sdk_json_string(dm, "created_at", NULL)) ||
         !put_tags(ev, b, text, false))
         goto fail;
-    if (sender != NULL) {
-        json_t *author = v2_author(sender, users);
-        if (author == NULL || json_object_set_new(ev, "author", author) < 0)
-            goto fail;
-    }
-    if (b->include_raw && json_object_set(ev, "raw", (json_t *)dm) < 0)
+    if (!put_author_and_raw(b, ev, sender, users, dm))
         goto fail;
     return ev;
 fail:
