@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "gateway/error.h"
+#include "gateway/sdk.h"
 
 /* A bounded writer: appends what fits and remembers that something did not,
  * so callers build the redacted text in one pass without length juggling. */
@@ -34,17 +35,6 @@ static void out_append_str(out_buf *o, const char *s)
     out_append(o, s, strlen(s));
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Query parameter names whose value is a credential. Kept exact (not "any
  * name ending in _token") because cursors like pagination_token must stay
  * readable in logs to debug paging. */
@@ -62,8 +52,8 @@ static bool param_is_secret(const char *name, size_t len)
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
-        if (c == '%' && i + 2 < len && hex_value(name[i + 1]) >= 0 && hex_value(name[i + 2]) >= 0) {
-            c = (char)(hex_value(name[i + 1]) * 16 + hex_value(name[i + 2]));
+        if (c == '%' && i + 2 < len && gw_sdk_hex_value(name[i + 1]) >= 0 && gw_sdk_hex_value(name[i + 2]) >= 0) {
+            c = (char)(gw_sdk_hex_value(name[i + 1]) * 16 + gw_sdk_hex_value(name[i + 2]));
             i += 2;
         }
         if (n + 1 >= sizeof decoded)

@@ -38,6 +38,17 @@ int gw_sdk_base64_encode(const void *in, size_t len, char *out, size_t outlen)
     return (int)o;
 }
 
+int gw_sdk_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 int gw_sdk_hex_encode(const void *in, size_t len, char *out, size_t outlen)
 {
     static const char digits[] = "0123456789abcdef";

@@ -219,6 +219,10 @@ int gw_sdk_base64_encode(const void *in, size_t len, char *out, size_t outlen);
  * 2 * len + 1), NUL-terminated. Returns 2 * len or GW_ERANGE. */
 int gw_sdk_hex_encode(const void *in, size_t len, char *out, size_t outlen);
 
+/* gw_sdk_hex_value - the value 0..15 of one hex digit (either case), or -1
+ * when c is not one; for decoding %XX and hex signatures. */
+int gw_sdk_hex_value(char c);
+
 /* gw_sdk_percent_encode - RFC 3986 percent-encoding of the bytes of
  * `in` (borrowed, NUL-terminated): A-Z a-z 0-9 - . _ ~ stay, every other
  * byte becomes %XX with upper-case hex. This is the encoding OAuth 1.0a

@@ -42,17 +42,6 @@ static json_t *answer_error(int status, const char *code, const char *message)
     return answer(status, json_pack("{s:s, s:s}", "error", code, "message", message));
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The decoded value of query parameter `name` into buf; false when
  * absent, malformed or too long. */
 static bool query_param(const char *query, const char *name, char *buf, size_t buflen)
@@ -68,7 +57,7 @@ static bool query_param(const char *query, const char *name, char *buf, size_t b
                 if (c == '%') {
                     if (i + 2 >= len) /* two hex digits must follow */
                         return false;
-                    int h = hex_digit(p[i + 1]), l = hex_digit(p[i + 2]);
+                    int h = gw_sdk_hex_value(p[i + 1]), l = gw_sdk_hex_value(p[i + 2]);
                     if (h < 0 || l < 0 || (h == 0 && l == 0))
                         return false;
                     c = h * 16 + l;

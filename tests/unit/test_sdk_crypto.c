@@ -275,9 +275,22 @@ static void test_percent_encode_rfc3986(void **state)
     assert_string_equal(out, "");
 }
 
+static void test_hex_value(void **state)
+{
+    (void)state;
+    assert_int_equal(0, gw_sdk_hex_value('0'));
+    assert_int_equal(9, gw_sdk_hex_value('9'));
+    assert_int_equal(10, gw_sdk_hex_value('a'));
+    assert_int_equal(15, gw_sdk_hex_value('F'));
+    assert_int_equal(-1, gw_sdk_hex_value('g'));
+    assert_int_equal(-1, gw_sdk_hex_value('%'));
+    assert_int_equal(-1, gw_sdk_hex_value('\0'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex_value),
         cmocka_unit_test(test_sha1_fips_vectors),
         cmocka_unit_test(test_sha256_fips_vectors),
         cmocka_unit_test(test_streaming_matches_one_shot),
