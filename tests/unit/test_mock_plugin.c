@@ -2,8 +2,8 @@
  * its ABI.
  *
  * The test loads build/plugins/mock.so the way the host does (dlopen,
- * RTLD_LOCAL, gw_plugin_entry) and drives it with a fake host services
- * table written here: emitted events are recorded (with the fields the
+ * RTLD_LOCAL, gw_plugin_entry) and drives it with the shared fake host
+ * (fake_host.c): emitted events are recorded (with the fields the
  * real host fills), the key/value store is an in-memory JSON object, the
  * clocks are set by hand, timers only fire when the test fires them, and
  * each op records its completion. The plugin target must be built before
@@ -26,263 +26,63 @@
 #include "gateway/plugin.h"
 #include "gateway/sdk.h"
 
+#include "fake_host.h"
+
 #define MOCK_SO GW_BUILD_DIR "/plugins/mock.so"
 #define VALIDATOR "/usr/bin/python3 " GW_SOURCE_DIR "/tests/tools/validate_events.py"
 #define SCENARIO GW_SOURCE_DIR "/tests/fixtures/mock/scenario.jsonl"
-#define NOW_MS UINT64_C(1795168800000) /* 2026-11-20T10:00:00.000Z */
-#define MAX_TIMERS 64
+#define NOW_MS FAKE_HOST_NOW_MS
 
 static void *plugin_handle;
 static const gw_plugin *plugin;
 
-/* ---- the fake host --------------------------------------------------- */
-
-typedef struct fake_timer {
-    uint64_t delay_ms;
-    gw_timer_cb cb;
-    void *arg;
-    int active;
-} fake_timer;
-
-typedef struct fake_op {
-    int completions;
-    gw_outcome outcome;
-    uint64_t delay_ms;
-    char message[256];
-    json_t *result; /* owned once completed */
-} fake_op;
-
-typedef struct fake_host {
-    gw_host table;
-    json_t *config;
-    json_t *kv;     /* key -> string */
-    json_t *events; /* accepted events, host fields filled */
-    uint64_t now_ms;
-    uint64_t mono_ms;
-    fake_timer timers[MAX_TIMERS];
-    size_t ntimers;
-    int emit_rc; /* when non-zero, emit refuses with it */
-    int warnings;
-} fake_host;
-
-static fake_host *host_of(gw_account *acct)
-{
-    return (fake_host *)acct;
-}
-
-static void fake_log(gw_account *acct, gw_log_level level, const char *fmt, ...)
-{
-    if (level <= GW_LOG_WARN)
-        host_of(acct)->warnings++;
-    if (getenv("MOCK_TEST_VERBOSE") != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-    }
-}
+/* ---- the fake host (fake_host.c) plus what the mock needs ------------- */
 
 /* Refuse what the real host refuses, then fill what it fills. */
-static int fake_emit(gw_account *acct, json_t *event)
+static int mock_emit_check(fake_host *h, json_t *event)
 {
-    fake_host *h = host_of(acct);
-    if (h->emit_rc != 0) {
-        json_decref(event);
-        return h->emit_rc;
-    }
     const char *type = gw_sdk_json_string(event, "type", NULL);
     const char *native_id = gw_sdk_json_string(event, "native_id", NULL);
     const char *visibility = gw_sdk_json_string(event, "visibility", NULL);
-    if (!json_is_object(event) || type == NULL || native_id == NULL || visibility == NULL) {
-        json_decref(event);
+    if (!json_is_object(event) || type == NULL || native_id == NULL || visibility == NULL)
         return GW_EINVAL;
-    }
     char id[256], received_at[GW_SDK_RFC3339_SIZE];
     snprintf(id, sizeof id, "mock:%s", native_id);
     gw_sdk_time_format((int64_t)h->now_ms, received_at, sizeof received_at);
     json_object_set_new(event, "id", json_string(id));
     json_object_set_new(event, "seq", json_integer((json_int_t)json_array_size(h->events) + 1));
     json_object_set_new(event, "network", json_string("mock"));
-    json_object_set_new(event, "account", json_string("acme"));
+    json_object_set_new(event, "account", json_string(FAKE_HOST_ACCOUNT));
     json_object_set_new(event, "received_at", json_string(received_at));
-    json_array_append_new(h->events, event);
     return 0;
-}
-
-static gw_timer *fake_timer_start(gw_account *acct, uint64_t delay_ms, gw_timer_cb cb, void *arg)
-{
-    fake_host *h = host_of(acct);
-    if (h->ntimers == MAX_TIMERS)
-        return NULL;
-    fake_timer *t = &h->timers[h->ntimers++];
-    t->delay_ms = delay_ms;
-    t->cb = cb;
-    t->arg = arg;
-    t->active = 1;
-    return (gw_timer *)t;
-}
-
-static void fake_timer_cancel(gw_timer *timer)
-{
-    fake_timer *t = (fake_timer *)timer;
-    assert_true(t->active); /* cancelling a dead handle is a plugin bug */
-    t->active = 0;
-}
-
-static int fake_kv_get(gw_account *acct, const char *key, char *buf, size_t buflen)
-{
-    const char *value = gw_sdk_json_string(host_of(acct)->kv, key, NULL);
-    if (value == NULL)
-        return GW_ENOENT;
-    size_t len = strlen(value);
-    if (len + 1 > buflen)
-        return GW_ERANGE;
-    memcpy(buf, value, len + 1);
-    return (int)len;
-}
-
-static int fake_kv_set(gw_account *acct, const char *key, const char *value)
-{
-    return json_object_set_new(host_of(acct)->kv, key, json_string(value)) == 0 ? 0 : GW_ENOMEM;
-}
-
-static uint64_t fake_now_ms(gw_account *acct)
-{
-    return host_of(acct)->now_ms;
-}
-
-static uint64_t fake_monotonic_ms(gw_account *acct)
-{
-    return host_of(acct)->mono_ms;
-}
-
-static const json_t *fake_config(gw_account *acct)
-{
-    return host_of(acct)->config;
-}
-
-static const char *fake_account_name(gw_account *acct)
-{
-    (void)acct;
-    return "acme";
-}
-
-static void fake_complete(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
-                          json_t *result)
-{
-    fake_op *o = (fake_op *)op;
-    o->completions++;
-    o->outcome = outcome;
-    o->delay_ms = delay_ms;
-    snprintf(o->message, sizeof o->message, "%s", message != NULL ? message : "");
-    json_decref(o->result);
-    o->result = result;
 }
 
 /* A host whose account has the options of config_json. */
 static fake_host *host_new(const char *config_json)
 {
-    fake_host *h = calloc(1, sizeof *h);
-    assert_non_null(h);
-    h->table.struct_size = sizeof h->table;
-    h->table.abi_major = GW_ABI_MAJOR;
-    h->table.abi_minor = GW_ABI_MINOR;
-    h->table.log = fake_log;
-    h->table.emit = fake_emit;
-    h->table.timer_start = fake_timer_start;
-    h->table.timer_cancel = fake_timer_cancel;
-    h->table.kv_get = fake_kv_get;
-    h->table.kv_set = fake_kv_set;
-    h->table.now_ms = fake_now_ms;
-    h->table.monotonic_ms = fake_monotonic_ms;
-    h->table.config = fake_config;
-    h->table.account_name = fake_account_name;
-    h->table.complete = fake_complete;
-    json_error_t jerr;
-    h->config = json_loads(config_json, 0, &jerr);
-    assert_non_null(h->config);
-    h->kv = json_object();
-    h->events = json_array();
-    h->now_ms = NOW_MS;
-    h->mono_ms = 1000;
+    fake_host *h = fake_host_new(plugin, fake_host_parse(config_json));
+    h->emit_check = mock_emit_check;
+    h->verbose_env = "MOCK_TEST_VERBOSE";
     return h;
-}
-
-/* Replace the options, keeping the store: the same account restarted
- * with another configuration. */
-static void host_reconfigure(fake_host *h, const char *config_json)
-{
-    json_decref(h->config);
-    h->config = json_loads(config_json, 0, NULL);
-    assert_non_null(h->config);
-}
-
-static void host_free(fake_host *h)
-{
-    json_decref(h->config);
-    json_decref(h->kv);
-    json_decref(h->events);
-    free(h);
-}
-
-static gw_instance *instance_new(fake_host *h)
-{
-    gw_instance *inst = NULL;
-    char err[256] = "";
-    int rc = plugin->create(&h->table, (gw_account *)h, &inst, err, sizeof err);
-    if (rc != 0)
-        fail_msg("create failed (%d): %s", rc, err);
-    assert_non_null(inst);
-    return inst;
 }
 
 /* create() expected to fail with `code`, its message containing `part`. */
 static void expect_create_fails(const char *config_json, int code, const char *part)
 {
     fake_host *h = host_new(config_json);
-    gw_instance *inst = NULL;
-    char err[512] = "";
-    assert_int_equal(plugin->create(&h->table, (gw_account *)h, &inst, err, sizeof err), code);
-    assert_null(inst);
-    if (strstr(err, part) == NULL)
-        fail_msg("error '%s' lacks '%s'", err, part);
-    host_free(h);
-}
-
-static void op_clear(fake_op *op)
-{
-    json_decref(op->result);
-    memset(op, 0, sizeof *op);
+    fake_host_create_fails(h, code, part, NULL);
+    fake_host_free(h);
 }
 
 /* Run one fetch that completes synchronously; returns how many events it
  * emitted. */
-static size_t fetch_now(fake_host *h, gw_instance *inst, fake_op *op)
+static size_t fetch_now(fake_host *h, gw_instance *inst, fake_host_op *op)
 {
     size_t before = json_array_size(h->events);
-    op_clear(op);
+    fake_host_op_clear(op);
     plugin->fetch(inst, (gw_op *)op);
     assert_int_equal(op->completions, 1);
     return json_array_size(h->events) - before;
-}
-
-static void fire_timer(fake_host *h, size_t index)
-{
-    fake_timer *t = &h->timers[index];
-    assert_true(t->active);
-    t->active = 0; /* the handle dies as its callback runs */
-    t->cb(t->arg);
-}
-
-static const char *kv_value(fake_host *h, const char *key)
-{
-    return gw_sdk_json_string(h->kv, key, NULL);
-}
-
-static const char *event_str(fake_host *h, size_t index, const char *key)
-{
-    return gw_sdk_json_string(json_array_get(h->events, index), key, NULL);
 }
 
 static gw_action action_make(const char *id, const char *text)
@@ -330,17 +130,7 @@ static int run_validator(const char *path)
 static int load_plugin(void **state)
 {
     (void)state;
-    plugin_handle = dlopen(MOCK_SO, RTLD_NOW | RTLD_LOCAL);
-    if (plugin_handle == NULL) {
-        fprintf(stderr, "cannot load %s: %s (build target plugin_mock first)\n", MOCK_SO,
-                dlerror());
-        return -1;
-    }
-    gw_plugin_entry_fn entry;
-    *(void **)&entry = dlsym(plugin_handle, GW_PLUGIN_ENTRY_SYMBOL);
-    if (entry == NULL)
-        return -1;
-    plugin = entry();
+    plugin = fake_host_load_plugin(MOCK_SO, "build target plugin_mock first", &plugin_handle);
     return plugin != NULL ? 0 : -1;
 }
 
@@ -446,12 +236,13 @@ static void test_determinism_by_seed(void **state)
     fake_host *b = host_new("{\"seed\": 7, \"rate\": 0, \"batch\": 200}");
     fake_host *c = host_new("{\"seed\": 8, \"rate\": 0, \"batch\": 200}");
     b->now_ms += 86400000; /* another day: only created_at may differ */
-    fake_op op = {0};
-    gw_instance *ia = instance_new(a), *ib = instance_new(b), *ic = instance_new(c);
+    fake_host_op op = {0};
+    gw_instance *ia = fake_host_instance_new(a), *ib = fake_host_instance_new(b),
+                *ic = fake_host_instance_new(c);
     assert_int_equal(fetch_now(a, ia, &op), 200);
     assert_int_equal(fetch_now(b, ib, &op), 200);
     assert_int_equal(fetch_now(c, ic, &op), 200);
-    op_clear(&op);
+    fake_host_op_clear(&op);
 
     json_t *sa = stable_copy(a->events), *sb = stable_copy(b->events), *sc = stable_copy(c->events);
     size_t i;
@@ -468,10 +259,11 @@ static void test_determinism_by_seed(void **state)
     for (i = 0; i < 200; i++) {
         char expect[32];
         snprintf(expect, sizeof expect, "7-%zu", i);
-        assert_string_equal(event_str(a, i, "native_id"), expect);
+        assert_string_equal(fake_host_event_str(a, i, "native_id"), expect);
         snprintf(expect, sizeof expect, "8-%zu", i);
-        assert_string_equal(event_str(c, i, "native_id"), expect);
-        same_text += strcmp(event_str(a, i, "text"), event_str(c, i, "text")) == 0;
+        assert_string_equal(fake_host_event_str(c, i, "native_id"), expect);
+        same_text +=
+            strcmp(fake_host_event_str(a, i, "text"), fake_host_event_str(c, i, "text")) == 0;
     }
     assert_true(same_text < 40); /* a few templates coincide by chance */
     assert_false(json_equal(sa, sc));
@@ -482,21 +274,21 @@ static void test_determinism_by_seed(void **state)
     plugin->destroy(ia);
     plugin->destroy(ib);
     plugin->destroy(ic);
-    host_free(a);
-    host_free(b);
-    host_free(c);
+    fake_host_free(a);
+    fake_host_free(b);
+    fake_host_free(c);
 }
 
 static void test_rate_zero_batches(void **state)
 {
     (void)state;
     fake_host *h = host_new("{\"rate\": 0, \"batch\": 10, \"count\": 25}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
     assert_int_equal(fetch_now(h, inst, &op), 10);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     assert_true(op.delay_ms == 0); /* more is ready now */
-    assert_string_equal(kv_value(h, "synth_next"), "10");
+    assert_string_equal(fake_host_kv(h, "synth_next"), "10");
     assert_int_equal(fetch_now(h, inst, &op), 10);
     assert_true(op.delay_ms == 0);
     assert_int_equal(fetch_now(h, inst, &op), 5);
@@ -505,10 +297,10 @@ static void test_rate_zero_batches(void **state)
     assert_int_equal(fetch_now(h, inst, &op), 0);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     assert_true(op.delay_ms == GW_DELAY_POLL_INTERVAL);
-    assert_string_equal(kv_value(h, "synth_next"), "25");
-    op_clear(&op);
+    assert_string_equal(fake_host_kv(h, "synth_next"), "25");
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 }
 
 static void test_count_resume_from_kv(void **state)
@@ -516,18 +308,18 @@ static void test_count_resume_from_kv(void **state)
     (void)state;
     /* Reference: one run that emits events 0..24 of seed 3 at once. */
     fake_host *ref = host_new("{\"seed\": 3, \"rate\": 0, \"batch\": 100, \"count\": 25}");
-    gw_instance *iref = instance_new(ref);
-    fake_op op = {0};
+    gw_instance *iref = fake_host_instance_new(ref);
+    fake_host_op op = {0};
     assert_int_equal(fetch_now(ref, iref, &op), 25);
 
     /* The same account killed after its first batch was committed. */
     fake_host *h = host_new("{\"seed\": 3, \"rate\": 0, \"batch\": 10, \"count\": 25}");
-    gw_instance *inst = instance_new(h);
+    gw_instance *inst = fake_host_instance_new(h);
     assert_int_equal(fetch_now(h, inst, &op), 10);
     plugin->destroy(inst);
-    assert_string_equal(kv_value(h, "synth_next"), "10");
+    assert_string_equal(fake_host_kv(h, "synth_next"), "10");
 
-    inst = instance_new(h); /* restart: same store */
+    inst = fake_host_instance_new(h); /* restart: same store */
     assert_int_equal(fetch_now(h, inst, &op), 10);
     assert_int_equal(fetch_now(h, inst, &op), 5);
     assert_true(op.delay_ms == GW_DELAY_POLL_INTERVAL);
@@ -540,25 +332,26 @@ static void test_count_resume_from_kv(void **state)
     json_decref(want);
 
     /* Raising the count continues where the store says. */
-    host_reconfigure(h, "{\"seed\": 3, \"rate\": 0, \"batch\": 10, \"count\": 0}");
-    inst = instance_new(h);
+    fake_host_reconfigure(
+        h, fake_host_parse("{\"seed\": 3, \"rate\": 0, \"batch\": 10, \"count\": 0}"));
+    inst = fake_host_instance_new(h);
     assert_int_equal(fetch_now(h, inst, &op), 10);
-    assert_string_equal(event_str(h, 25, "native_id"), "3-25");
-    assert_string_equal(kv_value(h, "synth_next"), "35");
+    assert_string_equal(fake_host_event_str(h, 25, "native_id"), "3-25");
+    assert_string_equal(fake_host_kv(h, "synth_next"), "35");
 
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     plugin->destroy(iref);
-    host_free(h);
-    host_free(ref);
+    fake_host_free(h);
+    fake_host_free(ref);
 }
 
 static void test_rate_paced(void **state)
 {
     (void)state;
     fake_host *h = host_new("{\"rate\": 5, \"batch\": 20}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
     /* The first event is due at once, then 5 per second. */
     assert_int_equal(fetch_now(h, inst, &op), 1);
     assert_true(op.delay_ms == GW_DELAY_POLL_INTERVAL);
@@ -587,19 +380,19 @@ static void test_rate_paced(void **state)
             break;
     }
     assert_int_equal(total, 300);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 }
 
 static void test_event_shapes(void **state)
 {
     (void)state;
     fake_host *h = host_new("{\"seed\": 1, \"rate\": 0, \"batch\": 1000}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
     assert_int_equal(fetch_now(h, inst, &op), 1000);
-    op_clear(&op);
+    fake_host_op_clear(&op);
 
     size_t at_mentions = 0, keyword_mentions = 0, comments = 0, reviews = 0, messages = 0;
     size_t replies = 0, influencers = 0, other_langs = 0;
@@ -680,33 +473,33 @@ static void test_event_shapes(void **state)
     json_decref(bad);
 
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 }
 
 static void test_scenario_replay(void **state)
 {
     (void)state;
     fake_host *h = host_new("{\"scenario\": \"" SCENARIO "\", \"rate\": 0, \"batch\": 2}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
     assert_int_equal(fetch_now(h, inst, &op), 2);
     assert_true(op.delay_ms == 0);
-    assert_string_equal(kv_value(h, "scenario_next"), "2");
+    assert_string_equal(fake_host_kv(h, "scenario_next"), "2");
     assert_int_equal(fetch_now(h, inst, &op), 2);
     assert_int_equal(fetch_now(h, inst, &op), 1);
     assert_true(op.delay_ms == GW_DELAY_POLL_INTERVAL);
     assert_int_equal(fetch_now(h, inst, &op), 0);
     assert_true(op.delay_ms == GW_DELAY_POLL_INTERVAL);
-    assert_null(kv_value(h, "synth_next"));
+    assert_null(fake_host_kv(h, "synth_next"));
 
     const char *ids[] = {"sc-1", "sc-2", "sc-3", "sc-4", "sc-5"};
     for (size_t i = 0; i < 5; i++)
-        assert_string_equal(event_str(h, i, "native_id"), ids[i]);
+        assert_string_equal(fake_host_event_str(h, i, "native_id"), ids[i]);
     /* Defaults filled, written values kept. */
-    assert_string_equal(event_str(h, 4, "visibility"), "private");
-    assert_string_equal(event_str(h, 0, "visibility"), "public");
-    assert_string_equal(event_str(h, 0, "created_at"), "2026-11-20T10:00:00.000Z");
-    assert_string_equal(event_str(h, 1, "created_at"), "2026-11-20T10:00:00.000Z");
+    assert_string_equal(fake_host_event_str(h, 4, "visibility"), "private");
+    assert_string_equal(fake_host_event_str(h, 0, "visibility"), "public");
+    assert_string_equal(fake_host_event_str(h, 0, "created_at"), "2026-11-20T10:00:00.000Z");
+    assert_string_equal(fake_host_event_str(h, 1, "created_at"), "2026-11-20T10:00:00.000Z");
     assert_true(gw_sdk_json_int(json_array_get(h->events, 3), "rating", 0) == 1);
 
     const char *path = write_jsonl(h->events);
@@ -717,12 +510,12 @@ static void test_scenario_replay(void **state)
     /* A restart after 3 kept events resumes at the fourth line. */
     json_array_clear(h->events);
     json_object_set_new(h->kv, "scenario_next", json_string("3"));
-    inst = instance_new(h);
+    inst = fake_host_instance_new(h);
     assert_int_equal(fetch_now(h, inst, &op), 2);
-    assert_string_equal(event_str(h, 0, "native_id"), "sc-4");
-    op_clear(&op);
+    assert_string_equal(fake_host_event_str(h, 0, "native_id"), "sc-4");
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 }
 
 static void test_scenario_errors(void **state)
@@ -760,8 +553,8 @@ static void test_actions_log(void **state)
     char config[256];
     snprintf(config, sizeof config, "{\"actions_log\": \"%s\"}", path);
     fake_host *h = host_new(config);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
 
     gw_action reply = action_make("act-1", "Sorry about that, we're on it!");
     reply.in_reply_to = "1-0";
@@ -773,24 +566,24 @@ static void test_actions_log(void **state)
     assert_string_equal(gw_sdk_json_string(op.result, "url", ""),
                         "https://mock.example/acme/reply-1");
 
-    op_clear(&op);
+    fake_host_op_clear(&op);
     gw_action dm = action_make("act-2", "Hi Ann, \"quoted\" and\nmultiline");
     dm.to = "100";
     plugin->send_private(inst, (gw_op *)&op, &dm);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     assert_string_equal(gw_sdk_json_string(op.result, "native_id", ""), "reply-2");
 
-    op_clear(&op);
+    fake_host_op_clear(&op);
     gw_action empty = action_make("act-3", "");
     plugin->post_public(inst, (gw_op *)&op, &empty);
     assert_int_equal(op.completions, 1);
     assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
     assert_string_equal(op.message, "empty text");
-    op_clear(&op);
+    fake_host_op_clear(&op);
     gw_action none = action_make("act-4", NULL);
     plugin->send_private(inst, (gw_op *)&op, &none);
     assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
-    assert_string_equal(kv_value(h, "action_next"), "2");
+    assert_string_equal(fake_host_kv(h, "action_next"), "2");
 
     /* Two lines, in order, with every field. */
     FILE *f = fopen(path, "r");
@@ -820,14 +613,14 @@ static void test_actions_log(void **state)
 
     /* Ids stay unique across a restart. */
     plugin->destroy(inst);
-    inst = instance_new(h);
-    op_clear(&op);
+    inst = fake_host_instance_new(h);
+    fake_host_op_clear(&op);
     plugin->post_public(inst, (gw_op *)&op, &reply);
     assert_string_equal(gw_sdk_json_string(op.result, "native_id", ""), "reply-3");
 
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
     unlink(path);
 }
 
@@ -835,28 +628,28 @@ static void test_error_rate(void **state)
 {
     (void)state;
     fake_host *h = host_new("{\"error_rate\": 1, \"rate\": 0}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
     assert_int_equal(fetch_now(h, inst, &op), 0);
     assert_int_equal(op.outcome, GW_OUTCOME_RETRY);
     assert_true(op.delay_ms > 0 && op.delay_ms < 10000);
     gw_action a = action_make("a", "hello");
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->post_public(inst, (gw_op *)&op, &a);
     assert_int_equal(op.outcome, GW_OUTCOME_RETRY);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->send_private(inst, (gw_op *)&op, &a);
     assert_int_equal(op.outcome, GW_OUTCOME_RETRY);
-    assert_null(kv_value(h, "action_next"));
-    op_clear(&op);
+    assert_null(fake_host_kv(h, "action_next"));
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 
     /* About half, the same half for the same seed. */
     int pattern[2][200];
     for (int run = 0; run < 2; run++) {
         h = host_new("{\"error_rate\": 0.5, \"rate\": 0, \"batch\": 1}");
-        inst = instance_new(h);
+        inst = fake_host_instance_new(h);
         int retries = 0;
         for (int i = 0; i < 200; i++) {
             fetch_now(h, inst, &op);
@@ -865,9 +658,9 @@ static void test_error_rate(void **state)
         }
         assert_true(retries > 60 && retries < 140);
         assert_int_equal(json_array_size(h->events), 200 - retries);
-        op_clear(&op);
+        fake_host_op_clear(&op);
         plugin->destroy(inst);
-        host_free(h);
+        fake_host_free(h);
     }
     assert_memory_equal(pattern[0], pattern[1], sizeof pattern[0]);
 }
@@ -877,13 +670,13 @@ static void test_fail_sequence(void **state)
     (void)state;
     fake_host *h = host_new(
         "{\"fail_op\": \"post_public\", \"fail_with\": \"retry\", \"fail_times\": 2, \"rate\": 0}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
     gw_action a = action_make("a", "hello");
     const gw_outcome expected[] = {GW_OUTCOME_RETRY, GW_OUTCOME_RETRY, GW_OUTCOME_OK,
                                    GW_OUTCOME_OK};
     for (size_t i = 0; i < 4; i++) {
-        op_clear(&op);
+        fake_host_op_clear(&op);
         plugin->post_public(inst, (gw_op *)&op, &a);
         assert_int_equal(op.completions, 1);
         assert_int_equal(op.outcome, expected[i]);
@@ -891,94 +684,95 @@ static void test_fail_sequence(void **state)
             assert_true(op.delay_ms > 0);
     }
     /* Other ops are not affected. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->send_private(inst, (gw_op *)&op, &a);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     assert_true(fetch_now(h, inst, &op) > 0);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 
     /* fail_times 0: fails every time, FATAL by default. */
     h = host_new("{\"fail_op\": \"fetch\"}");
-    inst = instance_new(h);
+    inst = fake_host_instance_new(h);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(fetch_now(h, inst, &op), 0);
         assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
     }
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 
     h = host_new("{\"fail_op\": \"send_private\", \"fail_with\": \"fatal\", \"fail_times\": 1}");
-    inst = instance_new(h);
-    op_clear(&op);
+    inst = fake_host_instance_new(h);
+    fake_host_op_clear(&op);
     plugin->send_private(inst, (gw_op *)&op, &a);
     assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->send_private(inst, (gw_op *)&op, &a);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 }
 
 static void test_latency_uses_timer(void **state)
 {
     (void)state;
     fake_host *h = host_new("{\"latency\": 250, \"rate\": 0, \"batch\": 5}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
     plugin->fetch(inst, (gw_op *)&op);
     assert_int_equal(op.completions, 0);
     assert_int_equal(h->ntimers, 1);
     assert_true(h->timers[0].delay_ms == 250);
     assert_int_equal(json_array_size(h->events), 0);
-    fire_timer(h, 0);
+    fake_host_fire_timer(h, 0);
     assert_int_equal(op.completions, 1);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     assert_int_equal(json_array_size(h->events), 5);
 
     /* Two actions in flight complete in the order their timers fire. */
-    fake_op p1 = {0}, p2 = {0};
+    fake_host_op p1 = {0}, p2 = {0};
     gw_action a1 = action_make("a1", "first"), a2 = action_make("a2", "second");
     plugin->post_public(inst, (gw_op *)&p1, &a1);
     plugin->send_private(inst, (gw_op *)&p2, &a2);
     assert_int_equal(p1.completions + p2.completions, 0);
-    fire_timer(h, 2);
+    fake_host_fire_timer(h, 2);
     assert_int_equal(p2.completions, 1);
     assert_string_equal(gw_sdk_json_string(p2.result, "native_id", ""), "reply-1");
-    fire_timer(h, 1);
+    fake_host_fire_timer(h, 1);
     assert_int_equal(p1.completions, 1);
     assert_string_equal(gw_sdk_json_string(p1.result, "native_id", ""), "reply-2");
 
     /* A fault also waits for the latency. */
-    host_reconfigure(h, "{\"latency\": 250, \"error_rate\": 1}");
+    fake_host_reconfigure(h, fake_host_parse("{\"latency\": 250, \"error_rate\": 1}"));
     plugin->destroy(inst);
-    inst = instance_new(h);
-    op_clear(&op);
+    inst = fake_host_instance_new(h);
+    fake_host_op_clear(&op);
     plugin->fetch(inst, (gw_op *)&op);
     assert_int_equal(op.completions, 0);
-    fire_timer(h, 3);
+    fake_host_fire_timer(h, 3);
     assert_int_equal(op.outcome, GW_OUTCOME_RETRY);
 
     /* destroy cancels what is still waiting (the fake asserts the handle
      * is live) and the op is never completed. */
-    fake_op left = {0};
+    fake_host_op left = {0};
     plugin->fetch(inst, (gw_op *)&left);
     assert_true(h->timers[4].active);
     plugin->destroy(inst);
     assert_false(h->timers[4].active);
     assert_int_equal(left.completions, 0);
 
-    op_clear(&op);
-    op_clear(&p1);
-    op_clear(&p2);
-    host_free(h);
+    fake_host_op_clear(&op);
+    fake_host_op_clear(&p1);
+    fake_host_op_clear(&p2);
+    fake_host_free(h);
 }
 
-static json_t *post_webhook(gw_instance *inst, const char *method, const char *body, fake_op *op)
+static json_t *post_webhook(gw_instance *inst, const char *method, const char *body,
+                            fake_host_op *op)
 {
     gw_webhook_request req;
     memset(&req, 0, sizeof req);
@@ -987,7 +781,7 @@ static json_t *post_webhook(gw_instance *inst, const char *method, const char *b
     req.query = "";
     req.body = (const unsigned char *)body;
     req.body_len = strlen(body);
-    op_clear(op);
+    fake_host_op_clear(op);
     plugin->webhook(inst, (gw_op *)op, &req);
     assert_int_equal(op->completions, 1);
     assert_int_equal(op->outcome, GW_OUTCOME_OK);
@@ -999,8 +793,8 @@ static void test_webhook(void **state)
 {
     (void)state;
     fake_host *h = host_new("{}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
 
     json_t *body =
         post_webhook(inst, "POST",
@@ -1014,7 +808,7 @@ static void test_webhook(void **state)
     assert_true(gw_sdk_json_int(body, "rejected", -1) == 1);
     json_decref(body);
     assert_int_equal(json_array_size(h->events), 2);
-    assert_string_equal(event_str(h, 1, "visibility"), "private");
+    assert_string_equal(fake_host_event_str(h, 1, "visibility"), "private");
 
     body =
         post_webhook(inst, "POST", "{\"type\":\"review\",\"native_id\":\"w-3\",\"rating\":4}", &op);
@@ -1039,28 +833,28 @@ static void test_webhook(void **state)
     assert_int_equal(run_validator(path), 0);
     unlink(path);
 
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 }
 
 static void test_emit_refused_while_stopping(void **state)
 {
     (void)state;
     fake_host *h = host_new("{\"rate\": 0, \"batch\": 10}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    gw_instance *inst = fake_host_instance_new(h);
+    fake_host_op op = {0};
     h->emit_rc = GW_ESTATE;
     assert_int_equal(fetch_now(h, inst, &op), 0);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     assert_true(op.delay_ms == GW_DELAY_POLL_INTERVAL);
-    assert_null(kv_value(h, "synth_next")); /* nothing counted */
+    assert_null(fake_host_kv(h, "synth_next")); /* nothing counted */
     h->emit_rc = 0;
     assert_int_equal(fetch_now(h, inst, &op), 10);
-    assert_string_equal(event_str(h, 0, "native_id"), "1-0");
-    op_clear(&op);
+    assert_string_equal(fake_host_event_str(h, 0, "native_id"), "1-0");
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
-    host_free(h);
+    fake_host_free(h);
 }
 
 static void test_create_rejects_bad_options(void **state)
@@ -1082,7 +876,7 @@ static void test_create_rejects_bad_options(void **state)
     char err[256] = "";
     assert_int_equal(plugin->create(&h->table, (gw_account *)h, &inst, err, sizeof err), GW_EPARSE);
     assert_non_null(strstr(err, "synth_next"));
-    host_free(h);
+    fake_host_free(h);
 }
 
 int main(void)

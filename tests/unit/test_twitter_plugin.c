@@ -24,8 +24,10 @@
 #include "gateway/plugin.h"
 #include "gateway/sdk.h"
 
+#include "fake_host.h"
+
 #define TWITTER_SO GW_BUILD_DIR "/plugins/twitter.so"
-#define NOW_MS UINT64_C(1795168800000) /* 2026-11-20T10:00:00.000Z */
+#define NOW_MS FAKE_HOST_NOW_MS
 #define MAX_REQUESTS 32
 #define BASE "https://api.test"
 
@@ -34,122 +36,22 @@ static const gw_plugin *plugin;
 
 static const gw_sdk_oauth1_keys KEYS = {"ck", "cs", "100-at", "ats"};
 
-/* ---- the fake host ------------------------------------------------------ */
+/* ---- the fake host (fake_host.c) plus an HTTP request log --------------- */
 
 typedef struct fake_request {
-    char *method, *url, *body, *auth, *content_type;
+    char *method, *url, *body, *auth, *content_type; /* owned copies */
     gw_http_cb cb;
     void *arg;
     int answered;
 } fake_request;
 
-typedef struct fake_op {
-    int completions;
-    gw_outcome outcome;
-    uint64_t delay_ms;
-    char message[512];
-    json_t *result;
-} fake_op;
-
-typedef struct fake_host {
-    gw_host table;
-    json_t *config;
-    json_t *kv;
-    json_t *events;
+/* The gw_account* the plugin sees is &base (its first member): every
+ * request it sends is recorded for the test to answer. */
+typedef struct twitter_host {
+    fake_host base;
     fake_request requests[MAX_REQUESTS];
     size_t nrequests;
-} fake_host;
-
-static fake_host *host_of(gw_account *acct)
-{
-    return (fake_host *)acct;
-}
-
-static void fake_log(gw_account *acct, gw_log_level level, const char *fmt, ...)
-{
-    (void)acct;
-    (void)level;
-    if (getenv("TWITTER_TEST_VERBOSE") != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-    }
-}
-
-static int fake_emit(gw_account *acct, json_t *event)
-{
-    json_array_append_new(host_of(acct)->events, event);
-    return 0;
-}
-
-static gw_timer *fake_timer_start(gw_account *acct, uint64_t delay_ms, gw_timer_cb cb, void *arg)
-{
-    (void)acct;
-    (void)delay_ms;
-    (void)cb;
-    (void)arg;
-    fail_msg("the twitter plugin never needs a timer");
-    return NULL;
-}
-
-static void fake_timer_cancel(gw_timer *timer)
-{
-    (void)timer;
-}
-
-static int fake_kv_get(gw_account *acct, const char *key, char *buf, size_t buflen)
-{
-    const char *value = gw_sdk_json_string(host_of(acct)->kv, key, NULL);
-    if (value == NULL)
-        return GW_ENOENT;
-    size_t len = strlen(value);
-    if (len + 1 > buflen)
-        return GW_ERANGE;
-    memcpy(buf, value, len + 1);
-    return (int)len;
-}
-
-static int fake_kv_set(gw_account *acct, const char *key, const char *value)
-{
-    return json_object_set_new(host_of(acct)->kv, key, json_string(value)) == 0 ? 0 : GW_ENOMEM;
-}
-
-static uint64_t fake_now_ms(gw_account *acct)
-{
-    (void)acct;
-    return NOW_MS;
-}
-
-static uint64_t fake_monotonic_ms(gw_account *acct)
-{
-    (void)acct;
-    return 1000;
-}
-
-static const json_t *fake_config(gw_account *acct)
-{
-    return host_of(acct)->config;
-}
-
-static const char *fake_account_name(gw_account *acct)
-{
-    (void)acct;
-    return "acme";
-}
-
-static void fake_complete(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
-                          json_t *result)
-{
-    fake_op *o = (fake_op *)op;
-    o->completions++;
-    o->outcome = outcome;
-    o->delay_ms = delay_ms;
-    snprintf(o->message, sizeof o->message, "%s", message != NULL ? message : "");
-    json_decref(o->result);
-    o->result = result;
-}
+} twitter_host;
 
 static char *dup_or_null(const char *s)
 {
@@ -158,7 +60,7 @@ static char *dup_or_null(const char *s)
 
 static int fake_http_request(gw_account *acct, const gw_http_request *req, gw_http_cb cb, void *arg)
 {
-    fake_host *h = host_of(acct);
+    twitter_host *h = (twitter_host *)fake_host_of(acct);
     assert_true(h->nrequests < MAX_REQUESTS);
     fake_request *r = &h->requests[h->nrequests++];
     memset(r, 0, sizeof *r);
@@ -177,35 +79,18 @@ static int fake_http_request(gw_account *acct, const gw_http_request *req, gw_ht
     return 0;
 }
 
-static fake_host *host_new(const char *config_json)
+static twitter_host *host_new(const char *config_json)
 {
-    fake_host *h = calloc(1, sizeof *h);
+    twitter_host *h = calloc(1, sizeof *h);
     assert_non_null(h);
-    h->table.struct_size = sizeof h->table;
-    h->table.abi_major = GW_ABI_MAJOR;
-    h->table.abi_minor = GW_ABI_MINOR;
-    h->table.log = fake_log;
-    h->table.emit = fake_emit;
-    h->table.timer_start = fake_timer_start;
-    h->table.timer_cancel = fake_timer_cancel;
-    h->table.kv_get = fake_kv_get;
-    h->table.kv_set = fake_kv_set;
-    h->table.now_ms = fake_now_ms;
-    h->table.monotonic_ms = fake_monotonic_ms;
-    h->table.config = fake_config;
-    h->table.account_name = fake_account_name;
-    h->table.complete = fake_complete;
-    h->table.http_request = fake_http_request;
-    json_error_t jerr;
-    h->config = json_loads(config_json, 0, &jerr);
-    if (h->config == NULL)
-        fail_msg("bad config JSON: %s", jerr.text);
-    h->kv = json_object();
-    h->events = json_array();
+    fake_host_init(&h->base, plugin, fake_host_parse(config_json));
+    h->base.table.http_request = fake_http_request;
+    h->base.timers_forbidden = "the twitter plugin never needs a timer";
+    h->base.verbose_env = "TWITTER_TEST_VERBOSE";
     return h;
 }
 
-static void host_free(fake_host *h)
+static void host_free(twitter_host *h)
 {
     for (size_t i = 0; i < h->nrequests; i++) {
         fake_request *r = &h->requests[i];
@@ -215,14 +100,12 @@ static void host_free(fake_host *h)
         free(r->auth);
         free(r->content_type);
     }
-    json_decref(h->config);
-    json_decref(h->kv);
-    json_decref(h->events);
+    fake_host_fini(&h->base);
     free(h);
 }
 
 /* Answer request `index` (once). headers may be NULL. */
-static void respond_full(fake_host *h, size_t index, int status, const char *body,
+static void respond_full(twitter_host *h, size_t index, int status, const char *body,
                          gw_outcome suggested, uint64_t retry_after_ms, int error)
 {
     assert_true(index < h->nrequests);
@@ -250,7 +133,7 @@ static void respond_full(fake_host *h, size_t index, int status, const char *bod
 }
 
 /* A transport failure with the host's own message. */
-static void respond_transport(fake_host *h, size_t index, int error, uint64_t retry_after_ms,
+static void respond_transport(twitter_host *h, size_t index, int error, uint64_t retry_after_ms,
                               const char *message)
 {
     assert_true(index < h->nrequests);
@@ -267,7 +150,7 @@ static void respond_transport(fake_host *h, size_t index, int error, uint64_t re
     r->cb(r->arg, &resp);
 }
 
-static void respond(fake_host *h, size_t index, int status, const char *body)
+static void respond(twitter_host *h, size_t index, int status, const char *body)
 {
     gw_outcome suggested = GW_OUTCOME_OK;
     if (status == 401 || status == 403)
@@ -275,27 +158,6 @@ static void respond(fake_host *h, size_t index, int status, const char *body)
     else if (status == 429 || status >= 500)
         suggested = GW_OUTCOME_RETRY;
     respond_full(h, index, status, body, suggested, status == 429 ? 7000 : 0, 0);
-}
-
-static gw_instance *instance_new(fake_host *h)
-{
-    gw_instance *inst = NULL;
-    char err[512] = "";
-    int rc = plugin->create(&h->table, (gw_account *)h, &inst, err, sizeof err);
-    if (rc != 0)
-        fail_msg("create failed (%d): %s", rc, err);
-    return inst;
-}
-
-static void op_clear(fake_op *op)
-{
-    json_decref(op->result);
-    memset(op, 0, sizeof *op);
-}
-
-static const char *kv(fake_host *h, const char *key)
-{
-    return gw_sdk_json_string(h->kv, key, NULL);
 }
 
 /* The value of query parameter `name` in a URL, decoded, into buf. */
@@ -383,15 +245,7 @@ static void assert_oauth_valid(const fake_request *r)
 static int load_plugin(void **state)
 {
     (void)state;
-    plugin_handle = dlopen(TWITTER_SO, RTLD_NOW | RTLD_LOCAL);
-    if (plugin_handle == NULL) {
-        fprintf(stderr, "cannot load %s: %s\n", TWITTER_SO, dlerror());
-        return -1;
-    }
-    gw_plugin_entry_fn entry = (gw_plugin_entry_fn)dlsym(plugin_handle, GW_PLUGIN_ENTRY_SYMBOL);
-    if (entry == NULL)
-        return -1;
-    plugin = entry();
+    plugin = fake_host_load_plugin(TWITTER_SO, NULL, &plugin_handle);
     return plugin != NULL ? 0 : -1;
 }
 
@@ -422,15 +276,9 @@ static void test_descriptor(void **state)
 
 static void expect_create_fails(const char *config_json, const char *part)
 {
-    fake_host *h = host_new(config_json);
-    gw_instance *inst = NULL;
-    char err[512] = "";
-    assert_int_equal(plugin->create(&h->table, (gw_account *)h, &inst, err, sizeof err), GW_EINVAL);
-    assert_null(inst);
-    if (strstr(err, part) == NULL)
-        fail_msg("error '%s' lacks '%s'", err, part);
+    twitter_host *h = host_new(config_json);
     /* A refusal never quotes a secret. */
-    assert_null(strstr(err, "s3cret"));
+    fake_host_create_fails(&h->base, GW_EINVAL, part, "s3cret");
     host_free(h);
 }
 
@@ -487,9 +335,9 @@ static const char DMS[] =
 static void test_fetch_walks_every_stream_once(void **state)
 {
     (void)state;
-    fake_host *h = host_new(FULL_CONFIG);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    twitter_host *h = host_new(FULL_CONFIG);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     char buf[512];
 
     plugin->fetch(inst, (gw_op *)&op);
@@ -503,24 +351,24 @@ static void test_fetch_walks_every_stream_once(void **state)
                              "fields=name%2Cpublic_metrics%2Cusername%2Cverified");
     assert_string_equal(r->auth, "Bearer bt");
     respond(h, 0, 200, PAGE_1);
-    assert_int_equal(json_array_size(h->events), 2);
+    assert_int_equal(json_array_size(h->base.events), 2);
     /* The walk is remembered page by page, the cursor only at its end. */
-    assert_string_equal(kv(h, "mentions.next_token"), "tok-2");
-    assert_string_equal(kv(h, "mentions.walk_newest"), "1860000000000000009");
-    assert_null(kv(h, "mentions.since_id"));
+    assert_string_equal(fake_host_kv(&h->base, "mentions.next_token"), "tok-2");
+    assert_string_equal(fake_host_kv(&h->base, "mentions.walk_newest"), "1860000000000000009");
+    assert_null(fake_host_kv(&h->base, "mentions.since_id"));
     assert_int_equal(h->nrequests, 2);
     assert_string_equal(query_param(h->requests[1].url, "pagination_token", buf, sizeof buf),
                         "tok-2");
     respond(h, 1, 200, PAGE_2);
-    assert_string_equal(kv(h, "mentions.since_id"), "1860000000000000009");
-    assert_string_equal(kv(h, "mentions.next_token"), "");
+    assert_string_equal(fake_host_kv(&h->base, "mentions.since_id"), "1860000000000000009");
+    assert_string_equal(fake_host_kv(&h->base, "mentions.next_token"), "");
 
     /* Keyword search: the terms without @, our posts and @-mentions out. */
     assert_int_equal(h->nrequests, 3);
     assert_string_equal(query_param(h->requests[2].url, "query", buf, sizeof buf),
                         "(acme OR \"acme blender\") -is:retweet -from:acme -@acme");
     respond(h, 2, 200, EMPTY);
-    assert_string_equal(kv(h, "search.query"),
+    assert_string_equal(fake_host_kv(&h->base, "search.query"),
                         "(acme OR \"acme blender\") -is:retweet -from:acme -@acme");
 
     /* DMs in user context. */
@@ -533,15 +381,15 @@ static void test_fetch_walks_every_stream_once(void **state)
     /* A next_token, but max_pages (2) is not reached: page 2 follows. */
     assert_int_equal(h->nrequests, 5);
     respond(h, 4, 200, EMPTY);
-    assert_string_equal(kv(h, "dms.newest_id"), "1860000000000000050");
+    assert_string_equal(fake_host_kv(&h->base, "dms.newest_id"), "1860000000000000050");
 
     assert_int_equal(op.completions, 1);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     assert_true(op.delay_ms == GW_DELAY_POLL_INTERVAL);
-    assert_int_equal(json_array_size(h->events), 4);
+    assert_int_equal(json_array_size(h->base.events), 4);
 
     /* The next fetch asks for what is newer and stops DMs at known ids. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->fetch(inst, (gw_op *)&op);
     assert_string_equal(query_param(h->requests[5].url, "since_id", buf, sizeof buf),
                         "1860000000000000009");
@@ -550,20 +398,20 @@ static void test_fetch_walks_every_stream_once(void **state)
     respond(h, 7, 200, DMS);
     assert_int_equal(h->nrequests, 8); /* the known DM ended the walk */
     assert_int_equal(op.completions, 1);
-    assert_int_equal(json_array_size(h->events), 4);
+    assert_int_equal(json_array_size(h->base.events), 4);
 
     plugin->destroy(inst);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     host_free(h);
 }
 
 static void test_fetch_resumes_a_cut_walk(void **state)
 {
     (void)state;
-    fake_host *h = host_new("{\"base_url\":\"" BASE "\",\"user_id\":\"100\",\"bearer_token\":"
-                            "\"bt\",\"fetch_dms\":false,\"max_pages\":1}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    twitter_host *h = host_new("{\"base_url\":\"" BASE "\",\"user_id\":\"100\",\"bearer_token\":"
+                               "\"bt\",\"fetch_dms\":false,\"max_pages\":1}");
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     char buf[256];
     plugin->fetch(inst, (gw_op *)&op);
     respond(h, 0, 200, PAGE_1);
@@ -571,17 +419,17 @@ static void test_fetch_resumes_a_cut_walk(void **state)
     assert_int_equal(op.completions, 1);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     assert_true(op.delay_ms == 0);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->fetch(inst, (gw_op *)&op);
     assert_string_equal(query_param(h->requests[1].url, "pagination_token", buf, sizeof buf),
                         "tok-2");
     assert_null(query_param(h->requests[1].url, "since_id", buf, sizeof buf));
     respond(h, 1, 200, PAGE_2);
     assert_true(op.delay_ms == GW_DELAY_POLL_INTERVAL);
-    assert_string_equal(kv(h, "mentions.since_id"), "1860000000000000009");
-    assert_int_equal(json_array_size(h->events), 3);
+    assert_string_equal(fake_host_kv(&h->base, "mentions.since_id"), "1860000000000000009");
+    assert_int_equal(json_array_size(h->base.events), 3);
     plugin->destroy(inst);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     host_free(h);
 }
 
@@ -621,9 +469,9 @@ static void test_fetch_failures_map_to_outcomes(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const failure_case *c = &cases[i];
-        fake_host *h = host_new(FULL_CONFIG);
-        gw_instance *inst = instance_new(h);
-        fake_op op = {0};
+        twitter_host *h = host_new(FULL_CONFIG);
+        gw_instance *inst = fake_host_instance_new(&h->base);
+        fake_host_op op = {0};
         plugin->fetch(inst, (gw_op *)&op);
         gw_outcome suggested = c->outcome;
         if (c->status == 200 || c->status == 400 || c->status == 404)
@@ -634,9 +482,9 @@ static void test_fetch_failures_map_to_outcomes(void **state)
             fail_msg("case %zu: outcome %d message '%s'", i, op.outcome, op.message);
         assert_true(op.delay_ms == c->delay_ms);
         assert_int_equal(h->nrequests, 1); /* the fetch stopped there */
-        assert_int_equal(json_array_size(h->events), 0);
+        assert_int_equal(json_array_size(h->base.events), 0);
         plugin->destroy(inst);
-        op_clear(&op);
+        fake_host_op_clear(&op);
         host_free(h);
     }
 }
@@ -646,12 +494,12 @@ static void test_fetch_failures_map_to_outcomes(void **state)
 static void test_fetch_400_drops_stored_state(void **state)
 {
     (void)state;
-    fake_host *h = host_new(FULL_CONFIG);
-    json_object_set_new(h->kv, "mentions.next_token", json_string("expired"));
-    json_object_set_new(h->kv, "mentions.walk_newest", json_string("1860000000000000009"));
-    json_object_set_new(h->kv, "mentions.since_id", json_string("1860000000000000001"));
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    twitter_host *h = host_new(FULL_CONFIG);
+    json_object_set_new(h->base.kv, "mentions.next_token", json_string("expired"));
+    json_object_set_new(h->base.kv, "mentions.walk_newest", json_string("1860000000000000009"));
+    json_object_set_new(h->base.kv, "mentions.since_id", json_string("1860000000000000001"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     const char *bad = "{\"errors\":[{\"parameters\":{\"pagination_token\":[\"expired\"]},"
                       "\"message\":\"The `pagination_token` query parameter value [expired] "
                       "is not valid\"}],\"title\":\"Invalid Request\",\"type\":"
@@ -659,35 +507,35 @@ static void test_fetch_400_drops_stored_state(void **state)
     plugin->fetch(inst, (gw_op *)&op);
     respond(h, 0, 400, bad);
     assert_int_equal(op.outcome, GW_OUTCOME_RETRY);
-    assert_string_equal(kv(h, "mentions.next_token"), "");
-    assert_string_equal(kv(h, "mentions.since_id"), "1860000000000000001");
+    assert_string_equal(fake_host_kv(&h->base, "mentions.next_token"), "");
+    assert_string_equal(fake_host_kv(&h->base, "mentions.since_id"), "1860000000000000001");
 
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->fetch(inst, (gw_op *)&op);
     respond(h, 1, 400, bad);
     assert_int_equal(op.outcome, GW_OUTCOME_RETRY);
-    assert_string_equal(kv(h, "mentions.since_id"), "0");
+    assert_string_equal(fake_host_kv(&h->base, "mentions.since_id"), "0");
 
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->fetch(inst, (gw_op *)&op);
     respond(h, 2, 400, bad);
     assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
     assert_non_null(strstr(op.message, "pagination_token"));
     plugin->destroy(inst);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     host_free(h);
 }
 
 static void test_changed_search_terms_reset_the_search_cursor(void **state)
 {
     (void)state;
-    fake_host *h = host_new("{\"base_url\":\"" BASE "\",\"user_id\":\"100\",\"bearer_token\":"
-                            "\"bt\",\"fetch_dms\":false,\"fetch_mentions\":false,"
-                            "\"search_terms\":[\"new\"]}");
-    json_object_set_new(h->kv, "search.query", json_string("(old) -is:retweet"));
-    json_object_set_new(h->kv, "search.since_id", json_string("1860000000000000001"));
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    twitter_host *h = host_new("{\"base_url\":\"" BASE "\",\"user_id\":\"100\",\"bearer_token\":"
+                               "\"bt\",\"fetch_dms\":false,\"fetch_mentions\":false,"
+                               "\"search_terms\":[\"new\"]}");
+    json_object_set_new(h->base.kv, "search.query", json_string("(old) -is:retweet"));
+    json_object_set_new(h->base.kv, "search.since_id", json_string("1860000000000000001"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     char buf[256];
     plugin->fetch(inst, (gw_op *)&op);
     assert_null(query_param(h->requests[0].url, "since_id", buf, sizeof buf));
@@ -696,7 +544,7 @@ static void test_changed_search_terms_reset_the_search_cursor(void **state)
     respond(h, 0, 200, EMPTY);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     plugin->destroy(inst);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     host_free(h);
 }
 
@@ -705,9 +553,9 @@ static void test_changed_search_terms_reset_the_search_cursor(void **state)
 static void test_superseded_fetch_is_dropped(void **state)
 {
     (void)state;
-    fake_host *h = host_new(FULL_CONFIG);
-    gw_instance *inst = instance_new(h);
-    fake_op a = {0}, b = {0};
+    twitter_host *h = host_new(FULL_CONFIG);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op a = {0}, b = {0};
     plugin->fetch(inst, (gw_op *)&a);
     plugin->fetch(inst, (gw_op *)&b);
     assert_int_equal(h->nrequests, 2);
@@ -715,15 +563,15 @@ static void test_superseded_fetch_is_dropped(void **state)
     assert_int_equal(a.completions, 1);
     assert_int_equal(a.outcome, GW_OUTCOME_RETRY);
     assert_non_null(strstr(a.message, "superseded"));
-    assert_int_equal(json_array_size(h->events), 0);
-    assert_null(kv(h, "mentions.next_token"));
+    assert_int_equal(json_array_size(h->base.events), 0);
+    assert_null(fake_host_kv(&h->base, "mentions.next_token"));
     assert_int_equal(b.completions, 0);
     respond(h, 1, 200, PAGE_2);
-    assert_int_equal(json_array_size(h->events), 1);
+    assert_int_equal(json_array_size(h->base.events), 1);
     /* Destroyed with B's next request in flight: freed, never called. */
     plugin->destroy(inst);
-    op_clear(&a);
-    op_clear(&b);
+    fake_host_op_clear(&a);
+    fake_host_op_clear(&b);
     host_free(h);
 }
 
@@ -744,9 +592,9 @@ static gw_action action_make(const char *text, const char *in_reply_to, const ch
 static void test_post_public_is_signed_and_reports_the_tweet(void **state)
 {
     (void)state;
-    fake_host *h = host_new(FULL_CONFIG);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    twitter_host *h = host_new(FULL_CONFIG);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     gw_action a = action_make("Sorry Ann, \"checking\" \xe2\x9c\x94", "1860000000000000001", NULL);
     plugin->post_public(inst, (gw_op *)&op, &a);
     assert_int_equal(h->nrequests, 1);
@@ -771,7 +619,7 @@ static void test_post_public_is_signed_and_reports_the_tweet(void **state)
                         "https://x.com/acme/status/1860000000000000099");
 
     /* No in_reply_to: the conversation's root is answered. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a.in_reply_to = NULL;
     a.thread_id = "1860000000000000005";
     plugin->post_public(inst, (gw_op *)&op, &a);
@@ -780,7 +628,7 @@ static void test_post_public_is_signed_and_reports_the_tweet(void **state)
     respond(h, 1, 201, "{\"data\":{\"id\":\"1860000000000000100\",\"text\":\"x\"}}");
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     plugin->destroy(inst);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     host_free(h);
 }
 
@@ -805,9 +653,9 @@ static void test_action_outcomes(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const failure_case *c = &cases[i];
-        fake_host *h = host_new(FULL_CONFIG);
-        gw_instance *inst = instance_new(h);
-        fake_op op = {0};
+        twitter_host *h = host_new(FULL_CONFIG);
+        gw_instance *inst = fake_host_instance_new(&h->base);
+        fake_host_op op = {0};
         gw_action a = action_make("hello", "1860000000000000001", NULL);
         plugin->post_public(inst, (gw_op *)&op, &a);
         gw_outcome suggested = c->status == 429 || c->status >= 500 || c->status == 0
@@ -820,13 +668,13 @@ static void test_action_outcomes(void **state)
             fail_msg("case %zu: outcome %d message '%s'", i, op.outcome, op.message);
         assert_true(op.delay_ms == c->delay_ms);
         plugin->destroy(inst);
-        op_clear(&op);
+        fake_host_op_clear(&op);
         host_free(h);
     }
     /* Held back by the host on the rate limit, never sent: RETRY. */
-    fake_host *h = host_new(FULL_CONFIG);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    twitter_host *h = host_new(FULL_CONFIG);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     gw_action a = action_make("hello", NULL, "200");
     plugin->send_private(inst, (gw_op *)&op, &a);
     respond_full(h, 0, 0, NULL, GW_OUTCOME_RETRY, 90000, GW_EBUSY);
@@ -834,21 +682,21 @@ static void test_action_outcomes(void **state)
     assert_true(op.delay_ms == 90000);
     /* A timeout while the budget happens to be blocked: it was sent, so
      * its fate is unknown and it is not sent again. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->send_private(inst, (gw_op *)&op, &a);
     respond_transport(h, 1, GW_EBUSY, 4000, "timed out after 15000 ms: Operation timed out");
     assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
     assert_non_null(strstr(op.message, "may or may not have been sent"));
     plugin->destroy(inst);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     host_free(h);
 }
 
 static void test_action_refusals_send_nothing(void **state)
 {
     (void)state;
-    fake_host *h = host_new(FULL_CONFIG);
-    gw_instance *inst = instance_new(h);
+    twitter_host *h = host_new(FULL_CONFIG);
+    gw_instance *inst = fake_host_instance_new(&h->base);
     struct {
         const char *text, *in_reply_to, *to;
         int private_message;
@@ -862,7 +710,7 @@ static void test_action_refusals_send_nothing(void **state)
         {"hi", NULL, "@ann", 1, "not an X user id"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fake_op op = {0};
+        fake_host_op op = {0};
         gw_action a = action_make(cases[i].text, cases[i].in_reply_to, cases[i].to);
         if (cases[i].private_message)
             plugin->send_private(inst, (gw_op *)&op, &a);
@@ -872,7 +720,7 @@ static void test_action_refusals_send_nothing(void **state)
         assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
         if (strstr(op.message, cases[i].part) == NULL)
             fail_msg("case %zu: '%s'", i, op.message);
-        op_clear(&op);
+        fake_host_op_clear(&op);
     }
     assert_int_equal(h->nrequests, 0);
     plugin->destroy(inst);
@@ -881,24 +729,24 @@ static void test_action_refusals_send_nothing(void **state)
     /* Without user-context credentials nothing can be sent. */
     h = host_new("{\"base_url\":\"" BASE "\",\"user_id\":\"100\",\"bearer_token\":\"bt\","
                  "\"fetch_dms\":false}");
-    inst = instance_new(h);
-    fake_op op = {0};
+    inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     gw_action a = action_make("hi", "1", NULL);
     plugin->post_public(inst, (gw_op *)&op, &a);
     assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
     assert_non_null(strstr(op.message, "access_token_secret"));
     assert_int_equal(h->nrequests, 0);
     plugin->destroy(inst);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     host_free(h);
 }
 
 static void test_send_private_to_a_user_or_an_events_author(void **state)
 {
     (void)state;
-    fake_host *h = host_new(FULL_CONFIG);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    twitter_host *h = host_new(FULL_CONFIG);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     gw_action a = action_make("Here is your tracking", NULL, "200");
     plugin->send_private(inst, (gw_op *)&op, &a);
     fake_request *r = &h->requests[0];
@@ -912,7 +760,7 @@ static void test_send_private_to_a_user_or_an_events_author(void **state)
     assert_string_equal(gw_sdk_json_string(op.result, "native_id", ""), "1146654567674912769");
     assert_string_equal(gw_sdk_json_string(op.result, "url", ""), "https://x.com/messages/100-200");
 
-    op_clear(&op);
+    fake_host_op_clear(&op);
     json_t *event = json_pack("{s:s, s:{s:s, s:s}}", "native_id", "1860000000000000001", "author",
                               "id", "300", "handle", "bob");
     a = action_make("DM for Bob", "1860000000000000001", NULL);
@@ -925,13 +773,13 @@ static void test_send_private_to_a_user_or_an_events_author(void **state)
         "{\"data\":{\"dm_conversation_id\":\"100-300\",\"dm_event_id\":\"1146654567674912770\"}}");
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
     plugin->destroy(inst);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     host_free(h);
 }
 
 /* ---- webhooks ------------------------------------------------------------- */
 
-static json_t *webhook(fake_host *h, gw_instance *inst, const char *method, const char *query,
+static json_t *webhook(twitter_host *h, gw_instance *inst, const char *method, const char *query,
                        const char *body, const char *signature)
 {
     gw_http_header headers[2] = {{"content-type", "application/json"},
@@ -945,7 +793,7 @@ static json_t *webhook(fake_host *h, gw_instance *inst, const char *method, cons
         .body = (const unsigned char *)(body != NULL ? body : ""),
         .body_len = body != NULL ? strlen(body) : 0,
     };
-    fake_op op = {0};
+    fake_host_op op = {0};
     plugin->webhook(inst, (gw_op *)&op, &req);
     assert_int_equal(op.completions, 1);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
@@ -967,8 +815,8 @@ static void sign(const char *body, char *out, size_t outlen)
 static void test_webhook_crc_and_signature(void **state)
 {
     (void)state;
-    fake_host *h = host_new(FULL_CONFIG);
-    gw_instance *inst = instance_new(h);
+    twitter_host *h = host_new(FULL_CONFIG);
+    gw_instance *inst = fake_host_instance_new(&h->base);
 
     json_t *r = webhook(h, inst, "GET", "x=1&crc_token=a%2Fb+c", NULL, NULL);
     assert_int_equal(gw_sdk_json_int(r, "status", 0), 200);
@@ -994,7 +842,7 @@ static void test_webhook_crc_and_signature(void **state)
     assert_int_equal(gw_sdk_json_int(r, "status", 0), 200);
     assert_string_equal(gw_sdk_json_string(r, "body", ""), "{\"accepted\":1,\"ignored\":0}");
     json_decref(r);
-    assert_int_equal(json_array_size(h->events), 1);
+    assert_int_equal(json_array_size(h->base.events), 1);
 
     /* Wrong, missing, or over other bytes: 401 and nothing emitted. */
     const char *const bad[] = {"sha256=AAAA", NULL, "", sig};
@@ -1004,7 +852,7 @@ static void test_webhook_crc_and_signature(void **state)
         assert_int_equal(gw_sdk_json_int(r, "status", 0), 401);
         json_decref(r);
     }
-    assert_int_equal(json_array_size(h->events), 1);
+    assert_int_equal(json_array_size(h->base.events), 1);
 
     /* Signed but not JSON. */
     sign("{oops", sig, sizeof sig);
@@ -1017,7 +865,7 @@ static void test_webhook_crc_and_signature(void **state)
     /* Without a consumer secret nothing can be verified. */
     h = host_new("{\"base_url\":\"" BASE "\",\"user_id\":\"100\",\"bearer_token\":\"bt\","
                  "\"fetch_dms\":false}");
-    inst = instance_new(h);
+    inst = fake_host_instance_new(&h->base);
     r = webhook(h, inst, "GET", "crc_token=x", NULL, NULL);
     assert_int_equal(gw_sdk_json_int(r, "status", 0), 500);
     json_decref(r);
