@@ -652,15 +652,33 @@ static void call_unlink(http_call *c)
 /* A 401 means the account's credentials stopped working: say so once, in
  * the log and as an event a help desk can alert on, and clear it when a
  * request succeeds again. */
+/* Mark the credentials failing once: a log line (what: a short cause) and
+ * one event a help desk can alert on (reason: the full sentence); status is
+ * the HTTP status behind it, 0 when the plugin judged from the body. */
+static void credentials_failing(gw_account *acct, const char *what, const char *reason,
+                                int status)
+{
+    if (acct->stats.credentials_failing || acct->destroying)
+        return;
+    acct->stats.credentials_failing = 1;
+    log_error(&acct->rt->log, acct->label,
+              "the network refused the account's credentials (%s); check its token", what);
+    json_t *detail = json_pack("{s:s}", "reason", reason);
+    if (detail != NULL && status != 0)
+        json_object_set_new(detail, "status", json_integer(status));
+    emit_host_event(acct, "account.credentials_failed", detail);
+}
+
+static void host_credentials_failed(gw_account *acct, const char *reason)
+{
+    const char *why = reason && *reason ? reason : "refused by the network";
+    credentials_failing(acct, why, why, 0);
+}
+
 static void watch_credentials(gw_account *acct, const gw_http_response *r)
 {
-    if (r->status == 401 && !acct->stats.credentials_failing) {
-        acct->stats.credentials_failing = 1;
-        log_error(&acct->rt->log, acct->label,
-                  "the network refused the account's credentials (401); check its token");
-        emit_host_event(acct, "account.credentials_failed",
-                        json_pack("{s:s, s:i}", "reason", "the network answered 401 Unauthorized",
-                                  "status", 401));
+    if (r->status == 401) {
+        credentials_failing(acct, "401", "the network answered 401 Unauthorized", 401);
     } else if (r->status >= 200 && r->status < 300 && acct->stats.credentials_failing) {
         acct->stats.credentials_failing = 0;
         log_info(&acct->rt->log, acct->label, "the account's credentials work again");
@@ -718,6 +736,7 @@ static const gw_host host_table = {
     .account_name = host_account_name,
     .complete = host_complete,
     .http_request = host_http_request,
+    .credentials_failed = host_credentials_failed,
 };
 
 /* ---- lifecycle ------------------------------------------------------- */

@@ -274,6 +274,15 @@ typedef struct gw_host {
      * destroy(). */
     int (*http_request)(gw_account *acct, const gw_http_request *request, gw_http_cb cb,
                         void *arg);
+
+    /* Report that the network refused the account's credentials in a way
+     * the host cannot tell from the status alone (the host itself reacts
+     * to 401; Discourse answers a revoked key with 403 invalid_access).
+     * The host logs it and emits one account.credentials_failed event,
+     * until a request of the account succeeds again. reason (borrowed) is
+     * one line and must not contain the secret. Since ABI 1.1: test with
+     * GW_HOST_HAS(host, credentials_failed). */
+    void (*credentials_failed)(gw_account *acct, const char *reason);
 } gw_host;
 
 /* fetch completion shorthand: wait for the poll interval. */

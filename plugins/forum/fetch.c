@@ -249,6 +249,14 @@ static void posts_response(forum_fetch *f, const gw_http_response *response)
                  "GET /posts.json: the answer has no \"latest_posts\" array");
     }
     if (reply.outcome != GW_OUTCOME_OK) {
+        /* The brand user can always read the latest posts, so a refusal here
+         * is the key itself: Discourse says 403 invalid_access, not 401. */
+        if (reply.status == 403 &&
+            strcmp(gw_sdk_json_string(reply.doc, "error_type", ""), "invalid_access") == 0 &&
+            GW_HOST_HAS(inst->host, credentials_failed))
+            inst->host->credentials_failed(inst->acct,
+                                           "Discourse answered 403 invalid_access to "
+                                           "GET /posts.json: the API key or username is invalid");
         forum_fetch_fail(f, &reply);
         forum_reply_clear(&reply);
         return;

@@ -286,6 +286,20 @@ class ForumTest(GatewayTestCase):
         self.assertEqual(1, len([e for e in self.events()
                                  if e["type"] == "account.credentials_failed"]))
 
+    def test_revoked_key_403_invalid_access_also_raises_the_alert(self):
+        # Real Discourse answers a bad or revoked key with 403, not 401.
+        text = config(accounts=[forum_account(self.fake.url)], gateway_extra=FAST_RETRY)
+        env = dict(ENV, DISCOURSE_API_KEY="revoked-key-000000")
+        gw = self.gateway(text, env=env).start()
+        alert = wait_for(lambda: [e for e in self.events()
+                                  if e["type"] == "account.credentials_failed"], 20,
+                         "account.credentials_failed in the sink")
+        self.assertIn("403 invalid_access", alert[0]["detail"]["reason"])
+        self.assertNotIn("revoked-key-000000", gw.log())
+        self.assertEqual(0, gw.stop())
+        self.assertEqual(1, len([e for e in self.events()
+                                 if e["type"] == "account.credentials_failed"]))
+
     def test_malformed_and_truncated_bodies_are_survived(self):
         fake = self.fake
         t = fake.topic("Flaky", "ann", "The forum behind this proxy is flaky today.")

@@ -2,9 +2,10 @@
  * ABI with a fake host.
  *
  * The test loads build/plugins/forum.so as the host does (dlopen,
- * RTLD_LOCAL, gw_plugin_entry) and hands it a host table written here:
- * events are recorded after the host's own validation (pipeline_validate),
- * the key/value store is a JSON object, and http_request only records the
+ * RTLD_LOCAL, gw_plugin_entry) and hands it the shared fake host
+ * (fake_host.c) with an HTTP request queue added here: events are
+ * recorded after the host's own validation (pipeline_validate), the
+ * key/value store is a JSON object, and http_request only records the
  * request: the test answers each one by hand, in order, so every step of
  * the fetch state machine and of post_public / send_private is driven and
  * checked deterministically, including 429s, 401s, broken bodies,
@@ -26,6 +27,8 @@
 #include "gateway/sdk.h"
 #include "pipeline.h"
 
+#include "fake_host.h"
+
 #define FORUM_SO GW_BUILD_DIR "/plugins/forum.so"
 #define BASE "https://forum.example.com"
 #define KEY "k-secret-123"
@@ -35,133 +38,46 @@
 static void *plugin_handle;
 static const gw_plugin *plugin;
 
-/* ---- the fake host --------------------------------------------------- */
+/* ---- the fake host (fake_host.c) plus an HTTP request queue ---------- */
 
 typedef struct fake_request {
     char method[8];
     char path[512];  /* the URL without BASE */
-    json_t *headers; /* name -> value */
-    json_t *body;    /* parsed JSON body, or NULL */
+    json_t *headers; /* owned: name -> value */
+    json_t *body;    /* owned: parsed JSON body, or NULL */
     gw_http_cb cb;
     void *arg;
     int answered;
 } fake_request;
 
-typedef struct fake_op {
-    int completions;
-    gw_outcome outcome;
-    uint64_t delay_ms;
-    char message[320];
-    json_t *result;
-} fake_op;
-
-typedef struct fake_host {
-    gw_host table;
-    json_t *config;
-    json_t *kv;
-    json_t *events;
+/* The gw_account* the plugin sees is &base (its first member): requests
+ * queue up here and the test answers them in order. */
+typedef struct forum_host {
+    fake_host base;
     fake_request requests[MAX_REQUESTS];
     size_t nrequests;
     size_t answered; /* requests answered so far, in order */
     int http_rc;     /* when non-zero, http_request fails with it */
-} fake_host;
+} forum_host;
 
-static fake_host *host_of(gw_account *acct)
-{
-    return (fake_host *)acct;
-}
+/* The key and the webhook secret never reach a log line. */
+static const char *const SECRETS[] = {KEY, SECRET, NULL};
 
-static void fake_log(gw_account *acct, gw_log_level level, const char *fmt, ...)
+/* Events are recorded only after the host's own validation. */
+static int forum_emit_check(fake_host *h, json_t *event)
 {
-    (void)acct;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    /* The key never reaches a log line. */
-    assert_null(strstr(line, KEY));
-    assert_null(strstr(line, SECRET));
-    if (getenv("FORUM_TEST_VERBOSE") != NULL)
-        fprintf(stderr, "[%d] %s\n", (int)level, line);
-}
-
-static int fake_emit(gw_account *acct, json_t *event)
-{
-    fake_host *h = host_of(acct);
+    (void)h;
     char err[256];
     if (pipeline_validate(event, err, sizeof err) != 0) {
         json_decref(event);
         fail_msg("the plugin emitted an invalid event: %s", err);
     }
-    json_array_append_new(h->events, event);
     return 0;
-}
-
-static gw_timer *fake_timer_start(gw_account *acct, uint64_t delay_ms, gw_timer_cb cb, void *arg)
-{
-    (void)acct;
-    (void)delay_ms;
-    (void)cb;
-    (void)arg;
-    fail_msg("the forum plugin needs no timers");
-    return NULL;
-}
-
-static void fake_timer_cancel(gw_timer *timer)
-{
-    (void)timer;
-}
-
-static int fake_kv_get(gw_account *acct, const char *key, char *buf, size_t buflen)
-{
-    const char *value = gw_sdk_json_string(host_of(acct)->kv, key, NULL);
-    if (value == NULL)
-        return GW_ENOENT;
-    size_t len = strlen(value);
-    if (len + 1 > buflen)
-        return GW_ERANGE;
-    memcpy(buf, value, len + 1);
-    return (int)len;
-}
-
-static int fake_kv_set(gw_account *acct, const char *key, const char *value)
-{
-    return json_object_set_new(host_of(acct)->kv, key, json_string(value)) == 0 ? 0 : GW_ENOMEM;
-}
-
-static uint64_t fake_now_ms(gw_account *acct)
-{
-    (void)acct;
-    return UINT64_C(1795168800000);
-}
-
-static const json_t *fake_config(gw_account *acct)
-{
-    return host_of(acct)->config;
-}
-
-static const char *fake_account_name(gw_account *acct)
-{
-    (void)acct;
-    return "acme";
-}
-
-static void fake_complete(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
-                          json_t *result)
-{
-    fake_op *o = (fake_op *)op;
-    o->completions++;
-    o->outcome = outcome;
-    o->delay_ms = delay_ms;
-    snprintf(o->message, sizeof o->message, "%s", message != NULL ? message : "");
-    json_decref(o->result);
-    o->result = result;
 }
 
 static int fake_http_request(gw_account *acct, const gw_http_request *req, gw_http_cb cb, void *arg)
 {
-    fake_host *h = host_of(acct);
+    forum_host *h = (forum_host *)fake_host_of(acct);
     if (h->http_rc != 0)
         return h->http_rc;
     assert_true(h->nrequests < MAX_REQUESTS);
@@ -182,27 +98,10 @@ static int fake_http_request(gw_account *acct, const gw_http_request *req, gw_ht
     return 0;
 }
 
-static fake_host *host_new(const char *options_json)
+static forum_host *host_new(const char *options_json)
 {
-    fake_host *h = calloc(1, sizeof *h);
-    assert_non_null(h);
-    h->table.struct_size = sizeof h->table;
-    h->table.abi_major = GW_ABI_MAJOR;
-    h->table.abi_minor = GW_ABI_MINOR;
-    h->table.log = fake_log;
-    h->table.emit = fake_emit;
-    h->table.timer_start = fake_timer_start;
-    h->table.timer_cancel = fake_timer_cancel;
-    h->table.kv_get = fake_kv_get;
-    h->table.kv_set = fake_kv_set;
-    h->table.now_ms = fake_now_ms;
-    h->table.monotonic_ms = fake_now_ms;
-    h->table.config = fake_config;
-    h->table.account_name = fake_account_name;
-    h->table.complete = fake_complete;
-    h->table.http_request = fake_http_request;
     /* The defaults the host fills from the declaration, then the test's. */
-    h->config =
+    json_t *config =
         json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:i, s:i, s:i, s:i, s:s}", "base_url",
                   BASE "/", "api_key", KEY, "api_username", "acme_support", "webhook_secret",
                   SECRET, "fetch_posts", 1, "fetch_mentions", 1, "fetch_private", 1, "max_pages", 5,
@@ -210,43 +109,32 @@ static fake_host *host_new(const char *options_json)
                   "A reply from our support team");
     json_t *extra = json_loads(options_json != NULL ? options_json : "{}", 0, NULL);
     assert_non_null(extra);
-    json_object_update(h->config, extra);
+    json_object_update(config, extra);
     json_decref(extra);
-    h->kv = json_object();
-    h->events = json_array();
+    forum_host *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    fake_host_init(&h->base, plugin, config);
+    h->base.mono_ms = h->base.now_ms; /* one clock for both */
+    h->base.table.http_request = fake_http_request;
+    h->base.timers_forbidden = "the forum plugin needs no timers";
+    h->base.emit_check = forum_emit_check;
+    h->base.secrets = SECRETS;
+    h->base.verbose_env = "FORUM_TEST_VERBOSE";
     return h;
 }
 
-static void host_free(fake_host *h)
+static void host_free(forum_host *h)
 {
     for (size_t i = 0; i < h->nrequests; i++) {
         json_decref(h->requests[i].headers);
         json_decref(h->requests[i].body);
     }
-    json_decref(h->config);
-    json_decref(h->kv);
-    json_decref(h->events);
+    fake_host_fini(&h->base);
     free(h);
 }
 
-static gw_instance *instance_new(fake_host *h)
-{
-    gw_instance *inst = NULL;
-    char err[256] = "";
-    int rc = plugin->create(&h->table, (gw_account *)h, &inst, err, sizeof err);
-    if (rc != 0)
-        fail_msg("create failed (%d): %s", rc, err);
-    return inst;
-}
-
-static void op_clear(fake_op *op)
-{
-    json_decref(op->result);
-    memset(op, 0, sizeof *op);
-}
-
 /* The next unanswered request; it must be method + path. */
-static fake_request *expect_request(fake_host *h, const char *method, const char *path)
+static fake_request *expect_request(forum_host *h, const char *method, const char *path)
 {
     if (h->answered >= h->nrequests)
         fail_msg("expected %s %s, but nothing was sent", method, path);
@@ -261,7 +149,7 @@ static fake_request *expect_request(fake_host *h, const char *method, const char
     return r;
 }
 
-static void expect_idle(fake_host *h)
+static void expect_idle(forum_host *h)
 {
     if (h->answered != h->nrequests)
         fail_msg("unexpected request %s %s", h->requests[h->answered].method,
@@ -269,7 +157,7 @@ static void expect_idle(fake_host *h)
 }
 
 /* Answer the next request as the host would pass an answer on. */
-static void answer_full(fake_host *h, int status, const char *body, uint64_t retry_after_ms,
+static void answer_full(forum_host *h, int status, const char *body, uint64_t retry_after_ms,
                         int error, const char *error_message)
 {
     assert_true(h->answered < h->nrequests);
@@ -296,13 +184,13 @@ static void answer_full(fake_host *h, int status, const char *body, uint64_t ret
     r->cb(r->arg, &resp);
 }
 
-static void answer(fake_host *h, int status, const char *body)
+static void answer(forum_host *h, int status, const char *body)
 {
     answer_full(h, status, body, 0, 0, NULL);
 }
 
 /* Answer with a JSON document (steals doc). */
-static void answer_json(fake_host *h, int status, json_t *doc)
+static void answer_json(forum_host *h, int status, json_t *doc)
 {
     assert_non_null(doc);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -358,25 +246,15 @@ static json_t *topic(int64_t id, const char *archetype, json_t *posts, json_t *s
                      posts, "stream", stream);
 }
 
-static const char *kv(fake_host *h, const char *key)
-{
-    return gw_sdk_json_string(h->kv, key, NULL);
-}
-
-static const char *event_str(fake_host *h, size_t i, const char *key)
-{
-    return gw_sdk_json_string(json_array_get(h->events, i), key, NULL);
-}
-
 /* Start a fetch and return with its first request pending. */
-static void fetch(fake_host *h, gw_instance *inst, fake_op *op)
+static void fetch(forum_host *h, gw_instance *inst, fake_host_op *op)
 {
     (void)h; /* for symmetry with the expect_* calls that follow */
-    op_clear(op);
+    fake_host_op_clear(op);
     plugin->fetch(inst, (gw_op *)op);
 }
 
-static void expect_done(fake_op *op, gw_outcome outcome, uint64_t delay_ms)
+static void expect_done(fake_host_op *op, gw_outcome outcome, uint64_t delay_ms)
 {
     if (op->completions != 1)
         fail_msg("op completed %d times (last: %s)", op->completions, op->message);
@@ -391,17 +269,7 @@ static void expect_done(fake_op *op, gw_outcome outcome, uint64_t delay_ms)
 static int load_plugin(void **state)
 {
     (void)state;
-    plugin_handle = dlopen(FORUM_SO, RTLD_NOW | RTLD_LOCAL);
-    if (plugin_handle == NULL) {
-        fprintf(stderr, "cannot load %s: %s (build target plugin_forum first)\n", FORUM_SO,
-                dlerror());
-        return -1;
-    }
-    gw_plugin_entry_fn entry;
-    *(void **)&entry = dlsym(plugin_handle, GW_PLUGIN_ENTRY_SYMBOL);
-    if (entry == NULL)
-        return -1;
-    plugin = entry();
+    plugin = fake_host_load_plugin(FORUM_SO, "build target plugin_forum first", &plugin_handle);
     return plugin != NULL ? 0 : -1;
 }
 
@@ -447,14 +315,8 @@ static void test_descriptor(void **state)
 
 static void expect_create_fails(const char *options, const char *part)
 {
-    fake_host *h = host_new(options);
-    gw_instance *inst = NULL;
-    char err[512] = "";
-    assert_int_equal(plugin->create(&h->table, (gw_account *)h, &inst, err, sizeof err), GW_EINVAL);
-    assert_null(inst);
-    if (strstr(err, part) == NULL)
-        fail_msg("error '%s' lacks '%s'", err, part);
-    assert_null(strstr(err, "not-to-be-seen"));
+    forum_host *h = host_new(options);
+    fake_host_create_fails(&h->base, GW_EINVAL, part, "not-to-be-seen");
     host_free(h);
 }
 
@@ -472,8 +334,8 @@ static void test_create_checks_options(void **state)
     expect_create_fails("{\"max_pages\":0}", "max_pages");
     /* A good one, with the trailing '/' of base_url dropped (see
      * expect_request's paths). */
-    fake_host *h = host_new("{\"categories\":[\"4\"]}");
-    gw_instance *inst = instance_new(h);
+    forum_host *h = host_new("{\"categories\":[\"4\"]}");
+    gw_instance *inst = fake_host_instance_new(&h->base);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -483,9 +345,9 @@ static void test_create_checks_options(void **state)
 static void test_first_fetch_reads_every_source(void **state)
 {
     (void)state;
-    fake_host *h = host_new(NULL);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(NULL);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     fetch(h, inst, &op);
 
     expect_request(h, "GET", "/posts.json");
@@ -517,22 +379,22 @@ static void test_first_fetch_reads_every_source(void **state)
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
     /* Oldest first within the page; the brand's own posts are left out. */
-    assert_int_equal(json_array_size(h->events), 4);
-    assert_string_equal(event_str(h, 0, "native_id"), "9000");
-    assert_string_equal(event_str(h, 1, "native_id"), "9001");
-    assert_string_equal(event_str(h, 1, "type"), "comment");
-    assert_string_equal(event_str(h, 1, "in_reply_to"), "9000");
-    assert_string_equal(event_str(h, 2, "native_id"), "9002");
-    assert_string_equal(event_str(h, 2, "type"), "mention");
-    assert_string_equal(event_str(h, 2, "in_reply_to"), "9000");
-    assert_string_equal(event_str(h, 3, "native_id"), "9010");
-    assert_string_equal(event_str(h, 3, "type"), "message");
-    assert_string_equal(event_str(h, 3, "visibility"), "private");
-    assert_string_equal(event_str(h, 3, "url"), BASE "/t/a-topic/501/1");
-    assert_string_equal(kv(h, "posts_max"), "9003");
-    assert_string_equal(kv(h, "notifications_max"), "703");
-    assert_string_equal(kv(h, "pm_topics"), "{\"501\":[2,9011]}");
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 4);
+    assert_string_equal(fake_host_event_str(&h->base, 0, "native_id"), "9000");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "native_id"), "9001");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "type"), "comment");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "in_reply_to"), "9000");
+    assert_string_equal(fake_host_event_str(&h->base, 2, "native_id"), "9002");
+    assert_string_equal(fake_host_event_str(&h->base, 2, "type"), "mention");
+    assert_string_equal(fake_host_event_str(&h->base, 2, "in_reply_to"), "9000");
+    assert_string_equal(fake_host_event_str(&h->base, 3, "native_id"), "9010");
+    assert_string_equal(fake_host_event_str(&h->base, 3, "type"), "message");
+    assert_string_equal(fake_host_event_str(&h->base, 3, "visibility"), "private");
+    assert_string_equal(fake_host_event_str(&h->base, 3, "url"), BASE "/t/a-topic/501/1");
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "9003");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "703");
+    assert_string_equal(fake_host_kv(&h->base, "pm_topics"), "{\"501\":[2,9011]}");
+    fake_host_op_clear(&op);
 
     /* The next fetch finds nothing new and asks only for the lists. */
     fetch(h, inst, &op);
@@ -546,8 +408,8 @@ static void test_first_fetch_reads_every_source(void **state)
                           "highest_post_number", 2));
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
-    assert_int_equal(json_array_size(h->events), 4);
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 4);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -557,10 +419,10 @@ static void test_first_fetch_reads_every_source(void **state)
 static void test_paging_walks_down_to_the_cursor(void **state)
 {
     (void)state;
-    fake_host *h = host_new(ONLY_POSTS "}");
-    json_object_set_new(h->kv, "posts_max", json_string("100"));
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(ONLY_POSTS "}");
+    json_object_set_new(h->base.kv, "posts_max", json_string("100"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     fetch(h, inst, &op);
     expect_request(h, "GET", "/posts.json");
     answer_json(h, 200, latest(110, 106));
@@ -572,23 +434,23 @@ static void test_paging_walks_down_to_the_cursor(void **state)
     answer_json(h, 200, latest(101, 96));
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
-    assert_int_equal(json_array_size(h->events), 10);
+    assert_int_equal(json_array_size(h->base.events), 10);
     /* Page by page newest first, oldest first within a page. */
     const char *order[] = {"106", "107", "108", "109", "110", "102", "103", "104", "105", "101"};
     for (size_t i = 0; i < 10; i++)
-        assert_string_equal(event_str(h, i, "native_id"), order[i]);
-    assert_string_equal(kv(h, "posts_max"), "110");
-    op_clear(&op);
+        assert_string_equal(fake_host_event_str(&h->base, i, "native_id"), order[i]);
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "110");
+    fake_host_op_clear(&op);
 
     /* Overlap with the last fetch: only the new post is delivered. */
     fetch(h, inst, &op);
     expect_request(h, "GET", "/posts.json");
     answer_json(h, 200, latest(111, 107));
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
-    assert_int_equal(json_array_size(h->events), 11);
-    assert_string_equal(event_str(h, 10, "native_id"), "111");
-    assert_string_equal(kv(h, "posts_max"), "111");
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 11);
+    assert_string_equal(fake_host_event_str(&h->base, 10, "native_id"), "111");
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "111");
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -596,43 +458,43 @@ static void test_paging_walks_down_to_the_cursor(void **state)
 static void test_backlog_continues_in_the_next_fetch(void **state)
 {
     (void)state;
-    fake_host *h = host_new(ONLY_POSTS ",\"max_pages\":1}");
-    json_object_set_new(h->kv, "posts_max", json_string("100"));
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(ONLY_POSTS ",\"max_pages\":1}");
+    json_object_set_new(h->base.kv, "posts_max", json_string("100"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
 
     fetch(h, inst, &op);
     expect_request(h, "GET", "/posts.json");
     answer_json(h, 200, latest(110, 106));
     expect_done(&op, GW_OUTCOME_OK, 0); /* more is ready */
-    assert_string_equal(kv(h, "posts_max"), "100");
-    assert_string_equal(kv(h, "posts_walk_top"), "110");
-    assert_string_equal(kv(h, "posts_walk_before"), "106");
-    op_clear(&op);
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "100");
+    assert_string_equal(fake_host_kv(&h->base, "posts_walk_top"), "110");
+    assert_string_equal(fake_host_kv(&h->base, "posts_walk_before"), "106");
+    fake_host_op_clear(&op);
 
     /* A new post meanwhile waits until the backlog is read. */
     fetch(h, inst, &op);
     expect_request(h, "GET", "/posts.json?before=106");
     answer_json(h, 200, latest(105, 102));
     expect_done(&op, GW_OUTCOME_OK, 0);
-    assert_string_equal(kv(h, "posts_walk_before"), "102");
-    op_clear(&op);
+    assert_string_equal(fake_host_kv(&h->base, "posts_walk_before"), "102");
+    fake_host_op_clear(&op);
 
     fetch(h, inst, &op);
     expect_request(h, "GET", "/posts.json?before=102");
     answer_json(h, 200, latest(101, 96));
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
-    assert_string_equal(kv(h, "posts_max"), "110");
-    assert_string_equal(kv(h, "posts_walk_top"), "0");
-    op_clear(&op);
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "110");
+    assert_string_equal(fake_host_kv(&h->base, "posts_walk_top"), "0");
+    fake_host_op_clear(&op);
 
     fetch(h, inst, &op);
     expect_request(h, "GET", "/posts.json");
     answer_json(h, 200, latest(112, 108));
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
-    assert_int_equal(json_array_size(h->events), 12);
-    assert_string_equal(kv(h, "posts_max"), "112");
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 12);
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "112");
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -640,9 +502,9 @@ static void test_backlog_continues_in_the_next_fetch(void **state)
 static void test_first_fetch_without_backfill(void **state)
 {
     (void)state;
-    fake_host *h = host_new("{\"backfill_pages\":0}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new("{\"backfill_pages\":0}");
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     fetch(h, inst, &op);
     expect_request(h, "GET", "/posts.json");
     answer_json(h, 200, latest(50, 41));
@@ -656,11 +518,11 @@ static void test_first_fetch_without_backfill(void **state)
                           "highest_post_number", 30));
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
-    assert_int_equal(json_array_size(h->events), 0);
-    assert_string_equal(kv(h, "posts_max"), "50");
-    assert_string_equal(kv(h, "notifications_max"), "703");
-    assert_string_equal(kv(h, "pm_topics"), "{\"501\":[30,0]}");
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 0);
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "50");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "703");
+    assert_string_equal(fake_host_kv(&h->base, "pm_topics"), "{\"501\":[30,0]}");
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -670,10 +532,10 @@ static void test_first_fetch_without_backfill(void **state)
 static void test_mentions_through_notifications(void **state)
 {
     (void)state;
-    fake_host *h = host_new(ONLY_MENTIONS);
-    json_object_set_new(h->kv, "notifications_max", json_string("700"));
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(ONLY_MENTIONS);
+    json_object_set_new(h->base.kv, "notifications_max", json_string("700"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     fetch(h, inst, &op);
     expect_request(h, "GET", "/notifications.json");
     json_t *list = json_array();
@@ -708,27 +570,28 @@ static void test_mentions_through_notifications(void **state)
 
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
-    assert_int_equal(json_array_size(h->events), 3);
-    assert_string_equal(event_str(h, 0, "native_id"), "9101");
-    assert_string_equal(event_str(h, 0, "type"), "comment"); /* a reply, no @mention */
-    assert_string_equal(event_str(h, 0, "in_reply_to"), "9000");
-    assert_string_equal(event_str(h, 1, "native_id"), "9102");
-    assert_string_equal(event_str(h, 1, "type"), "mention");
+    assert_int_equal(json_array_size(h->base.events), 3);
+    assert_string_equal(fake_host_event_str(&h->base, 0, "native_id"), "9101");
+    assert_string_equal(fake_host_event_str(&h->base, 0, "type"),
+                        "comment"); /* a reply, no @mention */
+    assert_string_equal(fake_host_event_str(&h->base, 0, "in_reply_to"), "9000");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "native_id"), "9102");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "type"), "mention");
     /* The slug came from the topic view. */
-    assert_string_equal(event_str(h, 1, "url"), BASE "/t/my-topic/412/4");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "url"), BASE "/t/my-topic/412/4");
     /* A mention inside a PM stays private. */
-    assert_string_equal(event_str(h, 2, "native_id"), "9201");
-    assert_string_equal(event_str(h, 2, "type"), "message");
-    assert_string_equal(event_str(h, 2, "visibility"), "private");
-    assert_string_equal(kv(h, "notifications_max"), "706");
-    op_clear(&op);
+    assert_string_equal(fake_host_event_str(&h->base, 2, "native_id"), "9201");
+    assert_string_equal(fake_host_event_str(&h->base, 2, "type"), "message");
+    assert_string_equal(fake_host_event_str(&h->base, 2, "visibility"), "private");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "706");
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
 
 #define ONLY_PRIVATE "{\"fetch_posts\":false,\"fetch_mentions\":false"
 
-static void pm_listing(fake_host *h, int highest)
+static void pm_listing(forum_host *h, int highest)
 {
     expect_request(h, "GET", "/topics/private-messages/acme_support.json");
     answer_json(h, 200,
@@ -737,7 +600,7 @@ static void pm_listing(fake_host *h, int highest)
 }
 
 /* The view of topic 501 with posts 1..20 loaded and ids 9001..(9000 + n). */
-static void pm_view(fake_host *h, int n)
+static void pm_view(forum_host *h, int n)
 {
     expect_request(h, "GET", "/t/501.json");
     json_t *posts = json_array(), *stream = json_array();
@@ -749,7 +612,7 @@ static void pm_view(fake_host *h, int n)
     answer_json(h, 200, topic(501, "private_message", posts, stream));
 }
 
-static void pm_single(fake_host *h, int number)
+static void pm_single(forum_host *h, int number)
 {
     char path[64];
     snprintf(path, sizeof path, "/posts/%d.json", 9000 + number);
@@ -760,15 +623,15 @@ static void pm_single(fake_host *h, int number)
 static void test_private_messages_after_a_baseline(void **state)
 {
     (void)state;
-    fake_host *h = host_new(ONLY_PRIVATE ",\"backfill_pages\":0}");
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(ONLY_PRIVATE ",\"backfill_pages\":0}");
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
 
     fetch(h, inst, &op);
     pm_listing(h, 30);
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
-    assert_string_equal(kv(h, "pm_topics"), "{\"501\":[30,0]}");
-    op_clear(&op);
+    assert_string_equal(fake_host_kv(&h->base, "pm_topics"), "{\"501\":[30,0]}");
+    fake_host_op_clear(&op);
 
     /* Two new posts, beyond the view: read newest first down to an old one. */
     fetch(h, inst, &op);
@@ -779,11 +642,11 @@ static void test_private_messages_after_a_baseline(void **state)
     pm_single(h, 30);
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
-    assert_int_equal(json_array_size(h->events), 2);
-    assert_string_equal(event_str(h, 0, "native_id"), "9032");
-    assert_string_equal(event_str(h, 1, "native_id"), "9031");
-    assert_string_equal(kv(h, "pm_topics"), "{\"501\":[32,9032]}");
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 2);
+    assert_string_equal(fake_host_event_str(&h->base, 0, "native_id"), "9032");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "native_id"), "9031");
+    assert_string_equal(fake_host_kv(&h->base, "pm_topics"), "{\"501\":[32,9032]}");
+    fake_host_op_clear(&op);
 
     /* Now the ids are known: only what is above them is read. */
     fetch(h, inst, &op);
@@ -792,22 +655,22 @@ static void test_private_messages_after_a_baseline(void **state)
     pm_single(h, 33);
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
-    assert_int_equal(json_array_size(h->events), 3);
-    assert_string_equal(kv(h, "pm_topics"), "{\"501\":[33,9033]}");
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 3);
+    assert_string_equal(fake_host_kv(&h->base, "pm_topics"), "{\"501\":[33,9033]}");
+    fake_host_op_clear(&op);
 
     /* Nothing new: the listing alone. */
     fetch(h, inst, &op);
     pm_listing(h, 33);
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
 
 /* The lists of posts and notifications, with nothing new in them. */
-static void quiet_lists(fake_host *h)
+static void quiet_lists(forum_host *h)
 {
     expect_request(h, "GET", "/posts.json");
     answer_json(h, 200, latest(100, 99));
@@ -820,12 +683,12 @@ static void test_request_budget_splits_a_topic(void **state)
     (void)state;
     /* A new PM topic of 25 posts, 5 requests per fetch: two lists, the PM
      * listing, the view and one post per fetch, remembered as it goes. */
-    fake_host *h = host_new("{\"max_requests\":5}");
-    json_object_set_new(h->kv, "posts_max", json_string("100"));
-    json_object_set_new(h->kv, "notifications_max", json_string("700"));
-    json_object_set_new(h->kv, "pm_topics", json_string("{}"));
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new("{\"max_requests\":5}");
+    json_object_set_new(h->base.kv, "posts_max", json_string("100"));
+    json_object_set_new(h->base.kv, "notifications_max", json_string("700"));
+    json_object_set_new(h->base.kv, "pm_topics", json_string("{}"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     fetch(h, inst, &op);
     quiet_lists(h);
     pm_listing(h, 25);
@@ -833,18 +696,18 @@ static void test_request_budget_splits_a_topic(void **state)
     pm_single(h, 21);
     expect_done(&op, GW_OUTCOME_OK, 0);
     expect_idle(h);
-    assert_int_equal(json_array_size(h->events), 21);
-    assert_string_equal(kv(h, "pm_topics"), "{\"501\":[0,9021]}");
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 21);
+    assert_string_equal(fake_host_kv(&h->base, "pm_topics"), "{\"501\":[0,9021]}");
+    fake_host_op_clear(&op);
     fetch(h, inst, &op);
     quiet_lists(h);
     pm_listing(h, 25);
     pm_view(h, 25);
     pm_single(h, 22);
     expect_done(&op, GW_OUTCOME_OK, 0);
-    assert_int_equal(json_array_size(h->events), 22);
-    assert_string_equal(kv(h, "pm_topics"), "{\"501\":[0,9022]}");
-    op_clear(&op);
+    assert_int_equal(json_array_size(h->base.events), 22);
+    assert_string_equal(fake_host_kv(&h->base, "pm_topics"), "{\"501\":[0,9022]}");
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -852,10 +715,10 @@ static void test_request_budget_splits_a_topic(void **state)
 static void test_rate_limit_and_errors(void **state)
 {
     (void)state;
-    fake_host *h = host_new(ONLY_POSTS "}");
-    json_object_set_new(h->kv, "posts_max", json_string("100"));
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(ONLY_POSTS "}");
+    json_object_set_new(h->base.kv, "posts_max", json_string("100"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
 
     /* 429: wait as long as the host read from Retry-After. */
     fetch(h, inst, &op);
@@ -879,8 +742,19 @@ static void test_rate_limit_and_errors(void **state)
     answer(h, 401, "{\"errors\":[\"You are not permitted\"],\"error_type\":\"invalid_access\"}");
     expect_done(&op, GW_OUTCOME_FATAL, 0);
     assert_non_null(strstr(op.message, "401"));
-    assert_int_equal(json_array_size(h->events), 5);
-    assert_string_equal(kv(h, "posts_max"), "100");
+    assert_int_equal(json_array_size(h->base.events), 5);
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "100");
+    /* A 401 is the host's to see; the plugin reports nothing itself. */
+    assert_int_equal(h->base.credentials_failed, 0);
+
+    /* Discourse's answer to a revoked key on a page the brand can always
+     * read: the plugin tells the host its credentials failed. */
+    fetch(h, inst, &op);
+    expect_request(h, "GET", "/posts.json");
+    answer(h, 403, "{\"errors\":[\"You are not permitted\"],\"error_type\":\"invalid_access\"}");
+    expect_done(&op, GW_OUTCOME_FATAL, 0);
+    assert_int_equal(h->base.credentials_failed, 1);
+    assert_non_null(strstr(h->base.credentials_reason, "403 invalid_access"));
 
     /* Malformed, cut and odd bodies: RETRY, nothing emitted. */
     const char *bodies[] = {"{\"latest_posts\": [{\"id\": 9001, \"username\": \"ann", "",
@@ -900,15 +774,15 @@ static void test_rate_limit_and_errors(void **state)
     expect_request(h, "GET", "/posts.json");
     answer_full(h, 503, "<html>down</html>", 2000, 0, NULL);
     expect_done(&op, GW_OUTCOME_RETRY, 2000);
-    assert_int_equal(json_array_size(h->events), 5);
-    assert_string_equal(kv(h, "posts_max"), "100");
+    assert_int_equal(json_array_size(h->base.events), 5);
+    assert_string_equal(fake_host_kv(&h->base, "posts_max"), "100");
 
     /* A request the host refuses to send. */
     h->http_rc = GW_ESTATE;
     fetch(h, inst, &op);
     expect_done(&op, GW_OUTCOME_RETRY, 0);
     h->http_rc = 0;
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -916,29 +790,29 @@ static void test_rate_limit_and_errors(void **state)
 static void test_superseded_fetch_and_destroy(void **state)
 {
     (void)state;
-    fake_host *h = host_new(ONLY_POSTS "}");
-    json_object_set_new(h->kv, "posts_max", json_string("100"));
-    gw_instance *inst = instance_new(h);
-    fake_op first = {0}, second = {0};
+    forum_host *h = host_new(ONLY_POSTS "}");
+    json_object_set_new(h->base.kv, "posts_max", json_string("100"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op first = {0}, second = {0};
     fetch(h, inst, &first);
     /* The host timed the first out and fetches again. */
     fetch(h, inst, &second);
     expect_request(h, "GET", "/posts.json");
     answer_json(h, 200, latest(105, 101));
     expect_done(&first, GW_OUTCOME_RETRY, 0);
-    assert_int_equal(json_array_size(h->events), 0);
+    assert_int_equal(json_array_size(h->base.events), 0);
     expect_request(h, "GET", "/posts.json");
     answer_json(h, 200, latest(101, 100));
     expect_done(&second, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
-    assert_int_equal(json_array_size(h->events), 1);
+    assert_int_equal(json_array_size(h->base.events), 1);
 
     /* Destroyed while a request is out: nothing completes, nothing leaks. */
-    op_clear(&first);
+    fake_host_op_clear(&first);
     fetch(h, inst, &first);
     plugin->destroy(inst);
     assert_int_equal(first.completions, 0);
-    op_clear(&first);
-    op_clear(&second);
+    fake_host_op_clear(&first);
+    fake_host_op_clear(&second);
     host_free(h);
 }
 
@@ -977,9 +851,9 @@ static const char *created =
 static void test_post_public(void **state)
 {
     (void)state;
-    fake_host *h = host_new(NULL);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(NULL);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     const char *text = "Thanks Ann, a fix ships tomorrow.";
 
     /* From the stored event: topic and post number are known. */
@@ -998,7 +872,7 @@ static void test_post_public(void **state)
     json_decref(ev);
 
     /* The post number from the URL alone. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     ev = stored_event("comment", "9002", "412", BASE "/t/export-broken/412/3", 0);
     a = action_make(text, "9002", NULL, ev);
     plugin->post_public(inst, (gw_op *)&op, &a);
@@ -1009,7 +883,7 @@ static void test_post_public(void **state)
     json_decref(ev);
 
     /* Without the event: the forum is asked where the post is. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a = action_make(text, "9002", NULL, NULL);
     plugin->post_public(inst, (gw_op *)&op, &a);
     expect_request(h, "GET", "/posts/9002.json");
@@ -1021,14 +895,14 @@ static void test_post_public(void **state)
     expect_done(&op, GW_OUTCOME_OK, 0);
 
     /* The answered post is gone. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->post_public(inst, (gw_op *)&op, &a);
     expect_request(h, "GET", "/posts/9002.json");
     answer(h, 404, "{\"errors\":[\"not found\"],\"error_type\":\"not_found\"}");
     expect_done(&op, GW_OUTCOME_FATAL, 0);
 
     /* A thread without a post to answer: a plain reply in the topic. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a = action_make(text, NULL, NULL, NULL);
     a.thread_id = "412";
     plugin->post_public(inst, (gw_op *)&op, &a);
@@ -1038,16 +912,16 @@ static void test_post_public(void **state)
     expect_done(&op, GW_OUTCOME_OK, 0);
 
     /* Nothing to answer, no text. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a = action_make(text, NULL, NULL, NULL);
     plugin->post_public(inst, (gw_op *)&op, &a);
     expect_done(&op, GW_OUTCOME_FATAL, 0);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a = action_make("", "9002", NULL, NULL);
     plugin->post_public(inst, (gw_op *)&op, &a);
     expect_done(&op, GW_OUTCOME_FATAL, 0);
     expect_idle(h);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -1055,9 +929,9 @@ static void test_post_public(void **state)
 static void test_post_public_outcomes(void **state)
 {
     (void)state;
-    fake_host *h = host_new(NULL);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(NULL);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     json_t *ev = stored_event("mention", "9002", "412", BASE "/t/x/412/3", 3);
     gw_action a = action_make("ok", "9002", NULL, ev);
     const struct {
@@ -1087,7 +961,7 @@ static void test_post_public_outcomes(void **state)
          GW_OUTCOME_RETRY, 3000, "rate limit"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        op_clear(&op);
+        fake_host_op_clear(&op);
         plugin->post_public(inst, (gw_op *)&op, &a);
         expect_request(h, "POST", "/posts.json");
         answer_full(h, cases[i].status, cases[i].body, cases[i].retry_after, cases[i].error,
@@ -1097,7 +971,7 @@ static void test_post_public_outcomes(void **state)
             fail_msg("case %zu: '%s' lacks '%s'", i, op.message, cases[i].want_text);
     }
     json_decref(ev);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -1105,9 +979,9 @@ static void test_post_public_outcomes(void **state)
 static void test_send_private(void **state)
 {
     (void)state;
-    fake_host *h = host_new(NULL);
-    gw_instance *inst = instance_new(h);
-    fake_op op = {0};
+    forum_host *h = host_new(NULL);
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
     const char *text = "Could you send us your order number?";
 
     /* A new conversation with the named user. */
@@ -1124,7 +998,7 @@ static void test_send_private(void **state)
     assert_string_equal(gw_sdk_json_string(op.result, "native_id", ""), "9400");
 
     /* Answering a private message: inside its conversation. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     json_t *ev = stored_event("message", "9010", "501", BASE "/t/my-order/501/1", 1);
     a = action_make(text, "9010", NULL, ev);
     plugin->send_private(inst, (gw_op *)&op, &a);
@@ -1137,7 +1011,7 @@ static void test_send_private(void **state)
     json_decref(ev);
 
     /* Answering a public post privately: a new conversation with its author. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     ev = stored_event("mention", "9002", "412", BASE "/t/x/412/3", 3);
     a = action_make(text, "9002", NULL, ev);
     plugin->send_private(inst, (gw_op *)&op, &a);
@@ -1151,7 +1025,7 @@ static void test_send_private(void **state)
     json_decref(ev);
 
     /* What the action API sends by default: `to` is the author's id. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     ev = stored_event("mention", "9002", "412", BASE "/t/x/412/3", 3);
     a = action_make(text, "9002", "10", ev);
     plugin->send_private(inst, (gw_op *)&op, &a);
@@ -1161,7 +1035,7 @@ static void test_send_private(void **state)
     expect_done(&op, GW_OUTCOME_OK, 0);
     assert_string_equal(gw_sdk_json_string(op.result, "url", ""), BASE "/t/-/521/1");
     json_decref(ev);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     ev = stored_event("message", "9010", "501", BASE "/t/my-order/501/1", 1);
     a = action_make(text, "9010", "10", ev);
     a.thread_id = "501";
@@ -1173,7 +1047,7 @@ static void test_send_private(void **state)
     json_decref(ev);
 
     /* A thread without its event: stay in it only if it is private. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a = action_make(text, "9010", NULL, NULL);
     a.thread_id = "501";
     plugin->send_private(inst, (gw_op *)&op, &a);
@@ -1183,7 +1057,7 @@ static void test_send_private(void **state)
     assert_int_equal(json_integer_value(json_object_get(r->body, "topic_id")), 501);
     answer(h, 200, "{\"id\":9014,\"topic_id\":501,\"post_number\":5}");
     expect_done(&op, GW_OUTCOME_OK, 0);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a = action_make(text, "9002", "ann", NULL);
     a.thread_id = "412";
     plugin->send_private(inst, (gw_op *)&op, &a);
@@ -1191,7 +1065,7 @@ static void test_send_private(void **state)
     assert_null(json_object_get(r->body, "topic_id"));
     answer(h, 200, "{\"id\":9402,\"topic_id\":522,\"post_number\":1}");
     expect_done(&op, GW_OUTCOME_OK, 0);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a = action_make(text, "9002", NULL, NULL);
     a.thread_id = "412";
     plugin->send_private(inst, (gw_op *)&op, &a);
@@ -1201,12 +1075,12 @@ static void test_send_private(void **state)
     expect_done(&op, GW_OUTCOME_FATAL, 0);
 
     /* Nobody to write to. */
-    op_clear(&op);
+    fake_host_op_clear(&op);
     a = action_make(text, NULL, NULL, NULL);
     plugin->send_private(inst, (gw_op *)&op, &a);
     expect_done(&op, GW_OUTCOME_FATAL, 0);
     expect_idle(h);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
 }
@@ -1243,7 +1117,7 @@ static int deliver(gw_instance *inst, const char *method, const char *body, cons
         .body = (const unsigned char *)body,
         .body_len = strlen(body),
     };
-    fake_op op = {0};
+    fake_host_op op = {0};
     plugin->webhook(inst, (gw_op *)&op, &req);
     assert_int_equal(op.completions, 1);
     assert_int_equal(op.outcome, GW_OUTCOME_OK);
@@ -1251,15 +1125,15 @@ static int deliver(gw_instance *inst, const char *method, const char *body, cons
     *doc = json_loads(gw_sdk_json_string(op.result, "body", ""), 0, NULL);
     assert_non_null(*doc);
     int status = (int)gw_sdk_json_int(op.result, "status", 0);
-    op_clear(&op);
+    fake_host_op_clear(&op);
     return status;
 }
 
 static void test_webhook(void **state)
 {
     (void)state;
-    fake_host *h = host_new(NULL);
-    gw_instance *inst = instance_new(h);
+    forum_host *h = host_new(NULL);
+    gw_instance *inst = fake_host_instance_new(&h->base);
     const char *body =
         "{\"post\":{\"id\":9105,\"username\":\"ann\",\"user_id\":10,\"raw\":\"@acme_support "
         "hello\",\"post_number\":7,\"topic_id\":412,\"topic_slug\":\"export-broken\","
@@ -1284,15 +1158,15 @@ static void test_webhook(void **state)
     assert_int_equal(deliver(inst, "POST", "{\"post\":{\"id\":1}}", good, "post_created", &doc),
                      401);
     json_decref(doc);
-    assert_int_equal(json_array_size(h->events), 0);
+    assert_int_equal(json_array_size(h->base.events), 0);
 
     /* Accepted. */
     assert_int_equal(deliver(inst, "POST", body, good, "post_created", &doc), 200);
     assert_int_equal(gw_sdk_json_int(doc, "accepted", -1), 1);
     json_decref(doc);
-    assert_int_equal(json_array_size(h->events), 1);
-    assert_string_equal(event_str(h, 0, "type"), "mention");
-    assert_string_equal(event_str(h, 0, "url"), BASE "/t/export-broken/412/7");
+    assert_int_equal(json_array_size(h->base.events), 1);
+    assert_string_equal(fake_host_event_str(&h->base, 0, "type"), "mention");
+    assert_string_equal(fake_host_event_str(&h->base, 0, "url"), BASE "/t/export-broken/412/7");
     assert_int_equal(deliver(inst, "POST", body, upper, "post_created", &doc), 200);
     json_decref(doc);
 
@@ -1309,7 +1183,7 @@ static void test_webhook(void **state)
     sign(SECRET, own, sig, sizeof sig);
     assert_int_equal(deliver(inst, "POST", own, sig, "post_created", &doc), 200);
     json_decref(doc);
-    assert_int_equal(json_array_size(h->events), 2);
+    assert_int_equal(json_array_size(h->base.events), 2);
 
     const char *junk = "not json";
     sign(SECRET, junk, sig, sizeof sig);
@@ -1320,11 +1194,11 @@ static void test_webhook(void **state)
     plugin->destroy(inst);
 
     /* Without a secret every delivery is refused. */
-    json_object_del(h->config, "webhook_secret");
-    inst = instance_new(h);
+    json_object_del(h->base.config, "webhook_secret");
+    inst = fake_host_instance_new(&h->base);
     assert_int_equal(deliver(inst, "POST", body, good, "post_created", &doc), 401);
     json_decref(doc);
-    assert_int_equal(json_array_size(h->events), 2);
+    assert_int_equal(json_array_size(h->base.events), 2);
     plugin->destroy(inst);
     host_free(h);
 }
