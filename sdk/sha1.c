@@ -8,31 +8,19 @@
 #include <string.h>
 
 #include "gateway/sdk.h"
+#include "md_block.h"
 
 static uint32_t rol32(uint32_t x, unsigned n)
 {
     return (x << n) | (x >> (32 - n));
 }
 
-static uint32_t load_be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void store_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 /* One 64-byte block into the state. */
-static void sha1_compress(uint32_t h[5], const unsigned char block[64])
+static void sha1_compress(uint32_t *h, const unsigned char *block)
 {
     uint32_t w[80];
     for (int t = 0; t < 16; t++)
-        w[t] = load_be32(block + 4 * t);
+        w[t] = sdk_md_load_be32(block + 4 * t);
     for (int t = 16; t < 80; t++)
         w[t] = rol32(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
 
@@ -77,39 +65,12 @@ void gw_sdk_sha1_init(gw_sdk_sha1_ctx *ctx)
 
 void gw_sdk_sha1_update(gw_sdk_sha1_ctx *ctx, const void *data, size_t len)
 {
-    const unsigned char *p = data;
-    ctx->length += len;
-    while (len > 0) {
-        size_t n = sizeof ctx->block - ctx->used;
-        if (n > len)
-            n = len;
-        memcpy(ctx->block + ctx->used, p, n);
-        ctx->used += n;
-        p += n;
-        len -= n;
-        if (ctx->used == sizeof ctx->block) {
-            sha1_compress(ctx->h, ctx->block);
-            ctx->used = 0;
-        }
-    }
+    sdk_md_update(ctx->h, ctx->block, &ctx->used, &ctx->length, sha1_compress, data, len);
 }
 
 void gw_sdk_sha1_final(gw_sdk_sha1_ctx *ctx, unsigned char out[GW_SDK_SHA1_SIZE])
 {
-    uint64_t bits = ctx->length * 8;
-    /* Padding: 0x80, zeros up to 56 mod 64, then the length in bits. */
-    ctx->block[ctx->used++] = 0x80;
-    if (ctx->used > 56) {
-        memset(ctx->block + ctx->used, 0, sizeof ctx->block - ctx->used);
-        sha1_compress(ctx->h, ctx->block);
-        ctx->used = 0;
-    }
-    memset(ctx->block + ctx->used, 0, 56 - ctx->used);
-    store_be32(ctx->block + 56, (uint32_t)(bits >> 32));
-    store_be32(ctx->block + 60, (uint32_t)bits);
-    sha1_compress(ctx->h, ctx->block);
-    for (int i = 0; i < 5; i++)
-        store_be32(out + 4 * i, ctx->h[i]);
+    sdk_md_final(ctx->h, 5, ctx->block, ctx->used, ctx->length, sha1_compress, out);
     /* The state would let a caller extend the message; wipe it. */
     memset(ctx, 0, sizeof *ctx);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gateway/sdk.h"
+#include "md_block.h"
 
 /* The first 32 bits of the fractional parts of the cube roots of the
  * first 64 primes (FIPS 180-4 4.2.2). */
@@ -27,24 +28,11 @@ static uint32_t ror32(uint32_t x, unsigned n)
     return (x >> n) | (x << (32 - n));
 }
 
-static uint32_t load_be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void store_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static void sha256_compress(uint32_t h[8], const unsigned char block[64])
+static void sha256_compress(uint32_t *h, const unsigned char *block)
 {
     uint32_t w[64];
     for (int t = 0; t < 16; t++)
-        w[t] = load_be32(block + 4 * t);
+        w[t] = sdk_md_load_be32(block + 4 * t);
     for (int t = 16; t < 64; t++) {
         uint32_t s0 = ror32(w[t - 15], 7) ^ ror32(w[t - 15], 18) ^ (w[t - 15] >> 3);
         uint32_t s1 = ror32(w[t - 2], 17) ^ ror32(w[t - 2], 19) ^ (w[t - 2] >> 10);
@@ -88,38 +76,13 @@ void gw_sdk_sha256_init(gw_sdk_sha256_ctx *ctx)
 
 void gw_sdk_sha256_update(gw_sdk_sha256_ctx *ctx, const void *data, size_t len)
 {
-    const unsigned char *p = data;
-    ctx->length += len;
-    while (len > 0) {
-        size_t n = sizeof ctx->block - ctx->used;
-        if (n > len)
-            n = len;
-        memcpy(ctx->block + ctx->used, p, n);
-        ctx->used += n;
-        p += n;
-        len -= n;
-        if (ctx->used == sizeof ctx->block) {
-            sha256_compress(ctx->h, ctx->block);
-            ctx->used = 0;
-        }
-    }
+    sdk_md_update(ctx->h, ctx->block, &ctx->used, &ctx->length, sha256_compress, data, len);
 }
 
 void gw_sdk_sha256_final(gw_sdk_sha256_ctx *ctx, unsigned char out[GW_SDK_SHA256_SIZE])
 {
-    uint64_t bits = ctx->length * 8;
-    ctx->block[ctx->used++] = 0x80;
-    if (ctx->used > 56) {
-        memset(ctx->block + ctx->used, 0, sizeof ctx->block - ctx->used);
-        sha256_compress(ctx->h, ctx->block);
-        ctx->used = 0;
-    }
-    memset(ctx->block + ctx->used, 0, 56 - ctx->used);
-    store_be32(ctx->block + 56, (uint32_t)(bits >> 32));
-    store_be32(ctx->block + 60, (uint32_t)bits);
-    sha256_compress(ctx->h, ctx->block);
-    for (int i = 0; i < 8; i++)
-        store_be32(out + 4 * i, ctx->h[i]);
+    sdk_md_final(ctx->h, 8, ctx->block, ctx->used, ctx->length, sha256_compress, out);
+    /* The state would let a caller extend the message; wipe it. */
     memset(ctx, 0, sizeof *ctx);
 }
 
