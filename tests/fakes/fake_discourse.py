@@ -84,7 +84,6 @@ import json
 import math
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -92,6 +91,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakeserve import serve  # noqa: E402
 from openapi_check import OpenApiChecker  # noqa: E402
 
 DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
@@ -782,22 +782,7 @@ def main():
     server.verbose = args.verbose
     server.forum = Forum(args.api_key)
     server.checker = OpenApiChecker(args.spec)
-    port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, args.port_file)
-    print(port, flush=True)
-
-    def stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    server.serve_forever()
-    server.server_close()
-    return 0
+    return serve(server, args.port_file)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,6 @@ import hmac
 import json
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -92,6 +91,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakeserve import serve  # noqa: E402
 from openapi_check import OpenApiChecker  # noqa: E402
 
 DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -752,13 +752,6 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def write_port_file(path, port):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, path)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -777,20 +770,7 @@ def main():
         with open(args.fixture) as f:
             server.state.setup(json.load(f))
 
-    def stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    port = server.server_address[1]
-    print(port, flush=True)
-    if args.port_file:
-        write_port_file(args.port_file, port)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
-    return 0
+    return serve(server, args.port_file)
 
 
 if __name__ == "__main__":

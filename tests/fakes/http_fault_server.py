@@ -45,14 +45,14 @@ Anything else: 404.
 import argparse
 import email.utils
 import json
-import os
-import signal
 import ssl
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from fakeserve import serve
 
 LOG_LIMIT = 100000  # requests remembered for /count
 
@@ -295,13 +295,6 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def write_port_file(path, port):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, path)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -322,22 +315,7 @@ def main():
             server.socket, server_side=True, do_handshake_on_connect=False
         )
 
-    def stop(signum, frame):
-        # shutdown() waits for serve_forever, so run it off this thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-
-    port = server.server_address[1]
-    print(port, flush=True)
-    if args.port_file:
-        write_port_file(args.port_file, port)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
-    return 0
+    return serve(server, args.port_file)
 
 
 if __name__ == "__main__":
