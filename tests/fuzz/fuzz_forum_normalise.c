@@ -199,9 +199,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef GW_FUZZ_REPLAY
-#include <dirent.h>
 #include <stdio.h>
-#include <sys/stat.h>
+
+#include "replay.h"
 
 /* Seeds in the shapes Discourse sends; the first byte is the context. */
 static const char *const seeds[] = {
@@ -225,67 +225,6 @@ static const char *const seeds[] = {
     "\x3f<p>unterminated <a href=\"x>y\">tag &#99999999; &#xD800; &bogus; \xff\xfe</p",
 };
 
-static int replay_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        return 1;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            char *bigger = realloc(buf, cap);
-            if (!bigger)
-                abort();
-            buf = bigger;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        if (got == 0)
-            break;
-        len += got;
-    }
-    fclose(f);
-    LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-    free(buf);
-    return 0;
-}
-
-static int replay_path(const char *path, int *count)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        perror(path);
-        return 1;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        (*count)++;
-        return replay_file(path);
-    }
-    DIR *dir = opendir(path);
-    if (!dir) {
-        perror(path);
-        return 1;
-    }
-    int failures = 0;
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        if (e->d_name[0] == '.')
-            continue;
-        size_t n = strlen(path) + strlen(e->d_name) + 2;
-        char *child = malloc(n);
-        if (!child)
-            abort();
-        snprintf(child, n, "%s/%s", path, e->d_name);
-        failures += replay_path(child, count);
-        free(child);
-    }
-    closedir(dir);
-    return failures;
-}
-
 int main(int argc, char **argv)
 {
     int failures = 0, count = 0;
@@ -308,7 +247,7 @@ int main(int argc, char **argv)
         free(buf);
     }
     for (int i = 1; i < argc; i++)
-        failures += replay_path(argv[i], &count);
+        failures += fuzz_replay_path(argv[i], &count);
     printf("replayed %d inputs\n", count);
     return failures != 0;
 }

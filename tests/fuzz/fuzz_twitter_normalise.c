@@ -29,6 +29,7 @@
 
 #ifdef GW_FUZZ_REPLAY
 #include "pipeline.h"
+#include "replay.h"
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -216,34 +217,6 @@ static void run(const char *buf, size_t len)
     LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
 }
 
-static int replay_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        perror(path);
-        return 1;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            char *bigger = realloc(buf, cap);
-            if (bigger == NULL)
-                abort();
-            buf = bigger;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        if (got == 0)
-            break;
-        len += got;
-    }
-    fclose(f);
-    run(buf, len);
-    free(buf);
-    return 0;
-}
-
 static int write_seeds(const char *dir)
 {
     for (size_t s = 0; s < sizeof SEEDS / sizeof SEEDS[0]; s++) {
@@ -293,7 +266,7 @@ int main(int argc, char **argv)
         free(buf);
     }
     for (int i = 1; i < argc; i++, count++)
-        failures += replay_file(argv[i]);
+        failures += fuzz_replay_file(argv[i]);
     printf("replayed %zu inputs\n", count);
     return failures != 0;
 }
