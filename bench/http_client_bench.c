@@ -10,8 +10,8 @@
 
 #include <uv.h>
 
-#include "http_client.h"
-#include "log.h"
+#include "http/http_client.h"
+#include "base/log.h"
 
 typedef struct bench {
     http_client *client;

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "gateway/error.h"
-#include "toml.h"
+#include "config/toml.h"
 
 /* Reads all of f. Returns a buffer the caller frees, or NULL on failure. */
 static char *read_all(FILE *f, size_t *len)

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "gateway/error.h"
-#include "toml.h"
+#include "config/toml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

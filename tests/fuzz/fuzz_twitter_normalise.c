@@ -28,7 +28,7 @@
 #include "twitter.h"
 
 #ifdef GW_FUZZ_REPLAY
-#include "pipeline.h"
+#include "engine/pipeline.h"
 #include "replay.h"
 #endif
 

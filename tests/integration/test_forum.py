@@ -28,7 +28,6 @@ API_TOKEN = "forum-actions-token-0123456789"
 ENV = {"DISCOURSE_API_KEY": API_KEY, "DISCOURSE_WEBHOOK_SECRET": SECRET,
        "GATEWAY_API_TOKEN": API_TOKEN}
 FAST_RETRY = 'retry_base = "100ms"\nretry_max = "1s"'
-HAVE_ACTIONS_API = os.path.exists(os.path.join(SOURCE, "core", "actions_api.c"))
 
 
 def http(url, data=None, method=None, headers=None):
@@ -367,7 +366,6 @@ class ForumTest(GatewayTestCase):
 
     # ---- answering back -----------------------------------------------------
 
-    @unittest.skipUnless(HAVE_ACTIONS_API, "core/actions_api.c is not there yet")
     def test_reply_through_the_action_api_is_not_fetched_back(self):
         fake = self.fake
         t = fake.topic("Refund", "ann", "@acme_support I want a refund for order 1234.")

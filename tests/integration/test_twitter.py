@@ -24,7 +24,6 @@ from gwtest import (SOURCE, GatewayTestCase, config, count_lines, read_jsonl, va
                     wait_for)
 
 FAKE_X = os.path.join(SOURCE, "tests", "fakes", "fake_x.py")
-ACTIONS_API = os.path.exists(os.path.join(SOURCE, "core", "actions_api.c"))
 
 # Distinctive, so a leak into the log is found by a plain search.
 SECRETS = {"X_BEARER_TOKEN": "bearer-Q7hd93ks",
@@ -560,7 +559,6 @@ class EchoTest(TwitterTestCase):
         self.assertEqual({str(T0 + 1), str(T0 + 3)}, set(self.by_native()))
 
 
-@unittest.skipUnless(ACTIONS_API, "the action API (core/actions_api.c) is not in this tree")
 class ActionsTest(TwitterTestCase):
     def call(self, gw, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None

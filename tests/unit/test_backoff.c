@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "backoff.h"
+#include "base/backoff.h"
 
 static void test_full_jitter_stays_within_the_exponential_cap(void **state)
 {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "gateway/error.h"
 #include "sinks/sink.h"
 

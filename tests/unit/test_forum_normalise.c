@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "forum.h"
-#include "pipeline.h"
+#include "engine/pipeline.h"
 
 #define BASE "https://forum.example.com"
 #define BRAND "acme_support"

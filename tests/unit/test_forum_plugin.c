@@ -25,7 +25,7 @@
 
 #include "gateway/plugin.h"
 #include "gateway/sdk.h"
-#include "pipeline.h"
+#include "engine/pipeline.h"
 
 #include "fake_host.h"
 

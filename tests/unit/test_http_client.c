@@ -37,10 +37,10 @@
 #endif
 #endif
 
-#include "clock.h"
+#include "base/clock.h"
 #include "gateway/error.h"
-#include "http_client.h"
-#include "ratelimit.h"
+#include "http/http_client.h"
+#include "http/ratelimit.h"
 
 #define FAKE_SERVER GW_SOURCE_DIR "/tests/fakes/http_fault_server.py"
 #define PYTHON "/usr/bin/python3"

@@ -31,8 +31,8 @@
 #include <uv.h>
 
 #include "gateway/error.h"
-#include "http_server.h"
-#include "log.h"
+#include "http/http_server.h"
+#include "base/log.h"
 
 #define WATCHDOG_MS 20000
 #define SOCKET_TIMEOUT_S 5

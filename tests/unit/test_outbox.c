@@ -1,4 +1,4 @@
-/* test_outbox.c - the outbox (core/outbox.c) inside a real runtime: a
+/* test_outbox.c - the outbox (core/engine/outbox.c) inside a real runtime: a
  * config in a temporary directory, the SQLite store, the mock plugin from
  * the build, the loop run until a condition holds (bounded), then stopped
  * and inspected. Covers every refusal, the send path with the mock's
@@ -18,13 +18,13 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "account.h"
-#include "clock.h"
+#include "engine/account.h"
+#include "base/clock.h"
 #include "gateway/error.h"
-#include "outbox.h"
-#include "pipeline.h"
-#include "runtime.h"
-#include "store.h"
+#include "engine/outbox.h"
+#include "engine/pipeline.h"
+#include "engine/runtime.h"
+#include "store/store.h"
 
 typedef struct harness harness;
 typedef int (*harness_cond)(harness *h);

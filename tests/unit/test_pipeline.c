@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "gateway/error.h"
-#include "pipeline.h"
+#include "engine/pipeline.h"
 
 typedef struct fixture {
     char dir[64];

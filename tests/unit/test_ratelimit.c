@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "gateway/error.h"
-#include "ratelimit.h"
+#include "http/ratelimit.h"
 
 #define H(n, v) ((gw_http_header){(n), (v)})
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "gateway/error.h"
-#include "redact.h"
+#include "http/redact.h"
 
 static void expect_url(const char *in, const char *want)
 {

@@ -1,4 +1,4 @@
-/* test_store.c - unit tests of the event log, cursors and kv (core/store.c):
+/* test_store.c - unit tests of the event log, cursors and kv (core/store/store.c):
  * dedupe, seq numbering across restarts, committed-only reads, retention,
  * and a crash in the middle of a tick (a forked child that never closes).
  */
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "gateway/error.h"
-#include "store.h"
+#include "store/store.h"
 
 typedef struct fixture {
     char dir[64];

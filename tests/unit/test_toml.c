@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "gateway/error.h"
-#include "toml.h"
+#include "config/toml.h"
 
 static toml_value *parse_ok(const char *text)
 {

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "../../plugins/twitter/normalise.c"
-#include "pipeline.h"
+#include "engine/pipeline.h"
 
 static const char *const TERMS[] = {"acme", "acme blender"};
 static const tw_brand BRAND = {

@@ -1,0 +1,404 @@
+/* actions_api.c - handlers of /v1/actions; see actions_api.h.
+ *
+ * This file is the HTTP edge only: authentication, the shape of request
+ * bodies (400), and the mapping of the outbox's verdicts to statuses. The
+ * outbox (outbox.c) decides everything about the action itself.
+ */
+#include "api/actions_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/http_server.h"
+#include "engine/outbox.h"
+
+#define COMPONENT "api"
+
+/* Longest network name, account name and event id accepted in a body;
+ * longer ones cannot name anything that exists. */
+#define NAME_MAX_BYTES 128
+#define ID_MAX_BYTES 512
+
+/* ---- answers ------------------------------------------------------------- */
+
+/* Answer body (steals) as JSON with extra headers. */
+static void respond_json_with(http_exchange *ex, int status, json_t *body,
+                              const gw_http_header *headers, size_t n_headers)
+{
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        http_exchange_respond_error(ex, 500, "internal_error", "the answer could not be built");
+        return;
+    }
+    http_exchange_respond(ex, status, "application/json", text, strlen(text), headers, n_headers);
+    free(text);
+}
+
+/* {"error", "message"} plus the members of extra (steals; may be NULL). */
+static void respond_error_with(http_exchange *ex, int status, const char *code, const char *message,
+                               json_t *extra)
+{
+    json_t *body = json_pack("{s:s, s:s}", "error", code, "message", message);
+    if (body != NULL && extra != NULL)
+        json_object_update(body, extra);
+    json_decref(extra);
+    respond_json_with(ex, status, body, NULL, 0);
+}
+
+typedef struct deferred_answer {
+    http_exchange *ex;
+    int status;
+    json_t *body;      /* owned */
+    char location[96]; /* "" or the Location header's value */
+} deferred_answer;
+
+/* The body was built from the state of this tick; it goes out once that
+ * state is durable, so the client is never told more than a crash would
+ * leave behind. */
+static void answer_after_commit(void *arg, int committed)
+{
+    deferred_answer *d = arg;
+    if (!committed) {
+        json_decref(d->body);
+        http_exchange_respond_error(d->ex, 503, "store_unavailable",
+                                    "the outbox could not be stored; send the request again");
+    } else if (d->location[0] != '\0') {
+        gw_http_header location = {"Location", d->location};
+        respond_json_with(d->ex, d->status, d->body, &location, 1);
+    } else {
+        respond_json_with(d->ex, d->status, d->body, NULL, 0);
+    }
+    free(d);
+}
+
+/* Answer `body` (steals) after the next commit. */
+static void respond_after_commit(gw_runtime *rt, http_exchange *ex, int status, json_t *body,
+                                 const char *action_id)
+{
+    deferred_answer *d = calloc(1, sizeof *d);
+    if (d == NULL || body == NULL) {
+        free(d);
+        json_decref(body);
+        http_exchange_respond_error(ex, 503, "out_of_memory", "try again later");
+        return;
+    }
+    d->ex = ex;
+    d->status = status;
+    d->body = body;
+    if (action_id != NULL)
+        snprintf(d->location, sizeof d->location, "/v1/actions/%s", action_id);
+    if (runtime_after_commit(rt, answer_after_commit, d) != GW_OK) {
+        json_decref(body);
+        free(d);
+        http_exchange_respond_error(ex, 503, "out_of_memory", "try again later");
+    }
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+/* Equal strings, in a time that depends on the expected length only, so
+ * the answer's timing does not reveal how much of a guess was right. */
+static int secret_equal(const char *given, size_t given_len, const char *want, size_t want_len)
+{
+    volatile unsigned char diff = given_len != want_len;
+    for (size_t i = 0; i < want_len; i++) {
+        unsigned char g = i < given_len ? (unsigned char)given[i] : 0;
+        diff |= g ^ (unsigned char)want[i];
+    }
+    return diff == 0;
+}
+
+/* 1 when the request may go on; otherwise it has been answered. */
+static int authorize(gw_runtime *rt, http_exchange *ex)
+{
+    const char *token = json_string_value(json_object_get(rt->cfg->api, "token"));
+    if (token == NULL || token[0] == '\0' || rt->outbox == NULL) {
+        http_exchange_respond_error(ex, 503, "api_disabled",
+                                    "the action API is disabled: set [api] token (e.g. token = "
+                                    "\"${GATEWAY_API_TOKEN}\") and restart the gateway");
+        return 0;
+    }
+    const char *auth = http_exchange_header(ex, "authorization");
+    const char *why = "missing bearer token: send \"Authorization: Bearer <token>\"";
+    if (auth != NULL) {
+        while (*auth == ' ')
+            auth++;
+        if (strncasecmp(auth, "Bearer ", 7) == 0) {
+            const char *given = auth + 7;
+            while (*given == ' ')
+                given++;
+            size_t len = strlen(given);
+            while (len > 0 && given[len - 1] == ' ')
+                len--;
+            if (secret_equal(given, len, token, strlen(token)))
+                return 1;
+            why = "invalid bearer token";
+        } else {
+            why = "the Authorization header must use the Bearer scheme";
+        }
+    }
+    /* RFC 6750: say which scheme is expected. Never log what was sent. */
+    log_info(&rt->log, COMPONENT, "refused %s %s from %s: %s", http_exchange_method(ex),
+             http_exchange_path(ex), http_exchange_remote_addr(ex),
+             auth == NULL ? "no token" : "wrong token");
+    static const gw_http_header challenge = {"WWW-Authenticate", "Bearer realm=\"gateway\""};
+    respond_json_with(ex, 401, json_pack("{s:s, s:s}", "error", "unauthorized", "message", why),
+                      &challenge, 1);
+    return 0;
+}
+
+/* ---- POST /v1/actions ---------------------------------------------------- */
+
+static const char *const request_members[] = {
+    "network", "account", "kind", "in_reply_to", "to", "text", "idempotency_key", "force", NULL};
+
+/* A string member: absent or null -> *out NULL. Returns 0 or 1 after
+ * writing a reason into why. */
+static int member_string(const json_t *body, const char *key, size_t max, const char **out,
+                         char *why, size_t whylen)
+{
+    const json_t *v = json_object_get(body, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v)) {
+        snprintf(why, whylen, "\"%s\" must be a string", key);
+        return 1;
+    }
+    if (json_string_length(v) == 0 || json_string_length(v) > max) {
+        snprintf(why, whylen, "\"%s\" must hold 1 to %zu bytes", key, max);
+        return 1;
+    }
+    if (strlen(json_string_value(v)) != json_string_length(v)) {
+        snprintf(why, whylen, "\"%s\" must not contain NUL characters", key);
+        return 1;
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* Check the body's shape and fill req (strings borrowed from body).
+ * Returns 0, or 1 with a one-line reason in why. */
+static int parse_request(const json_t *body, outbox_request *req, char *why, size_t whylen)
+{
+    memset(req, 0, sizeof *req);
+    if (!json_is_object(body)) {
+        snprintf(why, whylen, "the body must be a JSON object");
+        return 1;
+    }
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)body, key, v)
+    {
+        size_t i = 0;
+        while (request_members[i] != NULL && strcmp(request_members[i], key) != 0)
+            i++;
+        if (request_members[i] == NULL) {
+            snprintf(why, whylen,
+                     "unknown member \"%.64s\"; expected network, account, kind, in_reply_to, "
+                     "to, text, idempotency_key, force",
+                     key);
+            return 1;
+        }
+    }
+    const char *kind = NULL;
+    if (member_string(body, "network", NAME_MAX_BYTES, &req->network, why, whylen) ||
+        member_string(body, "account", NAME_MAX_BYTES, &req->account, why, whylen) ||
+        member_string(body, "kind", 16, &kind, why, whylen) ||
+        member_string(body, "in_reply_to", ID_MAX_BYTES, &req->in_reply_to, why, whylen) ||
+        member_string(body, "to", ID_MAX_BYTES, &req->to, why, whylen) ||
+        member_string(body, "text", (size_t)1 << 20, &req->text, why, whylen) ||
+        member_string(body, "idempotency_key", OUTBOX_KEY_MAX, &req->idempotency_key, why, whylen))
+        return 1;
+    const char *missing = req->network == NULL           ? "network"
+                          : req->account == NULL         ? "account"
+                          : kind == NULL                 ? "kind"
+                          : req->text == NULL            ? "text"
+                          : req->idempotency_key == NULL ? "idempotency_key"
+                                                         : NULL;
+    if (missing != NULL) {
+        snprintf(why, whylen, "\"%s\" is required", missing);
+        return 1;
+    }
+    if (strcmp(kind, "reply") == 0) {
+        req->kind = OUTBOX_REPLY;
+    } else if (strcmp(kind, "private") == 0) {
+        req->kind = OUTBOX_PRIVATE;
+    } else {
+        snprintf(why, whylen, "\"kind\" must be \"reply\" or \"private\"");
+        return 1;
+    }
+    const json_t *force = json_object_get(body, "force");
+    if (force != NULL && !json_is_boolean(force) && !json_is_null(force)) {
+        snprintf(why, whylen, "\"force\" must be true or false");
+        return 1;
+    }
+    req->force = json_is_true(force);
+    if (req->kind == OUTBOX_REPLY && req->in_reply_to == NULL) {
+        snprintf(why, whylen, "a reply needs \"in_reply_to\" (the event id answered)");
+        return 1;
+    }
+    if (req->kind == OUTBOX_REPLY && req->to != NULL) {
+        snprintf(why, whylen, "\"to\" is only for kind \"private\"; a reply goes to the thread");
+        return 1;
+    }
+    if (req->kind == OUTBOX_PRIVATE && req->in_reply_to == NULL && req->to == NULL) {
+        snprintf(why, whylen,
+                 "a private message needs \"to\" (the recipient) or "
+                 "\"in_reply_to\" (an event whose author receives it)");
+        return 1;
+    }
+    return 0;
+}
+
+/* The refusals: status and error code of each verdict. */
+static void respond_refusal(http_exchange *ex, const outbox_result *res)
+{
+    int status = 500;
+    const char *code = "internal_error";
+    json_t *extra = NULL;
+    switch (res->verdict) {
+    case OUTBOX_KEY_REUSED:
+        status = 422;
+        code = "idempotency_key_reused";
+        extra = json_pack("{s:s}", "action_id", res->action_id);
+        break;
+    case OUTBOX_UNKNOWN_ACCOUNT:
+        status = 404;
+        code = "unknown_account";
+        break;
+    case OUTBOX_UNKNOWN_EVENT:
+        status = 404;
+        code = "unknown_event";
+        break;
+    case OUTBOX_NOT_ANSWERABLE:
+        status = 422;
+        code = "not_answerable";
+        break;
+    case OUTBOX_UNSUPPORTED:
+        status = 422;
+        code = "unsupported";
+        break;
+    case OUTBOX_NO_RECIPIENT:
+        status = 422;
+        code = "no_recipient";
+        break;
+    case OUTBOX_TEXT_TOO_LONG:
+        status = 422;
+        code = "text_too_long";
+        extra = json_pack("{s:I, s:I}", "limit", (json_int_t)res->limit, "length",
+                          (json_int_t)res->length);
+        break;
+    case OUTBOX_COLLISION:
+        status = 409;
+        code = "collision";
+        extra = json_pack("{s:s}", "action_id", res->action_id);
+        break;
+    case OUTBOX_STOPPING:
+        status = 503;
+        code = "shutting_down";
+        break;
+    case OUTBOX_STORE_ERROR:
+        status = 503;
+        code = "store_unavailable";
+        break;
+    case OUTBOX_CREATED:
+    case OUTBOX_EXISTING:
+        break;
+    }
+    respond_error_with(ex, status, code, res->message, extra);
+}
+
+static void post_action(void *arg, http_exchange *ex)
+{
+    gw_runtime *rt = arg;
+    if (!authorize(rt, ex))
+        return;
+    size_t len = 0;
+    const unsigned char *raw = http_exchange_body(ex, &len);
+    json_error_t jerr;
+    json_t *body = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &jerr);
+    char why[320];
+    if (body == NULL) {
+        snprintf(why, sizeof why, "the body is not JSON: line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        http_exchange_respond_error(ex, 400, "invalid_json", why);
+        return;
+    }
+    outbox_request req;
+    if (parse_request(body, &req, why, sizeof why) != 0) {
+        json_decref(body);
+        http_exchange_respond_error(ex, 400, "invalid_request", why);
+        return;
+    }
+    outbox_result res;
+    int rc = outbox_submit(rt->outbox, &req, &res);
+    json_decref(body);
+    if (rc != GW_OK) {
+        http_exchange_respond_error(ex, 500, "internal_error", gw_strerror(rc));
+        return;
+    }
+    if (res.verdict != OUTBOX_CREATED && res.verdict != OUTBOX_EXISTING) {
+        respond_refusal(ex, &res);
+        return;
+    }
+    json_t *doc = NULL;
+    rc = outbox_action_get(rt->outbox, res.action_id, &doc);
+    if (rc != GW_OK) {
+        http_exchange_respond_error(ex, 503, "store_unavailable", "the action could not be read");
+        return;
+    }
+    /* 202: accepted now, done later; 200: an idempotent repeat, answered
+     * with the action as it stands. */
+    int created = res.verdict == OUTBOX_CREATED;
+    respond_after_commit(rt, ex, created ? 202 : 200, doc, res.action_id);
+}
+
+/* ---- GET /v1/actions/<id> ------------------------------------------------- */
+
+static int valid_action_id(const char *id)
+{
+    size_t n = 0;
+    for (; id[n] != '\0'; n++) {
+        char c = id[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return n > 0 && n < 64;
+}
+
+static void get_action(void *arg, http_exchange *ex)
+{
+    gw_runtime *rt = arg;
+    if (!authorize(rt, ex))
+        return;
+    const char *id = http_exchange_path_tail(ex);
+    json_t *doc = NULL;
+    int rc = valid_action_id(id) ? outbox_action_get(rt->outbox, id, &doc) : GW_ENOENT;
+    if (rc == GW_ENOENT) {
+        http_exchange_respond_error(ex, 404, "unknown_action", "no action with that id");
+        return;
+    }
+    if (rc != GW_OK) {
+        http_exchange_respond_error(ex, 503, "store_unavailable", "the action could not be read");
+        return;
+    }
+    respond_after_commit(rt, ex, 200, doc, NULL);
+}
+
+int actions_api_install(gw_runtime *rt)
+{
+    int rc;
+    if ((rc = http_server_route(rt->server, "POST", "/v1/actions", 0, post_action, rt)) ||
+        (rc = http_server_route(rt->server, "GET", "/v1/actions/", 1, get_action, rt)))
+        return rc;
+    if (rt->outbox == NULL || json_string_value(json_object_get(rt->cfg->api, "token")) == NULL)
+        log_warn(&rt->log, COMPONENT,
+                 "the action API is disabled: no [api] token configured (/v1/actions answers "
+                 "503)");
+    return GW_OK;
+}

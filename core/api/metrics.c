@@ -1,0 +1,226 @@
+/* metrics.c - Prometheus text for GET /metrics; see metrics.h. */
+#define _GNU_SOURCE /* open_memstream is POSIX 2008; keep glibc's prototype */
+#include "api/metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/account.h"
+#include "engine/dispatch.h"
+#include "http/http_client.h"
+#include "http/http_server.h"
+#include "engine/outbox.h"
+#include "http/ratelimit.h"
+
+/* Label values are network, account and sink names: escape the three
+ * characters the format reserves so a name can never break a line. */
+static void label(FILE *f, const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*p, f);
+    }
+}
+
+static void header(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void account_line(FILE *f, const char *name, const gw_account *a, const char *extra,
+                         unsigned long long value)
+{
+    fprintf(f, "%s{network=\"", name);
+    label(f, account_network(a));
+    fputs("\",account=\"", f);
+    label(f, account_name(a));
+    fprintf(f, "\"%s} %llu\n", extra ? extra : "", value);
+}
+
+static void sink_line(FILE *f, const char *name, const dispatcher *d, long long value)
+{
+    /* dispatch_name is "sink/<name>"; the label holds the configured name. */
+    fprintf(f, "%s{sink=\"", name);
+    label(f, dispatch_name(d) + 5);
+    fputs("\",type=\"", f);
+    label(f, dispatch_type(d));
+    fprintf(f, "\"} %lld\n", value);
+}
+
+static void render_accounts(FILE *f, const gw_runtime *rt)
+{
+    header(f, "gateway_events_in_total", "counter",
+           "Items accepted from a network into the log, per account.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_events_in_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->events.accepted);
+    header(f, "gateway_events_duplicate_total", "counter",
+           "Items dropped because their id was already in the log.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_events_duplicate_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->events.duplicates);
+    header(f, "gateway_events_invalid_total", "counter",
+           "Items refused by validation (plugin bugs or malformed network data).");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_events_invalid_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->events.invalid);
+    header(f, "gateway_fetch_total", "counter", "Fetch outcomes per account.");
+    static const char *const outcomes[] = {"ok", "retry", "fatal", "unsupported"};
+    for (size_t i = 0; i < rt->account_count; i++) {
+        const account_stats *s = account_stats_get(rt->accounts[i]);
+        const uint64_t v[] = {s->fetch_ok, s->fetch_retry, s->fetch_fatal, s->fetch_unsupported};
+        for (int k = 0; k < 4; k++) {
+            char extra[40];
+            snprintf(extra, sizeof extra, ",outcome=\"%s\"", outcomes[k]);
+            account_line(f, "gateway_fetch_total", rt->accounts[i], extra, v[k]);
+        }
+    }
+    header(f, "gateway_operation_timeouts_total", "counter",
+           "Plugin operations abandoned because they did not complete in time.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_operation_timeouts_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->op_timeouts);
+    header(f, "gateway_webhooks_total", "counter", "Webhook deliveries handed to a plugin.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_webhooks_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->webhooks);
+    header(f, "gateway_account_up", "gauge",
+           "1 while the account runs, 0 once its circuit breaker stopped it.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_account_up", rt->accounts[i], NULL,
+                     !account_stats_get(rt->accounts[i])->stopped);
+}
+
+static void render_sinks(FILE *f, const gw_runtime *rt)
+{
+    int64_t committed = store_committed_seq(rt->store);
+    header(f, "gateway_log_committed_seq", "gauge", "Highest durable seq in the event log.");
+    fprintf(f, "gateway_log_committed_seq %lld\n", (long long)committed);
+    header(f, "gateway_events_out_total", "counter", "Events a sink confirmed.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_events_out_total", rt->sinks[i],
+                  (long long)dispatch_stats_get(rt->sinks[i])->delivered);
+    header(f, "gateway_sink_lag_events", "gauge",
+           "Committed events a sink has not confirmed yet.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_lag_events", rt->sinks[i],
+                  (long long)(committed - dispatch_cursor(rt->sinks[i])));
+    header(f, "gateway_sink_write_failures_total", "counter", "Failed sink write attempts.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_write_failures_total", rt->sinks[i],
+                  (long long)dispatch_stats_get(rt->sinks[i])->write_failures);
+    header(f, "gateway_sink_up", "gauge", "0 while a sink's last write failed.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_up", rt->sinks[i], !dispatch_stats_get(rt->sinks[i])->failing);
+}
+
+static void render_http_server(FILE *f, const gw_runtime *rt)
+{
+    if (rt->server == NULL)
+        return;
+    const http_server_stats *s = http_server_stats_get(rt->server);
+    header(f, "gateway_http_server_responses_total", "counter",
+           "Responses of the embedded HTTP server by status code.");
+    for (int code = 100; code < 600; code++) {
+        if (s->responses_by_status[code])
+            fprintf(f, "gateway_http_server_responses_total{code=\"%d\"} %llu\n", code,
+                    (unsigned long long)s->responses_by_status[code]);
+    }
+    header(f, "gateway_http_server_connections_refused_total", "counter",
+           "Connections closed at accept (over the limit or shutting down).");
+    fprintf(f, "gateway_http_server_connections_refused_total %llu\n",
+            (unsigned long long)s->connections_refused);
+    header(f, "gateway_http_server_receive_timeouts_total", "counter",
+           "Connections cut because a request did not arrive in time.");
+    fprintf(f, "gateway_http_server_receive_timeouts_total %llu\n",
+            (unsigned long long)s->receive_timeouts);
+}
+
+static void render_http_client(FILE *f, const gw_runtime *rt)
+{
+    if (rt->client == NULL)
+        return;
+    const http_client_stats *s = http_client_stats_get(rt->client);
+    header(f, "gateway_http_client_responses_total", "counter",
+           "Responses the plugins' HTTP client received, by status class.");
+    for (int c = 1; c <= 5; c++)
+        fprintf(f, "gateway_http_client_responses_total{class=\"%dxx\"} %llu\n", c,
+                (unsigned long long)s->status_class[c]);
+    header(f, "gateway_http_client_status_total", "counter",
+           "Responses with the statuses that change the host's behaviour.");
+    fprintf(f, "gateway_http_client_status_total{code=\"401\"} %llu\n",
+            (unsigned long long)s->status_401);
+    fprintf(f, "gateway_http_client_status_total{code=\"403\"} %llu\n",
+            (unsigned long long)s->status_403);
+    fprintf(f, "gateway_http_client_status_total{code=\"429\"} %llu\n",
+            (unsigned long long)s->status_429);
+    header(f, "gateway_http_client_requests_total", "counter", "Requests the plugins made.");
+    fprintf(f, "gateway_http_client_requests_total %llu\n", (unsigned long long)s->requests);
+    header(f, "gateway_http_client_retries_total", "counter",
+           "Host-side retries of 429, 5xx and transport errors.");
+    fprintf(f, "gateway_http_client_retries_total %llu\n", (unsigned long long)s->retries);
+    header(f, "gateway_http_client_transport_errors_total", "counter",
+           "Attempts that got no whole response (of which timeouts are also counted below).");
+    fprintf(f, "gateway_http_client_transport_errors_total %llu\n",
+            (unsigned long long)s->transport_errors);
+    header(f, "gateway_http_client_timeouts_total", "counter", "Attempts that timed out.");
+    fprintf(f, "gateway_http_client_timeouts_total %llu\n", (unsigned long long)s->timeouts);
+    header(f, "gateway_ratelimit_waits_total", "counter",
+           "Requests held back until an account's rate-limit budget allowed them.");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_ratelimit_waits_total", rt->accounts[i], NULL,
+                     account_budget(rt->accounts[i])->waits);
+    header(f, "gateway_account_credentials_ok", "gauge",
+           "0 while the network refuses an account's credentials (401).");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_account_credentials_ok", rt->accounts[i], NULL,
+                     !account_stats_get(rt->accounts[i])->credentials_failing);
+}
+
+static void render_actions(FILE *f, const gw_runtime *rt)
+{
+    if (rt->outbox == NULL)
+        return;
+    const outbox_stats *s = outbox_stats_get(rt->outbox);
+    header(f, "gateway_actions_total", "counter",
+           "Agents' answers by what became of them (accepted, replayed idempotent repeats, "
+           "succeeded, failed).");
+    fprintf(f, "gateway_actions_total{result=\"accepted\"} %llu\n",
+            (unsigned long long)s->accepted);
+    fprintf(f, "gateway_actions_total{result=\"replayed\"} %llu\n",
+            (unsigned long long)s->replayed);
+    fprintf(f, "gateway_actions_total{result=\"succeeded\"} %llu\n",
+            (unsigned long long)s->succeeded);
+    fprintf(f, "gateway_actions_total{result=\"failed\"} %llu\n", (unsigned long long)s->failed);
+    header(f, "gateway_action_attempts_total", "counter",
+           "Calls of a plugin's post_public or send_private, retries included.");
+    fprintf(f, "gateway_action_attempts_total %llu\n", (unsigned long long)s->attempts);
+    header(f, "gateway_echoes_dropped_total", "counter",
+           "Our own posts brought back by a fetch and not delivered as customer events.");
+    fprintf(f, "gateway_echoes_dropped_total %llu\n", (unsigned long long)s->echoes);
+}
+
+int metrics_render(const gw_runtime *rt, char **out, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (f == NULL)
+        return GW_ENOMEM;
+    render_accounts(f, rt);
+    render_sinks(f, rt);
+    render_http_server(f, rt);
+    render_http_client(f, rt);
+    render_actions(f, rt);
+    if (fclose(f) != 0) {
+        free(buf);
+        return GW_ENOMEM;
+    }
+    *out = buf;
+    *len = size;
+    return GW_OK;
+}

@@ -1,0 +1,410 @@
+/* cli_actions.c - `gateway reply` and `gateway dm`; see cli_actions.h. */
+#define _GNU_SOURCE /* getrandom */
+#include "cli/cli_actions.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "config/config.h"
+
+#define TOKEN_ENV "GATEWAY_API_TOKEN"
+#define DEFAULT_WAIT_S 30
+#define REQUEST_TIMEOUT_MS 10000L
+#define POLL_INTERVAL_MS 200
+
+/* Exit codes, see cli_actions.h. */
+enum { EXIT_POSTED = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
+
+void cli_actions_usage(FILE *out)
+{
+    fprintf(out,
+            "  reply [OPTIONS] EVENT_ID TEXT\n"
+            "                       answer an event publicly, in its thread\n"
+            "  dm [OPTIONS] EVENT_ID TEXT | dm [OPTIONS] --to USER_ID TEXT\n"
+            "                       send a private message to the event's author (or USER_ID)\n"
+            "    reply/dm options: --account NAME, --network NAME (default: EVENT_ID's\n"
+            "    prefix), --key KEY (idempotency key; default: a new one, printed),\n"
+            "    --force (reply even if the thread has a reply), --url URL (default: from\n"
+            "    [http] listen), --wait SECONDS (for the outcome; default %d, 0 = don't).\n"
+            "    The token comes from $" TOKEN_ENV ". Exit 0 posted, 1 refused or failed,\n"
+            "    3 accepted but not done within --wait.\n",
+            DEFAULT_WAIT_S);
+}
+
+typedef struct cli_args {
+    const char *command;
+    const char *account, *network, *key, *url, *to, *event, *text;
+    int force;
+    long wait_s;
+    char network_buf[64];  /* the network taken from EVENT_ID */
+    char account_buf[256]; /* the account taken from the configuration */
+} cli_args;
+
+typedef struct cli_buffer {
+    char *data;
+    size_t len;
+} cli_buffer;
+
+static size_t collect_cb(char *ptr, size_t size, size_t n, void *arg)
+{
+    cli_buffer *b = arg;
+    size_t add = size * n;
+    char *grown = realloc(b->data, b->len + add + 1);
+    if (grown == NULL)
+        return 0;
+    memcpy(grown + b->len, ptr, add);
+    b->data = grown;
+    b->len += add;
+    b->data[b->len] = '\0';
+    return add;
+}
+
+/* One request to the API. Returns the HTTP status (0 when the gateway
+ * could not be reached, with why filled) and sets *doc to the parsed JSON
+ * answer or NULL (caller decrefs). body may be NULL (GET). */
+static long api_call(const char *url, const char *token, const char *body, json_t **doc, char *why,
+                     size_t whylen)
+{
+    *doc = NULL;
+    CURL *h = curl_easy_init();
+    if (h == NULL) {
+        snprintf(why, whylen, "cannot start an HTTP client");
+        return 0;
+    }
+    char auth[1024];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    struct curl_slist *headers = curl_slist_append(NULL, auth);
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "Accept: application/json");
+    cli_buffer answer = {0};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (body != NULL)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    long status = 0;
+    CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK)
+        snprintf(why, whylen, "cannot reach the gateway at %s: %s", url,
+                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    else
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 0 && answer.data != NULL) {
+        json_error_t jerr;
+        *doc = json_loads(answer.data, 0, &jerr);
+    }
+    free(answer.data);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
+    return status;
+}
+
+/* "http://host:port" from [http] listen; NULL when it cannot be known. */
+static char *url_from_listen(const char *listen, char *why, size_t whylen)
+{
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    if (colon == NULL || atoi(colon + 1) == 0) {
+        snprintf(why, whylen,
+                 "cannot tell the gateway's address from [http] listen = \"%s\"; pass --url",
+                 listen ? listen : "");
+        return NULL;
+    }
+    const char *host = listen;
+    size_t host_len = (size_t)(colon - listen);
+    /* A wildcard address listens on loopback too. */
+    if (host_len == 7 && strncmp(host, "0.0.0.0", 7) == 0) {
+        host = "127.0.0.1";
+        host_len = 9;
+    } else if (host_len == 4 && strncmp(host, "[::]", 4) == 0) {
+        host = "[::1]";
+        host_len = 5;
+    }
+    char *url = NULL;
+    if (asprintf(&url, "http://%.*s:%s", (int)host_len, host, colon + 1) < 0)
+        return NULL;
+    return url;
+}
+
+/* Fill the base URL and account from the configuration when not given.
+ * Returns 0, or EXIT_USAGE after printing why. base (caller frees). */
+static int resolve_defaults(cli_args *a, const char *config_path, char **base)
+{
+    char why[512] = "";
+    *base = NULL;
+    if (a->url != NULL && a->account != NULL && a->network != NULL) {
+        *base = strdup(a->url);
+        return *base ? 0 : EXIT_FAILED;
+    }
+    gw_config *cfg = NULL;
+    cfg_errors errs = {0};
+    if (config_load(config_path, &cfg, &errs) != GW_OK) {
+        fprintf(stderr, "gateway %s: %s; pass --url and --account, or -c FILE\n", a->command,
+                errs.count ? errs.lines[0] : "cannot read the configuration");
+        cfg_errors_free(&errs);
+        return EXIT_USAGE;
+    }
+    int rc = 0;
+    if (a->url != NULL)
+        *base = strdup(a->url);
+    else
+        *base = url_from_listen(json_string_value(json_object_get(cfg->http, "listen")), why,
+                                sizeof why);
+    if (*base == NULL) {
+        fprintf(stderr, "gateway %s: %s\n", a->command, why[0] ? why : "out of memory");
+        rc = EXIT_USAGE;
+    }
+    if (rc == 0 && a->network == NULL) {
+        /* Without an event id, a configuration of one account says it. */
+        if (cfg->account_count != 1) {
+            fprintf(stderr, "gateway %s: say which network with --network\n", a->command);
+            rc = EXIT_USAGE;
+        } else {
+            snprintf(a->network_buf, sizeof a->network_buf, "%s", cfg->accounts[0].network);
+            a->network = a->network_buf;
+        }
+    }
+    if (rc == 0 && a->account == NULL) {
+        size_t found = 0;
+        for (size_t i = 0; i < cfg->account_count; i++) {
+            if (strcmp(cfg->accounts[i].network, a->network) == 0) {
+                found++;
+                a->account = cfg->accounts[i].name;
+            }
+        }
+        if (found != 1) {
+            fprintf(stderr, "gateway %s: %s has %zu %s accounts; say which with --account\n",
+                    a->command, cfg->path, found, a->network);
+            a->account = NULL;
+            rc = EXIT_USAGE;
+        } else {
+            /* The name must outlive cfg. */
+            snprintf(a->account_buf, sizeof a->account_buf, "%s", a->account);
+            a->account = a->account_buf;
+        }
+    }
+    cfg_errors_free(&errs);
+    config_free(cfg);
+    if (rc != 0) {
+        free(*base);
+        *base = NULL;
+    }
+    return rc;
+}
+
+static int parse_args(cli_args *a, int argc, char **argv)
+{
+    const char *positional[2] = {NULL, NULL};
+    int npos = 0;
+    a->wait_s = DEFAULT_WAIT_S;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        const char **slot = NULL;
+        if (strcmp(s, "--account") == 0)
+            slot = &a->account;
+        else if (strcmp(s, "--network") == 0)
+            slot = &a->network;
+        else if (strcmp(s, "--key") == 0)
+            slot = &a->key;
+        else if (strcmp(s, "--url") == 0)
+            slot = &a->url;
+        else if (strcmp(s, "--to") == 0 && strcmp(a->command, "dm") == 0)
+            slot = &a->to;
+        if (slot != NULL) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "gateway %s: %s needs a value\n", a->command, s);
+                return EXIT_USAGE;
+            }
+            *slot = argv[++i];
+        } else if (strcmp(s, "--force") == 0 && strcmp(a->command, "reply") == 0) {
+            a->force = 1;
+        } else if (strcmp(s, "--wait") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            a->wait_s = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end != '\0' || a->wait_s < 0) {
+                fprintf(stderr, "gateway %s: --wait takes whole seconds\n", a->command);
+                return EXIT_USAGE;
+            }
+        } else if (s[0] == '-' && s[1] == '-') {
+            fprintf(stderr, "gateway %s: unknown option \"%s\" (try --help)\n", a->command, s);
+            return EXIT_USAGE;
+        } else if (npos < 2) {
+            positional[npos++] = s;
+        } else {
+            fprintf(stderr, "gateway %s: unexpected argument \"%s\" (quote the text)\n", a->command,
+                    s);
+            return EXIT_USAGE;
+        }
+    }
+    int want = a->to != NULL ? 1 : 2;
+    if (npos != want) {
+        fprintf(stderr, "gateway %s: expected %s\n", a->command,
+                a->to != NULL ? "TEXT after --to USER_ID" : "EVENT_ID and TEXT");
+        return EXIT_USAGE;
+    }
+    a->text = positional[npos - 1];
+    a->event = want == 2 ? positional[0] : NULL;
+    if (a->network == NULL && a->event != NULL) {
+        /* An event id is "network:native_id". */
+        const char *colon = strchr(a->event, ':');
+        size_t len = colon != NULL ? (size_t)(colon - a->event) : 0;
+        if (len > 0 && len < sizeof a->network_buf) {
+            memcpy(a->network_buf, a->event, len);
+            a->network_buf[len] = '\0';
+            a->network = a->network_buf;
+        }
+    }
+    return 0;
+}
+
+/* A fresh idempotency key, printed so that the same answer can be sent
+ * again safely with --key. */
+static void new_key(char *buf, size_t len)
+{
+    unsigned char r[12];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+        memset(r, 0, sizeof r);
+        memcpy(r, &t, sizeof t);
+    }
+    int n = snprintf(buf, len, "cli-");
+    for (size_t i = 0; i < sizeof r && n > 0 && (size_t)n + 2 < len; i++)
+        n += snprintf(buf + n, len - (size_t)n, "%02x", r[i]);
+}
+
+static const char *doc_string(const json_t *doc, const char *key)
+{
+    const char *s = json_string_value(json_object_get(doc, key));
+    return s != NULL ? s : "";
+}
+
+/* Print a final or current state; returns the exit code it means. */
+static int print_state(const json_t *doc)
+{
+    const char *state = doc_string(doc, "state");
+    const char *id = doc_string(doc, "id");
+    if (strcmp(state, "succeeded") == 0) {
+        printf("action %s succeeded: %s %s\n", id, doc_string(doc, "native_id"),
+               doc_string(doc, "url"));
+        return EXIT_POSTED;
+    }
+    if (strcmp(state, "failed") == 0) {
+        printf("action %s failed: %s\n", id, doc_string(doc, "reason"));
+        return EXIT_FAILED;
+    }
+    return EXIT_PENDING;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int submit(const cli_args *a, const char *base, const char *token)
+{
+    char key[64];
+    if (a->key == NULL)
+        new_key(key, sizeof key);
+    else
+        snprintf(key, sizeof key, "%s", a->key);
+    int is_dm = strcmp(a->command, "dm") == 0;
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "network", a->network, "account", a->account, "kind",
+                  is_dm ? "private" : "reply", "text", a->text, "idempotency_key", key);
+    if (body != NULL && a->event != NULL)
+        json_object_set_new(body, "in_reply_to", json_string(a->event));
+    if (body != NULL && a->to != NULL)
+        json_object_set_new(body, "to", json_string(a->to));
+    if (body != NULL && a->force)
+        json_object_set_new(body, "force", json_true());
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL)
+        return EXIT_FAILED;
+
+    char url[1024], why[512] = "";
+    snprintf(url, sizeof url, "%s/v1/actions", base);
+    json_t *doc = NULL;
+    long status = api_call(url, token, text, &doc, why, sizeof why);
+    free(text);
+    if (status == 0) {
+        fprintf(stderr, "gateway %s: %s\n", a->command, why);
+        return EXIT_FAILED;
+    }
+    if (status != 200 && status != 202) {
+        fprintf(stderr, "gateway %s: refused (%ld %s): %s\n", a->command, status,
+                doc_string(doc, "error"), doc_string(doc, "message"));
+        if (status == 409 && json_is_string(json_object_get(doc, "action_id")))
+            fprintf(stderr, "the thread's reply is action %s; add --force to reply anyway\n",
+                    doc_string(doc, "action_id"));
+        json_decref(doc);
+        return EXIT_FAILED;
+    }
+    char id[128];
+    snprintf(id, sizeof id, "%s", doc_string(doc, "id"));
+    printf("action %s %s (idempotency key %s%s)\n", id, doc_string(doc, "state"), key,
+           status == 200 ? ", sent before" : "");
+    int code = print_state(doc);
+    json_decref(doc);
+    if (code != EXIT_PENDING || a->wait_s == 0)
+        return code == EXIT_PENDING ? EXIT_POSTED : code;
+
+    snprintf(url, sizeof url, "%s/v1/actions/%s", base, id);
+    for (long waited = 0; waited < a->wait_s * 1000; waited += POLL_INTERVAL_MS) {
+        sleep_ms(POLL_INTERVAL_MS);
+        status = api_call(url, token, NULL, &doc, why, sizeof why);
+        if (status == 200) {
+            code = print_state(doc);
+            json_decref(doc);
+            if (code != EXIT_PENDING)
+                return code;
+            continue;
+        }
+        json_decref(doc);
+        if (status == 0)
+            fprintf(stderr, "gateway %s: %s (will try again)\n", a->command, why);
+    }
+    printf("action %s not done after %ld s; the gateway keeps trying (GET /v1/actions/%s)\n", id,
+           a->wait_s, id);
+    return EXIT_PENDING;
+}
+
+int cli_actions_main(const char *command, const char *config_path, int argc, char **argv)
+{
+    cli_args a = {.command = command};
+    int rc = parse_args(&a, argc, argv);
+    if (rc != 0)
+        return rc;
+    const char *token = getenv(TOKEN_ENV);
+    if (token == NULL || token[0] == '\0') {
+        fprintf(stderr, "gateway %s: set $" TOKEN_ENV " to the gateway's [api] token\n", command);
+        return EXIT_USAGE;
+    }
+    char *base = NULL;
+    if ((rc = resolve_defaults(&a, config_path, &base)) != 0)
+        return rc;
+    /* A trailing '/' would make "//v1/actions". */
+    size_t n = strlen(base);
+    while (n > 0 && base[n - 1] == '/')
+        base[--n] = '\0';
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        free(base);
+        fprintf(stderr, "gateway %s: cannot initialise libcurl\n", command);
+        return EXIT_FAILED;
+    }
+    rc = submit(&a, base, token);
+    curl_global_cleanup();
+    free(base);
+    return rc;
+}

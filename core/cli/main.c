@@ -1,0 +1,315 @@
+/* main.c - the gateway command line: run, check-config, plugins,
+ * config-docs, reply and dm (cli_actions.c). The one process context
+ * (gw_runtime) lives here.
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_actions.h"
+#include "config/config.h"
+#include "engine/loader.h"
+#include "base/log.h"
+#include "engine/runtime.h"
+
+#define DEFAULT_CONFIG "gateway.toml"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gateway [-c FILE] [COMMAND] [ARGS]\n"
+            "\n"
+            "A plugin-based connector gateway for social customer service.\n"
+            "\n"
+            "commands:\n"
+            "  run                  run the gateway (the default command)\n"
+            "  check-config         validate the configuration and every account's options\n"
+            "  plugins [FILE...]    list the plugins found (version, ABI, capabilities)\n"
+            "                       or why each was refused; FILEs inspect given files\n"
+            "  config-docs [-o OUT] write the configuration reference (Markdown)\n");
+    cli_actions_usage(out); /* reply, dm */
+    fprintf(out,
+            "\n"
+            "options:\n"
+            "  -c, --config FILE    configuration file (default: " DEFAULT_CONFIG ")\n"
+            "  -h, --help           show this help\n"
+            "  -V, --version        show the version and plugin ABI\n"
+            "\n"
+            "Signals: SIGINT/SIGTERM drain and exit 0; SIGHUP reopens file sinks.\n");
+}
+
+static void print_errors(const cfg_errors *errs)
+{
+    for (size_t i = 0; i < errs->count; i++)
+        fprintf(stderr, "%s\n", errs->lines[i]);
+}
+
+static int load_config(const char *path, gw_config **cfg)
+{
+    cfg_errors errs = {0};
+    int rc = config_load(path, cfg, &errs);
+    if (rc != GW_OK) {
+        print_errors(&errs);
+        if (errs.count == 0)
+            fprintf(stderr, "%s: %s\n", path, gw_strerror(rc));
+    }
+    cfg_errors_free(&errs);
+    return rc;
+}
+
+/* Position of account[i].network for messages about the network. */
+static void network_position(const gw_config *cfg, size_t i, int *line, int *col)
+{
+    const toml_keyval *arr = toml_table_find(cfg->doc, "account");
+    *line = cfg->accounts[i].line;
+    *col = cfg->accounts[i].column;
+    if (arr == NULL || arr->value->type != TOML_ARRAY || i >= arr->value->u.array.len)
+        return;
+    const toml_keyval *kv = toml_table_find(arr->value->u.array.items[i], "network");
+    if (kv != NULL) {
+        *line = kv->line;
+        *col = kv->column;
+    }
+}
+
+static void available_networks(const plugin_set *set, char *buf, size_t buflen)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->items[i].refusal)
+            continue;
+        int n = snprintf(buf + used, buflen - used, "%s%s", used ? ", " : "",
+                         set->items[i].desc.name);
+        if (n < 0 || (size_t)n >= buflen - used)
+            break;
+        used += (size_t)n;
+    }
+    if (used == 0)
+        snprintf(buf, buflen, "none");
+}
+
+static int cmd_check_config(const char *path)
+{
+    gw_config *cfg = NULL;
+    if (load_config(path, &cfg) != GW_OK)
+        return 2;
+    cfg_errors errs = {0};
+    plugin_set set = {0};
+    char err[512];
+    const char *plugin_dir = json_string_value(json_object_get(cfg->gateway, "plugin_dir"));
+    if (loader_scan_dir(&set, plugin_dir, err, sizeof err) != GW_OK) {
+        cfg_errors_add(&errs, "%s: gateway.plugin_dir: %s", cfg->path, err);
+    } else {
+        for (size_t i = 0; i < set.count; i++) {
+            if (set.items[i].refusal)
+                fprintf(stderr, "warning: plugin refused: %s\n", set.items[i].refusal);
+        }
+        for (size_t i = 0; i < cfg->account_count; i++) {
+            const loaded_plugin *lp = loader_find(&set, cfg->accounts[i].network);
+            if (lp == NULL) {
+                int line, col;
+                char avail[256];
+                network_position(cfg, i, &line, &col);
+                available_networks(&set, avail, sizeof avail);
+                cfg_errors_add(&errs,
+                               "%s:%d:%d: account[%zu].network: expected a network with a "
+                               "plugin in %s (%s), found \"%s\"",
+                               cfg->path, line, col, i, plugin_dir, avail,
+                               cfg->accounts[i].network);
+                continue;
+            }
+            json_t *opts = NULL;
+            if (config_validate_options(cfg, i, lp->desc.options, &opts, &errs) == GW_OK)
+                json_decref(opts);
+        }
+    }
+    int rc = 0;
+    if (errs.count > 0) {
+        print_errors(&errs);
+        rc = 2;
+    } else {
+        printf("%s: OK (%zu account%s, %zu sink%s)\n", cfg->path, cfg->account_count,
+               cfg->account_count == 1 ? "" : "s", cfg->sink_count,
+               cfg->sink_count == 1 ? "" : "s");
+    }
+    cfg_errors_free(&errs);
+    loader_unload(&set);
+    config_free(cfg);
+    return rc;
+}
+
+static void print_plugin(const loaded_plugin *lp)
+{
+    if (lp->refusal) {
+        printf("refused  %s\n", lp->refusal);
+        return;
+    }
+    char caps[96];
+    printf("%-10s %-8s abi %u.%u  %-40s %s\n", lp->desc.name, lp->desc.version,
+           lp->desc.abi_major, lp->desc.abi_minor,
+           loader_capability_names(lp->desc.capabilities, caps, sizeof caps), lp->path);
+}
+
+static int cmd_plugins(const char *path, int config_given, int argc, char **argv)
+{
+    plugin_set set = {0};
+    int rc = 0;
+    if (argc > 0) {
+        for (int i = 0; i < argc; i++) {
+            if (loader_load_file(&set, argv[i]) == GW_ENOMEM) {
+                fprintf(stderr, "out of memory\n");
+                return 1;
+            }
+        }
+    } else {
+        gw_config *cfg = NULL;
+        const char *dir = "build/plugins";
+        /* Without -c, a missing gateway.toml just means the default dir. */
+        FILE *probe = config_given ? NULL : fopen(path, "r");
+        if (probe)
+            fclose(probe);
+        if (config_given || probe) {
+            if (load_config(path, &cfg) != GW_OK)
+                return 2;
+            dir = json_string_value(json_object_get(cfg->gateway, "plugin_dir"));
+        }
+        char err[512];
+        if (loader_scan_dir(&set, dir, err, sizeof err) != GW_OK) {
+            fprintf(stderr, "%s\n", err);
+            config_free(cfg);
+            return 1;
+        }
+        config_free(cfg);
+    }
+    for (size_t i = 0; i < set.count; i++) {
+        print_plugin(&set.items[i]);
+        if (set.items[i].refusal)
+            rc = 1;
+    }
+    if (set.count == 0)
+        printf("no plugins found\n");
+    loader_unload(&set);
+    return rc;
+}
+
+static int cmd_config_docs(const char *path, int config_given, int argc, char **argv)
+{
+    const char *out_path = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
+        } else {
+            fprintf(stderr, "config-docs: unexpected argument \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    gw_config *cfg = NULL;
+    const char *dir = "build/plugins";
+    if (config_given) {
+        if (load_config(path, &cfg) != GW_OK)
+            return 2;
+        dir = json_string_value(json_object_get(cfg->gateway, "plugin_dir"));
+    }
+    plugin_set set = {0};
+    char err[512];
+    int rc = 1;
+    const gw_plugin **descs = NULL;
+    size_t n = 0;
+    if (loader_scan_dir(&set, dir, err, sizeof err) != GW_OK) {
+        fprintf(stderr, "%s\n", err);
+        goto done;
+    }
+    descs = calloc(set.count + 1, sizeof *descs);
+    if (descs == NULL)
+        goto done;
+    for (size_t i = 0; i < set.count; i++) {
+        if (set.items[i].refusal == NULL)
+            descs[n++] = &set.items[i].desc;
+    }
+    FILE *out = out_path ? fopen(out_path, "w") : stdout;
+    if (out == NULL) {
+        perror(out_path);
+        goto done;
+    }
+    rc = config_write_reference(out, descs, n) == GW_OK ? 0 : 1;
+    if (out != stdout && fclose(out) != 0)
+        rc = 1;
+done:
+    free(descs);
+    loader_unload(&set);
+    config_free(cfg);
+    return rc;
+}
+
+static int cmd_run(const char *path)
+{
+    gw_config *cfg = NULL;
+    if (load_config(path, &cfg) != GW_OK)
+        return 2;
+    gw_log_level level = GW_LOG_INFO;
+    log_level_parse(json_string_value(json_object_get(cfg->gateway, "log_level")), &level);
+    gw_runtime rt;
+    char err[512] = "";
+    int rc = runtime_open(&rt, cfg, level, err, sizeof err);
+    if (rc != GW_OK) {
+        log_error(&rt.log, "core", "cannot start: %s", err);
+        runtime_close(&rt);
+        config_free(cfg);
+        return 1;
+    }
+    int code = runtime_run(&rt);
+    runtime_close(&rt);
+    config_free(cfg);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    /* A sink reader that goes away must surface as a write error (EPIPE),
+     * retried by the dispatcher, not kill the gateway. */
+    signal(SIGPIPE, SIG_IGN);
+    const char *config_path = DEFAULT_CONFIG;
+    int config_given = 0;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("gateway %s (plugin ABI %d.%d)\n", GW_VERSION, GW_ABI_MAJOR, GW_ABI_MINOR);
+            return 0;
+        }
+        if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+            config_path = argv[++i];
+            config_given = 1;
+            continue;
+        }
+        fprintf(stderr, "gateway: unknown option \"%s\" (try --help)\n", a);
+        return 2;
+    }
+    const char *cmd = i < argc ? argv[i++] : "run";
+    int rest_argc = argc - i;
+    char **rest = argv + i;
+    if (strcmp(cmd, "run") == 0 && rest_argc == 0)
+        return cmd_run(config_path);
+    if (strcmp(cmd, "check-config") == 0 && rest_argc == 0)
+        return cmd_check_config(config_path);
+    if (strcmp(cmd, "plugins") == 0)
+        return cmd_plugins(config_path, config_given, rest_argc, rest);
+    if (strcmp(cmd, "config-docs") == 0)
+        return cmd_config_docs(config_path, config_given, rest_argc, rest);
+    if (strcmp(cmd, "reply") == 0 || strcmp(cmd, "dm") == 0) /* see cli_actions.h */
+        return cli_actions_main(cmd, config_path, rest_argc, rest);
+    if (strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "gateway: unknown command \"%s\" (try --help)\n", cmd);
+    return 2;
+}

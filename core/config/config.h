@@ -1,0 +1,114 @@
+/* config.h - gateway.toml: declared keys, validation, defaults, and the
+ * generated configuration reference.
+ *
+ * Every section and every plugin declares its keys as gw_option arrays
+ * (name, type, required, default, allowed values, help). This module
+ * checks a parsed document against those declarations and turns each
+ * section into a jansson object holding normalized values with defaults
+ * filled: durations as integer milliseconds, sizes as integer bytes,
+ * strings with ${ENV_VAR} expanded. Every error names
+ * file:line:column, the key path, what was expected and what was found,
+ * and unknown keys get a did-you-mean suggestion. Errors are collected,
+ * not stopped at the first, so a user fixes a file in one pass.
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "gateway/plugin.h"
+#include "config/toml.h"
+
+/* A list of one-line, user-facing error messages. */
+typedef struct cfg_errors {
+    char **lines;  /* owned */
+    size_t count;
+} cfg_errors;
+
+void cfg_errors_free(cfg_errors *errs);  /* frees the lines, resets count */
+/* printf-style append (used by the module and by callers that add their
+ * own checks, e.g. "no plugin for network"). */
+void cfg_errors_add(cfg_errors *errs, const char *fmt, ...) GW_PRINTF(2, 3);
+
+typedef struct cfg_account {
+    const char *network;        /* borrowed from settings */
+    const char *name;           /* borrowed from settings */
+    json_t *settings;           /* owned: validated account keys (without
+                                   "options"), e.g. poll_interval in ms */
+    const toml_value *options;  /* borrowed from the doc: the raw
+                                   [account.options] table, or NULL */
+    int line, column;           /* where this [[account]] starts */
+} cfg_account;
+
+typedef struct cfg_sink {
+    const char *name;           /* borrowed from settings */
+    const char *type;           /* borrowed from settings */
+    json_t *settings;           /* owned: common and type-specific keys;
+                                   relative paths resolved against the
+                                   config file's directory */
+    int line, column;
+} cfg_sink;
+
+typedef struct gw_config {
+    char *path;           /* owned: the file as given */
+    char *dir;            /* owned: its directory; relative paths in the
+                             file resolve against it */
+    toml_value *doc;      /* owned: the parsed tree */
+    json_t *gateway;      /* owned: validated [gateway]; data_dir and
+                             plugin_dir already resolved to absolute */
+    json_t *http;         /* owned: validated [http], defaults if absent */
+    json_t *api;          /* owned: validated [api] (action API); "token"
+                             is null when absent */
+    cfg_account *accounts;
+    size_t account_count;
+    cfg_sink *sinks;
+    size_t sink_count;
+} gw_config;
+
+/* Load and validate a file (core sections only: account options need the
+ * plugin's declaration, see config_validate_options). Returns 0 and sets
+ * *out (caller frees with config_free), or GW_EPARSE/GW_EINVAL/GW_EIO with
+ * errs filled (one line each, "file:line:col: key.path: ..."). */
+int config_load(const char *path, gw_config **out, cfg_errors *errs);
+
+/* The same from memory; display_name stands in for the path in messages
+ * and base_dir resolves relative paths. */
+int config_load_string(const char *text, size_t len, const char *display_name,
+                       const char *base_dir, gw_config **out, cfg_errors *errs);
+
+void config_free(gw_config *cfg);
+
+/* Validate account i's [account.options] against a plugin's declared keys.
+ * Returns 0 and sets *out (caller decrefs; {} when the table is absent and
+ * nothing is required) or GW_EINVAL with errs filled. */
+int config_validate_options(const gw_config *cfg, size_t account_index,
+                            const gw_option *schema, json_t **out,
+                            cfg_errors *errs);
+
+/* Check a declaration itself: every key has a known type and a help line,
+ * and every declared default passes its own key's rules (type, allowed
+ * values, bounds), exactly as a user's value would. owner names the
+ * declaration in messages (e.g. a plugin's file). Returns 0, or GW_EINVAL
+ * with one line per problem appended to errs, or GW_ENOMEM. */
+int config_check_declaration(const gw_option *opts, const char *owner, cfg_errors *errs);
+
+/* "500ms", "30s", "5m", "2h", "1d" (a bare integer is seconds) -> ms. */
+int cfg_parse_duration(const char *text, uint64_t *ms);
+/* "512", "512B", "64KB", "10MB", "1GB" (1024-based) -> bytes. */
+int cfg_parse_size(const char *text, uint64_t *bytes);
+
+/* Expand ${NAME} from the environment. Returns 0 and sets *out (caller
+ * frees) or GW_ENOENT with the unset variable's name copied into missing.
+ * "$${" yields a literal "${". */
+int cfg_expand_env(const char *in, char **out, char *missing, size_t missing_len);
+
+/* Write docs/configuration.md: every core section, every sink type and
+ * every given plugin's options, from their declarations. */
+int config_write_reference(FILE *out, const gw_plugin *const *plugins,
+                           size_t plugin_count);
+
+#endif /* GW_CONFIG_H */

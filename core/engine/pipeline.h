@@ -1,0 +1,59 @@
+/* pipeline.h - from a plugin's item to a stored gateway.event/1.
+ *
+ * validate -> fill host fields -> dedupe -> append to the log. The plugin
+ * supplies the network's facts (type, native_id, author, text...); the
+ * host owns identity and ordering (id, seq, network, account,
+ * received_at), so no plugin can forge another network's events.
+ */
+#ifndef GW_PIPELINE_H
+#define GW_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+typedef struct pipeline_stats {
+    uint64_t accepted;   /* stored as new events */
+    uint64_t duplicates; /* dropped: id already in the log */
+    uint64_t invalid;    /* refused by validation */
+    uint64_t echoes;     /* dropped: the gateway's own post coming back
+                            (see pipeline_echo) */
+} pipeline_stats;
+
+/* Echo suppression (actions): a fetch may bring back what the gateway
+ * itself posted for an agent. is_echo(arg, network, account, event) is
+ * asked after validation, with the plugin's item (borrowed), and answers
+ * 1 when the item is one of ours, so it is dropped instead of reaching the
+ * help desk as a new customer item. */
+typedef struct pipeline_echo {
+    int (*is_echo)(void *arg, const char *network, const char *account, const json_t *event);
+    void *arg;
+} pipeline_echo;
+
+/* Ingest one item from a plugin. Steals `event`. Returns 1 when stored,
+ * 0 when it was a duplicate, GW_EINVAL when malformed (err says which
+ * field and why), or another negative GW_E* code from the store. */
+int pipeline_ingest(store *st, const char *network, const char *account, json_t *event,
+                    uint64_t now_ms, pipeline_stats *stats, char *err, size_t errlen);
+
+/* pipeline_ingest with echo suppression: an item echo (may be NULL)
+ * recognises is dropped like a duplicate (returns 0, counted in
+ * stats->echoes). */
+int pipeline_ingest_echo(store *st, const char *network, const char *account, json_t *event,
+                         uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
+                         char *err, size_t errlen);
+
+/* Ingest an event the host itself produces (account.stopped,
+ * action.succeeded...): no plugin validation, same identity rules.
+ * Steals `event`, which must hold "type" and "native_id". */
+int pipeline_ingest_host(store *st, const char *network, const char *account, json_t *event,
+                         uint64_t now_ms, pipeline_stats *stats);
+
+/* Check a plugin event without storing it (used by tests and the SDK's
+ * conformance checker). Borrowed event. Returns 0 or GW_EINVAL + err. */
+int pipeline_validate(const json_t *event, char *err, size_t errlen);
+
+#endif /* GW_PIPELINE_H */

@@ -1,0 +1,730 @@
+/* store.c - the durable event log, sink cursors and plugin key/value state
+ * in one SQLite database (see store.h for the contract).
+ *
+ * Owns: the sqlite3 connection, its prepared statements, the tick's open
+ * transaction, the seq counters and a reusable serialization buffer.
+ *
+ * Durability model. One connection in WAL mode. The first write of a loop
+ * tick runs BEGIN IMMEDIATE; store_commit() commits. Because the one
+ * connection sees its own open transaction, store_read() filters on
+ * seq <= committed_seq so a sink never receives an event that a crash could
+ * still take back.
+ *
+ * Seq is assigned here (last_seq + 1), never by SQLite, so the gap-free,
+ * monotonic numbering survives pruning: the newest event is never pruned,
+ * and prune also records the high-water mark in the meta table, so
+ * last_seq recovered at open (the larger of the two) never goes backwards.
+ *
+ * A failed statement can make SQLite roll the whole transaction back
+ * (disk full, I/O error). Appends that already returned 1 in that tick are
+ * then gone, so the store remembers it ("tick lost") and the next
+ * store_commit() fails instead of pretending they were made durable.
+ */
+#include "store/store.h"
+
+#include "base/clock.h"
+#include "gateway/sdk.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "gateway/error.h"
+#include "gateway/plugin.h" /* GW_PRINTF */
+
+/* Schema version stored in PRAGMA user_version. Bump it and add a step to
+ * schema_migrate() when the layout changes. */
+#define STORE_SCHEMA_VERSION 1
+
+/* How long a statement waits for another connection's lock (the sqlite3
+ * shell, a backup) before giving up with GW_EBUSY. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct store {
+    sqlite3 *db;
+    char *path; /* owned: for error messages */
+    int64_t retention_ms;
+    int64_t last_seq;      /* highest seq appended, committed or not */
+    int64_t committed_seq; /* highest seq known durable */
+    int in_txn;            /* the tick's transaction is open */
+    int tick_lost;         /* SQLite rolled the open transaction back */
+    int reading;           /* inside store_read's callback */
+
+    /* Prepared once: the hot paths run them thousands of times a second. */
+    sqlite3_stmt *begin;
+    sqlite3_stmt *commit;
+    sqlite3_stmt *rollback;
+    sqlite3_stmt *event_insert;
+    sqlite3_stmt *event_read;
+    sqlite3_stmt *event_get;
+    sqlite3_stmt *cursor_get;
+    sqlite3_stmt *cursor_set;
+    sqlite3_stmt *kv_get;
+    sqlite3_stmt *kv_set;
+    sqlite3_stmt *prune;
+    sqlite3_stmt *meta_set;
+
+    char *dump; /* owned: reusable buffer for json_dumpb */
+    size_t dump_cap;
+    char error[512]; /* last failure, one line */
+};
+
+/* The layout of schema version 1. events.seq is the rowid; the index on
+ * received_at_ms keeps prune from scanning the whole retained log. */
+static const char schema_v1[] = "CREATE TABLE events ("
+                                " seq INTEGER PRIMARY KEY,"
+                                " id TEXT UNIQUE NOT NULL,"
+                                " received_at_ms INTEGER NOT NULL,"
+                                " body TEXT NOT NULL);"
+                                "CREATE INDEX events_received_at ON events(received_at_ms);"
+                                "CREATE TABLE sink_cursors ("
+                                " sink TEXT PRIMARY KEY,"
+                                " seq INTEGER NOT NULL) WITHOUT ROWID;"
+                                "CREATE TABLE kv ("
+                                " scope TEXT NOT NULL,"
+                                " key TEXT NOT NULL,"
+                                " value TEXT NOT NULL,"
+                                " PRIMARY KEY (scope, key)) WITHOUT ROWID;"
+                                "CREATE TABLE meta ("
+                                " key TEXT PRIMARY KEY,"
+                                " value INTEGER NOT NULL) WITHOUT ROWID;"
+                                "PRAGMA user_version = 1;";
+
+static void store_set_error(store *s, const char *fmt, ...) GW_PRINTF(2, 3);
+
+static void store_set_error(store *s, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(s->error, sizeof s->error, "store %s: ", s->path);
+    if (n < 0 || (size_t)n >= sizeof s->error)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(s->error + n, sizeof s->error - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+/* Map an SQLite result code to the gateway's error codes. */
+static int sqlite_to_gw(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return GW_EBUSY;
+    case SQLITE_NOMEM:
+        return GW_ENOMEM;
+    case SQLITE_TOOBIG:
+        return GW_ERANGE;
+    default:
+        return GW_EIO;
+    }
+}
+
+/* Record a failed statement and notice when SQLite took the tick's
+ * transaction with it. Returns the GW_E* code for rc. */
+static int store_fail(store *s, int rc, const char *what)
+{
+    store_set_error(s, "%s: %s", what, sqlite3_errmsg(s->db));
+    if (s->in_txn && sqlite3_get_autocommit(s->db)) {
+        s->in_txn = 0;
+        s->tick_lost = 1;
+        s->last_seq = s->committed_seq;
+    }
+    return sqlite_to_gw(rc);
+}
+
+/* Run a statement that returns no rows and reset it. */
+static int store_exec_stmt(store *s, sqlite3_stmt *stmt, const char *what)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, rc, what);
+    return 0;
+}
+
+/* Open the tick's transaction on the first write. IMMEDIATE takes the
+ * write lock now, so the commit cannot fail on a lock upgrade. */
+static int store_begin(store *s)
+{
+    int rc;
+
+    if (s->in_txn)
+        return 0;
+    rc = store_exec_stmt(s, s->begin, "begin transaction");
+    if (rc == 0)
+        s->in_txn = 1;
+    return rc;
+}
+
+/* Serialize event into s->dump (grown as needed); sets *len. The buffer
+ * is the store's: valid until the next call. */
+static int store_serialize(store *s, const json_t *event, size_t *len)
+{
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    size_t need = json_dumpb(event, s->dump, s->dump_cap, flags);
+
+    if (need == 0)
+        return GW_EINVAL;
+    if (need > s->dump_cap) {
+        size_t cap = s->dump_cap ? s->dump_cap : 1024;
+        char *grown;
+        while (cap < need)
+            cap *= 2;
+        grown = realloc(s->dump, cap);
+        if (!grown)
+            return GW_ENOMEM;
+        s->dump = grown;
+        s->dump_cap = cap;
+        need = json_dumpb(event, s->dump, s->dump_cap, flags);
+        if (need == 0 || need > s->dump_cap)
+            return GW_EINVAL;
+    }
+    *len = need;
+    return 0;
+}
+
+/* Fetch a single integer (column 0 of the first row) of a one-off query;
+ * *value is left untouched when the query yields no row or NULL. */
+static int store_query_int(store *s, const char *sql, int64_t *value)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
+
+    if (rc != SQLITE_OK)
+        return store_fail(s, rc, "prepare");
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+        *value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, rc, sql);
+    return 0;
+}
+
+/* Bring the schema to STORE_SCHEMA_VERSION. A database written by a newer
+ * gateway is refused rather than misread. */
+static int schema_migrate(store *s)
+{
+    int64_t version = 0;
+    char *msg = NULL;
+    int rc = store_query_int(s, "PRAGMA user_version", &version);
+
+    if (rc)
+        return rc;
+    if (version > STORE_SCHEMA_VERSION) {
+        store_set_error(s,
+                        "schema version %lld is newer than this gateway knows (%d); "
+                        "run the newer gateway or restore a backup",
+                        (long long)version, STORE_SCHEMA_VERSION);
+        return GW_EUNSUPPORTED;
+    }
+    if (version == STORE_SCHEMA_VERSION)
+        return 0;
+    /* version 0: a new file. One transaction, so a crash mid-way leaves
+     * an empty database that the next start creates again. */
+    rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        store_set_error(s, "creating the schema: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return sqlite_to_gw(rc);
+    }
+    return 0;
+}
+
+/* Apply the connection settings. journal_mode answers with the mode it
+ * actually got: anything but "wal" (a filesystem without shared memory)
+ * would silently lose the concurrency and durability we rely on. */
+static int store_configure(store *s, const store_options *opts)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+    int wal = 0;
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+        wal = mode && strcmp(mode, "wal") == 0;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_OK)
+        return store_fail(s, rc, "enabling WAL");
+    if (!wal) {
+        store_set_error(s, "cannot use WAL journal mode here; put the database on a local "
+                           "filesystem");
+        return GW_EUNSUPPORTED;
+    }
+    /* journal_size_limit: truncate the WAL back to 64 MiB after a burst */
+    rc = sqlite3_exec(s->db,
+                      opts->synchronous_full
+                          ? "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864"
+                          : "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(s, rc, "configuring");
+    return 0;
+}
+
+static int store_prepare_all(store *s)
+{
+    const struct {
+        sqlite3_stmt **slot;
+        const char *sql;
+    } stmts[] = {
+        {&s->begin, "BEGIN IMMEDIATE"},
+        {&s->commit, "COMMIT"},
+        {&s->rollback, "ROLLBACK"},
+        /* ON CONFLICT(id) only: a clash on seq means our counter is wrong
+         * (another writer) and must fail loudly, not look like a dup. */
+        {&s->event_insert,
+         "INSERT INTO events (seq, id, received_at_ms, body) VALUES (?1, ?2, ?3, ?4) "
+         "ON CONFLICT (id) DO NOTHING"},
+        {&s->event_read,
+         "SELECT seq, body FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"},
+        {&s->event_get, "SELECT body FROM events WHERE id = ?1"},
+        {&s->cursor_get, "SELECT seq FROM sink_cursors WHERE sink = ?1"},
+        {&s->cursor_set, "INSERT INTO sink_cursors (sink, seq) VALUES (?1, ?2) "
+                         "ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq"},
+        {&s->kv_get, "SELECT value FROM kv WHERE scope = ?1 AND key = ?2"},
+        {&s->kv_set, "INSERT INTO kv (scope, key, value) VALUES (?1, ?2, ?3) "
+                     "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value"},
+        {&s->prune, "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE "
+                     "received_at_ms < ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3)"},
+        {&s->meta_set, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                       "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)"},
+    };
+
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+        int rc = sqlite3_prepare_v3(s->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                    stmts[i].slot, NULL);
+        if (rc != SQLITE_OK)
+            return store_fail(s, rc, "preparing statements");
+    }
+    return 0;
+}
+
+/* Everything on disk at open was committed, so both counters start at the
+ * high-water mark: the larger of the newest row and the recorded mark. */
+static int store_recover_seq(store *s)
+{
+    int64_t max_row = 0, mark = 0;
+    int rc = store_query_int(s, "SELECT MAX(seq) FROM events", &max_row);
+
+    if (rc == 0)
+        rc = store_query_int(s, "SELECT value FROM meta WHERE key = 'high_seq'", &mark);
+    if (rc)
+        return rc;
+    s->last_seq = s->committed_seq = max_row > mark ? max_row : mark;
+    return 0;
+}
+
+static void store_finalize_all(store *s)
+{
+    sqlite3_stmt **all[] = {&s->begin,      &s->commit,    &s->rollback,   &s->event_insert,
+                            &s->event_read, &s->event_get, &s->cursor_get, &s->cursor_set,
+                            &s->kv_get,     &s->kv_set,    &s->prune,      &s->meta_set};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        sqlite3_finalize(*all[i]);
+        *all[i] = NULL;
+    }
+}
+
+/* Frees everything without committing: for open failures. */
+static void store_free(store *s)
+{
+    store_finalize_all(s);
+    sqlite3_close(s->db);
+    free(s->dump);
+    free(s->path);
+    free(s);
+}
+
+int store_open(const char *path, const store_options *opts, store **out, char *err, size_t errlen)
+{
+    static const store_options defaults = {.synchronous_full = 1, .retention_ms = 0};
+    store *s = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!opts)
+        opts = &defaults;
+    if (!path || !*path || opts->retention_ms < 0) {
+        snprintf(err, errlen, "store: invalid arguments (path %s)", path ? path : "(null)");
+        return GW_EINVAL;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        snprintf(err, errlen, "store %s: out of memory", path);
+        return GW_ENOMEM;
+    }
+    s->retention_ms = opts->retention_ms;
+
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                             SQLITE_OPEN_EXRESCODE,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        if (s->db)
+            store_set_error(s, "%s (check that the directory exists and is writable)",
+                            sqlite3_errmsg(s->db));
+        else
+            store_set_error(s, "out of memory");
+        rc = sqlite_to_gw(rc);
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    /* configure first: journal_mode is the first statement to read the
+     * file, so "file is not a database" surfaces here, named. */
+    if ((rc = store_configure(s, opts)) || (rc = schema_migrate(s)) ||
+        (rc = store_prepare_all(s)) || (rc = store_recover_seq(s)))
+        goto fail;
+    *out = s;
+    return 0;
+
+fail:
+    snprintf(err, errlen, "%s", s->error);
+    store_free(s);
+    return rc;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    /* a commit that still fails here cannot be retried by anyone */
+    if (s->in_txn && store_commit(s) != 0 && s->in_txn)
+        store_exec_stmt(s, s->rollback, "rollback");
+    store_free(s);
+}
+
+/* A commit that fails with the transaction still open (SQLITE_BUSY from a
+ * reader holding the WAL, say) is left open: the caller may retry. If
+ * SQLite rolled it back, the tick is lost and reported as GW_EIO once. */
+int store_commit(store *s)
+{
+    int rc;
+
+    if (s->tick_lost) {
+        s->tick_lost = 0;
+        if (!s->in_txn) {
+            store_set_error(s, "the transaction was rolled back after an error; "
+                               "writes since the last commit were lost");
+            return GW_EIO;
+        }
+    }
+    if (!s->in_txn)
+        return 0;
+    rc = store_exec_stmt(s, s->commit, "commit");
+    if (rc != 0) {
+        if (s->in_txn) /* still open: retryable */
+            return rc;
+        s->tick_lost = 0; /* store_fail set it; we report it right here */
+        return GW_EIO;
+    }
+    s->in_txn = 0;
+    s->committed_seq = s->last_seq;
+    return 0;
+}
+
+/* The "seq" the caller's object held before the append; restored when the
+ * event turns out to be a duplicate or the insert fails. Steals old. */
+static void event_restore_seq(json_t *event, json_t *old)
+{
+    if (old)
+        json_object_set_new(event, "seq", old);
+    else
+        json_object_del(event, "seq");
+}
+
+/* received_at_ms (what retention compares) comes from the event's
+ * "received_at" when it is a valid RFC 3339 string, else from the wall
+ * clock now. The body is serialized once with the new "seq" in place; on a
+ * duplicate or an error the caller's object gets its old "seq" back. */
+int store_append(store *s, json_t *event, int64_t *seq_out)
+{
+    const json_t *id = json_object_get(event, "id");
+    const char *received = json_string_value(json_object_get(event, "received_at"));
+    json_t *old_seq = NULL;
+    int64_t seq = s->last_seq + 1, received_ms;
+    size_t len = 0;
+    int rc;
+
+    if (!json_is_object(event) || !json_is_string(id) || json_string_length(id) == 0) {
+        store_set_error(s, "append: the event has no string \"id\"");
+        return GW_EINVAL;
+    }
+    /* A missing or malformed received_at only affects retention, so it
+     * falls back to now rather than rejecting the event. */
+    if (!received || gw_sdk_time_parse(received, &received_ms) != 0)
+        received_ms = (int64_t)clock_wall_ms();
+
+    old_seq = json_incref(json_object_get(event, "seq"));
+    if (json_object_set_new(event, "seq", json_integer(seq)) != 0) {
+        json_decref(old_seq);
+        return GW_ENOMEM;
+    }
+    rc = store_serialize(s, event, &len);
+    if (rc) {
+        store_set_error(s, "append %s: cannot serialize the event", json_string_value(id));
+        goto fail;
+    }
+    if ((rc = store_begin(s)) != 0)
+        goto fail;
+
+    sqlite3_bind_int64(s->event_insert, 1, seq);
+    sqlite3_bind_text(s->event_insert, 2, json_string_value(id), (int)json_string_length(id),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(s->event_insert, 3, received_ms);
+    sqlite3_bind_text64(s->event_insert, 4, s->dump, len, SQLITE_STATIC, SQLITE_UTF8);
+    rc = store_exec_stmt(s, s->event_insert, "append");
+    sqlite3_clear_bindings(s->event_insert); /* drop the borrowed pointers */
+    if (rc)
+        goto fail;
+    if (sqlite3_changes(s->db) == 0) {
+        event_restore_seq(event, old_seq);
+        return 0;
+    }
+    json_decref(old_seq);
+    s->last_seq = seq;
+    if (seq_out)
+        *seq_out = seq;
+    return 1;
+
+fail:
+    event_restore_seq(event, old_seq);
+    return rc;
+}
+
+int64_t store_last_seq(const store *s)
+{
+    return s->last_seq;
+}
+
+int64_t store_committed_seq(const store *s)
+{
+    return s->committed_seq;
+}
+
+/* The callback must not call store_read on the same store: the walk holds
+ * the read statement (reported as GW_ESTATE). Other store calls are fine. */
+int store_read(store *s, int64_t after_seq, size_t max_count, store_read_cb cb, void *arg)
+{
+    sqlite3_stmt *stmt = s->event_read;
+    int rc, result = 0;
+
+    if (s->reading) {
+        store_set_error(s, "store_read called from its own callback");
+        return GW_ESTATE;
+    }
+    if (max_count == 0 || after_seq >= s->committed_seq)
+        return 0;
+    sqlite3_bind_int64(stmt, 1, after_seq);
+    sqlite3_bind_int64(stmt, 2, s->committed_seq);
+    sqlite3_bind_int64(stmt, 3, max_count > INT64_MAX ? INT64_MAX : (int64_t)max_count);
+    s->reading = 1;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(stmt, 0);
+        const char *json = (const char *)sqlite3_column_text(stmt, 1);
+        size_t len = (size_t)sqlite3_column_bytes(stmt, 1);
+        if (!json) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        result = cb(arg, seq, json, len);
+        if (result != 0)
+            break;
+    }
+    s->reading = 0;
+    sqlite3_reset(stmt); /* never keep a read snapshot open across ticks */
+    if (result != 0)
+        return result;
+    if (rc != SQLITE_DONE)
+        return store_fail(s, rc, "read");
+    return 0;
+}
+
+/* Returns events appended in the current, uncommitted tick too: the caller
+ * is in-process and sees the same state the log will have after commit. */
+int store_event_get(store *s, const char *id, json_t **out)
+{
+    sqlite3_stmt *stmt = s->event_get;
+    json_error_t jerr;
+    int rc;
+
+    *out = NULL;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const char *body = (const char *)sqlite3_column_text(stmt, 0);
+        size_t len = (size_t)sqlite3_column_bytes(stmt, 0);
+        *out = body ? json_loadb(body, len, 0, &jerr) : NULL;
+        if (!*out)
+            store_set_error(s, "event %s: stored body unreadable: %s", id,
+                            body ? jerr.text : "out of memory");
+        rc = *out ? 0 : GW_EIO;
+    } else if (rc == SQLITE_DONE) {
+        rc = GW_ENOENT;
+    } else {
+        rc = store_fail(s, rc, "get event");
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+int store_cursor_get(store *s, const char *sink, int64_t *seq)
+{
+    sqlite3_stmt *stmt = s->cursor_get;
+    int rc;
+
+    *seq = 0;
+    sqlite3_bind_text(stmt, 1, sink, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *seq = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, rc, "get cursor");
+    return 0;
+}
+
+int store_cursor_set(store *s, const char *sink, int64_t seq)
+{
+    sqlite3_stmt *stmt = s->cursor_set;
+    int rc;
+
+    if (!sink || seq < 0) {
+        store_set_error(s, "cursor: invalid sink or seq");
+        return GW_EINVAL;
+    }
+    if ((rc = store_begin(s)) != 0)
+        return rc;
+    sqlite3_bind_text(stmt, 1, sink, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, seq);
+    rc = store_exec_stmt(s, stmt, "set cursor");
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+int store_kv_get(store *s, const char *scope, const char *key, char *buf, size_t buflen)
+{
+    sqlite3_stmt *stmt = s->kv_get;
+    int rc;
+
+    sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const char *value = (const char *)sqlite3_column_text(stmt, 0);
+        int len = sqlite3_column_bytes(stmt, 0);
+        if (!value) {
+            rc = GW_ENOMEM;
+        } else if ((size_t)len >= buflen) {
+            rc = GW_ERANGE;
+        } else {
+            memcpy(buf, value, (size_t)len);
+            buf[len] = '\0';
+            rc = len;
+        }
+    } else if (rc == SQLITE_DONE) {
+        rc = GW_ENOENT;
+    } else {
+        rc = store_fail(s, rc, "get key");
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+int store_kv_set(store *s, const char *scope, const char *key, const char *value)
+{
+    sqlite3_stmt *stmt = s->kv_set;
+    int rc;
+
+    if (!scope || !key || !value) {
+        store_set_error(s, "kv: scope, key and value are required");
+        return GW_EINVAL;
+    }
+    if ((rc = store_begin(s)) != 0)
+        return rc;
+    sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, value, -1, SQLITE_STATIC);
+    rc = store_exec_stmt(s, stmt, "set key");
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+/* Deletes in the tick's transaction; durable at the next store_commit.
+ * The bound never reaches last_seq (the newest event stays, keeping seq
+ * monotonic across restarts) nor uncommitted events. The high-water mark
+ * is recorded as well, in case a future change prunes the newest. */
+int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_rows)
+{
+    int64_t bound = min_cursor, deleted;
+    int rc;
+
+    if (s->retention_ms == 0)
+        return 0;
+    if (bound > s->committed_seq)
+        bound = s->committed_seq;
+    if (bound > s->last_seq - 1)
+        bound = s->last_seq - 1;
+    if (bound <= 0)
+        return 0;
+    if ((rc = store_begin(s)) != 0)
+        return rc;
+
+    sqlite3_bind_text(s->meta_set, 1, "high_seq", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->meta_set, 2, s->last_seq);
+    rc = store_exec_stmt(s, s->meta_set, "prune");
+    if (rc)
+        return rc;
+
+    sqlite3_bind_int64(s->prune, 1, now_ms - s->retention_ms);
+    sqlite3_bind_int64(s->prune, 2, bound);
+    sqlite3_bind_int64(s->prune, 3, max_rows > 0 ? max_rows : INT64_MAX);
+    rc = store_exec_stmt(s, s->prune, "prune");
+    if (rc)
+        return rc;
+    deleted = sqlite3_changes64(s->db);
+    return deleted;
+}
+
+/* ---- tables of other modules (outbox) ---------------------------------- */
+
+struct sqlite3 *store_db(store *s)
+{
+    return s->db;
+}
+
+int store_write_begin(store *s)
+{
+    return store_begin(s);
+}
+
+int store_write_failed(store *s, int sqlite_rc, const char *what)
+{
+    return store_fail(s, sqlite_rc, what);
+}
+
+const char *store_last_error(const store *s)
+{
+    return s->error;
+}
