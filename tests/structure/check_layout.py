@@ -139,7 +139,7 @@ def objects(build, src):
             source = os.path.normpath(os.path.join(owner, rel))
             # Objects of files since moved or deleted are left-overs.
             if source.split(os.sep)[0] in ROOTS and \
-                    os.path.exists(os.path.join(src, source)):
+                    os.path.exists(os.path.join(src, source + ".c")):
                 yield source, path
 
 
