@@ -143,22 +143,37 @@ def objects(build, src):
                 yield source, path
 
 
-def nm(path, flag):
-    out = subprocess.run(["nm", "-P", flag, path], capture_output=True,
-                         text=True, check=True).stdout
-    return [l.split()[0] for l in out.splitlines() if l.strip()]
+def symbols(paths):
+    """{object path: (defined symbols, used symbols)}, from one nm run."""
+    out = {p: (set(), set()) for p in paths}
+    if not paths:
+        return out
+    # -A prefixes each line with "file:", -P prints "name type value size".
+    text = subprocess.run(["nm", "-A", "-P", *paths], capture_output=True,
+                          text=True, check=True).stdout
+    for line in text.splitlines():
+        head, _, rest = line.partition(": ")
+        fields = rest.split()
+        if head not in out or len(fields) < 2:
+            continue
+        name, kind = fields[0], fields[1]
+        if kind == "U":
+            out[head][1].add(name)
+        elif kind.isupper():  # global definitions only; lower case is local
+            out[head][0].add(name)
+    return out
 
 
 def check_calls(build, src):
-    defined, used = {}, {}
-    seen = set()
+    first = {}
     for source, path in objects(build, src):
-        if source in seen:  # the same file in two targets
-            continue
-        seen.add(source)
-        for sym in nm(path, "--defined-only"):
+        first.setdefault(source, path)  # the same file in two targets: once
+    syms = symbols(list(first.values()))
+    defined, used = {}, {}
+    for source, path in first.items():
+        for sym in syms[path][0]:
             defined.setdefault(sym, set()).add(source)
-        used[source] = set(nm(path, "--undefined-only"))
+        used[source] = syms[path][1]
     graph = {}
     via = {}
     for source, syms in used.items():
