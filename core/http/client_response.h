@@ -16,7 +16,7 @@
 #include "gateway/plugin.h" /* gw_http_header */
 
 typedef struct client_response {
-    size_t max_bytes; /* the body cap; set once by the owner */
+    size_t max_bytes;    /* the body cap; set once by the owner */
     unsigned char *body; /* owned; NUL after body_len */
     size_t body_len, body_cap;
     gw_http_header *headers; /* owned; each name points at one malloc "name\0value\0" */

@@ -361,7 +361,8 @@ static enum MHD_Result exchange_take(http_exchange *ex, const char *data, size_t
         return MHD_YES;
     }
     if (ex->body_len + size + 1 > ex->body_cap) {
-        size_t cap = ex->body_cap < SERVER_BODY_INITIAL_CAP ? SERVER_BODY_INITIAL_CAP : ex->body_cap;
+        size_t cap =
+            ex->body_cap < SERVER_BODY_INITIAL_CAP ? SERVER_BODY_INITIAL_CAP : ex->body_cap;
         while (cap < ex->body_len + size + 1)
             cap *= 2;
         if (cap > s->limits.max_body_bytes + 1)

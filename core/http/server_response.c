@@ -23,9 +23,9 @@ char *server_error_json(const char *code, const char *message)
 }
 
 struct MHD_Response *server_response_build(const logger *log, bool closing,
-                                           const char *content_type, const void *body,
-                                           size_t len, const gw_http_header *extra,
-                                           size_t n_extra, unsigned allow)
+                                           const char *content_type, const void *body, size_t len,
+                                           const gw_http_header *extra, size_t n_extra,
+                                           unsigned allow)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);

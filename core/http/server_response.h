@@ -21,9 +21,9 @@
  * runs out or MHD refuses a header (logged on `log`, borrowed); the caller
  * owns the response (MHD_destroy_response). */
 struct MHD_Response *server_response_build(const logger *log, bool closing,
-                                           const char *content_type, const void *body,
-                                           size_t len, const gw_http_header *extra,
-                                           size_t n_extra, unsigned allow);
+                                           const char *content_type, const void *body, size_t len,
+                                           const gw_http_header *extra, size_t n_extra,
+                                           unsigned allow);
 
 /* {"error": code, "message": message} as application/json, built as
  * above; falls back to a fixed out-of-memory body. Caller owns it. */

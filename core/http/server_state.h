@@ -48,11 +48,11 @@ struct http_server {
 
     server_routes routes; /* server.c (http_server_route) */
 
-    dlink reading;   /* server_conns.c: http_conn owing a request, oldest first */
-    dlink exchanges; /* server_request.c, server_exchange.c: every http_exchange
-                        attached to the server */
-    dlink waiting;   /* server_request.c, server_exchange.c: suspended ones
-                        awaiting a handler, oldest first */
+    dlink reading;           /* server_conns.c: http_conn owing a request, oldest first */
+    dlink exchanges;         /* server_request.c, server_exchange.c: every http_exchange
+                                attached to the server */
+    dlink waiting;           /* server_request.c, server_exchange.c: suspended ones
+                                awaiting a handler, oldest first */
     unsigned conn_count;     /* server_conns.c */
     http_server_stats stats; /* each counter by the file that sees the event */
 
