@@ -7,6 +7,9 @@
  * a size cap, and lets a handler answer later than its own call: the
  * connection is suspended until http_exchange_respond() is called.
  *
+ * Implemented by core/http/server*.c and mhd_loop.c (the map, bottom up,
+ * is in server_state.h); this header is the only one callers include.
+ *
  * Threading: every function here must be called on the loop thread.
  *
  * Exchange contract (one request awaiting its answer):
