@@ -13,6 +13,7 @@
 
 #include "http/http_server.h"
 #include "engine/outbox.h"
+#include "engine/outbox_submit.h"
 
 #define COMPONENT "api"
 

@@ -15,11 +15,29 @@ static void healthz(void *arg, http_exchange *ex)
     http_exchange_respond_json(ex, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* Ready: the store is open, no drain is under way, and every enabled
+ * account has started and is not stopped. */
+static int ready(const gw_runtime *rt)
+{
+    if (rt->store == NULL || rt->stopping)
+        return 0;
+    size_t enabled = 0;
+    for (size_t i = 0; i < rt->cfg->account_count; i++)
+        enabled += json_is_true(json_object_get(rt->cfg->accounts[i].settings, "enabled"));
+    if (rt->account_count != enabled)
+        return 0;
+    for (size_t i = 0; i < rt->account_count; i++) {
+        if (account_stats_get(rt->accounts[i])->stopped)
+            return 0;
+    }
+    return 1;
+}
+
 /* 503 lists what is wrong, so an operator sees it without reading logs. */
 static void readyz(void *arg, http_exchange *ex)
 {
     gw_runtime *rt = arg;
-    if (runtime_ready(rt)) {
+    if (ready(rt)) {
         http_exchange_respond_json(ex, 200, json_pack("{s:s}", "status", "ready"));
         return;
     }
@@ -30,7 +48,7 @@ static void readyz(void *arg, http_exchange *ex)
         const cfg_account *ca = &rt->cfg->accounts[i];
         if (!json_is_true(json_object_get(ca->settings, "enabled")))
             continue;
-        gw_account *a = runtime_find_account(rt, ca->network, ca->name);
+        gw_account *a = account_find(rt, ca->network, ca->name);
         if (a == NULL)
             json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "network", ca->network,
                                                       "account", ca->name, "problem",
@@ -77,7 +95,7 @@ static void webhook(void *arg, http_exchange *ex)
     memcpy(network, tail, nlen);
     network[nlen] = '\0';
     memcpy(name, slash + 1, alen + 1);
-    gw_account *a = runtime_find_account(rt, network, name);
+    gw_account *a = account_find(rt, network, name);
     if (a == NULL) {
         http_exchange_respond_error(ex, 404, "unknown_account",
                                     "no running account with that network and name");

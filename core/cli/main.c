@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "engine/loader.h"
 #include "base/log.h"
-#include "engine/runtime.h"
+#include "daemon/gateway.h"
 
 #define DEFAULT_CONFIG "gateway.toml"
 
@@ -254,15 +254,15 @@ static int cmd_run(const char *path)
     log_level_parse(json_string_value(json_object_get(cfg->gateway, "log_level")), &level);
     gw_runtime rt;
     char err[512] = "";
-    int rc = runtime_open(&rt, cfg, level, err, sizeof err);
+    int rc = gateway_open(&rt, cfg, level, err, sizeof err);
     if (rc != GW_OK) {
         log_error(&rt.log, "core", "cannot start: %s", err);
-        runtime_close(&rt);
+        gateway_close(&rt);
         config_free(cfg);
         return 1;
     }
-    int code = runtime_run(&rt);
-    runtime_close(&rt);
+    int code = gateway_run(&rt);
+    gateway_close(&rt);
     config_free(cfg);
     return code;
 }

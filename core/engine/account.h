@@ -1,5 +1,7 @@
-/* account.h - one configured account: its plugin instance, the host
- * services table handed to it, its fetch schedule and retry policy.
+/* account.h - one configured account: its plugin instance, its fetch
+ * schedule and retry policy, and what else the gateway asks of the plugin
+ * (webhook deliveries, posts). The host services table handed to the
+ * plugin is account_host.c's (account_host.h).
  *
  * The host owns the policy: fetch at the poll interval with jitter; on
  * RETRY wait max(the plugin's delay, full-jitter backoff); on FATAL back
@@ -13,6 +15,7 @@
 #include <jansson.h>
 
 #include "gateway/plugin.h"
+#include "engine/account_types.h"
 #include "engine/runtime.h"
 
 /* Create the account's instance. Returns 0 and sets *out, or a negative
@@ -21,16 +24,7 @@
 int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *plugin,
                    json_t *options, gw_account **out, char *err, size_t errlen);
 
-/* Counters for metrics; only the loop thread writes them. */
-typedef struct account_stats {
-    pipeline_stats events;      /* items the plugin emitted */
-    uint64_t fetch_ok, fetch_retry, fetch_fatal, fetch_unsupported;
-    uint64_t op_timeouts;       /* hooks that did not complete in time */
-    uint64_t webhooks;          /* deliveries handed to the plugin */
-    int stopped;                /* the circuit breaker opened */
-    int credentials_failing;    /* the last answer was a 401 */
-} account_stats;
-
+/* Counters for metrics (account_types.h). Borrowed. */
 const account_stats *account_stats_get(const gw_account *acct);
 /* The account's rate-limit budget (for metrics). */
 const struct ratelimit_budget *account_budget(const gw_account *acct);
@@ -63,24 +57,21 @@ void account_destroy(gw_account *acct);
 
 const char *account_label(const gw_account *acct); /* "network/name" */
 
-/* ---- answering back (the action outbox, core/outbox.c) ---------------- */
+/* The running account serving network/name among rt->accounts, or NULL.
+ * Borrowed. */
+gw_account *account_find(const gw_runtime *rt, const char *network, const char *name);
+
+/* ---- answering back (the action outbox, engine/outbox.c) ---------------- */
 
 /* The plugin's gw_capability bits, and the longest text it declared for
  * post_public/send_private in code points (0 = unknown). */
 uint32_t account_capabilities(const gw_account *acct);
 size_t account_max_text_length(const gw_account *acct);
 
-/* How a post ended, as the plugin completed it. timed_out: the hook did
- * not complete within [gateway] fetch_timeout; outcome is then RETRY, but
- * whether the network took the post is unknown, and the plugin's late
- * completion will be ignored. result (steals; may be NULL) is
- * {"native_id", "url"} on OK. */
-typedef void (*account_post_fn)(void *ctx, gw_outcome outcome, uint64_t delay_ms,
-                                const char *message, json_t *result, int timed_out);
-
 /* Run the plugin's post_public (private_message = 0) or send_private for
- * one action, as an op under the operation timeout. action is borrowed
- * for the call. Returns 0 and calls done exactly once later (possibly
+ * one action, as an op under the operation timeout; how it ended reaches
+ * done (account_post_fn, account_types.h). action is borrowed for the
+ * call. Returns 0 and calls done exactly once later (possibly
  * before account_post returns), except when the account is destroyed
  * first: then never, and the caller must treat the outcome as unknown.
  * Returns GW_EUNSUPPORTED when the plugin lacks the operation,

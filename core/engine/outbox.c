@@ -1,10 +1,12 @@
-/* outbox.c - the durable outbox of actions; see outbox.h for the contract
- * and docs/design.md ("Actions and the outbox") for the reasoning.
+/* outbox.c - the durable outbox of actions: the queue and its send path;
+ * see outbox.h for the contract and docs/design.md ("Actions and the
+ * outbox") for the reasoning.
  *
- * Owns: the outbox table and its prepared statements (on the store's
- * connection, inside the store's per-tick transaction), the in-memory list
- * of actions still to send (queued, sending, retrying) and one timer that
- * wakes the scheduler when the next retry is due.
+ * Owns: the in-memory list of actions still to send (queued, sending,
+ * retrying), one timer that wakes the scheduler when the next retry is
+ * due, the state each attempt writes and the action.* event of an
+ * outcome. Deciding on a new request is outbox_submit.c's; the table and
+ * its SQL are store/outbox_store.c's.
  *
  * Scheduling. At most one action per account is in the plugin at a time,
  * so the answers of one account reach the network in the order they were
@@ -21,88 +23,23 @@
  * A stop between 1 and 2 writes the row back to its previous state: the
  * hook never ran, so the action may safely be sent after the restart.
  */
-#define _GNU_SOURCE /* getrandom */
 #include "engine/outbox.h"
 
-#include <stdarg.h>
+#include "engine/outbox_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/types.h>
 
-#include <sqlite3.h>
-
-#include "engine/account.h"
 #include "base/clock.h"
+#include "engine/account.h"
 #include "gateway/sdk.h"
 
 #define COMPONENT "outbox"
 
-/* Bump with a migration step in outbox_schema_check when the layout
- * changes; recorded in the store's meta table. */
-#define OUTBOX_SCHEMA_VERSION 1
-
 /* After a database error while starting a send, try the scheduler again
  * this much later rather than spin. */
 #define OUTBOX_STORE_RETRY_MS 1000
-
-static const char outbox_schema[] =
-    "CREATE TABLE IF NOT EXISTS outbox ("
-    " id TEXT PRIMARY KEY,"
-    " idempotency_key TEXT NOT NULL UNIQUE,"
-    " network TEXT NOT NULL,"
-    " account TEXT NOT NULL,"
-    " kind TEXT NOT NULL," /* reply | private */
-    " in_reply_to TEXT,"   /* the event id answered, as given */
-    " reply_native TEXT,"  /* that event's native id */
-    " thread TEXT,"        /* collision key (replies), DM thread */
-    " recipient TEXT,"     /* private: who receives it */
-    " to_given TEXT,"      /* the request's "to", for idempotency */
-    " text TEXT NOT NULL,"
-    " force INTEGER NOT NULL,"
-    " state TEXT NOT NULL,"
-    " attempts INTEGER NOT NULL,"
-    " next_at_ms INTEGER NOT NULL," /* retrying: earliest next attempt */
-    " created_ms INTEGER NOT NULL,"
-    " updated_ms INTEGER NOT NULL,"
-    " result_native_id TEXT,"
-    " result_url TEXT,"
-    " reason TEXT);"
-    "CREATE INDEX IF NOT EXISTS outbox_thread ON outbox(network, account, thread)"
-    " WHERE kind = 'reply';"
-    "CREATE INDEX IF NOT EXISTS outbox_result ON outbox(network, account, result_native_id)"
-    " WHERE result_native_id IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS outbox_open ON outbox(state)"
-    " WHERE state IN ('queued', 'sending', 'retrying');";
-
-/* Columns of every row read, in this order (the COL_ indices). */
-#define OUTBOX_COLUMNS                                                                             \
-    "id, idempotency_key, network, account, kind, in_reply_to, reply_native, thread,"              \
-    " recipient, to_given, text, force, state, attempts, next_at_ms, created_ms,"                  \
-    " updated_ms, result_native_id, result_url, reason"
-enum {
-    COL_ID,
-    COL_KEY,
-    COL_NETWORK,
-    COL_ACCOUNT,
-    COL_KIND,
-    COL_IN_REPLY_TO,
-    COL_REPLY_NATIVE,
-    COL_THREAD,
-    COL_RECIPIENT,
-    COL_TO_GIVEN,
-    COL_TEXT,
-    COL_FORCE,
-    COL_STATE,
-    COL_ATTEMPTS,
-    COL_NEXT_AT,
-    COL_CREATED,
-    COL_UPDATED,
-    COL_RESULT_NATIVE,
-    COL_RESULT_URL,
-    COL_REASON
-};
 
 typedef enum action_state {
     ST_QUEUED,
@@ -129,23 +66,6 @@ typedef struct outbox_action {
     int waiting_logged; /* "account not running" said once */
 } outbox_action;
 
-struct outbox {
-    gw_runtime *rt; /* borrowed */
-    sqlite3 *db;    /* borrowed from rt->store */
-    unsigned max_attempts;
-    int started, quiesced;
-    uv_timer_t timer; /* wakes the scheduler for the next retry */
-    int timer_open;
-    outbox_action *head, *tail; /* still to send, in acceptance order */
-    gw_account **busy;          /* scratch for the scheduler: one per account */
-    uint64_t echo_candidates;   /* rows with a result id; 0 skips the query */
-    pipeline_stats events;      /* the action.* events appended */
-    outbox_stats stats;
-
-    sqlite3_stmt *insert, *by_key, *by_id, *collision, *update, *echo, *open_rows;
-    sqlite3_stmt *savepoint, *release, *rollback_to;
-};
-
 /* ---- small helpers ------------------------------------------------------ */
 
 static char *dup_or_null(const char *s)
@@ -153,23 +73,9 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-static const char *column_text(sqlite3_stmt *st, int col)
-{
-    return (const char *)sqlite3_column_text(st, col);
-}
-
 static json_t *json_string_or_null(const char *s)
 {
     return s != NULL ? json_string(s) : json_null();
-}
-
-/* Bind a string or NULL; the text stays the caller's until the step. */
-static void bind_text(sqlite3_stmt *st, int index, const char *s)
-{
-    if (s != NULL)
-        sqlite3_bind_text(st, index, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, index);
 }
 
 static int parse_state(const char *name, action_state *out)
@@ -183,49 +89,15 @@ static int parse_state(const char *name, action_state *out)
     return GW_EINVAL;
 }
 
-/* Unicode code points in a valid UTF-8 string (jansson only hands out
- * valid UTF-8): every byte that does not continue a sequence starts one. */
-static size_t utf8_length(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/* "act_" and 20 hex digits from the kernel's random source; ids must not
- * be guessable from one another, since GET /v1/actions/<id> shows the
- * text. Falls back to the runtime's PRNG mixed with the clock. */
-static void make_action_id(outbox *ob, char *buf, size_t len)
-{
-    unsigned char r[10];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        uint64_t a = backoff_next(&ob->rt->rng) ^ clock_wall_ms();
-        uint64_t b = backoff_next(&ob->rt->rng);
-        memcpy(r, &a, 8);
-        memcpy(r + 8, &b, 2);
-    }
-    int n = snprintf(buf, len, "act_");
-    for (size_t i = 0; i < sizeof r && n > 0 && (size_t)n + 2 < len; i++)
-        n += snprintf(buf + n, len - (size_t)n, "%02x", r[i]);
-}
-
 static void format_time(uint64_t ms, char *buf, size_t len)
 {
     if (gw_sdk_time_format((int64_t)ms, buf, len) < 0)
         snprintf(buf, len, "1970-01-01T00:00:00Z");
 }
 
-/* Run a statement that returns no rows and reset it; a failure is
- * reported to the store (which notices a rolled-back tick). */
-static int exec_stmt(outbox *ob, sqlite3_stmt *st, const char *what)
+const char *outbox_kind_name(outbox_kind kind)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
-        return store_write_failed(ob->rt->store, rc, what);
-    return GW_OK;
+    return kind_names[kind];
 }
 
 /* ---- the in-memory list ------------------------------------------------- */
@@ -272,26 +144,26 @@ static void list_remove(outbox *ob, outbox_action *a)
 
 /* A pending action from a row (queued or retrying). Ownership: returns a
  * new action (caller frees with action_free) or NULL when out of memory. */
-static outbox_action *action_from_row(outbox *ob, sqlite3_stmt *st, action_state state)
+static outbox_action *action_from_row(outbox *ob, const outbox_row *row, action_state state)
 {
     outbox_action *a = calloc(1, sizeof *a);
     if (a == NULL)
         return NULL;
     a->ob = ob;
-    a->id = dup_or_null(column_text(st, COL_ID));
-    a->key = dup_or_null(column_text(st, COL_KEY));
-    a->network = dup_or_null(column_text(st, COL_NETWORK));
-    a->account = dup_or_null(column_text(st, COL_ACCOUNT));
-    a->in_reply_to = dup_or_null(column_text(st, COL_IN_REPLY_TO));
-    a->reply_native = dup_or_null(column_text(st, COL_REPLY_NATIVE));
-    a->thread = dup_or_null(column_text(st, COL_THREAD));
-    a->recipient = dup_or_null(column_text(st, COL_RECIPIENT));
-    a->text = dup_or_null(column_text(st, COL_TEXT));
-    const char *kind = column_text(st, COL_KIND);
-    a->kind = kind != NULL && strcmp(kind, "private") == 0 ? OUTBOX_PRIVATE : OUTBOX_REPLY;
+    a->id = dup_or_null(row->id);
+    a->key = dup_or_null(row->key);
+    a->network = dup_or_null(row->network);
+    a->account = dup_or_null(row->account);
+    a->in_reply_to = dup_or_null(row->in_reply_to);
+    a->reply_native = dup_or_null(row->reply_native);
+    a->thread = dup_or_null(row->thread);
+    a->recipient = dup_or_null(row->recipient);
+    a->text = dup_or_null(row->text);
+    a->kind =
+        row->kind != NULL && strcmp(row->kind, "private") == 0 ? OUTBOX_PRIVATE : OUTBOX_REPLY;
     a->state = a->resume_state = state;
-    a->attempts = (unsigned)sqlite3_column_int64(st, COL_ATTEMPTS);
-    a->next_at_ms = (uint64_t)sqlite3_column_int64(st, COL_NEXT_AT);
+    a->attempts = (unsigned)row->attempts;
+    a->next_at_ms = (uint64_t)row->next_at_ms;
     if (a->id == NULL || a->key == NULL || a->network == NULL || a->account == NULL ||
         a->text == NULL) {
         action_free(a);
@@ -306,20 +178,8 @@ static outbox_action *action_from_row(outbox *ob, sqlite3_stmt *st, action_state
 static int write_state(outbox_action *a, action_state state, const char *result_native,
                        const char *url, const char *reason)
 {
-    outbox *ob = a->ob;
-    int rc = store_write_begin(ob->rt->store);
-    if (rc != GW_OK)
-        return rc;
-    sqlite3_stmt *st = ob->update;
-    bind_text(st, 1, a->id);
-    bind_text(st, 2, state_names[state]);
-    sqlite3_bind_int64(st, 3, a->attempts);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)a->next_at_ms);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)clock_wall_ms());
-    bind_text(st, 6, result_native);
-    bind_text(st, 7, url);
-    bind_text(st, 8, reason);
-    return exec_stmt(ob, st, "outbox: update an action");
+    return outbox_store_update(a->ob->db, a->id, state_names[state], a->attempts, a->next_at_ms,
+                               clock_wall_ms(), result_native, url, reason);
 }
 
 /* Only an http(s) URL without spaces may become the event's "url" (the
@@ -373,27 +233,18 @@ static int write_final(outbox_action *a, int succeeded, const char *result_nativ
                        const char *reason, int outcome_unknown)
 {
     outbox *ob = a->ob;
-    store *st = ob->rt->store;
-    int rc = store_write_begin(st);
+    int rc = outbox_store_final_begin(ob->db);
     if (rc != GW_OK)
-        return rc;
-    if ((rc = exec_stmt(ob, ob->savepoint, "outbox: savepoint")) != GW_OK)
         return rc;
     rc = write_state(a, succeeded ? ST_SUCCEEDED : ST_FAILED, result_native, url, reason);
     if (rc == GW_OK) {
         json_t *ev = outcome_event(a, succeeded, result_native, url, reason, outcome_unknown);
         rc = ev == NULL ? GW_ENOMEM
-                        : pipeline_ingest_host(st, a->network, a->account, ev, clock_wall_ms(),
-                                               &ob->events);
+                        : pipeline_ingest_host(ob->rt->store, a->network, a->account, ev,
+                                               clock_wall_ms(), &ob->events);
         rc = rc < 0 ? rc : GW_OK;
     }
-    if (rc != GW_OK) {
-        /* Harmless when SQLite already rolled the whole tick back. */
-        sqlite3_step(ob->rollback_to);
-        sqlite3_reset(ob->rollback_to);
-    }
-    sqlite3_step(ob->release);
-    sqlite3_reset(ob->release);
+    outbox_store_final_end(ob->db, rc == GW_OK);
     return rc;
 }
 
@@ -519,7 +370,7 @@ static void send_after_commit(void *arg, int committed)
     outbox_action *a = arg;
     outbox *ob = a->ob;
     gw_runtime *rt = ob->rt;
-    gw_account *acct = runtime_find_account(rt, a->network, a->account);
+    gw_account *acct = account_find(rt, a->network, a->account);
     if (!committed || ob->quiesced || acct == NULL) {
         unclaim(a);
         return;
@@ -591,7 +442,7 @@ static void schedule(outbox *ob)
     for (outbox_action *a = ob->head; a != NULL; a = a->next) {
         if (!a->in_flight)
             continue;
-        gw_account *acct = runtime_find_account(rt, a->network, a->account);
+        gw_account *acct = account_find(rt, a->network, a->account);
         if (acct != NULL && nbusy < rt->account_count)
             ob->busy[nbusy++] = acct;
     }
@@ -600,7 +451,7 @@ static void schedule(outbox *ob)
         following = a->next;
         if (a->in_flight)
             continue;
-        gw_account *acct = runtime_find_account(rt, a->network, a->account);
+        gw_account *acct = account_find(rt, a->network, a->account);
         if (acct == NULL) {
             if (!a->waiting_logged)
                 log_warn(&rt->log, COMPONENT,
@@ -652,344 +503,63 @@ void outbox_quiesce(outbox *ob)
     }
 }
 
-/* ---- submitting ------------------------------------------------------------ */
+/* ---- taking new actions in ------------------------------------------------ */
 
-static void verdict(outbox_result *res, outbox_verdict v, const char *fmt, ...) GW_PRINTF(3, 4);
-
-static void verdict(outbox_result *res, outbox_verdict v, const char *fmt, ...)
+int outbox_enqueue(outbox *ob, const outbox_row *row)
 {
-    va_list ap;
-    res->verdict = v;
-    va_start(ap, fmt);
-    vsnprintf(res->message, sizeof res->message, fmt, ap);
-    va_end(ap);
-}
-
-static int same_text(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-/* The key is known: the same request gets its action back, a different
- * one is refused (a key reused by mistake must not hide a new answer). */
-static void check_repeat(sqlite3_stmt *st, const outbox_request *req, outbox_result *res)
-{
-    const char *id = column_text(st, COL_ID);
-    snprintf(res->action_id, sizeof res->action_id, "%s", id ? id : "");
-    if (same_text(column_text(st, COL_NETWORK), req->network) &&
-        same_text(column_text(st, COL_ACCOUNT), req->account) &&
-        same_text(column_text(st, COL_KIND), kind_names[req->kind]) &&
-        same_text(column_text(st, COL_IN_REPLY_TO), req->in_reply_to) &&
-        same_text(column_text(st, COL_TO_GIVEN), req->to) &&
-        same_text(column_text(st, COL_TEXT), req->text)) {
-        verdict(res, OUTBOX_EXISTING, "the idempotency key names action %s", res->action_id);
-        return;
-    }
-    verdict(res, OUTBOX_KEY_REUSED,
-            "the idempotency key was already used for a different request (action %s); use a "
-            "new key for a new answer",
-            id ? id : "?");
-}
-
-/* Look the key up; 1 when found (res filled), 0 when new, or GW_E*. */
-static int lookup_key(outbox *ob, const outbox_request *req, outbox_result *res)
-{
-    sqlite3_stmt *st = ob->by_key;
-    bind_text(st, 1, req->idempotency_key);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
-        check_repeat(st, req, res);
-        found = 1;
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_write_failed(ob->rt->store, rc, "outbox: look up an idempotency key");
-    return found;
-}
-
-/* The reply of this account already in the thread (not failed): its id
- * into other. Returns 1 when there is one, 0 when not, or GW_E*. */
-static int lookup_collision(outbox *ob, const char *network, const char *account,
-                            const char *thread, char *other, size_t len)
-{
-    sqlite3_stmt *st = ob->collision;
-    bind_text(st, 1, network);
-    bind_text(st, 2, account);
-    bind_text(st, 3, thread);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
-        const char *id = column_text(st, 0);
-        snprintf(other, len, "%s", id ? id : "");
-        found = 1;
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_write_failed(ob->rt->store, rc, "outbox: look for a collision");
-    return found;
-}
-
-/* What the answered event tells: its native id, the thread, the author.
- * The strings point into ev (borrowed with it). */
-typedef struct answered_item {
-    json_t *ev;         /* owned */
-    const char *native; /* native_id */
-    const char *thread; /* thread_id, or NULL */
-    const char *author; /* author.id, or NULL */
-    int is_private;
-} answered_item;
-
-/* Find the event answered and check it belongs to the account. Returns 0
- * and fills item, or sets a refusal verdict and returns 1, or GW_E*. */
-static int load_answered(outbox *ob, const outbox_request *req, answered_item *item,
-                         outbox_result *res)
-{
-    int rc = store_event_get(ob->rt->store, req->in_reply_to, &item->ev);
-    if (rc == GW_ENOENT) {
-        verdict(res, OUTBOX_UNKNOWN_EVENT,
-                "no event \"%s\" in the log (in_reply_to takes an "
-                "event id such as \"mock:123\")",
-                req->in_reply_to);
-        return 1;
-    }
-    if (rc != GW_OK)
-        return rc;
-    const json_t *ev = item->ev;
-    const char *network = json_string_value(json_object_get(ev, "network"));
-    const char *account = json_string_value(json_object_get(ev, "account"));
-    if (!same_text(network, req->network) || !same_text(account, req->account)) {
-        verdict(res, OUTBOX_UNKNOWN_EVENT, "event \"%s\" belongs to %s/%s, not to %s/%s",
-                req->in_reply_to, network ? network : "?", account ? account : "?", req->network,
-                req->account);
-        return 1;
-    }
-    const char *type = json_string_value(json_object_get(ev, "type"));
-    if (type == NULL || strchr(type, '.') != NULL) {
-        verdict(res, OUTBOX_NOT_ANSWERABLE,
-                "event \"%s\" is a gateway event (%s), not an item a customer wrote",
-                req->in_reply_to, type ? type : "no type");
-        return 1;
-    }
-    item->native = json_string_value(json_object_get(ev, "native_id"));
-    item->thread = json_string_value(json_object_get(ev, "thread_id"));
-    if (item->thread != NULL && item->thread[0] == '\0')
-        item->thread = NULL;
-    item->author = json_string_value(json_object_get(json_object_get(ev, "author"), "id"));
-    const char *vis = json_string_value(json_object_get(ev, "visibility"));
-    item->is_private = vis != NULL && strcmp(vis, "private") == 0;
-    return 0;
-}
-
-static int insert_row(outbox *ob, const char *id, const outbox_request *req,
-                      const answered_item *item, const char *thread, const char *recipient)
-{
-    int rc = store_write_begin(ob->rt->store);
-    if (rc != GW_OK)
-        return rc;
-    uint64_t now = clock_wall_ms();
-    sqlite3_stmt *st = ob->insert;
-    bind_text(st, 1, id);
-    bind_text(st, 2, req->idempotency_key);
-    bind_text(st, 3, req->network);
-    bind_text(st, 4, req->account);
-    bind_text(st, 5, kind_names[req->kind]);
-    bind_text(st, 6, req->in_reply_to);
-    bind_text(st, 7, item->native);
-    bind_text(st, 8, thread);
-    bind_text(st, 9, recipient);
-    bind_text(st, 10, req->to);
-    bind_text(st, 11, req->text);
-    sqlite3_bind_int(st, 12, req->force != 0);
-    sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
-    return exec_stmt(ob, st, "outbox: queue an action");
-}
-
-/* Everything after the idempotency check; res says the verdict. */
-static int submit_new(outbox *ob, const outbox_request *req, outbox_result *res,
-                      answered_item *item)
-{
-    gw_runtime *rt = ob->rt;
-    gw_account *acct = runtime_find_account(rt, req->network, req->account);
-    if (acct == NULL) {
-        verdict(res, OUTBOX_UNKNOWN_ACCOUNT, "no running account %s/%s", req->network,
-                req->account);
-        return GW_OK;
-    }
-    uint32_t need = req->kind == OUTBOX_PRIVATE ? GW_CAP_SEND_PRIVATE : GW_CAP_POST_PUBLIC;
-    if (!(account_capabilities(acct) & need)) {
-        verdict(res, OUTBOX_UNSUPPORTED, "the %s network cannot %s", req->network,
-                req->kind == OUTBOX_PRIVATE ? "send private messages" : "post public replies");
-        return GW_OK;
-    }
-    if (req->in_reply_to != NULL) {
-        int rc = load_answered(ob, req, item, res);
-        if (rc != 0)
-            return rc < 0 ? rc : GW_OK;
-        /* A private message has no public thread to reply in. */
-        if (req->kind == OUTBOX_REPLY && item->is_private) {
-            verdict(res, OUTBOX_NOT_ANSWERABLE,
-                    "event \"%s\" is a private message; answer it with kind \"private\"",
-                    req->in_reply_to);
-            return GW_OK;
-        }
-    }
-    /* Replies collide on the thread; a private answer to a public item
-     * goes to its author, and a private answer to a message stays in
-     * that conversation. */
-    const char *thread = NULL, *recipient = req->to;
-    if (req->kind == OUTBOX_REPLY)
-        thread = item->thread != NULL ? item->thread : item->native;
-    else if (item->is_private)
-        thread = item->thread;
-    if (req->kind == OUTBOX_PRIVATE && recipient == NULL) {
-        recipient = item->author;
-        if (recipient == NULL) {
-            verdict(res, OUTBOX_NO_RECIPIENT,
-                    "event \"%s\" names no author to write to; give \"to\"", req->in_reply_to);
-            return GW_OK;
-        }
-    }
-    size_t limit = account_max_text_length(acct);
-    if (limit == 0 || limit > OUTBOX_TEXT_MAX)
-        limit = OUTBOX_TEXT_MAX;
-    size_t length = utf8_length(req->text);
-    if (length > limit) {
-        res->limit = limit;
-        res->length = length;
-        verdict(res, OUTBOX_TEXT_TOO_LONG, "the text has %zu characters; %s takes at most %zu",
-                length, req->network, limit);
-        return GW_OK;
-    }
-    if (req->kind == OUTBOX_REPLY && !req->force) {
-        int rc = lookup_collision(ob, req->network, req->account, thread, res->action_id,
-                                  sizeof res->action_id);
-        if (rc < 0)
-            return rc;
-        if (rc == 1) {
-            verdict(res, OUTBOX_COLLISION,
-                    "thread %s already has reply %s; send \"force\": true to reply anyway", thread,
-                    res->action_id);
-            return GW_OK;
-        }
-    }
-    if (ob->quiesced || rt->stopping) {
-        verdict(res, OUTBOX_STOPPING,
-                "the gateway is shutting down; send the action again "
-                "after it restarts");
-        return GW_OK;
-    }
-
-    char id[48];
-    make_action_id(ob, id, sizeof id);
-    int rc = insert_row(ob, id, req, item, thread, recipient);
-    if (rc != GW_OK)
-        return rc;
-    sqlite3_stmt *st = ob->by_id;
-    bind_text(st, 1, id);
-    outbox_action *a = sqlite3_step(st) == SQLITE_ROW ? action_from_row(ob, st, ST_QUEUED) : NULL;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (a == NULL) {
-        /* The row stays queued and is sent after the next restart. */
-        log_error(&rt->log, COMPONENT, "action %s queued but not scheduled: out of memory", id);
-    } else {
-        list_append(ob, a);
-        /* Not now: the first attempt waits for the commit that makes the
-         * row durable, and a timer runs after this tick's commit. */
-        if (ob->timer_open)
-            uv_timer_start(&ob->timer, timer_cb, 0, 0);
-    }
-    ob->stats.accepted++;
-    snprintf(res->action_id, sizeof res->action_id, "%s", id);
-    verdict(res, OUTBOX_CREATED, "queued");
-    log_info(&rt->log, account_label(acct), "action %s (%s%s) queued%s%s", id,
-             kind_names[req->kind], req->force ? ", forced" : "",
-             req->in_reply_to ? " in reply to " : "", req->in_reply_to ? req->in_reply_to : "");
-    return GW_OK;
-}
-
-int outbox_submit(outbox *ob, const outbox_request *req, outbox_result *res)
-{
-    memset(res, 0, sizeof *res);
-    if (ob == NULL || req == NULL || req->network == NULL || req->account == NULL ||
-        req->text == NULL || req->idempotency_key == NULL ||
-        (req->kind == OUTBOX_REPLY && req->in_reply_to == NULL) ||
-        (req->kind == OUTBOX_PRIVATE && req->in_reply_to == NULL && req->to == NULL))
-        return GW_EINVAL;
-    int rc = lookup_key(ob, req, res);
-    if (rc == 1) {
-        if (res->verdict == OUTBOX_EXISTING)
-            ob->stats.replayed++;
-        return GW_OK;
-    }
-    answered_item item = {0};
-    if (rc == 0)
-        rc = submit_new(ob, req, res, &item);
-    json_decref(item.ev);
-    if (rc < 0) {
-        res->action_id[0] = '\0';
-        verdict(res, OUTBOX_STORE_ERROR, "the outbox could not be read or written; try again");
-        log_error(&ob->rt->log, COMPONENT, "submitting an action: %s",
-                  store_last_error(ob->rt->store));
-    }
+    outbox_action *a = action_from_row(ob, row, ST_QUEUED);
+    if (a == NULL)
+        return GW_ENOMEM;
+    list_append(ob, a);
+    /* Not now: the first attempt waits for the commit that makes the
+     * row durable, and a timer runs after this tick's commit. */
+    if (ob->timer_open)
+        uv_timer_start(&ob->timer, timer_cb, 0, 0);
     return GW_OK;
 }
 
 /* ---- reading --------------------------------------------------------------- */
 
-static json_t *time_or_null(sqlite3_stmt *st, int col)
+static json_t *time_json(int64_t ms)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
-        return json_null();
     char buf[GW_SDK_RFC3339_SIZE];
-    format_time((uint64_t)sqlite3_column_int64(st, col), buf, sizeof buf);
+    format_time((uint64_t)ms, buf, sizeof buf);
     return json_string(buf);
 }
 
-static json_t *column_or_null(sqlite3_stmt *st, int col)
-{
-    return json_string_or_null(column_text(st, col));
-}
-
 /* Ownership: returns a new object (caller decrefs) or NULL on ENOMEM. */
-static json_t *row_document(sqlite3_stmt *st)
+static json_t *row_document(const outbox_row *r)
 {
-    const char *state = column_text(st, COL_STATE);
-    json_t *next_at = state != NULL && strcmp(state, "retrying") == 0
-                          ? time_or_null(st, COL_NEXT_AT)
+    json_t *next_at = r->state != NULL && strcmp(r->state, "retrying") == 0
+                          ? time_json(r->next_at_ms)
                           : json_null();
     return json_pack(
         "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o, "
         "s:o, s:o, s:o}",
-        "id", column_or_null(st, COL_ID), "state", column_or_null(st, COL_STATE), "network",
-        column_or_null(st, COL_NETWORK), "account", column_or_null(st, COL_ACCOUNT), "kind",
-        column_or_null(st, COL_KIND), "in_reply_to", column_or_null(st, COL_IN_REPLY_TO), "to",
-        column_or_null(st, COL_RECIPIENT), "text", column_or_null(st, COL_TEXT), "idempotency_key",
-        column_or_null(st, COL_KEY), "force", sqlite3_column_int(st, COL_FORCE) != 0, "attempts",
-        (json_int_t)sqlite3_column_int64(st, COL_ATTEMPTS), "created_at",
-        time_or_null(st, COL_CREATED), "updated_at", time_or_null(st, COL_UPDATED),
-        "next_attempt_at", next_at, "native_id", column_or_null(st, COL_RESULT_NATIVE), "url",
-        column_or_null(st, COL_RESULT_URL), "reason", column_or_null(st, COL_REASON));
+        "id", json_string_or_null(r->id), "state", json_string_or_null(r->state), "network",
+        json_string_or_null(r->network), "account", json_string_or_null(r->account), "kind",
+        json_string_or_null(r->kind), "in_reply_to", json_string_or_null(r->in_reply_to), "to",
+        json_string_or_null(r->recipient), "text", json_string_or_null(r->text), "idempotency_key",
+        json_string_or_null(r->key), "force", r->force, "attempts", (json_int_t)r->attempts,
+        "created_at", time_json(r->created_ms), "updated_at", time_json(r->updated_ms),
+        "next_attempt_at", next_at, "native_id", json_string_or_null(r->result_native_id), "url",
+        json_string_or_null(r->result_url), "reason", json_string_or_null(r->reason));
+}
+
+static int document_row(void *arg, const outbox_row *row)
+{
+    json_t **out = arg;
+    *out = row_document(row);
+    return GW_OK;
 }
 
 int outbox_action_get(outbox *ob, const char *id, json_t **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = ob->by_id;
-    bind_text(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *out = row_document(st);
-        rc = *out != NULL ? GW_OK : GW_ENOMEM;
-    } else if (rc == SQLITE_DONE) {
-        rc = GW_ENOENT;
-    } else {
-        rc = store_write_failed(ob->rt->store, rc, "outbox: read an action");
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    int rc = outbox_store_get(ob->db, id, document_row, out);
+    if (rc == 1)
+        return *out != NULL ? GW_OK : GW_ENOMEM;
+    return rc == 0 ? GW_ENOENT : rc;
 }
 
 int outbox_is_echo(void *arg, const char *network, const char *account, const json_t *event)
@@ -998,24 +568,15 @@ int outbox_is_echo(void *arg, const char *network, const char *account, const js
     const char *native = json_string_value(json_object_get(event, "native_id"));
     if (ob == NULL || ob->echo_candidates == 0 || native == NULL)
         return 0;
-    sqlite3_stmt *st = ob->echo;
-    bind_text(st, 1, network);
-    bind_text(st, 2, account);
-    bind_text(st, 3, native);
-    int rc = sqlite3_step(st), echo = 0;
-    if (rc == SQLITE_ROW) {
-        echo = 1;
-        ob->stats.echoes++;
-        char label[256];
-        snprintf(label, sizeof label, "%s/%s", network, account);
-        log_debug(&ob->rt->log, label, "dropped item %s: our own post (action %s) coming back",
-                  native, column_text(st, 0) ? column_text(st, 0) : "?");
-    } else if (rc != SQLITE_DONE) {
-        store_write_failed(ob->rt->store, rc, "outbox: echo lookup");
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return echo;
+    char action_id[64];
+    if (outbox_store_echo(ob->db, network, account, native, action_id, sizeof action_id) != 1)
+        return 0;
+    ob->stats.echoes++;
+    char label[256];
+    snprintf(label, sizeof label, "%s/%s", network, account);
+    log_debug(&ob->rt->log, label, "dropped item %s: our own post (action %s) coming back", native,
+              action_id);
+    return 1;
 }
 
 const outbox_stats *outbox_stats_get(const outbox *ob)
@@ -1025,76 +586,25 @@ const outbox_stats *outbox_stats_get(const outbox *ob)
 
 /* ---- open / close ---------------------------------------------------------- */
 
-static int prepare_all(outbox *ob)
-{
-    const struct {
-        sqlite3_stmt **slot;
-        const char *sql;
-    } stmts[] = {
-        {&ob->insert,
-         "INSERT INTO outbox (id, idempotency_key, network, account, kind, in_reply_to,"
-         " reply_native, thread, recipient, to_given, text, force, state, attempts, next_at_ms,"
-         " created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-         " 'queued', 0, 0, ?13, ?13)"},
-        {&ob->by_key, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE idempotency_key = ?1"},
-        {&ob->by_id, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1"},
-        {&ob->collision,
-         "SELECT id FROM outbox WHERE network = ?1 AND account = ?2 AND thread = ?3 AND"
-         " kind = 'reply' AND state <> 'failed' ORDER BY rowid LIMIT 1"},
-        {&ob->update,
-         "UPDATE outbox SET state = ?2, attempts = ?3, next_at_ms = ?4, updated_ms = ?5,"
-         " result_native_id = coalesce(?6, result_native_id),"
-         " result_url = coalesce(?7, result_url), reason = coalesce(?8, reason) WHERE id = ?1"},
-        {&ob->echo,
-         "SELECT id FROM outbox WHERE network = ?1 AND account = ?2 AND result_native_id = ?3"
-         " LIMIT 1"},
-        {&ob->open_rows, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state IN ('queued',"
-                         " 'sending', 'retrying') ORDER BY rowid"},
-        {&ob->savepoint, "SAVEPOINT outbox_final"},
-        {&ob->release, "RELEASE outbox_final"},
-        {&ob->rollback_to, "ROLLBACK TO outbox_final"},
-    };
-    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
-        int rc = sqlite3_prepare_v3(ob->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                    stmts[i].slot, NULL);
-        if (rc != SQLITE_OK)
-            return store_write_failed(ob->rt->store, rc, "outbox: preparing statements");
-    }
-    return GW_OK;
-}
+typedef struct recovery {
+    outbox *ob;
+    outbox_action *interrupted; /* rows left "sending", handled after the walk */
+} recovery;
 
-/* Create the table, or refuse a layout written by a newer gateway. */
-static int schema_check(outbox *ob, char *err, size_t errlen)
+static int recover_row(void *arg, const outbox_row *row)
 {
-    sqlite3_stmt *st = NULL;
-    sqlite3_int64 version = 0;
-    int rc = sqlite3_prepare_v2(ob->db, "SELECT value FROM meta WHERE key = 'outbox_schema'", -1,
-                                &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        version = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        snprintf(err, errlen, "outbox: reading its schema version: %s", sqlite3_errmsg(ob->db));
-        return GW_EIO;
-    }
-    if (version > OUTBOX_SCHEMA_VERSION) {
-        snprintf(err, errlen,
-                 "outbox: schema version %lld is newer than this gateway knows (%d); run the "
-                 "newer gateway or restore a backup",
-                 (long long)version, OUTBOX_SCHEMA_VERSION);
-        return GW_EUNSUPPORTED;
-    }
-    char *msg = NULL;
-    if ((rc = store_write_begin(ob->rt->store)) != GW_OK ||
-        sqlite3_exec(ob->db, outbox_schema, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(ob->db,
-                     "INSERT INTO meta (key, value) VALUES ('outbox_schema', 1)"
-                     " ON CONFLICT (key) DO NOTHING",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "outbox: creating its table: %s",
-                 msg ? msg : store_last_error(ob->rt->store));
-        sqlite3_free(msg);
-        return rc != GW_OK ? rc : GW_EIO;
+    recovery *r = arg;
+    action_state state = ST_QUEUED;
+    if (parse_state(row->state, &state) != GW_OK)
+        return GW_OK;
+    outbox_action *a = action_from_row(r->ob, row, state);
+    if (a == NULL)
+        return GW_ENOMEM;
+    if (state == ST_SENDING) {
+        a->next = r->interrupted;
+        r->interrupted = a;
+    } else {
+        list_append(r->ob, a);
     }
     return GW_OK;
 }
@@ -1105,31 +615,9 @@ static int schema_check(outbox *ob, char *err, size_t errlen)
 static int recover(outbox *ob, char *err, size_t errlen)
 {
     gw_runtime *rt = ob->rt;
-    sqlite3_stmt *st = ob->open_rows;
-    outbox_action *interrupted = NULL;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        action_state state = ST_QUEUED;
-        if (parse_state(column_text(st, COL_STATE), &state) != GW_OK)
-            continue;
-        outbox_action *a = action_from_row(ob, st, state);
-        if (a == NULL) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        if (state == ST_SENDING) {
-            a->next = interrupted; /* handled after the walk ends */
-            interrupted = a;
-        } else {
-            list_append(ob, a);
-        }
-    }
-    sqlite3_reset(st);
-    int result = GW_OK;
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "outbox: loading open actions: %s", sqlite3_errmsg(ob->db));
-        result = rc == SQLITE_NOMEM ? GW_ENOMEM : GW_EIO;
-    }
+    recovery r = {.ob = ob};
+    int result = outbox_store_each_open(ob->db, recover_row, &r, err, errlen);
+    outbox_action *interrupted = r.interrupted;
     while (interrupted != NULL) {
         outbox_action *a = interrupted;
         interrupted = a->next;
@@ -1163,23 +651,12 @@ int outbox_open(gw_runtime *rt, outbox **out, char *err, size_t errlen)
         return GW_ENOMEM;
     }
     ob->rt = rt;
-    ob->db = store_db(rt->store);
     ob->max_attempts = (unsigned)json_integer_value(json_object_get(rt->cfg->api, "max_attempts"));
     if (ob->max_attempts == 0) /* no [api] section (unit tests): the declared default */
         ob->max_attempts = 5;
-    int rc = schema_check(ob, err, errlen);
-    if (rc == GW_OK && (rc = prepare_all(ob)) != GW_OK)
-        snprintf(err, errlen, "%s", store_last_error(rt->store));
+    int rc = outbox_store_open(rt->store, &ob->db, err, errlen);
     if (rc == GW_OK) {
-        sqlite3_int64 candidates = 0;
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(ob->db,
-                               "SELECT count(*) FROM outbox WHERE result_native_id IS NOT NULL", -1,
-                               &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            candidates = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        ob->echo_candidates = (uint64_t)candidates;
+        ob->echo_candidates = outbox_store_count_results(ob->db);
         rc = recover(ob, err, errlen);
     }
     if (rc == GW_OK && (rc = store_commit(rt->store)) != GW_OK)
@@ -1205,13 +682,7 @@ void outbox_close(outbox *ob)
         list_remove(ob, a);
         action_free(a);
     }
-    sqlite3_stmt **all[] = {&ob->insert,  &ob->by_key,     &ob->by_id,     &ob->collision,
-                            &ob->update,  &ob->echo,       &ob->open_rows, &ob->savepoint,
-                            &ob->release, &ob->rollback_to};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        sqlite3_finalize(*all[i]);
-        *all[i] = NULL;
-    }
+    outbox_store_close(ob->db);
     free(ob->busy);
     free(ob);
 }

@@ -25,6 +25,10 @@
  * items are kept, and outbox_is_echo() recognises them when a fetch
  * brings them back.
  *
+ * The module's files: outbox.c (the in-memory queue, the send path,
+ * retries, outcome events, recovery), outbox_submit.c (deciding on a new
+ * request), store/outbox_store.c (the table and its SQL).
+ *
  * See docs/design.md ("Actions and the outbox"). Single-threaded: every
  * function runs on the loop thread.
  */
@@ -36,15 +40,8 @@
 
 #include <jansson.h>
 
+#include "engine/outbox_types.h"
 #include "engine/runtime.h"
-
-typedef struct outbox outbox;
-
-/* Host cap on an action's text in Unicode code points, whatever the
- * plugin declares. */
-#define OUTBOX_TEXT_MAX 16384
-/* Longest idempotency key accepted, in bytes. */
-#define OUTBOX_KEY_MAX 200
 
 /* Create the outbox table if needed, fail the actions a crash left
  * "sending", and load those still to send. Commits what it wrote. Needs
@@ -65,51 +62,7 @@ void outbox_quiesce(outbox *ob);
  * NULL is a no-op. */
 void outbox_close(outbox *ob);
 
-typedef enum outbox_kind { OUTBOX_REPLY = 0, OUTBOX_PRIVATE = 1 } outbox_kind;
-
-/* A request to answer, already checked for shape (types, required
- * members). Every string is borrowed for the call. */
-typedef struct outbox_request {
-    const char *network;
-    const char *account;
-    outbox_kind kind;
-    const char *in_reply_to;     /* an event id ("network:native_id"), or NULL */
-    const char *to;              /* recipient's native id (private), or NULL */
-    const char *text;            /* non-empty UTF-8 */
-    const char *idempotency_key; /* 1..OUTBOX_KEY_MAX bytes */
-    int force;                   /* reply even if the thread has a reply */
-} outbox_request;
-
-typedef enum outbox_verdict {
-    OUTBOX_CREATED = 0,     /* a new action, queued */
-    OUTBOX_EXISTING,        /* the key's action, unchanged (idempotent repeat) */
-    OUTBOX_KEY_REUSED,      /* the key belongs to a different request */
-    OUTBOX_UNKNOWN_ACCOUNT, /* no running account network/account */
-    OUTBOX_UNKNOWN_EVENT,   /* in_reply_to is not an event of that account */
-    OUTBOX_NOT_ANSWERABLE,  /* in_reply_to is a gateway event (action.*...),
-                               or a private message answered with a reply */
-    OUTBOX_UNSUPPORTED,     /* the plugin lacks the operation */
-    OUTBOX_NO_RECIPIENT,    /* private without "to" and no author to answer */
-    OUTBOX_TEXT_TOO_LONG,   /* longer than the network (or the host) takes */
-    OUTBOX_COLLISION,       /* the thread already has a reply */
-    OUTBOX_STOPPING,        /* the gateway is shutting down */
-    OUTBOX_STORE_ERROR      /* the database failed */
-} outbox_verdict;
-
-typedef struct outbox_result {
-    outbox_verdict verdict;
-    char action_id[48]; /* CREATED, EXISTING: the action; COLLISION,
-                           KEY_REUSED: the other one; else "" */
-    size_t limit;       /* TEXT_TOO_LONG: the limit, in code points */
-    size_t length;      /* TEXT_TOO_LONG: the text's length */
-    char message[320];  /* one line for the client saying why */
-} outbox_result;
-
-/* Decide on a request and, when it is new and acceptable, queue it: the
- * row is written in the tick's transaction, so answer the client only
- * after the next commit (runtime_after_commit). Returns 0 with res filled
- * (any verdict), or a negative GW_E* code for a broken call. */
-int outbox_submit(outbox *ob, const outbox_request *req, outbox_result *res);
+/* Submitting a new action (the action API's POST): outbox_submit.h. */
 
 /* The client's view of action `id`: {"id", "state", "network", "account",
  * "kind", "in_reply_to", "to", "text", "idempotency_key", "force",
@@ -122,16 +75,7 @@ int outbox_action_get(outbox *ob, const char *id, json_t **out);
  * is the network id of an item this account posted through the outbox. */
 int outbox_is_echo(void *arg, const char *network, const char *account, const json_t *event);
 
-/* Counters since start, for logs and metrics. */
-typedef struct outbox_stats {
-    uint64_t accepted; /* new actions queued */
-    uint64_t replayed; /* idempotent repeats answered */
-    uint64_t attempts; /* plugin calls started */
-    uint64_t retries;  /* RETRY answers that led to another attempt */
-    uint64_t succeeded, failed;
-    uint64_t echoes; /* our own posts dropped from fetches */
-} outbox_stats;
-
+/* Counters since start (outbox_types.h). Borrowed. */
 const outbox_stats *outbox_stats_get(const outbox *ob);
 
 #endif /* GW_OUTBOX_H */

@@ -1,11 +1,18 @@
-/* runtime.h - the running gateway: one process context that owns the
- * loop, the log store, the plugins, the accounts and the sink dispatchers.
+/* runtime.h - the state every core module shares, and the few low-level
+ * services they use from one another without calling upward.
  *
- * main() creates exactly one runtime; every module that needs shared
- * state receives it explicitly. The loop phases carry the durability
- * contract: items emitted anywhere in an iteration are committed in the
- * prepare phase, before the loop blocks, and only committed events are
- * handed to sinks.
+ * One process holds exactly one gw_runtime (main() keeps it); the
+ * orchestrator (core/daemon/gateway.c) fills it at start-up and runs the
+ * loop, and every module that needs shared state receives it explicitly.
+ * The services here call nothing above them: work that waits for the next
+ * commit, the plugins' HTTP client, and the one notification lower modules
+ * send up (check_drained), which goes through a hook the orchestrator
+ * installs rather than a call into it.
+ *
+ * The loop phases (core/daemon/gateway.c) carry the durability contract:
+ * items emitted anywhere in an iteration are committed in the prepare
+ * phase, before the loop blocks, and only committed events are handed to
+ * sinks.
  */
 #ifndef GW_RUNTIME_H
 #define GW_RUNTIME_H
@@ -35,80 +42,72 @@ typedef struct commit_waiter {
     struct commit_waiter *next;
 } commit_waiter;
 
+/* What lower modules tell the orchestrator, installed by it at start-up:
+ * a function pointer, so engine/ never calls up into daemon/. */
+typedef struct runtime_hooks {
+    /* An account, a sink or an action settled; during a drain the
+     * orchestrator checks whether everything is quiet. */
+    void (*check_drained)(void *ctx);
+    void *ctx; /* the orchestrator's own state */
+} runtime_hooks;
+
 typedef struct gw_runtime {
-    uv_loop_t loop;
+    uv_loop_t loop;          /* initialised, run and closed by the orchestrator */
     logger log;
     gw_config *cfg;          /* borrowed from main */
     store *store;
     plugin_set plugins;
     backoff_rng rng;
     http_server *server;     /* NULL when [http] enabled = false */
-    http_client *client;     /* the plugins' HTTP client */
+    http_client *client;     /* the plugins' HTTP client (runtime_http_client) */
     outbox *outbox;          /* agents' answers (actions); see outbox.h */
     commit_waiter *waiters;  /* FIFO of work for after the next commit */
     commit_waiter **waiters_tail;
+    runtime_hooks hooks;
+    /* Echo suppression for the accounts' pipelines (actions): set by the
+     * orchestrator once the outbox is open (outbox_is_echo); is_echo is
+     * NULL before, and then nothing is suppressed. */
+    pipeline_echo echo;
 
     gw_account **accounts;   /* owned, one per [[account]] that started */
     size_t account_count;
     gw_account *ready_head;  /* accounts due for an immediate fetch */
+    uv_idle_t spin_handle;   /* keeps poll from blocking while ready_head is set */
 
     dispatcher **sinks;      /* owned, one per [[sink]] */
     size_t sink_count;
 
-    /* [gateway] settings, read once. */
-    uint64_t fetch_timeout_ms, retry_base_ms, retry_max_ms, shutdown_timeout_ms;
+    /* [gateway] settings the modules share, read once. */
+    uint64_t fetch_timeout_ms, retry_base_ms, retry_max_ms;
     unsigned max_failures;
-    int64_t retention_ms;
-
-    uv_prepare_t commit_handle; /* group commit before the loop blocks */
-    uv_check_t ready_handle;    /* runs immediate fetches after I/O */
-    uv_idle_t spin_handle;      /* keeps poll from blocking while ready */
-    uv_timer_t retention_timer;
-    uv_timer_t shutdown_timer;
-    uv_signal_t sig_int, sig_term, sig_hup;
 
     int stopping;       /* a drain is under way */
-    int closed;         /* close_all ran: handles are closing */
-    int exit_code;
+    int closed;         /* teardown began: handles are closing */
 } gw_runtime;
 
-/* Open the store, load plugins, create account instances and sinks.
- * Returns 0, or a negative GW_E* with err set (the gateway cannot start:
- * store unusable, plugin dir unreadable, a sink cannot open). Accounts
- * whose plugin is refused or whose create() fails are logged and skipped,
- * not fatal. On failure call runtime_close() anyway. */
-int runtime_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, size_t errlen);
-
-/* Run until SIGINT/SIGTERM (then drain) or until nothing is left to do.
- * Returns the process exit code. */
-int runtime_run(gw_runtime *rt);
-
-/* Begin an orderly drain: stop fetching, let in-flight operations finish
- * (bounded by shutdown_timeout), commit, let sinks catch up, close. */
-void runtime_stop(gw_runtime *rt);
-
-/* Free everything runtime_open acquired. Safe after a failed open. */
-void runtime_close(gw_runtime *rt);
-
-/* Called by accounts and dispatchers when they have work after the next
- * commit; cheap and idempotent. */
-void runtime_kick_sinks(gw_runtime *rt);
+/* Reset rt and fill what needs no resource: the logger, the RNG seed and
+ * the shared [gateway] settings. cfg is borrowed for rt's life. The loop
+ * and everything else are the orchestrator's to set up. */
+void runtime_init(gw_runtime *rt, gw_config *cfg, gw_log_level level);
 
 /* Run fn(arg, committed) right after the next commit (committed = 0 when
  * it failed). Returns 0 or GW_ENOMEM (fn is then never called). */
 int runtime_after_commit(gw_runtime *rt, runtime_commit_fn fn, void *arg);
 
+/* Run and free every waiting runtime_after_commit entry, in order; the
+ * orchestrator calls it right after each commit. */
+void runtime_run_waiters(gw_runtime *rt, int committed);
+
 /* The plugins' HTTP client, created on first use; NULL when it cannot be
  * made (logged) or the runtime is closing. Borrowed. */
 http_client *runtime_http_client(gw_runtime *rt);
 
-/* The account serving network/name, or NULL. */
-gw_account *runtime_find_account(const gw_runtime *rt, const char *network, const char *name);
+/* Close the plugins' HTTP client if one was made (asynchronously: run the
+ * loop afterwards). */
+void runtime_http_client_close(gw_runtime *rt);
 
-/* True once the store is open and every enabled account has started. */
-int runtime_ready(const gw_runtime *rt);
-
-/* Called when an account or sink settles during a drain. */
+/* Called by accounts, sinks and the outbox when they settle during a
+ * drain; passes it to the orchestrator's hook (none: nothing happens). */
 void runtime_check_drained(gw_runtime *rt);
 
 #endif /* GW_RUNTIME_H */

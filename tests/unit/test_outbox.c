@@ -1,4 +1,4 @@
-/* test_outbox.c - the outbox (core/engine/outbox.c) inside a real runtime: a
+/* test_outbox.c - the outbox (core/engine/outbox*.c) inside a real gateway: a
  * config in a temporary directory, the SQLite store, the mock plugin from
  * the build, the loop run until a condition holds (bounded), then stopped
  * and inspected. Covers every refusal, the send path with the mock's
@@ -22,7 +22,9 @@
 #include "base/clock.h"
 #include "gateway/error.h"
 #include "engine/outbox.h"
+#include "engine/outbox_submit.h"
 #include "engine/pipeline.h"
+#include "daemon/gateway.h"
 #include "engine/runtime.h"
 #include "store/store.h"
 
@@ -60,7 +62,7 @@ static void harness_close(harness *h)
 {
     if (!h->open)
         return;
-    runtime_close(&h->rt);
+    gateway_close(&h->rt);
     config_free(h->cfg);
     h->cfg = NULL;
     h->open = 0;
@@ -78,7 +80,7 @@ static int teardown(void **state)
 }
 
 /* Write the config (mock accounts "acme" and "other" on an empty
- * scenario, so only the test's events exist) and open a runtime on it.
+ * scenario, so only the test's events exist) and open a gateway on it.
  * acme_options: extra [account.options] lines for acme. */
 static void harness_open(harness *h, const char *acme_options, const char *gateway_extra,
                          const char *api_extra)
@@ -108,10 +110,10 @@ static void harness_open(harness *h, const char *acme_options, const char *gatew
     if (rc != GW_OK)
         fail_msg("config: %s", errs.count ? errs.lines[0] : gw_strerror(rc));
     char err[512] = "";
-    rc = runtime_open(&h->rt, h->cfg, GW_LOG_ERROR, err, sizeof err);
+    rc = gateway_open(&h->rt, h->cfg, GW_LOG_ERROR, err, sizeof err);
     h->open = 1;
     if (rc != GW_OK)
-        fail_msg("runtime_open: %s", err);
+        fail_msg("gateway_open: %s", err);
     assert_int_equal(h->rt.account_count, 2);
 }
 
@@ -164,7 +166,7 @@ static void poll_cb(uv_timer_t *t)
     h->met = h->cond(h);
     if (h->met || clock_monotonic_ms() > h->deadline_ms) {
         uv_close((uv_handle_t *)&h->poll, NULL);
-        runtime_stop(&h->rt);
+        gateway_stop(&h->rt);
     }
 }
 
@@ -178,7 +180,7 @@ static int run_until(harness *h, harness_cond cond, uint64_t timeout_ms)
     uv_timer_init(&h->rt.loop, &h->poll);
     h->poll.data = h;
     uv_timer_start(&h->poll, poll_cb, 5, 5);
-    runtime_run(&h->rt);
+    gateway_run(&h->rt);
     return h->met;
 }
 

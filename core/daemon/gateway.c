@@ -1,0 +1,454 @@
+/* gateway.c - wiring the gateway together and running its loop; see
+ * gateway.h for what it owns and runtime.h for the durability contract
+ * the loop phases carry.
+ *
+ * Its own state (the loop's handles, the drain's deadline, the exit code)
+ * is a struct gateway hung on rt->hooks.ctx: gateway_open installs it
+ * there together with the check_drained hook, so the runtime main() holds
+ * stays the one handle on the process. */
+#include "daemon/gateway.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/routes.h"
+#include "base/clock.h"
+#include "engine/account.h"
+#include "engine/dispatch.h"
+#include "engine/outbox.h"
+#include "http/http_server.h"
+
+#define RETENTION_INTERVAL_MS (60 * 1000)
+/* Pruning runs on the loop thread: slices of this many rows, back to back
+ * while a backlog lasts, keep each pause of the loop short. */
+#define RETENTION_SLICE_ROWS 5000
+#define RETENTION_SLICE_GAP_MS 10
+
+typedef struct gateway {
+    gw_runtime *rt;              /* borrowed: main's */
+    uint64_t shutdown_timeout_ms;
+    int64_t retention_ms;
+    int loop_open;               /* uv_loop_init succeeded */
+    uv_prepare_t commit_handle;  /* group commit before the loop blocks */
+    uv_check_t ready_handle;     /* runs immediate fetches after I/O */
+    uv_timer_t retention_timer;
+    uv_timer_t shutdown_timer;
+    uv_signal_t sig_int, sig_term, sig_hup;
+    int exit_code;
+} gateway;
+
+static gateway *gateway_of(gw_runtime *rt)
+{
+    return rt->hooks.ctx;
+}
+
+static uint64_t setting_u64(const json_t *section, const char *key)
+{
+    return (uint64_t)json_integer_value(json_object_get(section, key));
+}
+
+static int make_dir(const char *path, char *err, size_t errlen)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+            goto fail;
+        *p = '/';
+    }
+    if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+        goto fail;
+    return GW_OK;
+fail:
+    snprintf(err, errlen, "%s: cannot create the data directory: %s", buf, strerror(errno));
+    return GW_EIO;
+}
+
+/* ---- loop phases ----------------------------------------------------- */
+
+static void kick_sinks(gw_runtime *rt)
+{
+    for (size_t i = 0; i < rt->sink_count; i++)
+        dispatch_kick(rt->sinks[i]);
+}
+
+static void commit_cb(uv_prepare_t *h)
+{
+    gateway *gw = h->data;
+    gw_runtime *rt = gw->rt;
+    int64_t before = store_committed_seq(rt->store);
+    int rc = store_commit(rt->store);
+    runtime_run_waiters(rt, rc == GW_OK);
+    if (rc < 0) {
+        /* Nothing was acknowledged yet, so stopping loses nothing. */
+        log_error(&rt->log, "store", "commit failed (%s); stopping", store_last_error(rt->store));
+        gw->exit_code = 1;
+        gateway_stop(rt);
+        return;
+    }
+    if (store_committed_seq(rt->store) != before || rt->stopping)
+        kick_sinks(rt);
+}
+
+static void ready_cb(uv_check_t *h)
+{
+    gateway *gw = h->data;
+    gw_runtime *rt = gw->rt;
+    account_run_ready(rt);
+    if (rt->ready_head == NULL)
+        uv_idle_stop(&rt->spin_handle);
+}
+
+static void retention_cb(uv_timer_t *t)
+{
+    gateway *gw = t->data;
+    gw_runtime *rt = gw->rt;
+    int64_t min_cursor = store_last_seq(rt->store);
+    for (size_t i = 0; i < rt->sink_count; i++) {
+        int64_t c = dispatch_cursor(rt->sinks[i]);
+        if (c < min_cursor)
+            min_cursor = c;
+    }
+    int64_t n = store_prune(rt->store, (int64_t)clock_wall_ms(), min_cursor,
+                            RETENTION_SLICE_ROWS);
+    if (n > 0)
+        log_debug(&rt->log, "store", "retention pruned %lld events", (long long)n);
+    else if (n < 0)
+        log_warn(&rt->log, "store", "retention pruning failed: %s",
+                 store_last_error(rt->store));
+    uint64_t next = n == RETENTION_SLICE_ROWS ? RETENTION_SLICE_GAP_MS : RETENTION_INTERVAL_MS;
+    uv_timer_start(&gw->retention_timer, retention_cb, next, 0);
+}
+
+static void close_all(gateway *gw);
+
+/* rt->hooks.check_drained: an account, sink or action settled. */
+static void check_drained(void *ctx)
+{
+    gateway *gw = ctx;
+    gw_runtime *rt = gw->rt;
+    if (!rt->stopping)
+        return;
+    for (size_t i = 0; i < rt->account_count; i++) {
+        if (!account_idle(rt->accounts[i]))
+            return;
+    }
+    /* Accounts are quiet: make their last events durable before the sinks
+     * are asked to catch up. */
+    store_commit(rt->store);
+    for (size_t i = 0; i < rt->sink_count; i++) {
+        dispatch_kick(rt->sinks[i]);
+        if (!dispatch_settled(rt->sinks[i]))
+            return;
+    }
+    close_all(gw);
+}
+
+static void shutdown_timeout_cb(uv_timer_t *t)
+{
+    gateway *gw = t->data;
+    log_warn(&gw->rt->log, "core", "drain did not finish within %llu ms; closing anyway",
+             (unsigned long long)gw->shutdown_timeout_ms);
+    close_all(gw);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    gateway *gw = h->data;
+    gw_runtime *rt = gw->rt;
+    if (signum == SIGHUP) {
+        log_info(&rt->log, "core", "SIGHUP: reopening sinks");
+        for (size_t i = 0; i < rt->sink_count; i++)
+            dispatch_request_reopen(rt->sinks[i]);
+        return;
+    }
+    if (rt->stopping) {
+        log_warn(&rt->log, "core", "second signal: closing without waiting");
+        close_all(gw);
+        return;
+    }
+    log_info(&rt->log, "core", "%s: draining", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    gateway_stop(rt);
+}
+
+void gateway_stop(gw_runtime *rt)
+{
+    gateway *gw = gateway_of(rt);
+    if (rt->stopping)
+        return;
+    rt->stopping = 1;
+    outbox_quiesce(rt->outbox); /* actions: no new sends; queued ones wait for the restart */
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_quiesce(rt->accounts[i]);
+    rt->ready_head = NULL;
+    uv_idle_stop(&rt->spin_handle);
+    uv_timer_start(&gw->shutdown_timer, shutdown_timeout_cb, gw->shutdown_timeout_ms, 0);
+    check_drained(gw);
+}
+
+/* Tear down in reverse order of acquisition; the loop then ends once the
+ * handles have closed. Idempotent. */
+static void close_all(gateway *gw)
+{
+    gw_runtime *rt = gw->rt;
+    if (rt->closed)
+        return;
+    rt->closed = 1;
+    if (rt->server != NULL) {
+        http_server_close(rt->server, NULL, NULL);
+        rt->server = NULL;
+    }
+    pipeline_stats total = {0};
+    for (size_t i = 0; i < rt->account_count; i++) {
+        const pipeline_stats *s = &account_stats_get(rt->accounts[i])->events;
+        total.accepted += s->accepted;
+        total.duplicates += s->duplicates;
+        total.invalid += s->invalid;
+    }
+    if (rt->account_count > 0)
+        log_info(&rt->log, "core", "closing: %llu events stored, %llu duplicates dropped, %llu "
+                                   "invalid",
+                 (unsigned long long)total.accepted, (unsigned long long)total.duplicates,
+                 (unsigned long long)total.invalid);
+    /* actions: before the accounts go, so no send starts on a dead one */
+    outbox_quiesce(rt->outbox);
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_destroy(rt->accounts[i]);
+    free(rt->accounts);
+    runtime_http_client_close(rt);
+    rt->accounts = NULL;
+    rt->account_count = 0;
+    rt->ready_head = NULL;
+    if (rt->store != NULL)
+        runtime_run_waiters(rt, store_commit(rt->store) == GW_OK);
+    /* A sink with a write in flight closes when that write returns. */
+    for (size_t i = 0; i < rt->sink_count; i++)
+        dispatch_close(rt->sinks[i]);
+    free(rt->sinks);
+    rt->sinks = NULL;
+    rt->sink_count = 0;
+    uv_handle_t *handles[] = {
+        (uv_handle_t *)&gw->commit_handle,  (uv_handle_t *)&gw->ready_handle,
+        (uv_handle_t *)&rt->spin_handle,    (uv_handle_t *)&gw->retention_timer,
+        (uv_handle_t *)&gw->shutdown_timer, (uv_handle_t *)&gw->sig_int,
+        (uv_handle_t *)&gw->sig_term,       (uv_handle_t *)&gw->sig_hup,
+    };
+    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++) {
+        if (handles[i]->loop != NULL && !uv_is_closing(handles[i]))
+            uv_close(handles[i], NULL);
+    }
+}
+
+/* ---- open / run / close ---------------------------------------------- */
+
+static void start_accounts(gw_runtime *rt)
+{
+    const gw_config *cfg = rt->cfg;
+    rt->accounts = calloc(cfg->account_count ? cfg->account_count : 1, sizeof *rt->accounts);
+    if (rt->accounts == NULL)
+        return;
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        const cfg_account *ca = &cfg->accounts[i];
+        if (!json_is_true(json_object_get(ca->settings, "enabled"))) {
+            log_info(&rt->log, "core", "account %s/%s is disabled", ca->network, ca->name);
+            continue;
+        }
+        const loaded_plugin *lp = loader_find(&rt->plugins, ca->network);
+        if (lp == NULL) {
+            log_error(&rt->log, "core",
+                      "%s:%d:%d: account %s/%s not started: no usable plugin for network "
+                      "\"%s\" (see `gateway plugins`)",
+                      cfg->path, ca->line, ca->column, ca->network, ca->name, ca->network);
+            continue;
+        }
+        cfg_errors errs = {0};
+        json_t *options = NULL;
+        if (config_validate_options(cfg, i, lp->desc.options, &options, &errs) != GW_OK) {
+            for (size_t e = 0; e < errs.count; e++)
+                log_error(&rt->log, "config", "%s", errs.lines[e]);
+            log_error(&rt->log, "core", "account %s/%s not started: invalid options",
+                      ca->network, ca->name);
+            cfg_errors_free(&errs);
+            continue;
+        }
+        char err[512];
+        gw_account *acct = NULL;
+        if (account_create(rt, ca, lp, options, &acct, err, sizeof err) != GW_OK) {
+            log_error(&rt->log, "core", "%s", err);
+            continue;
+        }
+        rt->accounts[rt->account_count++] = acct;
+        log_info(&rt->log, account_label(acct), "started (plugin %s %s)", lp->desc.name,
+                 lp->desc.version);
+    }
+}
+
+static int start_http(gw_runtime *rt, char *err, size_t errlen)
+{
+    const json_t *h = rt->cfg->http;
+    if (!json_is_true(json_object_get(h, "enabled")))
+        return GW_OK;
+    http_server_limits limits = {
+        .max_body_bytes = (size_t)setting_u64(h, "max_body"),
+        .max_header_bytes = (size_t)setting_u64(h, "max_header"),
+        .max_connections = (unsigned)setting_u64(h, "max_connections"),
+        .idle_timeout_s = (unsigned)(setting_u64(h, "idle_timeout") / 1000),
+        .receive_timeout_ms = setting_u64(h, "receive_timeout"),
+        .request_timeout_ms = setting_u64(h, "request_timeout"),
+    };
+    const char *listen = json_string_value(json_object_get(h, "listen"));
+    char why[256] = "";
+    int rc = http_server_start(&rt->loop, &rt->log, listen, &limits, &rt->server, why, sizeof why);
+    if (rc != GW_OK) {
+        snprintf(err, errlen, "[http] listen = \"%s\": %s", listen, why);
+        return rc;
+    }
+    if ((rc = routes_install(rt)) != GW_OK) {
+        snprintf(err, errlen, "cannot install the HTTP routes: %s", gw_strerror(rc));
+        return rc;
+    }
+    return GW_OK;
+}
+
+/* The loop, its phase handles and the signals. */
+static int start_loop(gateway *gw, char *err, size_t errlen)
+{
+    gw_runtime *rt = gw->rt;
+    int rc = uv_loop_init(&rt->loop);
+    rt->loop.data = rt;
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the event loop: %s", uv_strerror(rc));
+        return GW_EIO;
+    }
+    gw->loop_open = 1;
+    uv_prepare_init(&rt->loop, &gw->commit_handle);
+    uv_check_init(&rt->loop, &gw->ready_handle);
+    uv_idle_init(&rt->loop, &rt->spin_handle);
+    uv_timer_init(&rt->loop, &gw->retention_timer);
+    uv_timer_init(&rt->loop, &gw->shutdown_timer);
+    uv_signal_init(&rt->loop, &gw->sig_int);
+    uv_signal_init(&rt->loop, &gw->sig_term);
+    uv_signal_init(&rt->loop, &gw->sig_hup);
+    gw->commit_handle.data = gw->ready_handle.data = gw->retention_timer.data = gw;
+    gw->shutdown_timer.data = gw->sig_int.data = gw->sig_term.data = gw->sig_hup.data = gw;
+    /* Handled from here on, so a SIGTERM during start-up (opening the log,
+     * loading plugins) becomes a drain once the loop runs, not a kill. */
+    uv_signal_start(&gw->sig_int, signal_cb, SIGINT);
+    uv_signal_start(&gw->sig_term, signal_cb, SIGTERM);
+    uv_signal_start(&gw->sig_hup, signal_cb, SIGHUP);
+    return GW_OK;
+}
+
+int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, size_t errlen)
+{
+    runtime_init(rt, cfg, level);
+    gateway *gw = calloc(1, sizeof *gw);
+    if (gw == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GW_ENOMEM;
+    }
+    gw->rt = rt;
+    rt->hooks = (runtime_hooks){.check_drained = check_drained, .ctx = gw};
+    const json_t *g = cfg->gateway;
+    gw->shutdown_timeout_ms = setting_u64(g, "shutdown_timeout");
+    gw->retention_ms = (int64_t)setting_u64(g, "retention");
+
+    int rc = start_loop(gw, err, errlen);
+    if (rc != GW_OK)
+        return rc;
+
+    const char *data_dir = json_string_value(json_object_get(g, "data_dir"));
+    if ((rc = make_dir(data_dir, err, errlen)) != GW_OK)
+        return rc;
+    char db_path[4096];
+    snprintf(db_path, sizeof db_path, "%s/gateway.db", data_dir);
+    store_options so = {
+        .synchronous_full =
+            strcmp(json_string_value(json_object_get(g, "synchronous")), "full") == 0,
+        .retention_ms = gw->retention_ms,
+    };
+    if ((rc = store_open(db_path, &so, &rt->store, err, errlen)) != GW_OK)
+        return rc;
+
+    const char *plugin_dir = json_string_value(json_object_get(g, "plugin_dir"));
+    if ((rc = loader_scan_dir(&rt->plugins, plugin_dir, err, errlen)) != GW_OK)
+        return rc;
+    for (size_t i = 0; i < rt->plugins.count; i++) {
+        if (rt->plugins.items[i].refusal)
+            log_error(&rt->log, "loader", "refused %s", rt->plugins.items[i].refusal);
+    }
+
+    rt->sinks = calloc(cfg->sink_count ? cfg->sink_count : 1, sizeof *rt->sinks);
+    if (rt->sinks == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GW_ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->sink_count; i++) {
+        rc = dispatch_open(rt, &cfg->sinks[i], &rt->sinks[rt->sink_count], err, errlen);
+        if (rc != GW_OK)
+            return rc;
+        rt->sink_count++;
+    }
+    if ((rc = store_commit(rt->store)) != GW_OK) {
+        snprintf(err, errlen, "cannot commit the sink cursors: %s", gw_strerror(rc));
+        return rc;
+    }
+    start_accounts(rt);
+    /* actions: after the accounts (it resumes their queued answers), before
+     * the HTTP server that takes new ones; from here on the accounts'
+     * pipelines drop our own posts coming back */
+    if ((rc = outbox_open(rt, &rt->outbox, err, errlen)) != GW_OK)
+        return rc;
+    rt->echo = (pipeline_echo){.is_echo = outbox_is_echo, .arg = rt->outbox};
+    return start_http(rt, err, errlen);
+}
+
+int gateway_run(gw_runtime *rt)
+{
+    gateway *gw = gateway_of(rt);
+    uv_prepare_start(&gw->commit_handle, commit_cb);
+    uv_check_start(&gw->ready_handle, ready_cb);
+    if (gw->retention_ms > 0)
+        uv_timer_start(&gw->retention_timer, retention_cb, RETENTION_INTERVAL_MS, 0);
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_start(rt->accounts[i]);
+    outbox_start(rt->outbox);
+    log_info(&rt->log, "core", "gateway %s running: %zu accounts, %zu sinks, log at seq %lld",
+             GW_VERSION, rt->account_count, rt->sink_count,
+             (long long)store_committed_seq(rt->store));
+    kick_sinks(rt);
+    uv_run(&rt->loop, UV_RUN_DEFAULT);
+    log_info(&rt->log, "core", "stopped");
+    return gw->exit_code;
+}
+
+void gateway_close(gw_runtime *rt)
+{
+    gateway *gw = gateway_of(rt);
+    if (gw == NULL) /* gateway_open failed before acquiring anything */
+        return;
+    close_all(gw);
+    /* Let closing handles and in-flight sink writes finish. */
+    if (gw->loop_open)
+        uv_run(&rt->loop, UV_RUN_DEFAULT);
+    /* actions: its statements must be finalized before the store closes */
+    rt->echo = (pipeline_echo){0};
+    outbox_close(rt->outbox);
+    rt->outbox = NULL;
+    if (rt->store != NULL) {
+        store_commit(rt->store);
+        store_close(rt->store);
+        rt->store = NULL;
+    }
+    loader_unload(&rt->plugins);
+    if (gw->loop_open && uv_loop_close(&rt->loop) != 0)
+        log_warn(&rt->log, "core", "event loop closed with handles still open");
+    rt->hooks = (runtime_hooks){0};
+    free(gw);
+}

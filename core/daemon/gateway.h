@@ -1,0 +1,41 @@
+/* gateway.h - the running gateway: opens everything in order, runs the
+ * loop, drains on a signal and closes everything in reverse.
+ *
+ * The orchestrator sits on top of the core: it opens the store, loads the
+ * plugins, opens the sinks, starts the accounts, opens the outbox and
+ * installs the HTTP routes, all into the one gw_runtime the caller holds
+ * (engine/runtime.h). It owns the loop and its phases: the group commit
+ * before the loop blocks (prepare), the accounts' immediate fetches after
+ * I/O (check), the retention timer, the signals and the bounded drain.
+ * Lower modules reach it only through rt->hooks, which gateway_open
+ * installs.
+ */
+#ifndef GW_GATEWAY_H
+#define GW_GATEWAY_H
+
+#include <stddef.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "engine/runtime.h"
+
+/* Open the store, load plugins, create account instances and sinks, open
+ * the outbox and the HTTP server. Returns 0, or a negative GW_E* with err
+ * set (the gateway cannot start: store unusable, plugin dir unreadable, a
+ * sink cannot open). Accounts whose plugin is refused or whose create()
+ * fails are logged and skipped, not fatal. cfg is borrowed until
+ * gateway_close. On failure call gateway_close() anyway. */
+int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, size_t errlen);
+
+/* Run until SIGINT/SIGTERM (then drain) or until nothing is left to do.
+ * Returns the process exit code. */
+int gateway_run(gw_runtime *rt);
+
+/* Begin an orderly drain: stop fetching, let in-flight operations finish
+ * (bounded by shutdown_timeout), commit, let sinks catch up, close. */
+void gateway_stop(gw_runtime *rt);
+
+/* Free everything gateway_open acquired. Safe after a failed open. */
+void gateway_close(gw_runtime *rt);
+
+#endif /* GW_GATEWAY_H */

@@ -1,0 +1,34 @@
+/* account_types.h - the account's value types held both by its public
+ * face (account.h) and by its internal record (account_internal.h): the
+ * counters and the post callback. Apart, so neither of those headers has
+ * to include the other.
+ */
+#ifndef GW_ACCOUNT_TYPES_H
+#define GW_ACCOUNT_TYPES_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "engine/pipeline.h"
+#include "gateway/plugin.h"
+
+/* Counters for metrics; only the loop thread writes them. */
+typedef struct account_stats {
+    pipeline_stats events;      /* items the plugin emitted */
+    uint64_t fetch_ok, fetch_retry, fetch_fatal, fetch_unsupported;
+    uint64_t op_timeouts;       /* hooks that did not complete in time */
+    uint64_t webhooks;          /* deliveries handed to the plugin */
+    int stopped;                /* the circuit breaker opened */
+    int credentials_failing;    /* the last answer was a 401 */
+} account_stats;
+
+/* How a post ended, as the plugin completed it. timed_out: the hook did
+ * not complete within [gateway] fetch_timeout; outcome is then RETRY, but
+ * whether the network took the post is unknown, and the plugin's late
+ * completion will be ignored. result (steals; may be NULL) is
+ * {"native_id", "url"} on OK. */
+typedef void (*account_post_fn)(void *ctx, gw_outcome outcome, uint64_t delay_ms,
+                                const char *message, json_t *result, int timed_out);
+
+#endif /* GW_ACCOUNT_TYPES_H */

@@ -1,0 +1,40 @@
+/* outbox_internal.h - the outbox's state, shared by its two halves:
+ * outbox.c (the queue and the send path) and outbox_submit.c (deciding on
+ * new requests). No other file includes it.
+ */
+#ifndef GW_OUTBOX_INTERNAL_H
+#define GW_OUTBOX_INTERNAL_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "engine/outbox_types.h"
+#include "engine/runtime.h"
+#include "store/outbox_store.h"
+
+struct outbox_action;
+
+struct outbox {
+    gw_runtime *rt;   /* borrowed */
+    outbox_store *db; /* owned: the table's statements */
+    unsigned max_attempts;
+    int started, quiesced;
+    uv_timer_t timer; /* wakes the scheduler for the next retry */
+    int timer_open;
+    struct outbox_action *head, *tail; /* still to send, in acceptance order */
+    gw_account **busy;                 /* scratch for the scheduler: one per account */
+    uint64_t echo_candidates;          /* rows with a result id; 0 skips the query */
+    pipeline_stats events;             /* the action.* events appended */
+    outbox_stats stats;
+};
+
+/* "reply" or "private": the kind as the table and the events spell it. */
+const char *outbox_kind_name(outbox_kind kind);
+
+/* Take a row just queued (outbox_submit) into the send queue; its first
+ * attempt waits for the commit that makes the row durable. Returns 0, or
+ * GW_ENOMEM (the row stays queued and is sent after the next restart). */
+int outbox_enqueue(outbox *ob, const outbox_row *row);
+
+#endif /* GW_OUTBOX_INTERNAL_H */
