@@ -8,11 +8,9 @@
  * stays the one handle on the process. */
 #include "daemon/gateway.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "api/routes.h"
 #include "base/clock.h"
@@ -20,6 +18,7 @@
 #include "engine/dispatch.h"
 #include "engine/outbox.h"
 #include "http/http_server.h"
+#include "store/datadir.h"
 
 #define RETENTION_INTERVAL_MS (60 * 1000)
 /* Pruning runs on the loop thread: slices of this many rows, back to back
@@ -32,6 +31,7 @@ typedef struct gateway {
     uint64_t shutdown_timeout_ms;
     int64_t retention_ms;
     int loop_open;               /* uv_loop_init succeeded */
+    datadir_lock lock;           /* held from before the store opens to exit */
     uv_prepare_t commit_handle;  /* group commit before the loop blocks */
     uv_check_t ready_handle;     /* runs immediate fetches after I/O */
     uv_timer_t retention_timer;
@@ -48,26 +48,6 @@ static gateway *gateway_of(gw_runtime *rt)
 static uint64_t setting_u64(const json_t *section, const char *key)
 {
     return (uint64_t)json_integer_value(json_object_get(section, key));
-}
-
-static int make_dir(const char *path, char *err, size_t errlen)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-            goto fail;
-        *p = '/';
-    }
-    if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-        goto fail;
-    return GW_OK;
-fail:
-    snprintf(err, errlen, "%s: cannot create the data directory: %s", buf, strerror(errno));
-    return GW_EIO;
 }
 
 /* ---- loop phases ----------------------------------------------------- */
@@ -354,6 +334,7 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, 
         return GW_ENOMEM;
     }
     gw->rt = rt;
+    gw->lock.fd = -1;
     rt->hooks = (runtime_hooks){.check_drained = check_drained, .ctx = gw};
     const json_t *g = cfg->gateway;
     gw->shutdown_timeout_ms = setting_u64(g, "shutdown_timeout");
@@ -364,7 +345,9 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, 
         return rc;
 
     const char *data_dir = json_string_value(json_object_get(g, "data_dir"));
-    if ((rc = make_dir(data_dir, err, errlen)) != GW_OK)
+    /* Before anything in it is opened: a second gateway on this directory
+     * must stop here, not after it has touched the log or the outbox. */
+    if ((rc = datadir_lock_take(data_dir, &gw->lock, err, errlen)) != GW_OK)
         return rc;
     char db_path[4096];
     snprintf(db_path, sizeof db_path, "%s/gateway.db", data_dir);
@@ -449,6 +432,7 @@ void gateway_close(gw_runtime *rt)
     loader_unload(&rt->plugins);
     if (gw->loop_open && uv_loop_close(&rt->loop) != 0)
         log_warn(&rt->log, "core", "event loop closed with handles still open");
+    datadir_lock_release(&gw->lock); /* last: everything in the directory is closed */
     rt->hooks = (runtime_hooks){0};
     free(gw);
 }

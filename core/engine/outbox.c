@@ -174,6 +174,16 @@ static outbox_action *action_from_row(outbox *ob, const outbox_row *row, action_
 
 /* ---- writing states and events ---------------------------------------- */
 
+/* Why a write of the row failed, for the log: the store's error, or the
+ * refusal of a move the row's current state does not allow (the row was
+ * changed behind this gateway's back; it is left as it is). */
+static const char *write_error(const outbox *ob, int rc)
+{
+    if (rc == GW_ESTATE)
+        return "the row is no longer in the state this gateway left it in; left unchanged";
+    return store_last_error(ob->rt->store);
+}
+
 /* Write the row's state. result_native, url and reason may be NULL. */
 static int write_state(outbox_action *a, action_state state, const char *result_native,
                        const char *url, const char *reason)
@@ -264,7 +274,7 @@ static void finish(outbox_action *a, int succeeded, const char *result_native, c
     int rc = write_final(a, succeeded, result_native, url, reason, outcome_unknown);
     if (rc != GW_OK)
         log_error(&rt->log, label, "action %s: could not record its outcome (%s): %s", a->id,
-                  succeeded ? "succeeded" : "failed", store_last_error(rt->store));
+                  succeeded ? "succeeded" : "failed", write_error(ob, rc));
     if (succeeded) {
         ob->stats.succeeded++;
         if (result_native != NULL)
@@ -287,11 +297,12 @@ static void unclaim(outbox_action *a)
     a->in_flight = 0;
     a->attempts--;
     a->state = a->resume_state;
-    if (write_state(a, a->state, NULL, NULL, NULL) != GW_OK)
+    int rc = write_state(a, a->state, NULL, NULL, NULL);
+    if (rc != GW_OK)
         log_error(&a->ob->rt->log, COMPONENT,
                   "action %s: could not put it back in the queue: %s (after a restart it is "
                   "reported with an unknown outcome)",
-                  a->id, store_last_error(a->ob->rt->store));
+                  a->id, write_error(a->ob, rc));
 }
 
 static void post_done(void *ctx, gw_outcome outcome, uint64_t delay_ms, const char *message,
@@ -342,9 +353,10 @@ static void post_done(void *ctx, gw_outcome outcome, uint64_t delay_ms, const ch
                      "action %s will be retried in %llu ms (attempt %u of %u): %s", a->id,
                      (unsigned long long)wait, a->attempts, ob->max_attempts,
                      message ? message : "retry requested");
-            if (write_state(a, ST_RETRYING, NULL, NULL, NULL) != GW_OK)
+            int wrc = write_state(a, ST_RETRYING, NULL, NULL, NULL);
+            if (wrc != GW_OK)
                 log_error(&rt->log, COMPONENT, "action %s: could not record the retry: %s", a->id,
-                          store_last_error(rt->store));
+                          write_error(a->ob, wrc));
         }
         break;
     case GW_OUTCOME_FATAL:
@@ -415,7 +427,7 @@ static void start_send(outbox_action *a)
     if (rc == GW_OK && runtime_after_commit(ob->rt, send_after_commit, a) == GW_OK)
         return;
     log_error(&ob->rt->log, COMPONENT, "action %s: cannot start an attempt: %s", a->id,
-              rc != GW_OK ? store_last_error(ob->rt->store) : "out of memory");
+              rc != GW_OK ? write_error(ob, rc) : "out of memory");
     if (rc == GW_OK) {
         unclaim(a);
     } else {

@@ -272,7 +272,10 @@ int outbox_store_update(outbox_store *os, const char *id, const char *state, int
     bind_text(st, 6, result_native);
     bind_text(st, 7, url);
     bind_text(st, 8, reason);
-    return exec_stmt(os, st, "outbox: update an action");
+    rc = exec_stmt(os, st, "outbox: update an action");
+    if (rc == GW_OK && sqlite3_changes(os->db) != 1)
+        return GW_ESTATE;
+    return rc;
 }
 
 int outbox_store_final_begin(outbox_store *os)
@@ -313,9 +316,17 @@ static int prepare_all(outbox_store *os)
          "SELECT id FROM outbox WHERE network = ?1 AND account = ?2 AND thread = ?3 AND"
          " kind = 'reply' AND state <> 'failed' ORDER BY rowid LIMIT 1"},
         {&os->update,
+         /* Only the state machine's own moves (outbox.h): a final row
+          * never changes again, and a success carries no failure reason.
+          * A row someone else moved is left alone (no change: GW_ESTATE). */
          "UPDATE outbox SET state = ?2, attempts = ?3, next_at_ms = ?4, updated_ms = ?5,"
          " result_native_id = coalesce(?6, result_native_id),"
-         " result_url = coalesce(?7, result_url), reason = coalesce(?8, reason) WHERE id = ?1"},
+         " result_url = coalesce(?7, result_url),"
+         " reason = CASE WHEN ?2 = 'succeeded' THEN NULL ELSE coalesce(?8, reason) END"
+         " WHERE id = ?1 AND ("
+         "  (?2 = 'sending' AND state IN ('queued', 'retrying')) OR"
+         "  (?2 IN ('queued', 'retrying', 'succeeded') AND state = 'sending') OR"
+         "  (?2 = 'failed' AND state IN ('queued', 'sending', 'retrying')))"},
         {&os->echo,
          "SELECT id FROM outbox WHERE network = ?1 AND account = ?2 AND result_native_id = ?3"
          " LIMIT 1"},

@@ -89,8 +89,13 @@ int outbox_store_echo(outbox_store *os, const char *network, const char *account
 /* Queue a new row. Returns 0 or a negative GW_E* code. */
 int outbox_store_insert(outbox_store *os, const outbox_new_row *row);
 
-/* Write a row's state; result_native, url and reason (may be NULL) only
- * fill what they give, a NULL keeps the column. Returns 0 or GW_E*. */
+/* Move a row to state; result_native, url and reason (may be NULL) only
+ * fill what they give, a NULL keeps the column (a success clears the
+ * reason). Only the state machine's moves are written: queued|retrying ->
+ * sending; sending -> queued|retrying|succeeded; queued|sending|retrying
+ * -> failed. Returns 0; GW_ESTATE when the row is not in a state it may
+ * leave that way (nothing written: a final row stays final, whoever
+ * asks); or another negative GW_E* code. */
 int outbox_store_update(outbox_store *os, const char *id, const char *state, int64_t attempts,
                         uint64_t next_at_ms, uint64_t now_ms, const char *result_native,
                         const char *url, const char *reason);
