@@ -13,7 +13,8 @@
 /* The global options, accepted before and after the command. */
 enum { GLOBAL_CONFIG, GLOBAL_HELP, GLOBAL_VERSION, GLOBAL_COUNT };
 static const cli_option globals[GLOBAL_COUNT] = {
-    [GLOBAL_CONFIG] = {'c', "config", "FILE", "configuration file (default: " CLI_DEFAULT_CONFIG ")"},
+    [GLOBAL_CONFIG] = {'c', "config", "FILE",
+                       "configuration file (default: " CLI_DEFAULT_CONFIG ")"},
     [GLOBAL_HELP] = {'h', "help", NULL, "show this help"},
     [GLOBAL_VERSION] = {'V', "version", NULL, "show the version and plugin ABI"},
 };

@@ -48,12 +48,12 @@ typedef struct cli_command {
 
 /* A program: its commands and the words around them in the overview. */
 typedef struct cli_program {
-    const char *name;             /* "gateway" */
-    const char *version;          /* the line -V prints */
-    const char *about;            /* one line under the usage lines */
-    const char *footer;           /* after the options in the overview */
-    const char *default_command;  /* when none is given; names one of commands */
-    const cli_command *commands;  /* ends with an entry whose name is NULL */
+    const char *name;            /* "gateway" */
+    const char *version;         /* the line -V prints */
+    const char *about;           /* one line under the usage lines */
+    const char *footer;          /* after the options in the overview */
+    const char *default_command; /* when none is given; names one of commands */
+    const cli_command *commands; /* ends with an entry whose name is NULL */
 } cli_program;
 
 /* A parsed command line. Every pointer is borrowed from the program's

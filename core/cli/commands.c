@@ -13,21 +13,23 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-/* The options reply and dm share. */
-#define ACTION_OPTIONS                                                                        \
-    {0, "account", "NAME",                                                                    \
-     "the account that answers (default: the configuration's only account on the network)"}, \
-        {0, "network", "NAME", "the network (default: EVENT_ID's prefix, as in mock:42-7)"},    \
-        {0, "key", "KEY",                                                                     \
-         "idempotency key: the same key never posts twice (default: a new one, printed)"},    \
-        {0, "url", "URL", "the gateway's address (default: from [http] listen)"},             \
-        {0, "wait", "SECONDS",                                                                \
-         "how long to wait for the outcome (default " STR(CLI_ACTIONS_DEFAULT_WAIT_S)         \
-         "; 0: don't wait)"}
+/* The options reply and dm share (clang-format would split the strings). */
+/* clang-format off */
+#define ACTION_OPTIONS                                                                         \
+    {0, "account", "NAME",                                                                     \
+     "the account that answers (default: the configuration's only account on the network)"},  \
+    {0, "network", "NAME", "the network (default: EVENT_ID's prefix, as in mock:42-7)"},       \
+    {0, "key", "KEY",                                                                          \
+     "idempotency key: the same key never posts twice (default: a new one, printed)"},         \
+    {0, "url", "URL", "the gateway's address (default: from [http] listen)"},                  \
+    {0, "wait", "SECONDS",                                                                     \
+     "how long to wait for the outcome (default " STR(CLI_ACTIONS_DEFAULT_WAIT_S)              \
+     "; 0: don't wait)"}
 
-#define ACTION_EXIT_CODES                                                                     \
-    "0 posted (or accepted, with --wait 0), 1 refused, failed or the gateway not reached, "  \
+#define ACTION_EXIT_CODES                                                                      \
+    "0 posted (or accepted, with --wait 0), 1 refused, failed or the gateway not reached, "    \
     "2 bad usage, 3 accepted but not done within --wait (the gateway keeps trying)"
+/* clang-format on */
 
 static const cli_command commands[] = {
     {
