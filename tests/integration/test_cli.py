@@ -326,10 +326,9 @@ class ReplyOptionsTest(GatewayTestCase):
     running gateway."""
 
     def test_reply_and_dm_with_options_in_any_order(self):
-        def text(port):
+        def text(port, *more):
             acct = mock_account(scenario=CONVERSATION, rate=0, actions_log="actions.jsonl")
-            other = mock_account(name="other", rate=0)
-            t = config(accounts=[acct, other]) + '[api]\ntoken = "${GATEWAY_API_TOKEN}"\n'
+            t = config(accounts=[acct, *more]) + '[api]\ntoken = "${GATEWAY_API_TOKEN}"\n'
             return t.replace("127.0.0.1:0", "127.0.0.1:%d" % port)
         env = dict(os.environ, GATEWAY_API_TOKEN=TOKEN)
         gw = self.gateway(text(0), env=env).start()
@@ -339,7 +338,7 @@ class ReplyOptionsTest(GatewayTestCase):
         # mock accounts: only --account says which.
         c = self.path("client.toml")
         with open(c, "w") as f:
-            f.write(text(gw.port()))
+            f.write(text(gw.port(), mock_account(name="other")))
         r = run_cli("reply", "-c", c, "mock:m-1", "no account", cwd=self.dir, env=env)
         self.assertEqual(2, r.returncode)
         self.assertIn("say which with --account", r.stderr)
