@@ -14,28 +14,11 @@
 #include "config/config.h"
 
 #define TOKEN_ENV "GATEWAY_API_TOKEN"
-#define DEFAULT_WAIT_S 30
 #define REQUEST_TIMEOUT_MS 10000L
 #define POLL_INTERVAL_MS 200
 
 /* Exit codes, see cli_actions.h. */
 enum { EXIT_POSTED = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
-
-void cli_actions_usage(FILE *out)
-{
-    fprintf(out,
-            "  reply [OPTIONS] EVENT_ID TEXT\n"
-            "                       answer an event publicly, in its thread\n"
-            "  dm [OPTIONS] EVENT_ID TEXT | dm [OPTIONS] --to USER_ID TEXT\n"
-            "                       send a private message to the event's author (or USER_ID)\n"
-            "    reply/dm options: --account NAME, --network NAME (default: EVENT_ID's\n"
-            "    prefix), --key KEY (idempotency key; default: a new one, printed),\n"
-            "    --force (reply even if the thread has a reply), --url URL (default: from\n"
-            "    [http] listen), --wait SECONDS (for the outcome; default %d, 0 = don't).\n"
-            "    The token comes from $" TOKEN_ENV ". Exit 0 posted, 1 refused or failed,\n"
-            "    3 accepted but not done within --wait.\n",
-            DEFAULT_WAIT_S);
-}
 
 typedef struct cli_args {
     const char *command;
@@ -202,50 +185,33 @@ static int resolve_defaults(cli_args *a, const char *config_path, char **base)
     return rc;
 }
 
-static int parse_args(cli_args *a, int argc, char **argv)
+/* The options and arguments, from the parsed command line. Options that
+ * are not the command's (--force of dm, --to of reply) read as NULL. */
+static int parse_args(cli_args *a, const cli_parsed *p)
 {
-    const char *positional[2] = {NULL, NULL};
-    int npos = 0;
-    a->wait_s = DEFAULT_WAIT_S;
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        const char **slot = NULL;
-        if (strcmp(s, "--account") == 0)
-            slot = &a->account;
-        else if (strcmp(s, "--network") == 0)
-            slot = &a->network;
-        else if (strcmp(s, "--key") == 0)
-            slot = &a->key;
-        else if (strcmp(s, "--url") == 0)
-            slot = &a->url;
-        else if (strcmp(s, "--to") == 0 && strcmp(a->command, "dm") == 0)
-            slot = &a->to;
-        if (slot != NULL) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "gateway %s: %s needs a value\n", a->command, s);
-                return EXIT_USAGE;
-            }
-            *slot = argv[++i];
-        } else if (strcmp(s, "--force") == 0 && strcmp(a->command, "reply") == 0) {
-            a->force = 1;
-        } else if (strcmp(s, "--wait") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            a->wait_s = strtol(argv[++i], &end, 10);
-            if (end == argv[i] || *end != '\0' || a->wait_s < 0) {
-                fprintf(stderr, "gateway %s: --wait takes whole seconds\n", a->command);
-                return EXIT_USAGE;
-            }
-        } else if (s[0] == '-' && s[1] == '-') {
-            fprintf(stderr, "gateway %s: unknown option \"%s\" (try --help)\n", a->command, s);
-            return EXIT_USAGE;
-        } else if (npos < 2) {
-            positional[npos++] = s;
-        } else {
-            fprintf(stderr, "gateway %s: unexpected argument \"%s\" (quote the text)\n", a->command,
-                    s);
+    a->account = cli_value(p, "account");
+    a->network = cli_value(p, "network");
+    a->key = cli_value(p, "key");
+    a->url = cli_value(p, "url");
+    a->to = cli_value(p, "to");
+    a->force = cli_value(p, "force") != NULL;
+    a->wait_s = CLI_ACTIONS_DEFAULT_WAIT_S;
+    const char *wait = cli_value(p, "wait");
+    if (wait != NULL) {
+        char *end = NULL;
+        a->wait_s = strtol(wait, &end, 10);
+        if (end == wait || *end != '\0' || a->wait_s < 0) {
+            fprintf(stderr, "gateway %s: --wait takes whole seconds\n", a->command);
             return EXIT_USAGE;
         }
     }
+    if (p->argc > 2) {
+        fprintf(stderr, "gateway %s: unexpected argument \"%s\" (quote the text)\n", a->command,
+                p->argv[2]);
+        return EXIT_USAGE;
+    }
+    const char *const *positional = (const char *const *)p->argv;
+    int npos = p->argc;
     int want = a->to != NULL ? 1 : 2;
     if (npos != want) {
         fprintf(stderr, "gateway %s: expected %s\n", a->command,
@@ -380,10 +346,12 @@ static int submit(const cli_args *a, const char *base, const char *token)
     return EXIT_PENDING;
 }
 
-int cli_actions_main(const char *command, const char *config_path, int argc, char **argv)
+int cli_actions_main(const cli_parsed *p)
 {
+    const char *command = p->command->name;
+    const char *config_path = p->config_path;
     cli_args a = {.command = command};
-    int rc = parse_args(&a, argc, argv);
+    int rc = parse_args(&a, p);
     if (rc != 0)
         return rc;
     const char *token = getenv(TOKEN_ENV);

@@ -13,15 +13,16 @@
 #ifndef GW_CLI_ACTIONS_H
 #define GW_CLI_ACTIONS_H
 
-#include <stdio.h>
+#include "cli/args.h"
 
-/* Write the commands' usage lines (for `gateway --help`). */
-void cli_actions_usage(FILE *out);
+/* How long the commands wait for an outcome without --wait (seconds);
+ * commands.c says it in their help. */
+#define CLI_ACTIONS_DEFAULT_WAIT_S 30
 
-/* Run `command` ("reply" or "dm") with its arguments (argv[0] is the first
- * argument after the command). config_path locates the gateway's address
- * and default account when --url or --account are not given. Returns the
- * process exit code. */
-int cli_actions_main(const char *command, const char *config_path, int argc, char **argv);
+/* Run p's command, "reply" or "dm" (options and arguments as parsed
+ * against commands.c's table; borrowed). p->config_path locates the
+ * gateway's address and default account when --url or --account are not
+ * given. Returns the process exit code. */
+int cli_actions_main(const cli_parsed *p);
 
 #endif /* GW_CLI_ACTIONS_H */

@@ -1,6 +1,7 @@
 /* main.c - the gateway command line: run, check-config, plugins,
- * config-docs, reply and dm (cli_actions.c). The one process context
- * (gw_runtime) lives here.
+ * config-docs, reply and dm (cli_actions.c). What each command takes and
+ * its help are in commands.c, read by the parser in args.c; this file runs
+ * the command parsed. The one process context (gw_runtime) lives here.
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
  */
@@ -9,37 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/cli_actions.h"
+#include "cli/commands.h"
 #include "config/config.h"
 #include "engine/loader.h"
 #include "base/log.h"
 #include "daemon/gateway.h"
-
-#define DEFAULT_CONFIG "gateway.toml"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: gateway [-c FILE] [COMMAND] [ARGS]\n"
-            "\n"
-            "A plugin-based connector gateway for social customer service.\n"
-            "\n"
-            "commands:\n"
-            "  run                  run the gateway (the default command)\n"
-            "  check-config         validate the configuration and every account's options\n"
-            "  plugins [FILE...]    list the plugins found (version, ABI, capabilities)\n"
-            "                       or why each was refused; FILEs inspect given files\n"
-            "  config-docs [-o OUT] write the configuration reference (Markdown)\n");
-    cli_actions_usage(out); /* reply, dm */
-    fprintf(out,
-            "\n"
-            "options:\n"
-            "  -c, --config FILE    configuration file (default: " DEFAULT_CONFIG ")\n"
-            "  -h, --help           show this help\n"
-            "  -V, --version        show the version and plugin ABI\n"
-            "\n"
-            "Signals: SIGINT/SIGTERM drain and exit 0; SIGHUP reopens file sinks.\n");
-}
 
 static void print_errors(const cfg_errors *errs)
 {
@@ -196,17 +173,9 @@ static int cmd_plugins(const char *path, int config_given, int argc, char **argv
     return rc;
 }
 
-static int cmd_config_docs(const char *path, int config_given, int argc, char **argv)
+/* out_path NULL: stdout. */
+static int cmd_config_docs(const char *path, int config_given, const char *out_path)
 {
-    const char *out_path = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            out_path = argv[++i];
-        } else {
-            fprintf(stderr, "config-docs: unexpected argument \"%s\"\n", argv[i]);
-            return 2;
-        }
-    }
     gw_config *cfg = NULL;
     const char *dir = "build/plugins";
     if (config_given) {
@@ -272,44 +241,24 @@ int main(int argc, char **argv)
     /* A sink reader that goes away must surface as a write error (EPIPE),
      * retried by the dispatcher, not kill the gateway. */
     signal(SIGPIPE, SIG_IGN);
-    const char *config_path = DEFAULT_CONFIG;
-    int config_given = 0;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-            printf("gateway %s (plugin ABI %d.%d)\n", GW_VERSION, GW_ABI_MAJOR, GW_ABI_MINOR);
-            return 0;
-        }
-        if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
-            config_path = argv[++i];
-            config_given = 1;
-            continue;
-        }
-        fprintf(stderr, "gateway: unknown option \"%s\" (try --help)\n", a);
-        return 2;
-    }
-    const char *cmd = i < argc ? argv[i++] : "run";
-    int rest_argc = argc - i;
-    char **rest = argv + i;
-    if (strcmp(cmd, "run") == 0 && rest_argc == 0)
-        return cmd_run(config_path);
-    if (strcmp(cmd, "check-config") == 0 && rest_argc == 0)
-        return cmd_check_config(config_path);
+    cli_parsed p;
+    int rc = cli_parse(&cli_gateway, argc, argv, &p);
+    if (rc != CLI_PARSED)
+        return rc; /* help, version or a usage error, already printed */
+    const char *cmd = p.command->name;
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(p.config_path);
+    if (strcmp(cmd, "check-config") == 0)
+        return cmd_check_config(p.config_path);
     if (strcmp(cmd, "plugins") == 0)
-        return cmd_plugins(config_path, config_given, rest_argc, rest);
+        return cmd_plugins(p.config_path, p.config_given, p.argc, p.argv);
     if (strcmp(cmd, "config-docs") == 0)
-        return cmd_config_docs(config_path, config_given, rest_argc, rest);
+        return cmd_config_docs(p.config_path, p.config_given, cli_value(&p, "output"));
     if (strcmp(cmd, "reply") == 0 || strcmp(cmd, "dm") == 0) /* see cli_actions.h */
-        return cli_actions_main(cmd, config_path, rest_argc, rest);
-    if (strcmp(cmd, "help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    fprintf(stderr, "gateway: unknown command \"%s\" (try --help)\n", cmd);
-    return 2;
+        return cli_actions_main(&p);
+    if (strcmp(cmd, "help") == 0)
+        return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
+    /* A command in commands.c's table that nothing here runs. */
+    fprintf(stderr, "gateway: command \"%s\" is not implemented\n", cmd);
+    return 1;
 }

@@ -1,0 +1,134 @@
+/* commands.c - the table of the gateway's commands; see commands.h.
+ * Help texts are written for an operator at a terminal: the usage line,
+ * what the command does, then options and exit codes (args.c lays them
+ * out and wraps them). An option added here is accepted by the parser and
+ * shown in the help at once; its command reads it with
+ * cli_value(p, "long-name").
+ */
+#include "cli/commands.h"
+
+#include "cli/cli_actions.h" /* CLI_ACTIONS_DEFAULT_WAIT_S */
+#include "gateway/plugin.h"  /* GW_ABI_MAJOR, GW_ABI_MINOR */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The options reply and dm share (clang-format would split the strings). */
+/* clang-format off */
+#define ACTION_OPTIONS                                                                         \
+    {0, "account", "NAME",                                                                     \
+     "the account that answers (default: the configuration's only account on the network)"},  \
+    {0, "network", "NAME", "the network (default: EVENT_ID's prefix, as in mock:42-7)"},       \
+    {0, "key", "KEY",                                                                          \
+     "idempotency key: the same key never posts twice (default: a new one, printed)"},         \
+    {0, "url", "URL", "the gateway's address (default: from [http] listen)"},                  \
+    {0, "wait", "SECONDS",                                                                     \
+     "how long to wait for the outcome (default " STR(CLI_ACTIONS_DEFAULT_WAIT_S)              \
+     "; 0: don't wait)"}
+
+#define ACTION_EXIT_CODES                                                                      \
+    "0 posted (or accepted, with --wait 0), 1 refused, failed or the gateway not reached, "    \
+    "2 bad usage, 3 accepted but not done within --wait (the gateway keeps trying)"
+/* clang-format on */
+
+static const cli_command commands[] = {
+    {
+        .name = "run",
+        .usage = "run",
+        .summary = "run the gateway (the default command)",
+        .about = "Run the gateway in the foreground: load the plugins, poll every account and "
+                 "take its webhooks, store each event in the SQLite log and forward it to "
+                 "every sink, and serve /healthz, /readyz, /metrics and the action API on "
+                 "[http] listen. It is the command when none is given.\n\n"
+                 "SIGINT and SIGTERM drain (in-flight operations finish, sinks catch up with "
+                 "the log) and exit 0; a second signal closes at once. SIGHUP reopens file "
+                 "sinks (for logrotate).",
+        .exit_codes = "0 drained after SIGINT or SIGTERM, 1 could not start, 2 bad configuration",
+        .max_args = 0,
+    },
+    {
+        .name = "check-config",
+        .usage = "check-config",
+        .summary = "validate the configuration and every account's options",
+        .about = "Validate the configuration file, and every account's [account.options] "
+                 "against the options its network's plugin declares, without starting "
+                 "anything. Errors name file:line:column, the key, what was expected and "
+                 "what was found.",
+        .exit_codes = "0 valid (it prints \"FILE: OK (N accounts, M sinks)\"), 2 invalid or "
+                      "unreadable",
+        .max_args = 0,
+    },
+    {
+        .name = "plugins",
+        .usage = "plugins [FILE...]",
+        .summary = "list the plugins found (version, ABI, capabilities) or why each was "
+                   "refused; FILEs inspect given files",
+        .about = "List the plugins in the configuration's gateway.plugin_dir, one line each: "
+                 "name, version, plugin ABI, capabilities and path, or why the loader "
+                 "refused it. Without -c and without a " CLI_DEFAULT_CONFIG " in the current "
+                 "directory, the directory is build/plugins. With FILEs, inspect those "
+                 "shared objects instead.",
+        .exit_codes = "0 every plugin loads, 1 one was refused or the directory cannot be "
+                      "read, 2 bad configuration",
+        .max_args = -1,
+    },
+    {
+        .name = "config-docs",
+        .usage = "config-docs [-o FILE]",
+        .summary = "write the configuration reference (Markdown)",
+        .about = "Write the configuration reference (Markdown): every key of the core's "
+                 "sections and of each plugin's [account.options], from the declarations in "
+                 "code. The plugins are those of the configuration's gateway.plugin_dir with "
+                 "-c, of build/plugins without. docs/configuration.md is this output.",
+        .exit_codes = "0 written, 1 the plugins or FILE could not be read or written, 2 bad "
+                      "configuration",
+        .max_args = 0,
+        .options = {{'o', "output", "FILE", "write to FILE instead of stdout"}},
+    },
+    {
+        .name = "reply",
+        .usage = "reply [OPTIONS] EVENT_ID TEXT",
+        .summary = "answer an event publicly, in its thread",
+        .about = "Answer an event publicly, in its thread, through the running gateway's "
+                 "action API (POST /v1/actions), then wait for the outcome. The token is "
+                 "$GATEWAY_API_TOKEN, the gateway's [api] token. A second reply to a thread "
+                 "is refused unless --force. Put -- before a TEXT that starts with '-'.",
+        .exit_codes = ACTION_EXIT_CODES,
+        .max_args = -1, /* cli_actions.c says what is missing or one too many */
+        .options = {{0, "force", NULL, "reply even if the thread has a reply"}, ACTION_OPTIONS},
+    },
+    {
+        .name = "dm",
+        .usage = "dm [OPTIONS] EVENT_ID TEXT\ndm [OPTIONS] --to USER_ID TEXT",
+        .summary = "send a private message to the event's author (or USER_ID)",
+        .about = "Send a private message to the author of an event, or to a user id, "
+                 "through the running gateway's action API (POST /v1/actions), then wait for "
+                 "the outcome. The token is $GATEWAY_API_TOKEN, the gateway's [api] token. "
+                 "Put -- before a TEXT that starts with '-'.",
+        .exit_codes = ACTION_EXIT_CODES,
+        .max_args = -1,
+        .options = {{0, "to", "USER_ID", "the user to message, instead of EVENT_ID's author"},
+                    ACTION_OPTIONS},
+    },
+    {
+        .name = "help",
+        .usage = "help [COMMAND]",
+        .summary = "show this overview, or COMMAND's help",
+        .about = "Show the overview of the commands, or COMMAND's help (the same as "
+                 "gateway COMMAND --help).",
+        .exit_codes = "0 shown, 2 no such command",
+        .max_args = 1,
+    },
+    {.name = NULL},
+};
+
+const cli_program cli_gateway = {
+    .name = "gateway",
+    .version = "gateway " GW_VERSION " (plugin ABI " STR(GW_ABI_MAJOR) "." STR(GW_ABI_MINOR) ")",
+    .about = "A plugin-based connector gateway for social customer service.",
+    .footer = "Options go before or after the command; -- ends them.\n"
+              "Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.\n"
+              "Signals: SIGINT/SIGTERM drain and exit 0; SIGHUP reopens file sinks.",
+    .default_command = "run",
+    .commands = commands,
+};
