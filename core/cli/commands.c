@@ -43,7 +43,8 @@ static const cli_command commands[] = {
                  "SIGINT and SIGTERM drain (in-flight operations finish, sinks catch up with "
                  "the log) and exit 0; a second signal closes at once. SIGHUP reopens file "
                  "sinks (for logrotate).",
-        .exit_codes = "0 drained after SIGINT or SIGTERM, 1 could not start, 2 bad configuration",
+        .exit_codes = "0 drained after SIGINT or SIGTERM, 1 could not start, 2 bad configuration "
+                      "or data_dir in use by another gateway",
         .max_args = 0,
     },
     {

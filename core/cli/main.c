@@ -228,7 +228,10 @@ static int cmd_run(const char *path)
         log_error(&rt.log, "core", "cannot start: %s", err);
         gateway_close(&rt);
         config_free(cfg);
-        return 1;
+        /* Busy: the data directory (or its database) belongs to another
+         * process. Like a bad configuration, restarting will not help
+         * until someone changes something: exit 2, not 1. */
+        return rc == GW_EBUSY ? 2 : 1;
     }
     int code = gateway_run(&rt);
     gateway_close(&rt);
