@@ -27,7 +27,7 @@ if [ ! -d "$suite" ]; then
 fi
 
 "$root/scripts/deps.sh" fuzz
-CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_WERROR=ON \
   -DGW_FUZZ=ON -DGW_TESTS=ON >/dev/null
 cmake --build "$build" --target fuzz_toml -j2
 

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,12 @@ static void sb_add(strbuf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
+    /* Keeps len + n + 1 and the doubling below from wrapping round; no
+     * real string comes near, but a wrapped sum would skip the growth. */
+    if (n >= SIZE_MAX / 2 - b->len) {
+        b->failed = 1;
+        return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)

@@ -564,7 +564,10 @@ static void path_key(char *buf, const char *parent, const char *key, size_t key_
         key = q;
         key_len = strlen(q);
     }
-    snprintf(buf, PATH_BUF, "%s%s%.*s", parent, *parent ? "." : "", (int)key_len, key);
+    /* A path too long for the buffer is cut, and ends in "..." to say so. */
+    if (snprintf(buf, PATH_BUF, "%s%s%.*s", parent, *parent ? "." : "", (int)key_len, key) >=
+        PATH_BUF)
+        memcpy(buf + PATH_BUF - 4, "...", 4);
 }
 
 static void path_index(char *buf, const char *parent, size_t index)

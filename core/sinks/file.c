@@ -551,7 +551,7 @@ static int sink_file_reopen(void *state, char *err, size_t errlen)
 static void sink_file_close(void *state)
 {
     sink_file *f = state;
-    char ignored[8];
+    char ignored[256]; /* room for the message file_flush writes, unread */
 
     if (!f)
         return;

@@ -14,9 +14,11 @@
  * options), normalise.c (Discourse post JSON -> event, pure), cooked.c
  * (HTML to text, @mention detection, pure), refs.c (recently seen
  * post numbers, for in_reply_to), request.c (jobs, requests, reading
- * answers), fetch.c (the fetch job and the posts.json walk), mentions.c
- * (notifications.json), private.c (the PM inbox), actions.c (post_public,
- * send_private), webhook.c (signed deliveries, HMAC-SHA256 from the SDK).
+ * answers), fetch.c (the fetch job: runs the phases in order), phase.c
+ * (what every phase uses: emitting, requests against the budget, cursors),
+ * posts.c (posts.json), mentions.c (notifications.json), private.c (the
+ * PM inbox), actions.c (post_public, send_private), webhook.c (signed
+ * deliveries, HMAC-SHA256 from the SDK).
  */
 #ifndef FORUM_FORUM_H
 #define FORUM_FORUM_H
@@ -235,120 +237,10 @@ int forum_job_send(forum_job *job, const char *method, const char *path, const j
 void forum_reply_read(const gw_http_response *response, const char *what, forum_reply *out);
 void forum_reply_clear(forum_reply *reply);
 
-/* ---- fetch (fetch.c, mentions.c, private.c) ------------------------------ */
+/* ---- fetch (fetch.c; the phases: phase.h, posts.h, mentions.h, private.h) */
 
 /* Start a fetch for op (superseding one still running after a timeout). */
 void forum_fetch_start(gw_instance *inst, gw_op *op);
-
-/* The fetch job. Its phases run in order; each reads and emits, stores
- * its cursor, and hands over to the next. */
-typedef enum forum_phase {
-    FORUM_PHASE_POSTS = 0,
-    FORUM_PHASE_MENTIONS,
-    FORUM_PHASE_PRIVATE,
-    FORUM_PHASE_DONE
-} forum_phase;
-
-/* A post the mentions phase must read: from notification notif_id. */
-typedef struct forum_wanted_post {
-    int64_t notif_id;
-    int64_t topic_id;
-    int64_t post_id;
-    bool mentioned;
-} forum_wanted_post;
-
-/* A PM topic the private phase must read. */
-typedef struct forum_wanted_topic {
-    int64_t topic_id;
-    int64_t highest_post_number; /* from the inbox listing; 0 when unknown */
-} forum_wanted_topic;
-
-/* Which answer a phase waits for. */
-typedef enum forum_step {
-    FORUM_STEP_LIST = 0, /* posts.json, notifications.json, the PM inbox */
-    FORUM_STEP_TOPIC,    /* /t/{id}.json */
-    FORUM_STEP_POST      /* /posts/{id}.json */
-} forum_step;
-
-typedef struct forum_fetch {
-    forum_job job; /* first member */
-    forum_phase phase;
-    forum_step step;
-    uint64_t requests; /* sent by this fetch */
-    bool more;         /* work was left for the next fetch */
-    bool stopping;     /* emit said the account is stopping */
-
-    int64_t *emitted; /* post ids emitted by this fetch */
-    size_t emitted_len, emitted_cap;
-
-    /* posts.json walk */
-    int64_t posts_max;   /* the committed cursor, -1 when none yet */
-    int64_t walk_floor;  /* stop at or below this id */
-    int64_t walk_top;    /* highest id seen by the walk */
-    int64_t walk_before; /* next before=, 0 for the first page */
-    uint64_t walk_pages;
-    uint64_t walk_page_limit;
-    bool walk_first_run; /* no cursor yet: backfill_pages bounds it */
-
-    /* notifications.json */
-    forum_wanted_post *wanted;
-    size_t wanted_len, wanted_cap, wanted_next;
-    int64_t notif_stored; /* the committed cursor, -1 when none yet */
-    int64_t notif_max;    /* highest notification id of the listing */
-    json_t *topic;        /* owned: the last /t/{id}.json read, or NULL */
-
-    /* the PM inbox */
-    forum_wanted_topic *topics;
-    size_t topics_len, topics_cap, topics_next;
-    json_t *pm_state;    /* owned: FORUM_KV_PM_TOPICS being updated */
-    json_t *pm_listed;   /* owned: topic ids (keys) of the latest listing */
-    bool pm_first_run;   /* no FORUM_KV_PM_TOPICS yet */
-    int64_t pm_number;   /* current topic: post numbers above are new... */
-    int64_t pm_id;       /* ...or, when > 0, post ids above are new */
-    bool pm_backwards;   /* pm_missing runs newest first (pm_id unknown) */
-    bool pm_viewed;      /* the current topic's view has been handled */
-    int64_t *pm_missing; /* stream ids of the current topic still to read */
-    size_t pm_missing_len, pm_missing_next;
-    int64_t pm_seen_max;   /* highest post id of the current topic */
-    int64_t pm_number_max; /* highest post number read in it */
-} forum_fetch;
-
-/* fetch.c: helpers shared by the phases. */
-/* Emit one normalised item (steals event) and remember its id. Returns
- * false when the account is stopping. */
-bool forum_fetch_emit(forum_fetch *f, json_t *event, int64_t post_id);
-bool forum_fetch_emitted(const forum_fetch *f, int64_t post_id);
-/* Normalise and emit one post (borrowed) with ctx; false when stopping. */
-bool forum_fetch_post(forum_fetch *f, const forum_context *ctx, const json_t *post);
-
-typedef enum forum_sent {
-    FORUM_SENT = 0,   /* the request is on its way */
-    FORUM_BUDGET = 1, /* max_requests reached: more is set, nothing sent */
-    FORUM_GONE = 2    /* it could not be sent; the fetch finished (f is gone) */
-} forum_sent;
-/* Send a GET for the fetch, counting it against max_requests. */
-forum_sent forum_fetch_get(forum_fetch *f, const char *path);
-/* Finish the fetch after a failed answer (f is gone afterwards). */
-void forum_fetch_fail(forum_fetch *f, const forum_reply *reply);
-/* Finish the fetch because the account is stopping (f is gone). */
-void forum_fetch_stopped(forum_fetch *f);
-/* The current phase is over: go on with the next one (f may be gone). */
-void forum_fetch_next_phase(forum_fetch *f);
-/* The context for posts of a /t/{id}.json document (borrowed). */
-forum_context forum_topic_context(gw_instance *inst, const json_t *topic);
-/* The post with this id among a topic document's loaded posts, or NULL. */
-const json_t *forum_topic_post(const json_t *topic, int64_t post_id);
-/* Integer cursors in the key/value store. */
-void forum_kv_set_i64(gw_instance *inst, const char *key, int64_t value);
-int64_t forum_kv_get_i64(gw_instance *inst, const char *key, int64_t def);
-
-/* mentions.c: the notifications phase. */
-void forum_mentions_start(forum_fetch *f);
-void forum_mentions_response(forum_fetch *f, const gw_http_response *response);
-
-/* private.c: the PM inbox phase. */
-void forum_private_start(forum_fetch *f);
-void forum_private_response(forum_fetch *f, const gw_http_response *response);
 
 /* ---- actions (actions.c) -------------------------------------------------- */
 

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 
 #include "forum.h"
+#include "mentions.h"
+#include "phase.h"
 
 static int wanted_compare(const void *a, const void *b)
 {
@@ -65,7 +67,7 @@ static bool topic_hint(forum_fetch *f, int64_t topic_id)
 static bool covered(const forum_fetch *f, int64_t post_id)
 {
     const forum_options *opt = &f->job.inst->opt;
-    if (forum_fetch_emitted(f, post_id))
+    if (forum_phase_emitted(f, post_id))
         return true;
     return opt->fetch_posts && opt->categories == NULL && f->posts_max > 0 &&
            post_id <= f->posts_max;
@@ -86,7 +88,7 @@ static void mentions_next(forum_fetch *f)
     gw_instance *inst = f->job.inst;
     while (f->wanted_next < f->wanted_len) {
         const forum_wanted_post *w = &f->wanted[f->wanted_next];
-        if (forum_fetch_emitted(f, w->post_id)) {
+        if (forum_phase_emitted(f, w->post_id)) {
             f->wanted_next++;
             continue;
         }
@@ -98,9 +100,9 @@ static void mentions_next(forum_fetch *f)
             if (post != NULL) {
                 forum_context ctx = forum_topic_context(inst, f->topic);
                 ctx.mentioned = w->mentioned;
-                if (!forum_fetch_post(f, &ctx, post)) {
+                if (!forum_phase_post(f, &ctx, post)) {
                     mentions_save(f);
-                    forum_fetch_stopped(f);
+                    forum_phase_stopped(f);
                     return;
                 }
                 f->wanted_next++;
@@ -112,19 +114,19 @@ static void mentions_next(forum_fetch *f)
             snprintf(path, sizeof path, "/t/%lld.json", (long long)w->topic_id);
             f->step = FORUM_STEP_TOPIC;
         }
-        switch (forum_fetch_get(f, path)) {
+        switch (forum_phase_get(f, path)) {
         case FORUM_SENT:
         case FORUM_GONE:
             return;
         case FORUM_BUDGET:
         default:
             mentions_save(f);
-            forum_fetch_next_phase(f);
+            forum_phase_over(f);
             return;
         }
     }
     mentions_save(f);
-    forum_fetch_next_phase(f);
+    forum_phase_over(f);
 }
 
 static void list_response(forum_fetch *f, forum_reply *reply)
@@ -136,7 +138,7 @@ static void list_response(forum_fetch *f, forum_reply *reply)
         reply->delay_ms = 0;
         snprintf(reply->message, sizeof reply->message,
                  "GET /notifications.json: the answer has no \"notifications\" array");
-        forum_fetch_fail(f, reply);
+        forum_phase_fail(f, reply);
         return;
     }
     int64_t list_max = 0;
@@ -152,7 +154,7 @@ static void list_response(forum_fetch *f, forum_reply *reply)
     if (f->notif_stored < 0 && inst->opt.backfill_pages == 0) {
         /* First fetch without backfill: what is listed is history. */
         forum_kv_set_i64(inst, FORUM_KV_NOTIF_MAX, list_max);
-        forum_fetch_next_phase(f);
+        forum_phase_over(f);
         return;
     }
     json_array_foreach(list, i, n)
@@ -192,8 +194,8 @@ void forum_mentions_start(forum_fetch *f)
 {
     f->notif_stored = forum_kv_get_i64(f->job.inst, FORUM_KV_NOTIF_MAX, -1);
     f->step = FORUM_STEP_LIST;
-    if (forum_fetch_get(f, "/notifications.json") == FORUM_BUDGET)
-        forum_fetch_next_phase(f);
+    if (forum_phase_get(f, "/notifications.json") == FORUM_BUDGET)
+        forum_phase_over(f);
 }
 
 void forum_mentions_response(forum_fetch *f, const gw_http_response *response)
@@ -209,7 +211,7 @@ void forum_mentions_response(forum_fetch *f, const gw_http_response *response)
         if (reply.outcome == GW_OUTCOME_OK)
             list_response(f, &reply);
         else
-            forum_fetch_fail(f, &reply);
+            forum_phase_fail(f, &reply);
         forum_reply_clear(&reply);
         return;
     }
@@ -231,7 +233,7 @@ void forum_mentions_response(forum_fetch *f, const gw_http_response *response)
     }
     if (reply.outcome != GW_OUTCOME_OK) {
         mentions_save(f);
-        forum_fetch_fail(f, &reply);
+        forum_phase_fail(f, &reply);
         forum_reply_clear(&reply);
         return;
     }
@@ -250,12 +252,12 @@ void forum_mentions_response(forum_fetch *f, const gw_http_response *response)
     }
     forum_context ctx = forum_topic_context(inst, f->topic);
     ctx.mentioned = w->mentioned;
-    bool go_on = forum_fetch_post(f, &ctx, reply.doc);
+    bool go_on = forum_phase_post(f, &ctx, reply.doc);
     forum_reply_clear(&reply);
     f->wanted_next++;
     if (!go_on) {
         mentions_save(f);
-        forum_fetch_stopped(f);
+        forum_phase_stopped(f);
         return;
     }
     mentions_next(f);

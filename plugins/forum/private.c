@@ -26,6 +26,8 @@
 #include <string.h>
 
 #include "forum.h"
+#include "phase.h"
+#include "private.h"
 
 #define PM_STATE_BYTES (64 * 1024)
 
@@ -226,14 +228,14 @@ static void private_next(forum_fetch *f)
     } else {
         state_prune(f);
         state_save(f);
-        forum_fetch_next_phase(f);
+        forum_phase_over(f);
         return;
     }
-    if (forum_fetch_get(f, path) == FORUM_BUDGET) {
+    if (forum_phase_get(f, path) == FORUM_BUDGET) {
         topic_cut(f);
         state_prune(f);
         state_save(f);
-        forum_fetch_next_phase(f);
+        forum_phase_over(f);
     }
 }
 
@@ -248,7 +250,7 @@ static void list_response(forum_fetch *f, forum_reply *reply)
         reply->delay_ms = 0;
         snprintf(reply->message, sizeof reply->message,
                  "GET /topics/private-messages: the answer has no \"topic_list.topics\" array");
-        forum_fetch_fail(f, reply);
+        forum_phase_fail(f, reply);
         return;
     }
     const bool baseline = f->pm_first_run && inst->opt.backfill_pages == 0;
@@ -310,8 +312,8 @@ static void topic_response(forum_fetch *f, forum_reply *reply)
         if (!forum_json_id(post, "id", &id))
             continue;
         forum_json_id(post, "post_number", &number);
-        if (is_new(f, id, number) && !forum_fetch_post(f, &ctx, post)) {
-            forum_fetch_stopped(f);
+        if (is_new(f, id, number) && !forum_phase_post(f, &ctx, post)) {
+            forum_phase_stopped(f);
             return;
         }
         if (id > f->pm_seen_max)
@@ -363,8 +365,8 @@ static void post_response(forum_fetch *f, forum_reply *reply)
     } else {
         forum_context ctx = forum_topic_context(inst, f->topic);
         ctx.archetype = FORUM_ARCHETYPE_PRIVATE;
-        if (is_new(f, id, number) && !forum_fetch_post(f, &ctx, reply->doc)) {
-            forum_fetch_stopped(f);
+        if (is_new(f, id, number) && !forum_phase_post(f, &ctx, reply->doc)) {
+            forum_phase_stopped(f);
             return;
         }
         if (number > f->pm_number_max)
@@ -403,8 +405,8 @@ void forum_private_start(forum_fetch *f)
     }
     snprintf(path, sizeof path, "/topics/private-messages/%s.json", user);
     f->step = FORUM_STEP_LIST;
-    if (forum_fetch_get(f, path) == FORUM_BUDGET)
-        forum_fetch_next_phase(f);
+    if (forum_phase_get(f, path) == FORUM_BUDGET)
+        forum_phase_over(f);
 }
 
 void forum_private_response(forum_fetch *f, const gw_http_response *response)
@@ -430,7 +432,7 @@ void forum_private_response(forum_fetch *f, const gw_http_response *response)
     }
     if (reply.outcome != GW_OUTCOME_OK) {
         topic_cut(f);
-        forum_fetch_fail(f, &reply);
+        forum_phase_fail(f, &reply);
         forum_reply_clear(&reply);
         return;
     }

@@ -91,8 +91,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakeserve import serve  # noqa: E402
-from openapi_check import OpenApiChecker  # noqa: E402
+from fakeserve import load_checker, serve  # noqa: E402
 
 DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                             "shared", "api-specs", "discourse", "openapi.json")
@@ -781,7 +780,7 @@ def main():
     server.daemon_threads = True
     server.verbose = args.verbose
     server.forum = Forum(args.api_key)
-    server.checker = OpenApiChecker(args.spec)
+    server.checker = load_checker(args.spec, "fake_discourse.py")
     return serve(server, args.port_file)
 
 

@@ -91,8 +91,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakeserve import serve  # noqa: E402
-from openapi_check import OpenApiChecker  # noqa: E402
+from fakeserve import load_checker, serve  # noqa: E402
 
 DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             "../../../shared/api-specs/twitter/openapi.json")
@@ -764,7 +763,7 @@ def main():
 
     server = Server((args.host, args.port), Handler)
     server.state = State()
-    server.checker = OpenApiChecker(args.spec)
+    server.checker = load_checker(args.spec, "fake_x.py")
     server.verbose = args.verbose
     if args.fixture:
         with open(args.fixture) as f:

@@ -1,13 +1,27 @@
-"""fakeserve.py - how every fake server in tests/fakes/ runs: stop cleanly
-on SIGTERM/SIGINT, then announce its port on stdout and, atomically (write
-then rename), in a port file a test polls, then serve until stopped.
+"""fakeserve.py - how every fake server in tests/fakes/ runs: load the
+network's published OpenAPI document (or say plainly that it is missing),
+stop cleanly on SIGTERM/SIGINT, then announce its port on stdout and,
+atomically (write then rename), in a port file a test polls, then serve
+until stopped.
 
 The handlers are installed before the port is announced, so a test that
 stops the fake as soon as it sees the port never kills it mid-start.
 """
 import os
 import signal
+import sys
 import threading
+
+
+def load_checker(spec, prog):
+    """The OpenApiChecker for the document at spec. The published specs
+    live in the shared/ folder beside the clone; when the file is not there
+    the fake stops with a one-line reason instead of a traceback."""
+    if not os.path.exists(spec):
+        sys.exit("%s: OpenAPI document %s not found (the published specs live in the shared/ "
+                 "folder beside the clone)" % (prog, os.path.normpath(spec)))
+    from openapi_check import OpenApiChecker  # jsonschema: only fakes with a spec need it
+    return OpenApiChecker(spec)
 
 
 def write_port_file(path, port):

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -24,6 +25,17 @@ SCHEMA = os.path.join(SOURCE, "docs", "event.schema.json")
 
 # Sanitizer builds run several times slower; scale the bounds, not the logic.
 SLOW = float(os.environ.get("GW_TEST_SLOWDOWN", "1"))
+
+sys.path.insert(0, os.path.join(SOURCE, "tests"))
+import needs_shared  # noqa: E402
+
+
+def require_shared(*parts):
+    """The path of parts inside the shared/ folder beside the clone. Call it
+    at import: when the path is missing the whole test file stops here as
+    skipped (exit 77, ctest's SKIP_RETURN_CODE), or fails under
+    GW_REQUIRE_SHARED=1 (CI)."""
+    return needs_shared.require(os.path.join(needs_shared.SHARED, *parts))
 
 
 def wait_for(cond, timeout, what, interval=0.02):

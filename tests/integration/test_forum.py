@@ -18,10 +18,12 @@ import unittest
 import urllib.error
 import urllib.request
 
-from gwtest import (SOURCE, GatewayTestCase, config, count_lines, read_jsonl, validate_events,
-                    wait_for)
+from gwtest import (SOURCE, GatewayTestCase, config, count_lines, read_jsonl, require_shared,
+                    validate_events, wait_for)
 
 FAKE = os.path.join(SOURCE, "tests", "fakes", "fake_discourse.py")
+# The fake checks every request against the published spec in ../shared.
+require_shared("api-specs", "discourse", "openapi.json")
 API_KEY = "forum-test-key-0123"
 SECRET = "forum-webhook-secret"
 API_TOKEN = "forum-actions-token-0123456789"

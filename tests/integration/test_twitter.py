@@ -20,10 +20,12 @@ import unittest
 import urllib.error
 import urllib.request
 
-from gwtest import (SOURCE, GatewayTestCase, config, count_lines, read_jsonl, validate_events,
-                    wait_for)
+from gwtest import (SOURCE, GatewayTestCase, config, count_lines, read_jsonl, require_shared,
+                    validate_events, wait_for)
 
 FAKE_X = os.path.join(SOURCE, "tests", "fakes", "fake_x.py")
+# The fake checks every request against the published spec in ../shared.
+require_shared("api-specs", "twitter", "openapi.json")
 
 # Distinctive, so a leak into the log is found by a plain search.
 SECRETS = {"X_BEARER_TOKEN": "bearer-Q7hd93ks",

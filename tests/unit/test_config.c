@@ -1065,7 +1065,8 @@ static char *reference(const gw_plugin *const *plugins, size_t n)
 
     assert_non_null(f);
     assert_int_equal(config_write_reference(f, plugins, n), 0);
-    fclose(f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(strlen(buf), len);
     return buf;
 }
 
