@@ -407,11 +407,7 @@ int config_load_string(const char *text, size_t len, const char *display_name, c
     if (rc == GW_ENOMEM)
         goto oom;
     if (rc < 0) {
-        if (terr.line > 0)
-            cfg_errors_add(errs, "%s:%d:%d: %s", display_name, terr.line, terr.column,
-                           terr.message);
-        else
-            cfg_errors_add(errs, "%s: %s", display_name, terr.message);
+        cfg_errors_add_parse(errs, display_name, text, text ? len : 0, &terr);
         rc = GW_EPARSE;
         goto fail;
     }

@@ -72,7 +72,8 @@ typedef struct gw_config {
 /* Load and validate a file (core sections only: account options need the
  * plugin's declaration, see config_validate_options). Returns 0 and sets
  * *out (caller frees with config_free), or GW_EPARSE/GW_EINVAL/GW_EIO with
- * errs filled (one line each, "file:line:col: key.path: ..."). */
+ * errs filled (one line each, "file:line:col: key.path: ..."; a TOML
+ * syntax error inside a value names the value's key too). */
 int config_load(const char *path, gw_config **out, cfg_errors *errs);
 
 /* The same from memory; display_name stands in for the path in messages

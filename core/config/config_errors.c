@@ -1,17 +1,24 @@
 /* config_errors.c - the error lines of the config layer: the list the
- * caller gets, and the collector that sorts the validators' findings into
- * file order.
+ * caller gets, the collector that sorts the validators' findings into file
+ * order, and the line for a TOML syntax error (its key path, and a hint
+ * when a bare value was meant as a duration or a size).
  *
  * Owns the lines it appends to a cfg_errors until cfg_errors_free, and a
  * cfg_ctx's pending errors until cfg_ctx_flush.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config_errors.h"
+#include "config/config_types.h"
+
+/* Longest bare value considered for the "durations are strings" hint. */
+#define HINT_WORD_MAX 64
 
 void cfg_errors_free(cfg_errors *errs)
 {
@@ -57,6 +64,67 @@ void cfg_errors_add(cfg_errors *errs, const char *fmt, ...)
     }
     errs->lines = lines;
     errs->lines[errs->count++] = line;
+}
+
+/* ---- TOML syntax errors --------------------------------------------- */
+
+/* The bare word at offset: up to what ends a value on a line. Returns its
+ * length, 0 when it is longer than HINT_WORD_MAX. */
+static size_t bare_word(const char *text, size_t len, size_t offset, char *buf)
+{
+    size_t n = 0;
+
+    while (offset + n < len && text[offset + n] && !strchr(" \t\r\n,]}#", text[offset + n])) {
+        if (n == HINT_WORD_MAX)
+            return 0;
+        buf[n] = text[offset + n];
+        n++;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* What a bare value is when it is not TOML but reads as a duration or a
+ * size once quoted ("5s", "1h30m", "64KB"): "durations" or "sizes";
+ * NULL for anything else, plain numbers included. */
+static const char *quantity_kind(const char *word)
+{
+    uint64_t v;
+
+    if (!isdigit((unsigned char)word[0]) || !strpbrk(word, "abcdefghijklmnopqrstuvwxyz"
+                                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        return NULL;
+    if (cfg_parse_duration(word, &v) == 0)
+        return "durations";
+    if (cfg_parse_size(word, &v) == 0)
+        return "sizes";
+    return NULL;
+}
+
+void cfg_errors_add_parse(cfg_errors *errs, const char *file, const char *text, size_t len,
+                          const toml_error *err)
+{
+    char word[HINT_WORD_MAX + 1];
+    const char *kind = NULL;
+
+    if (err->key[0] && text && err->value_offset < len &&
+        bare_word(text, len, err->value_offset, word) > 0)
+        kind = quantity_kind(word);
+    if (kind) {
+        /* The lexer's "invalid number" is beside the point: the value was
+         * never meant as a number. Point at its start, where the quote
+         * goes. */
+        const char *unit = word + strspn(word, "0123456789.");
+        cfg_errors_add(errs,
+                       "%s:%d:%d: %s: invalid value: unexpected '%c'; %s are strings: "
+                       "write \"%s\"",
+                       file, err->value_line, err->value_column, err->key, *unit, kind, word);
+    } else if (err->line > 0) {
+        cfg_errors_add(errs, "%s:%d:%d: %s%s%s", file, err->line, err->column, err->key,
+                       err->key[0] ? ": " : "", err->message);
+    } else {
+        cfg_errors_add(errs, "%s: %s", file, err->message);
+    }
 }
 
 /* ---- collecting in file order ------------------------------------------ */

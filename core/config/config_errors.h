@@ -22,6 +22,14 @@ void cfg_errors_free(cfg_errors *errs);  /* frees the lines, resets count */
  * own checks, e.g. "no plugin for network"). */
 void cfg_errors_add(cfg_errors *errs, const char *fmt, ...) GW_PRINTF(2, 3);
 
+/* Append the line for a TOML syntax error in text (len bytes), the
+ * document `file` names: "file:line:col: message", with the key path
+ * when the error lies inside a key's value. A bare value that would be a
+ * valid duration or size as a string (5s, 10MB) gets a hint to quote it,
+ * at the value's position. */
+void cfg_errors_add_parse(cfg_errors *errs, const char *file, const char *text, size_t len,
+                          const toml_error *err);
+
 /* An error waiting to be sorted into file order (config_errors.c). */
 typedef struct cfg_pending cfg_pending;
 

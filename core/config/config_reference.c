@@ -166,7 +166,9 @@ static const char reference_intro[] =
     "  whole number of bytes. A bare number means bytes.\n"
     "- **Errors** are reported all at once, one line each, as\n"
     "  `file:line:column: key.path: what was expected, found what was found`.\n"
-    "  The value of a *(secret)* key is never echoed.\n"
+    "  A TOML syntax error inside a value names its key the same way, and a\n"
+    "  duration or size written without quotes (`poll_interval = 5s`) gets a\n"
+    "  hint to quote it. The value of a *(secret)* key is never echoed.\n"
     "\n";
 
 static int plugin_name_cmp(const void *a, const void *b)
