@@ -1,7 +1,8 @@
 /* toml_decode.c - toml-decode: the decoder the toml-test conformance suite
  * drives. Reads one TOML document on stdin and prints it on stdout as the
  * suite's tagged JSON (every leaf {"type": ..., "value": "<text>"}); for
- * invalid input prints "line:col: message" on stderr and exits 1.
+ * invalid input prints "line:col: message" (or "line:col: key.path:
+ * message" for an error inside a value) on stderr and exits 1.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -177,7 +178,8 @@ int main(void)
     }
     int rc = toml_parse(text, len, &doc, &err);
     if (rc) {
-        fprintf(stderr, "%d:%d: %s\n", err.line, err.column,
+        /* An error inside a value also names the value's key. */
+        fprintf(stderr, "%d:%d: %s%s%s\n", err.line, err.column, err.key, err.key[0] ? ": " : "",
                 rc == GW_EPARSE ? err.message : gw_strerror(rc));
         goto done;
     }

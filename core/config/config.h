@@ -1,5 +1,6 @@
 /* config.h - gateway.toml: declared keys, validation, defaults, and the
- * generated configuration reference.
+ * generated configuration reference. The one header the rest of the
+ * gateway includes for configuration.
  *
  * Every section and every plugin declares its keys as gw_option arrays
  * (name, type, required, default, allowed values, help). This module
@@ -10,6 +11,12 @@
  * file:line:column, the key path, what was expected and what was found,
  * and unknown keys get a did-you-mean suggestion. Errors are collected,
  * not stopped at the first, so a user fixes a file in one pass.
+ *
+ * Loading and the walk over the sections are config.c; the pieces it
+ * builds on have their own headers, and those that callers use are
+ * included here: the error list (config_errors.h), durations and sizes
+ * (config_types.h), ${ENV} (config_env.h) and the reference
+ * (config_reference.h).
  */
 #ifndef GW_CONFIG_H
 #define GW_CONFIG_H
@@ -21,18 +28,11 @@
 #include <jansson.h>
 
 #include "gateway/plugin.h"
+#include "config/config_env.h"
+#include "config/config_errors.h"
+#include "config/config_reference.h"
+#include "config/config_types.h"
 #include "config/toml.h"
-
-/* A list of one-line, user-facing error messages. */
-typedef struct cfg_errors {
-    char **lines;  /* owned */
-    size_t count;
-} cfg_errors;
-
-void cfg_errors_free(cfg_errors *errs);  /* frees the lines, resets count */
-/* printf-style append (used by the module and by callers that add their
- * own checks, e.g. "no plugin for network"). */
-void cfg_errors_add(cfg_errors *errs, const char *fmt, ...) GW_PRINTF(2, 3);
 
 typedef struct cfg_account {
     const char *network;        /* borrowed from settings */
@@ -72,7 +72,8 @@ typedef struct gw_config {
 /* Load and validate a file (core sections only: account options need the
  * plugin's declaration, see config_validate_options). Returns 0 and sets
  * *out (caller frees with config_free), or GW_EPARSE/GW_EINVAL/GW_EIO with
- * errs filled (one line each, "file:line:col: key.path: ..."). */
+ * errs filled (one line each, "file:line:col: key.path: ..."; a TOML
+ * syntax error inside a value names the value's key too). */
 int config_load(const char *path, gw_config **out, cfg_errors *errs);
 
 /* The same from memory; display_name stands in for the path in messages
@@ -95,20 +96,5 @@ int config_validate_options(const gw_config *cfg, size_t account_index,
  * declaration in messages (e.g. a plugin's file). Returns 0, or GW_EINVAL
  * with one line per problem appended to errs, or GW_ENOMEM. */
 int config_check_declaration(const gw_option *opts, const char *owner, cfg_errors *errs);
-
-/* "500ms", "30s", "5m", "2h", "1d" (a bare integer is seconds) -> ms. */
-int cfg_parse_duration(const char *text, uint64_t *ms);
-/* "512", "512B", "64KB", "10MB", "1GB" (1024-based) -> bytes. */
-int cfg_parse_size(const char *text, uint64_t *bytes);
-
-/* Expand ${NAME} from the environment. Returns 0 and sets *out (caller
- * frees) or GW_ENOENT with the unset variable's name copied into missing.
- * "$${" yields a literal "${". */
-int cfg_expand_env(const char *in, char **out, char *missing, size_t missing_len);
-
-/* Write docs/configuration.md: every core section, every sink type and
- * every given plugin's options, from their declarations. */
-int config_write_reference(FILE *out, const gw_plugin *const *plugins,
-                           size_t plugin_count);
 
 #endif /* GW_CONFIG_H */

@@ -1,9 +1,8 @@
-/* config_schema.h - internal to the config module (config.c,
- * config_schema.c); nothing outside core/config*.c includes it.
- *
- * The declarations of the core sections, and the few helpers that the
- * validator and the generated reference share so that an error message and
- * the documentation describe a key in the same words.
+/* config_schema.h - internal to the config layer: the declarations of the
+ * core sections, which the loader (config.c) validates against and the
+ * reference (config_reference.c) renders; nothing outside core/config/
+ * includes it. How a type is named and a bound written, shared by both so
+ * a message and the docs use the same words, is config_types.h.
  */
 #ifndef GW_CONFIG_SCHEMA_H
 #define GW_CONFIG_SCHEMA_H
@@ -37,19 +36,5 @@ extern const gw_option config_sink_options[];
  * Returns 0 and sets *names, which dst points into (caller frees after it
  * is done with dst), or GW_ENOMEM. */
 int config_sink_common_options(gw_option *dst, char **names);
-
-/* The path rule: a string key named "path" or ending in "_path" or "_dir"
- * holds a file system path, and a relative value is resolved against the
- * config file's directory. Returns 1 for such a key. */
-int config_option_is_path(const gw_option *opt);
-
-/* A key's type as the reference and messages name it: "string",
- * "integer", "number", "boolean", "duration", "size", "array of strings".
- * Ownership: static string. */
-const char *config_type_name(gw_option_type type);
-
-/* Write a bound of a BOUNDED key the way a user writes it: "100ms", "1d",
- * "64KB", "1000", "0.5". Always NUL-terminates buf. */
-void config_format_bound(const gw_option *opt, double value, char *buf, size_t len);
 
 #endif /* GW_CONFIG_SCHEMA_H */

@@ -2,9 +2,10 @@
  *
  * Beyond "does not crash", every input checks the promises callers rely
  * on: a failure is GW_EPARSE with a position inside the document and a
- * message; a success is a tree whose positions lie inside the document,
- * whose strings are NUL-terminated, whose nesting is bounded and whose
- * keys toml_table_find finds again. A broken promise aborts.
+ * message (and, inside a value, a key path and the value's position); a
+ * success is a tree whose positions lie inside the document, whose
+ * strings are NUL-terminated, whose nesting is bounded and whose keys
+ * toml_table_find finds again. A broken promise aborts.
  *
  * Built with -DGW_FUZZ_REPLAY (no libFuzzer, any compiler) it gets a main
  * that runs the same checks once over every file named or found under the
@@ -88,12 +89,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lines += data[i] == '\n';
     int rc = toml_parse((const char *)data, size, &doc, &err);
     check(memchr(err.message, '\0', sizeof(err.message)) != NULL);
+    check(memchr(err.key, '\0', sizeof(err.key)) != NULL);
     if (rc == 0) {
         check(doc && doc->type == TOML_TABLE);
         check_value(doc, 0, lines);
     } else {
         check(rc == GW_EPARSE && doc == NULL && err.message[0]);
         check_position(err.line, err.column, lines);
+        /* An error inside a value: where that value starts. */
+        if (err.key[0]) {
+            check_position(err.value_line, err.value_column, lines);
+            check(err.value_offset <= size);
+        }
     }
     toml_free(doc);
     return 0;

@@ -527,11 +527,12 @@ static void test_toml_syntax_error(void **state)
     toml_value *doc = NULL;
     char expected[512];
 
-    /* The position is ours to assert; the wording belongs to the parser. */
+    /* The position and the key are ours to assert; the wording belongs to
+     * the parser. */
     assert_int_equal(toml_parse(text, strlen(text), &doc, &terr), GW_EPARSE);
     assert_int_equal(terr.line, 2);
-    snprintf(expected, sizeof expected, "gateway.toml:%d:%d: %s", terr.line, terr.column,
-             terr.message);
+    snprintf(expected, sizeof expected, "gateway.toml:%d:%d: gateway.log_level: %s", terr.line,
+             terr.column, terr.message);
     expect_errors_rc(text, GW_EPARSE, (const char *const[]){expected, NULL});
 
     text = "[[account]]\nname = \"a\"\nname = \"b\"\n";
@@ -540,6 +541,69 @@ static void test_toml_syntax_error(void **state)
     assert_int_equal(terr.column, 1);
     snprintf(expected, sizeof expected, "gateway.toml:3:1: %s", terr.message);
     expect_errors_rc(text, GW_EPARSE, (const char *const[]){expected, NULL});
+}
+
+/* A TOML error inside a value names the value's key the way validation
+ * errors do (account[0].options.token), and a bare value meant as a
+ * duration or a size gets a hint to quote it, at the value's start. */
+static void test_toml_error_names_key(void **state)
+{
+    (void)state;
+    expect_errors_rc("[gateway]\nlog_level = \"info\"\npoll_interval = 5s\n", GW_EPARSE,
+                     (const char *const[]){"gateway.toml:3:17: gateway.poll_interval: invalid "
+                                           "value: unexpected 's'; durations are strings: "
+                                           "write \"5s\"",
+                                           NULL});
+    expect_errors_rc("[http]\nmax_body = 10MB\n", GW_EPARSE,
+                     (const char *const[]){"gateway.toml:2:12: http.max_body: invalid value: "
+                                           "unexpected 'M'; sizes are strings: write \"10MB\"",
+                                           NULL});
+    expect_errors_rc("[gateway]\nretention = 1.5GiB\n", GW_EPARSE,
+                     (const char *const[]){"gateway.toml:2:13: gateway.retention: invalid "
+                                           "value: unexpected 'G'; sizes are strings: write "
+                                           "\"1.5GiB\"",
+                                           NULL});
+    /* [[account]] tables are named by their position, as everywhere. */
+    expect_errors_rc("[[account]]\nnetwork = \"mock\"\nname = \"a\"\n[[account]]\n"
+                     "network = \"mock\"\nname = \"b\"\npoll_interval = 1h30m\n",
+                     GW_EPARSE,
+                     (const char *const[]){"gateway.toml:7:17: account[1].poll_interval: "
+                                           "invalid value: unexpected 'h'; durations are "
+                                           "strings: write \"1h30m\"",
+                                           NULL});
+    expect_errors_rc("[[account]]\nnetwork = \"mock\"\nname = \"a\"\n[account.options]\n"
+                     "token = \"abc\n",
+                     GW_EPARSE,
+                     (const char *const[]){"gateway.toml:5:9: account[0].options.token: "
+                                           "unterminated string: expected closing '\"' before "
+                                           "the end of the line, found newline",
+                                           NULL});
+    /* Array items and quoted keys, written as validation writes them. */
+    expect_errors_rc("[[sink]]\nname = \"s\"\ntype = \"stdout\"\nretry_max = [30s]\n", GW_EPARSE,
+                     (const char *const[]){"gateway.toml:4:14: sink[0].retry_max[0]: invalid "
+                                           "value: unexpected 's'; durations are strings: "
+                                           "write \"30s\"",
+                                           NULL});
+    expect_errors_rc("[[account]]\n[account.options]\n\"poll every\" = 5m\n", GW_EPARSE,
+                     (const char *const[]){"gateway.toml:3:16: account[0].options.\"poll "
+                                           "every\": invalid value: unexpected 'm'; durations "
+                                           "are strings: write \"5m\"",
+                                           NULL});
+    /* No hint when the value would not be a duration or size either; the
+     * parser's own position and words stay. */
+    expect_errors_rc("[gateway]\nretention = 7x\n", GW_EPARSE,
+                     (const char *const[]){"gateway.toml:2:14: gateway.retention: invalid "
+                                           "number: unexpected 'x'",
+                                           NULL});
+    expect_errors_rc("[gateway]\nlog_level = info\n", GW_EPARSE,
+                     (const char *const[]){"gateway.toml:2:13: gateway.log_level: expected a "
+                                           "value, found 'info' (strings need quotes)",
+                                           NULL});
+    /* An error outside any value names no key. */
+    expect_errors_rc("[gateway]\nlog_level = \"info\" x\n", GW_EPARSE,
+                     (const char *const[]){"gateway.toml:2:20: expected end of line after a "
+                                           "value, found 'x'",
+                                           NULL});
 }
 
 static void test_all_errors_collected(void **state)
@@ -1208,6 +1272,7 @@ int main(void)
         cmocka_unit_test(test_env_expansion),
         cmocka_unit_test(test_cfg_expand_env),
         cmocka_unit_test(test_toml_syntax_error),
+        cmocka_unit_test(test_toml_error_names_key),
         cmocka_unit_test(test_all_errors_collected),
         cmocka_unit_test(test_retry_order),
         cmocka_unit_test(test_relative_paths),

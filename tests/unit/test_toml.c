@@ -406,6 +406,94 @@ static void test_long_and_quoted_keys_in_messages(void **state)
                  "duplicate key \"site.'example.com'\" (first defined at line 1, column 6)");
 }
 
+/* Parse text that must fail inside a value, and check where, under which
+ * key path, and where that value starts. */
+static void expect_value_error(const char *text, int line, int column, const char *key,
+                               int value_line, int value_column)
+{
+    toml_value *doc = NULL;
+    toml_error err;
+    int rc = toml_parse(text, strlen(text), &doc, &err);
+    if (rc == 0)
+        toml_free(doc);
+    assert_int_equal(rc, GW_EPARSE);
+    assert_string_equal(err.key, key);
+    assert_int_equal(err.line, line);
+    assert_int_equal(err.column, column);
+    assert_int_equal(err.value_line, value_line);
+    assert_int_equal(err.value_column, value_column);
+}
+
+static void test_value_errors_name_the_key(void **state)
+{
+    (void)state;
+    expect_value_error("a = 5s\n", 1, 6, "a", 1, 5);
+    expect_value_error("[t]\nx.y = \"abc\n", 2, 7, "t.x.y", 2, 7);
+    /* A header resets the path; an array of tables adds the position of
+     * its current table, an array its item's. */
+    expect_value_error("[x]\n[y]\nz = @\n", 3, 5, "y.z", 3, 5);
+    expect_value_error("[[fruit]]\nname = \"apple\"\n[fruit.physical]\ncolor = red\n", 4, 9,
+                       "fruit[0].physical.color", 4, 9);
+    expect_value_error("[[a]]\n[[a]]\n[a.b]\nc = [1, [2, 3x]]\n", 4, 14, "a[1].b.c[1][1]", 4, 13);
+    expect_value_error("[[a.b]]\n[[a.b]]\n[[a.b]]\nc = 1x\n", 4, 6, "a.b[2].c", 4, 5);
+    expect_value_error("a = [\n  1,\n  2x,\n]\n", 3, 4, "a[1]", 3, 3);
+    expect_value_error("p = {q = {r = tru}}\n", 1, 15, "p.q.r", 1, 15);
+    /* An error in an inline table's own syntax names the table's key. */
+    expect_value_error("p = {a = 1, a = 2}\n", 1, 13, "p", 1, 5);
+    expect_value_error("a = [1, 2\n", 2, 1, "a", 1, 5);
+    /* Keys that are not bare are quoted as the config layer quotes them. */
+    expect_value_error("\"a b\".'c\"d' = @\n", 1, 15, "\"a b\".\"c\\\"d\"", 1, 15);
+
+    /* Outside a value: no key, no value position. */
+    const char *outside[] = {"a = 1 x\n", "[a\n", "a = 1\na = 2\n", "= 1\n", "a.b = 1\na = 2\n"};
+    for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+        toml_value *doc = NULL;
+        toml_error err;
+        assert_int_equal(toml_parse(outside[i], strlen(outside[i]), &doc, &err), GW_EPARSE);
+        assert_string_equal(err.key, "");
+        assert_int_equal(err.value_line, 0);
+    }
+}
+
+static void test_long_key_path_is_cut(void **state)
+{
+    (void)state;
+    char text[700], key[301];
+    toml_value *doc = NULL;
+    toml_error err;
+
+    memset(key, 'k', 300);
+    key[300] = '\0';
+    snprintf(text, sizeof(text), "[t]\n%s = @\n", key);
+    assert_int_equal(toml_parse(text, strlen(text), &doc, &err), GW_EPARSE);
+    /* "t." and as much of the key as fits, then "...". */
+    assert_int_equal(strlen(err.key), sizeof(err.key) - 1);
+    assert_memory_equal(err.key, "t.kkkk", 6);
+    assert_string_equal(err.key + sizeof(err.key) - 4, "...");
+
+    /* A cut never splits a character, wherever the cut falls. */
+    for (int shift = 1; shift <= 4; shift++) {
+        char wide[400];
+        size_t w = (size_t)snprintf(wide, sizeof(wide), "%.*s", shift, "kkkk");
+        for (int part = 0; part < 6; part++) {
+            w += (size_t)snprintf(wide + w, sizeof(wide) - w, ".\"");
+            for (int i = 0; i < 25; i++)
+                w += (size_t)snprintf(wide + w, sizeof(wide) - w, "\xC3\xA9");
+            w += (size_t)snprintf(wide + w, sizeof(wide) - w, "\"");
+        }
+        snprintf(text, sizeof(text), "%s = @\n", wide);
+        assert_int_equal(toml_parse(text, strlen(text), &doc, &err), GW_EPARSE);
+        size_t n = strlen(err.key);
+        assert_true(n >= 4 && n < sizeof(err.key));
+        assert_string_equal(err.key + n - 3, "...");
+        /* Every 0xC3 is followed by its continuation byte. */
+        for (size_t i = 0; i + 3 < n; i++)
+            if ((unsigned char)err.key[i] == 0xC3)
+                assert_int_equal((unsigned char)err.key[i + 1], 0xA9);
+        assert_true((unsigned char)err.key[n - 4] != 0xC3);
+    }
+}
+
 static void test_redefinition_rules(void **state)
 {
     (void)state;
@@ -519,6 +607,8 @@ int main(void)
         cmocka_unit_test(test_many_keys_are_found_and_duplicates_caught),
         cmocka_unit_test(test_user_mistakes),
         cmocka_unit_test(test_long_and_quoted_keys_in_messages),
+        cmocka_unit_test(test_value_errors_name_the_key),
+        cmocka_unit_test(test_long_key_path_is_cut),
         cmocka_unit_test(test_redefinition_rules),
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_empty_and_odd_arguments),
