@@ -8,7 +8,7 @@ run one way.
 2. No include cycle: a module is a .c file and the .h of the same name
    beside it; module A depends on B when A's .c or .h includes B's .h
    (project headers only). Any strongly connected group of two or more
-   modules is a cycle.
+   modules is a cycle; so is one of two or more of core/'s folders.
 3. No call cycle (with BUILD_DIR): for every object file the build made
    from core/, plugins/ or sdk/, A depends on B when A uses a symbol B
    defines (nm). A shared header cannot hide a cycle from this one.
@@ -120,8 +120,25 @@ def check_includes(src):
                     if other != me:
                         graph[me].add(other)
                     break
-    return ["include cycle:\n" + describe(c, graph, lambda a, b: "")
-            for c in sccs(graph)]
+    # The same graph between core/'s folders: a folder uses only folders
+    # that never use it back (core/README.md lists them top down).
+    folders = {}
+    for a, outs in graph.items():
+        fa = folder_of(a)
+        for b in outs:
+            fb = folder_of(b)
+            if fa and fb and fa != fb:
+                folders.setdefault(fa, set()).add(fb)
+    return (["include cycle:\n" + describe(c, graph, lambda a, b: "")
+             for c in sccs(graph)] +
+            ["folder cycle:\n" + describe(c, folders, lambda a, b: "")
+             for c in sccs(folders)])
+
+
+def folder_of(module):
+    """core/<folder> of a module in core/, else None."""
+    parts = module.split(os.sep)
+    return os.sep.join(parts[:2]) if parts[0] == "core" and len(parts) > 2 else None
 
 
 def objects(build, src):

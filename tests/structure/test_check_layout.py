@@ -56,6 +56,15 @@ class CheckLayout(unittest.TestCase):
         self.assertIn("core/base/a -> core/engine/b", out)
         self.assertIn("core/engine/b -> core/base/a", out)
 
+    def test_folders_using_each_other_fail(self):
+        # No two files in a cycle, but base/ uses engine/ and engine/ base/.
+        write(self.root, "core/base/c.c", '#include "engine/b.h"\n')
+        rc, out = self.run_check()
+        self.assertEqual(rc, 1)
+        self.assertIn("folder cycle", out)
+        self.assertIn("core/base -> core/engine", out)
+        self.assertNotIn("include cycle", out)
+
     def test_cycle_around_three_fails(self):
         write(self.root, "sdk/c.h", '#include "d.h"\n')
         write(self.root, "sdk/d.h", '#include "e.h"\n')
