@@ -128,7 +128,8 @@ const cli_program cli_gateway = {
     .version = "gateway " GW_VERSION " (plugin ABI " STR(GW_ABI_MAJOR) "." STR(GW_ABI_MINOR) ")",
     .about = "A plugin-based connector gateway for social customer service.",
     .footer = "Options go before or after the command; -- ends them.\n"
-              "Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.\n"
+              "Exit codes: 0 success, 1 runtime failure, 2 bad usage, bad configuration or a\n"
+              "data_dir another gateway holds.\n"
               "Signals: SIGINT/SIGTERM drain and exit 0; SIGHUP reopens file sinks.",
     .default_command = "run",
     .commands = commands,
