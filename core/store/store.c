@@ -15,14 +15,19 @@
  * and prune also records the high-water mark in the meta table, so
  * last_seq recovered at open (the larger of the two) never goes backwards.
  *
- * A failed statement can make SQLite roll the whole transaction back
- * (disk full, I/O error). Appends that already returned 1 in that tick are
- * then gone, so the store remembers it ("tick lost") and the next
- * store_commit() fails instead of pretending they were made durable.
+ * A tick commits all or nothing. A failed write can make SQLite roll the
+ * whole transaction back (disk full, I/O error) and take appends that
+ * already returned 1 with it; a write that failed alone (a statement
+ * rolled back, BEGIN refused) would let the rest commit without it, a
+ * plugin cursor ahead of the events it stands for. So any failed write
+ * marks the tick failed, and the next store_commit() rolls back what is
+ * left and fails instead of pretending anything was made durable. What a
+ * failure means for the process is store_health.c's.
  */
 #include "store/store.h"
 
 #include "base/clock.h"
+#include "store/store_health.h"
 #include "gateway/sdk.h"
 
 #include <errno.h>
@@ -53,7 +58,8 @@ struct store {
     int64_t last_seq;      /* highest seq appended, committed or not */
     int64_t committed_seq; /* highest seq known durable */
     int in_txn;            /* the tick's transaction is open */
-    int tick_lost;         /* SQLite rolled the open transaction back */
+    int tick_failed;       /* a write of this tick failed: it cannot commit */
+    int tick_state;        /* this tick wrote plugin kv or outbox rows */
     int reading;           /* inside store_read's callback */
 
     /* Prepared once: the hot paths run them thousands of times a second. */
@@ -72,7 +78,7 @@ struct store {
 
     char *dump; /* owned: reusable buffer for json_dumpb */
     size_t dump_cap;
-    char error[512]; /* last failure, one line */
+    store_health health; /* last error, counters, failing since */
 };
 
 /* The layout of schema version 1. events.seq is the rowid; the index on
@@ -101,32 +107,9 @@ static void store_set_error(store *s, const char *fmt, ...) GW_PRINTF(2, 3);
 static void store_set_error(store *s, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(s->error, sizeof s->error, "store %s: ", s->path);
-    if (n < 0 || (size_t)n >= sizeof s->error)
-        return;
     va_start(ap, fmt);
-    vsnprintf(s->error + n, sizeof s->error - (size_t)n, fmt, ap);
+    store_health_vset_error(&s->health, s->path, fmt, ap);
     va_end(ap);
-}
-
-/* Map an SQLite result code to the gateway's error codes. */
-static int sqlite_to_gw(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_DONE:
-    case SQLITE_ROW:
-        return 0;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return GW_EBUSY;
-    case SQLITE_NOMEM:
-        return GW_ENOMEM;
-    case SQLITE_TOOBIG:
-        return GW_ERANGE;
-    default:
-        return GW_EIO;
-    }
 }
 
 /* Record a failed statement and notice when SQLite took the tick's
@@ -136,19 +119,27 @@ static int store_fail(store *s, int rc, const char *what)
     store_set_error(s, "%s: %s", what, sqlite3_errmsg(s->db));
     if (s->in_txn && sqlite3_get_autocommit(s->db)) {
         s->in_txn = 0;
-        s->tick_lost = 1;
+        s->tick_failed = 1;
         s->last_seq = s->committed_seq;
     }
-    return sqlite_to_gw(rc);
+    return store_health_gw_code(rc);
 }
 
-/* Run a statement that returns no rows and reset it. */
+/* A write failed: the tick cannot commit (see the top of the file). */
+static int store_write_fail(store *s, int rc, const char *what)
+{
+    s->tick_failed = 1;
+    store_health_write_failed(&s->health, rc);
+    return store_fail(s, rc, what);
+}
+
+/* Run a statement that returns no rows (a write) and reset it. */
 static int store_exec_stmt(store *s, sqlite3_stmt *stmt, const char *what)
 {
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE)
-        return store_fail(s, rc, what);
+        return store_write_fail(s, rc, what);
     return 0;
 }
 
@@ -241,7 +232,7 @@ static int schema_migrate(store *s)
         store_set_error(s, "creating the schema: %s", msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return sqlite_to_gw(rc);
+        return store_health_gw_code(rc);
     }
     return 0;
 }
@@ -384,7 +375,7 @@ int store_open(const char *path, const store_options *opts, store **out, char *e
                             sqlite3_errmsg(s->db));
         else
             store_set_error(s, "out of memory");
-        rc = sqlite_to_gw(rc);
+        rc = store_health_gw_code(rc);
         goto fail;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
@@ -397,7 +388,7 @@ int store_open(const char *path, const store_options *opts, store **out, char *e
     return 0;
 
 fail:
-    snprintf(err, errlen, "%s", s->error);
+    snprintf(err, errlen, "%s", s->health.error);
     store_free(s);
     return rc;
 }
@@ -406,38 +397,46 @@ void store_close(store *s)
 {
     if (!s)
         return;
-    /* a commit that still fails here cannot be retried by anyone */
-    if (s->in_txn && store_commit(s) != 0 && s->in_txn)
-        store_exec_stmt(s, s->rollback, "rollback");
+    /* a commit that fails here rolls back: nobody can retry it */
+    store_commit(s);
     store_free(s);
 }
 
-/* A commit that fails with the transaction still open (SQLITE_BUSY from a
- * reader holding the WAL, say) is left open: the caller may retry. If
- * SQLite rolled it back, the tick is lost and reported as GW_EIO once. */
+/* The tick's writes are gone, rolled back by SQLite or here: nothing of
+ * it may be reported durable, and the next write opens a fresh one. */
+static int store_tick_lost(store *s)
+{
+    int state = s->tick_state;
+    size_t n = strlen(s->health.error);
+
+    if (s->in_txn) {
+        sqlite3_step(s->rollback);
+        sqlite3_reset(s->rollback);
+        s->in_txn = 0;
+    }
+    s->tick_failed = s->tick_state = 0;
+    s->last_seq = s->committed_seq;
+    snprintf(s->health.error + n, sizeof s->health.error - n,
+             " (writes since the last commit rolled back)");
+    store_health_commit_failed(&s->health, state);
+    return GW_EIO;
+}
+
+/* Commits all of the tick or nothing: a tick with a failed write, or a
+ * COMMIT that fails (SQLITE_BUSY included), is rolled back, so the
+ * caller's waiters learn at once that nothing of it is durable. */
 int store_commit(store *s)
 {
-    int rc;
-
-    if (s->tick_lost) {
-        s->tick_lost = 0;
-        if (!s->in_txn) {
-            store_set_error(s, "the transaction was rolled back after an error; "
-                               "writes since the last commit were lost");
-            return GW_EIO;
-        }
-    }
+    if (s->tick_failed)
+        return store_tick_lost(s);
     if (!s->in_txn)
         return 0;
-    rc = store_exec_stmt(s, s->commit, "commit");
-    if (rc != 0) {
-        if (s->in_txn) /* still open: retryable */
-            return rc;
-        s->tick_lost = 0; /* store_fail set it; we report it right here */
-        return GW_EIO;
-    }
+    if (store_exec_stmt(s, s->commit, "commit") != 0)
+        return store_tick_lost(s);
     s->in_txn = 0;
+    s->tick_state = 0;
     s->committed_seq = s->last_seq;
+    store_health_committed(&s->health);
     return 0;
 }
 
@@ -663,6 +662,7 @@ int store_kv_set(store *s, const char *scope, const char *key, const char *value
     }
     if ((rc = store_begin(s)) != 0)
         return rc;
+    s->tick_state = 1; /* a plugin's cursor: its in-memory copy moves on */
     sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, value, -1, SQLITE_STATIC);
@@ -716,15 +716,39 @@ struct sqlite3 *store_db(store *s)
 
 int store_write_begin(store *s)
 {
+    s->tick_state = 1; /* outbox rows: the outbox keeps them in memory too */
     return store_begin(s);
 }
 
 int store_write_failed(store *s, int sqlite_rc, const char *what)
 {
-    return store_fail(s, sqlite_rc, what);
+    return store_write_fail(s, sqlite_rc, what);
 }
 
 const char *store_last_error(const store *s)
 {
-    return s->error;
+    return s->health.error;
+}
+
+void store_status_get(const store *s, store_status *out)
+{
+    *out = (store_status){
+        .errors_total = s->health.errors_total,
+        .failed_commits = s->health.failed_commits,
+        .failing_since_ms = s->health.failing_since_ms,
+        .unrecoverable = s->health.unrecoverable,
+    };
+}
+
+/* meta's "probe" row, in the tick's transaction: the commit that follows
+ * tells whether the disk takes writes again. */
+int store_probe(store *s)
+{
+    int rc = store_begin(s);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s->meta_set, 1, "probe", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->meta_set, 2, (int64_t)clock_wall_ms());
+    return store_exec_stmt(s, s->meta_set, "probe");
 }

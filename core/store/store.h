@@ -36,7 +36,10 @@ void store_close(store *s);
 
 /* Commit the tick's transaction if one is open. After it returns 0, every
  * appended event, cursor and kv write so far is durable and
- * store_committed_seq() covers the appended events. */
+ * store_committed_seq() covers the appended events. All or nothing: when
+ * any write of the tick failed, or the COMMIT itself does, the tick is
+ * rolled back and GW_EIO returned (store_last_error says why); the next
+ * write opens a fresh transaction. */
 int store_commit(store *s);
 
 /* Append one event. `event` (borrowed, modified) must hold a string "id";
@@ -105,5 +108,24 @@ int store_write_failed(store *s, int sqlite_rc, const char *what);
  * for the log; "" when nothing failed yet. Borrowed: owned by the store,
  * valid until the next store call. */
 const char *store_last_error(const store *s);
+
+/* The store's health, for readiness, metrics and the daemon's decision
+ * to keep going (see docs/design.md, "When the store fails"). */
+typedef struct store_status {
+    uint64_t errors_total;     /* failed writes and commits since open */
+    unsigned failed_commits;   /* commits in a row that were rolled back */
+    uint64_t failing_since_ms; /* monotonic ms of the first failure since
+                                  the last good commit; 0: not failing */
+    const char *unrecoverable; /* NULL, or why retrying cannot help (a
+                                  corrupt or read-only database, or state
+                                  lost that only a restart restores);
+                                  static */
+} store_status;
+void store_status_get(const store *s, store_status *out);
+
+/* Write a probe row in the tick's transaction, so that the next
+ * store_commit() tells whether the store takes writes again when nothing
+ * else writes. Returns 0 or a GW_E* code (the tick then fails). */
+int store_probe(store *s);
 
 #endif /* GW_STORE_H */
