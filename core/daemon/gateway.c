@@ -25,6 +25,12 @@
  * while a backlog lasts, keep each pause of the loop short. */
 #define RETENTION_SLICE_ROWS 5000
 #define RETENTION_SLICE_GAP_MS 10
+/* A failing store is probed this often when nothing else writes, so it
+ * is seen to recover without traffic; it may fail this long, over at
+ * least this many commits, before the gateway gives up on it. */
+#define STORE_PROBE_MS 1000
+#define STORE_GIVE_UP_MS (5 * 60 * 1000)
+#define STORE_GIVE_UP_COMMITS 10
 
 typedef struct gateway {
     gw_runtime *rt;              /* borrowed: main's */
@@ -36,7 +42,10 @@ typedef struct gateway {
     uv_check_t ready_handle;     /* runs immediate fetches after I/O */
     uv_timer_t retention_timer;
     uv_timer_t shutdown_timer;
+    uv_timer_t probe_timer;      /* runs while the store is failing */
     uv_signal_t sig_int, sig_term, sig_hup;
+    int store_failing;           /* logged as failing, not yet recovered */
+    int store_unusable;          /* exiting because of the store */
     int exit_code;
 } gateway;
 
@@ -58,6 +67,48 @@ static void kick_sinks(gw_runtime *rt)
         dispatch_kick(rt->sinks[i]);
 }
 
+static void close_all(gateway *gw);
+
+static void probe_cb(uv_timer_t *t)
+{
+    gateway *gw = t->data;
+    /* the commit of this loop iteration tells the answer */
+    store_probe(gw->rt->store);
+}
+
+/* A commit was rolled back; its waiters have answered 503. Retry (the
+ * next tick's writes, the probe) unless retrying cannot help: then exit
+ * 1 at once, without a drain (it would only fail to commit again) and
+ * without the normal "stopped", so a supervisor restarts the gateway and
+ * the restart reads the database again. See docs/design.md, "When the
+ * store fails". */
+static void store_failed(gateway *gw)
+{
+    gw_runtime *rt = gw->rt;
+    store_status st;
+    store_status_get(rt->store, &st);
+    const char *why = st.unrecoverable;
+    if (why == NULL && st.failed_commits >= STORE_GIVE_UP_COMMITS &&
+        clock_monotonic_ms() - st.failing_since_ms >= STORE_GIVE_UP_MS)
+        why = "still failing after 5 minutes";
+    if (why != NULL) {
+        log_error(&rt->log, "store", "store unusable: %s: %s; exiting so that a restart "
+                                     "recovers from the database",
+                  why, store_last_error(rt->store));
+        gw->exit_code = 1;
+        gw->store_unusable = 1;
+        close_all(gw);
+        return;
+    }
+    if (!gw->store_failing) {
+        gw->store_failing = 1;
+        log_error(&rt->log, "store", "commit failed: %s; answering 503 to webhooks and actions "
+                                     "until the store takes writes again",
+                  store_last_error(rt->store));
+        uv_timer_start(&gw->probe_timer, probe_cb, STORE_PROBE_MS, STORE_PROBE_MS);
+    }
+}
+
 static void commit_cb(uv_prepare_t *h)
 {
     gateway *gw = h->data;
@@ -66,11 +117,15 @@ static void commit_cb(uv_prepare_t *h)
     int rc = store_commit(rt->store);
     runtime_run_waiters(rt, rc == GW_OK);
     if (rc < 0) {
-        /* Nothing was acknowledged yet, so stopping loses nothing. */
-        log_error(&rt->log, "store", "commit failed (%s); stopping", store_last_error(rt->store));
-        gw->exit_code = 1;
-        gateway_stop(rt);
+        store_failed(gw);
         return;
+    }
+    store_status st;
+    store_status_get(rt->store, &st);
+    if (gw->store_failing && st.failing_since_ms == 0) {
+        gw->store_failing = 0;
+        uv_timer_stop(&gw->probe_timer);
+        log_info(&rt->log, "store", "store recovered: commits succeed again");
     }
     if (store_committed_seq(rt->store) != before || rt->stopping)
         kick_sinks(rt);
@@ -106,8 +161,6 @@ static void retention_cb(uv_timer_t *t)
     uv_timer_start(&gw->retention_timer, retention_cb, next, 0);
 }
 
-static void close_all(gateway *gw);
-
 /* rt->hooks.check_drained: an account, sink or action settled. */
 static void check_drained(void *ctx)
 {
@@ -120,8 +173,9 @@ static void check_drained(void *ctx)
             return;
     }
     /* Accounts are quiet: make their last events durable before the sinks
-     * are asked to catch up. */
-    store_commit(rt->store);
+     * are asked to catch up. The waiters learn the outcome now: a tick
+     * rolled back here must not look committed to the next commit_cb. */
+    runtime_run_waiters(rt, store_commit(rt->store) == GW_OK);
     for (size_t i = 0; i < rt->sink_count; i++) {
         dispatch_kick(rt->sinks[i]);
         if (!dispatch_settled(rt->sinks[i]))
@@ -218,6 +272,7 @@ static void close_all(gateway *gw)
         (uv_handle_t *)&rt->spin_handle,    (uv_handle_t *)&gw->retention_timer,
         (uv_handle_t *)&gw->shutdown_timer, (uv_handle_t *)&gw->sig_int,
         (uv_handle_t *)&gw->sig_term,       (uv_handle_t *)&gw->sig_hup,
+        (uv_handle_t *)&gw->probe_timer,
     };
     for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++) {
         if (handles[i]->loop != NULL && !uv_is_closing(handles[i]))
@@ -312,11 +367,12 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
     uv_idle_init(&rt->loop, &rt->spin_handle);
     uv_timer_init(&rt->loop, &gw->retention_timer);
     uv_timer_init(&rt->loop, &gw->shutdown_timer);
+    uv_timer_init(&rt->loop, &gw->probe_timer);
     uv_signal_init(&rt->loop, &gw->sig_int);
     uv_signal_init(&rt->loop, &gw->sig_term);
     uv_signal_init(&rt->loop, &gw->sig_hup);
     gw->commit_handle.data = gw->ready_handle.data = gw->retention_timer.data = gw;
-    gw->shutdown_timer.data = gw->sig_int.data = gw->sig_term.data = gw->sig_hup.data = gw;
+    gw->probe_timer.data = gw->shutdown_timer.data = gw->sig_int.data = gw->sig_term.data = gw->sig_hup.data = gw;
     /* Handled from here on, so a SIGTERM during start-up (opening the log,
      * loading plugins) becomes a drain once the loop runs, not a kill. */
     uv_signal_start(&gw->sig_int, signal_cb, SIGINT);
@@ -407,7 +463,8 @@ int gateway_run(gw_runtime *rt)
              (long long)store_committed_seq(rt->store));
     kick_sinks(rt);
     uv_run(&rt->loop, UV_RUN_DEFAULT);
-    log_info(&rt->log, "core", "stopped");
+    if (!gw->store_unusable) /* that exit was logged as what it is */
+        log_info(&rt->log, "core", "stopped");
     return gw->exit_code;
 }
 
