@@ -318,6 +318,13 @@ static void post_action(void *arg, http_exchange *ex)
     gw_runtime *rt = arg;
     if (!authorize(rt, ex))
         return;
+    store_status health;
+    store_status_get(rt->store, &health);
+    if (health.failing_since_ms != 0) { /* it could not be stored: say so before trying */
+        http_exchange_respond_error(ex, 503, "store_unavailable",
+                                    "the store is failing (see GET /readyz); send it again later");
+        return;
+    }
     size_t len = 0;
     const unsigned char *raw = http_exchange_body(ex, &len);
     json_error_t jerr;

@@ -100,6 +100,14 @@ static void render_sinks(FILE *f, const gw_runtime *rt)
     int64_t committed = store_committed_seq(rt->store);
     header(f, "gateway_log_committed_seq", "gauge", "Highest durable seq in the event log.");
     fprintf(f, "gateway_log_committed_seq %lld\n", (long long)committed);
+    store_status st;
+    store_status_get(rt->store, &st);
+    header(f, "gateway_store_errors_total", "counter",
+           "Failed writes and commits of the event log's database.");
+    fprintf(f, "gateway_store_errors_total %llu\n", (unsigned long long)st.errors_total);
+    header(f, "gateway_store_failing", "gauge",
+           "1 from a failed write until a commit succeeds again (webhooks and actions get 503).");
+    fprintf(f, "gateway_store_failing %d\n", st.failing_since_ms != 0);
     header(f, "gateway_events_out_total", "counter", "Events a sink confirmed.");
     for (size_t i = 0; i < rt->sink_count; i++)
         sink_line(f, "gateway_events_out_total", rt->sinks[i],

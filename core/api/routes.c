@@ -15,11 +15,20 @@ static void healthz(void *arg, http_exchange *ex)
     http_exchange_respond_json(ex, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-/* Ready: the store is open, no drain is under way, and every enabled
- * account has started and is not stopped. */
+/* The store's last error while its writes fail (store_status), else NULL.
+ * Borrowed from the store. */
+static const char *store_failing(const gw_runtime *rt)
+{
+    store_status st;
+    store_status_get(rt->store, &st);
+    return st.failing_since_ms != 0 ? store_last_error(rt->store) : NULL;
+}
+
+/* Ready: the store is open and takes writes, no drain is under way, and
+ * every enabled account has started and is not stopped. */
 static int ready(const gw_runtime *rt)
 {
-    if (rt->store == NULL || rt->stopping)
+    if (rt->store == NULL || rt->stopping || store_failing(rt) != NULL)
         return 0;
     size_t enabled = 0;
     for (size_t i = 0; i < rt->cfg->account_count; i++)
@@ -44,6 +53,9 @@ static void readyz(void *arg, http_exchange *ex)
     json_t *problems = json_array();
     if (rt->stopping)
         json_array_append_new(problems, json_string("the gateway is shutting down"));
+    const char *store_error = rt->store != NULL ? store_failing(rt) : NULL;
+    if (store_error != NULL)
+        json_array_append_new(problems, json_string(store_error));
     for (size_t i = 0; i < rt->cfg->account_count; i++) {
         const cfg_account *ca = &rt->cfg->accounts[i];
         if (!json_is_true(json_object_get(ca->settings, "enabled")))
@@ -99,6 +111,12 @@ static void webhook(void *arg, http_exchange *ex)
     if (a == NULL) {
         http_exchange_respond_error(ex, 404, "unknown_account",
                                     "no running account with that network and name");
+        return;
+    }
+    /* never a 2xx for items that cannot be stored; the sender retries */
+    if (store_failing(rt) != NULL) {
+        http_exchange_respond_error(ex, 503, "store_unavailable",
+                                    "the store is failing (see GET /readyz); deliver again later");
         return;
     }
     account_webhook(a, ex);
