@@ -1,6 +1,7 @@
 /* test_store.c - unit tests of the event log, cursors and kv (core/store/store.c):
  * dedupe, seq numbering across restarts, committed-only reads, retention,
- * and a crash in the middle of a tick (a forked child that never closes).
+ * a crash in the middle of a tick (a forked child that never closes), and
+ * a failed write failing its whole tick (store_status, store_probe).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "gateway/error.h"
 #include "store/store.h"
@@ -447,6 +450,92 @@ static void test_open_errors_name_the_file(void **state)
     assert_non_null(strstr(err, "not a database"));
 }
 
+static json_t *event_with_id(const char *id)
+{
+    json_t *ev = json_pack("{s:s}", "id", id);
+    assert_non_null(ev);
+    return ev;
+}
+
+/* A write of another module on the connection (the outbox) fails in a
+ * tick that also appended an event and set a plugin's cursor: nothing of
+ * the tick may commit, the store is failing, and since plugin state was
+ * lost it cannot recover in-process. */
+static void test_failed_write_fails_the_whole_tick(void **state)
+{
+    fixture *f = *state;
+    store_status st;
+    char buf[16];
+    json_t *ev = event_with_id("lost-1"), *got = NULL;
+
+    store_status_get(f->s, &st);
+    assert_int_equal(st.errors_total, 0);
+    assert_int_equal(st.failing_since_ms, 0);
+    assert_int_equal(store_append(f->s, ev, NULL), 1);
+    assert_int_equal(store_kv_set(f->s, "mock/acme", "cursor", "7"), 0);
+    assert_int_equal(store_write_begin(f->s), 0);
+    assert_int_equal(store_write_failed(f->s, SQLITE_FULL, "outbox: insert"), GW_EIO);
+    assert_int_equal(store_commit(f->s), GW_EIO);
+    assert_non_null(strstr(store_last_error(f->s), "outbox: insert"));
+    assert_non_null(strstr(store_last_error(f->s), "rolled back"));
+    assert_int_equal(store_committed_seq(f->s), 0);
+    assert_int_equal(store_last_seq(f->s), 0);
+    assert_int_equal(store_event_get(f->s, "lost-1", &got), GW_ENOENT);
+    assert_int_equal(store_kv_get(f->s, "mock/acme", "cursor", buf, sizeof buf), GW_ENOENT);
+    store_status_get(f->s, &st);
+    assert_int_equal(st.errors_total, 1);
+    assert_int_equal(st.failed_commits, 1);
+    assert_true(st.failing_since_ms != 0);
+    assert_non_null(st.unrecoverable);
+
+    /* the next tick is a fresh transaction and commits */
+    assert_int_equal(store_append(f->s, ev, NULL), 1);
+    assert_int_equal(store_commit(f->s), 0);
+    assert_int_equal(store_committed_seq(f->s), 1);
+    store_status_get(f->s, &st);
+    assert_int_equal(st.failing_since_ms, 0);
+    assert_int_equal(st.failed_commits, 0);
+    json_decref(ev);
+}
+
+/* Events alone (a webhook's) are retried by their sender: a lost tick of
+ * them is transient, and a probe's commit shows the store is back. */
+static void test_lost_events_only_tick_recovers_with_a_probe(void **state)
+{
+    fixture *f = *state;
+    store_status st;
+    json_t *ev = event_with_id("wh-1");
+
+    assert_int_equal(store_append(f->s, ev, NULL), 1);
+    assert_int_equal(store_write_failed(f->s, SQLITE_IOERR_WRITE, "append"), GW_EIO);
+    assert_int_equal(store_commit(f->s), GW_EIO);
+    store_status_get(f->s, &st);
+    assert_true(st.failing_since_ms != 0);
+    assert_null(st.unrecoverable);
+    assert_int_equal(store_commit(f->s), 0); /* nothing written: still failing */
+    store_status_get(f->s, &st);
+    assert_true(st.failing_since_ms != 0);
+    assert_int_equal(store_probe(f->s), 0);
+    assert_int_equal(store_commit(f->s), 0);
+    store_status_get(f->s, &st);
+    assert_int_equal(st.failing_since_ms, 0);
+    assert_int_equal(st.errors_total, 1);
+    json_decref(ev);
+}
+
+/* SQLite calling the database corrupt or read-only is never retried. */
+static void test_corrupt_or_readonly_is_unrecoverable(void **state)
+{
+    fixture *f = *state;
+    store_status st;
+
+    assert_int_equal(store_write_failed(f->s, SQLITE_READONLY_DBMOVED, "append"), GW_EIO);
+    assert_int_equal(store_commit(f->s), GW_EIO);
+    store_status_get(f->s, &st);
+    assert_non_null(st.unrecoverable);
+    assert_non_null(strstr(st.unrecoverable, "read-only"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +550,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prune_disabled_without_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_keeps_committed_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors_name_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_fails_the_whole_tick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_events_only_tick_recovers_with_a_probe, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_or_readonly_is_unrecoverable, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
