@@ -391,7 +391,9 @@ class AuthAndValidationTest(ActionsTestCase):
             ({k: v for k, v in good.items() if k != "idempotency_key"}, 400, "invalid_request"),
             ({k: v for k, v in good.items() if k != "text"}, 400, "invalid_request"),
             (dict(good, kind="tweet"), 400, "invalid_request"),
-            (dict(good, text=""), 400, "invalid_request"),
+            (dict(good, text=""), 400, "empty_text"),
+            (dict(good, text="   \n\t"), 400, "empty_text"),
+            (dict(good, text="\u00a0\u3000\u200b"), 400, "empty_text"),
             (dict(good, text=5), 400, "invalid_request"),
             (dict(good, force="yes"), 400, "invalid_request"),
             (dict(good, to="100"), 400, "invalid_request"),
@@ -414,6 +416,14 @@ class AuthAndValidationTest(ActionsTestCase):
             self.assertTrue(hdrs["Content-Type"].startswith("application/json"))
         status, _, doc = call(gw, "POST", "/v1/actions", dict(good, text="é" * 281))
         self.assertEqual((422, 280, 281), (status, doc["limit"], doc["length"]))
+        # Blank texts: the limit said is the network's, in characters.
+        status, _, doc = call(gw, "POST", "/v1/actions", dict(good, text=" \n\t "))
+        self.assertEqual((400, "empty_text", 280), (status, doc["error"], doc["limit"]))
+        self.assertIn("nothing but whitespace", doc["message"])
+        self.assertIn("1 to 280 characters", doc["message"])
+        status, _, doc = call(gw, "POST", "/v1/actions", dict(good, text=""))
+        self.assertEqual("the text is empty; write 1 to 280 characters", doc["message"])
+        self.assertNotIn("bytes", doc["message"])
         for path in ["/v1/actions/act_0000", "/v1/actions/", "/v1/actions/a%2Fb",
                      "/v1/actions/" + "a" * 80]:
             status, _, doc = call(gw, "GET", path)
@@ -466,6 +476,14 @@ class CliTest(ActionsTestCase):
         r = self.cli("dm", "--url", base, "--to", "555", "x" * 300)
         self.assertEqual(1, r.returncode)
         self.assertIn("422 text_too_long", r.stderr)
+        for blank in (" \n\t", ""):
+            r = self.cli("reply", "--url", base, "mock:m-1", blank)
+            self.assertEqual(1, r.returncode)
+            self.assertIn("400 empty_text", r.stderr)
+            self.assertIn("1 to 280 characters", r.stderr)
+        r = self.cli("dm", "--url", base, "--to", "555", "   ")
+        self.assertEqual(1, r.returncode)
+        self.assertIn("the text has nothing but whitespace", r.stderr)
         r = self.cli("reply", "--url", base, "mock:m-1", "hi", token="wrong-token-0123456789")
         self.assertEqual(1, r.returncode)
         self.assertIn("401 unauthorized", r.stderr)
