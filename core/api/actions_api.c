@@ -6,6 +6,7 @@
  */
 #include "api/actions_api.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,10 +157,10 @@ static int authorize(gw_runtime *rt, http_exchange *ex)
 static const char *const request_members[] = {
     "network", "account", "kind", "in_reply_to", "to", "text", "idempotency_key", "force", NULL};
 
-/* A string member: absent or null -> *out NULL. Returns 0 or 1 after
- * writing a reason into why. */
-static int member_string(const json_t *body, const char *key, size_t max, const char **out,
-                         char *why, size_t whylen)
+/* A string member of min to max bytes: absent or null -> *out NULL.
+ * Returns 0 or 1 after writing a reason into why. */
+static int member_text(const json_t *body, const char *key, size_t min, size_t max,
+                       const char **out, char *why, size_t whylen)
 {
     const json_t *v = json_object_get(body, key);
     *out = NULL;
@@ -169,8 +170,8 @@ static int member_string(const json_t *body, const char *key, size_t max, const 
         snprintf(why, whylen, "\"%s\" must be a string", key);
         return 1;
     }
-    if (json_string_length(v) == 0 || json_string_length(v) > max) {
-        snprintf(why, whylen, "\"%s\" must hold 1 to %zu bytes", key, max);
+    if (json_string_length(v) < min || json_string_length(v) > max) {
+        snprintf(why, whylen, "\"%s\" must hold %zu to %zu bytes", key, min, max);
         return 1;
     }
     if (strlen(json_string_value(v)) != json_string_length(v)) {
@@ -179,6 +180,14 @@ static int member_string(const json_t *body, const char *key, size_t max, const 
     }
     *out = json_string_value(v);
     return 0;
+}
+
+/* A string member of 1 to max bytes: absent or null -> *out NULL.
+ * Returns 0 or 1 after writing a reason into why. */
+static int member_string(const json_t *body, const char *key, size_t max, const char **out,
+                         char *why, size_t whylen)
+{
+    return member_text(body, key, 1, max, out, why, whylen);
 }
 
 /* Check the body's shape and fill req (strings borrowed from body).
@@ -211,7 +220,10 @@ static int parse_request(const json_t *body, outbox_request *req, char *why, siz
         member_string(body, "kind", 16, &kind, why, whylen) ||
         member_string(body, "in_reply_to", ID_MAX_BYTES, &req->in_reply_to, why, whylen) ||
         member_string(body, "to", ID_MAX_BYTES, &req->to, why, whylen) ||
-        member_string(body, "text", (size_t)1 << 20, &req->text, why, whylen) ||
+        /* The outbox judges the text: an empty or blank one, and its
+         * length in characters against what the network takes. The body's
+         * own limit ([http] max_body) bounds its bytes. */
+        member_text(body, "text", 0, SIZE_MAX, &req->text, why, whylen) ||
         member_string(body, "idempotency_key", OUTBOX_KEY_MAX, &req->idempotency_key, why, whylen))
         return 1;
     const char *missing = req->network == NULL           ? "network"
@@ -262,6 +274,11 @@ static void respond_refusal(http_exchange *ex, const outbox_result *res)
     const char *code = "internal_error";
     json_t *extra = NULL;
     switch (res->verdict) {
+    case OUTBOX_EMPTY_TEXT:
+        status = 400;
+        code = "empty_text";
+        extra = json_pack("{s:I}", "limit", (json_int_t)res->limit);
+        break;
     case OUTBOX_KEY_REUSED:
         status = 422;
         code = "idempotency_key_reused";

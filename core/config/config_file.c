@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config_file.h"
@@ -25,6 +26,13 @@ int config_file_read(const char *path, char **text, size_t *len, cfg_errors *err
     if (!f) {
         cfg_errors_add(errs, "%s: cannot open the configuration file: %s", path, strerror(errno));
         return GW_EIO;
+    }
+    /* A directory opens for reading on Linux and "seeks" to an absurd
+     * size; say what it is instead. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        cfg_errors_add(errs, "%s: is a directory, not a configuration file", path);
+        goto fail;
     }
     if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         cfg_errors_add(errs, "%s: cannot read the configuration file: %s", path, strerror(errno));

@@ -236,7 +236,21 @@ typedef struct webhook_answer {
     char *content_type;
     char *body;
     size_t body_len;
+    char allow[64]; /* a 405's Allow header */
 } webhook_answer;
+
+/* The methods a plugin's 405 names in Allow: its result's "allow" when it
+ * is a list of method names, else the methods the host routes to
+ * webhooks. RFC 9110 requires the header; a plugin only returns JSON. */
+static void webhook_allow(const json_t *result, char *buf, size_t len)
+{
+    const char *allow = json_string_value(json_object_get(result, "allow"));
+    size_t n = allow != NULL ? strlen(allow) : 0;
+    int valid = n > 0 && n < len && allow[0] >= 'A' && allow[0] <= 'Z';
+    for (size_t i = 0; valid && i < n; i++)
+        valid = (allow[i] >= 'A' && allow[i] <= 'Z') || allow[i] == ',' || allow[i] == ' ';
+    snprintf(buf, len, "%s", valid ? allow : "GET, POST");
+}
 
 static void webhook_answer_free(webhook_answer *a)
 {
@@ -250,11 +264,14 @@ static void webhook_answer_free(webhook_answer *a)
 static void webhook_after_commit(void *arg, int committed)
 {
     webhook_answer *a = arg;
-    if (!committed)
+    if (!committed) {
         http_exchange_respond_error(a->ex, 503, "store_unavailable",
                                     "the events could not be stored; deliver again later");
-    else
-        http_exchange_respond(a->ex, a->status, a->content_type, a->body, a->body_len, NULL, 0);
+    } else {
+        gw_http_header allow = {"Allow", a->allow};
+        http_exchange_respond(a->ex, a->status, a->content_type, a->body, a->body_len, &allow,
+                              a->status == 405);
+    }
     webhook_answer_free(a);
 }
 
@@ -288,6 +305,7 @@ static void webhook_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const
         a->content_type = strdup(ct ? ct : "application/json");
         a->body_len = json_is_string(body) ? json_string_length(body) : 0;
         a->body = malloc(a->body_len + 1);
+        webhook_allow(result, a->allow, sizeof a->allow);
         if (a->body != NULL && a->body_len > 0)
             memcpy(a->body, json_string_value(body), a->body_len);
     }

@@ -7,6 +7,7 @@
 #include "engine/outbox_submit.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,49 @@ static size_t utf8_length(const char *s)
     for (; *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
+}
+
+/* The code point starting at *s (valid UTF-8, not at its end); *s moves
+ * past it. */
+static uint32_t utf8_next(const char **s)
+{
+    const unsigned char *p = (const unsigned char *)*s;
+    uint32_t c = p[0];
+    size_t n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+    if (n > 0)
+        c &= 0x3Fu >> n;
+    size_t i = 1;
+    for (; i <= n && p[i] != '\0'; i++) /* never past the end, even if cut */
+        c = (c << 6) | (p[i] & 0x3Fu);
+    *s += i;
+    return c;
+}
+
+/* Unicode's White_Space, and the invisible joiners and marks that show
+ * nothing on their own: a text of these alone would post as a blank. */
+static int is_blank(uint32_t c)
+{
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+           c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+}
+
+/* 1 when the text shows nothing: empty, or whitespace only. */
+static int text_is_blank(const char *s)
+{
+    while (*s != '\0')
+        if (!is_blank(utf8_next(&s)))
+            return 0;
+    return 1;
+}
+
+/* The most characters the account's network takes: what its plugin
+ * declares, at most the host's cap; the host's cap for an unknown
+ * account. */
+static size_t text_limit(gw_account *acct)
+{
+    size_t limit = acct != NULL ? account_max_text_length(acct) : 0;
+    return limit == 0 || limit > OUTBOX_TEXT_MAX ? OUTBOX_TEXT_MAX : limit;
 }
 
 /* "act_" and 20 hex digits from the kernel's random source; ids must not
@@ -227,9 +271,7 @@ static int submit_new(outbox *ob, const outbox_request *req, outbox_result *res,
             return GW_OK;
         }
     }
-    size_t limit = account_max_text_length(acct);
-    if (limit == 0 || limit > OUTBOX_TEXT_MAX)
-        limit = OUTBOX_TEXT_MAX;
+    size_t limit = text_limit(acct);
     size_t length = utf8_length(req->text);
     if (length > limit) {
         res->limit = limit;
@@ -275,6 +317,26 @@ static int submit_new(outbox *ob, const outbox_request *req, outbox_result *res,
     return GW_OK;
 }
 
+/* A blank text is refused before anything else, even an idempotent
+ * repeat: it is the request's shape that is wrong, and a customer must
+ * never be sent an empty answer. Returns 1 with the verdict set. */
+static int refuse_blank(outbox *ob, const outbox_request *req, outbox_result *res)
+{
+    if (!text_is_blank(req->text))
+        return 0;
+    size_t limit = text_limit(account_find(ob->rt, req->network, req->account));
+    res->limit = limit;
+    res->length = utf8_length(req->text);
+    if (req->text[0] == '\0')
+        verdict(res, OUTBOX_EMPTY_TEXT, "the text is empty; write 1 to %zu characters", limit);
+    else
+        verdict(res, OUTBOX_EMPTY_TEXT,
+                "the text has nothing but whitespace; write 1 to %zu characters, not all of "
+                "them whitespace",
+                limit);
+    return 1;
+}
+
 int outbox_submit(outbox *ob, const outbox_request *req, outbox_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -283,6 +345,8 @@ int outbox_submit(outbox *ob, const outbox_request *req, outbox_result *res)
         (req->kind == OUTBOX_REPLY && req->in_reply_to == NULL) ||
         (req->kind == OUTBOX_PRIVATE && req->in_reply_to == NULL && req->to == NULL))
         return GW_EINVAL;
+    if (refuse_blank(ob, req, res))
+        return GW_OK;
     int rc = lookup_key(ob, req, res);
     if (rc == 1) {
         if (res->verdict == OUTBOX_EXISTING)

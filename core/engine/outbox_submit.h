@@ -2,7 +2,7 @@
  * idempotent repeat, a refusal with its reason, or a new action queued in
  * the outbox (outbox.h has the contract: states, idempotency, collisions).
  *
- * Checks, in order: the idempotency key; the account runs and its plugin
+ * Checks, in order: the text is not blank; the idempotency key; the account runs and its plugin
  * has the operation; the answered event is an item of that account a
  * customer wrote; who receives a private answer; the text's length; a
  * reply already in the thread; the gateway is not stopping. Single-
@@ -29,7 +29,7 @@ typedef struct outbox_request {
     outbox_kind kind;
     const char *in_reply_to;     /* an event id ("network:native_id"), or NULL */
     const char *to;              /* recipient's native id (private), or NULL */
-    const char *text;            /* non-empty UTF-8 */
+    const char *text;            /* valid UTF-8 without NULs; a blank one is refused */
     const char *idempotency_key; /* 1..OUTBOX_KEY_MAX bytes */
     int force;                   /* reply even if the thread has a reply */
 } outbox_request;
@@ -37,6 +37,7 @@ typedef struct outbox_request {
 typedef enum outbox_verdict {
     OUTBOX_CREATED = 0,     /* a new action, queued */
     OUTBOX_EXISTING,        /* the key's action, unchanged (idempotent repeat) */
+    OUTBOX_EMPTY_TEXT,      /* the text is empty or whitespace only */
     OUTBOX_KEY_REUSED,      /* the key belongs to a different request */
     OUTBOX_UNKNOWN_ACCOUNT, /* no running account network/account */
     OUTBOX_UNKNOWN_EVENT,   /* in_reply_to is not an event of that account */
@@ -54,8 +55,8 @@ typedef struct outbox_result {
     outbox_verdict verdict;
     char action_id[48]; /* CREATED, EXISTING: the action; COLLISION,
                            KEY_REUSED: the other one; else "" */
-    size_t limit;       /* TEXT_TOO_LONG: the limit, in code points */
-    size_t length;      /* TEXT_TOO_LONG: the text's length */
+    size_t limit;       /* TEXT_TOO_LONG, EMPTY_TEXT: the limit, in code points */
+    size_t length;      /* TEXT_TOO_LONG, EMPTY_TEXT: the text's length */
     char message[320];  /* one line for the client saying why */
 } outbox_result;
 

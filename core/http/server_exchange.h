@@ -45,6 +45,8 @@ struct http_exchange {
     char *target;            /* owned: the raw request target, split into: */
     const char *path;        /* ... the raw path (points into target) */
     const char *query;       /* ... and the raw query ("" when none) */
+    uintptr_t uri_addr;      /* where MHD held the raw target (compared only) */
+    size_t uri_len;          /* strlen of the raw target */
     char *method;            /* owned */
     gw_http_header *headers; /* owned: one block, array then strings */
     size_t header_count;

@@ -17,6 +17,7 @@
 #include "gateway/error.h"
 #include "http/server_conns.h"
 #include "http/server_exchange.h"
+#include "http/server_head.h"
 #include "http/server_response.h"
 #include "http/server_routes.h"
 #include "http/server_state.h"
@@ -36,6 +37,10 @@ void *server_request_on_uri(void *cls, const char *uri, struct MHD_Connection *c
         free(ex);
         return NULL;
     }
+    /* Where MHD keeps the target, to find a NUL hidden in it once the
+     * whole head has arrived (server_head.h). */
+    ex->uri_addr = (uintptr_t)uri;
+    ex->uri_len = strlen(ex->target);
     char *q = strchr(ex->target, '?');
     if (q) {
         *q = '\0';
@@ -143,8 +148,12 @@ static bool is_token(const char *name)
  * with spaces. One unambiguous body framing keeps a proxy in front and
  * this server agreed on where a request ends. NULL when fine, else the
  * reason for a 400. */
-static const char *request_malformed(const http_exchange *ex, const char *version)
+static const char *request_malformed(const http_exchange *ex, struct MHD_Connection *c,
+                                     const char *method, const char *version)
 {
+    if (!server_head_is_clean(c, method, ex->uri_addr, ex->uri_len, version))
+        return "the request line or a header holds a NUL byte (or a header is folded over "
+               "lines)";
     bool http11_or_later =
         strncmp(version, "HTTP/1.", 7) == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0;
     if (http11_or_later && http_exchange_header(ex, "host") == NULL)
@@ -256,7 +265,7 @@ static enum MHD_Result exchange_begin(http_exchange *ex, struct MHD_Connection *
 
     unsigned allowed = 0;
     const server_route *r = NULL;
-    const char *malformed = request_malformed(ex, version);
+    const char *malformed = request_malformed(ex, c, method, version);
     const char *te = http_exchange_header(ex, "transfer-encoding");
     const union MHD_ConnectionInfo *head =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
@@ -277,11 +286,11 @@ static enum MHD_Result exchange_begin(http_exchange *ex, struct MHD_Connection *
         ex->reject_status = MHD_HTTP_NOT_IMPLEMENTED;
         ex->reject_code = "unsupported_transfer_encoding";
         ex->reject_message = "only Transfer-Encoding: chunked is supported";
-    } else if (!server_target_is_valid(ex->target)) {
+    } else if (!server_target_is_valid(ex->target) || !server_query_is_valid(ex->query)) {
         ex->reject_status = MHD_HTTP_BAD_REQUEST;
         ex->reject_code = "bad_request";
         ex->reject_message = "the request target must be a path starting with '/', "
-                             "without spaces or control characters";
+                             "without spaces, control characters or %00";
     } else if ((r = server_routes_find(&s->routes, ex->path,
                                        server_method_bit(method, strlen(method)), &allowed)) ==
                NULL) {

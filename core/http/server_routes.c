@@ -66,18 +66,31 @@ void server_methods_format(unsigned mask, char *buf, size_t buflen)
     }
 }
 
+/* No control characters, spaces or '#', and no percent-encoded NUL: it
+ * decodes to a control character too, and would cut the path or a value
+ * wherever it is read as C text. */
+static bool target_chars_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p <= 0x20 || *p == 0x7f || *p == '#')
+            return false;
+        if (p[0] == '%' && p[1] == '0' && p[2] == '0')
+            return false;
+    }
+    return true;
+}
+
 /* The absolute and asterisk forms are meaningless for these routes, and
  * control characters or spaces in a target are a malformed request that
  * MHD's lenient parser let through. */
 bool server_target_is_valid(const char *target)
 {
-    if (target[0] != '/')
-        return false;
-    for (const unsigned char *p = (const unsigned char *)target; *p; p++) {
-        if (*p <= 0x20 || *p == 0x7f || *p == '#')
-            return false;
-    }
-    return true;
+    return target[0] == '/' && target_chars_valid(target);
+}
+
+bool server_query_is_valid(const char *query)
+{
+    return target_chars_valid(query);
 }
 
 int server_routes_add(server_routes *t, const char *methods, const char *path, int prefix,

@@ -50,7 +50,10 @@ unsigned server_method_bit(const char *name, size_t len);
 /* "GET, HEAD, POST" for an Allow header; buf must hold all names. */
 void server_methods_format(unsigned mask, char *buf, size_t buflen);
 
-/* Origin-form only ("/path?query"), no spaces, controls or '#'. */
+/* Origin-form only ("/path?query"), no spaces, controls, '#' or "%00". */
 bool server_target_is_valid(const char *target);
+
+/* The raw query (without '?'): the same characters as a target's. */
+bool server_query_is_valid(const char *query);
 
 #endif /* GW_HTTP_SERVER_ROUTES_H */

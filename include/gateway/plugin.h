@@ -260,7 +260,11 @@ typedef struct gw_host {
      * (a paced plugin). message (borrowed, may be NULL)
      * is a one-line reason for the log. result (steals, may be NULL):
      *   post_public/send_private OK: {"native_id": "...", "url": "..."};
-     *   webhook: {"status": 200, "content_type": "...", "body": "..."}.
+     *   webhook: {"status": 200, "content_type": "...", "body": "...",
+     *             "allow": "POST"}; "allow" (optional) is the methods the
+     *             webhook takes, sent as the Allow header of a 405 (default
+     *             "GET, POST"). An error's body should be the host's shape,
+     *             {"error": "<code>", "message": "<one line>"}.
      * A completion after the host timed the op out is ignored. */
     void (*complete)(gw_op *op, gw_outcome outcome, uint64_t delay_ms,
                      const char *message, json_t *result);

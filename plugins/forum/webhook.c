@@ -25,19 +25,31 @@
 
 #define SIGNATURE_PREFIX "sha256="
 
-/* The answer for complete(): {"status", "content_type", "body"}. */
-static json_t *answer(int status, const char *key, const char *value, json_int_t count)
+/* The answer for complete(): {"status", "content_type", "body", "allow"}
+ * with body = payload serialised (steals payload). "allow" is what a 405
+ * names in its Allow header: Discourse only POSTs. */
+static json_t *answer_json(int status, json_t *payload)
 {
-    json_t *payload = count >= 0 ? json_pack("{s:s, s:I}", key, value, "accepted", count)
-                                 : json_pack("{s:s}", key, value);
     char *body = payload != NULL ? json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(payload);
     if (body == NULL)
         return NULL;
-    json_t *result = json_pack("{s:i, s:s, s:s}", "status", status, "content_type",
-                               "application/json", "body", body);
+    json_t *result = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "content_type",
+                               "application/json", "body", body, "allow", "POST");
     free(body);
     return result;
+}
+
+/* 200 {"status": what, "accepted": count}. */
+static json_t *answer(const char *what, json_int_t count)
+{
+    return answer_json(200, json_pack("{s:s, s:I}", "status", what, "accepted", count));
+}
+
+/* An error in the host's shape: {"error": code, "message": text}. */
+static json_t *answer_error(int status, const char *code, const char *message)
+{
+    return answer_json(status, json_pack("{s:s, s:s}", "error", code, "message", message));
 }
 
 static void finish(gw_instance *inst, gw_op *op, json_t *result)
@@ -83,19 +95,22 @@ void forum_webhook(gw_instance *inst, gw_op *op, const gw_webhook_request *req)
 {
     const gw_host *host = inst->host;
     if (req->method == NULL || strcmp(req->method, "POST") != 0) {
-        finish(inst, op, answer(405, "error", "a Discourse webhook is a POST", -1));
+        finish(inst, op, answer_error(405, "method_not_allowed", "a Discourse webhook is a POST"));
         return;
     }
     if (inst->opt.webhook_secret == NULL) {
         host->log(inst->acct, GW_LOG_WARN,
                   "forum: webhook delivery refused: no webhook_secret is configured");
-        finish(inst, op, answer(401, "error", "webhooks are not configured for this account", -1));
+        finish(inst, op,
+               answer_error(401, "not_configured", "webhooks are not configured for this account"));
         return;
     }
     if (!signature_valid(inst->opt.webhook_secret, req)) {
         host->log(inst->acct, GW_LOG_WARN,
                   "forum: webhook delivery refused: missing or wrong X-Discourse-Event-Signature");
-        finish(inst, op, answer(401, "error", "bad signature", -1));
+        finish(
+            inst, op,
+            answer_error(401, "invalid_signature", "missing or wrong X-Discourse-Event-Signature"));
         return;
     }
 
@@ -103,7 +118,7 @@ void forum_webhook(gw_instance *inst, gw_op *op, const gw_webhook_request *req)
     json_t *doc = json_loadb((const char *)req->body, req->body_len, 0, &jerr);
     if (!json_is_object(doc)) {
         json_decref(doc);
-        finish(inst, op, answer(400, "error", "the body is not a JSON object", -1));
+        finish(inst, op, answer_error(400, "bad_json", "the body is not a JSON object"));
         return;
     }
     const char *event = header(req, "x-discourse-event");
@@ -112,7 +127,7 @@ void forum_webhook(gw_instance *inst, gw_op *op, const gw_webhook_request *req)
         (event != NULL && strcmp(event, "post_created") != 0 &&
          strcmp(event, "post_edited") != 0)) {
         json_decref(doc);
-        finish(inst, op, answer(200, "status", "ignored", 0));
+        finish(inst, op, answer("ignored", 0));
         return;
     }
 
@@ -128,19 +143,20 @@ void forum_webhook(gw_instance *inst, gw_op *op, const gw_webhook_request *req)
     if (verdict != FORUM_EVENT) {
         host->log(inst->acct, verdict == FORUM_INVALID ? GW_LOG_WARN : GW_LOG_DEBUG,
                   "forum: webhook post %lld not delivered: %s", (long long)id, why);
-        finish(inst, op, answer(200, "status", "ignored", 0));
+        finish(inst, op, answer("ignored", 0));
         return;
     }
     int rc = host->emit(inst->acct, item); /* steals item */
     if (rc == GW_ESTATE) {
-        finish(inst, op, answer(503, "error", "the account is stopping; deliver again later", -1));
+        finish(inst, op,
+               answer_error(503, "shutting_down", "the account is stopping; deliver again later"));
         return;
     }
     if (rc < 0) {
         host->log(inst->acct, GW_LOG_WARN, "forum: webhook post %lld refused by the host: %s",
                   (long long)id, gw_strerror(rc));
-        finish(inst, op, answer(200, "status", "refused", 0));
+        finish(inst, op, answer("refused", 0));
         return;
     }
-    finish(inst, op, answer(200, "status", "ok", 1));
+    finish(inst, op, answer("ok", 1));
 }

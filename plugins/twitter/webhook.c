@@ -23,16 +23,17 @@
 #define SIGNATURE_HEADER "x-twitter-webhooks-signature"
 #define CRC_TOKEN_MAX 1024
 
-/* {"status", "content_type", "body"} with body = payload serialised.
- * Steals payload. */
+/* {"status", "content_type", "body", "allow"} with body = payload
+ * serialised; "allow" is what a 405 names in its Allow header. Steals
+ * payload. */
 static json_t *answer(int status, json_t *payload)
 {
     char *body = payload != NULL ? json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(payload);
     if (body == NULL)
         return NULL;
-    json_t *result = json_pack("{s:i, s:s, s:s}", "status", status, "content_type",
-                               "application/json", "body", body);
+    json_t *result = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "content_type",
+                               "application/json", "body", body, "allow", "GET, POST");
     free(body);
     return result;
 }

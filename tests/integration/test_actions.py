@@ -6,12 +6,13 @@ action.* events in the stream, echo suppression, tokens, bad bodies, and the
 import json
 import os
 import re
+import socket
 import sqlite3
 import unittest
 import urllib.error
 import urllib.request
 
-from gwtest import (BUILD, SOURCE, GatewayTestCase, config, count_lines, mock_account,
+from gwtest import (BUILD, SLOW, SOURCE, GatewayTestCase, config, count_lines, mock_account,
                     read_jsonl, run_cli, validate_events, wait_for)
 
 TOKEN = "actions-test-token-0123456789"
@@ -359,6 +360,29 @@ class AuthAndValidationTest(ActionsTestCase):
         self.assertNotIn(TOKEN, gw.log())
         self.assertEqual({}, self.outbox_rows())
 
+    def test_a_token_with_a_nul_and_more_is_refused(self):
+        gw = self.start(wait_items=False)
+        for tail in (b"\x00junk", b"\x00", b"junk"):
+            with socket.create_connection(("127.0.0.1", gw.port()), timeout=10 * SLOW) as s:
+                s.sendall(b"GET /v1/actions/act_00000000000000000000 HTTP/1.1\r\nHost: t\r\n"
+                          b"Connection: close\r\nAuthorization: Bearer " + TOKEN.encode()
+                          + tail + b"\r\n\r\n")
+                answer = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+            status = int(answer.split(b" ", 2)[1])
+            body = json.loads(answer.partition(b"\r\n\r\n")[2])
+            # A NUL is a malformed request (400); a longer token a wrong one.
+            self.assertEqual((400, "bad_request") if b"\x00" in tail else (401, "unauthorized"),
+                             (status, body["error"]), tail)
+            self.assertTrue(body["message"])
+        status, _, doc = call(gw, "GET", "/v1/actions/act_00000000000000000000")
+        self.assertEqual((404, "unknown_action"), (status, doc["error"]))
+        self.assertEqual(0, gw.stop())
+
     def test_without_a_token_the_api_is_disabled_not_open(self):
         gw = self.start(api_config(token=False), wait_items=False)
         for method, path, body in [("POST", "/v1/actions", private("hi", "k", to="1")),
@@ -391,7 +415,9 @@ class AuthAndValidationTest(ActionsTestCase):
             ({k: v for k, v in good.items() if k != "idempotency_key"}, 400, "invalid_request"),
             ({k: v for k, v in good.items() if k != "text"}, 400, "invalid_request"),
             (dict(good, kind="tweet"), 400, "invalid_request"),
-            (dict(good, text=""), 400, "invalid_request"),
+            (dict(good, text=""), 400, "empty_text"),
+            (dict(good, text="   \n\t"), 400, "empty_text"),
+            (dict(good, text="\u00a0\u3000\u200b"), 400, "empty_text"),
             (dict(good, text=5), 400, "invalid_request"),
             (dict(good, force="yes"), 400, "invalid_request"),
             (dict(good, to="100"), 400, "invalid_request"),
@@ -414,6 +440,14 @@ class AuthAndValidationTest(ActionsTestCase):
             self.assertTrue(hdrs["Content-Type"].startswith("application/json"))
         status, _, doc = call(gw, "POST", "/v1/actions", dict(good, text="é" * 281))
         self.assertEqual((422, 280, 281), (status, doc["limit"], doc["length"]))
+        # Blank texts: the limit said is the network's, in characters.
+        status, _, doc = call(gw, "POST", "/v1/actions", dict(good, text=" \n\t "))
+        self.assertEqual((400, "empty_text", 280), (status, doc["error"], doc["limit"]))
+        self.assertIn("nothing but whitespace", doc["message"])
+        self.assertIn("1 to 280 characters", doc["message"])
+        status, _, doc = call(gw, "POST", "/v1/actions", dict(good, text=""))
+        self.assertEqual("the text is empty; write 1 to 280 characters", doc["message"])
+        self.assertNotIn("bytes", doc["message"])
         for path in ["/v1/actions/act_0000", "/v1/actions/", "/v1/actions/a%2Fb",
                      "/v1/actions/" + "a" * 80]:
             status, _, doc = call(gw, "GET", path)
@@ -466,6 +500,14 @@ class CliTest(ActionsTestCase):
         r = self.cli("dm", "--url", base, "--to", "555", "x" * 300)
         self.assertEqual(1, r.returncode)
         self.assertIn("422 text_too_long", r.stderr)
+        for blank in (" \n\t", ""):
+            r = self.cli("reply", "--url", base, "mock:m-1", blank)
+            self.assertEqual(1, r.returncode)
+            self.assertIn("400 empty_text", r.stderr)
+            self.assertIn("1 to 280 characters", r.stderr)
+        r = self.cli("dm", "--url", base, "--to", "555", "   ")
+        self.assertEqual(1, r.returncode)
+        self.assertIn("the text has nothing but whitespace", r.stderr)
         r = self.cli("reply", "--url", base, "mock:m-1", "hi", token="wrong-token-0123456789")
         self.assertEqual(1, r.returncode)
         self.assertIn("401 unauthorized", r.stderr)

@@ -92,6 +92,12 @@ class CliTest(GatewayTestCase):
         self.assertEqual(2, r.returncode)
         self.assertIn("absent.toml", r.stderr)
 
+    def test_directory_as_config_file(self):
+        r = run_cli("-c", self.dir, "check-config")
+        self.assertEqual(2, r.returncode)
+        self.assertIn("%s: is a directory, not a configuration file" % self.dir, r.stderr)
+        self.assertNotIn("bytes", r.stderr)
+
     def test_run_refuses_bad_config_with_exit_2(self):
         p = self.write("bad.toml", "[gateway]\nlog_level = \"loud\"\n")
         r = run_cli("-c", p, "run")

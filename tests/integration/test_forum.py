@@ -347,7 +347,13 @@ class ForumTest(GatewayTestCase):
         for signature in (wrong, None, good[7:], "sha256=", good[:-2]):
             status, doc = self.deliver(gw, body, signature)
             self.assertEqual(401, status, signature)
-            self.assertIn("error", doc)
+            self.assertEqual("invalid_signature", doc["error"])
+            self.assertTrue(doc["message"])
+        # Discourse only POSTs: a GET is the plugin's 405, with Allow.
+        status, headers, text = http(gw.url("/webhooks/forum/acme"))
+        self.assertEqual((405, "POST"), (status, headers.get("Allow")))
+        self.assertEqual("method_not_allowed", json.loads(text)["error"])
+        self.assertTrue(json.loads(text)["message"])
         self.assertEqual([], self.stored_ids())
 
         status, doc = self.deliver(gw, body, good)

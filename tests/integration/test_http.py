@@ -3,12 +3,13 @@ readiness, Prometheus metrics, webhook routing with the answer sent only
 after the delivery's events are durable."""
 import json
 import os
+import socket
 import sqlite3
 import unittest
 import urllib.error
 import urllib.request
 
-from gwtest import (GatewayTestCase, config, count_lines, mock_account, read_jsonl,
+from gwtest import (SLOW, GatewayTestCase, config, count_lines, mock_account, read_jsonl,
                     validate_events, wait_for)
 
 
@@ -119,10 +120,57 @@ class HttpTest(GatewayTestCase):
             self.assertIn("message", doc)
             if code:
                 self.assertEqual(code, doc["error"], path)
-        # The plugin's own refusal (not JSON) passes through as its status.
+        # The plugin's own refusals pass through as their status, in the
+        # same shape; its 405 carries Allow like the server's own.
         status, _, body = request(gw.url("/webhooks/mock/acme"), b"{not json")
         self.assertEqual(400, status)
-        self.assertIn("not JSON", json.loads(body)["error"])
+        doc = json.loads(body)
+        self.assertEqual("invalid_json", doc["error"])
+        self.assertIn("not JSON", doc["message"])
+        for method in ("GET", "PUT"):  # the mock's 405, the server's 405
+            status, headers, body = request(gw.url("/webhooks/mock/acme"), None, method)
+            self.assertEqual(405, status, method)
+            self.assertEqual("method_not_allowed", json.loads(body)["error"])
+            self.assertTrue(json.loads(body)["message"])
+            self.assertIn("POST", headers.get("Allow", ""), method)
+        self.assertEqual(0, gw.stop())
+
+    def raw(self, gw, data):
+        """Send raw bytes as one request (HTTP/1.1 by hand, Connection:
+        close); returns (status, headers, body) of the answer."""
+        with socket.create_connection(("127.0.0.1", gw.port()), timeout=10 * SLOW) as s:
+            s.sendall(data)
+            answer = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines[1:])
+        return int(lines[0].split()[1]), headers, body
+
+    def test_nul_bytes_in_the_request_are_400(self):
+        gw = self.start()
+        close = b"Host: t\r\nConnection: close\r\n"
+        for target in (b"/healthz%00", b"/healthz\x00junk", b"/healthz?x=%00",
+                       b"/webhooks/mock/acme%00", b"/webhooks/mock/acme\x00/x"):
+            status, headers, body = self.raw(gw, b"GET " + target + b" HTTP/1.1\r\n" + close
+                                             + b"\r\n")
+            self.assertEqual(400, status, target)
+            self.assertTrue(headers["Content-Type"].startswith("application/json"))
+            doc = json.loads(body)
+            self.assertEqual("bad_request", doc["error"], target)
+            self.assertTrue(doc["message"])
+        status, _, body = self.raw(gw, b"GET /healthz HTTP/1.1\r\n" + close
+                                   + b"X-Note: a\x00b\r\n\r\n")
+        self.assertEqual((400, "bad_request"), (status, json.loads(body)["error"]))
+        self.assertIn("NUL", json.loads(body)["message"])
+        # The same request without the NUL is fine.
+        status, _, _ = self.raw(gw, b"GET /healthz HTTP/1.1\r\n" + close
+                                + b"X-Note: a b\r\n\r\n")
+        self.assertEqual(200, status)
         self.assertEqual(0, gw.stop())
 
     def test_oversized_webhook_body_is_refused_413_and_nothing_stored(self):

@@ -207,6 +207,7 @@ class OpenApiTest(GatewayTestCase):
             (reply("mock:nope", "hi", "k7"), 404),
             (dict(reply("mock:m-1", "hi", "k8"), account="nobody"), 404),
             (dict(reply("mock:m-1", "hi", "k9"), kind="tweet"), 400),
+            (reply("mock:m-1", " \n\t", "k10"), 400),
         ]
         for body, want in refusals:
             self.assertEqual(want, self.call(gw, "POST", "/v1/actions", body)[0], body)

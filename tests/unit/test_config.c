@@ -755,6 +755,21 @@ static void test_missing_file(void **state)
     cfg_errors_free(&errs);
 }
 
+/* A directory given as the configuration file is named as one, not
+ * measured (it used to "hold" 9223372036854775807 bytes). */
+static void test_directory_as_file(void **state)
+{
+    (void)state;
+    cfg_errors errs = {0};
+    gw_config *cfg = NULL;
+
+    assert_int_equal(config_load(FIXTURES, &cfg, &errs), GW_EIO);
+    assert_null(cfg);
+    assert_int_equal(errs.count, 1);
+    assert_string_equal(errs.lines[0], FIXTURES ": is a directory, not a configuration file");
+    cfg_errors_free(&errs);
+}
+
 /* ---- plugin options ----------------------------------------------------------- */
 
 static const gw_option test_plugin_options[] = {
@@ -1280,6 +1295,7 @@ int main(void)
         cmocka_unit_test(test_fixture_valid),
         cmocka_unit_test(test_fixture_invalid),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_directory_as_file),
         cmocka_unit_test(test_plugin_options_valid),
         cmocka_unit_test(test_plugin_options_errors),
         cmocka_unit_test(test_plugin_options_missing),

@@ -1125,6 +1125,13 @@ static int deliver(gw_instance *inst, const char *method, const char *body, cons
     *doc = json_loads(gw_sdk_json_string(op.result, "body", ""), 0, NULL);
     assert_non_null(*doc);
     int status = (int)gw_sdk_json_int(op.result, "status", 0);
+    /* Every error in the host's shape; a 405 names what Allow says. */
+    if (status >= 400) {
+        assert_true(strlen(gw_sdk_json_string(*doc, "error", "")) > 0);
+        assert_true(strlen(gw_sdk_json_string(*doc, "message", "")) > 0);
+    }
+    if (status == 405)
+        assert_string_equal(gw_sdk_json_string(op.result, "allow", ""), "POST");
     fake_host_op_clear(&op);
     return status;
 }

@@ -881,6 +881,63 @@ static void test_malformed_requests_get_400(void **state)
     assert_int_equal(fx->calls, 1);
 }
 
+/* NUL bytes hidden from MHD's C strings, and heads that must still pass:
+ * bare LF, empty and blank values, trailing blanks, a query. */
+static const struct {
+    const char *raw;
+    size_t len;
+    int status;
+} nul_cases[] = {
+#define RAW(s, status)                                                                             \
+    {                                                                                              \
+        s, sizeof s - 1, status                                                                    \
+    }
+    RAW("GET /health\0junk HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 400),
+    RAW("GET /health%00 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 400),
+    RAW("GET /health?x=%00 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 400),
+    RAW("GET /health HTTP/1.1\r\nHost: t\r\nX-A: a\0b\r\nConnection: close\r\n\r\n", 400),
+    RAW("GET /health HTTP/1.1\r\nHost: t\r\nX-A: a\0\r\nConnection: close\r\n\r\n", 400),
+    RAW("GET /health HTTP/1.1\r\nHost: t\r\nX-A:\0 a\r\nConnection: close\r\n\r\n", 400),
+    RAW("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\nX-A: \0\r\n\r\n", 400),
+    RAW("GE\0T /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 400),
+    RAW("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\0\r\n\r\n", 400),
+    /* obs-fold: RFC 9112 lets a server refuse it, and it is refused. */
+    RAW("GET /health HTTP/1.1\r\nHost: t\r\nX-F: a\r\n b\r\nConnection: close\r\n\r\n", 400),
+    RAW("GET /health?a=b&c=%41+x HTTP/1.1\r\nHost: t\r\nX-T: v \t \r\nX-E:\r\nX-S:   \r\n"
+        "Connection: close\r\n\r\n",
+        200),
+    RAW("GET   /health HTTP/1.1\nHost: t\nX-E:\nConnection: close\n\n", 200),
+    RAW("\r\nGET /health HTTP/1.0\r\n\r\n", 200),
+    RAW("GET /health HTTP/1.0\n\n", 200),
+#undef RAW
+};
+#define NUL_CASES (sizeof nul_cases / sizeof nul_cases[0])
+
+static void client_nul(fixture *fx)
+{
+    for (size_t i = 0; i < NUL_CASES; i++)
+        cl_exchange(fx->port, nul_cases[i].raw, nul_cases[i].len, &fx->r[i]);
+}
+
+static void test_nul_bytes_in_the_head_get_400(void **state)
+{
+    fixture *fx = *state;
+    start_server(fx, NULL);
+    assert_int_equal(http_server_route(fx->srv, "GET", "/health", 0, h_health, fx), GW_OK);
+    run_client(fx, client_nul);
+    int ok = 0;
+    for (size_t i = 0; i < NUL_CASES; i++) {
+        if (nul_cases[i].status == 400) {
+            assert_json_error(&fx->r[i], 400, "bad_request");
+        } else {
+            assert_int_equal(fx->r[i].status, nul_cases[i].status);
+            ok++;
+        }
+    }
+    /* A refused head never reaches the handler. */
+    assert_int_equal(fx->calls, ok);
+}
+
 static void client_one_get(fixture *fx)
 {
     cl_get(fx->port, "/never", &fx->r[0]);
@@ -1200,6 +1257,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_body_over_limit_is_413_and_never_handled, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_headers_over_limit_get_431, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nul_bytes_in_the_head_get_400, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_requests_get_400, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handler_too_slow_gets_503_and_late_respond_is_safe,
                                         setup, teardown),

@@ -309,6 +309,27 @@ static void test_refusals_queue_nothing(void **state)
     assert_int_equal(res.verdict, OUTBOX_UNSUPPORTED);
     assert_non_null(strstr(res.message, "private messages"));
 
+    /* Empty and blank texts (ASCII and Unicode whitespace, a zero-width
+     * space) are refused with the network's real limit in characters;
+     * one visible character among them is a text. */
+    static const char *const blank[] = {"", "   \n\t", "\r\v\f ",
+                                        "\xc2\xa0\xe2\x80\x83\xe3\x80\x80",
+                                        "\xe2\x80\x8b\xef\xbb\xbf"};
+    for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
+        res = submit(h, reply_to("mock:sc-1", blank[i], "k1"));
+        assert_int_equal(res.verdict, OUTBOX_EMPTY_TEXT);
+        assert_int_equal(res.limit, 280);
+        assert_non_null(strstr(res.message, "1 to 280 characters"));
+        assert_non_null(strstr(res.message, i == 0 ? "empty" : "nothing but whitespace"));
+    }
+    req = reply_to("mock:sc-1", " ", "k1");
+    req.account = "nobody"; /* the host's own cap, then */
+    res = submit(h, req);
+    assert_int_equal(res.verdict, OUTBOX_EMPTY_TEXT);
+    assert_int_equal(res.limit, OUTBOX_TEXT_MAX);
+    res = submit(h, reply_to("mock:nope", " \xc2\xa0.\n", "k1"));
+    assert_int_equal(res.verdict, OUTBOX_UNKNOWN_EVENT);
+
     /* A broken call, not a verdict. */
     req = reply_to(NULL, "hello", "k1");
     assert_int_equal(outbox_submit(h->rt.outbox, &req, &res), GW_EINVAL);
