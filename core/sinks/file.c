@@ -506,7 +506,7 @@ static int sink_file_write(void *state, const sink_batch *batch, char *err, size
     off_t part_at = -1; /* where the part being written starts in the active file */
     struct stat st;
     int64_t seq;
-    int rc;
+    int rc, just_rotated = 0;
 
     if (f->fd < 0 && (rc = file_open_active(f, err, errlen)) != 0)
         return rc;
@@ -528,11 +528,15 @@ static int sink_file_write(void *state, const sink_batch *batch, char *err, size
             goto failed;
         }
         part = f->max_size > 0 ? file_rotate_fit(data, len, f->max_size - st.st_size) : len;
-        if (part == 0 && st.st_size > 0) {
+        /* (A fresh file that is not empty, someone else's, is not rotated
+         * again and again: the line goes in.) */
+        if (part == 0 && st.st_size > 0 && !just_rotated) {
             if ((rc = file_rotate(f, err, errlen)) != 0)
                 goto failed;
+            just_rotated = 1;
             continue;
         }
+        just_rotated = 0;
         if (part == 0) /* one event larger than max_size: alone in a fresh file */
             part = file_rotate_first_line(data, len);
         part_at = st.st_size;
