@@ -348,7 +348,7 @@ static void test_batch_split_across_files(void **state)
     int nfiles = 0;
     struct stat st;
 
-    assert_true(want_len > 10 * max_size);
+    assert_true((int64_t)want_len > 10 * max_size);
     write_ok(f, s, 1, 5);
     write_ok(f, s, 6, 300); /* ~13 KB in one batch */
     while (stat(nfiles ? rotated(f, nfiles) : f->path, &st) == 0)
