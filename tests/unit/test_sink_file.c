@@ -99,32 +99,61 @@ static void *sink_open(fixture *f, const char *path, const char *fsync, int64_t 
     return state;
 }
 
-/* JSONL for events first..last, as the dispatcher hands them over. */
-static char *lines(int64_t first, int64_t last, size_t *len)
+/* JSONL for events first..last where event `big` (0: none) carries a
+ * text that makes its line big_len bytes long. */
+static char *lines_with_big(int64_t first, int64_t last, int64_t big, size_t big_len, size_t *len)
 {
-    size_t cap = 64 * (size_t)(last - first + 1) + 1, used = 0;
+    size_t cap = 64 * (size_t)(last - first + 1) + big_len + 1, used = 0;
     char *buf = malloc(cap);
+
     assert_non_null(buf);
     buf[0] = '\0';
-    for (int64_t seq = first; seq <= last; seq++)
-        used += (size_t)snprintf(buf + used, cap - used,
-                                 "{\"id\":\"mock:%lld\",\"type\":\"mention\",\"seq\":%lld}\n",
-                                 (long long)seq, (long long)seq);
+    for (int64_t seq = first; seq <= last; seq++) {
+        if (seq != big) {
+            used += (size_t)snprintf(buf + used, cap - used,
+                                     "{\"id\":\"mock:%lld\",\"type\":\"mention\",\"seq\":%lld}\n",
+                                     (long long)seq, (long long)seq);
+            continue;
+        }
+        size_t start = used;
+        used += (size_t)snprintf(buf + used, cap - used, "{\"id\":\"mock:%lld\",\"text\":\"",
+                                 (long long)seq);
+        char tail[64];
+        int tail_len = snprintf(tail, sizeof tail, "\",\"seq\":%lld}\n", (long long)seq);
+        assert_true(big_len > used - start + (size_t)tail_len);
+        memset(buf + used, 'x', big_len - (used - start) - (size_t)tail_len);
+        used = start + big_len - (size_t)tail_len;
+        memcpy(buf + used, tail, (size_t)tail_len + 1);
+        used += (size_t)tail_len;
+    }
     *len = used;
     return buf;
 }
 
-static int write_seqs(const sink_type *type, void *state, int64_t first, int64_t last, char *err,
-                      size_t errlen)
+/* JSONL for events first..last, as the dispatcher hands them over. */
+static char *lines(int64_t first, int64_t last, size_t *len)
 {
-    size_t len;
-    char *data = lines(first, last, &len);
+    return lines_with_big(first, last, 0, 0, len);
+}
+
+static int write_data(fixture *f, void *state, const char *data, size_t len, int64_t first,
+                      int64_t last, char *err, size_t errlen)
+{
     sink_batch batch = {.data = data,
                         .len = len,
                         .count = (size_t)(last - first + 1),
                         .first_seq = first,
                         .last_seq = last};
-    int rc = type->write(state, &batch, err, errlen);
+    return f->type->write(state, &batch, err, errlen);
+}
+
+static int write_seqs(fixture *f, void *state, int64_t first, int64_t last, char *err,
+                      size_t errlen)
+{
+    size_t len;
+    char *data = lines(first, last, &len);
+    int rc = write_data(f, state, data, len, first, last, err, errlen);
+
     free(data);
     return rc;
 }
@@ -132,7 +161,7 @@ static int write_seqs(const sink_type *type, void *state, int64_t first, int64_t
 static void write_ok(fixture *f, void *state, int64_t first, int64_t last)
 {
     char err[512] = "";
-    int rc = write_seqs(f->type, state, first, last, err, sizeof err);
+    int rc = write_seqs(f, state, first, last, err, sizeof err);
     if (rc != 0)
         fail_msg("write %lld..%lld: %s", (long long)first, (long long)last, err);
 }
@@ -261,51 +290,10 @@ static void test_rotation_keeps_max_files(void **state)
     f->type->close(s);
 }
 
-/* JSONL for events first..last where event `big` (if in range) carries a
- * text that makes its line big_len bytes long. */
-static char *lines_with_big(int64_t first, int64_t last, int64_t big, size_t big_len, size_t *len)
-{
-    size_t cap = 64 * (size_t)(last - first + 1) + big_len + 1, used = 0;
-    char *buf = malloc(cap);
-
-    assert_non_null(buf);
-    for (int64_t seq = first; seq <= last; seq++) {
-        if (seq != big) {
-            used += (size_t)snprintf(buf + used, cap - used,
-                                     "{\"id\":\"mock:%lld\",\"type\":\"mention\",\"seq\":%lld}\n",
-                                     (long long)seq, (long long)seq);
-            continue;
-        }
-        size_t start = used;
-        used += (size_t)snprintf(buf + used, cap - used, "{\"id\":\"mock:%lld\",\"text\":\"",
-                                 (long long)seq);
-        char tail[64];
-        int tail_len = snprintf(tail, sizeof tail, "\",\"seq\":%lld}\n", (long long)seq);
-        assert_true(big_len > used - start + (size_t)tail_len);
-        memset(buf + used, 'x', big_len - (used - start) - (size_t)tail_len);
-        used = start + big_len - (size_t)tail_len;
-        memcpy(buf + used, tail, (size_t)tail_len + 1);
-        used += (size_t)tail_len;
-    }
-    *len = used;
-    return buf;
-}
-
-static int write_data(fixture *f, void *state, const char *data, size_t len, int64_t first,
-                      int64_t last, char *err, size_t errlen)
-{
-    sink_batch batch = {.data = data,
-                        .len = len,
-                        .count = (size_t)(last - first + 1),
-                        .first_seq = first,
-                        .last_seq = last};
-    return f->type->write(state, &batch, err, errlen);
-}
-
 /* Assert path.(nfiles-1) ... path.lowest (path.0 is path) hold want in
  * this order, that path.nfiles does not exist, and that each file ends on a
  * line end and is at most max_size bytes unless it holds a single line. */
-static void assert_files_from(fixture *f, int nfiles, int lowest, int64_t max_size,
+static void assert_files_hold(fixture *f, int nfiles, int lowest, int64_t max_size,
                               const char *want, size_t want_len)
 {
     size_t at = 0;
@@ -329,10 +317,15 @@ static void assert_files_from(fixture *f, int nfiles, int lowest, int64_t max_si
     assert_int_equal(stat(rotated(f, nfiles), &st), -1);
 }
 
-static void assert_files_hold(fixture *f, int nfiles, int64_t max_size, const char *want,
-                              size_t want_len)
+/* path and its rotated files: how many there are. */
+static int count_files(fixture *f)
 {
-    assert_files_from(f, nfiles, 0, max_size, want, want_len);
+    struct stat st;
+    int n = 0;
+
+    while (stat(n ? rotated(f, n) : f->path, &st) == 0)
+        n++;
+    return n;
 }
 
 /* The issue: a batch after a backlog took the file far past max_size. It
@@ -345,16 +338,14 @@ static void test_batch_split_across_files(void **state)
     void *s = sink_open(f, f->path, "batch", max_size, 100);
     size_t want_len;
     char *want = lines(1, 300, &want_len);
-    int nfiles = 0;
-    struct stat st;
+    int nfiles;
 
     assert_true((int64_t)want_len > 10 * max_size);
     write_ok(f, s, 1, 5);
     write_ok(f, s, 6, 300); /* ~13 KB in one batch */
-    while (stat(nfiles ? rotated(f, nfiles) : f->path, &st) == 0)
-        nfiles++;
+    nfiles = count_files(f);
     assert_true(nfiles >= 13);
-    assert_files_hold(f, nfiles, max_size, want, want_len);
+    assert_files_hold(f, nfiles, 0, max_size, want, want_len);
     assert_int_equal(reconcile_ok(f, s), 300);
     f->type->close(s);
 
@@ -365,10 +356,7 @@ static void test_batch_split_across_files(void **state)
     f->type->close(s);
     free(want);
     want = lines(1, 302, &want_len);
-    nfiles = 0;
-    while (stat(nfiles ? rotated(f, nfiles) : f->path, &st) == 0)
-        nfiles++;
-    assert_files_hold(f, nfiles, max_size, want, want_len);
+    assert_files_hold(f, count_files(f), 0, max_size, want, want_len);
     free(want);
 }
 
@@ -380,9 +368,9 @@ static void test_oversized_event_alone(void **state)
     void *s = sink_open(f, f->path, "batch", 100, 10);
     size_t len, first_len;
     char *data = lines_with_big(1, 6, 4, 300, &len);
-    char *first = lines(1, 2, &first_len);
     char err[512] = "";
 
+    free(lines(1, 2, &first_len));
     assert_true(first_len <= 100); /* 1..2 fit, a third line does not */
     write_ok(f, s, 1, 2);
     assert_int_equal(write_data(f, s, data + first_len, len - first_len, 3, 6, err, sizeof err),
@@ -390,10 +378,9 @@ static void test_oversized_event_alone(void **state)
     assert_file_holds(rotated(f, 3), 1, 2);
     assert_file_holds(rotated(f, 2), 3, 3);
     assert_file_holds(f->path, 5, 6);
-    assert_files_hold(f, 4, 100, data, len); /* path.1 is event 4 alone */
+    assert_files_hold(f, 4, 0, 100, data, len); /* path.1 is event 4 alone */
     assert_int_equal(reconcile_ok(f, s), 6);
     f->type->close(s);
-    free(first);
     free(data);
 }
 
@@ -406,11 +393,8 @@ static void test_oversized_event_alone(void **state)
 
 static char *split_batch(size_t *len, size_t *head_len)
 {
-    char *data = lines_with_big(1, 30, 30, 2000, len);
-    char *head = lines(1, 10, head_len);
-
-    free(head);
-    return data;
+    free(lines(1, 10, head_len));
+    return lines_with_big(1, 30, 30, 2000, len);
 }
 
 /* Write the second batch with the file size limited; returns write's rc. */
@@ -461,7 +445,7 @@ static void test_crash_between_parts_reconciles(void **state)
      * the torn start of event 30 */
     size_t done_len;
     char *done = lines(1, 29, &done_len);
-    assert_files_from(f, 3, 1, SPLIT_MAX, done, done_len);
+    assert_files_hold(f, 3, 1, SPLIT_MAX, done, done_len);
     free(done);
 
     s = sink_open(f, f->path, "batch", SPLIT_MAX, 10);
@@ -469,10 +453,9 @@ static void test_crash_between_parts_reconciles(void **state)
     assert_int_equal(held, 29); /* the end of the second part, in path.1 */
     /* the dispatcher resumes after held */
     size_t skip;
-    char *before = lines(1, held, &skip);
-    free(before);
+    free(lines(1, held, &skip));
     assert_int_equal(write_data(f, s, data + skip, len - skip, held + 1, 30, err, sizeof err), 0);
-    assert_files_hold(f, 3, SPLIT_MAX, data, len);
+    assert_files_hold(f, 3, 0, SPLIT_MAX, data, len);
     assert_int_equal(reconcile_ok(f, s), 30);
     f->type->close(s);
     free(data);
@@ -495,12 +478,10 @@ static void test_failed_second_part_retried_once(void **state)
     signal(SIGXFSZ, old_handler);
     assert_int_equal(rc, GW_EIO);
     assert_non_null(strstr(err, f->path));
-    size_t empty = 1;
-    free(slurp(f->path, &empty));
-    assert_int_equal(empty, 0); /* the torn part 2 was cut back */
+    assert_file_holds(f->path, 1, 0); /* empty: the torn part 2 was cut back */
     assert_int_equal(write_data(f, s, data + head_len, len - head_len, 11, 30, err, sizeof err),
                      0);
-    assert_files_hold(f, 3, SPLIT_MAX, data, len);
+    assert_files_hold(f, 3, 0, SPLIT_MAX, data, len);
     f->type->close(s);
     free(data);
 }
@@ -746,7 +727,7 @@ static void test_failed_write_is_cut_back(void **state)
     limited.rlim_cur = first_len + 20; /* part of the next batch fits */
     old_handler = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &limited), 0);
-    int rc = write_seqs(f->type, s, 3, 5, err, sizeof err);
+    int rc = write_seqs(f, s, 3, 5, err, sizeof err);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
     signal(SIGXFSZ, old_handler);
 
