@@ -12,9 +12,21 @@
  * A failed write is cut back the same way before it is reported, so the
  * retry of the batch never duplicates a line.
  *
- * Rotation happens only between batches (path -> path.1 -> ... -> path.N),
- * so every file holds whole batches and, after a rotation, the newest
- * events are at the end of path.1 until the next batch arrives.
+ * Rotation (path -> path.1 -> ... -> path.N, file_rotate.c) keeps every
+ * file within max_size: a batch fills the room the active file has left
+ * with whole lines and goes on in a fresh file, so one batch may span
+ * several files. Only an event larger than max_size on its own makes a
+ * file bigger; it goes alone into a file of its own. A rotation always
+ * leaves a non-empty path.1, so when the active file holds nothing (a
+ * crash right after a rotation, or a torn first line cut away) the newest
+ * events are at the end of path.1, and reconcile looks there. (With
+ * max_files = 0 there is no path.1: the resumed batch is written again,
+ * but the only other copy of its first part was just deleted.) When a
+ * write fails after part of its batch went into files since rotated
+ * (synced by the rotation unless fsync = "never"), those lines stay and
+ * the retry of the batch steps over them by seq (split_seq) instead of
+ * writing them twice; the cursor still moves only once the whole batch is
+ * written.
  *
  * Missing parent directories of path are created (mode 0755): the default
  * configuration writes under a data directory that need not exist yet.
@@ -31,6 +43,7 @@
 #include <unistd.h>
 
 #include "gateway/error.h"
+#include "sinks/file_rotate.h"
 #include "sinks/sink.h"
 
 /* Bytes read per step when scanning the file backwards for a line end. */
@@ -45,10 +58,8 @@ typedef enum file_fsync {
 } file_fsync;
 
 typedef struct sink_file {
-    char *path;    /* owned: the active file */
-    char *rotated; /* owned: scratch for "path.N" names */
-    size_t rotated_cap;
-    int fd; /* the active file, O_APPEND; -1 when closed */
+    char *path; /* owned: the active file */
+    int fd;     /* the active file, O_APPEND; -1 when closed */
     file_fsync fsync_mode;
     int64_t fsync_interval_ms;
     int64_t max_size;     /* bytes; 0: never rotate */
@@ -56,6 +67,8 @@ typedef struct sink_file {
     int unsynced;         /* written since the last fsync */
     int64_t last_sync_ms; /* monotonic */
     off_t cut_back_to;    /* >= 0: a failed batch left bytes past here */
+    int64_t split_seq;    /* > 0: a failed batch's lines up to this seq are
+                           * already in files since rotated */
 } sink_file;
 
 static const gw_option sink_file_options[] = {
@@ -83,7 +96,10 @@ static const gw_option sink_file_options[] = {
      .default_value = "100MB",
      .min = 0,
      .max = 1099511627776.0,
-     .help = "rotate the file before a batch would take it past this size; 0 never rotates"},
+     .help = "largest size of a file: a batch that would take the file past it is split "
+             "at a line end and goes on in a fresh file (the full one becomes path.1); an "
+             "event larger than this on its own is written alone to a file of its own; 0 "
+             "never rotates"},
     {.name = "max_files",
      .type = GW_OPT_INT,
      .flags = GW_OPTF_BOUNDED,
@@ -110,23 +126,6 @@ static int64_t monotonic_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* "path.n" in the state's scratch buffer (valid until the next call), or
- * NULL when out of memory. */
-static const char *file_rotated_name(sink_file *f, int64_t n)
-{
-    size_t need = strlen(f->path) + 24;
-
-    if (need > f->rotated_cap) {
-        char *grown = realloc(f->rotated, need);
-        if (!grown)
-            return NULL;
-        f->rotated = grown;
-        f->rotated_cap = need;
-    }
-    snprintf(f->rotated, f->rotated_cap, "%s.%lld", f->path, (long long)n);
-    return f->rotated;
 }
 
 /* Write all of data, resuming after short writes and signals. Returns 0
@@ -280,46 +279,23 @@ static int file_flush(sink_file *f, char *err, size_t errlen)
     return 0;
 }
 
-/* path.(N-1) -> path.N ... path -> path.1, then a fresh path. rename()
- * replaces its target, so the oldest file is dropped by the first step.
- * A crash half way leaves the newest events in path or path.1, which is
- * where reconcile looks. */
+/* The active file is full: sync and close it, shift the files (path
+ * becomes path.1) and start a fresh path. */
 static int file_rotate(sink_file *f, char *err, size_t errlen)
 {
+    int64_t failed = 0;
     int rc = file_flush(f, err, errlen);
 
     if (rc)
         return rc;
     close(f->fd);
     f->fd = -1;
-
-    if (f->max_files == 0) {
-        if (unlink(f->path) != 0 && errno != ENOENT) {
-            file_error(err, errlen, "cannot remove", f->path, errno);
-            return GW_EIO;
-        }
-        return file_open_active(f, err, errlen);
-    }
-    for (int64_t i = f->max_files - 1; i >= 0; i--) {
-        char *from = NULL;
-        const char *to;
-
-        if (i == 0)
-            from = strdup(f->path);
-        else if (file_rotated_name(f, i))
-            from = strdup(f->rotated);
-        to = from ? file_rotated_name(f, i + 1) : NULL;
-        if (!to) {
-            free(from);
-            snprintf(err, errlen, "file sink: out of memory");
-            return GW_ENOMEM;
-        }
-        if (rename(from, to) != 0 && errno != ENOENT) {
-            file_error(err, errlen, "cannot rotate", from, errno);
-            free(from);
-            return GW_EIO;
-        }
-        free(from);
+    if ((rc = file_rotate_shift(f->path, f->max_files, &failed)) != 0) {
+        char *name = failed > 0 ? file_rotate_name(f->path, failed) : NULL;
+        file_error(err, errlen, f->max_files ? "cannot rotate" : "cannot remove",
+                   name ? name : f->path, rc);
+        free(name);
+        return rc == ENOMEM ? GW_ENOMEM : GW_EIO;
     }
     /* file_open_active syncs the directory, which covers the renames. */
     return file_open_active(f, err, errlen);
@@ -357,13 +333,26 @@ static int line_is_blank(const char *line, size_t len)
     return 1;
 }
 
+/* The "seq" of the JSON line data[0, len) into *seq; 0 when it is no
+ * event with a positive integer seq. */
+static int line_seq(const char *data, size_t len, int64_t *seq)
+{
+    json_error_t jerr;
+    json_t *event = json_loadb(data, len, 0, &jerr);
+    json_t *value = json_object_get(event, "seq");
+    int ok = json_is_integer(value) && json_integer_value(value) >= 1;
+
+    if (ok)
+        *seq = json_integer_value(value);
+    json_decref(event);
+    return ok;
+}
+
 /* The "seq" of the line [start, end) of fd. */
 static int file_parse_line_seq(int fd, const char *name, off_t start, off_t end, int *blank,
                                int64_t *seq, char *err, size_t errlen)
 {
     size_t len = (size_t)(end - start);
-    json_error_t jerr;
-    json_t *event = NULL, *value;
     char *line;
     int rc;
 
@@ -387,20 +376,15 @@ static int file_parse_line_seq(int fd, const char *name, off_t start, off_t end,
     *blank = line_is_blank(line, len);
     if (*blank)
         goto done;
-    event = json_loadb(line, len, 0, &jerr);
-    value = json_object_get(event, "seq");
-    if (!json_is_integer(value) || json_integer_value(value) < 1) {
+    if (!line_seq(line, len, seq)) {
         snprintf(err, errlen,
                  "file sink: the last line of %s (at byte %lld) is not an event with a "
                  "positive integer \"seq\"; move the file aside so the gateway starts a "
                  "new one",
                  name, (long long)start);
         rc = GW_EPARSE;
-        goto done;
     }
-    *seq = json_integer_value(value);
 done:
-    json_decref(event);
     free(line);
     return rc;
 }
@@ -447,7 +431,7 @@ static int file_last_seq(int fd, const char *name, int64_t *seq, char *err, size
 static int sink_file_reconcile(void *state, int64_t *last_seq, char *err, size_t errlen)
 {
     sink_file *f = state;
-    const char *older;
+    char *older;
     int fd, rc;
 
     *last_seq = 0;
@@ -458,19 +442,22 @@ static int sink_file_reconcile(void *state, int64_t *last_seq, char *err, size_t
 
     /* The active file holds nothing: a rotation may have happened just
      * before the crash, leaving the newest events in path.1. */
-    if (!(older = file_rotated_name(f, 1))) {
+    if (!(older = file_rotate_name(f->path, 1))) {
         snprintf(err, errlen, "file sink: out of memory");
         return GW_ENOMEM;
     }
     fd = open(older, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        file_error(err, errlen, "cannot open", older, errno);
-        return GW_EIO;
+        rc = 0;
+        if (errno != ENOENT) {
+            file_error(err, errlen, "cannot open", older, errno);
+            rc = GW_EIO;
+        }
+    } else {
+        rc = file_last_seq(fd, older, last_seq, err, errlen);
+        close(fd);
     }
-    rc = file_last_seq(fd, older, last_seq, err, errlen);
-    close(fd);
+    free(older);
     return rc;
 }
 
@@ -490,11 +477,36 @@ static int file_sync_policy(sink_file *f, char *err, size_t errlen)
     }
 }
 
+/* After a write failed part way (split_seq > 0), the lines of the retried
+ * batch up to split_seq are already in files since rotated: step over
+ * them. A line without a seq stops the skipping; it is written. */
+static void file_skip_written(const sink_file *f, const sink_batch *batch, const char **data,
+                              size_t *len)
+{
+    int64_t seq;
+
+    if (f->split_seq <= 0 || batch->first_seq > f->split_seq)
+        return;
+    while (*len > 0) {
+        size_t line = file_rotate_first_line(*data, *len);
+        if (!line_seq(*data, line, &seq) || seq > f->split_seq)
+            return;
+        *data += line;
+        *len -= line;
+    }
+}
+
+/* The batch in parts, each into the room the active file has left (see
+ * the top of this file), then the fsync policy. */
 static int sink_file_write(void *state, const sink_batch *batch, char *err, size_t errlen)
 {
     sink_file *f = state;
+    const char *data = batch->data, *part_data;
+    size_t len = batch->len, part;
+    off_t part_at = -1; /* where the part being written starts in the active file */
     struct stat st;
-    int rc;
+    int64_t seq;
+    int rc, just_rotated = 0;
 
     if (f->fd < 0 && (rc = file_open_active(f, err, errlen)) != 0)
         return rc;
@@ -505,34 +517,58 @@ static int sink_file_write(void *state, const sink_batch *batch, char *err, size
         }
         f->cut_back_to = -1;
     }
-    if (batch->len == 0)
-        return 0;
-    if (fstat(f->fd, &st) != 0) {
-        file_error(err, errlen, "cannot stat", f->path, errno);
-        return GW_EIO;
+    file_skip_written(f, batch, &data, &len);
+    part_data = data;
+    while (len > 0) {
+        part_data = data;
+        part_at = -1;
+        if (fstat(f->fd, &st) != 0) {
+            file_error(err, errlen, "cannot stat", f->path, errno);
+            rc = GW_EIO;
+            goto failed;
+        }
+        part = f->max_size > 0 ? file_rotate_fit(data, len, f->max_size - st.st_size) : len;
+        /* (A fresh file that is not empty, someone else's, is not rotated
+         * again and again: the line goes in.) */
+        if (part == 0 && st.st_size > 0 && !just_rotated) {
+            if ((rc = file_rotate(f, err, errlen)) != 0)
+                goto failed;
+            just_rotated = 1;
+            continue;
+        }
+        just_rotated = 0;
+        if (part == 0) /* one event larger than max_size: alone in a fresh file */
+            part = file_rotate_first_line(data, len);
+        part_at = st.st_size;
+        if ((rc = file_write_all(f->fd, data, part)) != 0) {
+            file_error(err, errlen, "cannot write", f->path, rc);
+            rc = GW_EIO;
+            goto failed;
+        }
+        f->unsynced = 1;
+        data += part;
+        len -= part;
     }
-    if (f->max_size > 0 && st.st_size > 0 &&
-        (int64_t)st.st_size + (int64_t)batch->len > f->max_size) {
-        if ((rc = file_rotate(f, err, errlen)) != 0)
-            return rc;
-        st.st_size = 0;
-    }
-    rc = file_write_all(f->fd, batch->data, batch->len);
-    if (rc) {
-        file_error(err, errlen, "cannot write", f->path, rc);
-        goto cut_back;
-    }
-    f->unsynced = 1;
     if ((rc = file_sync_policy(f, err, errlen)) != 0)
-        goto cut_back;
+        goto failed;
+    f->split_seq = 0;
     return 0;
 
-cut_back:
-    /* The batch will be retried whole: take back what reached the file,
-     * now or (if this fails too) before the next write. */
-    if (ftruncate(f->fd, st.st_size) != 0)
-        f->cut_back_to = st.st_size;
-    return GW_EIO;
+failed:
+    /* The batch will be retried whole. What reached the active file is
+     * taken back, now or (if this fails too) before the next write. */
+    if (part_at >= 0 && ftruncate(f->fd, part_at) != 0)
+        f->cut_back_to = part_at;
+    /* Lines before this part went into files since rotated (or into path
+     * before a rotation that failed): they stay, and the retry skips them. */
+    if (part_data > batch->data) {
+        const char *last = part_data - 1;
+        while (last > batch->data && last[-1] != '\n')
+            last--;
+        if (line_seq(last, (size_t)(part_data - last), &seq))
+            f->split_seq = seq;
+    }
+    return rc;
 }
 
 static int sink_file_reopen(void *state, char *err, size_t errlen)
@@ -559,7 +595,6 @@ static void sink_file_close(void *state)
     (void)file_flush(f, ignored, sizeof ignored);
     if (f->fd >= 0)
         close(f->fd);
-    free(f->rotated);
     free(f->path);
     free(f);
 }

@@ -1,7 +1,9 @@
-/* test_sink_file.c - unit tests of the "file" sink (core/sinks/file.c):
- * writing, size rotation, reopen after an external rename, reconcile after
- * a crash (clean, torn tail, rotated, missing), failed writes cut back, and
- * the registry entry with its declared options.
+/* test_sink_file.c - unit tests of the "file" sink (core/sinks/file.c,
+ * file_rotate.c): writing, size rotation (a batch split across files, an
+ * oversized event alone, a crash or failure between the parts), reopen
+ * after an external rename, reconcile after a crash (clean, torn tail,
+ * rotated, missing), failed writes cut back, and the registry entry with
+ * its declared options.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gateway/error.h"
@@ -96,32 +99,61 @@ static void *sink_open(fixture *f, const char *path, const char *fsync, int64_t 
     return state;
 }
 
-/* JSONL for events first..last, as the dispatcher hands them over. */
-static char *lines(int64_t first, int64_t last, size_t *len)
+/* JSONL for events first..last where event `big` (0: none) carries a
+ * text that makes its line big_len bytes long. */
+static char *lines_with_big(int64_t first, int64_t last, int64_t big, size_t big_len, size_t *len)
 {
-    size_t cap = 64 * (size_t)(last - first + 1) + 1, used = 0;
+    size_t cap = 64 * (size_t)(last - first + 1) + big_len + 1, used = 0;
     char *buf = malloc(cap);
+
     assert_non_null(buf);
     buf[0] = '\0';
-    for (int64_t seq = first; seq <= last; seq++)
-        used += (size_t)snprintf(buf + used, cap - used,
-                                 "{\"id\":\"mock:%lld\",\"type\":\"mention\",\"seq\":%lld}\n",
-                                 (long long)seq, (long long)seq);
+    for (int64_t seq = first; seq <= last; seq++) {
+        if (seq != big) {
+            used += (size_t)snprintf(buf + used, cap - used,
+                                     "{\"id\":\"mock:%lld\",\"type\":\"mention\",\"seq\":%lld}\n",
+                                     (long long)seq, (long long)seq);
+            continue;
+        }
+        size_t start = used;
+        used += (size_t)snprintf(buf + used, cap - used, "{\"id\":\"mock:%lld\",\"text\":\"",
+                                 (long long)seq);
+        char tail[64];
+        int tail_len = snprintf(tail, sizeof tail, "\",\"seq\":%lld}\n", (long long)seq);
+        assert_true(big_len > used - start + (size_t)tail_len);
+        memset(buf + used, 'x', big_len - (used - start) - (size_t)tail_len);
+        used = start + big_len - (size_t)tail_len;
+        memcpy(buf + used, tail, (size_t)tail_len + 1);
+        used += (size_t)tail_len;
+    }
     *len = used;
     return buf;
 }
 
-static int write_seqs(const sink_type *type, void *state, int64_t first, int64_t last, char *err,
-                      size_t errlen)
+/* JSONL for events first..last, as the dispatcher hands them over. */
+static char *lines(int64_t first, int64_t last, size_t *len)
 {
-    size_t len;
-    char *data = lines(first, last, &len);
+    return lines_with_big(first, last, 0, 0, len);
+}
+
+static int write_data(fixture *f, void *state, const char *data, size_t len, int64_t first,
+                      int64_t last, char *err, size_t errlen)
+{
     sink_batch batch = {.data = data,
                         .len = len,
                         .count = (size_t)(last - first + 1),
                         .first_seq = first,
                         .last_seq = last};
-    int rc = type->write(state, &batch, err, errlen);
+    return f->type->write(state, &batch, err, errlen);
+}
+
+static int write_seqs(fixture *f, void *state, int64_t first, int64_t last, char *err,
+                      size_t errlen)
+{
+    size_t len;
+    char *data = lines(first, last, &len);
+    int rc = write_data(f, state, data, len, first, last, err, errlen);
+
     free(data);
     return rc;
 }
@@ -129,7 +161,7 @@ static int write_seqs(const sink_type *type, void *state, int64_t first, int64_t
 static void write_ok(fixture *f, void *state, int64_t first, int64_t last)
 {
     char err[512] = "";
-    int rc = write_seqs(f->type, state, first, last, err, sizeof err);
+    int rc = write_seqs(f, state, first, last, err, sizeof err);
     if (rc != 0)
         fail_msg("write %lld..%lld: %s", (long long)first, (long long)last, err);
 }
@@ -240,7 +272,7 @@ static void test_rotation_keeps_max_files(void **state)
     write_ok(f, s, 10, 11);
     write_ok(f, s, 12, 13);
     assert_int_equal(stat(rotated(f, 1), &st), -1);
-    write_ok(f, s, 14, 15); /* rotates first: the batch stays whole */
+    write_ok(f, s, 14, 15); /* 14 does not fit: it starts a fresh file */
     assert_file_holds(rotated(f, 1), 10, 13);
     assert_file_holds(f->path, 14, 15);
     write_ok(f, s, 16, 17);
@@ -255,12 +287,203 @@ static void test_rotation_keeps_max_files(void **state)
     assert_file_holds(rotated(f, 2), 14, 17);
     assert_int_equal(stat(rotated(f, 3), &st), -1);
     assert_int_equal(errno, ENOENT);
-
-    /* a batch larger than max_size still goes out whole, in a file of its own */
-    write_ok(f, s, 100, 110);
-    assert_file_holds(f->path, 100, 110);
-    assert_file_holds(rotated(f, 1), 22, 23);
     f->type->close(s);
+}
+
+/* Assert path.(nfiles-1) ... path.lowest (path.0 is path) hold want in
+ * this order, that path.nfiles does not exist, and that each file ends on a
+ * line end and is at most max_size bytes unless it holds a single line. */
+static void assert_files_hold(fixture *f, int nfiles, int lowest, int64_t max_size,
+                              const char *want, size_t want_len)
+{
+    size_t at = 0;
+    struct stat st;
+
+    for (int n = nfiles - 1; n >= lowest; n--) {
+        const char *name = n ? rotated(f, n) : f->path;
+        size_t len = 0;
+        char *got = slurp(name, &len);
+        if (!got)
+            fail_msg("%s is missing", name);
+        assert_true(len > 0 && got[len - 1] == '\n');
+        if ((int64_t)len > max_size && memchr(got, '\n', len) != got + len - 1)
+            fail_msg("%s is %zu bytes, over max_size %lld", name, len, (long long)max_size);
+        assert_true(at + len <= want_len);
+        assert_memory_equal(got, want + at, len);
+        at += len;
+        free(got);
+    }
+    assert_int_equal(at, want_len);
+    assert_int_equal(stat(rotated(f, nfiles), &st), -1);
+}
+
+/* path and its rotated files: how many there are. */
+static int count_files(fixture *f)
+{
+    struct stat st;
+    int n = 0;
+
+    while (stat(n ? rotated(f, n) : f->path, &st) == 0)
+        n++;
+    return n;
+}
+
+/* The issue: a batch after a backlog took the file far past max_size. It
+ * now fills the room left and goes on in fresh files, none over max_size,
+ * together the batch once and in order. */
+static void test_batch_split_across_files(void **state)
+{
+    fixture *f = *state;
+    const int64_t max_size = 1000;
+    void *s = sink_open(f, f->path, "batch", max_size, 100);
+    size_t want_len;
+    char *want = lines(1, 300, &want_len);
+    int nfiles;
+
+    assert_true((int64_t)want_len > 10 * max_size);
+    write_ok(f, s, 1, 5);
+    write_ok(f, s, 6, 300); /* ~13 KB in one batch */
+    nfiles = count_files(f);
+    assert_true(nfiles >= 13);
+    assert_files_hold(f, nfiles, 0, max_size, want, want_len);
+    assert_int_equal(reconcile_ok(f, s), 300);
+    f->type->close(s);
+
+    /* a fresh instance resumes after 300, in the room path has left */
+    s = sink_open(f, f->path, "batch", max_size, 100);
+    assert_int_equal(reconcile_ok(f, s), 300);
+    write_ok(f, s, 301, 302);
+    f->type->close(s);
+    free(want);
+    want = lines(1, 302, &want_len);
+    assert_files_hold(f, count_files(f), 0, max_size, want, want_len);
+    free(want);
+}
+
+/* An event larger than max_size on its own goes alone into a file of its
+ * own; the events around it do not join it. */
+static void test_oversized_event_alone(void **state)
+{
+    fixture *f = *state;
+    void *s = sink_open(f, f->path, "batch", 100, 10);
+    size_t len, first_len;
+    char *data = lines_with_big(1, 6, 4, 300, &len);
+    char err[512] = "";
+
+    free(lines(1, 2, &first_len));
+    assert_true(first_len <= 100); /* 1..2 fit, a third line does not */
+    write_ok(f, s, 1, 2);
+    assert_int_equal(write_data(f, s, data + first_len, len - first_len, 3, 6, err, sizeof err),
+                     0);
+    assert_file_holds(rotated(f, 3), 1, 2);
+    assert_file_holds(rotated(f, 2), 3, 3);
+    assert_file_holds(f->path, 5, 6);
+    assert_files_hold(f, 4, 0, 100, data, len); /* path.1 is event 4 alone */
+    assert_int_equal(reconcile_ok(f, s), 6);
+    f->type->close(s);
+    free(data);
+}
+
+/* max_size 1000; events 1..10 are written, then a batch 11..30 whose 30 is
+ * a 2000-byte event: 11..k fill path, k+1..29 a second file and 30 goes
+ * into a third. With the file size limited to 1500 bytes, writing 30 fails
+ * half way, after two parts of the batch went into files since rotated. */
+#define SPLIT_MAX 1000
+#define SPLIT_LIMIT 1500
+
+static char *split_batch(size_t *len, size_t *head_len)
+{
+    free(lines(1, 10, head_len));
+    return lines_with_big(1, 30, 30, 2000, len);
+}
+
+/* Write the second batch with the file size limited; returns write's rc. */
+static int write_limited(fixture *f, void *s, const char *data, size_t len, char *err,
+                         size_t errlen)
+{
+    struct rlimit saved, limited;
+    int rc;
+
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    limited = saved;
+    limited.rlim_cur = SPLIT_LIMIT;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &limited), 0);
+    rc = write_data(f, s, data, len, 11, 30, err, errlen);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    return rc;
+}
+
+/* kill -9 between the parts of a split batch (here SIGXFSZ, which kills
+ * as surely, in the middle of the second part): reopen finds the last seq
+ * of the first part in path.1, and resuming after it gives each event once. */
+static void test_crash_between_parts_reconciles(void **state)
+{
+    fixture *f = *state;
+    size_t len, head_len;
+    char *data = split_batch(&len, &head_len);
+    char err[512] = "";
+    int status = 0;
+    int64_t held;
+    void *s;
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        signal(SIGXFSZ, SIG_DFL);
+        s = sink_open(f, f->path, "batch", SPLIT_MAX, 10);
+        if (write_data(f, s, data, head_len, 1, 10, err, sizeof err) != 0)
+            _exit(3);
+        write_limited(f, s, data + head_len, len - head_len, err, sizeof err);
+        _exit(4); /* not reached: the limit kills */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGXFSZ);
+    /* two parts of the batch went into files since rotated; path holds
+     * the torn start of event 30 */
+    size_t done_len;
+    char *done = lines(1, 29, &done_len);
+    assert_files_hold(f, 3, 1, SPLIT_MAX, done, done_len);
+    free(done);
+
+    s = sink_open(f, f->path, "batch", SPLIT_MAX, 10);
+    held = reconcile_ok(f, s);
+    assert_int_equal(held, 29); /* the end of the second part, in path.1 */
+    /* the dispatcher resumes after held */
+    size_t skip;
+    free(lines(1, held, &skip));
+    assert_int_equal(write_data(f, s, data + skip, len - skip, held + 1, 30, err, sizeof err), 0);
+    assert_files_hold(f, 3, 0, SPLIT_MAX, data, len);
+    assert_int_equal(reconcile_ok(f, s), 30);
+    f->type->close(s);
+    free(data);
+}
+
+/* A write failing in its second part: the first part stays in path.1,
+ * the retry of the whole batch skips it, and each event is there once. */
+static void test_failed_second_part_retried_once(void **state)
+{
+    fixture *f = *state;
+    size_t len, head_len;
+    char *data = split_batch(&len, &head_len);
+    char err[512] = "";
+    void *s = sink_open(f, f->path, "batch", SPLIT_MAX, 10);
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    int rc;
+
+    assert_int_equal(write_data(f, s, data, head_len, 1, 10, err, sizeof err), 0);
+    rc = write_limited(f, s, data + head_len, len - head_len, err, sizeof err);
+    signal(SIGXFSZ, old_handler);
+    assert_int_equal(rc, GW_EIO);
+    assert_non_null(strstr(err, f->path));
+    assert_file_holds(f->path, 1, 0); /* empty: the torn part 2 was cut back */
+    assert_int_equal(write_data(f, s, data + head_len, len - head_len, 11, 30, err, sizeof err),
+                     0);
+    assert_files_hold(f, 3, 0, SPLIT_MAX, data, len);
+    f->type->close(s);
+    free(data);
 }
 
 static void test_rotation_without_kept_files(void **state)
@@ -504,7 +727,7 @@ static void test_failed_write_is_cut_back(void **state)
     limited.rlim_cur = first_len + 20; /* part of the next batch fits */
     old_handler = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &limited), 0);
-    int rc = write_seqs(f->type, s, 3, 5, err, sizeof err);
+    int rc = write_seqs(f, s, 3, 5, err, sizeof err);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
     signal(SIGXFSZ, old_handler);
 
@@ -562,6 +785,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_and_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_creates_parent_directories, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_keeps_max_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_split_across_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_event_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_between_parts_reconciles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_second_part_retried_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_without_kept_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_after_external_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconcile_clean_file, setup, teardown),
