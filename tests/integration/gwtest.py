@@ -187,6 +187,25 @@ class FakeServer:
             self.proc.wait(timeout=10)
 
 
+def raw_request(port, data):
+    """Send raw bytes as one HTTP/1.1 request (the caller writes the whole
+    head, with Connection: close) and read to EOF; returns
+    (status, headers, body bytes)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW) as s:
+        s.sendall(data)
+        answer = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
 def run_cli(*args, cwd=None, env=None):
     """Run the gateway CLI to completion; returns CompletedProcess."""
     return subprocess.run([GATEWAY] + list(args), cwd=cwd, env=env, capture_output=True,

@@ -6,13 +6,12 @@ action.* events in the stream, echo suppression, tokens, bad bodies, and the
 import json
 import os
 import re
-import socket
 import sqlite3
 import unittest
 import urllib.error
 import urllib.request
 
-from gwtest import (BUILD, SLOW, SOURCE, GatewayTestCase, config, count_lines, mock_account,
+from gwtest import (BUILD, SOURCE, GatewayTestCase, raw_request, config, count_lines, mock_account,
                     read_jsonl, run_cli, validate_events, wait_for)
 
 TOKEN = "actions-test-token-0123456789"
@@ -363,18 +362,11 @@ class AuthAndValidationTest(ActionsTestCase):
     def test_a_token_with_a_nul_and_more_is_refused(self):
         gw = self.start(wait_items=False)
         for tail in (b"\x00junk", b"\x00", b"junk"):
-            with socket.create_connection(("127.0.0.1", gw.port()), timeout=10 * SLOW) as s:
-                s.sendall(b"GET /v1/actions/act_00000000000000000000 HTTP/1.1\r\nHost: t\r\n"
-                          b"Connection: close\r\nAuthorization: Bearer " + TOKEN.encode()
-                          + tail + b"\r\n\r\n")
-                answer = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    answer += chunk
-            status = int(answer.split(b" ", 2)[1])
-            body = json.loads(answer.partition(b"\r\n\r\n")[2])
+            status, _, raw_body = raw_request(
+                gw.port(), b"GET /v1/actions/act_00000000000000000000 HTTP/1.1\r\nHost: t\r\n"
+                b"Connection: close\r\nAuthorization: Bearer " + TOKEN.encode() + tail
+                + b"\r\n\r\n")
+            body = json.loads(raw_body)
             # A NUL is a malformed request (400); a longer token a wrong one.
             self.assertEqual((400, "bad_request") if b"\x00" in tail else (401, "unauthorized"),
                              (status, body["error"]), tail)

@@ -3,13 +3,12 @@ readiness, Prometheus metrics, webhook routing with the answer sent only
 after the delivery's events are durable."""
 import json
 import os
-import socket
 import sqlite3
 import unittest
 import urllib.error
 import urllib.request
 
-from gwtest import (SLOW, GatewayTestCase, config, count_lines, mock_account, read_jsonl,
+from gwtest import (GatewayTestCase, raw_request, config, count_lines, mock_account, read_jsonl,
                     validate_events, wait_for)
 
 
@@ -136,20 +135,7 @@ class HttpTest(GatewayTestCase):
         self.assertEqual(0, gw.stop())
 
     def raw(self, gw, data):
-        """Send raw bytes as one request (HTTP/1.1 by hand, Connection:
-        close); returns (status, headers, body) of the answer."""
-        with socket.create_connection(("127.0.0.1", gw.port()), timeout=10 * SLOW) as s:
-            s.sendall(data)
-            answer = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
-        head, _, body = answer.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = dict(line.split(": ", 1) for line in lines[1:])
-        return int(lines[0].split()[1]), headers, body
+        return raw_request(gw.port(), data)
 
     def test_nul_bytes_in_the_request_are_400(self):
         gw = self.start()
