@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "api/api_auth.h"
 #include "http/http_server.h"
 #include "engine/outbox.h"
 #include "engine/outbox_submit.h"
@@ -97,59 +97,6 @@ static void respond_after_commit(gw_runtime *rt, http_exchange *ex, int status, 
         free(d);
         http_exchange_respond_error(ex, 503, "out_of_memory", "try again later");
     }
-}
-
-/* ---- authentication ------------------------------------------------------ */
-
-/* Equal strings, in a time that depends on the expected length only, so
- * the answer's timing does not reveal how much of a guess was right. */
-static int secret_equal(const char *given, size_t given_len, const char *want, size_t want_len)
-{
-    volatile unsigned char diff = given_len != want_len;
-    for (size_t i = 0; i < want_len; i++) {
-        unsigned char g = i < given_len ? (unsigned char)given[i] : 0;
-        diff |= g ^ (unsigned char)want[i];
-    }
-    return diff == 0;
-}
-
-/* 1 when the request may go on; otherwise it has been answered. */
-static int authorize(gw_runtime *rt, http_exchange *ex)
-{
-    const char *token = json_string_value(json_object_get(rt->cfg->api, "token"));
-    if (token == NULL || token[0] == '\0' || rt->outbox == NULL) {
-        http_exchange_respond_error(ex, 503, "api_disabled",
-                                    "the action API is disabled: set [api] token (e.g. token = "
-                                    "\"${GATEWAY_API_TOKEN}\") and restart the gateway");
-        return 0;
-    }
-    const char *auth = http_exchange_header(ex, "authorization");
-    const char *why = "missing bearer token: send \"Authorization: Bearer <token>\"";
-    if (auth != NULL) {
-        while (*auth == ' ')
-            auth++;
-        if (strncasecmp(auth, "Bearer ", 7) == 0) {
-            const char *given = auth + 7;
-            while (*given == ' ')
-                given++;
-            size_t len = strlen(given);
-            while (len > 0 && given[len - 1] == ' ')
-                len--;
-            if (secret_equal(given, len, token, strlen(token)))
-                return 1;
-            why = "invalid bearer token";
-        } else {
-            why = "the Authorization header must use the Bearer scheme";
-        }
-    }
-    /* RFC 6750: say which scheme is expected. Never log what was sent. */
-    log_info(&rt->log, COMPONENT, "refused %s %s from %s: %s", http_exchange_method(ex),
-             http_exchange_path(ex), http_exchange_remote_addr(ex),
-             auth == NULL ? "no token" : "wrong token");
-    static const gw_http_header challenge = {"WWW-Authenticate", "Bearer realm=\"gateway\""};
-    respond_json_with(ex, 401, json_pack("{s:s, s:s}", "error", "unauthorized", "message", why),
-                      &challenge, 1);
-    return 0;
 }
 
 /* ---- POST /v1/actions ---------------------------------------------------- */
@@ -288,6 +235,10 @@ static void respond_refusal(http_exchange *ex, const outbox_result *res)
         status = 404;
         code = "unknown_account";
         break;
+    case OUTBOX_ACCOUNT_STOPPED:
+        status = 409;
+        code = "account_stopped";
+        break;
     case OUTBOX_UNKNOWN_EVENT:
         status = 404;
         code = "unknown_event";
@@ -333,7 +284,7 @@ static void respond_refusal(http_exchange *ex, const outbox_result *res)
 static void post_action(void *arg, http_exchange *ex)
 {
     gw_runtime *rt = arg;
-    if (!authorize(rt, ex))
+    if (!api_authorize(rt, ex))
         return;
     store_status health;
     store_status_get(rt->store, &health);
@@ -399,7 +350,7 @@ static int valid_action_id(const char *id)
 static void get_action(void *arg, http_exchange *ex)
 {
     gw_runtime *rt = arg;
-    if (!authorize(rt, ex))
+    if (!api_authorize(rt, ex))
         return;
     const char *id = http_exchange_path_tail(ex);
     json_t *doc = NULL;

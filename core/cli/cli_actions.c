@@ -11,10 +11,10 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cli/cli_http.h"
 #include "config/config.h"
 
 #define TOKEN_ENV "GATEWAY_API_TOKEN"
-#define REQUEST_TIMEOUT_MS 10000L
 #define POLL_INTERVAL_MS 200
 
 /* Exit codes, see cli_actions.h. */
@@ -28,96 +28,6 @@ typedef struct cli_args {
     char network_buf[64];  /* the network taken from EVENT_ID */
     char account_buf[256]; /* the account taken from the configuration */
 } cli_args;
-
-typedef struct cli_buffer {
-    char *data;
-    size_t len;
-} cli_buffer;
-
-static size_t collect_cb(char *ptr, size_t size, size_t n, void *arg)
-{
-    cli_buffer *b = arg;
-    size_t add = size * n;
-    char *grown = realloc(b->data, b->len + add + 1);
-    if (grown == NULL)
-        return 0;
-    memcpy(grown + b->len, ptr, add);
-    b->data = grown;
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
-}
-
-/* One request to the API. Returns the HTTP status (0 when the gateway
- * could not be reached, with why filled) and sets *doc to the parsed JSON
- * answer or NULL (caller decrefs). body may be NULL (GET). */
-static long api_call(const char *url, const char *token, const char *body, json_t **doc, char *why,
-                     size_t whylen)
-{
-    *doc = NULL;
-    CURL *h = curl_easy_init();
-    if (h == NULL) {
-        snprintf(why, whylen, "cannot start an HTTP client");
-        return 0;
-    }
-    char auth[1024];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    struct curl_slist *headers = curl_slist_append(NULL, auth);
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    headers = curl_slist_append(headers, "Accept: application/json");
-    cli_buffer answer = {0};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_cb);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (body != NULL)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    long status = 0;
-    CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK)
-        snprintf(why, whylen, "cannot reach the gateway at %s: %s", url,
-                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    else
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (status != 0 && answer.data != NULL) {
-        json_error_t jerr;
-        *doc = json_loads(answer.data, 0, &jerr);
-    }
-    free(answer.data);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(h);
-    return status;
-}
-
-/* "http://host:port" from [http] listen; NULL when it cannot be known. */
-static char *url_from_listen(const char *listen, char *why, size_t whylen)
-{
-    const char *colon = listen ? strrchr(listen, ':') : NULL;
-    if (colon == NULL || atoi(colon + 1) == 0) {
-        snprintf(why, whylen,
-                 "cannot tell the gateway's address from [http] listen = \"%s\"; pass --url",
-                 listen ? listen : "");
-        return NULL;
-    }
-    const char *host = listen;
-    size_t host_len = (size_t)(colon - listen);
-    /* A wildcard address listens on loopback too. */
-    if (host_len == 7 && strncmp(host, "0.0.0.0", 7) == 0) {
-        host = "127.0.0.1";
-        host_len = 9;
-    } else if (host_len == 4 && strncmp(host, "[::]", 4) == 0) {
-        host = "[::1]";
-        host_len = 5;
-    }
-    char *url = NULL;
-    if (asprintf(&url, "http://%.*s:%s", (int)host_len, host, colon + 1) < 0)
-        return NULL;
-    return url;
-}
 
 /* Fill the base URL and account from the configuration when not given.
  * Returns 0, or EXIT_USAGE after printing why. base (caller frees). */
@@ -141,7 +51,7 @@ static int resolve_defaults(cli_args *a, const char *config_path, char **base)
     if (a->url != NULL)
         *base = strdup(a->url);
     else
-        *base = url_from_listen(json_string_value(json_object_get(cfg->http, "listen")), why,
+        *base = cli_url_from_listen(json_string_value(json_object_get(cfg->http, "listen")), why,
                                 sizeof why);
     if (*base == NULL) {
         fprintf(stderr, "gateway %s: %s\n", a->command, why[0] ? why : "out of memory");
@@ -302,7 +212,7 @@ static int submit(const cli_args *a, const char *base, const char *token)
     char url[1024], why[512] = "";
     snprintf(url, sizeof url, "%s/v1/actions", base);
     json_t *doc = NULL;
-    long status = api_call(url, token, text, &doc, why, sizeof why);
+    long status = cli_api_call(url, token, text, &doc, why, sizeof why);
     free(text);
     if (status == 0) {
         fprintf(stderr, "gateway %s: %s\n", a->command, why);
@@ -329,7 +239,7 @@ static int submit(const cli_args *a, const char *base, const char *token)
     snprintf(url, sizeof url, "%s/v1/actions/%s", base, id);
     for (long waited = 0; waited < a->wait_s * 1000; waited += POLL_INTERVAL_MS) {
         sleep_ms(POLL_INTERVAL_MS);
-        status = api_call(url, token, NULL, &doc, why, sizeof why);
+        status = cli_api_call(url, token, NULL, &doc, why, sizeof why);
         if (status == 200) {
             code = print_state(doc);
             json_decref(doc);

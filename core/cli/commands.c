@@ -112,6 +112,24 @@ static const cli_command commands[] = {
                     ACTION_OPTIONS},
     },
     {
+        .name = "accounts",
+        .usage = "accounts [--url URL]\naccounts restart NETWORK/NAME",
+        .summary = "list the accounts' states, or restart one the circuit breaker stopped",
+        .about = "List every configured account, one line each: network/name, state (running, "
+                 "credentials_failing, stopped, disabled, not_started), consecutive failures "
+                 "of max_failures, the next retry and the last error, from the running "
+                 "gateway's GET /v1/accounts. An account is stopped after [gateway] "
+                 "max_failures consecutive failed fetches: it then neither fetches, nor takes "
+                 "webhooks, nor sends answers (they wait in the outbox). Fix the cause, then "
+                 "`accounts restart NETWORK/NAME` resets its circuit breaker and fetches "
+                 "again. The token is $GATEWAY_API_TOKEN, else the configuration's [api] "
+                 "token.",
+        .exit_codes = "0 listed, or restarted (also when it was not stopped), 1 refused or the "
+                      "gateway not reached, 2 bad usage",
+        .max_args = 2,
+        .options = {{0, "url", "URL", "the gateway's address (default: from [http] listen)"}},
+    },
+    {
         .name = "help",
         .usage = "help [COMMAND]",
         .summary = "show this overview, or COMMAND's help",

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/cli_accounts.h"
 #include "cli/cli_actions.h"
 #include "cli/commands.h"
 #include "config/config.h"
@@ -259,6 +260,8 @@ int main(int argc, char **argv)
         return cmd_config_docs(p.config_path, p.config_given, cli_value(&p, "output"));
     if (strcmp(cmd, "reply") == 0 || strcmp(cmd, "dm") == 0) /* see cli_actions.h */
         return cli_actions_main(&p);
+    if (strcmp(cmd, "accounts") == 0) /* see cli_accounts.h */
+        return cli_accounts_main(&p);
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */

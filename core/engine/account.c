@@ -131,13 +131,22 @@ static void stop_account(gw_account *acct, const char *reason)
     acct->state = ACCT_STOPPED;
     acct->stats.stopped = 1;
     uv_timer_stop(acct->fetch_timer);
+    acct->next_retry_ms = 0;
     log_error(&rt->log, acct->label,
-              "account stopped after %u consecutive failures (last: %s); fix the cause and "
-              "restart the gateway",
-              acct->fatal_streak, reason ? reason : "no reason given");
+              "account stopped after %u consecutive failures (last: %s); fix the cause, then "
+              "`gateway accounts restart %s` (or POST /v1/accounts/%s/restart)",
+              acct->fatal_streak, reason ? reason : "no reason given", acct->label, acct->label);
     account_host_event(acct, "account.stopped",
                     json_pack("{s:s, s:I}", "reason", reason ? reason : "",
                               "failures", (json_int_t)acct->fatal_streak));
+}
+
+/* Remember why the fetch failed, and when the next one is due (0: not
+ * known yet), for GET /v1/accounts and the refusals of a stopped account. */
+static void note_failure(gw_account *acct, const char *why, uint64_t retry_in_ms)
+{
+    snprintf(acct->last_error, sizeof acct->last_error, "%s", why);
+    acct->next_retry_ms = retry_in_ms != 0 ? clock_wall_ms() + retry_in_ms : 0;
 }
 
 static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const char *message,
@@ -159,6 +168,8 @@ static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const c
         acct->stats.fetch_ok++;
         acct->attempt = 0;
         acct->fatal_streak = 0;
+        acct->next_retry_ms = 0;
+        acct->last_error[0] = '\0';
         if (delay_ms == 0)
             schedule_ready(acct);
         else if (delay_ms == GW_DELAY_POLL_INTERVAL)
@@ -176,11 +187,13 @@ static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const c
             backoff = delay_ms;
         log_info(&rt->log, acct->label, "fetch will be retried in %llu ms: %s",
                  (unsigned long long)backoff, message ? message : "retry requested");
+        note_failure(acct, message ? message : "retry requested", backoff);
         schedule_fetch(acct, backoff);
         break;
     case GW_OUTCOME_FATAL:
         acct->stats.fetch_fatal++;
         acct->fatal_streak++;
+        note_failure(acct, message ? message : "no reason given", 0);
         if (acct->fatal_streak >= rt->max_failures) {
             stop_account(acct, message);
             break;
@@ -189,6 +202,7 @@ static void fetch_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const c
                                       acct->attempt++);
         log_warn(&rt->log, acct->label, "fetch failed (%u of %u before the account stops): %s",
                  acct->fatal_streak, rt->max_failures, message ? message : "no reason given");
+        acct->next_retry_ms = clock_wall_ms() + backoff;
         schedule_fetch(acct, backoff);
         break;
     case GW_OUTCOME_UNSUPPORTED:
@@ -220,6 +234,39 @@ void account_start(gw_account *acct)
         return;
     /* A small random offset staggers the first fetch of many accounts. */
     schedule_fetch(acct, backoff_next(&acct->rt->rng) % 250);
+}
+
+int account_stopped(const gw_account *acct)
+{
+    return acct->state == ACCT_STOPPED;
+}
+
+void account_status_get(const gw_account *acct, account_status *out)
+{
+    out->state = acct->state == ACCT_STOPPED       ? ACCOUNT_STOPPED
+                 : acct->stats.credentials_failing ? ACCOUNT_CREDENTIALS_FAILING
+                                                   : ACCOUNT_RUNNING;
+    out->failures = acct->fatal_streak;
+    out->max_failures = acct->rt->max_failures;
+    out->next_retry_ms = acct->next_retry_ms;
+    out->last_error = acct->last_error;
+}
+
+int account_restart(gw_account *acct)
+{
+    if (acct->quiescing || acct->destroying)
+        return GW_ESTATE;
+    if (acct->state != ACCT_STOPPED)
+        return 0;
+    /* The last error stays until a fetch succeeds: it says what to watch. */
+    acct->state = ACCT_IDLE;
+    acct->stats.stopped = 0;
+    acct->fatal_streak = 0;
+    acct->attempt = 0;
+    log_info(&acct->rt->log, acct->label, "account restarted; fetching again");
+    if (acct->enabled && (acct->plugin->desc.capabilities & GW_CAP_FETCH))
+        schedule_ready(acct);
+    return 1;
 }
 
 void account_quiesce(gw_account *acct)
@@ -318,6 +365,33 @@ static void webhook_done(gw_op *op, gw_outcome outcome, uint64_t delay_ms, const
     }
 }
 
+/* A stopped account takes no deliveries: its plugin is what failed. 503
+ * with Retry-After, so the network keeps the delivery and sends it again
+ * (a restart may have happened by then) rather than dropping it. */
+static void webhook_refuse_stopped(gw_account *acct, http_exchange *ex)
+{
+    char message[512], retry_after[24];
+    snprintf(message, sizeof message,
+             "account %s was stopped by the circuit breaker after %u consecutive failures "
+             "(last error: %s); restart it with `gateway accounts restart %s` or POST "
+             "/v1/accounts/%s/restart",
+             acct->label, acct->fatal_streak, acct->last_error[0] ? acct->last_error : "none",
+             acct->label, acct->label);
+    uint64_t seconds = acct->rt->retry_max_ms / 1000;
+    snprintf(retry_after, sizeof retry_after, "%llu",
+             (unsigned long long)(seconds > 0 ? seconds : 1));
+    json_t *body = json_pack("{s:s, s:s}", "error", "account_stopped", "message", message);
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        http_exchange_respond_error(ex, 503, "account_stopped", "the account is stopped");
+        return;
+    }
+    gw_http_header header = {"Retry-After", retry_after};
+    http_exchange_respond(ex, 503, "application/json", text, strlen(text), &header, 1);
+    free(text);
+}
+
 void account_webhook(gw_account *acct, http_exchange *ex)
 {
     if (!(acct->plugin->desc.capabilities & GW_CAP_WEBHOOK)) {
@@ -327,6 +401,10 @@ void account_webhook(gw_account *acct, http_exchange *ex)
     }
     if (acct->quiescing || acct->destroying) {
         http_exchange_respond_error(ex, 503, "shutting_down", "the gateway is stopping");
+        return;
+    }
+    if (acct->state == ACCT_STOPPED) {
+        webhook_refuse_stopped(acct, ex);
         return;
     }
     gw_op *op = account_op_new(acct, OP_WEBHOOK, webhook_done, ex);
@@ -377,7 +455,8 @@ int account_post(gw_account *acct, int private_message, const gw_action *action,
     if (!(d->capabilities & cap) ||
         (private_message ? d->send_private == NULL : d->post_public == NULL))
         return GW_EUNSUPPORTED;
-    if (acct->quiescing || acct->destroying || acct->inst == NULL)
+    if (acct->quiescing || acct->destroying || acct->inst == NULL ||
+        acct->state == ACCT_STOPPED)
         return GW_ESTATE;
     gw_op *op =
         account_op_new(acct, private_message ? OP_SEND_PRIVATE : OP_POST_PUBLIC, post_op_done, NULL);

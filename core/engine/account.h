@@ -6,7 +6,8 @@
  * The host owns the policy: fetch at the poll interval with jitter; on
  * RETRY wait max(the plugin's delay, full-jitter backoff); on FATAL back
  * off too, and after max_failures consecutive FATALs stop the account with
- * a log line and an account.stopped event; a hook that does not complete
+ * a log line and an account.stopped event (account_restart, from
+ * POST /v1/accounts/<network>/<name>/restart, starts it again); a hook that does not complete
  * within fetch_timeout counts as RETRY and its late completion is ignored.
  */
 #ifndef GW_ACCOUNT_H
@@ -31,11 +32,26 @@ const struct ratelimit_budget *account_budget(const gw_account *acct);
 const char *account_network(const gw_account *acct);
 const char *account_name(const gw_account *acct);
 
+/* The account's state, failures and last error (account_types.h); the
+ * strings are borrowed until the account's next fetch. */
+void account_status_get(const gw_account *acct, account_status *out);
+
+/* True when the circuit breaker stopped the account: it neither fetches,
+ * nor takes webhooks (503), nor sends actions until account_restart. */
+int account_stopped(const gw_account *acct);
+
+/* Close the circuit breaker of a stopped account: reset its failure
+ * counts and fetch again at once. Returns 1 when it was stopped and runs
+ * again, 0 when it was not stopped (nothing changes). The caller wakes
+ * the outbox, whose actions for the account waited (outbox_wake). */
+int account_restart(gw_account *acct);
+
 /* Hand one webhook delivery to the account's plugin. The exchange is
  * answered with the plugin's answer only after the events the delivery
  * produced are committed (a 2xx means "durable"), or with a JSON error:
  * 404 when the plugin takes no webhooks, 503 when it did not answer in
- * time or the commit failed. */
+ * time or the commit failed, 503 "account_stopped" with Retry-After while
+ * the circuit breaker has the account stopped. */
 struct http_exchange;
 void account_webhook(gw_account *acct, struct http_exchange *ex);
 
@@ -75,7 +91,7 @@ size_t account_max_text_length(const gw_account *acct);
  * before account_post returns), except when the account is destroyed
  * first: then never, and the caller must treat the outcome as unknown.
  * Returns GW_EUNSUPPORTED when the plugin lacks the operation,
- * GW_ESTATE while the account is stopping, GW_ENOMEM; done is then not
+ * GW_ESTATE while the account is stopping or stopped, GW_ENOMEM; done is then not
  * called. */
 int account_post(gw_account *acct, int private_message, const gw_action *action,
                  account_post_fn done, void *ctx);

@@ -59,6 +59,8 @@ struct gw_account {
     uv_timer_t *fetch_timer; /* owns the account: freed in its close cb */
     unsigned attempt;        /* consecutive non-OK outcomes, for backoff */
     unsigned fatal_streak;   /* consecutive FATAL outcomes */
+    uint64_t next_retry_ms;  /* wall time of the fetch after a failure, or 0 */
+    char last_error[256];    /* the last failed fetch's reason; "" after a success */
     int in_ready;
     gw_account *ready_next;
     gw_timer *timers;

@@ -23,6 +23,22 @@ typedef struct account_stats {
     int credentials_failing;    /* the last answer was a 401 */
 } account_stats;
 
+/* What an account is doing, for GET /v1/accounts and the refusals of a
+ * stopped account (account_status_get). */
+typedef enum account_run_state {
+    ACCOUNT_RUNNING,             /* fetching (or taking webhooks) as configured */
+    ACCOUNT_CREDENTIALS_FAILING, /* running, but the network answers 401 */
+    ACCOUNT_STOPPED              /* the circuit breaker opened; needs a restart */
+} account_run_state;
+
+typedef struct account_status {
+    account_run_state state;
+    unsigned failures;      /* consecutive FATAL fetches (the breaker's count) */
+    unsigned max_failures;  /* [gateway] max_failures: the breaker opens there */
+    uint64_t next_retry_ms; /* wall time of the next fetch after a failure, or 0 */
+    const char *last_error; /* the last failed fetch's reason, or "" (borrowed) */
+} account_status;
+
 /* How a post ended, as the plugin completed it. timed_out: the hook did
  * not complete within [gateway] fetch_timeout; outcome is then RETRY, but
  * whether the network took the post is unknown, and the plugin's late

@@ -473,6 +473,18 @@ static void schedule(outbox *ob)
             a->waiting_logged = 1;
             continue;
         }
+        /* The breaker stopped the account: its actions wait in the outbox
+         * and go out once it is restarted (outbox_wake). */
+        if (account_stopped(acct)) {
+            if (!a->waiting_logged)
+                log_warn(&rt->log, COMPONENT,
+                         "action %s waits: account %s was stopped by the circuit breaker (it "
+                         "is sent once the account is restarted)",
+                         a->id, account_label(acct));
+            a->waiting_logged = 1;
+            continue;
+        }
+        a->waiting_logged = 0;
         size_t i = 0;
         while (i < nbusy && ob->busy[i] != acct)
             i++;
@@ -501,6 +513,12 @@ void outbox_start(outbox *ob)
         return;
     ob->started = 1;
     schedule(ob);
+}
+
+void outbox_wake(outbox *ob)
+{
+    if (ob != NULL && ob->started)
+        schedule(ob);
 }
 
 void outbox_quiesce(outbox *ob)

@@ -17,6 +17,11 @@
  * "retrying" were never handed to the plugin for their current attempt
  * and are resumed.
  *
+ * A stopped account (the circuit breaker, account.h): new actions for it
+ * are refused (409 account_stopped); those already queued or retrying wait
+ * in the outbox, unsent and without using attempts, and go out once the
+ * account is restarted. One already handed to the plugin finishes as usual.
+ *
  * Idempotency: every action carries the help desk's idempotency key,
  * unique across the outbox; the same key returns the same action, also
  * after a restart. Collisions: a reply to a thread that already has a
@@ -51,6 +56,10 @@ int outbox_open(gw_runtime *rt, outbox **out, char *err, size_t errlen);
 
 /* Start sending what is due (once the loop runs). */
 void outbox_start(outbox *ob);
+
+/* Look again at what waits: an account came back (account_restart), so
+ * its actions may go out now. No-op before outbox_start; NULL is a no-op. */
+void outbox_wake(outbox *ob);
 
 /* Stop starting sends (drain or close): actions already handed to a
  * plugin still record their outcome; those not handed over stay queued

@@ -237,6 +237,18 @@ static int submit_new(outbox *ob, const outbox_request *req, outbox_result *res,
                 req->account);
         return GW_OK;
     }
+    if (account_stopped(acct)) {
+        account_status st;
+        account_status_get(acct, &st);
+        verdict(res, OUTBOX_ACCOUNT_STOPPED,
+                "account %s/%s was stopped by the circuit breaker after %u consecutive failures "
+                "(last error: %.120s); fix the cause, then restart it: `gateway accounts restart "
+                "%s/%s` or POST /v1/accounts/%s/%s/restart",
+                req->network, req->account, st.failures,
+                st.last_error[0] ? st.last_error : "none", req->network, req->account,
+                req->network, req->account);
+        return GW_OK;
+    }
     uint32_t need = req->kind == OUTBOX_PRIVATE ? GW_CAP_SEND_PRIVATE : GW_CAP_POST_PUBLIC;
     if (!(account_capabilities(acct) & need)) {
         verdict(res, OUTBOX_UNSUPPORTED, "the %s network cannot %s", req->network,

@@ -2,7 +2,8 @@
  * idempotent repeat, a refusal with its reason, or a new action queued in
  * the outbox (outbox.h has the contract: states, idempotency, collisions).
  *
- * Checks, in order: the text is not blank; the idempotency key; the account runs and its plugin
+ * Checks, in order: the text is not blank; the idempotency key; the
+ * account runs and is not stopped by the circuit breaker, and its plugin
  * has the operation; the answered event is an item of that account a
  * customer wrote; who receives a private answer; the text's length; a
  * reply already in the thread; the gateway is not stopping. Single-
@@ -40,6 +41,7 @@ typedef enum outbox_verdict {
     OUTBOX_EMPTY_TEXT,      /* the text is empty or whitespace only */
     OUTBOX_KEY_REUSED,      /* the key belongs to a different request */
     OUTBOX_UNKNOWN_ACCOUNT, /* no running account network/account */
+    OUTBOX_ACCOUNT_STOPPED, /* the circuit breaker stopped the account */
     OUTBOX_UNKNOWN_EVENT,   /* in_reply_to is not an event of that account */
     OUTBOX_NOT_ANSWERABLE,  /* in_reply_to is a gateway event (action.*...),
                                or a private message answered with a reply */

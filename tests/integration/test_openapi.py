@@ -218,6 +218,15 @@ class OpenApiTest(GatewayTestCase):
                                         token=None)[0])
         self.assertEqual(401, self.call(gw, "GET", "/v1/actions/" + doc["id"],
                                         token="wrong-token-0123456789")[0])
+
+        # Accounts: the list, restarts (of a running account: a no-op).
+        status, accounts = self.call(gw, "GET", "/v1/accounts")
+        self.assertEqual((200, "running"), (status, accounts["accounts"][0]["state"]))
+        self.assertEqual(401, self.call(gw, "GET", "/v1/accounts", token=None)[0])
+        self.assertEqual(200, self.call(gw, "POST", "/v1/accounts/mock/acme/restart")[0])
+        self.assertEqual(404, self.call(gw, "POST", "/v1/accounts/mock/nobody/restart")[0])
+        self.assertEqual(401, self.call(gw, "POST", "/v1/accounts/mock/acme/restart",
+                                        token="wrong-token-0123456789")[0])
         self.assertEqual(0, gw.stop())
 
         # A gateway that is not ready, without the action API.
@@ -229,7 +238,26 @@ class OpenApiTest(GatewayTestCase):
         self.assertEqual(503, self.call(gw2, "GET", "/readyz")[0])
         self.assertEqual(503, self.call(gw2, "POST", "/v1/actions",
                                         reply("mock:m-1", "x", "k"))[0])
+        self.assertEqual(503, self.call(gw2, "GET", "/v1/accounts")[0])
+        self.assertEqual(503, self.call(gw2, "POST", "/v1/accounts/mock/acme/restart")[0])
         self.assertEqual(0, gw2.stop())
+
+        # A stopped account (the circuit breaker) and a disabled one.
+        stopped = acme(fail_op="fetch", fail_with="fatal", fail_times=1)
+        disabled = '[[account]]\nnetwork = "mock"\nname = "off"\nenabled = false\n'
+        gw3 = self.gateway(api_config(accounts=[stopped, disabled],
+                                      gateway_extra="max_failures = 1"),
+                           name="stopped.toml", env=ENV).start()
+        gw3.port()
+        wait_for(lambda: self.call(gw3, "GET", "/v1/accounts")[1]["accounts"][0]["state"]
+                 == "stopped", 20, "the account stopped")
+        self.assertEqual(409, self.call(gw3, "POST", "/v1/actions",
+                                        private("hi", "k-stopped", to="u-1"))[0])
+        self.assertEqual(503, self.call(gw3, "POST", "/webhooks/mock/acme", item)[0])
+        self.assertEqual(409, self.call(gw3, "POST", "/v1/accounts/mock/off/restart")[0])
+        status, doc = self.call(gw3, "POST", "/v1/accounts/mock/acme/restart")
+        self.assertEqual((200, True), (status, doc["restarted"]))
+        self.assertEqual(0, gw3.stop())
 
         # Every operation was called; every status of the action API reached.
         for path, item in self.spec["paths"].items():

@@ -1,0 +1,165 @@
+/* cli_accounts.c - `gateway accounts` and `gateway accounts restart`; see
+ * cli_accounts.h.
+ */
+#include "cli/cli_accounts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cli/cli_http.h"
+#include "config/config.h"
+
+#define TOKEN_ENV "GATEWAY_API_TOKEN"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+/* Where the gateway is and its token, from the options, the environment
+ * and the configuration. Returns 0 with *base and *token set (caller
+ * frees both), or an exit code after saying why. */
+static int locate(const cli_parsed *p, char **base, char **token)
+{
+    const char *url = cli_value(p, "url");
+    const char *env = getenv(TOKEN_ENV);
+    *base = url != NULL ? strdup(url) : NULL;
+    *token = env != NULL && env[0] != '\0' ? strdup(env) : NULL;
+    if (*base == NULL || *token == NULL) {
+        gw_config *cfg = NULL;
+        cfg_errors errs = {0};
+        if (config_load(p->config_path, &cfg, &errs) != GW_OK) {
+            fprintf(stderr, "gateway accounts: %s; pass --url and set $" TOKEN_ENV ", or -c FILE\n",
+                    errs.count ? errs.lines[0] : "cannot read the configuration");
+            cfg_errors_free(&errs);
+            free(*base);
+            free(*token);
+            return EXIT_USAGE;
+        }
+        char why[512] = "";
+        if (*base == NULL)
+            *base = cli_url_from_listen(json_string_value(json_object_get(cfg->http, "listen")),
+                                        why, sizeof why);
+        const char *t = json_string_value(json_object_get(cfg->api, "token"));
+        if (*token == NULL && t != NULL && t[0] != '\0')
+            *token = strdup(t);
+        cfg_errors_free(&errs);
+        config_free(cfg);
+        if (*base == NULL || *token == NULL) {
+            fprintf(stderr, "gateway accounts: %s\n",
+                    *base == NULL ? (why[0] ? why : "out of memory")
+                                  : "no token: set [api] token or $" TOKEN_ENV);
+            free(*base);
+            free(*token);
+            return EXIT_USAGE;
+        }
+    }
+    /* A trailing '/' would make "//v1/accounts". */
+    size_t n = strlen(*base);
+    while (n > 0 && (*base)[n - 1] == '/')
+        (*base)[--n] = '\0';
+    return 0;
+}
+
+static const char *doc_string(const json_t *doc, const char *key, const char *otherwise)
+{
+    const char *s = json_string_value(json_object_get(doc, key));
+    return s != NULL ? s : otherwise;
+}
+
+/* One account's line: name, state, failures, next retry, last error. */
+static void print_account(const json_t *a)
+{
+    char name[300];
+    snprintf(name, sizeof name, "%s/%s", doc_string(a, "network", "?"),
+             doc_string(a, "name", "?"));
+    printf("%-24s %-19s failures %lld/%lld  next retry %s  last error: %s\n", name,
+           doc_string(a, "state", "?"),
+           (long long)json_integer_value(json_object_get(a, "consecutive_failures")),
+           (long long)json_integer_value(json_object_get(a, "max_failures")),
+           doc_string(a, "next_retry_at", "-"), doc_string(a, "last_error", "-"));
+}
+
+/* Say why the API refused; returns EXIT_FAILED. */
+static int refused(long status, json_t *doc, const char *why)
+{
+    if (status == 0)
+        fprintf(stderr, "gateway accounts: %s\n", why);
+    else
+        fprintf(stderr, "gateway accounts: refused (%ld %s): %s\n", status,
+                doc_string(doc, "error", "?"), doc_string(doc, "message", "no message"));
+    json_decref(doc);
+    return EXIT_FAILED;
+}
+
+static int list(const char *base, const char *token)
+{
+    char url[1024], why[512] = "";
+    snprintf(url, sizeof url, "%s/v1/accounts", base);
+    json_t *doc = NULL;
+    long status = cli_api_call(url, token, NULL, &doc, why, sizeof why);
+    const json_t *accounts = json_object_get(doc, "accounts");
+    if (status != 200 || !json_is_array(accounts))
+        return refused(status, doc, why);
+    size_t i;
+    const json_t *a;
+    json_array_foreach(accounts, i, a)
+    {
+        print_account(a);
+        if (strcmp(doc_string(a, "state", ""), "stopped") == 0)
+            printf("  restart it with: gateway accounts restart %s/%s\n",
+                   doc_string(a, "network", "?"), doc_string(a, "name", "?"));
+    }
+    json_decref(doc);
+    return EXIT_OK;
+}
+
+static int restart(const char *base, const char *token, const char *target)
+{
+    const char *slash = strchr(target, '/');
+    if (slash == NULL || slash == target || slash[1] == '\0' || strchr(slash + 1, '/') != NULL) {
+        fprintf(stderr, "gateway accounts restart: expected NETWORK/NAME, as in mock/acme\n");
+        return EXIT_USAGE;
+    }
+    char url[1024], why[512] = "";
+    snprintf(url, sizeof url, "%s/v1/accounts/%s/restart", base, target);
+    json_t *doc = NULL;
+    long status = cli_api_call(url, token, "", &doc, why, sizeof why);
+    if (status != 200)
+        return refused(status, doc, why);
+    printf("%s %s: %s\n", target,
+           json_is_true(json_object_get(doc, "restarted")) ? "restarted" : "was not stopped",
+           doc_string(doc, "state", "?"));
+    json_decref(doc);
+    return EXIT_OK;
+}
+
+int cli_accounts_main(const cli_parsed *p)
+{
+    int is_restart = p->argc >= 1 && strcmp(p->argv[0], "restart") == 0;
+    if (p->argc > 0 && !(is_restart && p->argc == 2)) {
+        if (is_restart)
+            fprintf(stderr, "gateway accounts restart: expected one NETWORK/NAME\n");
+        else
+            fprintf(stderr,
+                    "gateway accounts: unexpected argument \"%s\" (see gateway accounts "
+                    "--help)\n",
+                    p->argv[0]);
+        return EXIT_USAGE;
+    }
+    char *base = NULL, *token = NULL;
+    int rc = locate(p, &base, &token);
+    if (rc != 0)
+        return rc;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "gateway accounts: cannot initialise libcurl\n");
+        rc = EXIT_FAILED;
+    } else {
+        rc = is_restart ? restart(base, token, p->argv[1]) : list(base, token);
+        curl_global_cleanup();
+    }
+    free(base);
+    free(token);
+    return rc;
+}
