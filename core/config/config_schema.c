@@ -132,8 +132,8 @@ const gw_option config_api_options[] = {
      .type = GW_OPT_STRING,
      .flags = GW_OPTF_SECRET,
      .help = "bearer token the help desk sends (Authorization: Bearer ...), at least 16 "
-             "characters; write \"${GATEWAY_API_TOKEN}\". Without it /v1/actions answers 503 "
-             "api_disabled"},
+             "characters; write \"${GATEWAY_API_TOKEN}\". Without it /v1/actions and "
+             "/v1/accounts answer 503 api_disabled"},
     {.name = "max_attempts",
      .type = GW_OPT_INT,
      .flags = GW_OPTF_BOUNDED,
