@@ -448,6 +448,33 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, 
     return start_http(rt, err, errlen);
 }
 
+/* One line saying where everything is, so a first run shows where to
+ * look: the data directory and its event log, each sink's destination (a
+ * path when it has one) and the HTTP server's address as it is bound. */
+static void log_ready(gw_runtime *rt)
+{
+    const gw_config *cfg = rt->cfg;
+    const char *data_dir = json_string_value(json_object_get(cfg->gateway, "data_dir"));
+    char sinks[1024] = "", http[300] = "HTTP server off";
+    size_t used = 0;
+
+    for (size_t i = 0; i < cfg->sink_count && used < sizeof sinks; i++) {
+        const char *path = json_string_value(json_object_get(cfg->sinks[i].settings, "path"));
+        int n = snprintf(sinks + used, sizeof sinks - used, "%s%s -> %s", i ? ", " : "",
+                         cfg->sinks[i].name, path != NULL ? path : cfg->sinks[i].type);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (rt->server != NULL) {
+        const char *listen = json_string_value(json_object_get(cfg->http, "listen"));
+        const char *colon = listen != NULL ? strrchr(listen, ':') : NULL;
+        int host_len = colon != NULL ? (int)(colon - listen) : 0;
+        snprintf(http, sizeof http, "HTTP on http://%.*s:%d", host_len, listen != NULL ? listen : "",
+                 http_server_port(rt->server));
+    }
+    log_info(&rt->log, "core", "ready: data_dir %s (event log %s/gateway.db); sinks: %s; %s",
+             data_dir, data_dir, cfg->sink_count ? sinks : "none", http);
+}
+
 int gateway_run(gw_runtime *rt)
 {
     gateway *gw = gateway_of(rt);
@@ -461,6 +488,7 @@ int gateway_run(gw_runtime *rt)
     log_info(&rt->log, "core", "gateway %s running: %zu accounts, %zu sinks, log at seq %lld",
              GW_VERSION, rt->account_count, rt->sink_count,
              (long long)store_committed_seq(rt->store));
+    log_ready(rt);
     kick_sinks(rt);
     uv_run(&rt->loop, UV_RUN_DEFAULT);
     if (!gw->store_unusable) /* that exit was logged as what it is */

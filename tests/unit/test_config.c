@@ -430,7 +430,7 @@ static void test_unknown_sink_type(void **state)
     /* Once the type is known, its keys are checked too. */
     EXPECT_ERRORS("[[sink]]\nname = \"a\"\ntype = \"stdout\"\npath = \"x\"\n",
                   "gateway.toml:4:1: sink[0].path: unknown key; expected one of name, type, "
-                  "batch_size, retry_max");
+                  "batch_size, retry_max, format");
 }
 
 static void test_env_unset(void **state)
