@@ -233,8 +233,15 @@ static int submit(const cli_args *a, const char *base, const char *token)
            status == 200 ? ", sent before" : "");
     int code = print_state(doc);
     json_decref(doc);
-    if (code != EXIT_PENDING || a->wait_s == 0)
-        return code == EXIT_PENDING ? EXIT_POSTED : code;
+    /* With --wait 0 an action still queued is "accepted but not done":
+     * 3, so that a script can tell it from one already posted. */
+    if (code != EXIT_PENDING)
+        return code;
+    if (a->wait_s == 0) {
+        printf("action %s accepted, not waited for; the gateway sends it (GET /v1/actions/%s)\n",
+               id, id);
+        return EXIT_PENDING;
+    }
 
     snprintf(url, sizeof url, "%s/v1/actions/%s", base, id);
     for (long waited = 0; waited < a->wait_s * 1000; waited += POLL_INTERVAL_MS) {

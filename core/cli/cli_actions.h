@@ -5,10 +5,10 @@
  * client is fine here: this runs in its own short-lived process, never in
  * the daemon's loop.
  *
- * Exit codes: 0 the answer was posted (or accepted, with --wait 0);
- * 1 refused by the API, failed, or the gateway could not be reached;
- * 2 bad usage; 3 accepted but its outcome is not known yet (--wait ran
- * out; the gateway keeps trying).
+ * Exit codes: 0 the answer was posted; 1 refused by the API, failed, or
+ * the gateway could not be reached; 2 bad usage; 3 accepted but its
+ * outcome is not known yet (--wait ran out, or was 0; the gateway keeps
+ * trying).
  */
 #ifndef GW_CLI_ACTIONS_H
 #define GW_CLI_ACTIONS_H

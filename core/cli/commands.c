@@ -24,11 +24,11 @@
     {0, "url", "URL", "the gateway's address (default: from [http] listen)"},                  \
     {0, "wait", "SECONDS",                                                                     \
      "how long to wait for the outcome (default " STR(CLI_ACTIONS_DEFAULT_WAIT_S)              \
-     "; 0: don't wait)"}
+     "; 0: don't wait, exit 3 unless already posted)"}
 
 #define ACTION_EXIT_CODES                                                                      \
-    "0 posted (or accepted, with --wait 0), 1 refused, failed or the gateway not reached, "    \
-    "2 bad usage, 3 accepted but not done within --wait (the gateway keeps trying)"
+    "0 posted, 1 refused, failed or the gateway not reached, 2 bad usage, 3 accepted but "    \
+    "not done within --wait, as with --wait 0 (the gateway keeps trying)"
 /* clang-format on */
 
 static const cli_command commands[] = {

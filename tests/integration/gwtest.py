@@ -6,6 +6,7 @@ test gets its own temporary directory holding config, log and sinks.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -204,6 +205,55 @@ def raw_request(port, data):
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:])
     return int(lines[0].split()[1]), headers, body
+
+
+NOT_RUN = re.compile(r"<!--\s*not-run:\s*(.*?)\s*-->")
+
+
+def sh_blocks(path):
+    """The fenced ```sh blocks of a Markdown file, in order, as dicts with
+    "line" (of the fence), "code", "heading" (the section's "## " title) and
+    "skip": the reason of a `<!-- not-run: reason -->` line just before the
+    fence, or None when the block is meant to run as written."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    blocks, heading, i = [], "", 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("## "):
+            heading = line[3:].strip()
+        if line.strip() == "```sh":
+            end = lines.index("```", i + 1)
+            marker = NOT_RUN.search(lines[i - 1]) if i > 0 else None
+            blocks.append({"line": i + 1, "code": "\n".join(lines[i + 1:end]) + "\n",
+                           "heading": heading, "skip": marker.group(1) if marker else None})
+            i = end
+        i += 1
+    return blocks
+
+
+def shell_commands(code):
+    """Split shell code into its commands, as the shell reads them: a
+    command goes on over lines while a quote is open or a line ends in a
+    backslash. Blank and comment-only lines are dropped. Returns a list of
+    (text, argv) with argv the shlex words (trailing comment dropped)."""
+    import shlex
+    commands, pending = [], ""
+    for line in code.split("\n"):
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        pending += line + "\n"
+        if line.endswith("\\"):
+            continue
+        try:
+            argv = shlex.split(pending, comments=True)
+        except ValueError:  # a quote still open
+            continue
+        commands.append((pending.rstrip("\n"), argv))
+        pending = ""
+    if pending:
+        raise ValueError("unterminated command: %r" % pending)
+    return commands
 
 
 def run_cli(*args, cwd=None, env=None):

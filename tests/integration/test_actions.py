@@ -483,8 +483,11 @@ class CliTest(ActionsTestCase):
         self.assertIn("succeeded: reply-3", r.stdout)
         r = self.cli("dm", "--url", base, "--to", "555", "Hello")
         self.assertEqual(0, r.returncode, r.stderr)
+        # --wait 0: accepted but not done yet is 3 ("accepted but not done
+        # within --wait"), never 0, which means posted.
         r = self.cli("dm", "--url", base, "--wait", "0", "--to", "556", "Hello")
-        self.assertEqual(0, r.returncode, r.stderr)
+        self.assertEqual(3, r.returncode, r.stderr)
+        self.assertIn("not waited for", r.stdout)
         queued = re.match(r"action (act_\w+) queued", r.stdout)
         self.assertTrue(queued, r.stdout)
         self.wait_state(self.gw, queued.group(1))
