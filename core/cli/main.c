@@ -15,6 +15,7 @@
 #include "cli/cli_actions.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "engine/account_check.h"
 #include "engine/loader.h"
 #include "base/log.h"
 #include "daemon/gateway.h"
@@ -38,36 +39,29 @@ static int load_config(const char *path, gw_config **cfg)
     return rc;
 }
 
-/* Position of account[i].network for messages about the network. */
-static void network_position(const gw_config *cfg, size_t i, int *line, int *col)
+/* The checks that need the plugins: scan plugin_dir into *set and check
+ * every account against it (engine/account_check.c). check-config and
+ * run both call this, so run refuses nothing check-config passes for a
+ * reason of the file. Returns the number of problems appended to errs;
+ * refused plugins are warnings only when warn is set (run logs them once
+ * it loads the plugins itself). */
+static size_t check_with_plugins(const gw_config *cfg, plugin_set *set, cfg_errors *errs,
+                                 int warn)
 {
-    const toml_keyval *arr = toml_table_find(cfg->doc, "account");
-    *line = cfg->accounts[i].line;
-    *col = cfg->accounts[i].column;
-    if (arr == NULL || arr->value->type != TOML_ARRAY || i >= arr->value->u.array.len)
-        return;
-    const toml_keyval *kv = toml_table_find(arr->value->u.array.items[i], "network");
-    if (kv != NULL) {
-        *line = kv->line;
-        *col = kv->column;
+    size_t before = errs->count;
+    char err[512];
+    const char *plugin_dir = json_string_value(json_object_get(cfg->gateway, "plugin_dir"));
+    if (loader_scan_dir(set, plugin_dir, err, sizeof err) != GW_OK) {
+        cfg_errors_add(errs, "%s: gateway.plugin_dir: %s", cfg->path, err);
+        return errs->count - before;
     }
-}
-
-static void available_networks(const plugin_set *set, char *buf, size_t buflen)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < set->count; i++) {
+    for (size_t i = 0; warn && i < set->count; i++) {
         if (set->items[i].refusal)
-            continue;
-        int n = snprintf(buf + used, buflen - used, "%s%s", used ? ", " : "",
-                         set->items[i].desc.name);
-        if (n < 0 || (size_t)n >= buflen - used)
-            break;
-        used += (size_t)n;
+            fprintf(stderr, "warning: plugin refused: %s\n", set->items[i].refusal);
     }
-    if (used == 0)
-        snprintf(buf, buflen, "none");
+    if (account_check_config(cfg, set, errs) == GW_ENOMEM && errs->count == before)
+        cfg_errors_add(errs, "%s: out of memory while checking the accounts", cfg->path);
+    return errs->count - before;
 }
 
 static int cmd_check_config(const char *path)
@@ -77,36 +71,8 @@ static int cmd_check_config(const char *path)
         return 2;
     cfg_errors errs = {0};
     plugin_set set = {0};
-    char err[512];
-    const char *plugin_dir = json_string_value(json_object_get(cfg->gateway, "plugin_dir"));
-    if (loader_scan_dir(&set, plugin_dir, err, sizeof err) != GW_OK) {
-        cfg_errors_add(&errs, "%s: gateway.plugin_dir: %s", cfg->path, err);
-    } else {
-        for (size_t i = 0; i < set.count; i++) {
-            if (set.items[i].refusal)
-                fprintf(stderr, "warning: plugin refused: %s\n", set.items[i].refusal);
-        }
-        for (size_t i = 0; i < cfg->account_count; i++) {
-            const loaded_plugin *lp = loader_find(&set, cfg->accounts[i].network);
-            if (lp == NULL) {
-                int line, col;
-                char avail[256];
-                network_position(cfg, i, &line, &col);
-                available_networks(&set, avail, sizeof avail);
-                cfg_errors_add(&errs,
-                               "%s:%d:%d: account[%zu].network: expected a network with a "
-                               "plugin in %s (%s), found \"%s\"",
-                               cfg->path, line, col, i, plugin_dir, avail,
-                               cfg->accounts[i].network);
-                continue;
-            }
-            json_t *opts = NULL;
-            if (config_validate_options(cfg, i, lp->desc.options, &opts, &errs) == GW_OK)
-                json_decref(opts);
-        }
-    }
     int rc = 0;
-    if (errs.count > 0) {
+    if (check_with_plugins(cfg, &set, &errs, 1) > 0) {
         print_errors(&errs);
         rc = 2;
     } else {
@@ -220,6 +186,19 @@ static int cmd_run(const char *path)
     gw_config *cfg = NULL;
     if (load_config(path, &cfg) != GW_OK)
         return 2;
+    /* Before anything is opened: what check-config refuses, run refuses
+     * with the same lines. gateway_open loads the plugins again for
+     * itself; dlopen of a file already open only counts a reference. */
+    cfg_errors errs = {0};
+    plugin_set set = {0};
+    size_t problems = check_with_plugins(cfg, &set, &errs, 0);
+    print_errors(&errs);
+    cfg_errors_free(&errs);
+    loader_unload(&set);
+    if (problems > 0) {
+        config_free(cfg);
+        return 2;
+    }
     gw_log_level level = GW_LOG_INFO;
     log_level_parse(json_string_value(json_object_get(cfg->gateway, "log_level")), &level);
     gw_runtime rt;
@@ -230,9 +209,10 @@ static int cmd_run(const char *path)
         gateway_close(&rt);
         config_free(cfg);
         /* Busy: the data directory (or its database) belongs to another
-         * process. Like a bad configuration, restarting will not help
+         * process; refused: an account that is not optional could not be
+         * created. Like a bad configuration, restarting will not help
          * until someone changes something: exit 2, not 1. */
-        return rc == GW_EBUSY ? 2 : 1;
+        return rc == GW_EBUSY || rc == GATEWAY_EACCOUNT ? 2 : 1;
     }
     int code = gateway_run(&rt);
     gateway_close(&rt);

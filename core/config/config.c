@@ -14,10 +14,12 @@
  * Every problem becomes one line, "file:line:col: key.path: message", and
  * validation goes on after an error so a user sees all of them at once.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/listen_addr.h"
 #include "config/config.h"
 #include "config/config_file.h"
 #include "config/config_schema.h"
@@ -70,7 +72,21 @@ static int load_http(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
         config_table_kind_error(c, kv, "http", "a table ([http])");
         return GW_EINVAL;
     }
-    return config_table_validate(c, &s, table, 0, 0, "http", &cfg->http);
+    int rc = config_table_validate(c, &s, table, 0, 0, "http", &cfg->http);
+    const char *listen = json_string_value(json_object_get(cfg->http, "listen"));
+    const toml_keyval *at = table ? toml_table_find(table, "listen") : NULL;
+    char why[256], found[CONFIG_QUOTE_BUF];
+    /* The server parses it with the same function when it binds, so what
+     * passes here binds (or fails for a reason of the machine, not of the
+     * file). */
+    if (rc == 0 && listen != NULL && at != NULL &&
+        listen_addr_parse(listen, NULL, NULL, why, sizeof why) != GW_OK) {
+        config_quote(listen, strlen(listen), found);
+        cfg_ctx_error(c, at->value->line, at->value->column, "http.listen", "%s, found %s", why,
+                      found);
+        rc = GW_EINVAL;
+    }
+    return rc;
 }
 
 /* [api] (action API). A token shorter than CONFIG_API_TOKEN_MIN is refused
@@ -499,6 +515,33 @@ int config_validate_options(const gw_config *cfg, size_t account_index, const gw
         cfg_errors_add(errs, "%s: out of memory while reading the configuration", cfg->path);
     cfg_errors_free(&scratch);
     return rc;
+}
+
+void config_account_error(const gw_config *cfg, size_t account_index, const char *key,
+                          cfg_errors *errs, const char *fmt, ...)
+{
+    const cfg_account *a = &cfg->accounts[account_index];
+    const toml_keyval *kv = a->options && key ? toml_table_find(a->options, key) : NULL;
+    char base[CONFIG_PATH_BUF], path[CONFIG_PATH_BUF], msg[1024];
+    int line = a->line, col = a->column;
+    va_list ap;
+
+    if (kv) {
+        line = kv->value->line;
+        col = kv->value->column;
+    } else if (a->options) {
+        line = a->options->line;
+        col = a->options->column;
+    }
+    snprintf(base, sizeof base, "account[%zu]." CONFIG_ACCOUNT_OPTIONS_KEY, account_index);
+    if (key)
+        config_path_key(path, base, key, strlen(key));
+    else
+        snprintf(path, sizeof path, "%s", base);
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cfg_errors_add(errs, "%s:%d:%d: %s: %s", cfg->path, line, col, path, msg);
 }
 
 int config_check_declaration(const gw_option *opts, const char *owner, cfg_errors *errs)

@@ -90,6 +90,15 @@ int config_validate_options(const gw_config *cfg, size_t account_index,
                             const gw_option *schema, json_t **out,
                             cfg_errors *errs);
 
+/* Report a problem with account i's options found outside the
+ * declaration (a plugin's validate hook, its create()): one line
+ * "file:line:col: account[i].options.key: message" appended to errs.
+ * key (may be NULL) names the option the message is about; the position
+ * is that key's value when the file sets it, else the [account.options]
+ * table, else the [[account]] itself. */
+void config_account_error(const gw_config *cfg, size_t account_index, const char *key,
+                          cfg_errors *errs, const char *fmt, ...) GW_PRINTF(5, 6);
+
 /* Check a declaration itself: every key has a known type and a help line,
  * and every declared default passes its own key's rules (type, allowed
  * values, bounds), exactly as a user's value would. owner names the

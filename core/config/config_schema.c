@@ -165,6 +165,12 @@ const gw_option config_account_options[] = {
      .type = GW_OPT_BOOL,
      .default_value = "true",
      .help = "false keeps the account in the file but does not start it"},
+    {.name = "optional",
+     .type = GW_OPT_BOOL,
+     .default_value = "false",
+     .help = "true lets the gateway start without this account when its plugin cannot create "
+             "it (the reason is logged and /readyz names the account); false stops start-up "
+             "with exit code 2 instead. Errors in the file itself always stop start-up"},
     {.name = NULL},
 };
 

@@ -282,12 +282,18 @@ static void close_all(gateway *gw)
 
 /* ---- open / run / close ---------------------------------------------- */
 
-static void start_accounts(gw_runtime *rt)
+/* An account whose create() fails stops start-up unless it is optional:
+ * a gateway that runs without an account nobody marked as expendable
+ * would look healthy while it reads nothing. Returns 0, GW_ENOMEM or
+ * GATEWAY_EACCOUNT with err set. */
+static int start_accounts(gw_runtime *rt, char *errbuf, size_t errlen)
 {
     const gw_config *cfg = rt->cfg;
     rt->accounts = calloc(cfg->account_count ? cfg->account_count : 1, sizeof *rt->accounts);
-    if (rt->accounts == NULL)
-        return;
+    if (rt->accounts == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return GW_ENOMEM;
+    }
     for (size_t i = 0; i < cfg->account_count; i++) {
         const cfg_account *ca = &cfg->accounts[i];
         if (!json_is_true(json_object_get(ca->settings, "enabled"))) {
@@ -315,13 +321,21 @@ static void start_accounts(gw_runtime *rt)
         char err[512];
         gw_account *acct = NULL;
         if (account_create(rt, ca, lp, options, &acct, err, sizeof err) != GW_OK) {
-            log_error(&rt->log, "core", "%s", err);
+            if (!json_is_true(json_object_get(ca->settings, "optional"))) {
+                snprintf(errbuf, errlen,
+                         "%s:%d:%d: account[%zu]: %s (set optional = true in this [[account]] "
+                         "to start without it)",
+                         cfg->path, ca->line, ca->column, i, err);
+                return GATEWAY_EACCOUNT;
+            }
+            log_error(&rt->log, "core", "%s (optional: starting without it)", err);
             continue;
         }
         rt->accounts[rt->account_count++] = acct;
         log_info(&rt->log, account_label(acct), "started (plugin %s %s)", lp->desc.name,
                  lp->desc.version);
     }
+    return GW_OK;
 }
 
 static int start_http(gw_runtime *rt, char *err, size_t errlen)
@@ -438,7 +452,8 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, 
         snprintf(err, errlen, "cannot commit the sink cursors: %s", gw_strerror(rc));
         return rc;
     }
-    start_accounts(rt);
+    if ((rc = start_accounts(rt, err, errlen)) != GW_OK)
+        return rc;
     /* actions: after the accounts (it resumes their queued answers), before
      * the HTTP server that takes new ones; from here on the accounts'
      * pipelines drop our own posts coming back */

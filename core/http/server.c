@@ -30,6 +30,7 @@
 #include "http/server_conns.h"
 #include "http/server_deadlines.h"
 #include "http/server_exchange.h"
+#include "base/listen_addr.h"
 #include "http/server_listen.h"
 #include "http/server_request.h"
 #include "http/server_routes.h"
@@ -218,11 +219,9 @@ int http_server_start(uv_loop_t *loop, const logger *log, const char *listen,
 
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
-    if (server_listen_parse(listen, &ss, &sslen) != GW_OK) {
-        snprintf(err, errlen,
-                 "HTTP listen address \"%.100s\" is invalid: expected a numeric \"IPv4:port\" "
-                 "or \"[IPv6]:port\" with a port from 0 to 65535, e.g. \"127.0.0.1:8080\"",
-                 listen);
+    char why[256];
+    if (listen_addr_parse(listen, &ss, &sslen, why, sizeof why) != GW_OK) {
+        snprintf(err, errlen, "HTTP listen address \"%.100s\" is invalid: %s", listen, why);
         return GW_EINVAL;
     }
 

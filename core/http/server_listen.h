@@ -1,4 +1,5 @@
-/* server_listen.h - the HTTP server's listen address and socket.
+/* server_listen.h - the HTTP server's listen socket (the address is
+ * parsed by base/listen_addr.h).
  *
  * The server binds its own socket (then hands it to libmicrohttpd) so a
  * bind error names the address with errno's words and the port bound for
@@ -9,10 +10,6 @@
 #define GW_HTTP_SERVER_LISTEN_H
 
 #include <sys/socket.h>
-
-/* Parse "1.2.3.4:80" or "[::1]:80" into *ss and *sslen. Returns 0 or
- * GW_EINVAL. */
-int server_listen_parse(const char *text, struct sockaddr_storage *ss, socklen_t *sslen);
 
 /* A non-blocking listening TCP socket bound to ss (SO_REUSEADDR, IPv6
  * only for IPv6). Returns the fd (caller closes) with the bound port in

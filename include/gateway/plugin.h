@@ -40,9 +40,10 @@ extern "C" {
 
 /* 1.0: descriptor, host table through http_request, gw_option flags
  * through GW_OPTF_PATH.
- * 1.1: gw_plugin.max_text_length (appended). */
+ * 1.1: gw_plugin.max_text_length (appended).
+ * 1.2: gw_plugin.validate (appended). */
 #define GW_ABI_MAJOR 1
-#define GW_ABI_MINOR 1
+#define GW_ABI_MINOR 2
 
 /* The name of the one symbol a plugin exports. */
 #define GW_PLUGIN_ENTRY_SYMBOL "gw_plugin_entry"
@@ -343,6 +344,19 @@ typedef struct gw_plugin {
      * before anything is queued, so a help desk learns it at once rather
      * than from a failed action later. */
     size_t max_text_length;
+
+    /* ABI 1.2 (appended; NULL for older plugins, and optional). Check an
+     * account's options beyond what the declaration says (keys that go
+     * together, the shape of an id) without network access, files or any
+     * other side effect: `gateway check-config` and start-up both call it
+     * before anything is opened, so a file that passes starts. options
+     * (borrowed) is what host->config() would return. Return 0, or a
+     * negative GW_E* code with a one-line reason in err (errlen bytes,
+     * always NUL-terminated, never quoting a secret) and, when the reason
+     * is about one key, *key set to its name (static storage in the
+     * plugin) so the host can point at the line; otherwise leave *key
+     * NULL. create() may still refuse what only it can find out. */
+    int (*validate)(const json_t *options, const char **key, char *err, size_t errlen);
 } gw_plugin;
 
 /* The entry point every plugin exports. Returns a pointer to constant

@@ -78,8 +78,11 @@ extern const gw_option forum_option_table[];
 
 /* Read and check the host's config into opt (opt->base allocated; free it
  * with forum_options_free). On failure returns GW_EINVAL or GW_ENOMEM with
- * a one-line reason in err that never contains a secret's value. */
-int forum_options_load(const json_t *config, forum_options *opt, char *err, size_t errlen);
+ * a one-line reason in err that never contains a secret's value, and *key
+ * (when key is not NULL) set to the option it is about. No I/O, so the
+ * validate hook runs it too. */
+int forum_options_load(const json_t *config, forum_options *opt, const char **key, char *err,
+                       size_t errlen);
 void forum_options_free(forum_options *opt);
 /* True when the category id (decimal) passes the `categories` filter. */
 bool forum_category_wanted(const forum_options *opt, int64_t category_id);

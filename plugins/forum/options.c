@@ -53,8 +53,12 @@ static const gw_option *option_find(const char *name)
     abort(); /* a typo in this file, caught by the first test */
 }
 
-static int fail(char *err, size_t errlen, const char *name, const char *what)
+/* name is handed back through *key (may be NULL) so the host can point
+ * at the option's line. */
+static int fail(const char **key, char *err, size_t errlen, const char *name, const char *what)
 {
+    if (key != NULL)
+        *key = name;
     char msg[256];
     snprintf(msg, sizeof msg, "forum: option '%s' %s", name, what);
     gw_sdk_str_copy(err, errlen, msg);
@@ -84,8 +88,8 @@ static int read_bool(const json_t *config, const char *name, bool *out)
     return 0;
 }
 
-static int read_whole(const json_t *config, const char *name, uint64_t *out, char *err,
-                      size_t errlen)
+static int read_whole(const json_t *config, const char *name, uint64_t *out, const char **key,
+                      char *err, size_t errlen)
 {
     const gw_option *o = option_find(name);
     double value = gw_sdk_json_number(config, name, strtod(o->default_value, NULL));
@@ -95,21 +99,23 @@ static int read_whole(const json_t *config, const char *name, uint64_t *out, cha
         char what[160];
         snprintf(what, sizeof what, "must be a whole number from %.0f to %.0f%s", o->min, o->max,
                  o->type == GW_OPT_DURATION ? " ms" : "");
-        return fail(err, errlen, name, what);
+        return fail(key, err, errlen, name, what);
     }
     *out = (uint64_t)value;
     return 0;
 }
 
-static int read_base_url(const json_t *config, forum_options *opt, char *err, size_t errlen)
+static int read_base_url(const json_t *config, forum_options *opt, const char **key, char *err,
+                         size_t errlen)
 {
     const char *url = read_string(config, "base_url");
     if (url == NULL)
-        return fail(err, errlen, "base_url", "is required, e.g. \"https://forum.example.com\"");
+        return fail(key, err, errlen, "base_url",
+                    "is required, e.g. \"https://forum.example.com\"");
     size_t scheme = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
     if (scheme == 0 || url[scheme] == '\0' || url[scheme] == '/' || has_space_or_control(url) ||
         strpbrk(url, "?#") != NULL)
-        return fail(err, errlen, "base_url",
+        return fail(key, err, errlen, "base_url",
                     "must be an http(s) URL without query, e.g. \"https://forum.example.com\"");
     size_t len = strlen(url);
     while (len > scheme && url[len - 1] == '/')
@@ -124,13 +130,14 @@ static int read_base_url(const json_t *config, forum_options *opt, char *err, si
     return 0;
 }
 
-static int read_categories(const json_t *config, forum_options *opt, char *err, size_t errlen)
+static int read_categories(const json_t *config, forum_options *opt, const char **key,
+                           char *err, size_t errlen)
 {
     const json_t *list = json_object_get(config, "categories");
     if (list == NULL || json_is_null(list))
         return 0;
     if (!json_is_array(list))
-        return fail(err, errlen, "categories", "must be an array of category ids");
+        return fail(key, err, errlen, "categories", "must be an array of category ids");
     size_t i;
     const json_t *item;
     json_array_foreach(list, i, item)
@@ -140,29 +147,31 @@ static int read_categories(const json_t *config, forum_options *opt, char *err, 
         for (const char *p = s; digits && *p != '\0'; p++)
             digits = isdigit((unsigned char)*p) != 0;
         if (!digits)
-            return fail(err, errlen, "categories",
+            return fail(key, err, errlen, "categories",
                         "must hold category ids as decimal strings, e.g. [\"4\", \"7\"]");
     }
     opt->categories = json_array_size(list) > 0 ? list : NULL;
     return 0;
 }
 
-int forum_options_load(const json_t *config, forum_options *opt, char *err, size_t errlen)
+int forum_options_load(const json_t *config, forum_options *opt, const char **key, char *err,
+                       size_t errlen)
 {
     memset(opt, 0, sizeof *opt);
-    int rc = read_base_url(config, opt, err, errlen);
+    int rc = read_base_url(config, opt, key, err, errlen);
     if (rc < 0)
         return rc;
 
     opt->api_key = read_string(config, "api_key");
     if (opt->api_key == NULL)
-        return fail(err, errlen, "api_key", "is required: api_key = \"${DISCOURSE_API_KEY}\"");
+        return fail(key, err, errlen, "api_key",
+                    "is required: api_key = \"${DISCOURSE_API_KEY}\"");
     if (has_space_or_control(opt->api_key))
-        return fail(err, errlen, "api_key", "holds white space or control characters");
+        return fail(key, err, errlen, "api_key", "holds white space or control characters");
     opt->api_username = read_string(config, "api_username");
     if (opt->api_username == NULL || has_space_or_control(opt->api_username) ||
         strlen(opt->api_username) > 60)
-        return fail(err, errlen, "api_username",
+        return fail(key, err, errlen, "api_username",
                     "is required: the brand's forum user name, e.g. \"acme_support\"");
     opt->webhook_secret = read_string(config, "webhook_secret");
     opt->private_title = read_string(config, "private_title");
@@ -172,11 +181,11 @@ int forum_options_load(const json_t *config, forum_options *opt, char *err, size
     if ((rc = read_bool(config, "fetch_posts", &opt->fetch_posts)) < 0 ||
         (rc = read_bool(config, "fetch_mentions", &opt->fetch_mentions)) < 0 ||
         (rc = read_bool(config, "fetch_private", &opt->fetch_private)) < 0 ||
-        (rc = read_whole(config, "max_pages", &opt->max_pages, err, errlen)) < 0 ||
-        (rc = read_whole(config, "max_requests", &opt->max_requests, err, errlen)) < 0 ||
-        (rc = read_whole(config, "backfill_pages", &opt->backfill_pages, err, errlen)) < 0 ||
-        (rc = read_whole(config, "request_timeout", &opt->request_timeout_ms, err, errlen)) < 0 ||
-        (rc = read_categories(config, opt, err, errlen)) < 0)
+        (rc = read_whole(config, "max_pages", &opt->max_pages, key, err, errlen)) < 0 ||
+        (rc = read_whole(config, "max_requests", &opt->max_requests, key, err, errlen)) < 0 ||
+        (rc = read_whole(config, "backfill_pages", &opt->backfill_pages, key, err, errlen)) < 0 ||
+        (rc = read_whole(config, "request_timeout", &opt->request_timeout_ms, key, err, errlen)) < 0 ||
+        (rc = read_categories(config, opt, key, err, errlen)) < 0)
         return rc;
     return 0;
 }

@@ -38,13 +38,23 @@ static int forum_create(const gw_host *host, gw_account *acct, gw_instance **out
     }
     inst->host = host;
     inst->acct = acct;
-    int rc = forum_options_load(host->config(acct), &inst->opt, err, errlen);
+    int rc = forum_options_load(host->config(acct), &inst->opt, NULL, err, errlen);
     if (rc < 0) {
         forum_destroy(inst);
         return rc;
     }
     *out = inst;
     return 0;
+}
+
+/* Every rule create() applies to the options, without an instance: the
+ * same reading, thrown away (no request is made until fetch). */
+static int forum_validate(const json_t *options, const char **key, char *err, size_t errlen)
+{
+    forum_options opt;
+    int rc = forum_options_load(options, &opt, key, err, errlen);
+    forum_options_free(&opt);
+    return rc;
 }
 
 static const gw_plugin forum_plugin = {
@@ -62,6 +72,7 @@ static const gw_plugin forum_plugin = {
     .send_private = forum_send_private,
     .webhook = forum_webhook,
     .max_text_length = FORUM_MAX_POST_LENGTH,
+    .validate = forum_validate,
 };
 
 /* The only symbol forum.so exports. -Wmissing-prototypes wants a previous

@@ -5,8 +5,8 @@
  * defaults, help lines); this file then checks what a table cannot say:
  * the shape of ids and handles, which credentials each enabled stream
  * needs, and that the keyword search fits X's query length. Every check
- * fails create() with one line saying what to change, never quoting a
- * secret. Secrets are declared GW_OPTF_SECRET and belong in the
+ * fails validate() (check-config, start-up) and create() alike with one
+ * line saying what to change, never quoting a secret. Secrets are declared GW_OPTF_SECRET and belong in the
  * environment: bearer_token = "${X_BEARER_TOKEN}".
  */
 #include <stdio.h>
@@ -58,8 +58,13 @@ static const char *read_string(const json_t *config, const char *name)
     return value != NULL && value[0] != '\0' ? value : NULL;
 }
 
-static int fail(char *err, size_t errlen, const char *message)
+/* name: the option the message is about, handed back through *key (may
+ * be NULL) so the host can point at its line. */
+static int fail(const char **key, const char *name, char *err, size_t errlen,
+                const char *message)
 {
+    if (key != NULL)
+        *key = name;
     char line[512];
     snprintf(line, sizeof line, "twitter: %s", message);
     gw_sdk_str_copy(err, errlen, line);
@@ -79,18 +84,21 @@ static bool is_digits(const char *s, size_t max)
 }
 
 /* The OAuth 1.0a credentials are all or nothing; name what is missing. */
-static int read_oauth(const json_t *config, tw_options *opt, char *err, size_t errlen)
+static int read_oauth(const json_t *config, tw_options *opt, const char **key, char *err,
+                      size_t errlen)
 {
     static const char *const names[4] = {"consumer_key", "consumer_secret", "access_token",
                                          "access_token_secret"};
     const char *values[4];
     char missing[128] = "";
-    int given = 0;
+    int given = 0, first_missing = -1;
     for (int i = 0; i < 4; i++) {
         values[i] = read_string(config, names[i]);
         if (values[i] != NULL) {
             given++;
         } else {
+            if (first_missing < 0)
+                first_missing = i;
             if (missing[0] != '\0')
                 strcat(missing, ", ");
             strcat(missing, names[i]);
@@ -102,7 +110,7 @@ static int read_oauth(const json_t *config, tw_options *opt, char *err, size_t e
                  "OAuth 1.0a needs all four credentials; missing: %s (set them, e.g. "
                  "\"${X_ACCESS_TOKEN}\", or remove the others)",
                  missing);
-        return fail(err, errlen, msg);
+        return fail(key, names[first_missing], err, errlen, msg);
     }
     if (given == 4) {
         opt->oauth.consumer_key = values[0];
@@ -115,7 +123,8 @@ static int read_oauth(const json_t *config, tw_options *opt, char *err, size_t e
 
 /* Keywords go into an X query: (a OR "b c") -is:retweet -from:handle
  * -@handle. */
-static int read_terms(const json_t *config, tw_options *opt, char *err, size_t errlen)
+static int read_terms(const json_t *config, tw_options *opt, const char **key, char *err,
+                      size_t errlen)
 {
     const json_t *terms = json_object_get(config, "search_terms");
     size_t n = json_array_size(terms);
@@ -131,20 +140,21 @@ static int read_terms(const json_t *config, tw_options *opt, char *err, size_t e
         const char *term = json_string_value(json_array_get(terms, i));
         char msg[256];
         if (term == NULL || term[strspn(term, " \t")] == '\0')
-            return fail(err, errlen, "search_terms must not hold empty strings");
+            return fail(key, "search_terms", err, errlen,
+                        "search_terms must not hold empty strings");
         if (term[0] == '@') {
             snprintf(msg, sizeof msg,
                      "search_terms are keywords without the @ (got \"%.64s\"); @-mentions are "
                      "read by fetch_mentions",
                      term);
-            return fail(err, errlen, msg);
+            return fail(key, "search_terms", err, errlen, msg);
         }
         if (strchr(term, '"') != NULL || strchr(term, '\n') != NULL) {
             snprintf(msg, sizeof msg,
                      "search_terms \"%.64s\" holds a double quote or a newline, which an X "
                      "query cannot carry",
                      term);
-            return fail(err, errlen, msg);
+            return fail(key, "search_terms", err, errlen, msg);
         }
         opt->terms[opt->term_count++] = term;
         /* A phrase is quoted so X matches it whole. */
@@ -169,20 +179,21 @@ static int read_terms(const json_t *config, tw_options *opt, char *err, size_t e
                  "search_terms make an X query longer than %d characters; use fewer or shorter "
                  "terms",
                  TW_QUERY_MAX);
-        return fail(err, errlen, msg);
+        return fail(key, "search_terms", err, errlen, msg);
     }
     opt->search_query = gw_sdk_str_dup(query);
     return opt->search_query != NULL ? 0 : GW_ENOMEM;
 }
 
-int tw_options_load(const json_t *config, tw_options *opt, char *err, size_t errlen)
+int tw_options_load(const json_t *config, tw_options *opt, const char **key, char *err,
+                    size_t errlen)
 {
     memset(opt, 0, sizeof *opt);
     int rc;
 
     const char *base = gw_sdk_json_string(config, "base_url", "https://api.x.com");
     if (strncmp(base, "https://", 8) != 0 && strncmp(base, "http://", 7) != 0)
-        return fail(err, errlen,
+        return fail(key, "base_url", err, errlen,
                     "base_url must start with https:// (or http:// for a test server)");
     opt->base_url = gw_sdk_str_dup(base);
     if (opt->base_url == NULL)
@@ -193,7 +204,7 @@ int tw_options_load(const json_t *config, tw_options *opt, char *err, size_t err
 
     opt->user_id = read_string(config, "user_id");
     if (opt->user_id == NULL || !is_digits(opt->user_id, 19))
-        return fail(err, errlen,
+        return fail(key, "user_id", err, errlen,
                     "user_id must be the account's numeric id (1 to 19 digits), not its @handle");
 
     const char *handle = read_string(config, "handle");
@@ -204,12 +215,13 @@ int tw_options_load(const json_t *config, tw_options *opt, char *err, size_t err
         if (hlen == 0 || hlen >= TW_HANDLE_MAX ||
             strspn(handle, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
                 hlen)
-            return fail(err, errlen, "handle must be an X username: 1 to 15 letters, digits or _");
+            return fail(key, "handle", err, errlen,
+                        "handle must be an X username: 1 to 15 letters, digits or _");
         memcpy(opt->handle, handle, hlen + 1);
     }
 
     opt->bearer_token = read_string(config, "bearer_token");
-    if ((rc = read_oauth(config, opt, err, errlen)) < 0)
+    if ((rc = read_oauth(config, opt, key, err, errlen)) < 0)
         return rc;
 
     opt->fetch_mentions = gw_sdk_json_bool(config, "fetch_mentions", 1) != 0;
@@ -219,23 +231,23 @@ int tw_options_load(const json_t *config, tw_options *opt, char *err, size_t err
     json_int_t max_results = gw_sdk_json_int(config, "max_results", 100);
     json_int_t max_pages = gw_sdk_json_int(config, "max_pages", 5);
     if (max_results < 10 || max_results > 100)
-        return fail(err, errlen, "max_results must be between 10 and 100");
+        return fail(key, "max_results", err, errlen, "max_results must be between 10 and 100");
     if (max_pages < 1 || max_pages > 100)
-        return fail(err, errlen, "max_pages must be between 1 and 100");
+        return fail(key, "max_pages", err, errlen, "max_pages must be between 1 and 100");
     opt->max_results = (unsigned)max_results;
     opt->max_pages = (unsigned)max_pages;
 
-    if ((rc = read_terms(config, opt, err, errlen)) < 0)
+    if ((rc = read_terms(config, opt, key, err, errlen)) < 0)
         return rc;
 
     bool user = tw_options_have_user_context(opt);
     bool reads = opt->fetch_mentions || (opt->fetch_search && opt->search_query != NULL);
     if (reads && opt->bearer_token == NULL && !user)
-        return fail(err, errlen,
+        return fail(key, "bearer_token", err, errlen,
                     "reading mentions or search needs bearer_token (or the four OAuth 1.0a "
                     "credentials)");
     if (opt->fetch_dms && !user)
-        return fail(err, errlen,
+        return fail(key, "fetch_dms", err, errlen,
                     "fetch_dms needs consumer_key, consumer_secret, access_token and "
                     "access_token_secret (X reads DMs in user context only); or set "
                     "fetch_dms = false");

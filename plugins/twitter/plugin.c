@@ -34,7 +34,7 @@ static int tw_create(const gw_host *host, gw_account *acct, gw_instance **out, c
     }
     inst->host = host;
     inst->acct = acct;
-    int rc = tw_options_load(host->config(acct), &inst->opt, err, errlen);
+    int rc = tw_options_load(host->config(acct), &inst->opt, NULL, err, errlen);
     if (rc < 0) {
         if (rc == GW_ENOMEM)
             gw_sdk_str_copy(err, errlen, "twitter: out of memory");
@@ -48,6 +48,18 @@ static int tw_create(const gw_host *host, gw_account *acct, gw_instance **out, c
     inst->brand.include_raw = inst->opt.include_raw;
     *out = inst;
     return 0;
+}
+
+/* Every rule create() applies to the options, without an instance: the
+ * same reading, thrown away. */
+static int tw_validate(const json_t *options, const char **key, char *err, size_t errlen)
+{
+    tw_options opt;
+    int rc = tw_options_load(options, &opt, key, err, errlen);
+    if (rc == GW_ENOMEM)
+        gw_sdk_str_copy(err, errlen, "twitter: out of memory");
+    tw_options_free(&opt);
+    return rc;
 }
 
 static void tw_hook_fetch(gw_instance *inst, gw_op *op)
@@ -92,6 +104,7 @@ static const gw_plugin twitter_plugin = {
     .post_public = tw_post_public,
     .send_private = tw_send_private,
     .webhook = tw_webhook,
+    .validate = tw_validate,
 };
 
 /* The only symbol twitter.so exports. -Wmissing-prototypes wants a

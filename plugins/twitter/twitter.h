@@ -59,8 +59,11 @@ extern const gw_option tw_option_table[];
 
 /* Read and check the host's config into opt. On failure returns GW_EINVAL
  * (or GW_ENOMEM) with a one-line reason in err that never quotes a
- * secret. tw_options_free releases what load allocated. */
-int tw_options_load(const json_t *config, tw_options *opt, char *err, size_t errlen);
+ * secret, and *key (when key is not NULL) set to the option it is about.
+ * No I/O, so the validate hook runs it too. tw_options_free releases what
+ * load allocated. */
+int tw_options_load(const json_t *config, tw_options *opt, const char **key, char *err,
+                    size_t errlen);
 void tw_options_free(tw_options *opt);
 
 /* True when all four OAuth 1.0a credentials are configured. */

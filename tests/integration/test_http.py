@@ -42,6 +42,7 @@ class HttpTest(GatewayTestCase):
     def test_readyz_names_the_account_that_did_not_start(self):
         gw = self.start(accounts=[mock_account(rate=0, count=1),
                                   '[[account]]\nnetwork = "mock"\nname = "broken"\n'
+                                  'optional = true\n'
                                   '  [account.options]\n  scenario = "/no/such/file.jsonl"\n'])
         status, _, body = request(gw.url("/readyz"))
         self.assertEqual(503, status)

@@ -230,8 +230,8 @@ class OpenApiTest(GatewayTestCase):
         self.assertEqual(0, gw.stop())
 
         # A gateway that is not ready, without the action API.
-        broken = ('[[account]]\nnetwork = "mock"\nname = "broken"\n  [account.options]\n'
-                  '  scenario = "/no/such/file.jsonl"\n')
+        broken = ('[[account]]\nnetwork = "mock"\nname = "broken"\noptional = true\n'
+                  '  [account.options]\n  scenario = "/no/such/file.jsonl"\n')
         text = api_config(accounts=[mock_account(rate=0, count=1), broken], token=False)
         gw2 = self.gateway(text, name="notready.toml").start()
         gw2.port()

@@ -20,7 +20,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from gwtest import (SOURCE, GatewayTestCase, config, count_lines, read_jsonl, require_shared,
+from gwtest import (SLOW, SOURCE, GatewayTestCase, config, count_lines, read_jsonl, require_shared,
                     validate_events, wait_for)
 
 FAKE_X = os.path.join(SOURCE, "tests", "fakes", "fake_x.py")
@@ -441,9 +441,12 @@ class FailureTest(TwitterTestCase):
         ]
         accounts = [account(fake, name="bad%d" % i, **opts) for i, (opts, _) in enumerate(cases)]
         gw = self.start(fake, accounts=accounts)
-        for _, reason in cases:
-            gw.wait_log(reason)
-        self.finish(fake, gw)
+        # Refused before start-up, every account in one pass, each line
+        # naming the account's options (see test_check_config).
+        self.assertEqual(2, gw.proc.wait(timeout=20 * SLOW))
+        for i, (_, reason) in enumerate(cases):
+            self.assertRegex(gw.log(), r"account\[%d\]\.options(\.\w+)?: twitter: .*%s"
+                             % (i, re.escape(reason)))
         self.assertEqual([], fake.requests())
 
 

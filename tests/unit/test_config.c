@@ -158,9 +158,10 @@ static void test_account_and_sink_defaults(void **state)
     assert_string_equal(cfg->accounts[0].name, "main");
     assert_int_equal(cfg->accounts[0].line, 1);
     assert_int_equal(cfg->accounts[0].column, 1);
-    assert_int_equal(json_object_size(cfg->accounts[0].settings), 4);
+    assert_int_equal(json_object_size(cfg->accounts[0].settings), 5);
     assert_int_equal(int_at(cfg->accounts[0].settings, "poll_interval"), 60000);
     assert_true(json_is_true(json_object_get(cfg->accounts[0].settings, "enabled")));
+    assert_true(json_is_false(json_object_get(cfg->accounts[0].settings, "optional")));
     assert_null(json_object_get(cfg->accounts[0].settings, "options"));
     assert_null(cfg->accounts[0].options);
     assert_string_equal(cfg->accounts[1].name, "second");
