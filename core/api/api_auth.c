@@ -26,15 +26,7 @@ static void respond_unauthorized(http_exchange *ex, const char *why)
 {
     /* RFC 6750: say which scheme is expected. */
     static const gw_http_header challenge = {"WWW-Authenticate", "Bearer realm=\"gateway\""};
-    json_t *body = json_pack("{s:s, s:s}", "error", "unauthorized", "message", why);
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (text == NULL) {
-        http_exchange_respond_error(ex, 500, "internal_error", "the answer could not be built");
-        return;
-    }
-    http_exchange_respond(ex, 401, "application/json", text, strlen(text), &challenge, 1);
-    free(text);
+    http_exchange_respond_error_headers(ex, 401, "unauthorized", why, &challenge, 1);
 }
 
 int api_authorize(gw_runtime *rt, http_exchange *ex)

@@ -380,16 +380,8 @@ static void webhook_refuse_stopped(gw_account *acct, http_exchange *ex)
     uint64_t seconds = acct->rt->retry_max_ms / 1000;
     snprintf(retry_after, sizeof retry_after, "%llu",
              (unsigned long long)(seconds > 0 ? seconds : 1));
-    json_t *body = json_pack("{s:s, s:s}", "error", "account_stopped", "message", message);
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (text == NULL) {
-        http_exchange_respond_error(ex, 503, "account_stopped", "the account is stopped");
-        return;
-    }
     gw_http_header header = {"Retry-After", retry_after};
-    http_exchange_respond(ex, 503, "application/json", text, strlen(text), &header, 1);
-    free(text);
+    http_exchange_respond_error_headers(ex, 503, "account_stopped", message, &header, 1);
 }
 
 void account_webhook(gw_account *acct, http_exchange *ex)

@@ -168,5 +168,10 @@ void http_exchange_respond_json(http_exchange *ex, int status, json_t *body);
 /* Answer {"error": code, "message": message} as application/json. */
 void http_exchange_respond_error(http_exchange *ex, int status, const char *code,
                                  const char *message);
+/* The same with extra headers (e.g. WWW-Authenticate, Retry-After), which
+ * are copied as http_exchange_respond copies them. */
+void http_exchange_respond_error_headers(http_exchange *ex, int status, const char *code,
+                                         const char *message, const gw_http_header *headers,
+                                         size_t n_headers);
 
 #endif /* GW_HTTP_SERVER_H */

@@ -181,8 +181,9 @@ void http_exchange_respond_json(http_exchange *ex, int status, json_t *body)
     free(text);
 }
 
-void http_exchange_respond_error(http_exchange *ex, int status, const char *code,
-                                 const char *message)
+void http_exchange_respond_error_headers(http_exchange *ex, int status, const char *code,
+                                         const char *message, const gw_http_header *headers,
+                                         size_t n_headers)
 {
     char *text = server_error_json(code ? code : "error", message ? message : "");
     if (text == NULL) {
@@ -191,6 +192,13 @@ void http_exchange_respond_error(http_exchange *ex, int status, const char *code
         http_exchange_respond(ex, 500, "application/json", fallback, sizeof fallback - 1, NULL, 0);
         return;
     }
-    http_exchange_respond(ex, status, "application/json", text, strlen(text), NULL, 0);
+    http_exchange_respond(ex, status, "application/json", text, strlen(text), headers,
+                          n_headers);
     free(text);
+}
+
+void http_exchange_respond_error(http_exchange *ex, int status, const char *code,
+                                 const char *message)
+{
+    http_exchange_respond_error_headers(ex, status, code, message, NULL, 0);
 }
