@@ -187,15 +187,15 @@ static int cmd_run(const char *path)
     if (load_config(path, &cfg) != GW_OK)
         return 2;
     /* Before anything is opened: what check-config refuses, run refuses
-     * with the same lines. gateway_open loads the plugins again for
-     * itself; dlopen of a file already open only counts a reference. */
+     * with the same lines. The plugins the check loaded are the ones the
+     * gateway runs (gateway_open takes the set over). */
     cfg_errors errs = {0};
     plugin_set set = {0};
     size_t problems = check_with_plugins(cfg, &set, &errs, 0);
     print_errors(&errs);
     cfg_errors_free(&errs);
-    loader_unload(&set);
     if (problems > 0) {
+        loader_unload(&set);
         config_free(cfg);
         return 2;
     }
@@ -203,7 +203,7 @@ static int cmd_run(const char *path)
     log_level_parse(json_string_value(json_object_get(cfg->gateway, "log_level")), &level);
     gw_runtime rt;
     char err[512] = "";
-    int rc = gateway_open(&rt, cfg, level, err, sizeof err);
+    int rc = gateway_open(&rt, cfg, &set, level, err, sizeof err);
     if (rc != GW_OK) {
         log_error(&rt.log, "core", "cannot start: %s", err);
         gateway_close(&rt);

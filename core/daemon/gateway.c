@@ -395,11 +395,17 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
     return GW_OK;
 }
 
-int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, size_t errlen)
+int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_level level,
+                 char *err, size_t errlen)
 {
     runtime_init(rt, cfg, level);
+    /* Taken over first, so every failure below releases them in
+     * gateway_close. */
+    rt->plugins = *plugins;
+    *plugins = (plugin_set){0};
     gateway *gw = calloc(1, sizeof *gw);
     if (gw == NULL) {
+        loader_unload(&rt->plugins);
         snprintf(err, errlen, "out of memory");
         return GW_ENOMEM;
     }
@@ -429,9 +435,6 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, 
     if ((rc = store_open(db_path, &so, &rt->store, err, errlen)) != GW_OK)
         return rc;
 
-    const char *plugin_dir = json_string_value(json_object_get(g, "plugin_dir"));
-    if ((rc = loader_scan_dir(&rt->plugins, plugin_dir, err, errlen)) != GW_OK)
-        return rc;
     for (size_t i = 0; i < rt->plugins.count; i++) {
         if (rt->plugins.items[i].refusal)
             log_error(&rt->log, "loader", "refused %s", rt->plugins.items[i].refusal);

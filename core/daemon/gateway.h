@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "engine/loader.h"
 #include "engine/runtime.h"
 
 /* gateway_open's answer when an account's plugin refused to create it and
@@ -24,16 +25,19 @@
  * caller can tell it from a failure of the machine. */
 #define GATEWAY_EACCOUNT (-100)
 
-/* Open the store, load plugins, create account instances and sinks, open
- * the outbox and the HTTP server. Returns 0, or a negative GW_E* with err
- * set (the gateway cannot start: store unusable, plugin dir unreadable, a
- * sink cannot open), or GATEWAY_EACCOUNT with err naming the account and
+/* Open the store, create account instances and sinks, open the outbox
+ * and the HTTP server. plugins (steals its contents, leaving it empty) is
+ * plugin_dir as the caller scanned it with loader_scan_dir, the same set
+ * its account checks ran against, so start-up loads the plugins once.
+ * Returns 0, or a negative GW_E* with err set (the gateway cannot start:
+ * store unusable, a sink cannot open), or GATEWAY_EACCOUNT with err naming the account and
  * why its create() failed. An account with `optional = true` whose
  * create() fails is logged and skipped instead; so is one whose plugin is
  * missing or whose options are invalid (the caller checks those first,
  * see engine/account_check.h). cfg is borrowed until gateway_close. On
  * failure call gateway_close() anyway. */
-int gateway_open(gw_runtime *rt, gw_config *cfg, gw_log_level level, char *err, size_t errlen);
+int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_level level,
+                 char *err, size_t errlen);
 
 /* Run until SIGINT/SIGTERM (then drain) or until nothing is left to do.
  * Returns the process exit code. */

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "engine/account.h"
+#include "engine/loader.h"
 #include "base/clock.h"
 #include "gateway/error.h"
 #include "engine/outbox.h"
@@ -110,7 +111,11 @@ static void harness_open(harness *h, const char *acme_options, const char *gatew
     if (rc != GW_OK)
         fail_msg("config: %s", errs.count ? errs.lines[0] : gw_strerror(rc));
     char err[512] = "";
-    rc = gateway_open(&h->rt, h->cfg, GW_LOG_ERROR, err, sizeof err);
+    plugin_set plugins = {0};
+    const char *dir = json_string_value(json_object_get(h->cfg->gateway, "plugin_dir"));
+    if (loader_scan_dir(&plugins, dir, err, sizeof err) != GW_OK)
+        fail_msg("loader_scan_dir: %s", err);
+    rc = gateway_open(&h->rt, h->cfg, &plugins, GW_LOG_ERROR, err, sizeof err);
     h->open = 1;
     if (rc != GW_OK)
         fail_msg("gateway_open: %s", err);
