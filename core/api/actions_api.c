@@ -14,6 +14,7 @@
 #include "api/api_auth.h"
 #include "http/http_server.h"
 #include "engine/outbox.h"
+#include "engine/outbox_prune.h"
 #include "engine/outbox_submit.h"
 
 #define COMPONENT "api"
@@ -312,17 +313,21 @@ static void post_action(void *arg, http_exchange *ex)
     }
     outbox_result res;
     int rc = outbox_submit(rt->outbox, &req, &res);
-    json_decref(body);
     if (rc != GW_OK) {
+        json_decref(body);
         http_exchange_respond_error(ex, 500, "internal_error", gw_strerror(rc));
         return;
     }
     if (res.verdict != OUTBOX_CREATED && res.verdict != OUTBOX_EXISTING) {
+        json_decref(body);
         respond_refusal(ex, &res);
         return;
     }
     json_t *doc = NULL;
     rc = outbox_action_get(rt->outbox, res.action_id, &doc);
+    if (rc == GW_ENOENT && res.verdict == OUTBOX_EXISTING) /* pruned: what its kept key says */
+        rc = outbox_action_get_pruned(rt->outbox, req.idempotency_key, &doc);
+    json_decref(body); /* req's strings were borrowed from it */
     if (rc != GW_OK) {
         http_exchange_respond_error(ex, 503, "store_unavailable", "the action could not be read");
         return;
@@ -356,7 +361,9 @@ static void get_action(void *arg, http_exchange *ex)
     json_t *doc = NULL;
     int rc = valid_action_id(id) ? outbox_action_get(rt->outbox, id, &doc) : GW_ENOENT;
     if (rc == GW_ENOENT) {
-        http_exchange_respond_error(ex, 404, "unknown_action", "no action with that id");
+        http_exchange_respond_error(ex, 404, "unknown_action",
+                                    "no action with that id (finished actions are deleted "
+                                    "after [gateway] action_retention)");
         return;
     }
     if (rc != GW_OK) {

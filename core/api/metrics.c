@@ -207,6 +207,9 @@ static void render_actions(FILE *f, const gw_runtime *rt)
     header(f, "gateway_action_attempts_total", "counter",
            "Calls of a plugin's post_public or send_private, retries included.");
     fprintf(f, "gateway_action_attempts_total %llu\n", (unsigned long long)s->attempts);
+    header(f, "gateway_actions_pruned_total", "counter",
+           "Finished actions deleted after [gateway] action_retention.");
+    fprintf(f, "gateway_actions_pruned_total %llu\n", (unsigned long long)s->pruned);
     header(f, "gateway_echoes_dropped_total", "counter",
            "Our own posts brought back by a fetch and not delivered as customer events.");
     fprintf(f, "gateway_echoes_dropped_total %llu\n", (unsigned long long)s->echoes);

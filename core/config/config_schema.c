@@ -37,6 +37,22 @@ const gw_option config_gateway_options[] = {
      .type = GW_OPT_DURATION,
      .default_value = "7d",
      .help = "how long events delivered to every sink are kept; 0 keeps them forever"},
+    {.name = "action_retention",
+     .type = GW_OPT_DURATION,
+     .default_value = "7d",
+     .help = "how long a finished action (succeeded or failed) stays readable at "
+             "GET /v1/actions/<id> after it finished; then its row is deleted. Unfinished "
+             "actions are never deleted. 0 keeps them forever"},
+    {.name = "idempotency_window",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "24h",
+     .min = 0,
+     .max = 365.0 * MS_DAY,
+     .help = "how long after an action finished its Idempotency-Key still returns that "
+             "action, even once action_retention deleted the row (a small key record is "
+             "kept); a key dedupes for the longer of the two, and is a new action after "
+             "that. 0 keeps keys only as long as their rows"},
     {.name = "synchronous",
      .type = GW_OPT_STRING,
      .default_value = "full",

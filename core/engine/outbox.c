@@ -33,6 +33,7 @@
 
 #include "base/clock.h"
 #include "engine/account.h"
+#include "engine/outbox_prune.h"
 #include "gateway/sdk.h"
 
 #define COMPONENT "outbox"
@@ -512,6 +513,7 @@ void outbox_start(outbox *ob)
     if (ob == NULL || ob->quiesced)
         return;
     ob->started = 1;
+    outbox_prune_start(ob);
     schedule(ob);
 }
 
@@ -526,6 +528,7 @@ void outbox_quiesce(outbox *ob)
     if (ob == NULL || ob->quiesced)
         return;
     ob->quiesced = 1;
+    outbox_prune_stop(ob);
     if (ob->timer_open) {
         uv_timer_stop(&ob->timer);
         uv_close((uv_handle_t *)&ob->timer, NULL);
@@ -698,6 +701,7 @@ int outbox_open(gw_runtime *rt, outbox **out, char *err, size_t errlen)
     uv_timer_init(&rt->loop, &ob->timer);
     ob->timer.data = ob;
     ob->timer_open = 1;
+    outbox_prune_init(ob);
     *out = ob;
     return GW_OK;
 }

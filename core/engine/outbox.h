@@ -30,9 +30,14 @@
  * items are kept, and outbox_is_echo() recognises them when a fetch
  * brings them back.
  *
+ * Pruning: a finished action is deleted [gateway] action_retention after
+ * it finished (unfinished ones never are); its idempotency key keeps
+ * answering for [gateway] idempotency_window (outbox_prune.h).
+ *
  * The module's files: outbox.c (the in-memory queue, the send path,
  * retries, outcome events, recovery), outbox_submit.c (deciding on a new
- * request), store/outbox_store.c (the table and its SQL).
+ * request), outbox_prune.c (retention and the kept keys),
+ * store/outbox_store.c (the table and its SQL).
  *
  * See docs/design.md ("Actions and the outbox"). Single-threaded: every
  * function runs on the loop thread.

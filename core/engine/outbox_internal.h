@@ -25,12 +25,17 @@ struct outbox {
     struct outbox_action *head, *tail; /* still to send, in acceptance order */
     gw_account **busy;                 /* scratch for the scheduler: one per account */
     uint64_t echo_candidates;          /* rows with a result id; 0 skips the query */
+    int64_t retention_ms, window_ms;   /* [gateway] action_retention, idempotency_window */
+    uv_timer_t prune_timer;            /* outbox_prune.c */
+    int prune_timer_open;
     pipeline_stats events;             /* the action.* events appended */
     outbox_stats stats;
 };
 
 /* "reply" or "private": the kind as the table and the events spell it. */
 const char *outbox_kind_name(outbox_kind kind);
+
+/* The pruning, and the kept keys of pruned actions: outbox_prune.h. */
 
 /* Take a row just queued (outbox_submit) into the send queue; its first
  * attempt waits for the commit that makes the row durable. Returns 0, or

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "engine/account.h"
 #include "engine/outbox_internal.h"
+#include "engine/outbox_prune.h"
 
 #define COMPONENT "outbox"
 
@@ -135,11 +136,13 @@ static int check_repeat(void *arg, const outbox_row *row)
     return GW_OK;
 }
 
-/* Look the key up; 1 when found (res filled), 0 when new, or GW_E*. */
+/* Look the key up, among the rows and then the kept keys of pruned
+ * actions; 1 when found (res filled), 0 when new, or GW_E*. */
 static int lookup_key(outbox *ob, const outbox_request *req, outbox_result *res)
 {
     repeat_check check = {req, res};
-    return outbox_store_get_by_key(ob->db, req->idempotency_key, check_repeat, &check);
+    int rc = outbox_store_get_by_key(ob->db, req->idempotency_key, check_repeat, &check);
+    return rc == 0 ? outbox_lookup_pruned_key(ob, req, res) : rc;
 }
 
 /* What the answered event tells: its native id, the thread, the author.

@@ -20,6 +20,7 @@ typedef struct outbox_stats {
     uint64_t retries;  /* RETRY answers that led to another attempt */
     uint64_t succeeded, failed;
     uint64_t echoes; /* our own posts dropped from fetches */
+    uint64_t pruned; /* finished actions deleted after action_retention */
 } outbox_stats;
 
 #endif /* GW_OUTBOX_TYPES_H */

@@ -11,10 +11,13 @@
 #include <sqlite3.h>
 
 #include "gateway/error.h"
+#include "gateway/sdk.h"
 
 /* Bump with a migration step in schema_check when the layout
- * changes; recorded in the store's meta table. */
-#define OUTBOX_SCHEMA_VERSION 1
+ * changes; recorded in the store's meta table. 2 added outbox_keys and
+ * outbox_finished (created by the same IF NOT EXISTS script, so a
+ * version 1 database migrates by running it). */
+#define OUTBOX_SCHEMA_VERSION 2
 
 static const char outbox_schema[] =
     "CREATE TABLE IF NOT EXISTS outbox ("
@@ -43,7 +46,26 @@ static const char outbox_schema[] =
     "CREATE INDEX IF NOT EXISTS outbox_result ON outbox(network, account, result_native_id)"
     " WHERE result_native_id IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS outbox_open ON outbox(state)"
-    " WHERE state IN ('queued', 'sending', 'retrying');";
+    " WHERE state IN ('queued', 'sending', 'retrying');"
+    /* Finished rows by age, for pruning (outbox_store_prune). */
+    "CREATE INDEX IF NOT EXISTS outbox_finished ON outbox(updated_ms)"
+    " WHERE state IN ('succeeded', 'failed');"
+    /* The idempotency keys of pruned actions: enough to answer a repeat
+     * (and to tell it from a key reused for another request, by the
+     * fingerprint), none of the answer's text. */
+    "CREATE TABLE IF NOT EXISTS outbox_keys ("
+    " idempotency_key TEXT PRIMARY KEY,"
+    " action_id TEXT NOT NULL,"
+    " network TEXT NOT NULL,"
+    " account TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " state TEXT NOT NULL," /* succeeded | failed */
+    " fingerprint TEXT NOT NULL,"
+    " result_native_id TEXT,"
+    " result_url TEXT,"
+    " created_ms INTEGER NOT NULL,"
+    " finished_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS outbox_keys_finished ON outbox_keys(finished_ms);";
 
 /* Columns of every row read, in this order (the COL_ indices). */
 #define OUTBOX_COLUMNS                                                                             \
@@ -78,6 +100,7 @@ struct outbox_store {
     sqlite3 *db; /* borrowed from st */
     sqlite3_stmt *insert, *by_key, *by_id, *collision, *update, *echo, *open_rows;
     sqlite3_stmt *savepoint, *release, *rollback_to;
+    sqlite3_stmt *keep_keys, *prune_rows, *prune_keys, *pruned_key;
 };
 
 static const char *column_text(sqlite3_stmt *st, int col)
@@ -297,7 +320,111 @@ void outbox_store_final_end(outbox_store *os, int ok)
     sqlite3_reset(os->release);
 }
 
+/* ---- pruning and the kept keys ------------------------------------------- */
+
+void outbox_store_fingerprint(const char *network, const char *account, const char *kind,
+                              const char *in_reply_to, const char *to_given, const char *text,
+                              char out[OUTBOX_FINGERPRINT_SIZE])
+{
+    /* Each field with a presence byte and its length, so no two different
+     * requests hash the same input ("ab"+"c" vs "a"+"bc", NULL vs ""). */
+    const char *fields[] = {network, account, kind, in_reply_to, to_given, text};
+    gw_sdk_sha256_ctx ctx;
+    gw_sdk_sha256_init(&ctx);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        unsigned char head[9] = {fields[i] != NULL};
+        uint64_t n = fields[i] != NULL ? strlen(fields[i]) : 0;
+        for (int b = 0; b < 8; b++)
+            head[1 + b] = (unsigned char)(n >> (8 * b));
+        gw_sdk_sha256_update(&ctx, head, sizeof head);
+        gw_sdk_sha256_update(&ctx, fields[i] != NULL ? fields[i] : "", (size_t)n);
+    }
+    unsigned char digest[GW_SDK_SHA256_SIZE];
+    gw_sdk_sha256_final(&ctx, digest);
+    for (size_t i = 0; i < sizeof digest; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+/* gw_outbox_fingerprint(network, account, kind, in_reply_to, to_given,
+ * text) in SQL: the same digest, for the rows a prune turns into keys. */
+static void sql_fingerprint(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *f[6] = {NULL};
+    for (int i = 0; i < argc && i < 6; i++)
+        f[i] = (const char *)sqlite3_value_text(argv[i]);
+    char out[OUTBOX_FINGERPRINT_SIZE];
+    outbox_store_fingerprint(f[0], f[1], f[2], f[3], f[4], f[5], out);
+    sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+int outbox_store_prune(outbox_store *os, const outbox_prune_limits *lim, outbox_pruned *out)
+{
+    *out = (outbox_pruned){0};
+    int rc = store_write_begin(os->st);
+    if (rc != GW_OK)
+        return rc;
+    int64_t slice = lim->max_rows > 0 ? lim->max_rows : INT64_MAX;
+    if (lim->retention_ms > 0) {
+        int64_t cutoff = lim->now_ms - lim->retention_ms;
+        int64_t keep_from = lim->window_ms > 0 ? lim->now_ms - lim->window_ms : INT64_MAX;
+        sqlite3_stmt *steps[] = {os->keep_keys, os->prune_rows};
+        for (size_t i = 0; i < 2; i++) {
+            sqlite3_bind_int64(steps[i], 1, cutoff);
+            if (i == 0)
+                sqlite3_bind_int64(steps[i], 2, keep_from);
+            sqlite3_bind_int64(steps[i], 3, slice);
+            if ((rc = exec_stmt(os, steps[i], "outbox: prune finished actions")) != GW_OK)
+                return rc;
+        }
+        out->actions = sqlite3_changes64(os->db);
+    }
+    /* Keys past their window go whatever the retention (also those kept
+     * under a longer window before a restart with a shorter one). */
+    sqlite3_bind_int64(os->prune_keys, 1, lim->now_ms - lim->window_ms);
+    sqlite3_bind_int64(os->prune_keys, 2, slice);
+    if ((rc = exec_stmt(os, os->prune_keys, "outbox: prune idempotency keys")) != GW_OK)
+        return rc;
+    out->keys = sqlite3_changes64(os->db);
+    return GW_OK;
+}
+
+int outbox_store_get_pruned_key(outbox_store *os, const char *key, int64_t since_ms,
+                                outbox_key_fn fn, void *arg)
+{
+    sqlite3_stmt *st = os->pruned_key;
+    bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, since_ms);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        outbox_key_row row = {
+            .key = column_text(st, 0),
+            .action_id = column_text(st, 1),
+            .network = column_text(st, 2),
+            .account = column_text(st, 3),
+            .kind = column_text(st, 4),
+            .state = column_text(st, 5),
+            .fingerprint = column_text(st, 6),
+            .result_native_id = column_text(st, 7),
+            .result_url = column_text(st, 8),
+            .created_ms = sqlite3_column_int64(st, 9),
+            .finished_ms = sqlite3_column_int64(st, 10),
+        };
+        fn(arg, &row);
+        found = 1;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_write_failed(os->st, rc, "outbox: look up a kept idempotency key");
+    return found;
+}
+
 /* ---- open / close ---------------------------------------------------------- */
+
+/* The oldest finished rows before the cutoff ?1, at most ?3 of them. */
+#define PRUNE_SLICE                                                                                \
+    "SELECT rowid FROM outbox WHERE state IN ('succeeded', 'failed') AND updated_ms < ?1"          \
+    " ORDER BY updated_ms LIMIT ?3"
 
 static int prepare_all(outbox_store *os)
 {
@@ -332,6 +459,26 @@ static int prepare_all(outbox_store *os)
          " LIMIT 1"},
         {&os->open_rows, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state IN ('queued',"
                          " 'sending', 'retrying') ORDER BY rowid"},
+        /* One slice of pruning: the same oldest finished rows (?1 the
+         * cutoff, ?3 the slice) are first copied as key records, those
+         * finished since ?2 only (older keys are past their window
+         * already), then deleted. Both run in the tick's transaction, so
+         * they see the same rows. */
+        {&os->keep_keys,
+         "INSERT OR REPLACE INTO outbox_keys (idempotency_key, action_id, network, account,"
+         " kind, state, fingerprint, result_native_id, result_url, created_ms, finished_ms)"
+         " SELECT idempotency_key, id, network, account, kind, state,"
+         " gw_outbox_fingerprint(network, account, kind, in_reply_to, to_given, text),"
+         " result_native_id, result_url, created_ms, updated_ms FROM outbox"
+         " WHERE rowid IN (" PRUNE_SLICE ") AND updated_ms >= ?2"},
+        {&os->prune_rows, "DELETE FROM outbox WHERE rowid IN (" PRUNE_SLICE ")"},
+        {&os->prune_keys,
+         "DELETE FROM outbox_keys WHERE rowid IN (SELECT rowid FROM outbox_keys"
+         " WHERE finished_ms < ?1 ORDER BY finished_ms LIMIT ?2)"},
+        {&os->pruned_key,
+         "SELECT idempotency_key, action_id, network, account, kind, state, fingerprint,"
+         " result_native_id, result_url, created_ms, finished_ms FROM outbox_keys"
+         " WHERE idempotency_key = ?1 AND finished_ms >= ?2"},
         {&os->savepoint, "SAVEPOINT outbox_final"},
         {&os->release, "RELEASE outbox_final"},
         {&os->rollback_to, "ROLLBACK TO outbox_final"},
@@ -370,8 +517,8 @@ static int schema_check(outbox_store *os, char *err, size_t errlen)
     if ((rc = store_write_begin(os->st)) != GW_OK ||
         sqlite3_exec(os->db, outbox_schema, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(os->db,
-                     "INSERT INTO meta (key, value) VALUES ('outbox_schema', 1)"
-                     " ON CONFLICT (key) DO NOTHING",
+                     "INSERT INTO meta (key, value) VALUES ('outbox_schema', 2)"
+                     " ON CONFLICT (key) DO UPDATE SET value = 2",
                      NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "outbox: creating its table: %s",
                  msg ? msg : store_last_error(os->st));
@@ -391,7 +538,15 @@ int outbox_store_open(store *st, outbox_store **out, char *err, size_t errlen)
     }
     os->st = st;
     os->db = store_db(st);
-    int rc = schema_check(os, err, errlen);
+    int rc = sqlite3_create_function_v2(os->db, "gw_outbox_fingerprint", 6,
+                                        SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_fingerprint,
+                                        NULL, NULL, NULL) == SQLITE_OK
+                 ? GW_OK
+                 : GW_ENOMEM;
+    if (rc != GW_OK)
+        snprintf(err, errlen, "outbox: registering a function: %s", sqlite3_errmsg(os->db));
+    if (rc == GW_OK)
+        rc = schema_check(os, err, errlen);
     if (rc == GW_OK && (rc = prepare_all(os)) != GW_OK)
         snprintf(err, errlen, "%s", store_last_error(st));
     if (rc != GW_OK) {
@@ -406,9 +561,10 @@ void outbox_store_close(outbox_store *os)
 {
     if (os == NULL)
         return;
-    sqlite3_stmt **all[] = {&os->insert,  &os->by_key,     &os->by_id,     &os->collision,
-                            &os->update,  &os->echo,       &os->open_rows, &os->savepoint,
-                            &os->release, &os->rollback_to};
+    sqlite3_stmt **all[] = {&os->insert,     &os->by_key,     &os->by_id,      &os->collision,
+                            &os->update,     &os->echo,       &os->open_rows,  &os->savepoint,
+                            &os->release,    &os->rollback_to, &os->keep_keys, &os->prune_rows,
+                            &os->prune_keys, &os->pruned_key};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(*all[i]);
     free(os);

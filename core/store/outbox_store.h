@@ -100,6 +100,56 @@ int outbox_store_update(outbox_store *os, const char *id, const char *state, int
                         uint64_t next_at_ms, uint64_t now_ms, const char *result_native,
                         const char *url, const char *reason);
 
+/* ---- pruning (docs/design.md, "Pruning finished actions") ----
+ *
+ * A finished row (succeeded or failed) whose updated_ms is before
+ * now - retention is deleted; unfinished rows never are, whatever their
+ * age. When it finished within the idempotency window, its key is kept
+ * first as a key record (outbox_keys: id, state, network ids and a
+ * fingerprint of the request, not its text), so a repeat of the key still
+ * finds the action; key records finished before now - window are deleted. */
+
+/* Hex SHA-256 of a request's fields, with its NUL. */
+#define OUTBOX_FINGERPRINT_SIZE 65
+
+/* The fingerprint of an action's request: what an idempotent repeat must
+ * match (the fields check_repeat compares). Any field may be NULL. */
+void outbox_store_fingerprint(const char *network, const char *account, const char *kind,
+                              const char *in_reply_to, const char *to_given, const char *text,
+                              char out[OUTBOX_FINGERPRINT_SIZE]);
+
+typedef struct outbox_prune_limits {
+    int64_t now_ms;
+    int64_t retention_ms; /* 0: rows are never pruned */
+    int64_t window_ms;    /* 0: no key records are kept */
+    int64_t max_rows;     /* rows (and key records) at most per call; 0: all */
+} outbox_prune_limits;
+
+typedef struct outbox_pruned {
+    int64_t actions; /* rows deleted */
+    int64_t keys;    /* key records past their window deleted */
+} outbox_pruned;
+
+/* One slice of pruning, the oldest first, in the tick's transaction
+ * (durable at the next commit). Returns 0 with *out filled (a slice that
+ * came back full means more is due), or a negative GW_E* code. */
+int outbox_store_prune(outbox_store *os, const outbox_prune_limits *lim, outbox_pruned *out);
+
+/* A key record as read; strings borrowed for the callback. */
+typedef struct outbox_key_row {
+    const char *key, *action_id, *network, *account, *kind, *state, *fingerprint;
+    const char *result_native_id, *result_url; /* may be NULL */
+    int64_t created_ms, finished_ms;
+} outbox_key_row;
+
+typedef int (*outbox_key_fn)(void *arg, const outbox_key_row *row);
+
+/* The key record of a pruned action with this key that finished at or
+ * after since_ms (now - window: an older one is past its window even if
+ * not deleted yet), handed to fn. Returns 1, 0 or a negative GW_E*. */
+int outbox_store_get_pruned_key(outbox_store *os, const char *key, int64_t since_ms,
+                                outbox_key_fn fn, void *arg);
+
 /* Open the savepoint a final state and its event are written in; end it
  * with outbox_store_final_end(os, ok): ok = 0 rolls back to it (harmless
  * when SQLite already rolled the whole tick back). Returns 0 or GW_E*. */
