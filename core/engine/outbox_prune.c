@@ -94,44 +94,7 @@ void outbox_prune_stop(outbox *ob)
     ob->prune_timer_open = 0;
 }
 
-/* ---- the keys of pruned actions ------------------------------------------ */
-
-typedef struct key_check {
-    const char *fingerprint;
-    outbox_result *res;
-} key_check;
-
-static int check_kept_key(void *arg, const outbox_key_row *row)
-{
-    key_check *k = arg;
-    const char *id = row->action_id != NULL ? row->action_id : "?";
-    snprintf(k->res->action_id, sizeof k->res->action_id, "%s", id);
-    if (row->fingerprint != NULL && strcmp(row->fingerprint, k->fingerprint) == 0) {
-        k->res->verdict = OUTBOX_EXISTING;
-        snprintf(k->res->message, sizeof k->res->message,
-                 "the idempotency key names action %s (finished, its record pruned)", id);
-    } else {
-        k->res->verdict = OUTBOX_KEY_REUSED;
-        snprintf(k->res->message, sizeof k->res->message,
-                 "the idempotency key was already used for a different request (action %s); "
-                 "use a new key for a new answer",
-                 id);
-    }
-    return GW_OK;
-}
-
-int outbox_lookup_pruned_key(outbox *ob, const outbox_request *req, outbox_result *res)
-{
-    if (ob->window_ms <= 0)
-        return 0;
-    char fp[OUTBOX_FINGERPRINT_SIZE];
-    outbox_store_fingerprint(req->network, req->account, outbox_kind_name(req->kind),
-                             req->in_reply_to, req->to, req->text, fp);
-    key_check k = {fp, res};
-    return outbox_store_get_pruned_key(ob->db, req->idempotency_key,
-                                       (int64_t)clock_wall_ms() - ob->window_ms, check_kept_key,
-                                       &k);
-}
+/* ---- what is left of a pruned action ------------------------------------ */
 
 static json_t *time_or_null(int64_t ms)
 {

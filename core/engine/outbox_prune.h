@@ -13,8 +13,7 @@
 
 #include <jansson.h>
 
-#include "engine/outbox.h"
-#include "engine/outbox_submit.h"
+#include "engine/outbox_types.h"
 
 /* Read the two settings from rt->cfg->gateway (none: nothing is pruned)
  * and open the prune timer. Called by outbox_open once the loop exists. */
@@ -25,11 +24,6 @@ void outbox_prune_start(outbox *ob);
 
 /* Stop and close the timer (outbox_quiesce). Idempotent. */
 void outbox_prune_stop(outbox *ob);
-
-/* The kept key of a pruned action matching req's key, within the window:
- * 1 with res set to OUTBOX_EXISTING (same request, by fingerprint) or
- * OUTBOX_KEY_REUSED; 0 when there is none; or a negative GW_E* code. */
-int outbox_lookup_pruned_key(outbox *ob, const outbox_request *req, outbox_result *res);
 
 /* The client's view of a pruned action by its idempotency key, within the
  * window: {"id", "state", "network", "account", "kind", "idempotency_key",

@@ -17,7 +17,6 @@
 #include "base/clock.h"
 #include "engine/account.h"
 #include "engine/outbox_internal.h"
-#include "engine/outbox_prune.h"
 
 #define COMPONENT "outbox"
 
@@ -136,13 +135,53 @@ static int check_repeat(void *arg, const outbox_row *row)
     return GW_OK;
 }
 
+/* The kept key of a pruned action (outbox_prune.h), within the window:
+ * the same request by its fingerprint is the action again, another one a
+ * reused key. */
+typedef struct key_check {
+    const char *fingerprint;
+    outbox_result *res;
+} key_check;
+
+static int check_kept_key(void *arg, const outbox_key_row *row)
+{
+    key_check *k = arg;
+    const char *id = row->action_id != NULL ? row->action_id : "?";
+    snprintf(k->res->action_id, sizeof k->res->action_id, "%s", id);
+    if (row->fingerprint != NULL && strcmp(row->fingerprint, k->fingerprint) == 0) {
+        k->res->verdict = OUTBOX_EXISTING;
+        snprintf(k->res->message, sizeof k->res->message,
+                 "the idempotency key names action %s (finished, its record pruned)", id);
+    } else {
+        k->res->verdict = OUTBOX_KEY_REUSED;
+        snprintf(k->res->message, sizeof k->res->message,
+                 "the idempotency key was already used for a different request (action %s); "
+                 "use a new key for a new answer",
+                 id);
+    }
+    return GW_OK;
+}
+
+static int lookup_pruned_key(outbox *ob, const outbox_request *req, outbox_result *res)
+{
+    if (ob->window_ms <= 0)
+        return 0;
+    char fp[OUTBOX_FINGERPRINT_SIZE];
+    outbox_store_fingerprint(req->network, req->account, outbox_kind_name(req->kind),
+                             req->in_reply_to, req->to, req->text, fp);
+    key_check k = {fp, res};
+    return outbox_store_get_pruned_key(ob->db, req->idempotency_key,
+                                       (int64_t)clock_wall_ms() - ob->window_ms, check_kept_key,
+                                       &k);
+}
+
 /* Look the key up, among the rows and then the kept keys of pruned
  * actions; 1 when found (res filled), 0 when new, or GW_E*. */
 static int lookup_key(outbox *ob, const outbox_request *req, outbox_result *res)
 {
     repeat_check check = {req, res};
     int rc = outbox_store_get_by_key(ob->db, req->idempotency_key, check_repeat, &check);
-    return rc == 0 ? outbox_lookup_pruned_key(ob, req, res) : rc;
+    return rc == 0 ? lookup_pruned_key(ob, req, res) : rc;
 }
 
 /* What the answered event tells: its native id, the thread, the author.
