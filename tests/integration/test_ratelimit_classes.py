@@ -33,8 +33,10 @@ class RateClassTest(tw.TwitterTestCase):
 
     def test_a_spent_mentions_window_holds_back_only_mentions(self):
         # Long enough that the actions below certainly land inside it even
-        # under a sanitizer; the test does not wait for it to end.
-        window = int(60 * SLOW)
+        # under a sanitizer, and beyond max_budget_wait (60 s), so the held
+        # mentions call comes back RETRY at once; the test does not wait
+        # for the window to end.
+        window = int(90 * SLOW)
         fake = tw.FakeX(self, {
             "tweets": [tw.tweet(tw.T0 + 1, "@acme where is my parcel?", tw.ANN)],
             "rate_limits": {"mentions": {"limit": 1, "window": window}}})
@@ -45,10 +47,12 @@ class RateClassTest(tw.TwitterTestCase):
         self.assertEqual(0, first["remaining"], "the fake did not spend the window")
         reset = first["reset"]
 
-        # The next fetch's mentions call is held for the window, in its class.
-        wait_for(lambda: metric(gw, "gateway_ratelimit_waits_total", "mentions") >= 1, 20,
-                 "the next mentions call to be held back")
-        self.assertGreater(metric(gw, "gateway_ratelimit_blocked_seconds", "mentions"), 0)
+        # The gateway read the spent window into the mentions class only.
+        # (Held calls are not asserted through waits_total: a block longer
+        # than max_budget_wait, as under a sanitizer, is answered RETRY
+        # without waiting; the fake's records below show none went early.)
+        wait_for(lambda: metric(gw, "gateway_ratelimit_blocked_seconds", "mentions") > 0, 20,
+                 "the mentions class to be blocked")
         self.assertEqual(0, metric(gw, "gateway_ratelimit_blocked_seconds", "default"))
 
         ids = []
