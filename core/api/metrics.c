@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/clock.h"
 #include "engine/account.h"
 #include "engine/dispatch.h"
 #include "http/http_client.h"
 #include "http/http_server.h"
 #include "engine/outbox.h"
-#include "http/ratelimit.h"
+#include "http/ratelimit_class.h"
 
 /* Label values are network, account and sink names: escape the three
  * characters the format reserves so a name can never break a line. */
@@ -148,6 +149,50 @@ static void render_http_server(FILE *f, const gw_runtime *rt)
             (unsigned long long)s->receive_timeouts);
 }
 
+/* One line per account and rate class ("default" = the account-wide
+ * budget); value(budget) picks the number. */
+static void ratelimit_lines(FILE *f, const gw_runtime *rt, const char *name,
+                            unsigned long long (*value)(const ratelimit_budget *, uint64_t),
+                            uint64_t now)
+{
+    for (size_t i = 0; i < rt->account_count; i++) {
+        const ratelimit_table *t = account_budgets(rt->accounts[i]);
+        /* Class names are [a-z0-9_.-] (ratelimit_class.h): no escaping. */
+        char extra[RATELIMIT_CLASS_NAME_MAX + 16];
+        snprintf(extra, sizeof extra, ",class=\"%s\"", RATELIMIT_DEFAULT_CLASS);
+        account_line(f, name, rt->accounts[i], extra, value(&t->account, now));
+        for (size_t c = 0; c < t->count; c++) {
+            snprintf(extra, sizeof extra, ",class=\"%s\"", t->classes[c].name);
+            account_line(f, name, rt->accounts[i], extra, value(&t->classes[c].budget, now));
+        }
+    }
+}
+
+static unsigned long long budget_waits(const ratelimit_budget *b, uint64_t now)
+{
+    (void)now;
+    return b->waits;
+}
+
+/* Its own block only: a class's line does not repeat the account's. */
+static unsigned long long budget_blocked_s(const ratelimit_budget *b, uint64_t now)
+{
+    return b->blocked_until_ms > now ? (b->blocked_until_ms - now + 999) / 1000 : 0;
+}
+
+static void render_ratelimits(FILE *f, const gw_runtime *rt)
+{
+    uint64_t now = clock_monotonic_ms();
+    header(f, "gateway_ratelimit_waits_total", "counter",
+           "Requests held back until an account's rate-limit budget allowed them, by rate "
+           "class (default: the account-wide budget).");
+    ratelimit_lines(f, rt, "gateway_ratelimit_waits_total", budget_waits, now);
+    header(f, "gateway_ratelimit_blocked_seconds", "gauge",
+           "Seconds (rounded up) until a rate class, or with class=\"default\" the whole "
+           "account, may send again; 0 = not blocked.");
+    ratelimit_lines(f, rt, "gateway_ratelimit_blocked_seconds", budget_blocked_s, now);
+}
+
 static void render_http_client(FILE *f, const gw_runtime *rt)
 {
     if (rt->client == NULL)
@@ -177,11 +222,7 @@ static void render_http_client(FILE *f, const gw_runtime *rt)
             (unsigned long long)s->transport_errors);
     header(f, "gateway_http_client_timeouts_total", "counter", "Attempts that timed out.");
     fprintf(f, "gateway_http_client_timeouts_total %llu\n", (unsigned long long)s->timeouts);
-    header(f, "gateway_ratelimit_waits_total", "counter",
-           "Requests held back until an account's rate-limit budget allowed them.");
-    for (size_t i = 0; i < rt->account_count; i++)
-        account_line(f, "gateway_ratelimit_waits_total", rt->accounts[i], NULL,
-                     account_budget(rt->accounts[i])->waits);
+    render_ratelimits(f, rt);
     header(f, "gateway_account_credentials_ok", "gauge",
            "0 while the network refuses an account's credentials (401).");
     for (size_t i = 0; i < rt->account_count; i++)

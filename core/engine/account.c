@@ -51,9 +51,9 @@ const account_stats *account_stats_get(const gw_account *acct)
     return &acct->stats;
 }
 
-const ratelimit_budget *account_budget(const gw_account *acct)
+const ratelimit_table *account_budgets(const gw_account *acct)
 {
-    return &acct->budget;
+    return &acct->budgets;
 }
 
 gw_account *account_find(const gw_runtime *rt, const char *network, const char *name)
@@ -490,7 +490,7 @@ int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    ratelimit_init(&acct->budget);
+    ratelimit_table_init(&acct->budgets);
     acct->poll_interval_ms =
         (uint64_t)json_integer_value(json_object_get(cfg->settings, "poll_interval"));
     acct->enabled = json_is_true(json_object_get(cfg->settings, "enabled"));

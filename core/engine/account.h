@@ -27,8 +27,9 @@ int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *
 
 /* Counters for metrics (account_types.h). Borrowed. */
 const account_stats *account_stats_get(const gw_account *acct);
-/* The account's rate-limit budget (for metrics). */
-const struct ratelimit_budget *account_budget(const gw_account *acct);
+/* The account's rate-limit budgets, the account-wide one and one per
+ * endpoint class (for metrics). Borrowed, valid while the account is. */
+const struct ratelimit_table *account_budgets(const gw_account *acct);
 const char *account_network(const gw_account *acct);
 const char *account_name(const gw_account *acct);
 

@@ -300,7 +300,15 @@ static int host_http_request(gw_account *acct, const gw_http_request *request, g
     c->cb = cb;
     c->arg = arg;
     http_client *client = runtime_http_client(acct->rt);
-    int rc = client ? http_client_request(client, &acct->budget, acct, acct->label, request,
+    /* A 1.0-1.2 plugin's request ends before rate_class: the default. */
+    const char *rate_class = request != NULL && GW_HAS_MEMBER(request, gw_http_request, rate_class)
+                                 ? request->rate_class
+                                 : NULL;
+    const char *refused = NULL;
+    ratelimit_budget *budget = ratelimit_table_get(&acct->budgets, rate_class, &refused);
+    if (refused != NULL)
+        log_warn(&acct->rt->log, acct->label, "%s", refused);
+    int rc = client ? http_client_request(client, budget, acct, acct->label, request,
                                           http_call_done, c, NULL)
                     : GW_EIO;
     if (rc != GW_OK) {

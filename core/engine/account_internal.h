@@ -13,7 +13,7 @@
 
 #include "engine/account_types.h"
 #include "engine/runtime.h"
-#include "http/ratelimit.h"
+#include "http/ratelimit_class.h"
 
 enum op_kind { OP_FETCH, OP_POST_PUBLIC, OP_SEND_PRIVATE, OP_WEBHOOK };
 
@@ -66,7 +66,9 @@ struct gw_account {
     gw_timer *timers;
     gw_op *ops;
     struct http_call *calls; /* requests in flight for the plugin */
-    ratelimit_budget budget; /* the network's rate limits for this account */
+    ratelimit_table budgets; /* the network's rate limits for this account,
+                                per endpoint class; never moved (it points
+                                into itself), the account is heap-allocated */
     account_stats stats;
 };
 

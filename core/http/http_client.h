@@ -12,8 +12,10 @@
  *   - http/https only, redirects only to http/https (https: https only);
  *   - a response size cap, a whole-attempt timeout, User-Agent
  *     "social-gateway/<version>";
- *   - the account's rate-limit budget: a request waits on a timer until
- *     the budget allows it, and every response updates the budget;
+ *   - the request's rate-limit budget (the account's, or one of its
+ *     endpoint classes, which also waits on the account's): a request
+ *     waits on a timer until the budget allows it, and every response
+ *     updates the budget;
  *   - host-side retries of 429, 5xx and transient transport errors with
  *     full-jitter backoff that never fires before Retry-After or the
  *     rate-limit reset; non-idempotent POST/PATCH are retried only when the
@@ -110,7 +112,7 @@ void http_client_close(http_client *c, void (*done)(void *arg), void *arg);
  * log_label (borrowed, may be NULL: "http") is copied and names the log
  * component, e.g. "x/acme". owner (opaque, may be NULL) tags the request
  * for http_client_cancel_owner. budget (borrowed, may be NULL) is the
- * account's rate-limit budget: it must stay valid until the request has
+ * request's rate-limit budget (ratelimit.h): it must stay valid until the request has
  * completed or been cancelled. cb(arg, response) runs exactly once, later,
  * from the loop; the response is borrowed for the duration of the call.
  *

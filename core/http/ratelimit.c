@@ -245,7 +245,10 @@ int ratelimit_parse_iso8601(const char *text, int64_t *unix_ms)
 /* Everything a response says about the budget. -1 = not present. */
 typedef struct rl_report {
     int64_t server_now_ms;
-    uint64_t delay_ms; /* how long the response asks us to wait */
+    uint64_t delay_ms;         /* how long this endpoint's window asks us to
+                                  wait (X's x-rate-limit-*) */
+    uint64_t account_delay_ms; /* how long the whole account must wait:
+                                  signals that name no endpoint window */
     int64_t limit, remaining;
     int64_t reset_unix_ms;
     int usage_percent;
@@ -290,6 +293,19 @@ static void wait_for(rl_report *r, uint64_t ms)
 {
     if (ms > r->delay_ms)
         r->delay_ms = ms;
+}
+
+/* A wait the whole account owes, whatever class the request was in. */
+static void account_wait_for(rl_report *r, uint64_t ms)
+{
+    if (ms > r->account_delay_ms)
+        r->account_delay_ms = ms;
+}
+
+static void account_wait_until(rl_report *r, int64_t unix_ms)
+{
+    if (unix_ms > r->server_now_ms)
+        account_wait_for(r, (uint64_t)(unix_ms - r->server_now_ms));
 }
 
 static double usage_of(const json_t *obj, const char *key)
@@ -365,25 +381,35 @@ static void read_facebook_usage(const gw_http_header *headers, size_t n, rl_repo
      * minutes before converting so a huge value cannot overflow. */
     if (regain_min > 0) {
         double ms = regain_min * 60000.0;
-        wait_for(r, ms >= (double)RATELIMIT_MAX_DELAY_MS ? RATELIMIT_MAX_DELAY_MS : (uint64_t)ms);
+        account_wait_for(r, ms >= (double)RATELIMIT_MAX_DELAY_MS ? RATELIMIT_MAX_DELAY_MS
+                                                                 : (uint64_t)ms);
     } else if (usage >= 100) {
-        wait_for(r, RATELIMIT_FB_DEFAULT_BLOCK_MS);
+        account_wait_for(r, RATELIMIT_FB_DEFAULT_BLOCK_MS);
     }
 }
 
-/* Retry-After: "<seconds>" or an HTTP-date (relative to the server's Date). */
-static void read_retry_after(const gw_http_header *headers, size_t n, rl_report *r)
+/* Retry-After: "<seconds>" or an HTTP-date (relative to the server's Date).
+ * It names no window, so it binds the whole account unless the same
+ * response carries X's per-endpoint headers (then it is about that
+ * endpoint, like they are). */
+static void read_retry_after(const gw_http_header *headers, size_t n, bool per_endpoint,
+                             rl_report *r)
 {
     const char *v = find_header(headers, n, "retry-after");
     if (v == NULL)
         return;
     int64_t secs, when;
+    uint64_t ms = 0;
     if (parse_uint(v, &secs)) {
         uint64_t cap_s = RATELIMIT_MAX_DELAY_MS / 1000;
-        wait_for(r, ((uint64_t)secs > cap_s ? cap_s : (uint64_t)secs) * 1000);
-    } else if (ratelimit_parse_http_date(v, &when) == GW_OK) {
-        wait_until(r, when);
+        ms = ((uint64_t)secs > cap_s ? cap_s : (uint64_t)secs) * 1000;
+    } else if (ratelimit_parse_http_date(v, &when) == GW_OK && when > r->server_now_ms) {
+        ms = (uint64_t)(when - r->server_now_ms);
     }
+    if (per_endpoint)
+        wait_for(r, ms);
+    else
+        account_wait_for(r, ms);
 }
 
 static void read_response(int status, const gw_http_header *headers, size_t n, uint64_t now_wall_ms,
@@ -405,12 +431,11 @@ static void read_response(int status, const gw_http_header *headers, size_t n, u
         date < (int64_t)now_wall_ms + DATE_TRUST_WINDOW_MS)
         r->server_now_ms = date;
 
-    if (status == 429 || status >= 500)
-        read_retry_after(headers, n, r);
-
     /* X: the 15-minute window of this endpoint. */
     int64_t x_remaining = header_uint(headers, n, "x-rate-limit-remaining");
     int64_t x_reset = header_unix_seconds(headers, n, "x-rate-limit-reset");
+    if (status == 429 || status >= 500)
+        read_retry_after(headers, n, x_remaining >= 0 || x_reset >= 0, r);
     if (x_reset >= 0 && (status == 429 || x_remaining == 0))
         wait_until(r, x_reset);
     if (x_remaining >= 0) {
@@ -440,7 +465,7 @@ static void read_response(int status, const gw_http_header *headers, size_t n, u
     if (reset_text != NULL && ratelimit_parse_iso8601(reset_text, &y_reset) != GW_OK)
         y_reset = -1;
     if (y_reset >= 0 && (y_remaining == 0 || y_resource == 0))
-        wait_until(r, y_reset);
+        account_wait_until(r, y_reset); /* the API key's day, every endpoint */
     if (y_remaining >= 0 && (r->remaining < 0 || y_remaining < r->remaining)) {
         r->remaining = y_remaining;
         r->limit = header_uint(headers, n, "ratelimit-dailylimit");
@@ -451,6 +476,8 @@ static void read_response(int status, const gw_http_header *headers, size_t n, u
 
     if (r->delay_ms > RATELIMIT_MAX_DELAY_MS)
         r->delay_ms = RATELIMIT_MAX_DELAY_MS;
+    if (r->account_delay_ms > RATELIMIT_MAX_DELAY_MS)
+        r->account_delay_ms = RATELIMIT_MAX_DELAY_MS;
 }
 
 /* ---- budgets ---------------------------------------------------------- */
@@ -468,7 +495,19 @@ uint64_t ratelimit_response_delay_ms(int status, const gw_http_header *headers, 
 {
     rl_report r;
     read_response(status, headers, n, now_wall_ms, &r);
-    return r.delay_ms;
+    return r.delay_ms > r.account_delay_ms ? r.delay_ms : r.account_delay_ms;
+}
+
+/* Extend b's block to now + delay; never shorten it. */
+static void block_for(ratelimit_budget *b, uint64_t delay_ms, uint64_t now_mono_ms)
+{
+    if (delay_ms == 0)
+        return;
+    uint64_t until = now_mono_ms + delay_ms;
+    if (until > b->blocked_until_ms) {
+        b->blocked_until_ms = until;
+        b->blocks++;
+    }
 }
 
 void ratelimit_update(ratelimit_budget *b, int status, const gw_http_header *headers, size_t n,
@@ -476,13 +515,11 @@ void ratelimit_update(ratelimit_budget *b, int status, const gw_http_header *hea
 {
     rl_report r;
     read_response(status, headers, n, now_wall_ms, &r);
-    if (r.delay_ms > 0) {
-        uint64_t until = now_mono_ms + r.delay_ms;
-        if (until > b->blocked_until_ms) {
-            b->blocked_until_ms = until;
-            b->blocks++;
-        }
-    }
+    /* In a class budget, what names this endpoint's window stays in the
+     * class; what binds the account goes to the account's own budget,
+     * which every class waits on too. */
+    block_for(b, r.delay_ms, now_mono_ms);
+    block_for(b->account != NULL ? b->account : b, r.account_delay_ms, now_mono_ms);
     if (r.remaining >= 0) {
         b->remaining = r.remaining;
         b->limit = r.limit;
@@ -492,13 +529,20 @@ void ratelimit_update(ratelimit_budget *b, int status, const gw_http_header *hea
             b->reset_ms = now_mono_ms + (in > RATELIMIT_MAX_DELAY_MS ? RATELIMIT_MAX_DELAY_MS : in);
         }
     }
-    if (r.usage_percent >= 0)
-        b->usage_percent = r.usage_percent;
+    if (r.usage_percent >= 0) /* Facebook's usage is the app's or page's */
+        (b->account != NULL ? b->account : b)->usage_percent = r.usage_percent;
+}
+
+static uint64_t own_delay_ms(const ratelimit_budget *b, uint64_t now_mono_ms)
+{
+    return b->blocked_until_ms > now_mono_ms ? b->blocked_until_ms - now_mono_ms : 0;
 }
 
 uint64_t ratelimit_delay_ms(const ratelimit_budget *b, uint64_t now_mono_ms)
 {
-    return b->blocked_until_ms > now_mono_ms ? b->blocked_until_ms - now_mono_ms : 0;
+    uint64_t own = own_delay_ms(b, now_mono_ms);
+    uint64_t shared = b->account != NULL ? own_delay_ms(b->account, now_mono_ms) : 0;
+    return own > shared ? own : shared;
 }
 
 void ratelimit_note_wait(ratelimit_budget *b)

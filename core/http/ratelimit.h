@@ -1,4 +1,4 @@
-/* ratelimit.h - per-account rate-limit budgets read from response headers.
+/* ratelimit.h - rate-limit budgets read from response headers.
  *
  * Each network says in its own dialect when the next call may be made:
  *   X          x-rate-limit-limit / -remaining / -reset (Unix seconds), and
@@ -20,9 +20,18 @@
  * block is capped at RATELIMIT_MAX_DELAY_MS so a bogus far-future reset
  * cannot stall an account forever.
  *
- * Limitation by design: X windows are per endpoint while a budget is per
- * account, so an exhausted endpoint holds back the account's other calls
- * until its reset.
+ * Scope. X's windows are per endpoint (mentions, search, DM reads, DM
+ * writes and posts each have their own), while Facebook's usage, Yelp's
+ * daily budget and a bare Retry-After bind the whole app, key or user. So
+ * an account has one account-wide budget and may have class budgets
+ * (ratelimit_class.h; a plugin names a request's class in
+ * gw_http_request.rate_class). A class budget points at the account-wide
+ * one: a request in a class waits on both; a response in a class blocks
+ * the class for what names the endpoint's window (x-rate-limit-*, X's
+ * 24-hour write limits, and a Retry-After that comes with them) and the
+ * whole account for everything else. A budget without an account pointer
+ * (the account-wide one, or a plain budget) takes everything, which is
+ * the whole story for plugins that set no class.
  *
  * No allocation, no global state; a budget is a plain struct the owner
  * (the account) embeds and must keep alive while requests use it.
@@ -52,13 +61,18 @@ typedef struct ratelimit_budget {
     int usage_percent;         /* highest Facebook usage last reported, -1 unknown */
     uint64_t waits;            /* requests held back by this budget */
     uint64_t blocks;           /* responses that blocked (or extended) it */
+    struct ratelimit_budget *account; /* borrowed: the account-wide budget
+                                         this class budget also waits on and
+                                         passes account-wide signals to;
+                                         NULL = this is account-wide */
 } ratelimit_budget;
 
-/* Reset a budget to "nothing known, not blocked". Ownership: b caller-owned. */
+/* Reset a budget to "nothing known, not blocked", account-wide (account
+ * NULL). Ownership: b caller-owned. */
 void ratelimit_init(ratelimit_budget *b);
 
 /* How long, in ms from the response's arrival, the server asks us to wait
- * before the next call, judging this response alone: Retry-After on 429 and
+ * before the next call to the same endpoint, judging this response alone: Retry-After on 429 and
  * 5xx; x-rate-limit-reset on 429 or when x-rate-limit-remaining is 0; the
  * X 24-hour resets on a 429 whose 24-hour remaining is 0; Yelp's ResetTime
  * when a remaining count is 0; Facebook usage >= 100 % or a nonzero
@@ -71,13 +85,15 @@ uint64_t ratelimit_response_delay_ms(int status, const gw_http_header *headers, 
 /* Fold one response into the budget: extend blocked_until by
  * ratelimit_response_delay_ms (never shortening an existing block, since a
  * concurrent response from before the block may arrive late) and record
- * the reported limit/remaining/reset and Facebook usage.
+ * the reported limit/remaining/reset and Facebook usage. In a class budget
+ * the account-wide part goes to b->account instead (see Scope above).
  * Ownership: b caller-owned; headers borrowed. */
 void ratelimit_update(ratelimit_budget *b, int status, const gw_http_header *headers, size_t n,
                       uint64_t now_wall_ms, uint64_t now_mono_ms);
 
 /* 0 when a request may be sent at now_mono_ms, else how many ms it must
- * wait. Ownership: b borrowed. */
+ * wait: the later of b's block and its account budget's. Ownership: b
+ * borrowed. */
 uint64_t ratelimit_delay_ms(const ratelimit_budget *b, uint64_t now_mono_ms);
 
 /* Count one request held back (the client calls it when it queues one). */

@@ -41,9 +41,10 @@ extern "C" {
 /* 1.0: descriptor, host table through http_request, gw_option flags
  * through GW_OPTF_PATH.
  * 1.1: gw_plugin.max_text_length (appended).
- * 1.2: gw_plugin.validate (appended). */
+ * 1.2: gw_plugin.validate (appended).
+ * 1.3: gw_http_request.rate_class (appended). */
 #define GW_ABI_MAJOR 1
-#define GW_ABI_MINOR 2
+#define GW_ABI_MINOR 3
 
 /* The name of the one symbol a plugin exports. */
 #define GW_PLUGIN_ENTRY_SYMBOL "gw_plugin_entry"
@@ -176,6 +177,18 @@ typedef struct gw_http_request {
     const unsigned char *body;      /* request body, may be NULL */
     size_t body_len;
     uint64_t timeout_ms;            /* whole-request timeout; 0 = host default */
+    /* ABI 1.3 (appended; the host reads NULL from an older plugin, whose
+     * struct_size does not reach it). The rate-limit window this request
+     * counts against, for networks that limit each endpoint separately
+     * (X: "mentions", "search", "dm_read", "dm_write", "post"): the host
+     * holds it back only while that class, or the whole account, is
+     * blocked, and its answer's per-endpoint headers block only that
+     * class. NULL, "" or "default": the account's one budget, right for
+     * networks whose limits are per app, page, key or user. A name is 1-32
+     * characters of a-z, 0-9, '_', '.', '-'; an account keeps at most 16
+     * classes; a malformed name or one over the bound falls back to the
+     * account's budget (logged once). Borrowed, like the rest. */
+    const char *rate_class;
 } gw_http_request;
 
 /* The outcome of a request, borrowed for the duration of the callback. */

@@ -134,7 +134,8 @@ static void send_action(gw_instance *inst, gw_op *op, const char *path, json_t *
     }
     a->op = op;
     a->is_private = is_private;
-    int rc = tw_request(inst, "POST", url, TW_AUTH_USER, text, on_answer, free, a);
+    int rc = tw_request(inst, "POST", url, TW_AUTH_USER,
+                        is_private ? TW_CLASS_DM_WRITE : TW_CLASS_POST, text, on_answer, free, a);
     free(text);
     free(url);
     if (rc < 0) {

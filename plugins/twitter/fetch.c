@@ -39,15 +39,16 @@ typedef enum tw_stream { TW_MENTIONS = 0, TW_SEARCH = 1, TW_DMS = 2, TW_STREAMS 
 
 typedef struct stream_info {
     const char *name;
+    const char *rate_class; /* X's window for the stream's endpoint */
     const char *key_since;
     const char *key_token;
     const char *key_walk;
 } stream_info;
 
 static const stream_info streams[TW_STREAMS] = {
-    {"mentions", "mentions.since_id", "mentions.next_token", "mentions.walk_newest"},
-    {"search", "search.since_id", "search.next_token", "search.walk_newest"},
-    {"dms", "dms.newest_id", "dms.next_token", "dms.walk_newest"},
+    {"mentions", TW_CLASS_MENTIONS, "mentions.since_id", "mentions.next_token", "mentions.walk_newest"},
+    {"search", TW_CLASS_SEARCH, "search.since_id", "search.next_token", "search.walk_newest"},
+    {"dms", TW_CLASS_DM_READ, "dms.newest_id", "dms.next_token", "dms.walk_newest"},
 };
 #define KV_SEARCH_QUERY "search.query"
 
@@ -230,7 +231,8 @@ static void send_page(tw_fetch *f)
     }
     /* DMs are only readable in user context. */
     tw_auth auth = f->stream == TW_DMS ? TW_AUTH_USER : TW_AUTH_APP;
-    int rc = tw_request(f->inst, "GET", url, auth, NULL, on_page, fetch_free, f);
+    int rc = tw_request(f->inst, "GET", url, auth, streams[f->stream].rate_class, NULL, on_page,
+                        fetch_free, f);
     free(url);
     if (rc < 0) {
         char msg[160];

@@ -160,7 +160,7 @@ static char *authorization(gw_instance *inst, const char *method, const char *ur
 }
 
 int tw_request(gw_instance *inst, const char *method, const char *url, tw_auth auth,
-               const char *json_body, tw_response_fn fn, tw_ctx_free_fn free_ctx, void *ctx)
+               const char *rate_class, const char *json_body, tw_response_fn fn, tw_ctx_free_fn free_ctx, void *ctx)
 {
     char *auth_value = authorization(inst, method, url, auth);
     if (auth_value == NULL)
@@ -189,6 +189,7 @@ int tw_request(gw_instance *inst, const char *method, const char *url, tw_auth a
         .body = (const unsigned char *)json_body,
         .body_len = json_body != NULL ? strlen(json_body) : 0,
         .timeout_ms = 0,
+        .rate_class = rate_class,
     };
     /* Listed first: the host never calls back from inside http_request,
      * but keeping the list consistent before the call costs nothing. */

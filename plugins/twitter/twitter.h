@@ -145,12 +145,21 @@ typedef void (*tw_ctx_free_fn)(void *ctx);
 
 typedef struct tw_call tw_call;
 
+/* X's separate rate-limit windows, one per endpoint the plugin calls. */
+#define TW_CLASS_MENTIONS "mentions" /* GET /2/users/{id}/mentions */
+#define TW_CLASS_SEARCH "search"     /* GET /2/tweets/search/recent */
+#define TW_CLASS_DM_READ "dm_read"   /* GET /2/dm_events */
+#define TW_CLASS_DM_WRITE "dm_write" /* POST /2/dm_conversations/with/{id}/messages */
+#define TW_CLASS_POST "post"         /* POST /2/tweets */
+
 /* Send method url with the given auth and an optional JSON body
- * (borrowed, NULL for none). Returns 0 and later calls fn exactly once,
+ * (borrowed, NULL for none), counted against the host's rate class
+ * rate_class (static storage): X keeps one window per endpoint, so each
+ * endpoint the plugin calls has its own class (TW_CLASS_*). Returns 0 and later calls fn exactly once,
  * unless the instance is destroyed first (then free_ctx(ctx) runs from
  * destroy); or a negative GW_E* code and never calls fn. */
 int tw_request(gw_instance *inst, const char *method, const char *url, tw_auth auth,
-               const char *json_body, tw_response_fn fn, tw_ctx_free_fn free_ctx, void *ctx);
+               const char *rate_class, const char *json_body, tw_response_fn fn, tw_ctx_free_fn free_ctx, void *ctx);
 
 /* Free the records of every request still in flight (destroy only). */
 void tw_request_forget_all(gw_instance *inst);

@@ -40,6 +40,7 @@ static const gw_sdk_oauth1_keys KEYS = {"ck", "cs", "100-at", "ats"};
 
 typedef struct fake_request {
     char *method, *url, *body, *auth, *content_type; /* owned copies */
+    char *rate_class;                                /* owned copy, NULL when unset */
     gw_http_cb cb;
     void *arg;
     int answered;
@@ -66,6 +67,9 @@ static int fake_http_request(gw_account *acct, const gw_http_request *req, gw_ht
     memset(r, 0, sizeof *r);
     r->method = strdup(req->method);
     r->url = strdup(req->url);
+    /* The plugin is built against this ABI, so its request reaches it. */
+    assert_true(GW_HAS_MEMBER(req, gw_http_request, rate_class));
+    r->rate_class = dup_or_null(req->rate_class);
     if (req->body != NULL)
         r->body = strndup((const char *)req->body, req->body_len);
     for (size_t i = 0; i < req->header_count; i++) {
@@ -99,6 +103,7 @@ static void host_free(twitter_host *h)
         free(r->body);
         free(r->auth);
         free(r->content_type);
+        free(r->rate_class);
     }
     fake_host_fini(&h->base);
     free(h);
@@ -344,6 +349,8 @@ static void test_fetch_walks_every_stream_once(void **state)
     assert_int_equal(h->nrequests, 1);
     fake_request *r = &h->requests[0];
     assert_string_equal(r->method, "GET");
+    /* Each endpoint counts against its own X window. */
+    assert_string_equal(r->rate_class, "mentions");
     assert_string_equal(r->url,
                         BASE "/2/users/100/mentions?max_results=10&tweet.fields=author_id%2C"
                              "conversation_id%2Ccreated_at%2Centities%2Cin_reply_to_user_id%2C"
@@ -365,6 +372,7 @@ static void test_fetch_walks_every_stream_once(void **state)
 
     /* Keyword search: the terms without @, our posts and @-mentions out. */
     assert_int_equal(h->nrequests, 3);
+    assert_string_equal(h->requests[2].rate_class, "search");
     assert_string_equal(query_param(h->requests[2].url, "query", buf, sizeof buf),
                         "(acme OR \"acme blender\") -is:retweet -from:acme -@acme");
     respond(h, 2, 200, EMPTY);
@@ -374,6 +382,7 @@ static void test_fetch_walks_every_stream_once(void **state)
     /* DMs in user context. */
     assert_int_equal(h->nrequests, 4);
     r = &h->requests[3];
+    assert_string_equal(r->rate_class, "dm_read");
     assert_true(strncmp(r->url, BASE "/2/dm_events?event_types=MessageCreate&", 40) == 0);
     assert_oauth_valid(r);
     assert_int_equal(op.completions, 0);
@@ -601,6 +610,7 @@ static void test_post_public_is_signed_and_reports_the_tweet(void **state)
     fake_request *r = &h->requests[0];
     assert_string_equal(r->method, "POST");
     assert_string_equal(r->url, BASE "/2/tweets");
+    assert_string_equal(r->rate_class, "post");
     assert_string_equal(r->content_type, "application/json");
     json_t *body = json_loads(r->body, 0, NULL);
     json_t *want = json_pack("{s:s, s:{s:s}}", "text", "Sorry Ann, \"checking\" \xe2\x9c\x94",
@@ -751,6 +761,7 @@ static void test_send_private_to_a_user_or_an_events_author(void **state)
     plugin->send_private(inst, (gw_op *)&op, &a);
     fake_request *r = &h->requests[0];
     assert_string_equal(r->url, BASE "/2/dm_conversations/with/200/messages");
+    assert_string_equal(r->rate_class, "dm_write");
     assert_string_equal(r->body, "{\"text\":\"Here is your tracking\"}");
     assert_oauth_valid(r);
     respond(h, 0, 201,
