@@ -315,6 +315,14 @@ class Soak:
         raise SystemExit("soak: start %d: gateway %s; its log (%s) ends:\n%s"
                          % (self.starts, what, path, tail))
 
+    def check_alive(self):
+        """Only the soak may end the gateway: an exit of its own (a crash,
+        a sanitizer's abort) is a violation, not one more kill."""
+        if self.proc.poll() is not None:
+            self.violations.append("start %d: the gateway exited on its own with %d (log: "
+                                   "gateway.%d.stderr)" % (self.starts, self.proc.returncode,
+                                                           self.starts))
+
     def collect_targets(self):
         """Public synthetic events in the file: what the action sender answers."""
         fresh = [(e["account"], e["id"]) for e in self.events_tail.new_events()
@@ -355,19 +363,21 @@ class Soak:
         cycles = 0
         while cycles < a.cycles and time.monotonic() + a.kill_hi < self.deadline - reserve:
             end = time.monotonic() + rng.uniform(a.kill_lo, a.kill_hi)
-            while time.monotonic() < end:
+            while time.monotonic() < end and self.proc.poll() is None:
                 self.collect_targets()
                 time.sleep(0.05)
+            self.kills += self.proc.poll() is None
+            self.check_alive()
             self.proc.kill()
             self.proc.wait()
-            self.kills += 1
             cycles += 1
             self.start()
         self.cycles_done = cycles
         # The last start: the rest of each account's events at once.
+        self.kills += self.proc.poll() is None
+        self.check_alive()
         self.proc.kill()
         self.proc.wait()
-        self.kills += 1
         self.write_config(0)
         self.start()
         stop.set()
@@ -426,10 +436,11 @@ class Soak:
                   % len(outcome_ids - seen))
 
     def check(self):
-        for name, events in sink_readers(self.dir):
-            self.violations += check_sink(name, events, self.expected_ids()
-                                          | {"mock:action:" + a for a in self.stats.actions})
-        self.events = read_jsonl(os.path.join(self.dir, "events.jsonl"))
+        readers = sink_readers(self.dir)
+        expected = self.expected_ids() | {"mock:action:" + a for a in self.stats.actions}
+        for name, events in readers:
+            self.violations += check_sink(name, events, expected)
+        self.events = dict(readers)["file sink"]  # for the counts
         self.violations += check_actions(self.stats.actions, self.final,
                                          read_jsonl(os.path.join(self.dir, "actions.jsonl")))
         for line in self.stats.webhook_other:
