@@ -17,7 +17,8 @@ two threads push work through its HTTP server:
 
 The main thread kills the gateway with SIGKILL after a random pause in
 --kill-every (seeded by --seed), starts it again and waits for /readyz
-(with a bound; no blind sleeps), --cycles times or until --duration runs
+(with a bound; no blind sleeps; one start in five is first killed 0-300 ms
+in, while it is still recovering), --cycles times or until --duration runs
 out. Then it starts the gateway once more with the accounts at rate 0
 (so the rest of each account's `count` events comes at once), finishes the
 senders' last requests, waits until everything promised is delivered
@@ -278,7 +279,7 @@ class Soak:
         self.stats = Stats()
         self.proc = None
         self.final = {}
-        self.starts = self.kills = 0
+        self.starts = self.kills = self.early_kills = 0
         self.violations = []
         self.t0 = time.monotonic()
         self.deadline = self.t0 + args.duration
@@ -288,12 +289,25 @@ class Soak:
         with open(os.path.join(self.dir, "gateway.toml"), "w") as f:
             f.write(config_text(self.args, self.dir, self.port, rate))
 
-    def start(self):
+    def spawn(self):
         self.starts += 1
         err = open(os.path.join(self.dir, "gateway.%d.stderr" % self.starts), "wb")
         self.proc = subprocess.Popen([self.gateway, "-c", "gateway.toml", "run"], cwd=self.dir,
                                      stdout=subprocess.DEVNULL, stderr=err)
         err.close()
+
+    def kill_during_start(self, rng):
+        """A kill while the gateway is still recovering (reconciling sinks,
+        failing in-flight actions as outcome unknown, reopening accounts):
+        the window a kill after /readyz never reaches."""
+        self.spawn()
+        time.sleep(rng.uniform(0.0, 0.3))
+        self.early_kills += self.proc.poll() is None
+        self.proc.kill()
+        self.proc.wait()
+
+    def start(self):
+        self.spawn()
         # Ready: the log takes writes and every account runs.
         bound = time.monotonic() + 30 * SLOW
         while True:
@@ -371,6 +385,8 @@ class Soak:
             self.proc.kill()
             self.proc.wait()
             cycles += 1
+            if rng.random() < 0.2:
+                self.kill_during_start(rng)
             self.start()
         self.cycles_done = cycles
         # The last start: the rest of each account's events at once.
@@ -477,8 +493,10 @@ class Soak:
         print("  action outcomes      %s" % (", ".join("%s %d" % kv for kv in sorted(
             states.items())) or "none"))
         print("  posted (actions_log) %d, duplicates %d" % (len(ids), len(ids) - len(set(ids))))
-        print("  kills %d, starts %d, wall time %.1f s, %.0f events/s through the file sink"
-              % (self.kills, self.starts, self.wall, len(self.events) / self.wall))
+        print("  kills %d after ready, %d during start-up, starts %d, wall time %.1f s, "
+              "%.0f events/s through the file sink"
+              % (self.kills, self.early_kills, self.starts, self.wall,
+                 len(self.events) / self.wall))
         if self.violations:
             print("FAILED: %d violation(s):" % len(self.violations))
             for v in self.violations:
