@@ -103,13 +103,14 @@ class State:
         self.auth_failures, self.faults = [], []
         self.next_id = 5000
         self.calls = 0
+        self.usage = None  # one-shot {"percent", "regain"} for the next answer
 
     def new_id(self):
         self.next_id += 1
         return self.next_id
 
     def setup(self, fx):
-        for key in ("page", "token", "app_secret"):
+        for key in ("page", "token", "app_secret", "usage"):
             if key in fx:
                 setattr(self, key, fx[key])
         for p in fx.get("posts", []):
@@ -195,7 +196,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def usage_headers(self, regain=None):
         st = self.server.state
-        pct = min(100, st.calls) if regain is None else 100
+        pct = min(99, st.calls) if regain is None else 100
+        if regain is None and st.usage:
+            pct, regain = st.usage.get("percent", 100), st.usage.get("regain")
+            st.usage = None
         app = {"call_count": pct, "total_cputime": 1, "total_time": 1}
         buc = {"type": "pages", "call_count": pct, "total_cputime": 1, "total_time": 1,
                "estimated_time_to_regain_access": regain if regain is not None else 0}

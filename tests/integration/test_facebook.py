@@ -251,6 +251,19 @@ class FetchTest(FacebookTestCase):
         self.assertGreaterEqual(feed[1]["t"] - feed[0]["t"], 2.9, "waited for the regain time")
         self.finish(fake, gw)
 
+    def test_usage_headers_slow_the_account_without_an_error(self):
+        fake = FakeFacebook(self, {"posts": FIXTURE["posts"][:2],
+                                   "usage": {"percent": 100, "regain": 0.05}})
+        gw = self.start(fake, fetch_tagged=False, fetch_messages=False, fetch_comments=False,
+                        poll="100ms")
+        self.wait_events(1, "the visitor post")
+        wait_for(lambda: len(fake.requests("feed")) >= 2, 20, "a second poll")
+        feed = fake.requests("feed")
+        self.assertEqual([200, 200], [r["status"] for r in feed[:2]])
+        self.assertGreaterEqual(feed[1]["t"] - feed[0]["t"], 2.9,
+                                "the host's budget held the account back")
+        self.finish(fake, gw)
+
     def test_refused_token_raises_the_credentials_alert(self):
         fake = FakeFacebook(self, {"posts": FIXTURE["posts"][:2]})
         fake.fault(endpoint="feed", code=190, times=0)
