@@ -7,7 +7,8 @@
  *   - a Messenger message: the Send API with recipient.id (the PSID) and
  *     messaging_type RESPONSE inside the 24-hour window, or MESSAGE_TAG
  *     HUMAN_AGENT up to 7 days when the account sets human_agent = true.
- *     Outside the window the action fails at once with the typed reason
+ *     Private replies are open for 7 days after the comment.
+ *     Outside a window the action fails at once with the typed reason
  *     "outside_messaging_window", without spending a request; Graph's own
  *     refusal (error 10, subcode 2018278) reads the same.
  * Outcomes: RETRY only when Graph certainly did not take the answer
@@ -233,7 +234,25 @@ void fb_action_send_private(gw_instance *inst, gw_op *op, const gw_action *actio
     bool public_comment = strcmp(gw_sdk_json_string(ev, "visibility", ""), "public") == 0 &&
                           strcmp(gw_sdk_json_string(ev, "type", ""), "comment") == 0;
     json_t *body;
+    if (!public_comment && strcmp(gw_sdk_json_string(ev, "visibility", ""), "public") == 0) {
+        inst->host->complete(op, GW_OUTCOME_FATAL, 0,
+                             "facebook: a private answer goes to a comment (private reply) or a "
+                             "Messenger message, not to a post",
+                             NULL);
+        return;
+    }
     if (public_comment) {
+        /* Private replies are open for 7 days after the comment. */
+        int64_t written;
+        uint64_t now = inst->host->now_ms(inst->acct);
+        if (gw_sdk_time_parse(gw_sdk_json_string(ev, "created_at", ""), &written) == 0 &&
+            written > 0 && now > (uint64_t)written && now - (uint64_t)written > HUMAN_AGENT_MS) {
+            inst->host->complete(op, GW_OUTCOME_FATAL, 0,
+                                 OUTSIDE_WINDOW ": a private reply must follow the comment "
+                                                "within 7 days",
+                                 NULL);
+            return;
+        }
         if (!is_object_id(action->in_reply_to)) {
             inst->host->complete(op, GW_OUTCOME_FATAL, 0,
                                  "facebook: in_reply_to is not a Facebook comment id", NULL);

@@ -383,15 +383,22 @@ class ActionTest(FacebookTestCase):
 
     def test_outside_the_messaging_window(self):
         fx = {"conversations": [{"id": "t_9", "psid": "309", "messages": [
-            {"id": "m_9", "message": "hello?", "created_time": NOW - 2 * 86400}]}]}
+            {"id": "m_9", "message": "hello?", "created_time": NOW - 2 * 86400}]}],
+              "posts": [post("1000_1", "news", PAGE_FROM, NOW - 9 * 86400),
+                        post("1000_2", "hi", ANN, NOW - 9 * 86400)],
+              "comments": [comment("1_10", "1000_1", "old question", ANN, NOW - 8 * 86400)]}
         fake = FakeFacebook(self, fx)
-        gw = self.start(fake, fetch_comments=False, fetch_visitor_posts=False,
-                        fetch_tagged=False)
+        gw = self.start(fake, fetch_tagged=False)
         gw.port()
-        self.wait_events(1, "the old message")
-        a = self.act(gw, "private", "m_9", "Sorry for the wait", "k1")
+        self.wait_events(3, "the old message, post and comment")
+        for n, target in enumerate(("m_9", "1_10")):
+            a = self.act(gw, "private", target, "Sorry for the wait", "k%d" % n)
+            self.assertEqual("failed", a["state"])
+            self.assertTrue(a["reason"].startswith("outside_messaging_window"), a["reason"])
+        # A post cannot be answered privately at all.
+        a = self.act(gw, "private", "1000_2", "Hello", "k9")
         self.assertEqual("failed", a["state"])
-        self.assertTrue(a["reason"].startswith("outside_messaging_window"), a["reason"])
+        self.assertIn("not to a post", a["reason"])
         self.assertEqual([], fake.requests("send"), "refused before any request")
         self.finish(fake, gw)
 
