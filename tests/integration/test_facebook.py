@@ -416,16 +416,24 @@ class ActionTest(FacebookTestCase):
         self.assertEqual(("MESSAGE_TAG", "HUMAN_AGENT"), (sent["messaging_type"], sent["tag"]))
         self.finish(fake, gw)
 
-    def test_policy_block_fails_with_facebooks_words(self):
+    def test_policy_and_permission_errors_fail_with_facebooks_words_transient_ones_retry(self):
         fake = FakeFacebook(self, FIXTURE)
-        fake.fault(endpoint="create_comment", code=368,
-                   user_msg="You can't comment right now.")
         gw = self.start(fake, fetch_messages=False, fetch_tagged=False)
         gw.port()
         self.wait_events(2, "the comments")
-        a = self.act(gw, "reply", "1_10", "hello", "k1")
-        self.assertEqual("failed", a["state"])
-        self.assertIn("You can't comment right now.", a["reason"])
+        for n, (code, words) in enumerate(((368, "You can't comment right now."),
+                                           (200, "The Page lacks pages_manage_engagement."),
+                                           (10, "This action needs a permission."))):
+            fake.fault(endpoint="create_comment", code=code, user_msg=words)
+            a = self.act(gw, "reply", "1_10", "hello", "k%d" % n)
+            self.assertEqual("failed", a["state"])
+            self.assertIn(words, a["reason"])
+        self.assertEqual([], fake.state()["created"])
+        # Codes 1 and 2 are transient: the same answer goes out again.
+        fake.fault(endpoint="create_comment", code=2, times=1)
+        a = self.act(gw, "reply", "1_10", "hello again", "k9")
+        self.assertEqual("succeeded", a["state"], a)
+        self.assertEqual([2, None], [r["error"] for r in fake.requests("create_comment")[-2:]])
         self.finish(fake, gw)
 
 
