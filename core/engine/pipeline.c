@@ -15,11 +15,16 @@ static const char *const event_members[] = {
     "type", "visibility", "native_id", "thread_id", "in_reply_to", "url",     "author",
     "text", "lang",       "rating",    "created_at", "tags",       "contact", "raw",
     NULL};
-/* Members only the host sets; "detail" belongs to host events. */
+/* Members only the host sets; "detail" belongs to host events, and to the
+ * item.* events below. */
 static const char *const host_members[] = {"id", "seq", "network", "account", "received_at",
                                            "detail", NULL};
 
 static const char *const plugin_types[] = {"mention", "comment", "review", "message", NULL};
+/* Gateway events a plugin may emit: a network's item was edited or
+ * removed. They are not customer items; their "detail" names the item
+ * ("item_id", its native id). */
+static const char *const plugin_item_events[] = {"item.edited", "item.removed", NULL};
 
 enum member_kind { MEMBER_UNKNOWN, MEMBER_EVENT, MEMBER_HOST };
 
@@ -115,8 +120,12 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
     }
     const char *key;
     const json_t *v;
+    const char *ev_type = json_string_value(json_object_get(ev, "type"));
+    int item_event = ev_type != NULL && in_list(ev_type, plugin_item_events);
     json_object_foreach((json_t *)ev, key, v) {
         enum member_kind kind = member_kind(key);
+        if (item_event && strcmp(key, "detail") == 0)
+            continue;
         if (kind != MEMBER_EVENT) {
             snprintf(err, errlen, "\"%s\" is %s", key,
                      kind == MEMBER_HOST ? "set by the host, not the plugin"
@@ -136,8 +145,15 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
         (rc = check_string(ev, "created_at", 0, 64, err, errlen)))
         return rc;
     const char *type = json_string_value(json_object_get(ev, "type"));
-    if (!in_list(type, plugin_types)) {
-        snprintf(err, errlen, "\"type\" is \"%s\", expected mention, comment, review or message",
+    if (item_event) {
+        const json_t *detail = json_object_get(ev, "detail");
+        if (!json_is_object(detail) || !json_is_string(json_object_get(detail, "item_id"))) {
+            snprintf(err, errlen, "an %s event needs \"detail\" with \"item_id\"", type);
+            return GW_EINVAL;
+        }
+    } else if (!in_list(type, plugin_types)) {
+        snprintf(err, errlen, "\"type\" is \"%s\", expected mention, comment, review, message, "
+                              "item.edited or item.removed",
                  type);
         return GW_EINVAL;
     }

@@ -74,7 +74,8 @@ static void test_validation_messages(void **state)
     expect_invalid("{\"type\":\"mention\",\"visibility\":\"public\",\"native_id\":\"\"}",
                    "\"native_id\" must not be empty");
     expect_invalid("{\"type\":\"tweet\",\"visibility\":\"public\",\"native_id\":\"1\"}",
-                   "\"type\" is \"tweet\", expected mention, comment, review or message");
+                   "\"type\" is \"tweet\", expected mention, comment, review, message, "
+                   "item.edited or item.removed");
     expect_invalid("{\"type\":\"mention\",\"visibility\":\"secret\",\"native_id\":\"1\"}",
                    "\"visibility\" is \"secret\", expected public or private");
     expect_invalid("{\"type\":\"mention\",\"visibility\":\"public\",\"native_id\":\"1\","
@@ -104,6 +105,21 @@ static void test_validation_messages(void **state)
     expect_invalid("{\"type\":\"comment\",\"visibility\":\"public\",\"native_id\":\"1\","
                    "\"detail\":{}}",
                    "\"detail\" is set by the host, not the plugin");
+    expect_invalid("{\"type\":\"item.edited\",\"visibility\":\"public\",\"native_id\":\"1\"}",
+                   "an item.edited event needs \"detail\" with \"item_id\"");
+    expect_invalid("{\"type\":\"item.removed\",\"visibility\":\"public\",\"native_id\":\"1\","
+                   "\"detail\":{\"reason\":\"x\"}}",
+                   "an item.removed event needs \"detail\" with \"item_id\"");
+    expect_invalid("{\"type\":\"account.stopped\",\"visibility\":\"public\","
+                   "\"native_id\":\"1\",\"detail\":{\"item_id\":\"x\"}}",
+                   "\"detail\" is set by the host, not the plugin");
+    {
+        json_t *ok = json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", "item.removed", "visibility",
+                               "public", "native_id", "1_2#removed", "detail", "item_id", "1_2");
+        char err[256] = "";
+        assert_int_equal(GW_OK, pipeline_validate(ok, err, sizeof err));
+        json_decref(ok);
+    }
     expect_invalid("{\"type\":\"mention\",\"visibility\":\"public\",\"native_id\":\"1\","
                    "\"text\":5}",
                    "\"text\" must be a string");
