@@ -273,6 +273,7 @@ void account_quiesce(gw_account *acct)
 {
     acct->quiescing = 1;
     uv_timer_stop(acct->fetch_timer);
+    account_host_quiesce(acct);
 }
 
 /* ---- webhooks --------------------------------------------------------- */

@@ -341,7 +341,19 @@ const gw_host account_host_table = {
     .credentials_failed = host_credentials_failed,
 };
 
-/* ---- release at destroy ------------------------------------------------ */
+/* ---- quiesce and release ----------------------------------------------- */
+
+void account_host_quiesce(gw_account *acct)
+{
+    if (acct->rt->client == NULL)
+        return;
+    size_t n = http_client_release_owner(acct->rt->client, acct,
+                                         "held back, and the gateway is stopping");
+    if (n > 0)
+        log_info(&acct->rt->log, acct->label,
+                 "stopping: %zu request(s) waiting for the rate limit or a retry released", n);
+}
+
 
 void account_host_release(gw_account *acct)
 {

@@ -30,4 +30,10 @@ void account_host_event(gw_account *acct, const char *type, json_t *detail);
  * an answer gets a 503). Handles close asynchronously on the loop. */
 void account_host_release(gw_account *acct);
 
+/* The gateway is stopping: the account's requests that wait for a
+ * rate-limit window or a retry complete now as RETRY failures (not_sent
+ * when nothing left), so the drain never waits out a window; their ops
+ * go back to the queue or the next fetch. Transfers on the wire finish. */
+void account_host_quiesce(gw_account *acct);
+
 #endif /* GW_ACCOUNT_HOST_H */

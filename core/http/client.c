@@ -174,6 +174,18 @@ size_t http_client_cancel_owner(http_client *c, const void *owner)
     return n;
 }
 
+size_t http_client_release_owner(http_client *c, const void *owner, const char *why)
+{
+    size_t n = 0;
+    for (http_req *r = c->reqs; r != NULL; r = r->next) {
+        if (r->owner == owner && r->state == REQ_WAITING && r->local_error == 0) {
+            client_attempt_release(r, why);
+            n++;
+        }
+    }
+    return n;
+}
+
 size_t http_client_pending(const http_client *c)
 {
     return c->pending;

@@ -72,6 +72,16 @@ void client_attempt_cancel(http_req *r)
     req_free(r);
 }
 
+static void fail_later(http_req *r, int error, uint64_t retry_after_ms, const char *message);
+
+void client_attempt_release(http_req *r, const char *why)
+{
+    if (r->state != REQ_WAITING || r->local_error != 0)
+        return;
+    uv_timer_stop(&r->timer);
+    fail_later(r, GW_EBUSY, 0, why);
+}
+
 /* ---- waiting -------------------------------------------------------------- */
 
 static void on_req_timer(uv_timer_t *t);
@@ -108,6 +118,7 @@ static void deliver_local_failure(http_req *r)
         .error_message = r->errbuf,
         .suggested = GW_OUTCOME_RETRY,
         .retry_after_ms = r->local_retry_after_ms,
+        .not_sent = !r->maybe_sent,
     };
     deliver(r, &resp);
 }
@@ -294,6 +305,8 @@ static void finish_attempt(http_req *r, CURLcode res)
 
     int error = 0;
     bool transient = false;
+    if (res == CURLE_OK || !curl_error_before_send(res))
+        r->maybe_sent = true;
     if (res != CURLE_OK) {
         error = classify_failure(r, res);
         transient = error != GW_ERANGE && error != GW_ENOMEM && curl_error_is_transient(res);
@@ -377,6 +390,7 @@ static void finish_attempt(http_req *r, CURLcode res)
         .error_message = error != 0 ? r->errbuf : NULL,
         .suggested = suggested,
         .retry_after_ms = retry_after,
+        .not_sent = !r->maybe_sent,
     };
     deliver(r, &resp);
 }

@@ -22,6 +22,13 @@ void client_attempt_submit(http_req *r);
  * of the multi; retry it or deliver its response. */
 void client_attempt_on_done(void *arg, CURL *easy, CURLcode result);
 
+/* Release r if it is waiting (for its budget or a retry backoff) rather
+ * than on the wire: it completes soon, from its timer, as a RETRY failure
+ * with message why (borrowed, copied) and not_sent unless an earlier
+ * attempt may have reached the server. A running transfer is left to
+ * finish. */
+void client_attempt_release(http_req *r, const char *why);
+
 /* Cancel r (not DELIVERING): out of the multi and the list, counted,
  * freed; its callback never runs. */
 void client_attempt_cancel(http_req *r);

@@ -60,6 +60,8 @@ struct http_req {
     uint64_t not_before_ms; /* monotonic: no transfer starts earlier */
     uint64_t attempt_start_ms;
     bool budget_wait_counted; /* this attempt already counted as a wait */
+    bool maybe_sent;          /* an attempt got past connecting: the server
+                                 may have seen the request */
     int local_error;          /* nonzero: deliver this failure on the timer */
     uint64_t local_retry_after_ms;
 

@@ -117,7 +117,8 @@ void http_client_close(http_client *c, void (*done)(void *arg), void *arg);
  * from the loop; the response is borrowed for the duration of the call.
  *
  * On transport errors the response has status 0, error != 0 (GW_EBUSY: the
- * attempt timed out or the budget is blocked; GW_ERANGE: body over the cap;
+ * attempt timed out, the budget is blocked, or the request was released
+ * by http_client_release_owner; GW_ERANGE: body over the cap;
  * GW_EIO: connection, TLS, DNS, truncated body and the rest) and an empty
  * body; headers received before the failure are still given.
  *
@@ -141,6 +142,14 @@ void http_client_cancel(http_req *r);
  * owner's own (that one is simply left to finish). Returns how many were
  * cancelled. */
 size_t http_client_cancel_owner(http_client *c, const void *owner);
+
+/* Complete owner's requests that wait (for the rate-limit budget or a
+ * retry backoff) instead of holding them: each one's callback runs soon,
+ * from the loop, with a RETRY failure carrying why (borrowed, copied) and,
+ * when no earlier attempt can have reached the server, not_sent. Transfers
+ * on the wire are left to finish. Used when the gateway stops, so a drain
+ * never waits out a rate-limit window. Returns how many were released. */
+size_t http_client_release_owner(http_client *c, const void *owner, const char *why);
 
 /* Requests accepted and not yet completed or cancelled. */
 size_t http_client_pending(const http_client *c);

@@ -42,7 +42,7 @@ extern "C" {
  * through GW_OPTF_PATH.
  * 1.1: gw_plugin.max_text_length (appended).
  * 1.2: gw_plugin.validate (appended).
- * 1.3: gw_http_request.rate_class (appended). */
+ * 1.3: gw_http_request.rate_class, gw_http_response.not_sent (appended). */
 #define GW_ABI_MAJOR 1
 #define GW_ABI_MINOR 3
 
@@ -208,6 +208,14 @@ typedef struct gw_http_response {
      * the host's own retries ran out, FATAL for 401/403. */
     gw_outcome suggested;
     uint64_t retry_after_ms;
+    /* ABI 1.3 (appended; test GW_HAS_MEMBER(response, gw_http_response,
+     * not_sent), or gw_sdk_http_not_sent(), before reading it). Nonzero
+     * when no byte of the request can have reached the server: it was held
+     * back for the rate limit, released unsent because the gateway is
+     * stopping, or every attempt failed to resolve or connect. A write
+     * answered not_sent may be sent again without risking a duplicate post;
+     * any other failed write may have been taken. */
+    int not_sent;
 } gw_http_response;
 
 typedef void (*gw_http_cb)(void *arg, const gw_http_response *response);

@@ -130,6 +130,19 @@ int gw_sdk_kv_get_u64(const gw_host *host, gw_account *acct, const char *key, ui
 int gw_sdk_kv_set_u64(const gw_host *host, gw_account *acct, const char *key, uint64_t value);
 
 /* ------------------------------------------------------------------------
+ * HTTP responses.
+ */
+
+/* gw_sdk_http_not_sent - nonzero when the host says no byte of the request
+ * reached the server (gw_http_response.not_sent), so a write may be sent
+ * again without risking a duplicate; 0 from a host older than ABI 1.3,
+ * which cannot say, so the caller stays on the safe side. r borrowed. */
+static inline int gw_sdk_http_not_sent(const gw_http_response *r)
+{
+    return GW_HAS_MEMBER(r, gw_http_response, not_sent) && r->not_sent != 0;
+}
+
+/* ------------------------------------------------------------------------
  * Strings (sdk/str.c).
  */
 

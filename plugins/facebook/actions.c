@@ -44,15 +44,6 @@ static bool is_object_id(const char *s)
     return s[n] == '_' && strspn(s + n + 1, "0123456789") == strlen(s + n + 1) && s[n + 1] != '\0';
 }
 
-/* A request the host held back for the budget and never sent (see the
- * twitter plugin: status 0, GW_EBUSY, the wait still ahead). */
-static bool held_back(const gw_http_response *resp)
-{
-    return resp->status == 0 && resp->error == GW_EBUSY && resp->header_count == 0 &&
-           resp->retry_after_ms > 0 && resp->error_message != NULL &&
-           strncmp(resp->error_message, "rate limit reached", 18) == 0;
-}
-
 static void on_answer(gw_instance *inst, void *ctx, const gw_http_response *resp)
 {
     action_ctx *a = ctx;
@@ -73,13 +64,13 @@ static void on_answer(gw_instance *inst, void *ctx, const gw_http_response *resp
             host->complete(op, GW_OUTCOME_FATAL, 0, msg, NULL);
             return;
         }
-        if (resp->status == 0 && !held_back(resp)) {
+        if (resp->status == 0 && !gw_sdk_http_not_sent(resp)) {
             snprintf(msg, sizeof msg, "facebook: %s may or may not have been sent: %s", what,
                      e.text);
             host->complete(op, GW_OUTCOME_FATAL, 0, msg, NULL);
             return;
         }
-        bool retry = e.outcome == GW_OUTCOME_RETRY && (e.code != 0 || held_back(resp));
+        bool retry = e.outcome == GW_OUTCOME_RETRY && (e.code != 0 || gw_sdk_http_not_sent(resp));
         snprintf(msg, sizeof msg, "facebook: %s %s: %s", what, retry ? "not sent" : "refused",
                  e.text);
         host->complete(op, retry ? GW_OUTCOME_RETRY : GW_OUTCOME_FATAL, e.retry_after_ms, msg,

@@ -50,20 +50,6 @@ static json_t *result_new(const gw_instance *inst, const char *native_id, const 
     return json_pack("{s:s, s:s}", "native_id", native_id, "url", url);
 }
 
-/* The host answers a request it held back for the account's rate limit,
- * and never sent, with status 0, GW_EBUSY, no headers, the wait still
- * ahead and a message saying so. A timeout (sent, fate unknown) is
- * GW_EBUSY too, and may carry a wait when the budget is blocked at that
- * moment, hence the message as well: the ABI has no "not sent" flag, and
- * should the host's wording change this errs towards FATAL, the safe
- * side. */
-static bool held_back(const gw_http_response *resp)
-{
-    return resp->status == 0 && resp->error == GW_EBUSY && resp->header_count == 0 &&
-           resp->retry_after_ms > 0 && resp->error_message != NULL &&
-           strncmp(resp->error_message, "rate limit reached", 18) == 0;
-}
-
 static void on_answer(gw_instance *inst, void *ctx, const gw_http_response *resp)
 {
     action_ctx *a = ctx;
@@ -76,7 +62,7 @@ static void on_answer(gw_instance *inst, void *ctx, const gw_http_response *resp
     if (resp->status != 200 && resp->status != 201) {
         char why[320], msg[400];
         tw_error_text(resp, why, sizeof why);
-        bool not_taken = resp->status == 429 || resp->status == 503 || held_back(resp);
+        bool not_taken = resp->status == 429 || resp->status == 503 || gw_sdk_http_not_sent(resp);
         snprintf(msg, sizeof msg, "twitter: %s %s: %s", what,
                  not_taken                                  ? "not sent"
                  : resp->status == 0 || resp->status >= 500 ? "may or may not have been sent"

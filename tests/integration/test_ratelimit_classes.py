@@ -81,6 +81,31 @@ class RateClassTest(tw.TwitterTestCase):
         self.assertEqual([], [r for r in fake.requests() if r["status"] == 429])
         self.assertEqual(1, len(self.events("mention")), json.dumps(self.events()))
 
+    def test_stopping_releases_a_call_held_for_the_rate_limit(self):
+        # A window shorter than max_budget_wait (60 s), so the second
+        # mentions call is held rather than answered RETRY at once. The
+        # drain must not wait it out: SIGTERM releases the held call (its
+        # fetch ends as a retry and nothing was sent), the gateway exits 0
+        # well inside shutdown_timeout, which is made longer than the
+        # window so a drain that waited would show.
+        window = 50
+        fake = tw.FakeX(self, {
+            "tweets": [tw.tweet(tw.T0 + 1, "@acme where is my parcel?", tw.ANN)],
+            "rate_limits": {"mentions": {"limit": 1, "window": window}}})
+        gw = self.start(fake, api=True, search_terms=[], fetch_dms=False, poll="100ms",
+                        gateway_extra='shutdown_timeout = "2m"')
+        self.wait_events(1, "the mention")
+        reset = fake.requests("mentions")[0]["reset"]
+        wait_for(lambda: metric(gw, "gateway_ratelimit_waits_total", "mentions") >= 1, 20,
+                 "the next mentions call to be held for the window")
+        self.finish(fake, gw)
+        log = gw.log()
+        self.assertIn("request(s) waiting for the rate limit or a retry released", log)
+        self.assertNotIn("drain did not finish", log)
+        self.assertEqual([], [r for r in fake.requests("mentions")[1:] if r["t"] < reset],
+                         "the released call was sent anyway")
+        self.assertEqual(1, len(self.events("mention")))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -278,6 +278,7 @@ typedef struct result {
     char *error_message;
     gw_outcome suggested;
     uint64_t retry_after_ms;
+    int not_sent;
     char *body;
     size_t body_len;
     json_t *headers; /* name -> value */
@@ -295,6 +296,7 @@ static void on_result(void *arg, const gw_http_response *resp)
     r->error_message = resp->error_message ? strdup(resp->error_message) : NULL;
     r->suggested = resp->suggested;
     r->retry_after_ms = resp->retry_after_ms;
+    r->not_sent = resp->not_sent;
     free(r->body);
     assert_non_null(resp->body);
     assert_int_equal('\0', resp->body[resp->body_len]); /* NUL-terminated */
@@ -581,6 +583,7 @@ static void test_post_503_not_resent(void **state)
     run_until(&t, &r.called, 10000);
     assert_int_equal(503, r.status);
     assert_int_equal(GW_OUTCOME_RETRY, r.suggested);
+    assert_int_equal(0, r.not_sent); /* the server answered: it saw it */
     json_t *seen = server_log(&t, &s->http, "post503");
     assert_int_equal(1, json_array_size(seen));
     json_decref(seen);
@@ -755,6 +758,7 @@ static void test_connection_refused(void **state)
     assert_int_equal(0, r.status);
     assert_int_equal(GW_EIO, r.error);
     assert_int_equal(GW_OUTCOME_RETRY, r.suggested);
+    assert_int_equal(1, r.not_sent); /* no attempt got past connecting */
     const http_client_stats *st = http_client_stats_get(t.client);
     assert_int_equal(2, st->attempts);
     assert_int_equal(2, st->transport_errors);
@@ -911,11 +915,51 @@ static void test_budget_beyond_max_wait_answers_retry(void **state)
     assert_int_equal(GW_EBUSY, r.error);
     assert_int_equal(GW_OUTCOME_RETRY, r.suggested);
     assert_true(r.retry_after_ms > 3000 && r.retry_after_ms <= 6000);
+    assert_int_equal(1, r.not_sent);
     assert_int_equal(1, http_client_stats_get(t.client)->budget_rejects);
     json_t *seen = server_log(&t, &s->http, "tag=reject");
     assert_int_equal(0, json_array_size(seen));
     json_decref(seen);
     result_free(&r);
+    ctx_close(&t);
+}
+
+/* Stopping: a request held for its owner's budget is released at once, as
+ * a RETRY that was not sent; another owner's held request stays held. */
+static void test_release_owner_completes_held_requests_unsent(void **state)
+{
+    suite *s = *state;
+    tctx t;
+    ctx_open(&t, NULL);
+    ratelimit_budget budget;
+    ratelimit_init(&budget);
+    block_budget(&budget, 30);
+    char url[256];
+    make_url(url, sizeof url, &s->http, "/ok?tag=released");
+    int owner_a = 0, owner_b = 0, nobody = 0;
+    result a = {0}, b = {0};
+    assert_int_equal(GW_OK, send_req(&t, &budget, &owner_a, "POST", url, NULL, 0, "{}", 0, &a,
+                                     NULL));
+    assert_int_equal(GW_OK, send_req(&t, &budget, &owner_b, "POST", url, NULL, 0, "{}", 0, &b,
+                                     NULL));
+    assert_int_equal(0, http_client_release_owner(t.client, &nobody, "nobody's"));
+    assert_int_equal(1, http_client_release_owner(t.client, &owner_a, "the gateway is stopping"));
+    assert_int_equal(0, a.called); /* delivered from the loop, never inline */
+    run_until(&t, &a.called, 5000);
+    assert_int_equal(1, a.called);
+    assert_int_equal(0, a.status);
+    assert_int_equal(GW_EBUSY, a.error);
+    assert_int_equal(GW_OUTCOME_RETRY, a.suggested);
+    assert_int_equal(1, a.not_sent);
+    assert_string_equal("the gateway is stopping", a.error_message);
+    assert_int_equal(0, b.called);
+    assert_int_equal(1, http_client_pending(t.client));
+    assert_int_equal(1, http_client_cancel_owner(t.client, &owner_b));
+    json_t *seen = server_log(&t, &s->http, "tag=released");
+    assert_int_equal(0, json_array_size(seen));
+    json_decref(seen);
+    result_free(&a);
+    result_free(&b);
     ctx_close(&t);
 }
 
@@ -1309,6 +1353,7 @@ int main(void)
         cmocka_unit_test(test_close_with_requests_in_flight),
         cmocka_unit_test(test_close_from_inside_a_callback),
         cmocka_unit_test(test_cancel_from_inside_a_callback),
+        cmocka_unit_test(test_release_owner_completes_held_requests_unsent),
         cmocka_unit_test(test_invalid_requests_are_refused),
         cmocka_unit_test(test_logs_carry_no_secrets),
         cmocka_unit_test(test_tls_verification_is_on),

@@ -133,6 +133,8 @@ static void respond_full(twitter_host *h, size_t index, int status, const char *
                                       : NULL,
         .suggested = suggested,
         .retry_after_ms = retry_after_ms,
+        /* As the host says of a request it held back for the budget. */
+        .not_sent = status == 0 && error == GW_EBUSY && retry_after_ms > 0,
     };
     r->cb(r->arg, &resp);
 }
@@ -697,6 +699,25 @@ static void test_action_outcomes(void **state)
     respond_transport(h, 1, GW_EBUSY, 4000, "timed out after 15000 ms: Operation timed out");
     assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
     assert_non_null(strstr(op.message, "may or may not have been sent"));
+    /* not_sent from a host older than ABI 1.3 (its struct ends before the
+     * member): the plugin cannot know, so it stays on the safe side. */
+    fake_host_op_clear(&op);
+    plugin->send_private(inst, (gw_op *)&op, &a);
+    {
+        fake_request *r = &h->requests[2];
+        r->answered = 1;
+        gw_http_response old = {
+            .struct_size = offsetof(gw_http_response, not_sent),
+            .body = (const unsigned char *)"",
+            .error = GW_EBUSY,
+            .error_message = "rate limit reached; the next request is allowed in 90000 ms",
+            .suggested = GW_OUTCOME_RETRY,
+            .retry_after_ms = 90000,
+            .not_sent = 1,
+        };
+        r->cb(r->arg, &old);
+    }
+    assert_int_equal(op.outcome, GW_OUTCOME_FATAL);
     plugin->destroy(inst);
     fake_host_op_clear(&op);
     host_free(h);
