@@ -37,6 +37,8 @@ static void fetch_free(forum_job *job)
     json_decref(f->topic);
     json_decref(f->pm_state);
     json_decref(f->pm_listed);
+    free(f->notif_next);
+    free(f->hints);
     free(f);
 }
 

@@ -241,6 +241,61 @@ class ForumTest(GatewayTestCase):
         self.assertEqual(0, gw.stop())
         self.assert_once(self.events())
 
+    def burst_between_two_polls(self, make, **options):
+        """Start, let the first fetch take the forum as it is, stop; make
+        the burst while no gateway runs; start again. Returns the ids made."""
+        gw = self.start(backfill_pages=0, **options)
+        last = ("/topics/private-messages" if options.get("fetch_private", True)
+                else "/notifications.json")  # the last phase of a fetch
+        # A second fetch has begun: the first one is over, its cursors stored.
+        wait_for(lambda: sum(r["path"].startswith(last) and r.get("status") == 200
+                             for r in self.fake.log()) >= 2, 20, "the first fetch")
+        self.assertEqual(0, gw.stop())
+        made = make()
+        return self.start(backfill_pages=0, **options), made
+
+    def test_a_burst_of_mentions_over_three_pages_is_delivered_once(self):
+        fake = self.fake
+
+        def make():
+            made = []
+            topic = None
+            for i in range(130):  # Discourse lists 60 notifications a page
+                raw = "Burst %d: @acme_support the export fails again" % i
+                if i % 20 == 0:
+                    topic = fake.topic("Burst %d" % i, "ann", raw)
+                    made.append(topic["post_id"])
+                else:
+                    made.append(fake.post(topic["topic_id"], "bob", raw)["post_id"])
+            return made
+
+        gw, made = self.burst_between_two_polls(make, fetch_posts=False, fetch_private=False)
+        self.wait_items(len(made), timeout=60)
+        items = self.items()
+        self.assertEqual(sorted(str(p) for p in made), sorted(e["native_id"] for e in items))
+        self.assertTrue(all(e["type"] == "mention" for e in items))
+        # The walk followed load_more_notifications down to the third page.
+        self.assertTrue(any(r["path"].startswith("/notifications?offset=120")
+                            for r in fake.log()))
+        self.assertEqual(0, gw.stop())
+        self.assert_once(self.events())
+
+    def test_a_burst_of_private_messages_beyond_the_inbox_page_is_delivered_once(self):
+        fake = self.fake
+        # The inbox lists 30 topics and the API gives it no next page: the
+        # topics below are found through the brand's notifications.
+        gw, made = self.burst_between_two_polls(
+            lambda: [fake.topic("Order %d" % i, "ann" if i % 2 else "bob",
+                                "Where is my order %d? It is late." % i,
+                                private_to=["acme_support"])["post_id"] for i in range(70)],
+            fetch_posts=False)
+        self.wait_items(len(made), timeout=60)
+        items = self.items()
+        self.assertEqual(sorted(str(p) for p in made), sorted(e["native_id"] for e in items))
+        self.assertTrue(all(e["type"] == "message" for e in items))
+        self.assertEqual(0, gw.stop())
+        self.assert_once(self.events())
+
     def test_rate_limit_makes_the_account_wait_until_the_reset(self):
         fake = self.fake
         t = fake.topic("Busy forum", "ann", "First post of a busy forum, please help.")

@@ -310,7 +310,7 @@ static void test_descriptor(void **state)
         assert_int_equal((o->flags & GW_OPTF_REQUIRED) != 0, want_required);
         assert_int_equal((o->flags & GW_OPTF_SECRET) != 0, want_secret);
     }
-    assert_int_equal(n, 13);
+    assert_int_equal(n, 14);
 }
 
 static void expect_create_fails(const char *options, const char *part)
