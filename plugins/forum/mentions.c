@@ -22,9 +22,27 @@
  * The cursor moves past a notification only once its post is emitted; a
  * topic or post that is gone (403, 404) is skipped.
  *
- * A walk cut short by max_requests handles nothing and keeps the cursor.
- * One cut by max_notification_pages handles what it read and skips the
- * older rest, with a warning (continuing it instead is left to do).
+ * A walk cut short by max_requests while listing handles nothing and
+ * keeps the cursor; the next fetch lists again.
+ *
+ * A walk that reads max_notification_pages pages without meeting the
+ * cursor C becomes a capped walk, carried over fetches in
+ * notifications_walk = {top T, low L, next}. T is the highest id the walk
+ * saw when it began; next is the link to list on from. The invariant:
+ *   every notification with id <= C, or with L <= id <= T, is handled
+ *   (its post emitted, its PM topic in pm_pending); those in (C, L) are
+ *   not yet; C moves (to T) only when the walk has closed the gap.
+ * So a capped walk handles its pages newest first, lowering L as it goes
+ * (a cut leaves L just above the first one not handled, and next where
+ * this fetch began, which is read again); ids at or above L that show up
+ * again are skipped: offset paging moves items deeper when new ones
+ * arrive on top, and those above T are left to the walk after this one,
+ * which runs from the top down to C = T. Writes: the walk state is one
+ * key; on closing, C is stored first and the walk cleared after, and a
+ * stored walk with T <= C is stale and dropped, so a restart at any
+ * point loses nothing (an item emitted twice is dropped by the store).
+ * Not covered: notifications deleted above the offset move the rest up,
+ * so the page at next may start below items never read.
  *
  * This is what delivers mentions when fetch_posts is off or the post is
  * in a category the filter leaves out.
@@ -84,15 +102,57 @@ static bool covered(const forum_fetch *f, int64_t post_id)
            post_id <= f->posts_max;
 }
 
+/* Store a capped walk's state (see the invariant at the top). */
+static void walk_store(forum_fetch *f, const char *next)
+{
+    json_t *walk = json_pack("{s:I, s:I, s:s}", "top", (json_int_t)f->nwalk_top, "low",
+                             (json_int_t)f->nwalk_low, "next", next);
+    if (walk != NULL)
+        forum_kv_set_json(f->job.inst, FORUM_KV_NOTIF_WALK, walk);
+    json_decref(walk);
+    f->more = true; /* the walk goes on at once */
+}
+
+/* Store how far a capped walk got: it closed the gap to the cursor, or
+ * went down a step (all it listed handled: on from the last page's link),
+ * or was cut (handled down to the first one not: from where it began). */
+static void walk_save(forum_fetch *f)
+{
+    gw_instance *inst = f->job.inst;
+    bool done = f->wanted_next >= f->wanted_len;
+    if (done && f->notif_reached) {
+        forum_kv_set_i64(inst, FORUM_KV_NOTIF_MAX, f->nwalk_top);
+        f->notif_stored = f->nwalk_top;
+        forum_kv_set_json(inst, FORUM_KV_NOTIF_WALK, json_null());
+        f->more = true; /* what arrived above the walk meanwhile */
+        return;
+    }
+    if (done) {
+        if (f->notif_low < f->nwalk_low)
+            f->nwalk_low = f->notif_low;
+        walk_store(f, f->notif_next);
+        return;
+    }
+    int64_t low = f->wanted[f->wanted_next].notif_id + 1;
+    if (low < f->nwalk_low)
+        f->nwalk_low = low;
+    walk_store(f, f->notif_from);
+}
+
 /* Store how far the handled notifications go: up to the first one not
  * yet handled, or the whole walk. Only a walk that reached the stored
- * cursor gets here, so everything below that point has been handled. The
- * PM topics the walk named are put where the private phase finds them
- * first, so moving the cursor past their notifications loses none. */
+ * cursor gets here, or a capped one (walk_save), so everything below that
+ * point has been handled. The PM topics the walk named are put where the
+ * private phase finds them first, so moving past their notifications
+ * loses none. */
 static void mentions_save(forum_fetch *f)
 {
     gw_instance *inst = f->job.inst;
     forum_pm_pending_add(inst, f->hints, f->hints_len);
+    if (f->nwalk) {
+        walk_save(f);
+        return;
+    }
     bool done = f->wanted_next >= f->wanted_len;
     int64_t cursor = done ? f->notif_max : f->wanted[f->wanted_next].notif_id - 1;
     if (cursor > f->notif_stored) {
@@ -176,23 +236,25 @@ static void list_request(forum_fetch *f, const char *path)
         forum_phase_over(f); /* nothing read, nothing to handle */
         return;
     }
-    /* Out of requests half way down: handle nothing, keep the cursor; the
-     * next fetch walks again from the top. */
+    /* Out of requests half way down: handle nothing, keep the cursor (and
+     * a capped walk's state); the next fetch lists again from where this
+     * one began. */
     forum_phase_over(f);
 }
 
-static int notif_compare(const void *a, const void *b)
+static int newest_first(const void *a, const void *b)
 {
-    return wanted_compare(a, b);
+    return wanted_compare(b, a);
 }
 
-/* Sort the wanted posts oldest first; a notification listed twice (the
- * list moved down under the walk) is handled once. */
+/* Sort the wanted posts oldest first, or newest first for a capped walk
+ * (which handles downwards); a notification listed twice (the list moved
+ * down under the walk) is handled once. */
 static void wanted_sort(forum_fetch *f)
 {
     if (f->wanted_len < 2)
         return;
-    qsort(f->wanted, f->wanted_len, sizeof *f->wanted, notif_compare);
+    qsort(f->wanted, f->wanted_len, sizeof *f->wanted, f->nwalk ? newest_first : wanted_compare);
     size_t kept = 1;
     for (size_t i = 1; i < f->wanted_len; i++)
         if (f->wanted[i].notif_id != f->wanted[kept - 1].notif_id)
@@ -221,8 +283,12 @@ static void list_response(forum_fetch *f, forum_reply *reply)
     json_array_foreach(list, i, n)
     {
         int64_t id;
-        if (forum_json_id(n, "id", &id) && id > f->notif_max)
+        if (!forum_json_id(n, "id", &id))
+            continue;
+        if (id > f->notif_max && !f->nwalk)
             f->notif_max = id;
+        if (id < f->notif_low)
+            f->notif_low = id;
     }
     if (f->notif_stored < 0 && inst->opt.backfill_pages == 0) {
         /* First fetch without backfill: what is listed is history. */
@@ -239,11 +305,14 @@ static void list_response(forum_fetch *f, forum_reply *reply)
             reached = true;
             continue;
         }
+        if (f->nwalk && id >= f->nwalk_low)
+            continue; /* handled already, or above the walk: for the next one */
         if (!forum_json_id(n, "topic_id", &topic))
             continue;
         json_int_t type = gw_sdk_json_int(n, "notification_type", 0);
         bool ok = true;
-        if (type == FORUM_NOTIFY_MENTIONED || type == FORUM_NOTIFY_REPLIED) {
+        if ((type == FORUM_NOTIFY_MENTIONED || type == FORUM_NOTIFY_REPLIED) &&
+            inst->opt.fetch_mentions) {
             if (forum_json_id(json_object_get(n, "data"), "original_post_id", &post) &&
                 !covered(f, post))
                 ok = wanted_push(
@@ -270,22 +339,23 @@ static void list_response(forum_fetch *f, forum_reply *reply)
             return;
         }
     }
-    if (reached) {
-        wanted_sort(f);
-        mentions_next(f);
-    } else if (f->notif_pages >= inst->opt.max_notification_pages) {
-        /* Left to do: continue such a walk at the next fetch (see the
-         * report of issue 16); for now the pages read are handled and
-         * the gap below them is named. */
-        inst->host->log(inst->acct, GW_LOG_WARN,
-                        "forum: %llu notification pages read without reaching notification "
-                        "%lld; older ones are skipped (raise max_notification_pages)",
-                        (unsigned long long)f->notif_pages, (long long)f->notif_stored);
-        wanted_sort(f);
-        mentions_next(f);
-    } else {
+    f->notif_reached = reached;
+    if (!reached && f->notif_pages < inst->opt.max_notification_pages) {
         list_request(f, f->notif_next);
+        return;
     }
+    if (!reached && !f->nwalk) {
+        /* Capped: this walk goes on at the next fetches, down from here. */
+        f->nwalk = true;
+        f->nwalk_top = f->notif_max;
+        f->nwalk_low = f->notif_max + 1;
+        inst->host->log(inst->acct, GW_LOG_INFO,
+                        "forum: %llu notification pages read without reaching notification "
+                        "%lld; the next fetch reads on",
+                        (unsigned long long)f->notif_pages, (long long)f->notif_stored);
+    }
+    wanted_sort(f);
+    mentions_next(f);
 }
 
 /* A topic or post that is gone or hidden from the brand: skip it. */
@@ -296,9 +366,33 @@ static bool gone(const forum_reply *reply)
 
 void forum_mentions_start(forum_fetch *f)
 {
-    f->notif_stored = forum_kv_get_i64(f->job.inst, FORUM_KV_NOTIF_MAX, -1);
+    gw_instance *inst = f->job.inst;
+    f->notif_stored = forum_kv_get_i64(inst, FORUM_KV_NOTIF_MAX, -1);
     f->notif_max = f->notif_stored;
-    list_request(f, "/notifications.json");
+    f->notif_low = INT64_MAX;
+    const char *from = "/notifications.json";
+    json_t *walk = forum_kv_get_json(inst, FORUM_KV_NOTIF_WALK);
+    json_int_t top = gw_sdk_json_int(walk, "top", 0), low = gw_sdk_json_int(walk, "low", 0);
+    const char *next = link_path(inst, gw_sdk_json_string(walk, "next", NULL));
+    if (f->notif_stored >= 0 && top > f->notif_stored && low > 0 && low <= top + 1 &&
+        next != NULL) {
+        f->nwalk = true;
+        f->nwalk_top = top;
+        f->nwalk_low = low;
+        from = next;
+    } else if (walk != NULL && !json_is_null(walk)) {
+        /* Closed (the cursor is stored, the clearing was not) or unusable:
+         * a walk from the top reads what it would have. */
+        forum_kv_set_json(inst, FORUM_KV_NOTIF_WALK, json_null());
+    }
+    f->notif_from = strdup(from);
+    json_decref(walk);
+    if (f->notif_from == NULL) {
+        forum_job_finish(&f->job, GW_OUTCOME_RETRY, FORUM_RETRY_DEFAULT_MS, "forum: out of memory",
+                         NULL);
+        return;
+    }
+    list_request(f, f->notif_from);
 }
 
 void forum_mentions_response(forum_fetch *f, const gw_http_response *response)

@@ -79,9 +79,16 @@ typedef struct forum_fetch {
     int64_t notif_max;    /* highest notification id of the walk */
     uint64_t notif_pages; /* pages read by this walk */
     char *notif_next;     /* owned: load_more_notifications of the last page */
-    int64_t *hints;       /* PM topic ids named by type 6 notifications */
+    char *notif_from;     /* owned: where this fetch's listing began */
+    int64_t notif_low;    /* lowest notification id this fetch listed */
+    bool notif_reached;   /* the listing met the cursor or the list's end */
+    /* A capped walk (FORUM_KV_NOTIF_WALK), carried over fetches: ids in
+     * [nwalk_low, nwalk_top] are handled, (notif_stored, nwalk_low) not yet. */
+    bool nwalk;
+    int64_t nwalk_top, nwalk_low;
+    int64_t *hints; /* PM topic ids named by type 6 notifications */
     size_t hints_len, hints_cap;
-    json_t *topic;        /* owned: the last /t/{id}.json read, or NULL */
+    json_t *topic; /* owned: the last /t/{id}.json read, or NULL */
 
     /* the PM inbox */
     forum_wanted_topic *topics;
