@@ -22,27 +22,20 @@
  * The cursor moves past a notification only once its post is emitted; a
  * topic or post that is gone (403, 404) is skipped.
  *
- * A walk cut short by max_requests while listing handles nothing and
- * keeps the cursor; the next fetch lists again.
- *
  * A walk that reads max_notification_pages pages without meeting the
- * cursor C becomes a capped walk, carried over fetches in
- * notifications_walk = {top T, low L, next}. T is the highest id the walk
- * saw when it began; next is the link to list on from. The invariant:
- *   every notification with id <= C, or with L <= id <= T, is handled
- *   (its post emitted, its PM topic in pm_pending); those in (C, L) are
- *   not yet; C moves (to T) only when the walk has closed the gap.
- * So a capped walk handles its pages newest first, lowering L as it goes
- * (a cut leaves L just above the first one not handled, and next where
- * this fetch began, which is read again); ids at or above L that show up
- * again are skipped: offset paging moves items deeper when new ones
- * arrive on top, and those above T are left to the walk after this one,
- * which runs from the top down to C = T. Writes: the walk state is one
- * key; on closing, C is stored first and the walk cleared after, and a
- * stored walk with T <= C is stale and dropped, so a restart at any
- * point loses nothing (an item emitted twice is dropped by the store).
- * Not covered: notifications deleted above the offset move the rest up,
- * so the page at next may start below items never read.
+ * cursor C, or runs out of max_requests on the way, becomes a capped
+ * walk, carried over fetches in notifications_walk = {top T, low L, next}. T is the highest id the
+ * walk saw when it began; next is the link to list on from. The invariant: every notification with
+ * id <= C, or with L <= id <= T, is handled (its post emitted, its PM topic in pm_pending); those
+ * in (C, L) are not yet; C moves (to T) only when the walk has closed the gap. So a capped walk
+ * handles its pages newest first, lowering L as it goes (a cut leaves L just above the first one
+ * not handled, and next where this fetch began, which is read again); ids at or above L that show
+ * up again are skipped: offset paging moves items deeper when new ones arrive on top, and those
+ * above T are left to the walk after this one, which runs from the top down to C = T. Writes: the
+ * walk state is one key; on closing, C is stored first and the walk cleared after, and a stored
+ * walk with T <= C is stale and dropped, so a restart at any point loses nothing (an item emitted
+ * twice is dropped by the store). Not covered: notifications deleted above the offset move the rest
+ * up, so the page at next may start below items never read.
  *
  * This is what delivers mentions when fetch_posts is off or the post is
  * in a category the filter leaves out.
@@ -227,21 +220,6 @@ static const char *link_path(const gw_instance *inst, const char *link)
     return link;
 }
 
-static void list_request(forum_fetch *f, const char *path)
-{
-    f->step = FORUM_STEP_LIST;
-    if (forum_phase_get(f, path) != FORUM_BUDGET)
-        return;
-    if (f->notif_pages == 0) {
-        forum_phase_over(f); /* nothing read, nothing to handle */
-        return;
-    }
-    /* Out of requests half way down: handle nothing, keep the cursor (and
-     * a capped walk's state); the next fetch lists again from where this
-     * one began. */
-    forum_phase_over(f);
-}
-
 static int newest_first(const void *a, const void *b)
 {
     return wanted_compare(b, a);
@@ -260,6 +238,38 @@ static void wanted_sort(forum_fetch *f)
         if (f->wanted[i].notif_id != f->wanted[kept - 1].notif_id)
             f->wanted[kept++] = f->wanted[i];
     f->wanted_len = kept;
+}
+
+/* This walk becomes a capped one, carried over the next fetches. */
+static void walk_begin(forum_fetch *f)
+{
+    if (f->nwalk)
+        return;
+    f->nwalk = true;
+    f->nwalk_top = f->notif_max;
+    f->nwalk_low = f->notif_max + 1;
+    gw_instance *inst = f->job.inst;
+    inst->host->log(inst->acct, GW_LOG_INFO,
+                    "forum: %llu notification pages read without reaching notification %lld; "
+                    "the next fetch reads on",
+                    (unsigned long long)f->notif_pages, (long long)f->notif_stored);
+}
+
+static void list_request(forum_fetch *f, const char *path)
+{
+    f->step = FORUM_STEP_LIST;
+    if (forum_phase_get(f, path) != FORUM_BUDGET)
+        return;
+    if (f->notif_pages == 0) {
+        forum_phase_over(f); /* nothing read, nothing to handle */
+        return;
+    }
+    /* Out of requests half way down: what was read is kept as a capped
+     * walk (handled as far as the budget goes, which may be nothing), so
+     * a small max_requests still makes progress fetch by fetch. */
+    walk_begin(f);
+    wanted_sort(f);
+    mentions_next(f);
 }
 
 static void list_response(forum_fetch *f, forum_reply *reply)
@@ -340,20 +350,15 @@ static void list_response(forum_fetch *f, forum_reply *reply)
         }
     }
     f->notif_reached = reached;
-    if (!reached && f->notif_pages < inst->opt.max_notification_pages) {
+    /* A capped walk handles a page with posts to read before it lists on,
+     * so each fetch gets somewhere even with little left of max_requests. */
+    if (!reached && f->notif_pages < inst->opt.max_notification_pages &&
+        !(f->nwalk && f->wanted_len > 0)) {
         list_request(f, f->notif_next);
         return;
     }
-    if (!reached && !f->nwalk) {
-        /* Capped: this walk goes on at the next fetches, down from here. */
-        f->nwalk = true;
-        f->nwalk_top = f->notif_max;
-        f->nwalk_low = f->notif_max + 1;
-        inst->host->log(inst->acct, GW_LOG_INFO,
-                        "forum: %llu notification pages read without reaching notification "
-                        "%lld; the next fetch reads on",
-                        (unsigned long long)f->notif_pages, (long long)f->notif_stored);
-    }
+    if (!reached)
+        walk_begin(f); /* capped: it goes on at the next fetches */
     wanted_sort(f);
     mentions_next(f);
 }

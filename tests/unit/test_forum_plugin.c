@@ -502,6 +502,77 @@ static void test_capped_notification_walk_goes_on_at_the_next_fetch(void **state
     host_free(h);
 }
 
+/* A page of one notification of the given type and its link. */
+static json_t *notif_one(int64_t id, int type, const char *more)
+{
+    return json_pack("{s:[o], s:s}", "notifications", notification(id, type, 412, 8300 + id),
+                     "load_more_notifications", more);
+}
+
+static void test_notification_walk_out_of_requests_still_gets_on(void **state)
+{
+    (void)state;
+    /* Five requests a fetch, all spent listing: what was read becomes a
+     * capped walk, which then handles a page before it lists on. */
+    forum_host *h = host_new("{\"fetch_posts\":false,\"fetch_private\":false,"
+                             "\"max_requests\":5,\"max_notification_pages\":10}");
+    json_object_set_new(h->base.kv, "notifications_max", json_string("700"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
+
+    fetch(h, inst, &op);
+    expect_request(h, "GET", "/notifications.json");
+    answer_json(h, 200, notif_page((int64_t[]){705}, 1, MORE_LINK(1)));
+    expect_request(h, "GET", MORE_LINK(1));
+    answer_json(h, 200, notif_one(704, 5, MORE_LINK(2))); /* liked: nothing to read */
+    expect_request(h, "GET", MORE_LINK(2));
+    answer_json(h, 200, notif_one(703, 5, MORE_LINK(3)));
+    expect_request(h, "GET", MORE_LINK(3));
+    answer_json(h, 200, notif_one(702, 1, MORE_LINK(4)));
+    expect_request(h, "GET", MORE_LINK(4));
+    answer_json(h, 200, notif_one(701, 5, MORE_LINK(5)));
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    expect_idle(h);
+    assert_int_equal(json_array_size(h->base.events), 0);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "700");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"),
+                        "{\"top\":705,\"low\":706,\"next\":\"/notifications.json\"}");
+
+    fetch(h, inst, &op);
+    expect_request(h, "GET", "/notifications.json");
+    answer_json(h, 200, notif_page((int64_t[]){705}, 1, MORE_LINK(1)));
+    mention_topic(h);
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"),
+                        "{\"top\":705,\"low\":705,\"next\":\"" MORE_LINK(1) "\"}");
+
+    fetch(h, inst, &op);
+    expect_request(h, "GET", MORE_LINK(1));
+    answer_json(h, 200, notif_one(704, 5, MORE_LINK(2)));
+    expect_request(h, "GET", MORE_LINK(2));
+    answer_json(h, 200, notif_one(703, 5, MORE_LINK(3)));
+    expect_request(h, "GET", MORE_LINK(3));
+    answer_json(h, 200, notif_one(702, 1, MORE_LINK(4)));
+    mention_topic(h);
+    expect_done(&op, GW_OUTCOME_OK, 0);
+
+    fetch(h, inst, &op);
+    expect_request(h, "GET", MORE_LINK(4));
+    answer_json(h, 200, notif_one(701, 5, MORE_LINK(5)));
+    expect_request(h, "GET", MORE_LINK(5));
+    answer_json(h, 200, notif_one(700, 5, MORE_LINK(6)));
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    expect_idle(h);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "705");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"), "null");
+    assert_int_equal(json_array_size(h->base.events), 2);
+    assert_string_equal(fake_host_event_str(&h->base, 0, "native_id"), "9005");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "native_id"), "9002");
+    fake_host_op_clear(&op);
+    plugin->destroy(inst);
+    host_free(h);
+}
+
 #define ONLY_POSTS "{\"fetch_mentions\":false,\"fetch_private\":false"
 
 static void test_paging_walks_down_to_the_cursor(void **state)
@@ -1318,6 +1389,7 @@ int main(void)
         cmocka_unit_test(test_first_fetch_without_backfill),
         cmocka_unit_test(test_mentions_through_notifications),
         cmocka_unit_test(test_capped_notification_walk_goes_on_at_the_next_fetch),
+        cmocka_unit_test(test_notification_walk_out_of_requests_still_gets_on),
         cmocka_unit_test(test_private_messages_after_a_baseline),
         cmocka_unit_test(test_request_budget_splits_a_topic),
         cmocka_unit_test(test_rate_limit_and_errors),
