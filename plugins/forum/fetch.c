@@ -37,6 +37,9 @@ static void fetch_free(forum_job *job)
     json_decref(f->topic);
     json_decref(f->pm_state);
     json_decref(f->pm_listed);
+    free(f->notif_next);
+    free(f->notif_from);
+    free(f->hints);
     free(f);
 }
 
@@ -77,7 +80,9 @@ static void fetch_run_phase(forum_fetch *f)
             }
             break;
         case FORUM_PHASE_MENTIONS:
-            if (opt->fetch_mentions) {
+            /* Type 6 notifications name the PM topics beyond the inbox's
+             * one page, so the walk runs for fetch_private alone too. */
+            if (opt->fetch_mentions || opt->fetch_private) {
                 forum_mentions_start(f);
                 return;
             }

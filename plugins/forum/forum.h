@@ -37,7 +37,9 @@
 #define FORUM_KV_WALK_TOP "posts_walk_top"       /* an unfinished walk: its highest id */
 #define FORUM_KV_WALK_BEFORE "posts_walk_before" /* ... and where it goes on (before=) */
 #define FORUM_KV_NOTIF_MAX "notifications_max"   /* highest notification id handled */
+#define FORUM_KV_NOTIF_WALK "notifications_walk" /* a capped walk: {top, low, next} */
 #define FORUM_KV_PM_TOPICS "pm_topics"           /* per PM topic: [highest_post_number, max id] */
+#define FORUM_KV_PM_PENDING "pm_pending" /* PM topic ids named by notifications, not yet read */
 
 /* Discourse notification types the plugin acts on. */
 #define FORUM_NOTIFY_MENTIONED 1
@@ -51,6 +53,8 @@
 #define FORUM_RETRY_DEFAULT_MS 10000
 /* PM topics remembered in FORUM_KV_PM_TOPICS. */
 #define FORUM_PM_STATE_MAX 256
+/* Topic ids kept in FORUM_KV_PM_PENDING. */
+#define FORUM_PM_PENDING_MAX 1024
 /* Recently seen (topic, post_number) -> post id pairs kept for in_reply_to. */
 #define FORUM_REFS_MAX 1024
 
@@ -66,10 +70,11 @@ typedef struct forum_options {
     bool fetch_posts;
     bool fetch_mentions;
     bool fetch_private;
-    const json_t *categories; /* borrowed array of id strings; NULL = all */
-    uint64_t max_pages;       /* posts.json pages per fetch */
-    uint64_t max_requests;    /* requests per fetch, all sources */
-    uint64_t backfill_pages;  /* first fetch: pages of history (0 = none) */
+    const json_t *categories;        /* borrowed array of id strings; NULL = all */
+    uint64_t max_pages;              /* posts.json pages per fetch */
+    uint64_t max_notification_pages; /* notifications.json pages per fetch */
+    uint64_t max_requests;           /* requests per fetch, all sources */
+    uint64_t backfill_pages;         /* first fetch: pages of history (0 = none) */
     uint64_t request_timeout_ms;
     const char *private_title; /* title of a new PM */
 } forum_options;

@@ -34,6 +34,9 @@ const gw_option forum_option_table[] = {
      "category ids whose posts fetch_posts delivers, e.g. [\"4\", \"7\"]; unset = all"},
     {"max_pages", GW_OPT_INT, GW_OPTF_BOUNDED, "5", NULL, 1, 1000,
      "posts.json pages one fetch reads; a longer backlog continues at the next fetch"},
+    {"max_notification_pages", GW_OPT_INT, GW_OPTF_BOUNDED, "5", NULL, 1, 1000,
+     "notifications.json pages (60 each) one fetch reads; a longer backlog continues at the "
+     "next fetch"},
     {"max_requests", GW_OPT_INT, GW_OPTF_BOUNDED, "30", NULL, 5, 10000,
      "requests one fetch sends in all; what is left continues at the next fetch"},
     {"backfill_pages", GW_OPT_INT, GW_OPTF_BOUNDED, "1", NULL, 0, 1000,
@@ -182,6 +185,8 @@ int forum_options_load(const json_t *config, forum_options *opt, const char **ke
         (rc = read_bool(config, "fetch_mentions", &opt->fetch_mentions)) < 0 ||
         (rc = read_bool(config, "fetch_private", &opt->fetch_private)) < 0 ||
         (rc = read_whole(config, "max_pages", &opt->max_pages, key, err, errlen)) < 0 ||
+        (rc = read_whole(config, "max_notification_pages", &opt->max_notification_pages, key, err,
+                         errlen)) < 0 ||
         (rc = read_whole(config, "max_requests", &opt->max_requests, key, err, errlen)) < 0 ||
         (rc = read_whole(config, "backfill_pages", &opt->backfill_pages, key, err, errlen)) < 0 ||
         (rc = read_whole(config, "request_timeout", &opt->request_timeout_ms, key, err, errlen)) < 0 ||

@@ -34,6 +34,67 @@ void forum_kv_set_i64(gw_instance *inst, const char *key, int64_t value)
                         gw_strerror(rc));
 }
 
+#define KV_JSON_BYTES (64 * 1024)
+
+json_t *forum_kv_get_json(gw_instance *inst, const char *key)
+{
+    char *buf = malloc(KV_JSON_BYTES);
+    if (buf == NULL)
+        return NULL;
+    json_t *value = NULL;
+    int rc = inst->host->kv_get(inst->acct, key, buf, KV_JSON_BYTES);
+    if (rc >= 0) {
+        value = json_loads(buf, 0, NULL);
+        if (value == NULL)
+            inst->host->log(inst->acct, GW_LOG_WARN, "forum: '%s' is not JSON; ignoring it", key);
+    } else if (rc != GW_ENOENT) {
+        inst->host->log(inst->acct, GW_LOG_WARN, "forum: '%s' unreadable (%s); ignoring it", key,
+                        gw_strerror(rc));
+    }
+    free(buf);
+    return value;
+}
+
+void forum_kv_set_json(gw_instance *inst, const char *key, const json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    int rc = text != NULL ? inst->host->kv_set(inst->acct, key, text) : GW_ENOMEM;
+    if (rc < 0)
+        inst->host->log(inst->acct, GW_LOG_ERROR, "forum: cannot store '%s': %s", key,
+                        gw_strerror(rc));
+    free(text);
+}
+
+void forum_pm_pending_add(gw_instance *inst, const int64_t *topic_ids, size_t n)
+{
+    if (n == 0)
+        return;
+    json_t *pending = forum_kv_get_json(inst, FORUM_KV_PM_PENDING);
+    if (!json_is_array(pending)) {
+        json_decref(pending);
+        pending = json_array();
+    }
+    for (size_t i = 0; pending != NULL && i < n; i++) {
+        bool known = false;
+        size_t j;
+        const json_t *item;
+        json_array_foreach(pending, j, item)
+        {
+            if (json_integer_value(item) == topic_ids[i])
+                known = true;
+        }
+        /* Past the bound the oldest names go: such a topic is read again
+         * only when the inbox lists it. */
+        if (!known && json_array_size(pending) >= FORUM_PM_PENDING_MAX)
+            json_array_remove(pending, 0);
+        if (!known)
+            json_array_append_new(pending, json_integer(topic_ids[i]));
+    }
+    if (pending != NULL)
+        forum_kv_set_json(inst, FORUM_KV_PM_PENDING, pending);
+    json_decref(pending);
+}
+
 bool forum_phase_emitted(const forum_fetch *f, int64_t post_id)
 {
     for (size_t i = 0; i < f->emitted_len; i++)

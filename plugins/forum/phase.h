@@ -76,8 +76,19 @@ typedef struct forum_fetch {
     forum_wanted_post *wanted;
     size_t wanted_len, wanted_cap, wanted_next;
     int64_t notif_stored; /* the committed cursor, -1 when none yet */
-    int64_t notif_max;    /* highest notification id of the listing */
-    json_t *topic;        /* owned: the last /t/{id}.json read, or NULL */
+    int64_t notif_max;    /* highest notification id of the walk */
+    uint64_t notif_pages; /* pages read by this walk */
+    char *notif_next;     /* owned: load_more_notifications of the last page */
+    char *notif_from;     /* owned: where this fetch's listing began */
+    int64_t notif_low;    /* lowest notification id this fetch listed */
+    bool notif_reached;   /* the listing met the cursor or the list's end */
+    /* A capped walk (FORUM_KV_NOTIF_WALK), carried over fetches: ids in
+     * [nwalk_low, nwalk_top] are handled, (notif_stored, nwalk_low) not yet. */
+    bool nwalk;
+    int64_t nwalk_top, nwalk_low;
+    int64_t *hints; /* PM topic ids named by type 6 notifications */
+    size_t hints_len, hints_cap;
+    json_t *topic; /* owned: the last /t/{id}.json read, or NULL */
 
     /* the PM inbox */
     forum_wanted_topic *topics;
@@ -123,6 +134,15 @@ void forum_phase_over(forum_fetch *f);
 forum_context forum_topic_context(gw_instance *inst, const json_t *topic);
 /* The post with this id among a topic document's loaded posts, or NULL. */
 const json_t *forum_topic_post(const json_t *topic, int64_t post_id);
+/* A JSON value from the key/value store (caller frees); NULL when absent
+ * or unreadable (logged). */
+json_t *forum_kv_get_json(gw_instance *inst, const char *key);
+/* Store value (borrowed) as compact JSON under key; failures are logged. */
+void forum_kv_set_json(gw_instance *inst, const char *key, const json_t *value);
+/* Add PM topic ids (borrowed, n of them) to FORUM_KV_PM_PENDING, the
+ * topics the private phase must read even when the inbox's first page no
+ * longer lists them. */
+void forum_pm_pending_add(gw_instance *inst, const int64_t *topic_ids, size_t n);
 /* Integer cursors in the key/value store. */
 void forum_kv_set_i64(gw_instance *inst, const char *key, int64_t value);
 int64_t forum_kv_get_i64(gw_instance *inst, const char *key, int64_t def);

@@ -140,6 +140,19 @@ static void state_save(forum_fetch *f)
     free(text);
 }
 
+/* Topics still to read when the phase stops, for the next fetch: the
+ * inbox lists only its first page, so a topic it no longer shows would
+ * otherwise not be read again. What this fetch read through drops out. */
+static void pending_save(forum_fetch *f)
+{
+    json_t *pending = json_array();
+    for (size_t i = f->topics_next; pending != NULL && i < f->topics_len; i++)
+        json_array_append_new(pending, json_integer(f->topics[i].topic_id));
+    if (pending != NULL)
+        forum_kv_set_json(f->job.inst, FORUM_KV_PM_PENDING, pending);
+    json_decref(pending);
+}
+
 /* ---- the work list ------------------------------------------------------------ */
 
 /* Add a topic to read, or update the listed number of one already there. */
@@ -228,6 +241,7 @@ static void private_next(forum_fetch *f)
     } else {
         state_prune(f);
         state_save(f);
+        pending_save(f);
         forum_phase_over(f);
         return;
     }
@@ -235,6 +249,7 @@ static void private_next(forum_fetch *f)
         topic_cut(f);
         state_prune(f);
         state_save(f);
+        pending_save(f);
         forum_phase_over(f);
     }
 }
@@ -313,6 +328,7 @@ static void topic_response(forum_fetch *f, forum_reply *reply)
             continue;
         forum_json_id(post, "post_number", &number);
         if (is_new(f, id, number) && !forum_phase_post(f, &ctx, post)) {
+            pending_save(f);
             forum_phase_stopped(f);
             return;
         }
@@ -366,6 +382,7 @@ static void post_response(forum_fetch *f, forum_reply *reply)
         forum_context ctx = forum_topic_context(inst, f->topic);
         ctx.archetype = FORUM_ARCHETYPE_PRIVATE;
         if (is_new(f, id, number) && !forum_phase_post(f, &ctx, reply->doc)) {
+            pending_save(f);
             forum_phase_stopped(f);
             return;
         }
@@ -403,6 +420,21 @@ void forum_private_start(forum_fetch *f)
         forum_job_finish(&f->job, GW_OUTCOME_FATAL, 0, "forum: api_username is too long", NULL);
         return;
     }
+    /* Topics the notifications named, or an earlier fetch left unread. */
+    json_t *pending = forum_kv_get_json(inst, FORUM_KV_PM_PENDING);
+    size_t i;
+    const json_t *item;
+    json_array_foreach(pending, i, item)
+    {
+        if (json_is_integer(item) && json_integer_value(item) > 0 &&
+            !topic_want(f, (int64_t)json_integer_value(item), 0)) {
+            json_decref(pending);
+            forum_job_finish(&f->job, GW_OUTCOME_RETRY, FORUM_RETRY_DEFAULT_MS,
+                             "forum: out of memory", NULL);
+            return;
+        }
+    }
+    json_decref(pending);
     snprintf(path, sizeof path, "/topics/private-messages/%s.json", user);
     f->step = FORUM_STEP_LIST;
     if (forum_phase_get(f, path) == FORUM_BUDGET)
@@ -432,6 +464,8 @@ void forum_private_response(forum_fetch *f, const gw_http_response *response)
     }
     if (reply.outcome != GW_OUTCOME_OK) {
         topic_cut(f);
+        if (f->step != FORUM_STEP_LIST)
+            pending_save(f);
         forum_phase_fail(f, &reply);
         forum_reply_clear(&reply);
         return;

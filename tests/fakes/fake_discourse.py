@@ -39,13 +39,34 @@ unknown user gets 403 invalid_access as Discourse answers):
                                     category?}; 422 for a body too short
                                     (20 characters, 10 in PMs) or an unknown
                                     recipient
-  GET  /notifications.json          the Api-Username user's notifications
+  GET  /notifications.json          the Api-Username user's notifications,
+                                    newest first, notifications_page_size
+                                    (60, as Discourse) per page, with
+                                    load_more_notifications: the link to the
+                                    next page, "/notifications?offset=N&
+                                    username=U" as Discourse sends it
+  GET  /notifications?offset=N&username=U
+                                    that next page, served only as a link the
+                                    fake handed out (see below)
   GET  /topics/private-messages/{username}.json
                                     that user's PM topics, most recently
-                                    bumped first (only the user or an admin)
+                                    bumped first, the first 30 (per_page)
+                                    only: the published document gives the
+                                    list no way to a next page (no page
+                                    parameter, no more_topics_url), so the
+                                    fake offers none (only the user or an
+                                    admin)
   GET  /t/{id}.json                 a topic: first chunk_size (20) posts and
                                     the stream of all ids; a PM only for its
                                     participants and admins
+Links: the published document declares no parameter of GET
+/notifications.json; its way to the next page is the response field
+load_more_notifications, a link the client follows as given. A request for
+exactly a link the fake handed out is therefore checked against the
+operation that documented the link (GET /notifications.json), without the
+link's own query; anything else (a client that builds ?offset= itself, or
+changes the link) is checked as sent and so refused.
+
 Rate limit: with a budget {limit, window} (seconds), each API key may make
 `limit` calls per window; then 429 with Retry-After, Discourse's
 rate-limit headers and JSON body until the window ends. A request that
@@ -59,8 +80,8 @@ Test controls (no auth, never checked against the spec):
   POST /_fake/post {topic_id, username, raw, reply_to_post_number?,
                     post_type?, created_at?}
                                      a new post -> {post_id, post_number}
-  POST /_fake/config {page_size?, chunk_size?, budget?: {limit, window} |
-                      null, notifications?: bool}
+  POST /_fake/config {page_size?, chunk_size?, notifications_page_size?,
+                      budget?: {limit, window} | null}
   POST /_fake/fault {mode, count?, match?, retry_after?}
                                      the next `count` (1) API requests whose
                                      path contains `match` fail: mode "503",
@@ -149,6 +170,8 @@ class Forum:
         self.next_post = 9000
         self.next_notification = 700
         self.page_size = 50
+        self.notifications_page_size = 60  # Discourse's NotificationsController limit
+        self.links = set()  # load_more_notifications links handed out
         self.chunk_size = 20
         self.budget = None  # {"limit": n, "window": seconds}
         self.windows = {}   # key -> [window start, calls]
@@ -430,7 +453,12 @@ class Handler(BaseHTTPRequestHandler):
             self.control(parts.path, parse_qs(parts.query), body)
             return
         forum = self.forum
-        problems = self.server.checker.check(self.command, self.path,
+        checked = self.path
+        with forum.lock:
+            followed = self.command == "GET" and self.path in forum.links
+        if followed:
+            checked = "/notifications.json"  # the operation that documented the link
+        problems = self.server.checker.check(self.command, checked,
                                              headers=list(self.headers.items()), body=body)
         entry = {"t": arrived, "method": self.command, "path": self.path,
                  "username": self.headers.get("Api-Username"), "early": False}
@@ -441,12 +469,12 @@ class Handler(BaseHTTPRequestHandler):
             if len(forum.log) > LOG_LIMIT:
                 del forum.log[:len(forum.log) - LOG_LIMIT]
             forum.problems += ["%s %s: %s" % (self.command, self.path, p) for p in problems]
-        status = self.api(parts.path, parse_qs(parts.query), body, entry, arrived)
+        status = self.api(parts.path, parse_qs(parts.query), body, entry, arrived, followed)
         entry["status"] = status
 
     # ---- the API -------------------------------------------------------
 
-    def api(self, path, query, body, entry, arrived):
+    def api(self, path, query, body, entry, arrived, followed=False):
         forum = self.forum
         key = self.headers.get("Api-Key")
         with forum.lock:
@@ -477,8 +505,14 @@ class Handler(BaseHTTPRequestHandler):
                 return self.create_post(body, viewer)
             if method == "GET" and m:
                 return self.get_post(int(m.group(1)), viewer)
-            if method == "GET" and path == "/notifications.json":
-                return self.list_notifications(viewer)
+            if method == "GET" and path == "/notifications.json" and not query:
+                return self.list_notifications(viewer, 0)
+            if method == "GET" and followed:
+                if query.get("username", [""])[0].lower() != viewer["username"].lower():
+                    self.send(403, errors_body(["You are not permitted to view the requested "
+                                                "resource."], "invalid_access"))
+                    return 403
+                return self.list_notifications(viewer, int(query["offset"][0]))
             m = re.fullmatch(r"/topics/private-messages/([^/]+)\.json", path)
             if method == "GET" and m:
                 return self.list_private(unquote(m.group(1)), viewer)
@@ -598,20 +632,24 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, doc)
         return 200
 
-    def list_notifications(self, viewer):
+    def list_notifications(self, viewer, offset):
+        """A page as Discourse's NotificationsController#index sends it:
+        newest first from offset, and the link to the page after it
+        (always there, even past the end, where the page is empty)."""
         forum = self.forum
         with forum.lock:
+            size = forum.notifications_page_size
             mine = [n for n in forum.notifications if n["user"] == viewer["username"].lower()]
             mine.sort(key=lambda n: n["id"], reverse=True)
             items = []
-            for n in mine[:60]:
+            for n in mine[offset:offset + size]:
                 item = {k: v for k, v in n.items() if k != "user"}
                 item["user_id"] = viewer["id"]
                 items.append(item)
+            link = "/notifications?offset=%d&username=%s" % (offset + size, viewer["username"])
+            forum.links.add(link)
         self.send(200, {"notifications": items, "total_rows_notifications": len(mine),
-                        "seen_notification_id": 0,
-                        "load_more_notifications": "/notifications?offset=60&username=%s" %
-                                                   viewer["username"]})
+                        "seen_notification_id": 0, "load_more_notifications": link})
         return 200
 
     def list_private(self, username, viewer):
@@ -727,7 +765,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(200, {"ok": True})
             elif path == "/_fake/config" and self.command == "POST":
                 with forum.lock:
-                    for name in ("page_size", "chunk_size"):
+                    for name in ("page_size", "chunk_size", "notifications_page_size"):
                         if name in req:
                             setattr(forum, name, int(req[name]))
                     if "budget" in req:

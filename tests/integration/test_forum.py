@@ -241,6 +241,140 @@ class ForumTest(GatewayTestCase):
         self.assertEqual(0, gw.stop())
         self.assert_once(self.events())
 
+    def burst_between_two_polls(self, make, **options):
+        """Start, let the first fetch take the forum as it is, stop; make
+        the burst while no gateway runs; start again. Returns the ids made."""
+        gw = self.start(backfill_pages=0, **options)
+        last = ("/topics/private-messages" if options.get("fetch_private", True)
+                else "/notifications.json")  # the last phase of a fetch
+        # A second fetch has begun: the first one is over, its cursors stored.
+        wait_for(lambda: sum(r["path"].startswith(last) and r.get("status") == 200
+                             for r in self.fake.log()) >= 2, 20, "the first fetch")
+        self.assertEqual(0, gw.stop())
+        made = make()
+        return self.start(backfill_pages=0, **options), made
+
+    def test_a_burst_of_mentions_over_three_pages_is_delivered_once(self):
+        fake = self.fake
+
+        def make():
+            made = []
+            topic = None
+            for i in range(130):  # Discourse lists 60 notifications a page
+                raw = "Burst %d: @acme_support the export fails again" % i
+                if i % 20 == 0:
+                    topic = fake.topic("Burst %d" % i, "ann", raw)
+                    made.append(topic["post_id"])
+                else:
+                    made.append(fake.post(topic["topic_id"], "bob", raw)["post_id"])
+            return made
+
+        gw, made = self.burst_between_two_polls(make, fetch_posts=False, fetch_private=False)
+        self.wait_items(len(made), timeout=60)
+        items = self.items()
+        self.assertEqual(sorted(str(p) for p in made), sorted(e["native_id"] for e in items))
+        self.assertTrue(all(e["type"] == "mention" for e in items))
+        # The walk followed load_more_notifications down to the third page.
+        self.assertTrue(any(r["path"].startswith("/notifications?offset=120")
+                            for r in fake.log()))
+        self.assertEqual(0, gw.stop())
+        self.assert_once(self.events())
+
+    def test_a_burst_of_private_messages_beyond_the_inbox_page_is_delivered_once(self):
+        fake = self.fake
+        # The inbox lists 30 topics and the API gives it no next page: the
+        # topics below are found through the brand's notifications.
+        gw, made = self.burst_between_two_polls(
+            lambda: [fake.topic("Order %d" % i, "ann" if i % 2 else "bob",
+                                "Where is my order %d? It is late." % i,
+                                private_to=["acme_support"])["post_id"] for i in range(70)],
+            fetch_posts=False)
+        self.wait_items(len(made), timeout=60)
+        items = self.items()
+        self.assertEqual(sorted(str(p) for p in made), sorted(e["native_id"] for e in items))
+        self.assertTrue(all(e["type"] == "message" for e in items))
+        self.assertEqual(0, gw.stop())
+        self.assert_once(self.events())
+
+    def make_mentions(self, n, tag):
+        """n posts that @mention the brand, ten to a topic. Returns their ids."""
+        made = []
+        topic = None
+        for i in range(n):
+            raw = "%s %d: @acme_support the export fails again" % (tag, i)
+            if i % 10 == 0:
+                topic = self.fake.topic("%s %d" % (tag, i), "ann", raw)
+                made.append(topic["post_id"])
+            else:
+                made.append(self.fake.post(topic["topic_id"], "bob", raw)["post_id"])
+        return made
+
+    def assert_delivered_once(self, made):
+        items = self.items()
+        self.assertEqual(sorted(str(p) for p in made), sorted(e["native_id"] for e in items))
+        self.assertTrue(all(e["type"] == "mention" for e in items))
+        self.assert_once(self.events())
+
+    def offset_requests(self, status=200):
+        return [r for r in self.fake.log()
+                if r["path"].startswith("/notifications?offset=") and r.get("status") == status]
+
+    # A capped walk: five notifications a page, one or two pages a fetch.
+    CAPPED = dict(fetch_posts=False, fetch_private=False, max_notification_pages=1)
+
+    def test_a_backlog_deeper_than_max_notification_pages_spreads_over_fetches(self):
+        self.fake.configure(notifications_page_size=5)
+        gw, made = self.burst_between_two_polls(lambda: self.make_mentions(23, "Backlog"),
+                                                **dict(self.CAPPED, max_notification_pages=2))
+        self.wait_items(len(made), timeout=60)
+        # Five pages at two a fetch: the third fetch read on from the second's link.
+        self.assertTrue(any(r["path"].startswith("/notifications?offset=20")
+                            for r in self.offset_requests()))
+        self.assertEqual(0, gw.stop())
+        self.assert_delivered_once(made)
+
+    def test_a_mention_arriving_during_a_capped_walk_is_delivered_once(self):
+        fake = self.fake
+        fake.configure(notifications_page_size=5)
+        # The walk stalls at its second page until the mentions below exist.
+        fake.fault("503", count=2, match="/notifications?offset=")
+        gw, made = self.burst_between_two_polls(lambda: self.make_mentions(30, "Backlog"),
+                                                **self.CAPPED)
+        wait_for(lambda: self.offset_requests(503), 20, "the walk to go on below its first page")
+        made += self.make_mentions(3, "Meanwhile")
+        self.wait_items(len(made), timeout=60)
+        self.assertEqual(0, gw.stop())
+        self.assert_delivered_once(made)
+
+    def test_a_restart_in_the_middle_of_a_capped_walk_loses_nothing(self):
+        fake = self.fake
+        fake.configure(notifications_page_size=5)
+        fake.fault("503", count=2, match="/notifications?offset=")
+        gw, made = self.burst_between_two_polls(lambda: self.make_mentions(30, "Backlog"),
+                                                **self.CAPPED)
+        # The first page is handled and the walk is under way when it dies.
+        self.wait_items(5)
+        wait_for(lambda: self.offset_requests(503), 20, "the walk to go on below its first page")
+        gw.kill9()
+        gw = self.start(backfill_pages=0, **self.CAPPED)
+        self.wait_items(len(made), timeout=60)
+        self.assertTrue(self.offset_requests())
+        self.assertEqual(0, gw.stop())
+        self.assert_delivered_once(made)
+
+    def test_private_messages_beyond_the_inbox_page_without_fetch_mentions(self):
+        fake = self.fake
+        gw, made = self.burst_between_two_polls(
+            lambda: [fake.topic("Order %d" % i, "ann", "Where is my order %d? It is late." % i,
+                                private_to=["acme_support"])["post_id"] for i in range(40)],
+            fetch_posts=False, fetch_mentions=False)
+        self.wait_items(len(made), timeout=60)
+        items = self.items()
+        self.assertEqual(sorted(str(p) for p in made), sorted(e["native_id"] for e in items))
+        self.assertTrue(all(e["type"] == "message" for e in items))
+        self.assertEqual(0, gw.stop())
+        self.assert_once(self.events())
+
     def test_rate_limit_makes_the_account_wait_until_the_reset(self):
         fake = self.fake
         t = fake.topic("Busy forum", "ann", "First post of a busy forum, please help.")

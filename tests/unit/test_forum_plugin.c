@@ -310,7 +310,7 @@ static void test_descriptor(void **state)
         assert_int_equal((o->flags & GW_OPTF_REQUIRED) != 0, want_required);
         assert_int_equal((o->flags & GW_OPTF_SECRET) != 0, want_secret);
     }
-    assert_int_equal(n, 13);
+    assert_int_equal(n, 14);
 }
 
 static void expect_create_fails(const char *options, const char *part)
@@ -409,6 +409,165 @@ static void test_first_fetch_reads_every_source(void **state)
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
     assert_int_equal(json_array_size(h->base.events), 4);
+    fake_host_op_clear(&op);
+    plugin->destroy(inst);
+    host_free(h);
+}
+
+#define MORE_LINK(n) "/notifications?offset=" #n "&username=acme_support"
+
+/* A notifications page: mentions (ids newest first, notification id naming
+ * post 8300 + id) and its load_more_notifications link. */
+static json_t *notif_page(const int64_t *ids, size_t n, const char *more)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, notification(ids[i], 1, 412, 8300 + ids[i]));
+    return json_pack("{s:o, s:s}", "notifications", list, "load_more_notifications", more);
+}
+
+/* Topic 412 holding posts 9002..9005 (numbers 2..5). */
+static void mention_topic(forum_host *h)
+{
+    expect_request(h, "GET", "/t/412.json");
+    json_t *posts = json_array();
+    for (int i = 2; i <= 5; i++)
+        json_array_append_new(posts, post(9000 + i, 412, i, "ann", "@acme_support help"));
+    answer_json(h, 200, topic(412, "regular", posts, NULL));
+}
+
+static void test_capped_notification_walk_goes_on_at_the_next_fetch(void **state)
+{
+    (void)state;
+    forum_host *h = host_new("{\"fetch_posts\":false,\"fetch_private\":false,"
+                             "\"max_notification_pages\":1}");
+    json_object_set_new(h->base.kv, "notifications_max", json_string("700"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
+
+    /* One page a fetch and the cursor not met: handled newest first, the
+     * walk stored, the cursor kept. */
+    fetch(h, inst, &op);
+    expect_request(h, "GET", "/notifications.json");
+    answer_json(h, 200, notif_page((int64_t[]){704, 703}, 2, MORE_LINK(2)));
+    mention_topic(h);
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    expect_idle(h);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "700");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"),
+                        "{\"top\":704,\"low\":703,\"next\":\"" MORE_LINK(2) "\"}");
+
+    /* 705 arrived on top and pushed the list down: 703 shows again and is
+     * not handled twice; 705 is left to the walk after this one. */
+    fetch(h, inst, &op);
+    expect_request(h, "GET", MORE_LINK(2));
+    answer_json(h, 200, notif_page((int64_t[]){703, 702}, 2, MORE_LINK(4)));
+    mention_topic(h);
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"),
+                        "{\"top\":704,\"low\":702,\"next\":\"" MORE_LINK(4) "\"}");
+
+    /* The cursor met: the gap is closed, the cursor moves to the top. */
+    fetch(h, inst, &op);
+    expect_request(h, "GET", MORE_LINK(4));
+    answer_json(h, 200, notif_page((int64_t[]){700}, 1, MORE_LINK(6)));
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "704");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"), "null");
+
+    /* From the top again, down to 704: 705. */
+    fetch(h, inst, &op);
+    expect_request(h, "GET", "/notifications.json");
+    answer_json(h, 200, notif_page((int64_t[]){705, 704}, 2, MORE_LINK(2)));
+    mention_topic(h);
+    expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
+    expect_idle(h);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "705");
+    assert_int_equal(json_array_size(h->base.events), 4);
+    const char *order[] = {"9004", "9003", "9002", "9005"};
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(fake_host_event_str(&h->base, i, "native_id"), order[i]);
+
+    /* A walk stored but closed (the cursor written, the clearing lost to a
+     * crash): dropped, the fetch lists from the top. */
+    json_object_set_new(h->base.kv, "notifications_walk",
+                        json_string("{\"top\":705,\"low\":702,\"next\":\"" MORE_LINK(4) "\"}"));
+    fetch(h, inst, &op);
+    expect_request(h, "GET", "/notifications.json");
+    answer_json(h, 200, notif_page((int64_t[]){705}, 1, MORE_LINK(1)));
+    expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"), "null");
+    fake_host_op_clear(&op);
+    plugin->destroy(inst);
+    host_free(h);
+}
+
+/* A page of one notification of the given type and its link. */
+static json_t *notif_one(int64_t id, int type, const char *more)
+{
+    return json_pack("{s:[o], s:s}", "notifications", notification(id, type, 412, 8300 + id),
+                     "load_more_notifications", more);
+}
+
+static void test_notification_walk_out_of_requests_still_gets_on(void **state)
+{
+    (void)state;
+    /* Five requests a fetch, all spent listing: what was read becomes a
+     * capped walk, which then handles a page before it lists on. */
+    forum_host *h = host_new("{\"fetch_posts\":false,\"fetch_private\":false,"
+                             "\"max_requests\":5,\"max_notification_pages\":10}");
+    json_object_set_new(h->base.kv, "notifications_max", json_string("700"));
+    gw_instance *inst = fake_host_instance_new(&h->base);
+    fake_host_op op = {0};
+
+    fetch(h, inst, &op);
+    expect_request(h, "GET", "/notifications.json");
+    answer_json(h, 200, notif_page((int64_t[]){705}, 1, MORE_LINK(1)));
+    expect_request(h, "GET", MORE_LINK(1));
+    answer_json(h, 200, notif_one(704, 5, MORE_LINK(2))); /* liked: nothing to read */
+    expect_request(h, "GET", MORE_LINK(2));
+    answer_json(h, 200, notif_one(703, 5, MORE_LINK(3)));
+    expect_request(h, "GET", MORE_LINK(3));
+    answer_json(h, 200, notif_one(702, 1, MORE_LINK(4)));
+    expect_request(h, "GET", MORE_LINK(4));
+    answer_json(h, 200, notif_one(701, 5, MORE_LINK(5)));
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    expect_idle(h);
+    assert_int_equal(json_array_size(h->base.events), 0);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "700");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"),
+                        "{\"top\":705,\"low\":706,\"next\":\"/notifications.json\"}");
+
+    fetch(h, inst, &op);
+    expect_request(h, "GET", "/notifications.json");
+    answer_json(h, 200, notif_page((int64_t[]){705}, 1, MORE_LINK(1)));
+    mention_topic(h);
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"),
+                        "{\"top\":705,\"low\":705,\"next\":\"" MORE_LINK(1) "\"}");
+
+    fetch(h, inst, &op);
+    expect_request(h, "GET", MORE_LINK(1));
+    answer_json(h, 200, notif_one(704, 5, MORE_LINK(2)));
+    expect_request(h, "GET", MORE_LINK(2));
+    answer_json(h, 200, notif_one(703, 5, MORE_LINK(3)));
+    expect_request(h, "GET", MORE_LINK(3));
+    answer_json(h, 200, notif_one(702, 1, MORE_LINK(4)));
+    mention_topic(h);
+    expect_done(&op, GW_OUTCOME_OK, 0);
+
+    fetch(h, inst, &op);
+    expect_request(h, "GET", MORE_LINK(4));
+    answer_json(h, 200, notif_one(701, 5, MORE_LINK(5)));
+    expect_request(h, "GET", MORE_LINK(5));
+    answer_json(h, 200, notif_one(700, 5, MORE_LINK(6)));
+    expect_done(&op, GW_OUTCOME_OK, 0);
+    expect_idle(h);
+    assert_string_equal(fake_host_kv(&h->base, "notifications_max"), "705");
+    assert_string_equal(fake_host_kv(&h->base, "notifications_walk"), "null");
+    assert_int_equal(json_array_size(h->base.events), 2);
+    assert_string_equal(fake_host_event_str(&h->base, 0, "native_id"), "9005");
+    assert_string_equal(fake_host_event_str(&h->base, 1, "native_id"), "9002");
     fake_host_op_clear(&op);
     plugin->destroy(inst);
     host_free(h);
@@ -599,6 +758,15 @@ static void pm_listing(forum_host *h, int highest)
                           "highest_post_number", highest));
 }
 
+/* With fetch_mentions off the notifications are still listed, for the PM
+ * topics they name (none here); then the inbox. */
+static void pm_lists(forum_host *h, int highest)
+{
+    expect_request(h, "GET", "/notifications.json");
+    answer_json(h, 200, json_pack("{s:[]}", "notifications"));
+    pm_listing(h, highest);
+}
+
 /* The view of topic 501 with posts 1..20 loaded and ids 9001..(9000 + n). */
 static void pm_view(forum_host *h, int n)
 {
@@ -628,14 +796,14 @@ static void test_private_messages_after_a_baseline(void **state)
     fake_host_op op = {0};
 
     fetch(h, inst, &op);
-    pm_listing(h, 30);
+    pm_lists(h, 30);
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     assert_string_equal(fake_host_kv(&h->base, "pm_topics"), "{\"501\":[30,0]}");
     fake_host_op_clear(&op);
 
     /* Two new posts, beyond the view: read newest first down to an old one. */
     fetch(h, inst, &op);
-    pm_listing(h, 32);
+    pm_lists(h, 32);
     pm_view(h, 32);
     pm_single(h, 32);
     pm_single(h, 31);
@@ -650,7 +818,7 @@ static void test_private_messages_after_a_baseline(void **state)
 
     /* Now the ids are known: only what is above them is read. */
     fetch(h, inst, &op);
-    pm_listing(h, 33);
+    pm_lists(h, 33);
     pm_view(h, 33);
     pm_single(h, 33);
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
@@ -661,7 +829,7 @@ static void test_private_messages_after_a_baseline(void **state)
 
     /* Nothing new: the listing alone. */
     fetch(h, inst, &op);
-    pm_listing(h, 33);
+    pm_lists(h, 33);
     expect_done(&op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL);
     expect_idle(h);
     fake_host_op_clear(&op);
@@ -1220,6 +1388,8 @@ int main(void)
         cmocka_unit_test(test_backlog_continues_in_the_next_fetch),
         cmocka_unit_test(test_first_fetch_without_backfill),
         cmocka_unit_test(test_mentions_through_notifications),
+        cmocka_unit_test(test_capped_notification_walk_goes_on_at_the_next_fetch),
+        cmocka_unit_test(test_notification_walk_out_of_requests_still_gets_on),
         cmocka_unit_test(test_private_messages_after_a_baseline),
         cmocka_unit_test(test_request_budget_splits_a_topic),
         cmocka_unit_test(test_rate_limit_and_errors),
