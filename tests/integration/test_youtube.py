@@ -116,7 +116,10 @@ class FakeYouTube:
 def account(fake, name="acme", poll="200ms", **options):
     opts = {"base_url": fake.base + "/youtube/v3", "token_url": fake.base + "/token",
             "channel_id": CHANNEL, "api_key": "${YT_API_KEY}", "client_id": "${YT_CLIENT_ID}",
-            "client_secret": "${YT_CLIENT_SECRET}", "refresh_token": "${YT_REFRESH_TOKEN}"}
+            "client_secret": "${YT_CLIENT_SECRET}", "refresh_token": "${YT_REFRESH_TOKEN}",
+            # Plenty, so polls are not paced (10000 units a day paces a
+            # poll costing 1 unit to one every ~10 s) unless a test asks.
+            "daily_quota": 100000000}
     opts.update(options)
     text = '[[account]]\nnetwork = "youtube"\nname = "%s"\npoll_interval = "%s"\n' % (name, poll)
     text += "  [account.options]\n"
