@@ -42,7 +42,8 @@ It is strict where Google is strict:
     does not parse is 400 invalidPageToken;
   - faults on demand: POST /_fake/faults {"endpoint": "threads"|"replies"|
     "insert"|"token", "status": 403, "reason": "commentsDisabled",
-    "times": 1} answers Google's error body with that reason.
+    "times": 1} answers Google's error body with that reason; {"endpoint",
+    "kind": "stall", "seconds": s} answers late.
 
 Usage:
     fake_youtube.py [--host 127.0.0.1] [--port 0] [--port-file FILE]
@@ -261,6 +262,10 @@ class Handler(BaseHTTPRequestHandler):
             who = self.authenticate(query, auth)
         if who is None:
             return
+        if fault is not None and fault.get("kind") == "stall":
+            # Answer late (past the gateway's fetch_timeout), but answer.
+            time.sleep(float(fault.get("seconds", 2)))
+            fault = None
         if fault is not None:
             self.error(fault.get("status", 403), fault.get("reason", "forbidden"),
                        fault.get("message", "fault on demand: %s" % fault.get("reason")))

@@ -266,6 +266,20 @@ class FetchTest(YouTubeTestCase):
         events = self.finish(fake, gw)
         self.assert_exactly_once([e for e in events if e["type"] == "comment"], 13)
 
+    def test_overlapping_fetch_after_a_timeout_delivers_once(self):
+        fake = FakeYouTube(self, {"threads": [thread("Ugs%d" % i, "stalled %d" % i, ANN, i)
+                                              for i in range(1, 6)]})
+        # The first read stalls past fetch_timeout: the host abandons that
+        # fetch and starts another while the first request is still out.
+        fake.admin("/_fake/faults", {"endpoint": "threads", "kind": "stall", "seconds": 2.5})
+        gw = self.start(fake, max_results=2, gateway_extra='fetch_timeout = "1s"\n' + FAST)
+        gw.wait_log("superseded", timeout=20)
+        self.wait_events(5, "the 5 comments")
+        n = len(fake.requests("threads"))
+        wait_for(lambda: len(fake.requests("threads")) >= n + 3, 20, "later fetches")
+        events = self.finish(fake, gw)
+        self.assert_exactly_once(events, 5)
+
     def test_held_comments_are_read_with_oauth(self):
         fake = FakeYouTube(self, {"threads": [
             thread("Ugh1", "visible", ANN, 1),
@@ -417,13 +431,14 @@ class QuotaTest(YouTubeTestCase):
         time.sleep(1.0)
         self.assertEqual(n, len(fake.requests()), "nothing is asked before the reset")
         status, doc = self.call(gw, "GET", "/v1/accounts")
+        self.assertEqual(200, status, doc)
         acct = doc["accounts"][0]
-        self.assertNotEqual("stopped", acct["state"])
+        self.assertEqual("running", acct["state"], acct)
         reset = next_pacific_midnight(time.time())
         self.assertIn("waiting until the reset at %s" % reset.strftime("%Y-%m-%dT%H:%M:%S"),
                       gw.log())
-        self.assertGreater(acct["next_retry"] if isinstance(acct.get("next_retry"), (int, float))
-                           else 0, -1)
+        # The next try is after the reset, not after the host's backoff.
+        self.assertGreaterEqual(acct["next_retry_at"] or "", reset.strftime("%Y-%m-%dT%H:%M:%S"), acct)
         m = self.metrics(gw)
         self.assertEqual(0, m["quota_remaining_units"])
         self.finish(fake, gw)
