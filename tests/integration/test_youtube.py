@@ -403,21 +403,40 @@ class OAuthTest(YouTubeTestCase):
 
 class QuotaTest(YouTubeTestCase):
     def test_polls_are_paced_so_the_day_lasts_and_replies_keep_their_reserve(self):
-        fake = FakeYouTube(self, {"threads": [thread("Ugq1", "hello", ANN, 1)]})
-        # 20 units, 10 for replies: the plugin may poll 10 times today.
-        gw = self.start(fake, api=True, poll="100ms", daily_quota=20, reply_reserve=10)
+        fake = FakeYouTube(self, {"threads": [thread("Ugq1", "hello", ANN, 1),
+                                              thread("Ugq2", "hello again", BOB, 2)]})
+        # 80 units, 55 kept for replies: polling may spend 25 today, which
+        # stretched over the hours until midnight Pacific is a few polls.
+        gw = self.start(fake, api=True, poll="100ms", daily_quota=80, reply_reserve=55)
         gw.port()
-        self.wait_events(1, "the comment")
+        self.wait_events(2, "the comments")
         gw.wait_log("pacing polls", timeout=20)
         time.sleep(1.5)  # polls at 100ms would have spent the day several times over
         polls = len(fake.requests("threads"))
-        self.assertLessEqual(polls, 10)
+        self.assertLessEqual(polls, 25)
+        self.assertLess(polls, 10)
         m = self.metrics(gw)
-        self.assertEqual(20, m["quota_limit_units"])
+        self.assertEqual(80, m["quota_limit_units"])
         self.assertEqual(polls, m["quota_used_units"])
-        self.assertEqual(20 - polls, m["quota_remaining_units"])
+        self.assertEqual(80 - polls, m["quota_remaining_units"])
         reset = next_pacific_midnight(time.time())
         self.assertEqual(int(reset.timestamp()), m["quota_reset_timestamp_seconds"])
+        # The reserve pays for one reply (50 units); a second one does not
+        # fit today and waits for the reset instead of failing.
+        ids = []
+        for n in (1, 2):
+            status, doc = self.call(gw, "POST", "/v1/actions", {
+                "network": "youtube", "account": "acme", "kind": "reply",
+                "in_reply_to": "youtube:Ugq%d" % n, "text": "thanks %d" % n,
+                "idempotency_key": "k%d" % n})
+            self.assertEqual(202, status, doc)
+            ids.append(doc["id"])
+        self.assertEqual("succeeded", self.wait_action(gw, ids[0])["state"])
+        gw.wait_log("the day's quota cannot pay for it")
+        status, doc = self.call(gw, "GET", "/v1/actions/" + ids[1])
+        self.assertNotIn(doc["state"], ("succeeded", "failed"), doc)
+        self.assertEqual(1, len(fake.requests("insert")))
+        self.assertEqual(polls + 50, self.metrics(gw)["quota_used_units"])
         self.finish(fake, gw)
 
     def test_quota_exceeded_waits_until_the_reset(self):
