@@ -434,11 +434,10 @@ static void on_threads(gw_instance *inst, void *ctx, const gw_http_response *res
         if (st.stopped)
             break;
         uint64_t ms = info.published_ms > 0 ? (uint64_t)info.published_ms : 0;
-        if (ms > f->walk_ms || f->walk_id[0] == '\0') {
-            if (ms >= f->walk_ms) {
-                f->walk_ms = ms;
-                gw_sdk_str_copy(f->walk_id, sizeof f->walk_id, info.id);
-            }
+        /* The walk's newest top-level comment: the next walk's stop. */
+        if (f->walk_id[0] == '\0' || ms > f->walk_ms) {
+            f->walk_ms = ms;
+            gw_sdk_str_copy(f->walk_id, sizeof f->walk_id, info.id);
         }
         if ((f->stop_id[0] != '\0' && strcmp(info.id, f->stop_id) == 0) ||
             (f->stop_ms > 0 && ms > 0 && ms < f->stop_ms))

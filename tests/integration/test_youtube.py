@@ -367,6 +367,41 @@ class ActionTest(YouTubeTestCase):
         self.assertIn("commentsDisabled", reason)
 
 
+    def test_forbidden_and_processing_failure_fail_in_words(self):
+        fake = FakeYouTube(self, {"threads": [thread("Ugf1", "hello", ANN, 1),
+                                              thread("Ugf2", "again", BOB, 2)]})
+        fake.admin("/_fake/faults", {"endpoint": "insert", "status": 403, "reason": "forbidden"})
+        fake.admin("/_fake/faults", {"endpoint": "insert", "status": 500,
+                                     "reason": "processingFailure"})
+        gw = self.start(fake, api=True)
+        gw.port()
+        self.wait_events(2, "the comments")
+        states = []
+        for n in (1, 2):
+            status, doc = self.call(gw, "POST", "/v1/actions", {
+                "network": "youtube", "account": "acme", "kind": "reply",
+                "in_reply_to": "youtube:Ugf%d" % n, "text": "thanks", "idempotency_key": "f%d" % n})
+            self.assertEqual(202, status, doc)
+            states.append(self.wait_action(gw, doc["id"])["state"])
+        self.assertEqual(["failed", "failed"], states)
+        self.finish(fake, gw)
+        reasons = [e["detail"]["reason"] for e in self.events("action.failed")]
+        self.assertIn("the channel may not comment here (forbidden)", reasons[0])
+        self.assertIn("could not process the comment (processingFailure)", reasons[1])
+        self.assertEqual(2, len(fake.requests("insert")), "neither is sent twice")
+
+    def test_a_refused_read_fails_the_fetch_in_googles_words(self):
+        fake = FakeYouTube(self, {})
+        fake.admin("/_fake/faults", {"endpoint": "threads", "status": 403, "reason": "forbidden",
+                                     "message": "The channel's comments are not yours to read.",
+                                     "times": 0})
+        gw = self.start(fake, gateway_extra=FAST + "\nmax_failures = 2")
+        gw.wait_log("account stopped after 2 consecutive failures", timeout=20)
+        self.finish(fake, gw)
+        self.assertIn("HTTP 403 forbidden: The channel's comments are not yours to read.",
+                      self.gw.log())
+
+
 class OAuthTest(YouTubeTestCase):
     def test_token_refreshed_before_expiry_and_once_on_a_401(self):
         fake = FakeYouTube(self, {"token_lifetime": 2,
