@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/clock.h"
 #include "engine/account.h"
@@ -94,6 +95,41 @@ static void render_accounts(FILE *f, const gw_runtime *rt)
     for (size_t i = 0; i < rt->account_count; i++)
         account_line(f, "gateway_account_up", rt->accounts[i], NULL,
                      !account_stats_get(rt->accounts[i])->stopped);
+}
+
+/* The plugins' own numbers (gw_host.metric_set): one gauge per name,
+ * with a line for every account that set it. */
+static void render_plugin_metrics(FILE *f, const gw_runtime *rt)
+{
+    for (size_t i = 0; i < rt->account_count; i++) {
+        const account_stats *s = account_stats_get(rt->accounts[i]);
+        for (size_t k = 0; k < s->metric_count; k++) {
+            const account_metric *m = &s->metrics[k];
+            int seen = 0;
+            for (size_t j = 0; j < i && !seen; j++) {
+                const account_stats *o = account_stats_get(rt->accounts[j]);
+                for (size_t l = 0; l < o->metric_count && !seen; l++)
+                    seen = strcmp(o->metrics[l].name, m->name) == 0;
+            }
+            if (seen)
+                continue;
+            char name[ACCOUNT_METRIC_NAME_MAX + 16];
+            snprintf(name, sizeof name, "gateway_plugin_%s", m->name);
+            header(f, name, "gauge", m->help);
+            for (size_t j = i; j < rt->account_count; j++) {
+                const account_stats *o = account_stats_get(rt->accounts[j]);
+                for (size_t l = 0; l < o->metric_count; l++) {
+                    if (strcmp(o->metrics[l].name, m->name) != 0)
+                        continue;
+                    fprintf(f, "%s{network=\"", name);
+                    label(f, account_network(rt->accounts[j]));
+                    fputs("\",account=\"", f);
+                    label(f, account_name(rt->accounts[j]));
+                    fprintf(f, "\"} %.17g\n", o->metrics[l].value);
+                }
+            }
+        }
+    }
 }
 
 static void render_sinks(FILE *f, const gw_runtime *rt)
@@ -264,6 +300,7 @@ int metrics_render(const gw_runtime *rt, char **out, size_t *len)
     if (f == NULL)
         return GW_ENOMEM;
     render_accounts(f, rt);
+    render_plugin_metrics(f, rt);
     render_sinks(f, rt);
     render_http_server(f, rt);
     render_http_client(f, rt);

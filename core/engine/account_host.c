@@ -269,6 +269,35 @@ static void host_credentials_failed(gw_account *acct, const char *reason)
     credentials_failing(acct, why, why, 0);
 }
 
+/* A plugin's own number for /metrics: kept in the account's stats, which
+ * api/metrics.c renders as gateway_plugin_<name>. */
+static int host_metric_set(gw_account *acct, const char *name, const char *help, double value)
+{
+    size_t n = name != NULL ? strlen(name) : 0;
+    if (n == 0 || n >= ACCOUNT_METRIC_NAME_MAX ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+        return GW_EINVAL;
+    account_stats *s = &acct->stats;
+    for (size_t i = 0; i < s->metric_count; i++) {
+        if (strcmp(s->metrics[i].name, name) == 0) {
+            s->metrics[i].value = value;
+            return GW_OK;
+        }
+    }
+    if (s->metric_count == ACCOUNT_METRICS_MAX)
+        return GW_ERANGE;
+    account_metric *m = &s->metrics[s->metric_count++];
+    memcpy(m->name, name, n + 1);
+    snprintf(m->help, sizeof m->help, "%s", help != NULL ? help : "A plugin's own number.");
+    /* One line in the Prometheus text: no line breaks. */
+    for (char *p = m->help; *p; p++) {
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    }
+    m->value = value;
+    return GW_OK;
+}
+
 static void watch_credentials(gw_account *acct, const gw_http_response *r)
 {
     if (r->status == 401) {
@@ -339,6 +368,7 @@ const gw_host account_host_table = {
     .complete = host_complete,
     .http_request = host_http_request,
     .credentials_failed = host_credentials_failed,
+    .metric_set = host_metric_set,
 };
 
 /* ---- quiesce and release ----------------------------------------------- */

@@ -14,6 +14,15 @@
 #include "gateway/plugin.h"
 
 /* Counters for metrics; only the loop thread writes them. */
+/* A number a plugin publishes in /metrics (gw_host.metric_set, ABI 1.3). */
+#define ACCOUNT_METRICS_MAX 16
+#define ACCOUNT_METRIC_NAME_MAX 49
+typedef struct account_metric {
+    char name[ACCOUNT_METRIC_NAME_MAX]; /* [a-z0-9_]+ */
+    char help[160];
+    double value;
+} account_metric;
+
 typedef struct account_stats {
     pipeline_stats events;      /* items the plugin emitted */
     uint64_t fetch_ok, fetch_retry, fetch_fatal, fetch_unsupported;
@@ -21,6 +30,8 @@ typedef struct account_stats {
     uint64_t webhooks;          /* deliveries handed to the plugin */
     int stopped;                /* the circuit breaker opened */
     int credentials_failing;    /* the last answer was a 401 */
+    account_metric metrics[ACCOUNT_METRICS_MAX]; /* the plugin's own numbers */
+    size_t metric_count;
 } account_stats;
 
 /* What an account is doing, for GET /v1/accounts and the refusals of a

@@ -14,7 +14,7 @@
 static const char *const event_members[] = {
     "type", "visibility", "native_id", "thread_id", "in_reply_to", "url",     "author",
     "text", "lang",       "rating",    "created_at", "tags",       "contact", "raw",
-    NULL};
+    "context", NULL};
 /* Members only the host sets; "detail" belongs to host events, and to the
  * item.* events below. */
 static const char *const host_members[] = {"id", "seq", "network", "account", "received_at",
@@ -185,7 +185,7 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
             return GW_EINVAL;
         }
     }
-    for (const char *const *k = (const char *const[]){"tags", "contact", NULL}; *k; k++) {
+    for (const char *const *k = (const char *const[]){"tags", "contact", "context", NULL}; *k; k++) {
         const json_t *o = json_object_get(ev, *k);
         if (o != NULL && !json_is_object(o)) {
             snprintf(err, errlen, "\"%s\" must be an object", *k);

@@ -42,7 +42,8 @@ extern "C" {
  * through GW_OPTF_PATH.
  * 1.1: gw_plugin.max_text_length (appended).
  * 1.2: gw_plugin.validate (appended).
- * 1.3: gw_http_request.rate_class, gw_http_response.not_sent (appended). */
+ * 1.3: gw_http_request.rate_class, gw_http_response.not_sent,
+ *      gw_host.metric_set (appended). */
 #define GW_ABI_MAJOR 1
 #define GW_ABI_MINOR 3
 
@@ -309,6 +310,16 @@ typedef struct gw_host {
      * one line and must not contain the secret. Since ABI 1.1: test with
      * GW_HOST_HAS(host, credentials_failed). */
     void (*credentials_failed)(gw_account *acct, const char *reason);
+
+    /* Publish one number of the account in GET /metrics, as the gauge
+     * gateway_plugin_<name>{network="...",account="..."} (e.g. YouTube's
+     * quota units left). name (borrowed; copied) is 1 to 48 characters of
+     * [a-z0-9_]; help (borrowed; copied the first time, may be NULL) is
+     * its one-line # HELP text. Setting it again replaces the value. At
+     * most 16 names per account. Returns 0, GW_EINVAL for a bad name,
+     * GW_ERANGE when the account has 16 already, GW_ENOMEM. Since ABI
+     * 1.3: test with GW_HOST_HAS(host, metric_set). */
+    int (*metric_set)(gw_account *acct, const char *name, const char *help, double value);
 } gw_host;
 
 /* fetch completion shorthand: wait for the poll interval. */

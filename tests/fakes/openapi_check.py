@@ -12,7 +12,8 @@ what a client can get wrong:
     /2/tweets/{id});
   - path parameters match their schemas;
   - query parameters: required ones are present, undeclared ones are
-    refused, values are coerced by the declared schema (integer, number,
+    refused (the query parameter of an apiKey security scheme the
+    operation accepts, such as Google's ?key=, counts as declared), values are coerced by the declared schema (integer, number,
     boolean, arrays: comma-separated for style=form explode=false, repeated
     for explode=true) and validated (type, enum, minimum/maximum, pattern,
     minItems, uniqueItems, format ...); a non-array parameter given twice is
@@ -358,6 +359,18 @@ class OpenApiChecker:
             repr(auth_scheme.capitalize()) if auth_scheme else "absent", ", ".join(
                 sorted(set(wanted))))
 
+    def _security_query_names(self, match):
+        """Query parameter names of the apiKey schemes the operation accepts."""
+        requirements = match.operation.get("security", self.spec.get("security")) or []
+        schemes = self.spec.get("components", {}).get("securitySchemes", {})
+        names = set()
+        for alternative in requirements:
+            for name in alternative:
+                scheme = self._resolve(schemes.get(name, {}))
+                if scheme.get("type") == "apiKey" and scheme.get("in") == "query":
+                    names.add(scheme.get("name", ""))
+        return names
+
     def _media_type(self, content, content_type):
         """The declared media-type key for a request Content-Type."""
         base = content_type.split(";", 1)[0].strip().lower()
@@ -507,6 +520,9 @@ class OpenApiChecker:
                     problems.append("header %r: %s" % (name, m))
 
         declared_query = {n for (n, w) in params if w == "query"}
+        # An apiKey security scheme "in: query" names a parameter the
+        # operation does not list (Google's ?key=): it is declared there.
+        declared_query |= self._security_query_names(match)
         for name in sorted(qs):
             if name not in declared_query:
                 problems.append("query parameter %r is not declared" % name)

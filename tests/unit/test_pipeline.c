@@ -123,6 +123,16 @@ static void test_validation_messages(void **state)
     expect_invalid("{\"type\":\"mention\",\"visibility\":\"public\",\"native_id\":\"1\","
                    "\"text\":5}",
                    "\"text\" must be a string");
+    expect_invalid("{\"type\":\"comment\",\"visibility\":\"public\",\"native_id\":\"1\","
+                   "\"context\":\"vid1\"}",
+                   "\"context\" must be an object");
+    /* What the item is attached to (a YouTube comment's video). */
+    json_t *ev = json_loads("{\"type\":\"comment\",\"visibility\":\"public\",\"native_id\":"
+                            "\"Ugz1\",\"context\":{\"kind\":\"video\",\"id\":\"vid1\"}}",
+                            0, NULL);
+    char err[256] = "";
+    assert_int_equal(0, pipeline_validate(ev, err, sizeof err));
+    json_decref(ev);
 }
 
 static int read_one(void *arg, int64_t seq, const char *json, size_t len)
