@@ -171,6 +171,42 @@ void fb_action_post_public(gw_instance *inst, gw_op *op, const gw_action *action
     free(body);
 }
 
+/* Messenger's window runs from the customer's LAST message, not from the
+ * one being answered: an agent answering an older message of a customer
+ * who wrote again since is inside the window. The newest private message
+ * seen from each PSID is kept in the kv store ("inbound.<psid>", Unix ms),
+ * one key per customer who ever wrote, noted as fetch and webhooks emit. */
+#define KV_INBOUND "inbound."
+
+void fb_note_inbound(gw_instance *inst, const json_t *event)
+{
+    if (strcmp(gw_sdk_json_string(event, "visibility", ""), "private") != 0)
+        return;
+    const char *psid = gw_sdk_json_string(json_object_get(event, "author"), "id", NULL);
+    int64_t written;
+    if (psid == NULL || psid[0] == '\0' || strspn(psid, "0123456789") != strlen(psid) ||
+        strlen(psid) >= FB_ID_MAX ||
+        gw_sdk_time_parse(gw_sdk_json_string(event, "created_at", ""), &written) != 0 ||
+        written <= 0)
+        return;
+    char key[sizeof KV_INBOUND + FB_ID_MAX];
+    snprintf(key, sizeof key, KV_INBOUND "%s", psid);
+    uint64_t known = 0;
+    if (gw_sdk_kv_get_u64(inst->host, inst->acct, key, 0, &known) < 0 || known < (uint64_t)written)
+        gw_sdk_kv_set_u64(inst->host, inst->acct, key, (uint64_t)written);
+}
+
+/* The newest of the answered message and the customer's last one known. */
+static int64_t window_start(gw_instance *inst, const char *psid, int64_t answered)
+{
+    char key[sizeof KV_INBOUND + FB_ID_MAX];
+    snprintf(key, sizeof key, KV_INBOUND "%s", psid);
+    uint64_t last = 0;
+    if (gw_sdk_kv_get_u64(inst->host, inst->acct, key, 0, &last) < 0 || last > INT64_MAX)
+        return answered;
+    return (int64_t)last > answered ? (int64_t)last : answered;
+}
+
 /* The Send API body for a Messenger answer, or NULL with the op completed. */
 static json_t *messenger_body(gw_instance *inst, gw_op *op, const gw_action *action)
 {
@@ -189,6 +225,7 @@ static json_t *messenger_body(gw_instance *inst, gw_op *op, const gw_action *act
     const char *type = "RESPONSE", *tag = NULL;
     int64_t written;
     if (gw_sdk_time_parse(gw_sdk_json_string(ev, "created_at", ""), &written) == 0) {
+        written = window_start(inst, to, written);
         uint64_t now = inst->host->now_ms(inst->acct);
         uint64_t age = now > (uint64_t)written ? now - (uint64_t)written : 0;
         if (age > WINDOW_MS) {

@@ -153,6 +153,11 @@ void fb_action_post_public(gw_instance *inst, gw_op *op, const gw_action *action
 void fb_action_send_private(gw_instance *inst, gw_op *op, const gw_action *action);
 json_t *fb_webhook_handle(gw_instance *inst, const gw_webhook_request *req);
 
+/* Note a private message's time against its author's PSID, so an answer's
+ * Messenger window runs from the customer's newest message. event
+ * borrowed; anything but a private message with a PSID is ignored. */
+void fb_note_inbound(gw_instance *inst, const json_t *event);
+
 /* Report failing credentials to the host once per failure. */
 void fb_credentials_failed(gw_instance *inst, const char *why);
 

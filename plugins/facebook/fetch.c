@@ -317,6 +317,7 @@ static void walk_continue(fb_fetch *f, const char *after)
 static int emit_event(void *arg, json_t *event)
 {
     gw_instance *inst = arg;
+    fb_note_inbound(inst, event); /* before emit() takes the event */
     return inst->host->emit(inst->acct, event);
 }
 

@@ -117,6 +117,7 @@ static json_t *handshake(gw_instance *inst, const gw_webhook_request *req)
 static int emit_event(void *arg, json_t *event)
 {
     gw_instance *inst = arg;
+    fb_note_inbound(inst, event); /* before emit() takes the event */
     return inst->host->emit(inst->acct, event);
 }
 

@@ -402,6 +402,24 @@ class ActionTest(FacebookTestCase):
         self.assertEqual([], fake.requests("send"), "refused before any request")
         self.finish(fake, gw)
 
+    def test_window_runs_from_the_customers_newest_message(self):
+        # Cat wrote two days ago and again an hour ago: answering the old
+        # message is inside the 24-hour window, because Messenger counts
+        # from the customer's last message, not the one answered.
+        fx = {"conversations": [{"id": "t_9", "psid": "309", "name": "Cat", "messages": [
+            {"id": "m_8", "message": "hello?", "created_time": NOW - 2 * 86400},
+            {"id": "m_9", "message": "anyone there?", "created_time": NOW - 3600}]}]}
+        fake = FakeFacebook(self, fx)
+        gw = self.start(fake, fetch_comments=False, fetch_visitor_posts=False,
+                        fetch_tagged=False)
+        gw.port()
+        self.wait_events(2, "both messages")
+        a = self.act(gw, "private", "m_8", "Sorry for the wait", "k1")
+        self.assertEqual("succeeded", a["state"], a)
+        sent = fake.state()["created"][0]
+        self.assertEqual(({"id": "309"}, "RESPONSE"), (sent["recipient"], sent["messaging_type"]))
+        self.finish(fake, gw)
+
     def test_human_agent_answers_within_seven_days(self):
         fx = {"conversations": [{"id": "t_9", "psid": "309", "messages": [
             {"id": "m_9", "message": "hello?", "created_time": NOW - 2 * 86400}]}]}
