@@ -21,6 +21,7 @@ typedef struct http_call {
     gw_account *acct;
     gw_http_cb cb;
     void *arg;
+    bool handles_401; /* the plugin refreshes its token on a 401 itself */
     struct http_call *prev, *next;
 } http_call;
 
@@ -298,9 +299,9 @@ static int host_metric_set(gw_account *acct, const char *name, const char *help,
     return GW_OK;
 }
 
-static void watch_credentials(gw_account *acct, const gw_http_response *r)
+static void watch_credentials(gw_account *acct, const gw_http_response *r, bool handles_401)
 {
-    if (r->status == 401) {
+    if (r->status == 401 && !handles_401) {
         credentials_failing(acct, "401", "the network answered 401 Unauthorized", 401);
     } else if (r->status >= 200 && r->status < 300 && acct->stats.credentials_failing) {
         acct->stats.credentials_failing = 0;
@@ -312,7 +313,7 @@ static void http_call_done(void *arg, const gw_http_response *response)
 {
     http_call *c = arg;
     call_unlink(c);
-    watch_credentials(c->acct, response);
+    watch_credentials(c->acct, response, c->handles_401);
     c->cb(c->arg, response);
     free(c);
 }
@@ -328,6 +329,8 @@ static int host_http_request(gw_account *acct, const gw_http_request *request, g
     c->acct = acct;
     c->cb = cb;
     c->arg = arg;
+    c->handles_401 = request != NULL && GW_HAS_MEMBER(request, gw_http_request, handles_401) &&
+                     request->handles_401 != 0;
     http_client *client = runtime_http_client(acct->rt);
     /* A 1.0-1.2 plugin's request ends before rate_class: the default. */
     const char *rate_class = request != NULL && GW_HAS_MEMBER(request, gw_http_request, rate_class)

@@ -42,8 +42,8 @@ extern "C" {
  * through GW_OPTF_PATH.
  * 1.1: gw_plugin.max_text_length (appended).
  * 1.2: gw_plugin.validate (appended).
- * 1.3: gw_http_request.rate_class, gw_http_response.not_sent,
- *      gw_host.metric_set (appended). */
+ * 1.3: gw_http_request.rate_class and .handles_401,
+ *      gw_http_response.not_sent, gw_host.metric_set (appended). */
 #define GW_ABI_MAJOR 1
 #define GW_ABI_MINOR 3
 
@@ -190,6 +190,13 @@ typedef struct gw_http_request {
      * classes; a malformed name or one over the bound falls back to the
      * account's budget (logged once). Borrowed, like the rest. */
     const char *rate_class;
+    /* ABI 1.3 (appended; 0 from an older plugin). Nonzero: the plugin
+     * recovers from a 401 on this request itself (it holds short-lived
+     * access tokens and refreshes them), so the host does not raise the
+     * account's credentials alert for that 401; the plugin calls
+     * credentials_failed() when its refresh is refused. 0: a 401 means the
+     * credentials stopped working, as for a static token. */
+    int handles_401;
 } gw_http_request;
 
 /* The outcome of a request, borrowed for the duration of the callback. */

@@ -3,8 +3,10 @@
  * before it expires, dropped on a 401, never logged.
  *
  * Refreshing before expiry rather than waiting for the 401 keeps an
- * expired token from ever reaching the network: the host treats any 401
- * as failing credentials and raises an alert. The margin is a minute, or
+ * expired token from reaching the network at all. A token revoked early
+ * still meets a 401: the first one on a request is marked handles_401, so
+ * the host raises no alert while request.c refreshes and sends once more;
+ * a second 401 is reported by the host as usual. The margin is a minute, or
  * a fifth of the token's life when that is shorter (tests use tokens that
  * live seconds). One refresh runs at a time; requests that need a token
  * meanwhile wait in request.c and are released through inst->token_ready

@@ -135,6 +135,9 @@ static int call_send(yt_call *c, const char *token)
         .header_count = nh,
         .body = (const unsigned char *)c->body,
         .body_len = c->body != NULL ? strlen(c->body) : 0,
+        /* A first 401 is ours to heal (refresh, send once more); a second
+         * one is the host's to report as failing credentials. */
+        .handles_401 = auth != NULL && !c->retried,
     };
     int rc = inst->host->http_request(inst->acct, &req, call_done, c);
     if (auth != NULL) {

@@ -423,6 +423,9 @@ class OAuthTest(YouTubeTestCase):
         self.finish(fake, gw)
         self.assertIn("the access token was refused (401); refreshing it", self.gw.log())
         self.assertEqual({"bearer"}, {r["auth"] for r in fake.requests("threads")})
+        # A 401 the plugin healed by refreshing is no credentials alert.
+        self.assertEqual([], self.events("account.credentials_failed"))
+        self.assertNotIn("refused the account's credentials", self.gw.log())
 
     def test_invalid_grant_raises_the_credentials_alert(self):
         fake = FakeYouTube(self, {"threads": [thread("Ugi1", "hello", ANN, 1)]})
