@@ -12,7 +12,8 @@ and fails on demand.
                       every delivery holding one of those seqs until
                       {"refuse_seq": []} clears it
     GET  /received    {"accepted": [event...], "deliveries": [{"delivery",
-                      "status", "sig_ok", "seqs", "t"}...]} in arrival order
+                      "status", "sig_ok", "seqs", "t",
+                      "signature", "body"}...]} in arrival order
 
 Verification is the one docs/sinks.md shows: HMAC-SHA256 over
 "<t>.<body>" with the secret, compared in constant time, t within a
@@ -56,6 +57,13 @@ class State:
         self.accepted = []
         self.deliveries = []
 
+    def control(self, doc):
+        with self.lock:
+            self.plan.extend(doc.get("plan", []))
+            if "refuse_seq" in doc:
+                self.refuse = set(doc["refuse_seq"])
+                self.refuse_status = doc.get("status", 400)
+
 
 def make_handler(state):
     class Handler(BaseHTTPRequestHandler):
@@ -83,12 +91,7 @@ def make_handler(state):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path == "/control":
-                doc = json.loads(body)
-                with state.lock:
-                    state.plan.extend(doc.get("plan", []))
-                    if "refuse_seq" in doc:
-                        state.refuse = set(doc["refuse_seq"])
-                        state.refuse_status = doc.get("status", 400)
+                state.control(json.loads(body))
                 return self.answer(200, {"ok": True})
             if self.path != "/hook":
                 return self.answer(404, {"error": "not_found"})
@@ -101,7 +104,9 @@ def make_handler(state):
             seqs = [e.get("seq") for e in events if isinstance(e, dict)]
             record = {"delivery": self.headers.get("Gateway-Delivery"), "sig_ok": sig_ok,
                       "seqs": seqs, "t": time.time(),
-                      "content_type": self.headers.get("Content-Type")}
+                      "content_type": self.headers.get("Content-Type"),
+                      "signature": self.headers.get("Gateway-Signature"),
+                      "body": body.decode("utf-8", "replace")}
             with state.lock:
                 state.deliveries.append(record)
                 if not sig_ok:
@@ -131,8 +136,12 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--secret", required=True)
+    ap.add_argument("--control", help="a /control document applied before listening")
     args = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(State(args.secret)))
+    state = State(args.secret)
+    if args.control:
+        state.control(json.loads(args.control))
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(state))
     server.daemon_threads = True
     return serve(server, args.port_file)
 
