@@ -220,9 +220,11 @@ static void one_deadletter(void *arg, http_exchange *ex)
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int del = strcmp(method, "DELETE") == 0;
     if (replay ? strcmp(method, "POST") != 0 : !(get || del)) {
-        http_exchange_respond_error(ex, 405, "method_not_allowed",
-                                    replay ? "replay takes POST"
-                                           : "a dead letter takes GET or DELETE");
+        gw_http_header allow = {"Allow", replay ? "POST" : "GET, HEAD, DELETE"};
+        http_exchange_respond_error_headers(ex, 405, "method_not_allowed",
+                                            replay ? "replay takes POST"
+                                                   : "a dead letter takes GET or DELETE",
+                                            &allow, 1);
         return;
     }
     json_t *doc = NULL;
