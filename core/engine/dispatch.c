@@ -19,6 +19,12 @@
 #include "store/deadletter_store.h"
 
 #define SINK_RETRY_BASE_MS 100
+/* An asynchronous sink records its cursor at most this often while it
+ * keeps sending, and always when it runs out of events, parks, or closes:
+ * at one event per request a durable cursor per event would put a commit
+ * (an fsync) on every request. A crash resends at most this much, under
+ * the same delivery ids. */
+#define SINK_CHECKPOINT_MS 200
 /* The longest Retry-After a receiver may impose on one attempt. */
 #define SINK_MAX_RETRY_AFTER_MS 3600000u
 
@@ -28,6 +34,8 @@ struct dispatcher {
     void *state;
     char *name;
     int64_t cursor;          /* highest seq the sink confirmed */
+    int64_t cursor_stored;   /* the cursor as last written to the store */
+    uint64_t cursor_stored_ms;
     size_t batch_size;
     uint64_t retry_max_ms;
 
@@ -125,6 +133,21 @@ static void retry_cb(uv_timer_t *t)
     submit(t->data);
 }
 
+/* Write the cursor if it moved since it was last written (durable at the
+ * next commit). */
+static void cursor_store(dispatcher *d)
+{
+    if (d->cursor == d->cursor_stored)
+        return;
+    if (store_cursor_set(d->rt->store, d->name, d->cursor) < 0) {
+        log_error(&d->rt->log, d->name, "could not record the sink cursor: %s",
+                  store_last_error(d->rt->store));
+        return;
+    }
+    d->cursor_stored = d->cursor;
+    d->cursor_stored_ms = clock_monotonic_ms();
+}
+
 static void really_close(dispatcher *d)
 {
     /* First the client: it cancels a request in flight without calling
@@ -196,9 +219,9 @@ static void finish(dispatcher *d, int rc, const sink_result *res)
             d->replay_id = 0;
         } else {
             d->cursor = d->batch.last_seq;
-            if (store_cursor_set(rt->store, d->name, d->cursor) < 0)
-                log_error(&rt->log, d->name, "could not record the sink cursor: %s",
-                          store_last_error(rt->store));
+            if (d->type->write_async == NULL || parked ||
+                clock_monotonic_ms() - d->cursor_stored_ms >= SINK_CHECKPOINT_MS)
+                cursor_store(d);
         }
     }
     if (d->closing) {
@@ -316,8 +339,10 @@ static void submit(dispatcher *d)
                 return;
             }
         }
-        if (d->batch.count == 0 && !d->reopen_pending)
+        if (d->batch.count == 0 && !d->reopen_pending) {
+            cursor_store(d); /* caught up: the checkpoint may lag no longer */
             return;
+        }
         d->pending = d->batch.count > 0;
     }
     d->busy = 1;
@@ -473,6 +498,8 @@ int dispatch_open(gw_runtime *rt, const cfg_sink *cfg, dispatcher **out, char *e
             }
         }
     }
+    d->cursor_stored = d->cursor;
+    d->cursor_stored_ms = clock_monotonic_ms();
     *out = d;
     return GW_OK;
 fail:
@@ -490,6 +517,7 @@ void dispatch_close(dispatcher *d)
         return;
     d->closing = 1;
     uv_timer_stop(d->retry_timer);
+    cursor_store(d); /* committed by the orchestrator's last commit */
     /* An asynchronous write in flight is cancelled (its batch goes again
      * after a restart, under the same delivery id); a worker's write
      * cannot be, so its sink closes when it returns. */

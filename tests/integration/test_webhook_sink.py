@@ -164,19 +164,23 @@ class WebhookSinkTest(GatewayTestCase):
         gw2.stop()
         got = self.received(rx)
         seqs = [e["seq"] for e in got["accepted"]]
-        firsts = []
-        for s in seqs:
-            if s not in firsts:
-                firsts.append(s)
-        self.assertEqual(list(range(1, n + 1)), firsts, "first arrivals must be in order")
+        # In order: what the first process delivered, then the second from
+        # its recorded cursor on (the events since its last checkpoint come
+        # again); nothing lost, nothing out of order.
+        drops = [i for i in range(1, len(seqs)) if seqs[i] != seqs[i - 1] + 1]
+        self.assertLessEqual(len(drops), 1, "more than one restart point: %r" % drops)
+        if drops:
+            k, s = seqs[drops[0] - 1], seqs[drops[0]] - 1
+            self.assertLessEqual(s, k)
+            self.assertEqual(list(range(1, k + 1)) + list(range(s + 1, n + 1)), seqs)
+        else:
+            self.assertEqual(list(range(1, n + 1)), seqs)
         ids = {}
         for d in got["deliveries"]:
             self.assertTrue(d["sig_ok"])
             ids.setdefault(d["seqs"][0], set()).add(d["delivery"])
         self.assertTrue(all(v == {"hook.%d" % k} for k, v in ids.items()),
                         "a duplicate came under another delivery id")
-        # At most the request in flight at the kill is sent twice.
-        self.assertLessEqual(len(seqs) - n, 1)
 
     def test_batch_sends_arrays_with_range_ids(self):
         rx = self.receiver()
