@@ -6,7 +6,8 @@ and fails on demand.
                       does not verify), then the next planned failure is
                       answered, or 200 and the events are kept
     POST /control     {"plan": [{"status": 500}, {"status": 429,
-                      "retry_after": "1"}, {"status": "close"}, ...]}
+                      "retry_after": "1"}, {"status": "close"},
+                      {"status": "hang", "seconds": 2}, ...]}
                       appends failures answered to the next deliveries in
                       turn; {"refuse_seq": [seq...], "status": 400} refuses
                       every delivery holding one of those seqs until
@@ -115,6 +116,18 @@ def make_handler(state):
                 step = state.plan.pop(0) if state.plan else None
                 if step is None and state.refuse.intersection(seqs):
                     step = {"status": state.refuse_status}
+                if step is not None and step["status"] == "hang":
+                    # Answer nothing for a while (past the sender's timeout),
+                    # then drop the connection: the events are not taken.
+                    record["status"] = -1
+                    state.lock.release()
+                    try:
+                        time.sleep(step.get("seconds", 2))
+                    finally:
+                        state.lock.acquire()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return None
                 if step is not None and step["status"] == "close":
                     record["status"] = 0
                     self.close_connection = True

@@ -1,6 +1,7 @@
 """The webhook sink against a real receiver on loopback
 (tests/fakes/webhook_receiver.py, which checks every signature): a receiver
-that is down, answers 500, 429 with Retry-After or drops the connection
+that is down, answers 500, 429 with Retry-After, drops the connection or
+does not answer within the timeout
 still gets every event once and in order; a 400 ends in the dead letters,
 `gateway deadletter replay` redelivers it and `drop` forgets one; kill -9
 mid-delivery loses nothing and every duplicate carries its delivery id;
@@ -83,7 +84,8 @@ class WebhookSinkTest(GatewayTestCase):
 
     def test_failures_arrive_once_in_order_and_refused_ones_are_dead_letters(self):
         port = free_port()
-        gw = self.gateway(hook_config(port, 20, 'max_attempts = 2\n'), env=ENV).start()
+        gw = self.gateway(hook_config(port, 20, 'max_attempts = 2\ntimeout = "300ms"\n'),
+                          env=ENV).start()
         # Down: nothing listens yet; the sink keeps trying.
         wait_for(lambda: (metric(gw, "gateway_sink_write_failures_total") or 0) >= 2, 15,
                  "failed attempts against a receiver that is down")
@@ -94,7 +96,8 @@ class WebhookSinkTest(GatewayTestCase):
         rx = self.receiver(port, {"refuse_seq": [7, 9], "status": 400,
                                   "plan": [{"status": 500}, {"status": "close"},
                                            {"status": 429, "retry_after": "1"},
-                                           {"status": 503}]})
+                                           {"status": 503},
+                                           {"status": "hang", "seconds": 1}]})
         wait_for(lambda: metric(gw, "gateway_sink_dead_letters") == 2 and
                  metric(gw, "gateway_sink_lag_events") == 0, 30,
                  "every event delivered or parked")
@@ -106,9 +109,10 @@ class WebhookSinkTest(GatewayTestCase):
         self.assertTrue(all(d["content_type"] == "application/json" for d in deliveries))
         for d in deliveries:
             self.assertEqual("hook.%d" % d["seqs"][0], d["delivery"])
-        # Seq 1 met 500, close, 429, 503 and then went through, under one id.
+        # Seq 1 met 500, close, 429, 503, a receiver that did not answer
+        # within the timeout, and then went through, under one id.
         first = [d for d in deliveries if d["seqs"] == [1]]
-        self.assertEqual([500, 0, 429, 503, 200], [d["status"] for d in first])
+        self.assertEqual([500, 0, 429, 503, -1, 200], [d["status"] for d in first])
         self.assertGreaterEqual(first[3]["t"] - first[2]["t"], 0.95,
                                 "the retry after a 429 must wait for Retry-After: 1")
         # A refused event was sent max_attempts = 2 times, then parked.
