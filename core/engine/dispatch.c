@@ -444,6 +444,7 @@ int dispatch_open(gw_runtime *rt, const cfg_sink *cfg, dispatcher **out, char *e
     d->io.http_send = io_http_send;
     d->io.ctx = d;
     d->io.sink_name = d->name + 5; /* after "sink/" */
+    d->io.loop = &rt->loop;
     d->replay_check = 1;           /* replays asked before a restart */
 
     char why[256] = "";

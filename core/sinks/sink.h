@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "gateway/plugin.h" /* gw_option */
 
@@ -67,6 +68,12 @@ typedef struct sink_io {
     int (*http_send)(void *ctx, const gw_http_request *req, gw_http_cb cb, void *arg);
     void *ctx;
     const char *sink_name; /* the configured name, for ids and messages */
+    /* The gateway's loop, for a sink whose client is not HTTP (a broker
+     * library with threads of its own comes back to the loop through a
+     * uv_async_t of the sink's). A sink that makes handles on it closes
+     * them in close() with uv_close and frees their memory in the close
+     * callback: the loop runs on after close until they are closed. */
+    uv_loop_t *loop;
 } sink_io;
 
 typedef struct sink_type {

@@ -94,7 +94,7 @@ def make_handler(state):
             if self.path == "/control":
                 state.control(json.loads(body))
                 return self.answer(200, {"ok": True})
-            if self.path != "/hook":
+            if self.path.split("?", 1)[0] != "/hook":
                 return self.answer(404, {"error": "not_found"})
             sig_ok = verify(state.secret, self.headers.get("Gateway-Signature"), body)
             try:

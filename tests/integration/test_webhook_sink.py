@@ -188,8 +188,13 @@ class WebhookSinkTest(GatewayTestCase):
 
     def test_batch_sends_arrays_with_range_ids(self):
         rx = self.receiver()
-        gw = self.gateway(hook_config(rx.port, 12, 'batch = 5\n'), env=ENV).start()
+        text = hook_config(rx.port, 12, 'batch = 5\n').replace(
+            '/hook"', '/hook?token=url-token-0123456789"')
+        gw = self.gateway(text, env=ENV).start()
         wait_for(lambda: len(self.received(rx)["accepted"]) == 12, 20, "12 events")
+        # The start-up line names the receiver, its token redacted.
+        self.assertIn("hook -> http://127.0.0.1:%d/hook?token=" % rx.port, gw.log())
+        self.assertNotIn("url-token-0123456789", gw.log())
         got = self.received(rx)
         self.assertEqual(list(range(1, 13)), [e["seq"] for e in got["accepted"]])
         for d in got["deliveries"]:
