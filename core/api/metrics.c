@@ -12,6 +12,7 @@
 #include "http/http_client.h"
 #include "http/http_server.h"
 #include "engine/outbox.h"
+#include "store/deadletter_store.h"
 #include "http/ratelimit_class.h"
 
 /* Label values are network, account and sink names: escape the three
@@ -154,13 +155,29 @@ static void render_sinks(FILE *f, const gw_runtime *rt)
     for (size_t i = 0; i < rt->sink_count; i++)
         sink_line(f, "gateway_sink_lag_events", rt->sinks[i],
                   (long long)(committed - dispatch_cursor(rt->sinks[i])));
-    header(f, "gateway_sink_write_failures_total", "counter", "Failed sink write attempts.");
+    header(f, "gateway_sink_write_failures_total", "counter",
+           "Failed sink write attempts, each retried (the sink's retries).");
     for (size_t i = 0; i < rt->sink_count; i++)
         sink_line(f, "gateway_sink_write_failures_total", rt->sinks[i],
                   (long long)dispatch_stats_get(rt->sinks[i])->write_failures);
     header(f, "gateway_sink_up", "gauge", "0 while a sink's last write failed.");
     for (size_t i = 0; i < rt->sink_count; i++)
         sink_line(f, "gateway_sink_up", rt->sinks[i], !dispatch_stats_get(rt->sinks[i])->failing);
+    header(f, "gateway_sink_last_status", "gauge",
+           "A network sink's last answer (HTTP status; 0 before the first, or no answer).");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_last_status", rt->sinks[i],
+                  dispatch_stats_get(rt->sinks[i])->last_status);
+    header(f, "gateway_sink_dead_letters_total", "counter",
+           "Events a sink's receiver refused for good, parked as dead letters.");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_dead_letters_total", rt->sinks[i],
+                  (long long)dispatch_stats_get(rt->sinks[i])->dead_letters);
+    header(f, "gateway_sink_dead_letters", "gauge",
+           "Dead letters a sink holds now (not yet replayed or dropped).");
+    for (size_t i = 0; i < rt->sink_count; i++)
+        sink_line(f, "gateway_sink_dead_letters", rt->sinks[i],
+                  (long long)deadletter_count(rt->store, dispatch_name(rt->sinks[i]) + 5));
 }
 
 static void render_http_server(FILE *f, const gw_runtime *rt)

@@ -11,56 +11,8 @@
 #include <jansson.h>
 
 #include "cli/cli_http.h"
-#include "config/config.h"
-
-#define TOKEN_ENV "GATEWAY_API_TOKEN"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
-
-/* Where the gateway is and its token, from the options, the environment
- * and the configuration. Returns 0 with *base and *token set (caller
- * frees both), or an exit code after saying why. */
-static int locate(const cli_parsed *p, char **base, char **token)
-{
-    const char *url = cli_value(p, "url");
-    const char *env = getenv(TOKEN_ENV);
-    *base = url != NULL ? strdup(url) : NULL;
-    *token = env != NULL && env[0] != '\0' ? strdup(env) : NULL;
-    if (*base == NULL || *token == NULL) {
-        gw_config *cfg = NULL;
-        cfg_errors errs = {0};
-        if (config_load(p->config_path, &cfg, &errs) != GW_OK) {
-            fprintf(stderr, "gateway accounts: %s; pass --url and set $" TOKEN_ENV ", or -c FILE\n",
-                    errs.count ? errs.lines[0] : "cannot read the configuration");
-            cfg_errors_free(&errs);
-            free(*base);
-            free(*token);
-            return EXIT_USAGE;
-        }
-        char why[512] = "";
-        if (*base == NULL)
-            *base = cli_url_from_listen(json_string_value(json_object_get(cfg->http, "listen")),
-                                        why, sizeof why);
-        const char *t = json_string_value(json_object_get(cfg->api, "token"));
-        if (*token == NULL && t != NULL && t[0] != '\0')
-            *token = strdup(t);
-        cfg_errors_free(&errs);
-        config_free(cfg);
-        if (*base == NULL || *token == NULL) {
-            fprintf(stderr, "gateway accounts: %s\n",
-                    *base == NULL ? (why[0] ? why : "out of memory")
-                                  : "no token: set [api] token or $" TOKEN_ENV);
-            free(*base);
-            free(*token);
-            return EXIT_USAGE;
-        }
-    }
-    /* A trailing '/' would make "//v1/accounts". */
-    size_t n = strlen(*base);
-    while (n > 0 && (*base)[n - 1] == '/')
-        (*base)[--n] = '\0';
-    return 0;
-}
 
 static const char *doc_string(const json_t *doc, const char *key, const char *otherwise)
 {
@@ -149,7 +101,7 @@ int cli_accounts_main(const cli_parsed *p)
         return EXIT_USAGE;
     }
     char *base = NULL, *token = NULL;
-    int rc = locate(p, &base, &token);
+    int rc = cli_api_locate(p, "accounts", &base, &token);
     if (rc != 0)
         return rc;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -10,7 +10,10 @@
 
 #include <curl/curl.h>
 
+#include "config/config.h"
+
 #define REQUEST_TIMEOUT_MS 10000L
+#define TOKEN_ENV "GATEWAY_API_TOKEN"
 
 typedef struct cli_buffer {
     char *data;
@@ -34,6 +37,12 @@ static size_t collect_cb(char *ptr, size_t size, size_t n, void *arg)
 long cli_api_call(const char *url, const char *token, const char *body, json_t **doc, char *why,
                   size_t whylen)
 {
+    return cli_api_method(body != NULL ? "POST" : "GET", url, token, body, doc, why, whylen);
+}
+
+long cli_api_method(const char *method, const char *url, const char *token, const char *body,
+                    json_t **doc, char *why, size_t whylen)
+{
     *doc = NULL;
     CURL *h = curl_easy_init();
     if (h == NULL) {
@@ -56,6 +65,8 @@ long cli_api_call(const char *url, const char *token, const char *body, json_t *
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (body != NULL)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     long status = 0;
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK)
@@ -96,4 +107,49 @@ char *cli_url_from_listen(const char *listen, char *why, size_t whylen)
     if (asprintf(&url, "http://%.*s:%s", (int)host_len, host, colon + 1) < 0)
         return NULL;
     return url;
+}
+
+/* Where the gateway is and its token, from the options, the environment
+ * and the configuration. Returns 0 with *base and *token set (caller
+ * frees both), or an exit code after saying why. */
+int cli_api_locate(const cli_parsed *p, const char *cmd, char **base, char **token)
+{
+    const char *url = cli_value(p, "url");
+    const char *env = getenv(TOKEN_ENV);
+    *base = url != NULL ? strdup(url) : NULL;
+    *token = env != NULL && env[0] != '\0' ? strdup(env) : NULL;
+    if (*base == NULL || *token == NULL) {
+        gw_config *cfg = NULL;
+        cfg_errors errs = {0};
+        if (config_load(p->config_path, &cfg, &errs) != GW_OK) {
+            fprintf(stderr, "gateway %s: %s; pass --url and set $" TOKEN_ENV ", or -c FILE\n", cmd,
+                    errs.count ? errs.lines[0] : "cannot read the configuration");
+            cfg_errors_free(&errs);
+            free(*base);
+            free(*token);
+            return 2;
+        }
+        char why[512] = "";
+        if (*base == NULL)
+            *base = cli_url_from_listen(json_string_value(json_object_get(cfg->http, "listen")),
+                                        why, sizeof why);
+        const char *t = json_string_value(json_object_get(cfg->api, "token"));
+        if (*token == NULL && t != NULL && t[0] != '\0')
+            *token = strdup(t);
+        cfg_errors_free(&errs);
+        config_free(cfg);
+        if (*base == NULL || *token == NULL) {
+            fprintf(stderr, "gateway %s: %s\n", cmd,
+                    *base == NULL ? (why[0] ? why : "out of memory")
+                                  : "no token: set [api] token or $" TOKEN_ENV);
+            free(*base);
+            free(*token);
+            return 2;
+        }
+    }
+    /* A trailing '/' would make "//v1/accounts". */
+    size_t n = strlen(*base);
+    while (n > 0 && (*base)[n - 1] == '/')
+        (*base)[--n] = '\0';
+    return 0;
 }

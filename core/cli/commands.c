@@ -130,6 +130,24 @@ static const cli_command commands[] = {
         .options = {{0, "url", "URL", "the gateway's address (default: from [http] listen)"}},
     },
     {
+        .name = "deadletter",
+        .usage = "deadletter [list] [--sink NAME]\ndeadletter show ID\n"
+                 "deadletter replay ID...\ndeadletter drop ID...",
+        .summary = "list, show, replay or drop the events a sink's receiver refused",
+        .about = "A webhook sink parks an event its receiver refuses for good (a 4xx other "
+                 "than 408 and 429, max_attempts times) as a dead letter and goes on with the "
+                 "next. `list` shows them, oldest first; `show ID` prints one with its event; "
+                 "`replay ID` sends it to its sink again before the sink's next batch (the "
+                 "dead letter goes once delivered, or stays with the new answer); `drop ID` "
+                 "forgets it. Through the running gateway's /v1/deadletters; the token is "
+                 "$GATEWAY_API_TOKEN, else the configuration's [api] token.",
+        .exit_codes = "0 done, 1 refused (an unknown id) or the gateway not reached, 2 bad "
+                      "usage",
+        .max_args = -1,
+        .options = {{0, "url", "URL", "the gateway's address (default: from [http] listen)"},
+                    {0, "sink", "NAME", "list only this sink's dead letters"}},
+    },
+    {
         .name = "help",
         .usage = "help [COMMAND]",
         .summary = "show this overview, or COMMAND's help",

@@ -12,6 +12,7 @@
 
 #include "cli/args.h"
 #include "cli/cli_accounts.h"
+#include "cli/cli_deadletter.h"
 #include "cli/cli_actions.h"
 #include "cli/commands.h"
 #include "config/config.h"
@@ -242,6 +243,8 @@ int main(int argc, char **argv)
         return cli_actions_main(&p);
     if (strcmp(cmd, "accounts") == 0) /* see cli_accounts.h */
         return cli_accounts_main(&p);
+    if (strcmp(cmd, "deadletter") == 0) /* see cli_deadletter.h */
+        return cli_deadletter_main(&p);
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */

@@ -18,6 +18,7 @@
 #include "engine/dispatch.h"
 #include "engine/outbox.h"
 #include "http/http_server.h"
+#include "http/redact.h"
 #include "store/datadir.h"
 
 #define RETENTION_INTERVAL_MS (60 * 1000)
@@ -478,6 +479,11 @@ static void log_ready(gw_runtime *rt)
 
     for (size_t i = 0; i < cfg->sink_count && used < sizeof sinks; i++) {
         const char *path = json_string_value(json_object_get(cfg->sinks[i].settings, "path"));
+        const char *url = json_string_value(json_object_get(cfg->sinks[i].settings, "url"));
+        char where[300];
+        /* A receiver's URL may carry a token: the log gets it redacted. */
+        if (path == NULL && url != NULL && redact_url(url, where, sizeof where) >= 0)
+            path = where;
         int n = snprintf(sinks + used, sizeof sinks - used, "%s%s -> %s", i ? ", " : "",
                          cfg->sinks[i].name, path != NULL ? path : cfg->sinks[i].type);
         used += n > 0 ? (size_t)n : 0;

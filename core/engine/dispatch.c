@@ -1,10 +1,32 @@
-/* dispatch.c - moving committed events into sinks; see dispatch.h. */
+/* dispatch.c - moving committed events into sinks; see dispatch.h.
+ *
+ * A synchronous sink's write runs on a worker thread (uv_queue_work); an
+ * asynchronous one's write_async on the loop, its HTTP requests going
+ * through a client of the dispatcher's own (no host-side retries: the
+ * backoff here is the one retry policy, so every attempt is counted and
+ * ordered). Both end in finish(), which moves the cursor, parks refused
+ * events as dead letters (deadletter_store.h) or schedules the retry. A
+ * replay asked through the API (dispatch_replay) goes before the next
+ * batch of the log, as a batch of its one event, and moves no cursor.
+ */
 #include "engine/dispatch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
+#include "http/http_client.h"
+#include "store/deadletter_store.h"
+
 #define SINK_RETRY_BASE_MS 100
+/* An asynchronous sink records its cursor at most this often while it
+ * keeps sending, and always when it runs out of events, parks, or closes:
+ * at one event per request a durable cursor per event would put a commit
+ * (an fsync) on every request. A crash resends at most this much, under
+ * the same delivery ids. */
+#define SINK_CHECKPOINT_MS 200
+/* The longest Retry-After a receiver may impose on one attempt. */
+#define SINK_MAX_RETRY_AFTER_MS 3600000u
 
 struct dispatcher {
     gw_runtime *rt;
@@ -12,11 +34,13 @@ struct dispatcher {
     void *state;
     char *name;
     int64_t cursor;          /* highest seq the sink confirmed */
+    int64_t cursor_stored;   /* the cursor as last written to the store */
+    uint64_t cursor_stored_ms;
     size_t batch_size;
     uint64_t retry_max_ms;
 
     uv_work_t work;
-    int busy;                /* a batch is on a worker thread */
+    int busy;                /* a batch is being written */
     int reopen_pending;
     int closing;
     char *buf;               /* the pending batch, kept for retries */
@@ -24,7 +48,15 @@ struct dispatcher {
     sink_batch batch;
     int pending;             /* buf holds a batch not yet confirmed */
     int write_rc;
-    char write_err[256];
+    char write_err[320];
+    int64_t *seqs;           /* seq of each line of buf, for dead letters */
+    size_t seqs_cap;
+
+    /* Asynchronous sinks (type->write_async). */
+    http_client *client;     /* owned; NULL for synchronous sinks */
+    sink_io io;
+    int replay_check;        /* dead letters may wait for a replay */
+    int64_t replay_id;       /* the pending batch replays this dead letter */
 
     uv_timer_t *retry_timer; /* owns the dispatcher: freed in its close cb */
     unsigned attempt;
@@ -36,6 +68,7 @@ static void dispatcher_free_cb(uv_handle_t *h)
 {
     dispatcher *d = h->data;
     free(d->buf);
+    free(d->seqs);
     free(d->name);
     free(d);
     free(h);
@@ -54,6 +87,15 @@ static int append_line(void *arg, int64_t seq, const char *json, size_t len)
         d->buf = grown;
         d->cap = cap;
     }
+    if (d->batch.count >= d->seqs_cap) {
+        size_t cap = d->seqs_cap ? d->seqs_cap * 2 : 64;
+        int64_t *grown = realloc(d->seqs, cap * sizeof *grown);
+        if (grown == NULL)
+            return GW_ENOMEM;
+        d->seqs = grown;
+        d->seqs_cap = cap;
+    }
+    d->seqs[d->batch.count] = seq;
     memcpy(d->buf + d->len, json, len);
     d->len += len;
     d->buf[d->len++] = '\n';
@@ -91,34 +133,102 @@ static void retry_cb(uv_timer_t *t)
     submit(t->data);
 }
 
+/* Write the cursor if it moved since it was last written (durable at the
+ * next commit). */
+static void cursor_store(dispatcher *d)
+{
+    if (d->cursor == d->cursor_stored)
+        return;
+    if (store_cursor_set(d->rt->store, d->name, d->cursor) < 0) {
+        log_error(&d->rt->log, d->name, "could not record the sink cursor: %s",
+                  store_last_error(d->rt->store));
+        return;
+    }
+    d->cursor_stored = d->cursor;
+    d->cursor_stored_ms = clock_monotonic_ms();
+}
+
 static void really_close(dispatcher *d)
 {
+    /* First the client: it cancels a request in flight without calling
+     * back, so the sink's state can go. */
+    if (d->client != NULL)
+        http_client_close(d->client, NULL, NULL);
+    d->client = NULL;
     if (d->state != NULL)
         d->type->close(d->state);
     d->state = NULL;
     uv_close((uv_handle_t *)d->retry_timer, dispatcher_free_cb);
 }
 
-static void after_work_cb(uv_work_t *w, int status)
+/* Park every event of the refused batch (or mark the replayed dead letter
+ * refused again) and step over it. */
+static void park(dispatcher *d, const sink_result *res)
 {
-    dispatcher *d = w->data;
+    gw_runtime *rt = d->rt;
+    const char *why = res->message ? res->message : "refused";
+    int64_t now = (int64_t)clock_wall_ms();
+    int rc = GW_OK;
+    if (d->replay_id > 0) {
+        rc = deadletter_replay_refused(rt->store, d->replay_id, res->status, why, now);
+        log_warn(&rt->log, d->name, "replay of dead letter %lld refused again: %s",
+                 (long long)d->replay_id, why);
+    } else {
+        const char *p = d->buf;
+        for (size_t i = 0; i < d->batch.count && rc == GW_OK; i++) {
+            const char *nl = memchr(p, '\n', (size_t)(d->buf + d->len - p));
+            size_t len = (size_t)(nl - p);
+            rc = deadletter_park(rt->store, d->io.sink_name, d->seqs[i], p, len, res->status, why,
+                                 now);
+            p = nl + 1;
+        }
+        log_warn(&rt->log, d->name,
+                 "parked %zu event%s (seq %lld-%lld) as dead letters: %s (see gateway "
+                 "deadletter list)",
+                 d->batch.count, d->batch.count == 1 ? "" : "s", (long long)d->batch.first_seq,
+                 (long long)d->batch.last_seq, why);
+    }
+    if (rc < 0)
+        log_error(&rt->log, d->name, "could not park the refused events: %s",
+                  store_last_error(rt->store));
+    d->stats.dead_letters += d->replay_id > 0 ? 0 : d->batch.count;
+}
+
+/* A write ended (either kind of sink): rc as write returned; res is the
+ * asynchronous sink's report, or NULL. */
+static void finish(dispatcher *d, int rc, const sink_result *res)
+{
     gw_runtime *rt = d->rt;
     d->busy = 0;
-    if (status == UV_ECANCELED)
-        d->write_rc = GW_EBUSY;
-    if (d->write_rc == GW_OK && d->batch.count > 0) {
-        d->stats.delivered += d->batch.count;
-        d->cursor = d->batch.last_seq;
-        int rc = store_cursor_set(rt->store, d->name, d->cursor);
-        if (rc < 0)
-            log_error(&rt->log, d->name, "could not record the sink cursor: %s",
-                      store_last_error(rt->store));
+    if (res != NULL)
+        d->stats.last_status = res->status;
+    int parked = rc != GW_OK && res != NULL && res->park;
+    if ((rc == GW_OK || parked) && d->batch.count > 0) {
+        if (parked)
+            park(d, res);
+        else
+            d->stats.delivered += d->batch.count;
+        if (d->replay_id > 0) {
+            /* A replay moves no cursor: the event is behind it already. */
+            if (!parked && deadletter_drop(rt->store, d->replay_id) < 0)
+                log_error(&rt->log, d->name, "could not remove the replayed dead letter: %s",
+                          store_last_error(rt->store));
+            if (!parked)
+                log_info(&rt->log, d->name, "dead letter %lld replayed",
+                         (long long)d->replay_id);
+            d->replay_id = 0;
+        } else {
+            d->cursor = d->batch.last_seq;
+            if (d->type->write_async == NULL || parked ||
+                clock_monotonic_ms() - d->cursor_stored_ms >= SINK_CHECKPOINT_MS)
+                cursor_store(d);
+        }
     }
     if (d->closing) {
         really_close(d);
         return;
     }
-    if (d->write_rc == GW_OK) {
+    if (rc == GW_OK || parked) {
         if (d->failing)
             log_info(&rt->log, d->name, "sink recovered after %u failed attempts", d->attempt);
         d->failing = 0;
@@ -133,10 +243,15 @@ static void after_work_cb(uv_work_t *w, int status)
     /* Keep the batch: the same events are retried, in the same order. */
     uint64_t delay = backoff_full_jitter(&rt->rng, SINK_RETRY_BASE_MS, d->retry_max_ms,
                                          d->attempt);
+    if (res != NULL && res->retry_after_ms > delay)
+        delay = res->retry_after_ms < SINK_MAX_RETRY_AFTER_MS ? res->retry_after_ms
+                                                              : SINK_MAX_RETRY_AFTER_MS;
     if (!d->failing || (d->attempt & (d->attempt - 1)) == 0)
         log_warn(&rt->log, d->name, "sink write failed (attempt %u), retrying in %llu ms: %s",
                  d->attempt + 1, (unsigned long long)delay,
-                 d->write_err[0] ? d->write_err : gw_strerror(d->write_rc));
+                 res != NULL && res->message ? res->message
+                 : d->write_err[0]           ? d->write_err
+                                             : gw_strerror(rc));
     d->failing = 1;
     d->stats.failing = 1;
     d->stats.write_failures++;
@@ -146,6 +261,63 @@ static void after_work_cb(uv_work_t *w, int status)
     uv_timer_start(d->retry_timer, retry_cb, delay, 0);
 }
 
+static void after_work_cb(uv_work_t *w, int status)
+{
+    dispatcher *d = w->data;
+    if (status == UV_ECANCELED)
+        d->write_rc = GW_EBUSY;
+    finish(d, d->write_rc, NULL);
+}
+
+static void async_done(void *arg, const sink_result *res)
+{
+    dispatcher *d = arg;
+    finish(d, res->rc, res);
+}
+
+/* sink_io.http_send: the dispatcher's own client, made on first use. */
+static int io_http_send(void *ctx, const gw_http_request *req, gw_http_cb cb, void *arg)
+{
+    dispatcher *d = ctx;
+    if (d->client == NULL) {
+        http_client_options copts;
+        http_client_options_init(&copts);
+        copts.log = &d->rt->log;
+        copts.max_retries = 0;
+        copts.max_host_connections = 2; /* one request in flight, one spare */
+        char err[256];
+        if (http_client_new(&d->rt->loop, &copts, &d->client, err, sizeof err) != GW_OK) {
+            log_error(&d->rt->log, d->name, "cannot create the HTTP client: %s", err);
+            d->client = NULL;
+            return GW_EIO;
+        }
+    }
+    return http_client_request(d->client, NULL, d, d->name, req, cb, arg, NULL);
+}
+
+static void on_replay_row(void *arg, const deadletter_row *row)
+{
+    dispatcher *d = arg;
+    if (append_line(d, row->seq, row->event, strlen(row->event)) == GW_OK)
+        d->replay_id = row->id;
+}
+
+/* Fill the batch with a dead letter waiting for its replay; 1 when one
+ * was found. */
+static int take_replay(dispatcher *d)
+{
+    if (!d->replay_check)
+        return 0;
+    int rc = deadletter_next_replay(d->rt->store, d->io.sink_name, on_replay_row, d);
+    if (rc <= 0 || d->replay_id == 0) {
+        d->replay_check = 0;
+        d->len = 0;
+        memset(&d->batch, 0, sizeof d->batch);
+        return 0;
+    }
+    return 1;
+}
+
 static void submit(dispatcher *d)
 {
     if (d->busy || d->closing)
@@ -153,8 +325,11 @@ static void submit(dispatcher *d)
     if (!d->pending) {
         d->len = 0;
         memset(&d->batch, 0, sizeof d->batch);
+        d->replay_id = 0;
         int64_t committed = store_committed_seq(d->rt->store);
-        if (d->cursor < committed) {
+        if (take_replay(d)) {
+            /* the batch holds the replayed dead letter */
+        } else if (d->cursor < committed) {
             int rc = store_read(d->rt->store, d->cursor, d->batch_size, append_line, d);
             if (rc < 0) {
                 log_error(&d->rt->log, d->name, "could not read the log: %s",
@@ -164,12 +339,30 @@ static void submit(dispatcher *d)
                 return;
             }
         }
-        if (d->batch.count == 0 && !d->reopen_pending)
+        if (d->batch.count == 0 && !d->reopen_pending) {
+            cursor_store(d); /* caught up: the checkpoint may lag no longer */
             return;
+        }
         d->pending = d->batch.count > 0;
     }
     d->busy = 1;
-    uv_queue_work(&d->rt->loop, &d->work, work_cb, after_work_cb);
+    if (d->type->write_async == NULL) {
+        uv_queue_work(&d->rt->loop, &d->work, work_cb, after_work_cb);
+        return;
+    }
+    d->batch.data = d->buf;
+    d->batch.len = d->len;
+    d->write_err[0] = '\0';
+    int rc = d->type->write_async(d->state, &d->batch, &d->io, async_done, d, d->write_err,
+                                  sizeof d->write_err);
+    if (rc != GW_OK)
+        finish(d, rc, NULL);
+}
+
+void dispatch_replay(dispatcher *d)
+{
+    d->replay_check = 1;
+    dispatch_kick(d);
 }
 
 void dispatch_kick(dispatcher *d)
@@ -248,11 +441,25 @@ int dispatch_open(gw_runtime *rt, const cfg_sink *cfg, dispatcher **out, char *e
     timer->data = d;
     d->retry_timer = timer;
 
+    d->io.http_send = io_http_send;
+    d->io.ctx = d;
+    d->io.sink_name = d->name + 5; /* after "sink/" */
+    d->io.loop = &rt->loop;
+    d->replay_check = 1;           /* replays asked before a restart */
+
     char why[256] = "";
     int rc = type->open(cfg->settings, &d->state, why, sizeof why);
     if (rc != GW_OK) {
         snprintf(err, errlen, "sink \"%s\" (%s): %s", cfg->name, type->name,
                  why[0] ? why : gw_strerror(rc));
+        goto fail;
+    }
+    size_t most = type->max_batch != NULL ? type->max_batch(d->state) : 0;
+    if (most > 0 && most < d->batch_size)
+        d->batch_size = most;
+    if ((rc = deadletter_init(rt->store)) != GW_OK) {
+        snprintf(err, errlen, "sink \"%s\": cannot create the dead-letter table: %s", cfg->name,
+                 store_last_error(rt->store));
         goto fail;
     }
     int64_t stored = 0;
@@ -292,6 +499,8 @@ int dispatch_open(gw_runtime *rt, const cfg_sink *cfg, dispatcher **out, char *e
             }
         }
     }
+    d->cursor_stored = d->cursor;
+    d->cursor_stored_ms = clock_monotonic_ms();
     *out = d;
     return GW_OK;
 fail:
@@ -309,6 +518,10 @@ void dispatch_close(dispatcher *d)
         return;
     d->closing = 1;
     uv_timer_stop(d->retry_timer);
-    if (!d->busy)
+    cursor_store(d); /* committed by the orchestrator's last commit */
+    /* An asynchronous write in flight is cancelled (its batch goes again
+     * after a restart, under the same delivery id); a worker's write
+     * cannot be, so its sink closes when it returns. */
+    if (!d->busy || d->type->write_async != NULL)
         really_close(d);
 }

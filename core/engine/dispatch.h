@@ -1,7 +1,8 @@
 /* dispatch.h - one dispatcher per configured sink: reads committed events
  * from the log after the sink's durable cursor, hands them to the sink in
- * batches on a worker thread, and moves the cursor only after the sink
- * confirmed. A failing sink is retried with full-jitter backoff on its own
+ * batches (on a worker thread, or on the loop for an asynchronous sink;
+ * sink.h), and moves the cursor only after the sink confirmed, or after it
+ * parked a batch its receiver refused for good as dead letters. A failing sink is retried with full-jitter backoff on its own
  * timer; it never holds back the others, and the log keeps what it has not
  * taken yet.
  */
@@ -23,6 +24,10 @@ int dispatch_open(gw_runtime *rt, const cfg_sink *cfg, dispatcher **out, char *e
 /* Start a batch when the sink is idle and committed events wait. */
 void dispatch_kick(dispatcher *d);
 
+/* Dead letters of this sink wait for a replay (deadletter_request_replay
+ * was called): send them before the next batch of the log. */
+void dispatch_replay(dispatcher *d);
+
 /* Ask for a reopen (SIGHUP) before the next write. */
 void dispatch_request_reopen(dispatcher *d);
 
@@ -33,7 +38,11 @@ int dispatch_busy(const dispatcher *d);
 
 typedef struct dispatch_stats {
     uint64_t delivered;       /* events the sink confirmed */
-    uint64_t write_failures;  /* failed write attempts */
+    uint64_t write_failures;  /* failed write attempts (each one is retried
+                                 or, when refused for good, parked) */
+    uint64_t dead_letters;    /* events parked as dead letters */
+    int last_status;          /* an asynchronous sink's last answer (HTTP
+                                 status; 0: none yet, or no answer) */
     int failing;              /* the last attempt failed */
 } dispatch_stats;
 

@@ -1,11 +1,23 @@
 /* sink.h - the one small interface every event sink implements.
  *
  * A sink receives batches of JSONL (one event per line, each ending in
- * '\n') in seq order. write() runs on a libuv worker thread with at most one
- * batch in flight per sink, so an implementation needs no locking and may
- * block (fsync, network) without stalling the loop or other sinks. The
- * dispatcher moves the sink's durable cursor only after write() returned 0.
- * All other calls run on the loop thread while no write is in flight.
+ * '\n') in seq order, at most one batch in flight per sink, and a sink
+ * writes in one of two ways:
+ *
+ *   - synchronously (write): on a libuv worker thread, so an
+ *     implementation needs no locking and may block (fsync) without
+ *     stalling the loop or other sinks (stdout, file);
+ *   - asynchronously (write_async): on the loop thread, starting network
+ *     I/O through the host services in sink_io and reporting through a
+ *     callback, with no thread per request (webhook; a broker client).
+ *
+ * Either way the dispatcher (engine/dispatch.c) moves the sink's durable
+ * cursor only after the sink confirmed the batch, and retries a failed
+ * batch, unchanged, with full-jitter backoff: the next batch waits, so
+ * events arrive in order. An asynchronous sink may also refuse a batch for
+ * good (sink_result.park): the dispatcher then parks its events in the
+ * dead-letter table and moves on. All other calls run on the loop thread
+ * while no write is in flight.
  */
 #ifndef GW_SINK_H
 #define GW_SINK_H
@@ -14,6 +26,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "gateway/plugin.h" /* gw_option */
 
@@ -24,6 +37,44 @@ typedef struct sink_batch {
     int64_t first_seq;  /* seq of the first and last event in the batch */
     int64_t last_seq;
 } sink_batch;
+
+/* What an asynchronous write reports, borrowed for the done call. */
+typedef struct sink_result {
+    int rc;                  /* GW_OK: the batch is delivered; negative
+                                GW_E*: it failed, retry it (or park it) */
+    int park;                /* with rc < 0: the receiver refused it for good;
+                                park its events as dead letters, move on */
+    int status;              /* the receiver's last answer (HTTP status), 0
+                                for none (transport error), for metrics */
+    uint64_t retry_after_ms; /* with rc < 0: wait at least this long before
+                                the next attempt (Retry-After); 0 = none */
+    const char *message;     /* one line when rc < 0, never a secret; may be
+                                NULL */
+} sink_result;
+
+/* Runs once per accepted write_async, later, on the loop thread. */
+typedef void (*sink_done_fn)(void *arg, const sink_result *result);
+
+/* Host services for asynchronous sinks, borrowed for the write_async call
+ * (copy the pointers, not the struct: they stay valid while the sink is
+ * open). */
+typedef struct sink_io {
+    /* Send one HTTP request through the host's client (curl multi on the
+     * loop; TLS always verified; no host-side retries: the dispatcher's
+     * backoff is the one retry policy). Everything in req is copied.
+     * cb(arg, response) runs exactly once, later, from the loop, unless
+     * this returns a negative GW_E* (then never) or the sink is closed
+     * first (then never either: close frees what cb would have used). */
+    int (*http_send)(void *ctx, const gw_http_request *req, gw_http_cb cb, void *arg);
+    void *ctx;
+    const char *sink_name; /* the configured name, for ids and messages */
+    /* The gateway's loop, for a sink whose client is not HTTP (a broker
+     * library with threads of its own comes back to the loop through a
+     * uv_async_t of the sink's). A sink that makes handles on it closes
+     * them in close() with uv_close and frees their memory in the close
+     * callback: the loop runs on after close until they are closed. */
+    uv_loop_t *loop;
+} sink_io;
 
 typedef struct sink_type {
     const char *name;          /* the [[sink]] type value: "stdout", "file" */
@@ -46,11 +97,27 @@ typedef struct sink_type {
      * the dispatcher retries the same batch with backoff. */
     int (*write)(void *state, const sink_batch *batch, char *err, size_t errlen);
 
+    /* Instead of write (a type sets exactly one): start writing a batch on
+     * the loop thread and return at once. The batch (data included) stays
+     * valid and unchanged until done runs; a retry hands the same batch
+     * again. Returns 0 when accepted: done(arg, result) then runs exactly
+     * once, never from inside this call, unless the sink is closed first.
+     * A negative GW_E* (err set) counts as a failed attempt; done does not
+     * run. */
+    int (*write_async)(void *state, const sink_batch *batch, const sink_io *io,
+                       sink_done_fn done, void *arg, char *err, size_t errlen);
+
+    /* Most events the sink takes in one batch (webhook: its `batch`); NULL
+     * or 0 leaves the common batch_size alone. */
+    size_t (*max_batch)(void *state);
+
     /* Reopen the destination (log rotation by SIGHUP). Worker thread,
      * between writes. NULL when meaningless. */
     int (*reopen)(void *state, char *err, size_t errlen);
 
-    /* Flush and free. NULL state is a no-op. */
+    /* Flush and free. NULL state is a no-op. For an asynchronous sink this
+     * may come with a write in flight (shutdown): its done never runs, and
+     * the host has already cancelled the requests it sent through sink_io. */
     void (*close)(void *state);
 } sink_type;
 

@@ -13,10 +13,12 @@
  * are declared here rather than in a header. */
 extern const sink_type sink_stdout_type;
 extern const sink_type sink_file_type;
+extern const sink_type sink_webhook_type;
 
 static const sink_type *const builtin_sink_types[] = {
     &sink_stdout_type,
     &sink_file_type,
+    &sink_webhook_type,
     NULL,
 };
 

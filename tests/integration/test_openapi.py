@@ -18,6 +18,7 @@ from gwtest import SOURCE, GatewayTestCase, count_lines, mock_account, wait_for
 from test_actions import ITEMS, TOKEN, ENV, acme, api_config, private, reply
 
 SPEC_PATH = os.path.join(SOURCE, "docs", "openapi.yaml")
+HOOK_SECRET = "openapi-webhook-secret-0123456789"
 
 # Documented statuses no test here provokes on purpose, and why.
 UNREACHED = {
@@ -240,6 +241,10 @@ class OpenApiTest(GatewayTestCase):
                                         reply("mock:m-1", "x", "k"))[0])
         self.assertEqual(503, self.call(gw2, "GET", "/v1/accounts")[0])
         self.assertEqual(503, self.call(gw2, "POST", "/v1/accounts/mock/acme/restart")[0])
+        self.assertEqual(503, self.call(gw2, "GET", "/v1/deadletters")[0])
+        self.assertEqual(503, self.call(gw2, "GET", "/v1/deadletters/1")[0])
+        self.assertEqual(503, self.call(gw2, "DELETE", "/v1/deadletters/1")[0])
+        self.assertEqual(503, self.call(gw2, "POST", "/v1/deadletters/1/replay")[0])
         self.assertEqual(0, gw2.stop())
 
         # A stopped account (the circuit breaker) and a disabled one.
@@ -259,6 +264,9 @@ class OpenApiTest(GatewayTestCase):
         self.assertEqual((200, True), (status, doc["restarted"]))
         self.assertEqual(0, gw3.stop())
 
+        # Dead letters: a webhook sink whose receiver refuses seq 1.
+        self.dead_letters(gw2)
+
         # Every operation was called; every status of the action API reached.
         for path, item in self.spec["paths"].items():
             for method, op in item.items():
@@ -271,6 +279,42 @@ class OpenApiTest(GatewayTestCase):
                         s for (p, m, s) in UNREACHED if (p, m) == (path, method)}
                     self.assertEqual(set(), missing,
                                      "%s %s: documented but never seen" % (method.upper(), path))
+
+    def dead_letters(self, _):
+        rx = self.fake("webhook_receiver.py", "--secret", HOOK_SECRET, "--control",
+                       json.dumps({"refuse_seq": [1, 2], "status": 400}))
+        hook = ('[[sink]]\nname = "hook"\ntype = "webhook"\nurl = "%s"\n'
+                'secret = "${HOOK_SECRET}"\nmax_attempts = 1\nretry_max = "100ms"\n'
+                % rx.url("/hook"))
+        text = api_config(accounts=[mock_account(rate=0, count=3)]) + hook
+        env = dict(ENV, HOOK_SECRET=HOOK_SECRET)
+        gw = self.gateway(text, name="hook.toml", env=env).start()
+        listed = wait_for(lambda: self.call(gw, "GET", "/v1/deadletters")[1]["deadletters"]
+                          if len(self.call(gw, "GET", "/v1/deadletters")[1]["deadletters"]) == 2
+                          else None, 20, "two dead letters")
+        first, second = listed[0]["id"], listed[1]["id"]
+        status, page = self.call(gw, "GET", "/v1/deadletters?sink=hook&limit=1")
+        self.assertEqual((200, first), (status, page["next_after"]))
+        self.assertEqual(400, self.call(gw, "GET", "/v1/deadletters?limit=0")[0])
+        self.assertEqual(401, self.call(gw, "GET", "/v1/deadletters", token=None)[0])
+        status, one = self.call(gw, "GET", "/v1/deadletters/%d" % first)
+        self.assertEqual((200, 1), (status, one["event"]["seq"]))
+        self.assertEqual(404, self.call(gw, "GET", "/v1/deadletters/999")[0])
+        self.assertEqual(401, self.call(gw, "GET", "/v1/deadletters/1", token=None)[0])
+        self.assertEqual(405, self.call(gw, "POST", "/v1/deadletters/%d" % first)[0])
+        self.assertEqual(405, self.call(gw, "GET", "/v1/deadletters/%d/replay" % first)[0])
+        self.assertEqual(202, self.call(gw, "POST", "/v1/deadletters/%d/replay" % first)[0])
+        self.assertEqual(404, self.call(gw, "POST", "/v1/deadletters/999/replay")[0])
+        self.assertEqual(401, self.call(gw, "POST", "/v1/deadletters/1/replay", token=None)[0])
+        self.assertEqual(200, self.call(gw, "DELETE", "/v1/deadletters/%d" % first)[0])
+        self.assertEqual(404, self.call(gw, "DELETE", "/v1/deadletters/%d" % first)[0])
+        self.assertEqual(401, self.call(gw, "DELETE", "/v1/deadletters/1", token=None)[0])
+        self.assertEqual(0, gw.stop())
+        # The sink is gone from the configuration: its dead letter cannot replay.
+        gw = self.gateway(api_config(accounts=[mock_account(rate=0, count=3)]),
+                          name="hook.toml", env=env).start()
+        self.assertEqual(409, self.call(gw, "POST", "/v1/deadletters/%d/replay" % second)[0])
+        self.assertEqual(0, gw.stop())
 
 
 if __name__ == "__main__":
