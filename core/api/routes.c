@@ -7,6 +7,7 @@
 #include "engine/account.h"
 #include "api/accounts_api.h"
 #include "api/actions_api.h"
+#include "api/events_api.h"
 #include "http/http_server.h"
 #include "api/metrics.h"
 
@@ -131,7 +132,8 @@ int routes_install(gw_runtime *rt)
         (rc = http_server_route(rt->server, "GET", "/metrics", 0, metrics, rt)) ||
         (rc = http_server_route(rt->server, "GET,POST", "/webhooks/", 1, webhook, rt)) ||
         (rc = actions_api_install(rt)) || /* /v1/actions, see actions_api.h */
-        (rc = accounts_api_install(rt)))  /* /v1/accounts, see accounts_api.h */
+        (rc = accounts_api_install(rt)) || /* /v1/accounts, see accounts_api.h */
+        (rc = events_api_install(rt)))     /* /v1/events, see events_api.h */
         return rc;
     return GW_OK;
 }
