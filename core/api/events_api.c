@@ -230,8 +230,6 @@ static int catch_one(void *arg, int64_t seq, const char *json, size_t len)
         char *frame = events_sse_frame(seq, f.type, json, len, &flen);
         int rc = frame ? sub_write(c->sub, frame, flen, false) : GW_ENOMEM;
         free(frame);
-        if (rc == GW_ERANGE && http_stream_buffered(c->sub->st) == 0)
-            sub_cut(c->sub); /* one event larger than the whole buffer */
         if (rc != GW_OK)
             stop = 1; /* the cursor stays: this event is read again */
         else
@@ -288,11 +286,17 @@ static void on_pump(uv_timer_t *t)
         uv_timer_start(&hub->pump, on_pump, 0, 0);
 }
 
+/* Only streams with nothing waiting are idle: the others are sending (or
+ * their client reads nothing, which MHD's idle timeout ends). An idle
+ * stream is suspended and would not notice its client leaving otherwise. */
 static void on_keepalive(uv_timer_t *t)
 {
     events_hub *hub = t->data;
-    for (ev_link *l = hub->subs.next; l != &hub->subs; l = l->next)
-        sub_write(SUB_OF(l, all), keepalive_line, sizeof keepalive_line - 1, true);
+    for (ev_link *l = hub->subs.next; l != &hub->subs; l = l->next) {
+        events_sub *sub = SUB_OF(l, all);
+        if (http_stream_buffered(sub->st) == 0)
+            sub_write(sub, keepalive_line, sizeof keepalive_line - 1, true);
+    }
 }
 
 /* ---- one JSON page ------------------------------------------------------- */

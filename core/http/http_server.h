@@ -214,9 +214,11 @@ http_stream *http_exchange_respond_stream(http_exchange *ex, int status,
                                           size_t max_buffered, const http_stream_callbacks *cb,
                                           void *arg);
 
-/* Queue len bytes (copied) for sending. Returns 0, GW_ERANGE when they
- * would take the buffer past max_buffered (nothing queued), GW_ESTATE when
- * the stream was ended or cut, or GW_ENOMEM. */
+/* Queue len bytes (copied) for sending. Returns 0, GW_ERANGE when the
+ * buffer already holds bytes and these would take it past max_buffered
+ * (nothing queued; an empty buffer takes any one write, so the bound is
+ * max_buffered or one write, whichever is larger), GW_ESTATE when the
+ * stream was ended or cut, or GW_ENOMEM. */
 int http_stream_write(http_stream *st, const void *data, size_t len);
 
 /* Bytes queued and not yet handed to the socket. */

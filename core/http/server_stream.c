@@ -182,7 +182,9 @@ int http_stream_write(http_stream *st, const void *data, size_t len)
 {
     if (st->ended || st->cut || st->conn == NULL)
         return GW_ESTATE;
-    if (len > st->max - st->len)
+    /* An empty buffer takes any write, so one frame larger than the bound
+     * still goes through (once) instead of cutting its stream forever. */
+    if (st->len > 0 && (st->len >= st->max || len > st->max - st->len))
         return GW_ERANGE;
     if (st->off + st->len + len > st->cap) {
         if (st->off > 0) {
@@ -193,7 +195,7 @@ int http_stream_write(http_stream *st, const void *data, size_t len)
             size_t cap = st->cap ? st->cap : STREAM_KEEP_CAP;
             while (cap < st->len + len)
                 cap *= 2;
-            if (cap > st->max)
+            if (cap > st->max && st->max >= st->len + len)
                 cap = st->max;
             char *grown = realloc(st->buf, cap);
             if (grown == NULL)

@@ -318,6 +318,32 @@ static void test_bound_refuses_a_write_and_cut_closes_the_connection(void **stat
     assert_false(complete); /* cut: no terminating chunk */
 }
 
+static int stream_empty(fixture *fx)
+{
+    return fx->st != NULL && http_stream_buffered(fx->st) == 0;
+}
+
+static void test_an_empty_buffer_takes_one_write_larger_than_the_bound(void **state)
+{
+    fixture *fx = *state;
+    fx->max_buffered = 4096;
+    start_client(fx);
+    run_until(fx, stream_open);
+    run_until(fx, stream_empty); /* "hello\n" went out */
+    static char big[10000];
+    memset(big, 'z', sizeof big);
+    assert_int_equal(GW_OK, http_stream_write(fx->st, big, sizeof big));
+    assert_int_equal(GW_ERANGE, http_stream_write(fx->st, "x", 1));
+    http_stream_end(fx->st);
+    run_until(fx, stream_closed);
+    join_client(fx);
+    int complete = 0;
+    char *body = dechunk(fx->got, &complete);
+    assert_true(complete);
+    assert_int_equal(6 + sizeof big, strlen(body));
+    free(body);
+}
+
 static void test_client_gone_is_noticed_by_the_next_write(void **state)
 {
     fixture *fx = *state;
@@ -375,6 +401,8 @@ int main(void)
             test_writes_arrive_in_order_and_end_completes_the_chunked_body, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_bound_refuses_a_write_and_cut_closes_the_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_an_empty_buffer_takes_one_write_larger_than_the_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_gone_is_noticed_by_the_next_write, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
