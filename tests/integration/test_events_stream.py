@@ -162,7 +162,9 @@ class EventsStreamTest(GatewayTestCase):
         c.stop()
         self.post(gw, items("c", 2))
         c2 = self.client(gw, last_id=8)
+        by_after = self.client(gw, "?after=8")
         self.assertSeqs([9, 10], c2.wait_events(2))
+        self.assertSeqs([9, 10], by_after.wait_events(2))
         # The gateway restarts under the library: it reconnects on its own
         # with Last-Event-ID (which wins over the URL's after=0).
         c3 = self.client(gw, "?after=0")
