@@ -8,13 +8,14 @@ and its peak during the flood; the lag from a batch's commit (its webhook's
 200) to its last event reaching each client (p50, p99, max over clients x
 batches); and whether every client got every event once, in order.
 
-The clients are raw non-blocking sockets in this one process (selectors),
-so the bench needs nothing beyond Python; the real-client-library test is
+The clients are raw non-blocking sockets (selectors) in four processes, so
+the bench needs nothing beyond Python; the real-client-library test is
 tests/integration/test_events_stream.py.
 
 usage: bench/sse.py [BUILD_DIR] [STREAMS] [EVENTS] [PAUSE_MS between batches of 100]
 """
 import json
+import multiprocessing
 import os
 import re
 import selectors
@@ -35,6 +36,7 @@ streams = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 events = int(sys.argv[3]) if len(sys.argv) > 3 else 5000
 pause = float(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.01  # between batches
 BATCH = 100
+WORKERS = 4  # client processes, so the clients' own loop is not what limits the figures
 TOKEN = "bench-token-0123456789abcdef"
 
 
@@ -107,7 +109,7 @@ class Client:
         self.in_order = True
         self.seen_at = {}     # batch-final seq -> arrival time
 
-    def feed(self, data, now, finals):
+    def feed(self, data, now):
         # Compact JSON never holds "id: " (no space after a colon), so the
         # frames' id lines are counted without parsing each one.
         buf = self.tail + data
@@ -121,13 +123,37 @@ class Client:
         last = int(whole[at + 4:whole.find(b"\n", at)])
         self.in_order &= (self.last == 0 or first == self.last + 1) and last - first + 1 == n
         for seq in range((self.last // BATCH + 1) * BATCH, last + 1, BATCH):
-            if seq in finals and seq not in self.seen_at:
-                self.seen_at[seq] = now
+            self.seen_at.setdefault(seq, now)
         self.last = last
         self.ids += n
 
 
-def flood(port, commits, finals):
+def reader(port, n, want, ready, results):
+    """One client process: n streams, read until each has want events."""
+    clients = [Client(port) for _ in range(n)]
+    sel = selectors.DefaultSelector()
+    for c in clients:
+        sel.register(c.sock, selectors.EVENT_READ, c)
+    ready.put(n)
+    done, start = 0, time.monotonic()
+    while done < n and time.monotonic() - start < 300:
+        for key, _ in sel.select(timeout=1):
+            c = key.data
+            try:
+                data = c.sock.recv(262144)
+            except BlockingIOError:
+                continue
+            if not data:
+                sel.unregister(c.sock)
+                continue
+            was = c.last
+            c.feed(data, time.monotonic())
+            if was < want <= c.last:
+                done += 1
+    results.put([(c.ids, c.in_order, c.seen_at) for c in clients])
+
+
+def flood(port, commits):
     for b in range(events // BATCH):
         items = [{"type": "mention", "visibility": "public", "native_id": "b%d-%d" % (b, i),
                   "text": "@acme bench item %d of batch %d, about the usual order" % (i, b)}
@@ -139,7 +165,6 @@ def flood(port, commits, finals):
             r.read()
         seq = (b + 1) * BATCH
         commits[seq] = time.monotonic()
-        finals.add(seq)
         time.sleep(pause)  # a steady stream rather than one burst
 
 
@@ -149,47 +174,42 @@ def main():
         try:
             time.sleep(0.5)
             idle = status_kb(p.pid, "VmRSS")
-            clients = [Client(port) for _ in range(streams)]
+            want = (events // BATCH) * BATCH
+            ready, results = multiprocessing.Queue(), multiprocessing.Queue()
+            procs = []
+            for i in range(WORKERS):
+                n = streams // WORKERS + (1 if i < streams % WORKERS else 0)
+                procs.append(multiprocessing.Process(target=reader,
+                                                     args=(port, n, want, ready, results)))
+                procs[-1].start()
+            for _ in procs:
+                ready.get(timeout=60)
             deadline = time.monotonic() + 60
             while metric(port, "gateway_event_streams_open") < streams:
                 if time.monotonic() > deadline:
                     raise SystemExit("not every stream opened")
                 time.sleep(0.1)
-            sel = selectors.DefaultSelector()
-            for c in clients:
-                sel.register(c.sock, selectors.EVENT_READ, c)
             time.sleep(0.5)
             with_streams = status_kb(p.pid, "VmRSS")
-            commits, finals = {}, set()
-            t = threading.Thread(target=flood, args=(port, commits, finals))
+            commits = {}
+            t = threading.Thread(target=flood, args=(port, commits))
             start = time.monotonic()
             cpu0 = cpu_s(p.pid)
             t.start()
-            want = (events // BATCH) * BATCH
-            done = 0
-            while done < streams and time.monotonic() - start < 300:
-                for key, _ in sel.select(timeout=1):
-                    c = key.data
-                    try:
-                        data = c.sock.recv(262144)
-                    except BlockingIOError:
-                        continue
-                    if not data:
-                        sel.unregister(c.sock)
-                        continue
-                    was = c.last
-                    c.feed(data, time.monotonic(), finals)
-                    if was < want <= c.last:
-                        done += 1
+            clients = []
+            for _ in procs:
+                clients += results.get(timeout=400)
             elapsed = time.monotonic() - start
             t.join()
+            for w in procs:
+                w.join()
             cpu = cpu_s(p.pid) - cpu0
             peak = status_kb(p.pid, "VmHWM")
             after = status_kb(p.pid, "VmRSS")
             cut = metric(port, "gateway_event_streams_cut_total")
-            lags = sorted(c.seen_at[s] - commits[s] for c in clients for s in c.seen_at
+            lags = sorted(seen[s] - commits[s] for _, _, seen in clients for s in seen
                           if s in commits)
-            complete = sum(1 for c in clients if c.ids == want and c.in_order)
+            complete = sum(1 for ids, in_order, _ in clients if ids == want and in_order)
             print("SSE fan-out: %d streams, %d events in batches of %d (%.1f s)"
                   % (streams, want, BATCH, elapsed))
             print("  baseline RSS, idle gateway           : %7d KB" % idle)
@@ -205,7 +225,7 @@ def main():
                   % (want, span, want / span if span else 0,
                      want * streams / span if span else 0))
             print("  frames delivered                     : %d (%.0f/s)"
-                  % (sum(c.ids for c in clients), sum(c.ids for c in clients) / elapsed))
+                  % (sum(c[0] for c in clients), sum(c[0] for c in clients) / elapsed))
             print("  gateway CPU during the flood         : %.1f s of %.1f s (%.0f%% of one core)"
                   % (cpu, elapsed, 100 * cpu / elapsed))
             print("  clients with every event once, in order: %d of %d; streams cut: %d"
