@@ -78,7 +78,10 @@ typedef struct events_sub {
 
 struct events_hub {
     gw_runtime *rt;
-    uv_timer_t keepalive, pump;
+    uv_timer_t keepalive;
+    uv_idle_t pump; /* active while fan-out or catch-up work waits: one
+                       slice per loop iteration (a 0 ms timer restarted in
+                       its own callback would run again at once) */
     int handles_open;
     int64_t live_seq; /* highest seq the fan-out has handled */
     ev_link subs, queue;
@@ -117,12 +120,12 @@ static int sub_write(events_sub *sub, const char *frame, size_t len, bool cut_wh
     return rc;
 }
 
-static void on_pump(uv_timer_t *t);
+static void on_pump(uv_idle_t *t);
 
 static void pump_schedule(events_hub *hub)
 {
     if (!hub->closing)
-        uv_timer_start(&hub->pump, on_pump, 0, 0);
+        uv_idle_start(&hub->pump, on_pump);
 }
 
 static bool sub_has_room(const events_hub *hub, const events_sub *sub)
@@ -270,11 +273,27 @@ static bool catch_up(events_hub *hub)
     return hub->queue.next != &hub->queue;
 }
 
-static void on_pump(uv_timer_t *t)
+/* True when some stream is caught up (the fan-out has work for it). */
+static bool any_live(const events_hub *hub)
+{
+    for (const ev_link *l = hub->subs.next; l != &hub->subs; l = l->next) {
+        const events_sub *sub = SUB_OF(l, all);
+        if (sub->cursor >= hub->live_seq && !sub->cut)
+            return true;
+    }
+    return false;
+}
+
+static void on_pump(uv_idle_t *t)
 {
     events_hub *hub = t->data;
     bool more = false;
-    if (hub->live_seq < store_committed_seq(hub->rt->store)) {
+    int64_t committed = store_committed_seq(hub->rt->store);
+    if (hub->live_seq < committed && !any_live(hub)) {
+        /* Nobody to fan out to: streams that are behind read their own
+         * pages up to the live position anyway. */
+        hub->live_seq = committed;
+    } else if (hub->live_seq < committed) {
         if (store_read(hub->rt->store, hub->live_seq, LIVE_PAGE, fan_one, hub) < 0)
             log_warn(&hub->rt->log, COMPONENT, "reading new events for the streams failed: %s",
                      store_last_error(hub->rt->store));
@@ -282,8 +301,8 @@ static void on_pump(uv_timer_t *t)
             more = hub->live_seq < store_committed_seq(hub->rt->store);
     }
     more = catch_up(hub) || more;
-    if (more)
-        uv_timer_start(&hub->pump, on_pump, 0, 0);
+    if (!more)
+        uv_idle_stop(&hub->pump);
 }
 
 /* Only streams with nothing waiting are idle: the others are sending (or
@@ -472,7 +491,7 @@ int events_api_install(gw_runtime *rt)
     link_init(&hub->subs);
     link_init(&hub->queue);
     uv_timer_init(&rt->loop, &hub->keepalive);
-    uv_timer_init(&rt->loop, &hub->pump);
+    uv_idle_init(&rt->loop, &hub->pump);
     hub->keepalive.data = hub->pump.data = hub;
     hub->handles_open = 2;
     uv_timer_start(&hub->keepalive, on_keepalive, hub->keepalive_ms, hub->keepalive_ms);
