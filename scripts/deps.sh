@@ -7,7 +7,8 @@ set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libc6-dev
             libuv1-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev)
-test_pkgs=(libcmocka-dev python3 python3-jsonschema python3-yaml curl nodejs)  # curl: the README example test_readme runs; nodejs: the webhook receiver example (test_webhook_sink)
+test_pkgs=(libcmocka-dev python3 python3-jsonschema python3-yaml curl  # curl: the README example test_readme runs
+           nodejs node-eventsource)  # the webhook receiver example (test_webhook_sink); the SSE client library (test_events_stream)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")

@@ -1,5 +1,6 @@
 /* metrics.c - Prometheus text for GET /metrics; see metrics.h. */
 #define _GNU_SOURCE /* open_memstream is POSIX 2008; keep glibc's prototype */
+#include "api/events_api.h"
 #include "api/metrics.h"
 
 #include <stdio.h>
@@ -309,6 +310,23 @@ static void render_actions(FILE *f, const gw_runtime *rt)
     fprintf(f, "gateway_echoes_dropped_total %llu\n", (unsigned long long)s->echoes);
 }
 
+/* GET /v1/events (events_api.h). */
+static void render_event_streams(FILE *f, const gw_runtime *rt)
+{
+    const events_api_stats *st = events_api_stats_get(rt);
+    if (st == NULL)
+        return;
+    header(f, "gateway_event_streams_open", "gauge", "GET /v1/events streams open now.");
+    fprintf(f, "gateway_event_streams_open %llu\n", (unsigned long long)st->streams_open);
+    header(f, "gateway_event_streams_total", "counter", "GET /v1/events streams opened.");
+    fprintf(f, "gateway_event_streams_total %llu\n", (unsigned long long)st->streams_total);
+    header(f, "gateway_event_streams_cut_total", "counter",
+           "Streams closed because a slow client let their buffer reach its bound.");
+    fprintf(f, "gateway_event_streams_cut_total %llu\n", (unsigned long long)st->streams_cut);
+    header(f, "gateway_event_stream_events_total", "counter", "Events written to streams.");
+    fprintf(f, "gateway_event_stream_events_total %llu\n", (unsigned long long)st->events_sent);
+}
+
 int metrics_render(const gw_runtime *rt, char **out, size_t *len)
 {
     char *buf = NULL;
@@ -322,6 +340,7 @@ int metrics_render(const gw_runtime *rt, char **out, size_t *len)
     render_http_server(f, rt);
     render_http_client(f, rt);
     render_actions(f, rt);
+    render_event_streams(f, rt);
     if (fclose(f) != 0) {
         free(buf);
         return GW_ENOMEM;

@@ -8,6 +8,7 @@
 #include "api/accounts_api.h"
 #include "api/deadletters_api.h"
 #include "api/actions_api.h"
+#include "api/events_api.h"
 #include "http/http_server.h"
 #include "api/metrics.h"
 
@@ -133,7 +134,8 @@ int routes_install(gw_runtime *rt)
         (rc = http_server_route(rt->server, "GET,POST", "/webhooks/", 1, webhook, rt)) ||
         (rc = actions_api_install(rt)) || /* /v1/actions, see actions_api.h */
         (rc = accounts_api_install(rt)) || /* /v1/accounts, see accounts_api.h */
-        (rc = deadletters_api_install(rt))) /* /v1/deadletters, deadletters_api.h */
+        (rc = deadletters_api_install(rt)) || /* /v1/deadletters, deadletters_api.h */
+        (rc = events_api_install(rt)))     /* /v1/events, see events_api.h */
         return rc;
     return GW_OK;
 }

@@ -4,6 +4,8 @@
  *   GET  /metrics                        Prometheus text
  *   GET|POST /webhooks/<network>/<account>  handed to that plugin
  *   POST /v1/actions, GET /v1/actions/<id>  the action API (actions_api.h)
+ *   GET  /v1/accounts...                 accounts (accounts_api.h)
+ *   GET  /v1/events                      the live event stream (events_api.h)
  */
 #ifndef GW_ROUTES_H
 #define GW_ROUTES_H

@@ -114,10 +114,11 @@ const gw_option config_http_options[] = {
     {.name = "max_connections",
      .type = GW_OPT_INT,
      .flags = GW_OPTF_BOUNDED,
-     .default_value = "256",
+     .default_value = "1024",
      .min = 1,
      .max = 65536,
-     .help = "simultaneous client connections; more are closed at accept"},
+     .help = "simultaneous client connections, GET /v1/events streams included; more are "
+             "closed at accept. The gateway raises its open-files limit to fit"},
     {.name = "idle_timeout",
      .type = GW_OPT_DURATION,
      .flags = GW_OPTF_BOUNDED,
@@ -158,6 +159,22 @@ const gw_option config_api_options[] = {
      .max = 100,
      .help = "tries of an action whose network answers \"retry\" before it fails; the delay "
              "between tries follows [gateway] retry_base and retry_max"},
+    {.name = "stream_keepalive",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "15s",
+     .min = 100,
+     .max = 3600.0 * 1000,
+     .help = "GET /v1/events sends a comment line this often, so proxies keep idle streams "
+             "open and clients that left are noticed; keep it below [http] idle_timeout"},
+    {.name = "stream_buffer",
+     .type = GW_OPT_SIZE,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "256KB",
+     .min = 4096,
+     .max = 64.0 * 1024 * 1024,
+     .help = "bytes a GET /v1/events stream may have waiting for a slow client; past it the "
+             "stream is closed and the client resumes with Last-Event-ID"},
     {.name = NULL},
 };
 

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#include "api/events_api.h"
 #include "api/routes.h"
 #include "base/clock.h"
 #include "engine/account.h"
@@ -130,6 +132,8 @@ static void commit_cb(uv_prepare_t *h)
     }
     if (store_committed_seq(rt->store) != before || rt->stopping)
         kick_sinks(rt);
+    if (store_committed_seq(rt->store) != before)
+        events_api_notify(rt);
 }
 
 static void ready_cb(uv_check_t *h)
@@ -235,6 +239,7 @@ static void close_all(gateway *gw)
     if (rt->closed)
         return;
     rt->closed = 1;
+    events_api_close(rt); /* ends the streams before the server drains */
     if (rt->server != NULL) {
         http_server_close(rt->server, NULL, NULL);
         rt->server = NULL;
@@ -339,6 +344,25 @@ static int start_accounts(gw_runtime *rt, char *errbuf, size_t errlen)
     return GW_OK;
 }
 
+/* Each connection (an event stream stays open for hours) takes a file
+ * descriptor; the usual soft limit of 1024 would refuse connections below
+ * max_connections, so raise it toward the hard limit. */
+static void fit_open_files(gw_runtime *rt, uint64_t connections)
+{
+    struct rlimit rl;
+    const rlim_t want = (rlim_t)connections + 256; /* store, plugins, sinks, clients */
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rlim_t cur = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        log_warn(&rt->log, "core", "open-files limit %llu (hard %llu) is below [http] "
+                                   "max_connections + 256 = %llu; raise it (ulimit -n, "
+                                   "LimitNOFILE=) or connections beyond it fail",
+                 (unsigned long long)(rl.rlim_cur > cur ? rl.rlim_cur : cur),
+                 (unsigned long long)rl.rlim_max, (unsigned long long)want);
+}
+
 static int start_http(gw_runtime *rt, char *err, size_t errlen)
 {
     const json_t *h = rt->cfg->http;
@@ -353,6 +377,7 @@ static int start_http(gw_runtime *rt, char *err, size_t errlen)
         .request_timeout_ms = setting_u64(h, "request_timeout"),
     };
     const char *listen = json_string_value(json_object_get(h, "listen"));
+    fit_open_files(rt, limits.max_connections);
     char why[256] = "";
     int rc = http_server_start(&rt->loop, &rt->log, listen, &limits, &rt->server, why, sizeof why);
     if (rc != GW_OK) {

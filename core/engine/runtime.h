@@ -74,6 +74,8 @@ typedef struct gw_runtime {
     gw_account *ready_head;  /* accounts due for an immediate fetch */
     uv_idle_t spin_handle;   /* keeps poll from blocking while ready_head is set */
 
+    struct events_hub *events; /* GET /v1/events streams (api/events_api.c);
+                                  NULL without the HTTP server */
     dispatcher **sinks;      /* owned, one per [[sink]] */
     size_t sink_count;
 

@@ -174,4 +174,62 @@ void http_exchange_respond_error_headers(http_exchange *ex, int status, const ch
                                          const char *message, const gw_http_header *headers,
                                          size_t n_headers);
 
+/* ------------------------------------------------------------------------
+ * Streamed answers (Server-Sent Events and the like).
+ *
+ * A stream is an answer whose body has no length known up front: it is
+ * sent chunked, as the handler writes it, for as long as both sides want.
+ * While nothing is buffered the connection is suspended (MHD does not
+ * watch it), so an idle stream costs no CPU. Memory is bounded by the
+ * stream's own max_buffered: a write that would pass it is refused and
+ * the caller decides (typically http_stream_cut: the client reconnects).
+ * A suspended connection does not notice its client leaving; the next
+ * write does, so a stream that may stay idle should write something now
+ * and then (SSE: a comment line).
+ */
+typedef struct http_stream http_stream;
+
+typedef struct http_stream_callbacks {
+    /* The buffer fell to low_water bytes or below after a write had taken
+     * it above: room for more. Runs from a loop callback, never inside an
+     * http_stream_* call. May be NULL. */
+    void (*on_drain)(void *arg, http_stream *st);
+    /* The stream is over: client gone, cut, ended and flushed, or the
+     * server closed. Called exactly once; st must not be used after it
+     * returns. Required. */
+    void (*on_close)(void *arg, http_stream *st);
+} http_stream_callbacks;
+
+/* Answer ex with status and headers now and a body written later with
+ * http_stream_write; releases the handler's reference like respond does.
+ * `content_type` and `extra_headers` are copied (invalid ones: NULL is
+ * returned after answering 500). `max_buffered` bounds the bytes waiting
+ * to be sent; low_water (for on_drain) is a quarter of it. `cb` is copied,
+ * `arg` borrowed until on_close. Returns the stream, or NULL when the
+ * exchange had already expired or memory ran out (then nothing more
+ * happens: no callback). During a close the stream starts ended. */
+http_stream *http_exchange_respond_stream(http_exchange *ex, int status,
+                                          const char *content_type,
+                                          const gw_http_header *extra_headers, size_t n_extra,
+                                          size_t max_buffered, const http_stream_callbacks *cb,
+                                          void *arg);
+
+/* Queue len bytes (copied) for sending. Returns 0, GW_ERANGE when the
+ * buffer already holds bytes and these would take it past max_buffered
+ * (nothing queued; an empty buffer takes any one write, so the bound is
+ * max_buffered or one write, whichever is larger), GW_ESTATE when the
+ * stream was ended or cut, or GW_ENOMEM. */
+int http_stream_write(http_stream *st, const void *data, size_t len);
+
+/* Bytes queued and not yet handed to the socket. */
+size_t http_stream_buffered(const http_stream *st);
+
+/* Finish the answer once what is buffered has been sent (the chunked
+ * body ends properly); on_close follows. Idempotent. */
+void http_stream_end(http_stream *st);
+
+/* Close the connection now, dropping what is buffered (a slow client);
+ * on_close follows from a later loop callback. Idempotent. */
+void http_stream_cut(http_stream *st);
+
 #endif /* GW_HTTP_SERVER_H */

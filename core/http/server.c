@@ -35,6 +35,7 @@
 #include "http/server_request.h"
 #include "http/server_routes.h"
 #include "http/server_state.h"
+#include "http/server_stream.h"
 
 #define DEFAULT_MAX_BODY_BYTES ((size_t)1 << 20)
 #define DEFAULT_MAX_HEADER_BYTES ((size_t)16 << 10)
@@ -70,6 +71,7 @@ static void server_after_run(void *arg)
         server_finalize(s);
         return;
     }
+    server_stream_run_drained(s);
     mhd_loop_schedule(&s->mhd_loop);
     server_deadlines_arm(s);
 }
@@ -129,10 +131,12 @@ static void server_finalize(http_server *s)
     mhd_loop_close(&s->mhd_loop, on_mhd_loop_closed);
     uv_close((uv_handle_t *)&s->sweep_timer, on_handle_closed);
     uv_close((uv_handle_t *)&s->drain_timer, on_handle_closed);
+    server_stream_resume_all(s);
     /* Every request still open is completed (freeing what no handler
      * holds) and every connection closed, through our callbacks. */
     MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
+    server_stream_detach_all(s);
     server_exchange_detach_all(s);
     log_info(s->log, SERVER_COMPONENT, "HTTP server on port %d stopped", s->port);
 }
@@ -161,6 +165,7 @@ void http_server_close(http_server *s, void (*done)(void *arg), void *arg)
         server_exchange_answer_for_handler(ex, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting_down",
                                            "the server is shutting down");
     }
+    server_stream_end_all(s);
     uv_timer_start(&s->drain_timer, on_drain_timeout, DRAIN_GRACE_MS, 0);
     mhd_loop_kick(&s->mhd_loop);
 }
@@ -236,6 +241,8 @@ int http_server_start(uv_loop_t *loop, const logger *log, const char *listen,
     dlink_init(&s->reading);
     dlink_init(&s->exchanges);
     dlink_init(&s->waiting);
+    dlink_init(&s->streams);
+    dlink_init(&s->streams_drained);
 
     int fd = server_listen_open(&ss, sslen, &s->port);
     if (fd < 0) {

@@ -60,6 +60,8 @@ struct http_exchange {
     const char *path_tail;
 
     struct MHD_Response *response; /* owned until queued */
+    struct http_stream *stream;    /* a streamed answer's stream, held until
+                                      the request is over (server_stream.h) */
     unsigned status;
 
     /* A server-made answer decided at the headers, sent at the last call. */

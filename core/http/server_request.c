@@ -21,6 +21,7 @@
 #include "http/server_response.h"
 #include "http/server_routes.h"
 #include "http/server_state.h"
+#include "http/server_stream.h"
 
 /* The request line is complete: MHD hands over the raw target before it
  * splits and percent-decodes it, so this is where the raw path and query
@@ -467,5 +468,10 @@ void server_request_on_completed(void *cls, struct MHD_Connection *c, void **con
     }
     ex->conn = NULL;
     ex->expired = true;
+    if (ex->stream) {
+        http_stream *st = ex->stream;
+        ex->stream = NULL;
+        server_stream_conn_gone(st);
+    }
     server_exchange_release(ex);
 }

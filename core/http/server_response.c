@@ -22,15 +22,10 @@ char *server_error_json(const char *code, const char *message)
     return text;
 }
 
-struct MHD_Response *server_response_build(const logger *log, bool closing,
-                                           const char *content_type, const void *body, size_t len,
-                                           const gw_http_header *extra, size_t n_extra,
-                                           unsigned allow)
+bool server_response_add_headers(const logger *log, bool closing, struct MHD_Response *resp,
+                                 const char *content_type, const gw_http_header *extra,
+                                 size_t n_extra, unsigned allow)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (resp == NULL)
-        return NULL;
     const char *bad = NULL;
     if (content_type && MHD_add_response_header(resp, "Content-Type", content_type) != MHD_YES)
         bad = "Content-Type";
@@ -53,6 +48,21 @@ struct MHD_Response *server_response_build(const logger *log, bool closing,
                  "refused response header \"%.64s\" (empty, CR/LF, or "
                  "managed by the server such as Content-Length); answering 500",
                  bad);
+        return false;
+    }
+    return true;
+}
+
+struct MHD_Response *server_response_build(const logger *log, bool closing,
+                                           const char *content_type, const void *body, size_t len,
+                                           const gw_http_header *extra, size_t n_extra,
+                                           unsigned allow)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return NULL;
+    if (!server_response_add_headers(log, closing, resp, content_type, extra, n_extra, allow)) {
         MHD_destroy_response(resp);
         return NULL;
     }

@@ -25,6 +25,13 @@ struct MHD_Response *server_response_build(const logger *log, bool closing,
                                            const gw_http_header *extra, size_t n_extra,
                                            unsigned allow);
 
+/* Add Content-Type (when not NULL), extra, Allow (when `allow`) and, when
+ * `closing`, "Connection: close" to resp (borrowed). Returns false, logged,
+ * when MHD refuses one; resp is then the caller's to destroy. */
+bool server_response_add_headers(const logger *log, bool closing, struct MHD_Response *resp,
+                                 const char *content_type, const gw_http_header *extra,
+                                 size_t n_extra, unsigned allow);
+
 /* {"error": code, "message": message} as application/json, built as
  * above; falls back to a fixed out-of-memory body. Caller owns it. */
 struct MHD_Response *server_response_error(const logger *log, bool closing, const char *code,

@@ -11,6 +11,7 @@
  *   server_exchange.c  the exchange handlers see, and its lifecycle
  *   server_request.c   MHD's request callbacks: checks, routing, body
  *                      limits, dispatch to the handler
+ *   server_stream.c    streamed answers (http_stream): chunked, bounded
  *   server_deadlines.c the sweep timer: receive and handler deadlines
  *   server.c           start, close and the rest of http_server.h
  */
@@ -53,6 +54,8 @@ struct http_server {
                                 attached to the server */
     dlink waiting;           /* server_request.c, server_exchange.c: suspended ones
                                 awaiting a handler, oldest first */
+    dlink streams;           /* server_stream.c: every http_stream still answering */
+    dlink streams_drained;   /* server_stream.c: streams owed an on_drain call */
     unsigned conn_count;     /* server_conns.c */
     http_server_stats stats; /* each counter by the file that sees the event */
 

@@ -228,6 +228,11 @@ class OpenApiTest(GatewayTestCase):
         self.assertEqual(404, self.call(gw, "POST", "/v1/accounts/mock/nobody/restart")[0])
         self.assertEqual(401, self.call(gw, "POST", "/v1/accounts/mock/acme/restart",
                                         token="wrong-token-0123456789")[0])
+        # The event log: a JSON page (the stream is tested in test_events_stream).
+        status, page = self.call(gw, "GET", "/v1/events?after=0&limit=2")
+        self.assertEqual((200, 2), (status, len(page["events"])))
+        self.assertEqual(400, self.call(gw, "GET", "/v1/events?limit=0")[0])
+        self.assertEqual(401, self.call(gw, "GET", "/v1/events?limit=1", token=None)[0])
         self.assertEqual(0, gw.stop())
 
         # A gateway that is not ready, without the action API.
@@ -240,6 +245,7 @@ class OpenApiTest(GatewayTestCase):
         self.assertEqual(503, self.call(gw2, "POST", "/v1/actions",
                                         reply("mock:m-1", "x", "k"))[0])
         self.assertEqual(503, self.call(gw2, "GET", "/v1/accounts")[0])
+        self.assertEqual(503, self.call(gw2, "GET", "/v1/events?limit=1")[0])
         self.assertEqual(503, self.call(gw2, "POST", "/v1/accounts/mock/acme/restart")[0])
         self.assertEqual(503, self.call(gw2, "GET", "/v1/deadletters")[0])
         self.assertEqual(503, self.call(gw2, "GET", "/v1/deadletters/1")[0])
