@@ -10,8 +10,9 @@
  * "description"}}, R2R {"error": {"id", "description", "http_code"}}.
  *   - TOO_MANY_REQUESTS_PER_SECOND: retry after a second;
  *   - ACCESS_LIMIT_REACHED: the API key's day is spent, wait for the reset
- *     at midnight UTC (the host's budget, fed by the RateLimit-* headers,
- *     holds the account's other requests back the same way);
+ *     RateLimit-ResetTime announces (midnight UTC when none is given; the
+ *     host's budget, fed by the RateLimit-* headers, holds the account's
+ *     other requests back the same way);
  *   - TOKEN_INVALID, UNAUTHORIZED_API_KEY, INVALID_TOKEN: credentials;
  *   - R2R_REVIEW_DOES_NOT_EXIST, R2R_PERMISSION_DENIED,
  *     R2R_COMMENT_QUOTA_EXCEEDED and the rest: fail in words;
@@ -152,8 +153,12 @@ void yelp_error_read(const gw_http_response *resp, uint64_t now_ms, yelp_error *
         e->retry_after_ms = resp->retry_after_ms > YELP_RETRY_DELAY_MS ? resp->retry_after_ms
                                                                        : YELP_RETRY_DELAY_MS;
     } else if (is_code(e->code, "ACCESS_LIMIT_REACHED")) {
+        /* The reset Yelp announced (RateLimit-ResetTime, which the host's
+         * budget read into retry_after_ms); midnight UTC, Yelp's day, when
+         * it announced none. */
         e->outcome = GW_OUTCOME_RETRY;
-        e->retry_after_ms = yelp_until_midnight_utc(now_ms);
+        e->retry_after_ms = resp->retry_after_ms > 0 ? resp->retry_after_ms
+                                                     : yelp_until_midnight_utc(now_ms);
     } else if (is_code(e->code, "TOKEN_INVALID") || is_code(e->code, "UNAUTHORIZED_API_KEY") ||
                is_code(e->code, "INVALID_TOKEN")) {
         e->outcome = GW_OUTCOME_FATAL;

@@ -126,8 +126,8 @@ typedef struct yelp_error {
     char text[400];          /* one line */
 } yelp_error;
 
-/* Read a response into e. now_ms: the wall clock, for waits until the
- * daily reset at midnight UTC. */
+/* Read a response into e. now_ms: the wall clock, for the wait until
+ * midnight UTC when a spent day's answer announces no reset time. */
 void yelp_error_read(const gw_http_response *resp, uint64_t now_ms, yelp_error *e);
 
 /* ms from now_ms to the next midnight UTC. */

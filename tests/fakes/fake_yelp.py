@@ -31,8 +31,12 @@ Strict where Yelp is strict:
     emoji or more than 5,000 characters -> VALIDATION_ERROR;
   - every Places answer carries RateLimit-DailyLimit, -Remaining,
     -ResourceDailyLimit, -ResourceRemaining and -ResetTime (the next
-    midnight UTC); `daily` {"limit", "remaining"} sets the count, and a call
-    with none left is refused 429 ACCESS_LIMIT_REACHED;
+    midnight UTC); `daily` {"limit", "remaining", "reset_in"?} sets the
+    count, and a call with none left is refused 429 ACCESS_LIMIT_REACHED.
+    With "reset_in" (seconds) the day instead ends that many whole seconds
+    from now: ResetTime announces it (GET /_fake/state "reset_at", Unix
+    seconds) and the first call at or after it finds the count back at
+    "limit" (then the day ends at midnight again);
   - errors on demand: POST /_fake/faults {"endpoint", "code", "status"?,
     "times"? (default 1; 0 = until cleared)} answers the code in Yelp's
     shape for that host ({"error": {"code", "description"}} or, for R2R,
@@ -103,6 +107,7 @@ class State:
         self.excerpts = 3
         self.comment_quota = 20
         self.daily = {"limit": 300, "remaining": 300}
+        self.reset_at = None  # Unix seconds the day ends; None: next midnight UTC
         self.reviews, self.leads = {}, {}
         self.created, self.requests, self.problems, self.response_problems = [], [], [], []
         self.auth_failures, self.faults = [], []
@@ -118,6 +123,9 @@ class State:
                     "daily"):
             if key in fx:
                 setattr(self, key, fx[key])
+        if "reset_in" in self.daily:
+            self.daily = dict(self.daily)
+            self.reset_at = int(time.time()) + 1 + int(self.daily.pop("reset_in"))
         for r in fx.get("reviews", []):
             self.reviews[r["id"]] = dict(r)
         for lead, events in fx.get("leads", {}).items():
@@ -174,7 +182,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.endpoint != "reviews":
             return []
         d = st.daily
-        reset = next_midnight_utc().strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        when = (datetime.fromtimestamp(st.reset_at, timezone.utc) if st.reset_at is not None
+                else next_midnight_utc())
+        reset = when.strftime("%Y-%m-%dT%H:%M:%S+00:00")
         return [("RateLimit-DailyLimit", str(d["limit"])),
                 ("RateLimit-Remaining", str(d["remaining"])),
                 ("RateLimit-ResourceDailyLimit", str(d["limit"])),
@@ -221,6 +231,8 @@ class Handler(BaseHTTPRequestHandler):
             if self.fault():
                 return
             if self.endpoint == "reviews":
+                if st.reset_at is not None and self.entry["t"] >= st.reset_at:
+                    st.daily["remaining"], st.reset_at = st.daily["limit"], None
                 if st.daily["remaining"] <= 0:
                     return self.yelp_error("ACCESS_LIMIT_REACHED",
                                            "You've reached the access limit for this client.")
@@ -347,7 +359,7 @@ class Handler(BaseHTTPRequestHandler):
                 doc = st.response_problems
             elif path == "/_fake/state":
                 doc = {"created": st.created, "auth_failures": st.auth_failures,
-                       "faults": st.faults, "daily": st.daily,
+                       "faults": st.faults, "daily": st.daily, "reset_at": st.reset_at,
                        "comments_today": st.comments_today}
             elif path == "/_fake/setup" and self.command == "POST":
                 st.setup(json.loads(body))

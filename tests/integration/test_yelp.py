@@ -10,12 +10,12 @@ Every test ends by asserting that each request the plugin sent was valid
 against yelp.openapi.yaml (the fake checks them all), that the fake's
 answers were too, and that no secret reached the log."""
 import json
-import time
 import unittest
 import urllib.error
 import urllib.request
 
-from gwtest import GatewayTestCase, FakeServer, config, read_jsonl, validate_events, wait_for
+from gwtest import (SLOW, GatewayTestCase, FakeServer, config, read_jsonl, validate_events,
+                    wait_for)
 
 SECRETS = {"YELP_API_KEY": "yelp-key-Zq81x", "YELP_PARTNER": "yelp-partner-Mm20y",
            "YELP_HOOK": "hooktoken-Ab77"}
@@ -140,19 +140,33 @@ class ReviewsTest(YelpTestCase):
         reqs = self.requests(fake, "reviews")
         self.assertEqual("newest", reqs[0]["query"]["sort_by"])
 
-    def test_daily_limit_waits_until_midnight_utc(self):
-        fake = self.start_fake(reviews=REVIEWS, daily={"limit": 300, "remaining": 0})
+    def test_daily_limit_waits_for_the_announced_reset(self):
+        # The day is spent and Yelp announces its end (RateLimit-ResetTime)
+        # a few seconds ahead: no read may reach Yelp before then, and the
+        # reads go on after it without waiting for the poll after midnight.
+        fake = self.start_fake(reviews=REVIEWS,
+                               daily={"limit": 300, "remaining": 0, "reset_in": 3 * SLOW})
+        reset_at = self.admin(fake, "/_fake/state")["reset_at"]
         gw = self.start(fake, poll="100ms")
-        wait_for(lambda: self.requests(fake, "reviews"), 20, "the first read")
-        gw.wait_log("ACCESS_LIMIT_REACHED")
-        time.sleep(0)  # the bound below is a condition, not a pause
-        deadline = time.time() + 2
-        wait_for(lambda: time.time() >= deadline, 5, "two seconds of polls that do not happen")
-        self.assertEqual(1, len(self.requests(fake, "reviews")),
-                         "no read before the daily reset")
-        status, doc = self.call(gw, "GET", "/v1/accounts")
+        self.wait_events(2, "the reviews, read after the reset", "review", timeout=30)
+        reads = self.requests(fake, "reviews")
+        self.assertEqual("ACCESS_LIMIT_REACHED", reads[0]["error"])
+        self.assertLess(reads[0]["t"], reset_at, "the first read came after the reset")
+        # Both clocks are this machine's; the margin covers their reads only.
+        early = [r for r in reads[1:] if r["t"] < reset_at - 0.05]
+        self.assertEqual([], early, "reads sent before the announced reset")
+        self.assertIsNone(reads[-1]["error"])
         self.finish(fake, gw)
-        self.assertEqual([], self.events("review"))
+
+    def test_per_second_limit_is_retried_shortly(self):
+        fake = self.start_fake(reviews=REVIEWS)
+        self.admin(fake, "/_fake/faults", {"endpoint": "reviews",
+                                           "code": "TOO_MANY_REQUESTS_PER_SECOND"})
+        gw = self.start(fake, poll="1h")
+        self.wait_events(2, "the reviews after the retry", "review")
+        reads = self.requests(fake, "reviews")
+        self.assertEqual(["TOO_MANY_REQUESTS_PER_SECOND", None], [r["error"] for r in reads[:2]])
+        self.finish(fake, gw)
 
     def test_refused_api_key_raises_the_credentials_alert(self):
         fake = self.start_fake(reviews=REVIEWS, api_key="another-key")
@@ -297,7 +311,32 @@ class ActionsTest(YelpTestCase):
         # Yelp said the quota is spent: the next answer is refused up front.
         status, doc = self.submit(gw, "reply", "r1", "Thanks", "e4")
         self.assertEqual((422, "refused_by_network"), (status, doc["error"]), doc)
+        self.finish(fake, gw)
+
+    def test_r2r_invalid_token_raises_the_credentials_alert(self):
+        fake, gw = self.start_with_reviews()
+        self.assertEqual([], self.events("account.credentials_failed"))
         self.admin(fake, "/_fake/faults", {"endpoint": "respond", "code": "INVALID_TOKEN"})
+        done = self.act(gw, "reply", "r2", "Sorry", "t1")
+        self.assertEqual("failed", done["state"], done)
+        self.assertIn("INVALID_TOKEN", json.dumps(done))
+        self.wait_events(1, "account.credentials_failed", "account.credentials_failed")
+        self.assertEqual([], self.admin(fake, "/_fake/state")["created"])
+        self.finish(fake, gw)
+        alert = self.events("account.credentials_failed")[0]
+        self.assertEqual(("yelp", "acme"), (alert["network"], alert["account"]))
+        self.assertIn("reason", alert["detail"])
+
+    def test_r2r_per_second_limit_is_retried_shortly_then_succeeds(self):
+        fake, gw = self.start_with_reviews()
+        self.admin(fake, "/_fake/faults", {"endpoint": "respond",
+                                           "code": "TOO_MANY_REQUESTS_PER_SECOND"})
+        done = self.act(gw, "reply", "r2", "Sorry about that", "s1")
+        self.assertEqual("succeeded", done["state"], done)
+        self.assertEqual(["TOO_MANY_REQUESTS_PER_SECOND", None],
+                         [r["error"] for r in self.requests(fake, "respond")])
+        self.assertEqual(["Sorry about that"],
+                         [c["text"] for c in self.admin(fake, "/_fake/state")["created"]])
         self.finish(fake, gw)
 
 
