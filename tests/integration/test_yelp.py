@@ -10,16 +10,22 @@ Every test ends by asserting that each request the plugin sent was valid
 against yelp.openapi.yaml (the fake checks them all), that the fake's
 answers were too, and that no secret reached the log."""
 import json
+import os
 import unittest
 import urllib.error
 import urllib.request
 
+import jsonschema
+import yaml
+
 from gwtest import (SLOW, GatewayTestCase, FakeServer, config, read_jsonl, validate_events,
-                    wait_for)
+                    wait_for, SOURCE)
 
 SECRETS = {"YELP_API_KEY": "yelp-key-Zq81x", "YELP_PARTNER": "yelp-partner-Mm20y",
            "YELP_HOOK": "hooktoken-Ab77"}
 API_TOKEN = "yelp-test-api-token-0123456789"
+with open(os.path.join(SOURCE, "docs", "openapi.yaml")) as _f:
+    OPENAPI = yaml.safe_load(_f)
 BIZ = "acme-sf"
 
 
@@ -100,9 +106,14 @@ class YelpTestCase(GatewayTestCase):
         return status, json.loads(text) if text else None
 
     def submit(self, gw, kind, native, text, key):
-        return self.call(gw, "POST", "/v1/actions", {
+        status, doc = self.call(gw, "POST", "/v1/actions", {
             "network": "yelp", "account": "acme", "kind": kind, "in_reply_to": "yelp:" + native,
             "text": text, "idempotency_key": key})
+        if status == 422:
+            # The refusals (refused_by_network too) are the documented ones.
+            jsonschema.validate(doc, {"$ref": "#/components/schemas/ActionRefusal",
+                                      "components": OPENAPI["components"]})
+        return status, doc
 
     def act(self, gw, kind, native, text, key):
         status, doc = self.submit(gw, kind, native, text, key)
