@@ -195,7 +195,8 @@ static const char *const SEEDS[] = {
     "{\"id\":\"u1\",\"name\":\"Ella A.\"}},{\"id\":\"r2\",\"rating\":2,\"time_created\":"
     "\"2026-07-01 10:00:00\",\"user\":{\"id\":\"\"},\"url\":\"http://x y\"},{\"id\":\"r3\","
     "\"rating\":0,\"time_created\":\"2026-03-08 02:30:00\"},{\"id\":\"r4\",\"rating\":1.5,"
-    "\"time_created\":\"2024-02-29 23:59:59\",\"text\":null}]}",
+    "\"time_created\":\"2024-02-29 23:59:59\",\"text\":null},{\"id\":\"r5\",\"rating\":3,"
+    "\"time_created\":\"2026-11-01 01:30:00\",\"url\":\"https://www.yelp.com/biz/acme-sf\"}]}",
     "\x01{\"events\":[{\"id\":\"e1\",\"user_type\":\"CONSUMER\",\"user_display_name\":\"Dee\","
     "\"time_created\":\"2026-11-20T02:33:21+00:00\",\"event_content\":{\"text\":\"Quote?\"}},"
     "{\"id\":\"e2\",\"user_type\":\"BIZ\",\"event_content\":{\"text\":\"Sure\"}},{\"id\":\"e3\","
@@ -224,7 +225,7 @@ static void run(const char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-    static const unsigned char changes[] = {'"', '{', '}',  '[',  ']',  ',', ':', '0', '9',
+    static const unsigned char changes[] = {'"', '{', '}',  '[',  ']',  ',', ':', '0', '3', '9',
                                             '-', 'a', 0x80, 0xF0, 0xff, '\\', ' ', '.'};
     size_t count = 0;
     int failures = 0;
