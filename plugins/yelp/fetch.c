@@ -90,17 +90,6 @@ static void drop_fetch_tasks(gw_instance *inst)
     }
 }
 
-static void finish_fetch(gw_instance *inst)
-{
-    gw_op *op = inst->fetch_op;
-    inst->fetch_op = NULL;
-    if (inst->fetch_outcome == GW_OUTCOME_OK)
-        inst->host->complete(op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL, NULL, NULL);
-    else
-        inst->host->complete(op, inst->fetch_outcome, inst->fetch_delay_ms, inst->fetch_error,
-                             NULL);
-}
-
 /* The head read ended: outcome OK, or a failure with its reason. */
 static void task_done(gw_instance *inst, gw_outcome outcome, uint64_t delay_ms, const char *why)
 {
@@ -121,9 +110,24 @@ static void task_done(gw_instance *inst, gw_outcome outcome, uint64_t delay_ms, 
             inst->host->log(inst->acct, GW_LOG_WARN, "yelp: a webhook's read failed: %s", why);
         }
     }
-    if (of_fetch && inst->fetch_op != NULL && !fetch_tasks_queued(inst))
-        finish_fetch(inst);
+    gw_op *op = NULL;
+    gw_outcome fetch_outcome = inst->fetch_outcome;
+    uint64_t fetch_delay = inst->fetch_delay_ms;
+    char message[sizeof inst->fetch_error];
+    if (of_fetch && inst->fetch_op != NULL && !fetch_tasks_queued(inst)) {
+        op = inst->fetch_op;
+        inst->fetch_op = NULL;
+        memcpy(message, inst->fetch_error, sizeof message);
+    }
     run_next(inst);
+    /* Completing the fetch is the last thing done: while the gateway
+     * stops, the host may destroy the instance inside complete(). */
+    if (op == NULL)
+        return;
+    if (fetch_outcome == GW_OUTCOME_OK)
+        inst->host->complete(op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL, NULL, NULL);
+    else
+        inst->host->complete(op, fetch_outcome, fetch_delay, message, NULL);
 }
 
 static int emit_one(void *arg, json_t *event)
