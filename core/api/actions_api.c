@@ -252,6 +252,10 @@ static void respond_refusal(http_exchange *ex, const outbox_result *res)
         status = 422;
         code = "unsupported";
         break;
+    case OUTBOX_REFUSED:
+        status = 422;
+        code = "refused_by_network";
+        break;
     case OUTBOX_NO_RECIPIENT:
         status = 422;
         code = "no_recipient";

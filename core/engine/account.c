@@ -230,7 +230,7 @@ static void start_fetch(gw_account *acct)
 
 void account_start(gw_account *acct)
 {
-    if (!acct->enabled || !(acct->plugin->desc.capabilities & GW_CAP_FETCH))
+    if (!acct->enabled || !(account_capabilities(acct) & GW_CAP_FETCH))
         return;
     /* A small random offset staggers the first fetch of many accounts. */
     schedule_fetch(acct, backoff_next(&acct->rt->rng) % 250);
@@ -264,7 +264,7 @@ int account_restart(gw_account *acct)
     acct->fatal_streak = 0;
     acct->attempt = 0;
     log_info(&acct->rt->log, acct->label, "account restarted; fetching again");
-    if (acct->enabled && (acct->plugin->desc.capabilities & GW_CAP_FETCH))
+    if (acct->enabled && (account_capabilities(acct) & GW_CAP_FETCH))
         schedule_ready(acct);
     return 1;
 }
@@ -387,7 +387,7 @@ static void webhook_refuse_stopped(gw_account *acct, http_exchange *ex)
 
 void account_webhook(gw_account *acct, http_exchange *ex)
 {
-    if (!(acct->plugin->desc.capabilities & GW_CAP_WEBHOOK)) {
+    if (!(account_capabilities(acct) & GW_CAP_WEBHOOK)) {
         http_exchange_respond_error(ex, 404, "no_webhooks",
                                     "this network's plugin does not take webhooks");
         return;
@@ -425,7 +425,30 @@ void account_webhook(gw_account *acct, http_exchange *ex)
 
 uint32_t account_capabilities(const gw_account *acct)
 {
-    return acct->plugin->desc.capabilities;
+    return acct->plugin->desc.capabilities & acct->caps_keep;
+}
+
+const char *account_capability_reason(const gw_account *acct)
+{
+    return acct->caps_reason[0] != '\0' ? acct->caps_reason : NULL;
+}
+
+int account_check_action(gw_account *acct, int private_message, const gw_action *action,
+                         char *reason, size_t reasonlen)
+{
+    const gw_plugin *d = &acct->plugin->desc;
+    if (reasonlen > 0)
+        reason[0] = '\0';
+    /* The loader zero-fills what an older descriptor does not reach. */
+    if (d->check_action == NULL || acct->inst == NULL)
+        return GW_OK;
+    int rc = d->check_action(acct->inst, private_message, action, reason, reasonlen);
+    if (reasonlen > 0) {
+        reason[reasonlen - 1] = '\0';
+        if (rc < 0 && reason[0] == '\0')
+            snprintf(reason, reasonlen, "the %s plugin refused the answer", acct->network);
+    }
+    return rc < 0 ? rc : GW_OK;
 }
 
 size_t account_max_text_length(const gw_account *acct)
@@ -445,7 +468,7 @@ int account_post(gw_account *acct, int private_message, const gw_action *action,
 {
     const gw_plugin *d = &acct->plugin->desc;
     uint32_t cap = private_message ? GW_CAP_SEND_PRIVATE : GW_CAP_POST_PUBLIC;
-    if (!(d->capabilities & cap) ||
+    if (!(account_capabilities(acct) & cap) ||
         (private_message ? d->send_private == NULL : d->post_public == NULL))
         return GW_EUNSUPPORTED;
     if (acct->quiescing || acct->destroying || acct->inst == NULL ||
@@ -473,6 +496,8 @@ int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *
     int rc = GW_ENOMEM;
     gw_account *acct = calloc(1, sizeof *acct);
     uv_timer_t *timer = calloc(1, sizeof *timer);
+    if (acct != NULL)
+        acct->caps_keep = UINT32_MAX; /* until the plugin narrows them */
     if (acct == NULL || timer == NULL) {
         free(acct);
         free(timer);

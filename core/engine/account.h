@@ -80,9 +80,18 @@ gw_account *account_find(const gw_runtime *rt, const char *network, const char *
 
 /* ---- answering back (the action outbox, engine/outbox.c) ---------------- */
 
-/* The plugin's gw_capability bits, and the longest text it declared for
+/* The account's gw_capability bits: the plugin's, less what the instance
+ * narrowed (gw_host.narrow_capabilities); and the longest text it declared for
  * post_public/send_private in code points (0 = unknown). */
 uint32_t account_capabilities(const gw_account *acct);
+/* Why the instance narrowed its capabilities (borrowed), or NULL. */
+const char *account_capability_reason(const gw_account *acct);
+/* The plugin's check of an answer before it is queued (gw_plugin.
+ * check_action, ABI 1.3): 0 when it accepts or has no check, else its
+ * negative GW_E* (GW_EUNSUPPORTED: the network cannot do this at all) with
+ * a one-line reason in reason. action is borrowed. */
+int account_check_action(gw_account *acct, int private_message, const gw_action *action,
+                         char *reason, size_t reasonlen);
 size_t account_max_text_length(const gw_account *acct);
 
 /* Run the plugin's post_public (private_message = 0) or send_private for

@@ -354,6 +354,29 @@ static int host_http_request(gw_account *acct, const gw_http_request *request, g
     return GW_OK;
 }
 
+/* An account allowed less than its plugin (ABI 1.3): kept on the account,
+ * read by account_capabilities() and the outbox's refusal. */
+static int host_narrow_capabilities(gw_account *acct, uint32_t keep, const char *reason)
+{
+    uint32_t known = GW_CAP_FETCH | GW_CAP_POST_PUBLIC | GW_CAP_SEND_PRIVATE | GW_CAP_WEBHOOK;
+    if (keep & ~known)
+        return GW_EINVAL;
+    acct->caps_keep = keep;
+    snprintf(acct->caps_reason, sizeof acct->caps_reason, "%s",
+             reason != NULL && reason[0] != '\0' ? reason : "not available to this account");
+    for (char *p = acct->caps_reason; *p; p++) {
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    }
+    uint32_t lost = acct->plugin->desc.capabilities & ~keep;
+    if (lost != 0)
+        log_info(&acct->rt->log, acct->label, "capabilities narrowed by the plugin: %s%s%s%s(%s)",
+                lost & GW_CAP_FETCH ? "fetch " : "", lost & GW_CAP_POST_PUBLIC ? "post-public " : "",
+                lost & GW_CAP_SEND_PRIVATE ? "send-private " : "",
+                lost & GW_CAP_WEBHOOK ? "webhook " : "", acct->caps_reason);
+    return GW_OK;
+}
+
 const gw_host account_host_table = {
     .struct_size = sizeof(gw_host),
     .abi_major = GW_ABI_MAJOR,
@@ -372,6 +395,7 @@ const gw_host account_host_table = {
     .http_request = host_http_request,
     .credentials_failed = host_credentials_failed,
     .metric_set = host_metric_set,
+    .narrow_capabilities = host_narrow_capabilities,
 };
 
 /* ---- quiesce and release ----------------------------------------------- */

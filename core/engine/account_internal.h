@@ -70,6 +70,10 @@ struct gw_account {
                                 per endpoint class; never moved (it points
                                 into itself), the account is heap-allocated */
     account_stats stats;
+    /* What the plugin narrowed the account to (gw_host.narrow_capabilities,
+     * ABI 1.3): the bits kept (all of them unless narrowed) and why. */
+    uint32_t caps_keep;
+    char caps_reason[200];
 };
 
 #endif /* GW_ACCOUNT_INTERNAL_H */

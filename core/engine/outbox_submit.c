@@ -235,6 +235,29 @@ static int load_answered(outbox *ob, const outbox_request *req, answered_item *i
     return 0;
 }
 
+/* The plugin's own rules for the answer (gw_plugin.check_action): 1 with
+ * a refusal verdict set, 0 when it accepts. */
+static int plugin_refuses(gw_account *acct, const outbox_request *req, const answered_item *item,
+                          const char *thread, const char *recipient, outbox_result *res)
+{
+    gw_action action = {
+        .struct_size = sizeof action,
+        .action_id = "",
+        .idempotency_key = req->idempotency_key,
+        .text = req->text,
+        .in_reply_to = item->native,
+        .thread_id = thread,
+        .to = recipient,
+        .in_reply_to_event = item->ev,
+    };
+    char why[256];
+    int rc = account_check_action(acct, req->kind == OUTBOX_PRIVATE, &action, why, sizeof why);
+    if (rc == GW_OK)
+        return 0;
+    verdict(res, rc == GW_EUNSUPPORTED ? OUTBOX_UNSUPPORTED : OUTBOX_REFUSED, "%s", why);
+    return 1;
+}
+
 static int insert_row(outbox *ob, const char *id, const outbox_request *req,
                       const answered_item *item, const char *thread, const char *recipient)
 {
@@ -293,8 +316,14 @@ static int submit_new(outbox *ob, const outbox_request *req, outbox_result *res,
     }
     uint32_t need = req->kind == OUTBOX_PRIVATE ? GW_CAP_SEND_PRIVATE : GW_CAP_POST_PUBLIC;
     if (!(account_capabilities(acct) & need)) {
-        verdict(res, OUTBOX_UNSUPPORTED, "the %s network cannot %s", req->network,
-                req->kind == OUTBOX_PRIVATE ? "send private messages" : "post public replies");
+        const char *why = account_capability_reason(acct);
+        const char *what =
+            req->kind == OUTBOX_PRIVATE ? "send private messages" : "post public replies";
+        if (why != NULL)
+            verdict(res, OUTBOX_UNSUPPORTED, "account %s/%s cannot %s: %s", req->network,
+                    req->account, what, why);
+        else
+            verdict(res, OUTBOX_UNSUPPORTED, "the %s network cannot %s", req->network, what);
         return GW_OK;
     }
     if (req->in_reply_to != NULL) {
@@ -334,6 +363,8 @@ static int submit_new(outbox *ob, const outbox_request *req, outbox_result *res,
                 length, req->network, limit);
         return GW_OK;
     }
+    if (plugin_refuses(acct, req, item, thread, recipient, res))
+        return GW_OK;
     if (req->kind == OUTBOX_REPLY && !req->force) {
         int rc = outbox_store_collision(ob->db, req->network, req->account, thread, res->action_id,
                                         sizeof res->action_id);

@@ -5,8 +5,8 @@
  * Checks, in order: the text is not blank; the idempotency key; the
  * account runs and is not stopped by the circuit breaker, and its plugin
  * has the operation; the answered event is an item of that account a
- * customer wrote; who receives a private answer; the text's length; a
- * reply already in the thread; the gateway is not stopping. Single-
+ * customer wrote; who receives a private answer; the text's length; the
+ * plugin's own rules (gw_plugin.check_action); a reply already in the thread; the gateway is not stopping. Single-
  * threaded: on the loop thread.
  */
 #ifndef GW_OUTBOX_SUBMIT_H
@@ -45,7 +45,11 @@ typedef enum outbox_verdict {
     OUTBOX_UNKNOWN_EVENT,   /* in_reply_to is not an event of that account */
     OUTBOX_NOT_ANSWERABLE,  /* in_reply_to is a gateway event (action.*...),
                                or a private message answered with a reply */
-    OUTBOX_UNSUPPORTED,     /* the plugin lacks the operation */
+    OUTBOX_UNSUPPORTED,     /* the plugin lacks the operation, the account
+                               was narrowed, or the plugin's check_action
+                               says the network cannot do this */
+    OUTBOX_REFUSED,         /* the plugin's check_action: the network would
+                               refuse this answer (its rules, a quota) */
     OUTBOX_NO_RECIPIENT,    /* private without "to" and no author to answer */
     OUTBOX_TEXT_TOO_LONG,   /* longer than the network (or the host) takes */
     OUTBOX_COLLISION,       /* the thread already has a reply */

@@ -43,7 +43,8 @@ extern "C" {
  * 1.1: gw_plugin.max_text_length (appended).
  * 1.2: gw_plugin.validate (appended).
  * 1.3: gw_http_request.rate_class and .handles_401,
- *      gw_http_response.not_sent, gw_host.metric_set (appended). */
+ *      gw_http_response.not_sent, gw_host.metric_set,
+ *      gw_host.narrow_capabilities, gw_plugin.check_action (appended). */
 #define GW_ABI_MAJOR 1
 #define GW_ABI_MINOR 3
 
@@ -327,6 +328,17 @@ typedef struct gw_host {
      * GW_ERANGE when the account has 16 already, GW_ENOMEM. Since ABI
      * 1.3: test with GW_HOST_HAS(host, metric_set). */
     int (*metric_set)(gw_account *acct, const char *name, const char *help, double value);
+
+    /* Narrow what this account can do below the plugin's capabilities,
+     * for an account whose credentials or plan allow less (Yelp without
+     * partner access reads reviews but cannot answer). keep is the
+     * gw_capability bits the account keeps (bits the plugin never had are
+     * ignored; capabilities never widen); reason (borrowed; copied, may be
+     * NULL) is one line the action API gives with its 422 "unsupported"
+     * answer, never a secret. Call it from create(); the last call wins.
+     * Returns 0, or GW_EINVAL for unknown bits. Since ABI 1.3: test with
+     * GW_HOST_HAS(host, narrow_capabilities). */
+    int (*narrow_capabilities)(gw_account *acct, uint32_t keep, const char *reason);
 } gw_host;
 
 /* fetch completion shorthand: wait for the poll interval. */
@@ -396,6 +408,21 @@ typedef struct gw_plugin {
      * plugin) so the host can point at the line; otherwise leave *key
      * NULL. create() may still refuse what only it can find out. */
     int (*validate)(const json_t *options, const char **key, char *err, size_t errlen);
+
+    /* ABI 1.3 (appended; NULL for older plugins, and optional). Check an
+     * answer against the network's rules before the host queues it, so
+     * the action API can refuse it at once (422) instead of queueing an
+     * action that can only fail. Called on the loop thread after the
+     * host's own checks, without network access; it may read the kv
+     * store (a daily quota). private_message: nonzero for send_private.
+     * action (borrowed) is the answer as post_public/send_private would
+     * see it, but action_id is "" (none yet). Return 0 to accept;
+     * GW_EUNSUPPORTED when the network cannot do this at all (answered
+     * 422 "unsupported"); any other negative GW_E* when the network would
+     * refuse this answer (422 "refused_by_network"); with a one-line
+     * reason in reason (reasonlen bytes, always NUL-terminated). */
+    int (*check_action)(gw_instance *inst, int private_message, const gw_action *action,
+                        char *reason, size_t reasonlen);
 } gw_plugin;
 
 /* The entry point every plugin exports. Returns a pointer to constant

@@ -1,10 +1,14 @@
-"""Every loader refusal, through `gateway plugins` and `gateway run`."""
+"""Every loader refusal, through `gateway plugins` and `gateway run`; and
+plugins of older ABI minors still loading and answering as before."""
+import json
 import os
 import shutil
 import unittest
+import urllib.error
+import urllib.request
 
-from gwtest import (BAD_PLUGINS, PLUGINS, GatewayTestCase, config, count_lines, mock_account,
-                    read_jsonl, run_cli, wait_for)
+from gwtest import (BAD_PLUGINS, PLUGINS, TEST_PLUGINS, GatewayTestCase, config, count_lines,
+                    mock_account, read_jsonl, run_cli, wait_for)
 
 
 def bad(name):
@@ -94,6 +98,60 @@ class LoaderTest(GatewayTestCase):
         self.assertIn('account "x": create failed: api_key is not set', log)
         self.assertIn("create_fails.so", log)
         self.assertIn("refused " + os.path.join(d, "abi_major.so"), log)
+
+
+OLD_TOKEN = "old-abi-test-token-0123456789"
+
+
+class OlderAbiTest(GatewayTestCase):
+    """tests/plugins_test/old_abi.c as ABI 1.1 and 1.2 plugins: their
+    descriptors end before validate (1.2) and check_action (1.3), and the
+    hooks lying past that end refuse everything, so any read past
+    struct_size shows as a refused config or a 422. Their accounts never
+    narrow their capabilities (an ABI 1.3 host function they do not know)."""
+
+    def test_listed_with_their_own_abi(self):
+        for minor in (1, 2):
+            path = os.path.join(TEST_PLUGINS, "old1%d.so" % minor)
+            r = run_cli("plugins", path)
+            self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+            self.assertRegex(r.stdout, r"^old1%d\s+0\.1\.0\s+abi 1\.%d\s+"
+                             r"fetch,post-public,send-private" % (minor, minor))
+
+    def call(self, gw, method, path, body=None):
+        req = urllib.request.Request(
+            gw.url(path), json.dumps(body).encode() if body is not None else None, method=method,
+            headers={"Authorization": "Bearer " + OLD_TOKEN, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def test_answers_queue_and_succeed_without_pre_queue_checks(self):
+        accounts = ['[[account]]\nnetwork = "old1%d"\nname = "acme"\npoll_interval = "1h"\n' % m
+                    for m in (1, 2)]
+        cfg = config(accounts=accounts).replace('plugin_dir = "%s"' % PLUGINS,
+                                                'plugin_dir = "%s"' % TEST_PLUGINS)
+        cfg += '[api]\ntoken = "%s"\n' % OLD_TOKEN
+        gw = self.gateway(cfg).start()
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 2, 20, "one comment each")
+        ids = []
+        for minor in (1, 2):
+            net = "old1%d" % minor
+            for kind in ("reply", "private"):
+                status, doc = self.call(gw, "POST", "/v1/actions", {
+                    "network": net, "account": "acme", "kind": kind,
+                    "in_reply_to": net + ":c1", "text": "thanks", "idempotency_key": net + kind})
+                self.assertEqual(202, status, doc)  # no check_action, no narrowing
+                ids.append(doc["id"])
+
+        def finished():
+            states = [self.call(gw, "GET", "/v1/actions/" + i)[1]["state"] for i in ids]
+            return states if all(s in ("succeeded", "failed") for s in states) else None
+        self.assertEqual(["succeeded"] * 4, wait_for(finished, 20, "the four answers"))
+        self.assertEqual(0, gw.stop())
+        self.assertNotIn("trap:", gw.log())
 
 
 if __name__ == "__main__":
