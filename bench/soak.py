@@ -40,11 +40,13 @@ It prints the counts and exits 1 naming each violation (2 on a usage or
 start-up error). The whole run, drain included, stays within --duration.
 
 Sinks: a sink check is `check_sink(name, events)` over the events a sink
-received, in order. `sink_readers()` lists the sinks checked; today that is
-the file sink (the only durable sink type besides stdout). A webhook or SSE
-sink plugs in there: add its [[sink]] table in `config_text()` and a reader
-returning what it received (a local HTTP receiver for webhooks, a client
-thread for SSE) to `sink_readers()`; check_sink() then applies to it.
+received, in order. Three sinks are checked: the file sink
+(`sink_readers()`); the webhook sink, whose receiver (HookReceiver, in this
+process, so it outlives every kill) checks every signature and answers 500
+to one request in fifty, a redelivery under the same Gateway-Delivery id
+counting once and the same event under two ids twice; and a
+GET /v1/events client (StreamReader) that resumes by Last-Event-ID after
+every kill.
 
 usage: bench/soak.py [--build DIR] [--cycles N] [--duration S] [--kill-every A-B] ...
 """
@@ -64,10 +66,15 @@ import time
 # that urllib imports: drop this script's folder from the import path.
 sys.path = [p for p in sys.path
             if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
+import http.client  # noqa: E402
+import http.server  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
 TOKEN = "soak-token-0123456789abcdef"
+HOOK_SECRET = "soak-webhook-secret-0123456789"
 # Sanitizer builds run several times slower; scale the bounds, not the logic.
 SLOW = float(os.environ.get("GW_TEST_SLOWDOWN", "1"))
 
@@ -105,7 +112,7 @@ def seed_of(i):
     return 1000 + i
 
 
-def config_text(args, workdir, port, rate):
+def config_text(args, workdir, port, rate, hook_port):
     text = """[gateway]
 data_dir = "var"
 plugin_dir = "%s"
@@ -136,7 +143,139 @@ poll_interval = "100ms"
        os.path.join(workdir, "actions.jsonl"))
     # The sinks checked at the end (see sink_readers()).
     text += '[[sink]]\nname = "archive"\ntype = "file"\npath = "events.jsonl"\nmax_size = "0"\n'
+    text += ('[[sink]]\nname = "helpdesk"\ntype = "webhook"\nurl = "http://127.0.0.1:%d/hook"\n'
+             'secret = "${SOAK_WEBHOOK_SECRET}"\ntimeout = "2s"\nbatch = 100\n' % hook_port)
     return text
+
+
+class HookReceiver:
+    """The webhook sink's receiver, in this process so it outlives every
+    kill: checks each signature, answers 500 to one request in fifty (a
+    help desk hiccup the sink must retry), and records every accepted
+    (delivery id, event) in arrival order."""
+
+    def __init__(self, seed):
+        self.lock = threading.Lock()
+        self.got = []          # (delivery id, event), accepted, in order
+        self.bad = []          # signature or shape problems
+        self.refused = 0       # the 500s injected
+        rng = random.Random(seed * 7 + 3)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                sig = self.headers.get("Gateway-Signature", "")
+                delivery = self.headers.get("Gateway-Delivery", "")
+                parts = dict(p.split("=", 1) for p in sig.split(",") if "=" in p)
+                want = hmac.new(HOOK_SECRET.encode(), parts.get("t", "").encode() + b"." + body,
+                                hashlib.sha256).hexdigest()
+                with outer.lock:
+                    if not hmac.compare_digest(want, parts.get("v1", "")) or not delivery:
+                        outer.bad.append("bad signature or no delivery id (%s)" % delivery)
+                        self.send_response(400)
+                        self.end_headers()
+                        return
+                    if rng.random() < 0.02:
+                        outer.refused += 1
+                        self.send_response(500)
+                        self.end_headers()
+                        return
+                    doc = json.loads(body)
+                    for e in doc if isinstance(doc, list) else [doc]:
+                        outer.got.append((delivery, e))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def ids(self):
+        with self.lock:
+            return {e["id"] for _, e in self.got}
+
+    def events(self):
+        """What the help desk keeps: a retried delivery (same id) once.
+        The same event under two delivery ids stays twice: a violation."""
+        out, seen = [], set()
+        with self.lock:
+            got = list(self.got)
+        for delivery, e in got:
+            if (delivery, e["id"]) not in seen:
+                seen.add((delivery, e["id"]))
+                out.append(e)
+        return out
+
+    def close(self):
+        self.server.shutdown()
+
+
+class StreamReader:
+    """A help desk on GET /v1/events: reads from the start of the log,
+    and after each kill reconnects with Last-Event-ID, as every SSE client
+    does. Records every event received, in order."""
+
+    def __init__(self, port):
+        self.port = port
+        self.lock = threading.Lock()
+        self.got = []
+        self.reconnects = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        last = 0
+        while not self.stop.is_set():
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/v1/events?after=0", headers={
+                    "Authorization": "Bearer " + TOKEN, "Accept": "text/event-stream",
+                    "Last-Event-ID": str(last)} if last else {
+                    "Authorization": "Bearer " + TOKEN, "Accept": "text/event-stream"})
+                resp = conn.getresponse()
+                if resp.status != 200:
+                    resp.read()
+                    conn.close()
+                    time.sleep(0.05)
+                    continue
+                data = None
+                while not self.stop.is_set():
+                    line = resp.readline()
+                    if not line:
+                        break
+                    line = line.rstrip(b"\r\n")
+                    if line.startswith(b"data: "):
+                        data = line[6:]
+                    elif line == b"" and data is not None:
+                        e = json.loads(data)
+                        with self.lock:
+                            self.got.append(e)
+                        last = e["seq"]
+                        data = None
+                conn.close()
+            except (OSError, http.client.HTTPException, ValueError):
+                pass
+            self.reconnects += 1
+            time.sleep(0.05)
+
+    def ids(self):
+        with self.lock:
+            return {e["id"] for e in self.got}
+
+    def events(self):
+        with self.lock:
+            return list(self.got)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(10)
 
 
 class Http:
@@ -284,10 +423,13 @@ class Soak:
         self.t0 = time.monotonic()
         self.deadline = self.t0 + args.duration
         self.events_tail = Tail(os.path.join(self.dir, "events.jsonl"))
+        os.environ["SOAK_WEBHOOK_SECRET"] = HOOK_SECRET  # the gateway reads it
+        self.hooks = HookReceiver(args.seed)
+        self.stream = None
 
     def write_config(self, rate):
         with open(os.path.join(self.dir, "gateway.toml"), "w") as f:
-            f.write(config_text(self.args, self.dir, self.port, rate))
+            f.write(config_text(self.args, self.dir, self.port, rate, self.hooks.port))
 
     def spawn(self):
         self.starts += 1
@@ -370,6 +512,7 @@ class Soak:
                                                     random.Random(a.seed * 31 + i)))
                    for i, f in enumerate((webhook_sender, action_sender))]
         self.start()
+        self.stream = StreamReader(self.port)
         for t in senders:
             t.start()
         # Keep the last quarter (at most two minutes) of --duration for the drain.
@@ -412,7 +555,9 @@ class Soak:
         if code != 0:
             self.violations.append("SIGTERM after the drain: exit code %s, not 0" % code)
         self.wall = time.monotonic() - self.t0
+        self.stream.close()
         self.check()
+        self.hooks.close()
         return self.report()
 
     def expected_ids(self):
@@ -450,9 +595,18 @@ class Soak:
         self.wait(lambda: all_events() and outcome_ids <= seen, 60,
                   lambda: "every action's outcome event in the file sink (%d missing)"
                   % len(outcome_ids - seen))
+        every = expected | outcome_ids
+        self.wait(lambda: every <= self.hooks.ids(), 120,
+                  lambda: "every event at the webhook receiver (%d missing)"
+                  % len(every - self.hooks.ids()))
+        self.wait(lambda: every <= self.stream.ids(), 60,
+                  lambda: "every event on the live stream (%d missing)"
+                  % len(every - self.stream.ids()))
 
     def check(self):
-        readers = sink_readers(self.dir)
+        readers = sink_readers(self.dir) + [("webhook sink", self.hooks.events()),
+                                            ("live stream", self.stream.events())]
+        self.violations += ["webhook sink: " + b for b in self.hooks.bad[:5]]
         expected = self.expected_ids() | {"mock:action:" + a for a in self.stats.actions}
         for name, events in readers:
             self.violations += check_sink(name, events, expected)
@@ -493,6 +647,12 @@ class Soak:
         print("  action outcomes      %s" % (", ".join("%s %d" % kv for kv in sorted(
             states.items())) or "none"))
         print("  posted (actions_log) %d, duplicates %d" % (len(ids), len(ids) - len(set(ids))))
+        print("  webhook sink         %d events received once each, %d redelivered "
+              "after a kill or a 500 (same delivery id), %d requests answered 500 on purpose"
+              % (len(self.hooks.events()), len(self.hooks.got) - len(self.hooks.events()),
+                 self.hooks.refused))
+        print("  live stream          %d events received, %d reconnects (Last-Event-ID)"
+              % (len(self.stream.events()), self.stream.reconnects))
         print("  kills %d after ready, %d during start-up, starts %d, wall time %.1f s, "
               "%.0f events/s through the file sink"
               % (self.kills, self.early_kills, self.starts, self.wall,
