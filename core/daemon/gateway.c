@@ -45,6 +45,7 @@ typedef struct gateway {
     uv_check_t ready_handle;     /* runs immediate fetches after I/O */
     uv_timer_t retention_timer;
     uv_timer_t shutdown_timer;
+    uv_idle_t close_handle; /* runs close_all once the drain ends */
     uv_timer_t probe_timer;      /* runs while the store is failing */
     uv_signal_t sig_int, sig_term, sig_hup;
     int store_failing;           /* logged as failing, not yet recovered */
@@ -166,6 +167,12 @@ static void retention_cb(uv_timer_t *t)
     uv_timer_start(&gw->retention_timer, retention_cb, next, 0);
 }
 
+static void close_idle_cb(uv_idle_t *h)
+{
+    uv_idle_stop(h);
+    close_all(h->data);
+}
+
 /* rt->hooks.check_drained: an account, sink or action settled. */
 static void check_drained(void *ctx)
 {
@@ -186,7 +193,9 @@ static void check_drained(void *ctx)
         if (!dispatch_settled(rt->sinks[i]))
             return;
     }
-    close_all(gw);
+    /* Not here: this runs inside a plugin's complete(), and closing
+     * destroys its instance under it. The next loop iteration instead. */
+    uv_idle_start(&gw->close_handle, close_idle_cb);
 }
 
 static void shutdown_timeout_cb(uv_timer_t *t)
@@ -278,7 +287,7 @@ static void close_all(gateway *gw)
         (uv_handle_t *)&rt->spin_handle,    (uv_handle_t *)&gw->retention_timer,
         (uv_handle_t *)&gw->shutdown_timer, (uv_handle_t *)&gw->sig_int,
         (uv_handle_t *)&gw->sig_term,       (uv_handle_t *)&gw->sig_hup,
-        (uv_handle_t *)&gw->probe_timer,
+        (uv_handle_t *)&gw->probe_timer,    (uv_handle_t *)&gw->close_handle,
     };
     for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++) {
         if (handles[i]->loop != NULL && !uv_is_closing(handles[i]))
@@ -407,6 +416,8 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
     uv_idle_init(&rt->loop, &rt->spin_handle);
     uv_timer_init(&rt->loop, &gw->retention_timer);
     uv_timer_init(&rt->loop, &gw->shutdown_timer);
+    uv_idle_init(&rt->loop, &gw->close_handle);
+    gw->close_handle.data = gw;
     uv_timer_init(&rt->loop, &gw->probe_timer);
     uv_signal_init(&rt->loop, &gw->sig_int);
     uv_signal_init(&rt->loop, &gw->sig_term);

@@ -296,7 +296,10 @@ typedef struct gw_host {
      *             webhook takes, sent as the Allow header of a 405 (default
      *             "GET, POST"). An error's body should be the host's shape,
      *             {"error": "<code>", "message": "<one line>"}.
-     * A completion after the host timed the op out is ignored. */
+     * A completion after the host timed the op out is ignored. The host
+     * never destroys the instance inside complete(): a plugin may go on
+     * using it until it returns (a drain that ends with this completion
+     * closes the accounts on the next loop iteration). */
     void (*complete)(gw_op *op, gw_outcome outcome, uint64_t delay_ms,
                      const char *message, json_t *result);
 
