@@ -144,7 +144,7 @@ poll_interval = "100ms"
     # The sinks checked at the end (see sink_readers()).
     text += '[[sink]]\nname = "archive"\ntype = "file"\npath = "events.jsonl"\nmax_size = "0"\n'
     text += ('[[sink]]\nname = "helpdesk"\ntype = "webhook"\nurl = "http://127.0.0.1:%d/hook"\n'
-             'secret = "${SOAK_WEBHOOK_SECRET}"\ntimeout = "2s"\n' % hook_port)
+             'secret = "${SOAK_WEBHOOK_SECRET}"\ntimeout = "2s"\nbatch = 25\n' % hook_port)
     return text
 
 
@@ -152,13 +152,16 @@ class HookReceiver:
     """The webhook sink's receiver, in this process so it outlives every
     kill: checks each signature, answers 500 to one request in five hundred (a
     help desk hiccup the sink must retry), and records every accepted
-    (delivery id, event) in arrival order."""
+    (delivery id, event) in arrival order. The sink sends arrays of up to 25
+    events: a delivery id seen again must carry the same events (a batch
+    resent after a kill is the same range, not one cut anew)."""
 
     def __init__(self, seed):
         self.lock = threading.Lock()
         self.got = []          # (delivery id, event), accepted, in order
         self.bad = []          # signature or shape problems
         self.refused = 0       # the 500s injected
+        self.batches = {}      # delivery id -> the event ids it carried
         rng = random.Random(seed * 7 + 3)
         outer = self
 
@@ -185,7 +188,12 @@ class HookReceiver:
                         self.end_headers()
                         return
                     doc = json.loads(body)
-                    for e in doc if isinstance(doc, list) else [doc]:
+                    events = doc if isinstance(doc, list) else [doc]
+                    ids = [e["id"] for e in events]
+                    if outer.batches.setdefault(delivery, ids) != ids:
+                        outer.bad.append("delivery %s came again with other events (%d, was %d)"
+                                         % (delivery, len(ids), len(outer.batches[delivery])))
+                    for e in events:
                         outer.got.append((delivery, e))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")

@@ -52,6 +52,15 @@ struct dispatcher {
     int64_t *seqs;           /* seq of each line of buf, for dead letters */
     size_t seqs_cap;
 
+    /* A sink that names batches by their range (type->names_batches):
+     * each batch's last seq is recorded, and committed, before the batch
+     * is handed over, so after a crash the same range goes first. */
+    int names_batches;
+    char *plan_key;          /* "batch/<name>" in the cursor table */
+    int64_t plan_last;       /* the range planned durably ends here */
+    int64_t read_limit;      /* store_read stops past this seq; 0: none */
+    int plan_waiting;        /* a plan waits for its commit */
+
     /* Asynchronous sinks (type->write_async). */
     http_client *client;     /* owned; NULL for synchronous sinks */
     sink_io io;
@@ -70,6 +79,7 @@ static void dispatcher_free_cb(uv_handle_t *h)
     free(d->buf);
     free(d->seqs);
     free(d->name);
+    free(d->plan_key);
     free(d);
     free(h);
 }
@@ -77,6 +87,8 @@ static void dispatcher_free_cb(uv_handle_t *h)
 static int append_line(void *arg, int64_t seq, const char *json, size_t len)
 {
     dispatcher *d = arg;
+    if (d->read_limit > 0 && seq > d->read_limit)
+        return 1; /* the planned range ends before it: stop the walk */
     if (d->len + len + 1 > d->cap) {
         size_t cap = d->cap ? d->cap : 64 * 1024;
         while (cap < d->len + len + 1)
@@ -219,7 +231,9 @@ static void finish(dispatcher *d, int rc, const sink_result *res)
             d->replay_id = 0;
         } else {
             d->cursor = d->batch.last_seq;
-            if (d->type->write_async == NULL || parked ||
+            /* A planned range starts right after the stored cursor: store
+             * it with every batch (one row write; the batches are big). */
+            if (d->type->write_async == NULL || parked || d->names_batches ||
                 clock_monotonic_ms() - d->cursor_stored_ms >= SINK_CHECKPOINT_MS)
                 cursor_store(d);
         }
@@ -318,6 +332,53 @@ static int take_replay(dispatcher *d)
     return 1;
 }
 
+/* The loop must not sleep in poll while a plan waits for its commit: the
+ * commit runs before poll (daemon/gateway.c), and a due timer makes poll
+ * return at once. Nothing to do when it fires. */
+static void wake_cb(uv_timer_t *t)
+{
+    (void)t;
+}
+
+static void send_batch(dispatcher *d);
+
+static void plan_committed(void *arg, int committed)
+{
+    dispatcher *d = arg;
+    d->plan_waiting = 0;
+    if (d->closing) {
+        really_close(d);
+        return;
+    }
+    if (!committed) {
+        /* Not durable: nothing may leave. The batch is retried, and
+         * planned again, after the backoff. */
+        snprintf(d->write_err, sizeof d->write_err, "could not record the batch's range: %s",
+                 store_last_error(d->rt->store));
+        finish(d, GW_EIO, NULL);
+        return;
+    }
+    d->plan_last = d->batch.last_seq;
+    send_batch(d);
+}
+
+/* Record the batch's range (its first seq is the stored cursor + 1) and
+ * send it once that is committed. */
+static void plan_batch(dispatcher *d)
+{
+    int rc = store_cursor_set(d->rt->store, d->plan_key, d->batch.last_seq);
+    if (rc == GW_OK)
+        rc = runtime_after_commit(d->rt, plan_committed, d);
+    if (rc != GW_OK) {
+        snprintf(d->write_err, sizeof d->write_err, "could not record the batch's range: %s",
+                 store_last_error(d->rt->store));
+        finish(d, rc, NULL);
+        return;
+    }
+    d->plan_waiting = 1;
+    uv_timer_start(d->retry_timer, wake_cb, 0, 0);
+}
+
 static void submit(dispatcher *d)
 {
     if (d->busy || d->closing)
@@ -330,7 +391,11 @@ static void submit(dispatcher *d)
         if (take_replay(d)) {
             /* the batch holds the replayed dead letter */
         } else if (d->cursor < committed) {
+            /* After a restart, a range planned before the crash goes first,
+             * exactly as it may have gone then. */
+            d->read_limit = d->names_batches && d->plan_last > d->cursor ? d->plan_last : 0;
             int rc = store_read(d->rt->store, d->cursor, d->batch_size, append_line, d);
+            d->read_limit = 0;
             if (rc < 0) {
                 log_error(&d->rt->log, d->name, "could not read the log: %s",
                           store_last_error(d->rt->store));
@@ -350,6 +415,15 @@ static void submit(dispatcher *d)
         uv_queue_work(&d->rt->loop, &d->work, work_cb, after_work_cb);
         return;
     }
+    if (d->names_batches && d->replay_id == 0 && d->plan_last != d->batch.last_seq) {
+        plan_batch(d);
+        return;
+    }
+    send_batch(d);
+}
+
+static void send_batch(dispatcher *d)
+{
     d->batch.data = d->buf;
     d->batch.len = d->len;
     d->write_err[0] = '\0';
@@ -457,6 +531,17 @@ int dispatch_open(gw_runtime *rt, const cfg_sink *cfg, dispatcher **out, char *e
     size_t most = type->max_batch != NULL ? type->max_batch(d->state) : 0;
     if (most > 0 && most < d->batch_size)
         d->batch_size = most;
+    if (type->write_async != NULL && type->names_batches != NULL &&
+        type->names_batches(d->state)) {
+        d->names_batches = 1;
+        char key[176];
+        snprintf(key, sizeof key, "batch/%s", cfg->name);
+        if ((d->plan_key = strdup(key)) == NULL) {
+            snprintf(err, errlen, "sink \"%s\": out of memory", cfg->name);
+            rc = GW_ENOMEM;
+            goto fail;
+        }
+    }
     if ((rc = deadletter_init(rt->store)) != GW_OK) {
         snprintf(err, errlen, "sink \"%s\": cannot create the dead-letter table: %s", cfg->name,
                  store_last_error(rt->store));
@@ -470,6 +555,11 @@ int dispatch_open(gw_runtime *rt, const cfg_sink *cfg, dispatcher **out, char *e
         goto fail;
     }
     d->cursor = stored;
+    if (d->names_batches && (rc = store_cursor_get(rt->store, d->plan_key, &d->plan_last)) < 0) {
+        snprintf(err, errlen, "sink \"%s\": cannot read its planned batch: %s", cfg->name,
+                 gw_strerror(rc));
+        goto fail;
+    }
     if (type->reconcile != NULL) {
         int64_t held = 0;
         rc = type->reconcile(d->state, &held, why, sizeof why);
@@ -521,7 +611,10 @@ void dispatch_close(dispatcher *d)
     cursor_store(d); /* committed by the orchestrator's last commit */
     /* An asynchronous write in flight is cancelled (its batch goes again
      * after a restart, under the same delivery id); a worker's write
-     * cannot be, so its sink closes when it returns. */
+     * cannot be, so its sink closes when it returns, and a plan waiting
+     * for a commit holds d in the runtime's waiters: it closes then. */
+    if (d->plan_waiting)
+        return;
     if (!d->busy || d->type->write_async != NULL)
         really_close(d);
 }

@@ -111,6 +111,14 @@ typedef struct sink_type {
      * or 0 leaves the common batch_size alone. */
     size_t (*max_batch)(void *state);
 
+    /* 1 when the sink names a batch by its range of seqs (webhook with
+     * batch > 1: one delivery id for the array), so the range must be the
+     * same when a crash makes the batch go again: the dispatcher then
+     * records each batch's last seq durably before handing it over, and
+     * after a restart resends exactly that range first. NULL or 0: batches
+     * may be cut anew after a restart (per-event ids, or no ids). */
+    int (*names_batches)(void *state);
+
     /* Reopen the destination (log rotation by SIGHUP). Worker thread,
      * between writes. NULL when meaningless. */
     int (*reopen)(void *state, char *err, size_t errlen);

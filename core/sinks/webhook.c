@@ -131,6 +131,13 @@ static size_t sink_webhook_max_batch(void *state)
     return ((sink_webhook *)state)->batch;
 }
 
+/* An array's delivery id is "<sink>.<first>-<last>"; one event's is its
+ * seq alone, the same whatever the batch around it. */
+static int sink_webhook_names_batches(void *state)
+{
+    return ((sink_webhook *)state)->batch > 1;
+}
+
 /* The request body: the one event's line without its '\n', or the lines
  * joined into a JSON array. */
 static int build_body(sink_webhook *w, const sink_batch *b)
@@ -274,6 +281,7 @@ const sink_type sink_webhook_type = {
     .write = NULL,
     .write_async = sink_webhook_write_async,
     .max_batch = sink_webhook_max_batch,
+    .names_batches = sink_webhook_names_batches,
     .reopen = NULL,
     .close = sink_webhook_close,
 };

@@ -186,6 +186,36 @@ class WebhookSinkTest(GatewayTestCase):
         self.assertTrue(all(v == {"hook.%d" % k} for k, v in ids.items()),
                         "a duplicate came under another delivery id")
 
+    def test_kill9_resends_a_batch_as_the_same_range_under_the_same_id(self):
+        # The first array goes out while only 3 events exist and the
+        # receiver holds it unanswered; 7 more arrive; kill -9. The restart
+        # must send events 1-3 again as "hook.1-3", not cut a new batch
+        # 1-10 whose id the receiver never saw.
+        rx = self.receiver()
+        post_json(rx.url("/control"), {"plan": [{"status": "hang", "seconds": 60}]})
+        empty = self.path("empty.jsonl")
+        open(empty, "w").close()
+        text = config(sinks=[sink(rx.port, 'batch = 10\ntimeout = "60s"\n')],
+                      accounts=[mock_account(scenario=empty)])
+        text += '[api]\ntoken = "${GATEWAY_API_TOKEN}"\n'
+        gw = self.gateway(text, env=ENV).start()
+
+        def items(lo, hi):
+            return [{"type": "mention", "visibility": "public", "native_id": "wh-%d" % i,
+                     "text": "@acme item %d" % i} for i in range(lo, hi)]
+        self.assertEqual(3, post_json(gw.url("/webhooks/mock/acme"), items(1, 4))["accepted"])
+        wait_for(lambda: self.received(rx)["deliveries"], 20, "the first array in flight")
+        self.assertEqual(7, post_json(gw.url("/webhooks/mock/acme"), items(4, 11))["accepted"])
+        gw.kill9()
+        gw2 = self.gateway(text, env=ENV).start()
+        wait_for(lambda: len(self.received(rx)["accepted"]) == 10, 30, "all ten events")
+        gw2.stop()
+        got = self.received(rx)
+        self.assertEqual(list(range(1, 11)), [e["seq"] for e in got["accepted"]])
+        self.assertEqual([("hook.1-3", [1, 2, 3], -1), ("hook.1-3", [1, 2, 3], 200),
+                          ("hook.4-10", list(range(4, 11)), 200)],
+                         [(d["delivery"], d["seqs"], d["status"]) for d in got["deliveries"]])
+
     def test_batch_sends_arrays_with_range_ids(self):
         rx = self.receiver()
         text = hook_config(rx.port, 12, 'batch = 5\n').replace(
