@@ -3,20 +3,24 @@
 #   scripts/deps.sh build   - to build and run the gateway
 #   scripts/deps.sh test    - also what the tests need
 #   scripts/deps.sh fuzz    - also clang and its fuzzer runtime
+#   scripts/deps.sh package - also what builds and checks the .deb (scripts/package)
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libc6-dev
             libuv1-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev)
 test_pkgs=(libcmocka-dev python3 python3-jsonschema python3-yaml curl  # curl: the README example test_readme runs
-           nodejs node-eventsource)  # the webhook receiver example (test_webhook_sink); the SSE client library (test_events_stream)
+           nodejs node-eventsource  # the webhook receiver example (test_webhook_sink); the SSE client library (test_events_stream)
+           systemd)                 # systemd-analyze verify of the unit (test_sdk)
 fuzz_pkgs=(clang libclang-rt-14-dev)
+package_pkgs=(dpkg-dev file systemd)  # dpkg-shlibdeps for cpack; systemd-analyze verify of the installed unit
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
   test) want+=("${test_pkgs[@]}") ;;
   fuzz) want+=("${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
+  package) want+=("${package_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|fuzz|package" >&2; exit 2 ;;
 esac
 
 missing=()

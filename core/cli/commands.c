@@ -148,6 +148,21 @@ static const cli_command commands[] = {
                     {0, "sink", "NAME", "list only this sink's dead letters"}},
     },
     {
+        .name = "plugin",
+        .usage = "plugin new NAME [DIR]",
+        .summary = "start a new network plugin from the SDK's template",
+        .about = "Write a minimal complete network plugin into DIR (default: ./NAME): fetch, "
+                 "post_public, send_private and a signed webhook, a CMakeLists.txt that finds "
+                 "the installed SDK through pkg-config (gateway-sdk), a tiny fake of the "
+                 "network and a test that runs the plugin in a real gateway. NAME is the "
+                 "network's name (1-32 characters of a-z, 0-9 and '_', starting with a "
+                 "letter): the plugin is NAME.so and its functions NAME_*. docs/plugin-guide.md "
+                 "goes on from there. Nothing is overwritten: DIR must not exist or be empty.",
+        .exit_codes = "0 written, 1 DIR exists and is not empty or cannot be written, 2 bad "
+                      "usage or NAME",
+        .max_args = 3,
+    },
+    {
         .name = "help",
         .usage = "help [COMMAND]",
         .summary = "show this overview, or COMMAND's help",

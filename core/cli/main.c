@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/cli_accounts.h"
 #include "cli/cli_deadletter.h"
+#include "cli/cli_plugin_new.h"
 #include "cli/cli_actions.h"
 #include "cli/commands.h"
 #include "config/config.h"
@@ -245,6 +246,14 @@ int main(int argc, char **argv)
         return cli_accounts_main(&p);
     if (strcmp(cmd, "deadletter") == 0) /* see cli_deadletter.h */
         return cli_deadletter_main(&p);
+    if (strcmp(cmd, "plugin") == 0) { /* see cli_plugin_new.h */
+        if (p.argc < 2 || strcmp(p.argv[0], "new") != 0) {
+            fprintf(stderr, "gateway plugin: expected `plugin new NAME [DIR]` (see gateway "
+                            "plugin --help)\n");
+            return 2;
+        }
+        return cli_plugin_new(p.argv[1], p.argc > 2 ? p.argv[2] : NULL);
+    }
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */

@@ -7,11 +7,23 @@
  * instance creation. A plugin links libc, jansson and the SDK helpers only:
  * it never sees libuv or curl, so it cannot block the event loop.
  *
- * Versioning. GW_ABI_MAJOR changes only when an existing member changes
- * meaning or position; the host refuses a plugin whose major differs.
- * GW_ABI_MINOR grows when members are appended to a struct. Every struct
- * that crosses the boundary starts with its own size, so each side reads
- * only the members the other side's size covers:
+ * Versioning, and the compatibility promise. A plugin built against
+ * any 1.x header loads and runs, unchanged and without rebuilding, in
+ * every gateway 1.y with y >= x (CI builds plugins against the released
+ * 1.0 and 1.1 headers, kept in tests/abi/, and runs them in the current
+ * gateway). What keeps that true:
+ *   - a minor version (GW_ABI_MINOR) may only append: new members at the
+ *     end of a struct, new host functions at the end of gw_host, new
+ *     enum values and flags that an older side never receives unasked, new
+ *     optional hooks at the end of gw_plugin that the host treats as
+ *     absent when the plugin's struct_size does not cover them;
+ *   - a minor never changes the meaning, type, position or ownership of
+ *     an existing member, never makes an optional hook required, and never
+ *     removes anything;
+ *   - only a major version (GW_ABI_MAJOR) may do those things, and the
+ *     host refuses a plugin whose major differs from its own.
+ * Every struct that crosses the boundary starts with its own size, so each
+ * side reads only the members the other side's size covers:
  *   - the host refuses a plugin whose minor is newer than its own;
  *   - a plugin tests GW_HOST_HAS(host, member) before calling a host
  *     function added after the minor it was built against.

@@ -128,6 +128,24 @@ class OlderAbiTest(GatewayTestCase):
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
 
+    def answer_each(self, gw, targets):
+        """A reply and a private message on each network of targets (network
+        -> the event answered), each accepted at once (202: no check_action,
+        no narrowing); the actions once all finished, in that order."""
+        ids = []
+        for net, event in targets.items():
+            for kind in ("reply", "private"):
+                status, doc = self.call(gw, "POST", "/v1/actions", {
+                    "network": net, "account": "acme", "kind": kind, "in_reply_to": event,
+                    "text": "thanks", "idempotency_key": net + kind})
+                self.assertEqual(202, status, doc)
+                ids.append(doc["id"])
+
+        def finished():
+            docs = [self.call(gw, "GET", "/v1/actions/" + i)[1] for i in ids]
+            return docs if all(d["state"] in ("succeeded", "failed") for d in docs) else None
+        return wait_for(finished, 20, "the answers")
+
     def test_answers_queue_and_succeed_without_pre_queue_checks(self):
         accounts = ['[[account]]\nnetwork = "old1%d"\nname = "acme"\npoll_interval = "1h"\n' % m
                     for m in (1, 2)]
@@ -136,23 +154,54 @@ class OlderAbiTest(GatewayTestCase):
         cfg += '[api]\ntoken = "%s"\n' % OLD_TOKEN
         gw = self.gateway(cfg).start()
         wait_for(lambda: count_lines(self.path("events.jsonl")) >= 2, 20, "one comment each")
-        ids = []
-        for minor in (1, 2):
-            net = "old1%d" % minor
-            for kind in ("reply", "private"):
-                status, doc = self.call(gw, "POST", "/v1/actions", {
-                    "network": net, "account": "acme", "kind": kind,
-                    "in_reply_to": net + ":c1", "text": "thanks", "idempotency_key": net + kind})
-                self.assertEqual(202, status, doc)  # no check_action, no narrowing
-                ids.append(doc["id"])
-
-        def finished():
-            states = [self.call(gw, "GET", "/v1/actions/" + i)[1]["state"] for i in ids]
-            return states if all(s in ("succeeded", "failed") for s in states) else None
-        self.assertEqual(["succeeded"] * 4, wait_for(finished, 20, "the four answers"))
+        docs = self.answer_each(gw, {"old1%d" % m: "old1%d:c1" % m for m in (1, 2)})
+        self.assertEqual(["succeeded"] * 4, [d["state"] for d in docs])
         self.assertEqual(0, gw.stop())
         self.assertNotIn("trap:", gw.log())
 
+
+
+ABI_PLUGINS = os.path.join(os.path.dirname(TEST_PLUGINS), "abiplugins")
+
+
+class ReleasedAbiTest(OlderAbiTest):
+    """tests/abi/abi_plugin.c built against the ABI 1.0 and 1.1 headers as
+    released (kept verbatim in tests/abi/v1.0/ and v1.1/): listed with
+    their own ABI, their fetches, webhooks and answers work unchanged in
+    this gateway (the compatibility promise in include/gateway/plugin.h)."""
+
+    def test_listed_with_their_own_abi(self):
+        for minor in (0, 1):
+            path = os.path.join(ABI_PLUGINS, "abi1%d.so" % minor)
+            r = run_cli("plugins", path)
+            self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+            self.assertRegex(r.stdout, r"^abi1%d\s+1\.0\.0\s+abi 1\.%d\s+"
+                             r"fetch,post-public,send-private,webhook" % (minor, minor))
+
+    def test_answers_queue_and_succeed_without_pre_queue_checks(self):
+        accounts = ['[[account]]\nnetwork = "abi1%d"\nname = "acme"\npoll_interval = "1h"\n' % m
+                    for m in (0, 1)]
+        cfg = config(accounts=accounts).replace('plugin_dir = "%s"' % PLUGINS,
+                                                'plugin_dir = "%s"' % ABI_PLUGINS)
+        cfg += '[api]\ntoken = "%s"\n' % OLD_TOKEN
+        gw = self.gateway(cfg).start()
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 4, 20, "two mentions each")
+        for minor in (0, 1):
+            net = "abi1%d" % minor
+            req = urllib.request.Request(gw.url("/webhooks/%s/acme" % net), json.dumps(
+                [{"id": net + "-w", "text": "@acme pushed"}]).encode(), method="POST")
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.assertEqual(200, r.status)
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 6, 20, "the webhook items")
+        docs = self.answer_each(gw, {"abi1%d" % m: "abi1%d:abi1%d-1" % (m, m) for m in (0, 1)})
+        self.assertEqual(["succeeded"] * 4, [d["state"] for d in docs], docs)
+        self.assertEqual(["reply-abi10-1", "dm-u1", "reply-abi11-1", "dm-u1"],
+                         [d["native_id"] for d in docs])
+        self.assertEqual(0, gw.stop())
+        ids = [e["id"] for e in read_jsonl(self.path("events.jsonl"))]
+        for net in ("abi10", "abi11"):
+            for n in ("1", "2", "w"):
+                self.assertIn("%s:%s-%s" % (net, net, n), ids)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
