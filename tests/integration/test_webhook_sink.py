@@ -84,7 +84,10 @@ class WebhookSinkTest(GatewayTestCase):
 
     def test_failures_arrive_once_in_order_and_refused_ones_are_dead_letters(self):
         port = free_port()
-        gw = self.gateway(hook_config(port, 20, 'max_attempts = 2\ntimeout = "300ms"\n'),
+        # The timeout must stay well above the receiver's answer time on a
+        # loaded machine: an answer that comes too late reads as a timeout,
+        # and the 429's Retry-After below would then not be what was seen.
+        gw = self.gateway(hook_config(port, 20, 'max_attempts = 2\ntimeout = "2s"\n'),
                           env=ENV).start()
         # Down: nothing listens yet; the sink keeps trying.
         wait_for(lambda: (metric(gw, "gateway_sink_write_failures_total") or 0) >= 2, 15,
@@ -97,7 +100,7 @@ class WebhookSinkTest(GatewayTestCase):
                                   "plan": [{"status": 500}, {"status": "close"},
                                            {"status": 429, "retry_after": "1"},
                                            {"status": 503},
-                                           {"status": "hang", "seconds": 1}]})
+                                           {"status": "hang", "seconds": 3}]})
         wait_for(lambda: metric(gw, "gateway_sink_dead_letters") == 2 and
                  metric(gw, "gateway_sink_lag_events") == 0, 30,
                  "every event delivered or parked")
