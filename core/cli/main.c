@@ -14,12 +14,14 @@
 #include "cli/cli_accounts.h"
 #include "cli/cli_deadletter.h"
 #include "cli/cli_actions.h"
+#include "cli/cli_triage.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "engine/account_check.h"
 #include "engine/loader.h"
 #include "base/log.h"
 #include "daemon/gateway.h"
+#include "triage/triage.h"
 
 static void print_errors(const cfg_errors *errs)
 {
@@ -62,6 +64,12 @@ static size_t check_with_plugins(const gw_config *cfg, plugin_set *set, cfg_erro
     }
     if (account_check_config(cfg, set, errs) == GW_ENOMEM && errs->count == before)
         cfg_errors_add(errs, "%s: out of memory while checking the accounts", cfg->path);
+    /* [triage] and [[rule]]: lexicons and regular expressions compiled
+     * once here, so check-config and run refuse the same files. */
+    triage *t = NULL;
+    if (triage_open(cfg, &t, errs) == GW_ENOMEM && errs->count == before)
+        cfg_errors_add(errs, "%s: out of memory while compiling [triage]", cfg->path);
+    triage_free(t);
     return errs->count - before;
 }
 
@@ -245,6 +253,8 @@ int main(int argc, char **argv)
         return cli_accounts_main(&p);
     if (strcmp(cmd, "deadletter") == 0) /* see cli_deadletter.h */
         return cli_deadletter_main(&p);
+    if (strcmp(cmd, "triage") == 0) /* see cli_triage.h */
+        return cli_triage_main(&p);
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */
