@@ -20,9 +20,12 @@ typedef struct word_matches {
     size_t len[TRIAGE_LIST_COUNT];
 } word_matches;
 
-static int is_but(const triage_token *t)
+/* Conjunctions end a negation's reach: "not cheap but good",
+ * "nothing works and nobody helps". */
+static int is_conjunction(const triage_token *t)
 {
-    return t->len == 3 && memcmp(t->word, "but", 3) == 0;
+    return (t->len == 3 && (memcmp(t->word, "but", 3) == 0 || memcmp(t->word, "and", 3) == 0)) ||
+           (t->len == 2 && memcmp(t->word, "or", 2) == 0);
 }
 
 /* Every list's longest match at word i, in one walk of its chain; the
@@ -58,7 +61,7 @@ static int negated(const triage_text *t, size_t i, size_t window)
 {
     for (size_t k = 1; k <= window && k <= i; k++) {
         const triage_token *w = &t->tokens[i - k];
-        if ((w->flags & TRIAGE_TOKEN_PUNCT) || is_but(w))
+        if ((w->flags & TRIAGE_TOKEN_PUNCT) || is_conjunction(w))
             return 0;
         if (w->flags & TRIAGE_TOKEN_NEGATOR)
             return 1;
@@ -121,7 +124,9 @@ static void count_sentiment(const triage_text *t, size_t i,
         return;
     *covered = i + m->len[TRIAGE_SENTIMENT];
     double w = p->weight * intensity(t, i);
-    if (negated(t, i, NEGATION_WINDOW)) {
+    /* An emoji says what it says: "nothing here 😡" is not a negated 😡. */
+    if (!(t->tokens[i].flags & (TRIAGE_TOKEN_EMOJI | TRIAGE_TOKEN_NEGATOR)) &&
+        negated(t, i, NEGATION_WINDOW)) {
         w = -w * NEGATION_FACTOR;
         a->sentiment_negated = fabs(w) > fabs(a->sentiment_cue_weight) ? 1 : a->sentiment_negated;
     } else if (fabs(w) > fabs(a->sentiment_cue_weight)) {
@@ -159,6 +164,12 @@ int triage_analyse(const triage_lexicon *lx, triage_text *scratch, const char *t
     }
     double s = out->sentiment_sum;
     out->sentiment = s / sqrt(s * s + SENTIMENT_ALPHA);
+    /* A strongly negative text leans to a complaint, a strongly positive
+     * one to kudos: half of what they need, so one more cue decides. */
+    if (out->sentiment <= TRIAGE_LEAN_NEGATIVE)
+        out->intent[TRIAGE_COMPLAINT] += TRIAGE_LEAN_WEIGHT;
+    if (out->sentiment >= TRIAGE_LEAN_POSITIVE)
+        out->intent[TRIAGE_KUDOS] += TRIAGE_LEAN_WEIGHT;
     return GW_OK;
 }
 

@@ -7,10 +7,12 @@
  *   inside a longer match of the same list is not counted again;
  * - a sentiment phrase is scaled by the intensifiers right before it and
  *   flipped (times 0.8) by a negator among the three words before it,
- *   unless punctuation or "but" comes between;
+ *   unless punctuation, "but", "and" or "or" comes between; an emoji or
+ *   a word that is itself a negator ("nobody") is never flipped;
  * - a purchase, churn-risk or kudos phrase with a negator among the two
  *   words before it is not counted ("not buying", "won't cancel");
  * - naming a competitor adds 0.5 to churn risk;
+ * - sentiment <= -0.5 adds 0.5 to complaint, >= 0.6 adds 0.5 to kudos;
  * - sentiment = sum / sqrt(sum^2 + 4), from -1 to 1.
  */
 #ifndef GW_TRIAGE_ANALYSE_H
@@ -24,6 +26,11 @@
 #define TRIAGE_KEYWORDS_MAX 16
 #define TRIAGE_INTENT_THRESHOLD 1.0
 #define TRIAGE_COMPETITOR_CHURN 0.5
+/* Sentiment at or below LEAN_NEGATIVE adds LEAN_WEIGHT to complaint, at
+ * or above LEAN_POSITIVE to kudos. */
+#define TRIAGE_LEAN_NEGATIVE (-0.5)
+#define TRIAGE_LEAN_POSITIVE 0.6
+#define TRIAGE_LEAN_WEIGHT 0.5
 
 /* Where a cue sits in the original text (byte range) and what matched it. */
 typedef struct triage_cue {

@@ -234,7 +234,7 @@ int triage_text_split(triage_text *t, const char *text, size_t len)
             break;
         case C_EMOJI:
             close_token(&s, at);
-            add_single(&s, (const char *)u + i, n, at, 0);
+            add_single(&s, (const char *)u + i, n, at, TRIAGE_TOKEN_EMOJI);
             break;
         case C_IGNORE:
             break;

@@ -19,7 +19,8 @@ enum {
     TRIAGE_TOKEN_PUNCT = 2,   /* . , ; : ! ? (a clause boundary) */
     TRIAGE_TOKEN_QUESTION = 4, /* the punctuation was '?' */
     TRIAGE_TOKEN_NEGATOR = 8,  /* set by the analyser: a negator */
-    TRIAGE_TOKEN_BOOST = 16    /* set by the analyser: an intensifier (factor in boost) */
+    TRIAGE_TOKEN_BOOST = 16,   /* set by the analyser: an intensifier (factor in boost) */
+    TRIAGE_TOKEN_EMOJI = 32    /* an emoji */
 };
 
 typedef struct triage_token {
