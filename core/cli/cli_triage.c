@@ -82,8 +82,7 @@ static json_t *sample_item(const cli_parsed *p, int *code)
         return NULL;
     }
     if (rating != NULL && strcmp(type, "review") != 0) {
-        usage("--rating goes with a review, not a %s; drop --type or give --type review",
-              type);
+        usage("--rating goes with a review, not a %s; drop --type or give --type review", type);
         return NULL;
     }
     json_t *author = json_pack("{s:s}", "id", "sample");
@@ -117,7 +116,8 @@ static void print_tags(const json_t *tags)
 {
     const json_t *reasons = json_object_get(tags, "priority_reasons");
     const char *influence = json_string_value(json_object_get(tags, "influence"));
-    printf("%-11s%s (%lld/100)\n", "priority:", json_string_value(json_object_get(tags, "priority")),
+    printf("%-11s%s (%lld/100)\n",
+           "priority:", json_string_value(json_object_get(tags, "priority")),
            (long long)json_integer_value(json_object_get(tags, "priority_score")));
     print_list("intent:", json_object_get(tags, "intent"));
     printf("%-11s%s (%.2f)\n", "sentiment:", json_string_value(json_object_get(tags, "sentiment")),
@@ -125,9 +125,9 @@ static void print_tags(const json_t *tags)
     printf("%-11s%s\n", "influence:", influence != NULL ? influence : "- (no follower count)");
     print_list("keywords:", json_object_get(tags, "keywords"));
     printf("%-11s%s\n", "mentioned:",
-           json_is_true(json_object_get(tags, "mentioned"))
-               ? "yes"
-               : json_is_true(json_object_get(tags, "unaddressed")) ? "no (unaddressed)" : "no");
+           json_is_true(json_object_get(tags, "mentioned"))     ? "yes"
+           : json_is_true(json_object_get(tags, "unaddressed")) ? "no (unaddressed)"
+                                                                : "no");
     printf("reasons:\n");
     size_t i;
     const json_t *v;
@@ -158,8 +158,9 @@ int cli_triage_main(const cli_parsed *p)
         goto done;
     }
     if (!triage_enabled(t))
-        fprintf(stderr, "gateway triage: [triage] enabled = false in %s: the gateway adds no "
-                        "tags; showing what it would add\n",
+        fprintf(stderr,
+                "gateway triage: [triage] enabled = false in %s: the gateway adds no "
+                "tags; showing what it would add\n",
                 cfg->path);
     if ((ev = sample_item(p, &code)) == NULL)
         goto done;

@@ -19,23 +19,23 @@
 #define PHRASE_WORDS_MAX 8
 #define PHRASE_TEXT_MAX 512
 
-const char *const triage_intent_names[TRIAGE_INTENT_COUNT] = {
-    "purchase", "churn_risk", "question", "complaint", "kudos"};
+const char *const triage_intent_names[TRIAGE_INTENT_COUNT] = {"purchase", "churn_risk", "question",
+                                                              "complaint", "kudos"};
 
 /* The files a lexicon directory may hold, and the list each fills. */
 static const struct {
     const char *file;
     triage_list list;
 } lexicon_files[] = {
-    {"purchase.txt", TRIAGE_PURCHASE},     {"churn_risk.txt", TRIAGE_CHURN_RISK},
-    {"question.txt", TRIAGE_QUESTION},     {"complaint.txt", TRIAGE_COMPLAINT},
-    {"kudos.txt", TRIAGE_KUDOS},           {"sentiment.txt", TRIAGE_SENTIMENT},
-    {"negators.txt", TRIAGE_NEGATOR},      {"intensifiers.txt", TRIAGE_INTENSIFIER},
+    {"purchase.txt", TRIAGE_PURCHASE}, {"churn_risk.txt", TRIAGE_CHURN_RISK},
+    {"question.txt", TRIAGE_QUESTION}, {"complaint.txt", TRIAGE_COMPLAINT},
+    {"kudos.txt", TRIAGE_KUDOS},       {"sentiment.txt", TRIAGE_SENTIMENT},
+    {"negators.txt", TRIAGE_NEGATOR},  {"intensifiers.txt", TRIAGE_INTENSIFIER},
 };
 #define LEXICON_FILE_COUNT (sizeof lexicon_files / sizeof lexicon_files[0])
 
 typedef struct lex_word {
-    char *word;      /* owned, normalised */
+    char *word; /* owned, normalised */
     uint64_t hash;
     uint32_t len;
     uint8_t placeholder; /* TRIAGE_COMPETITOR or TRIAGE_BRAND for <competitor> and
@@ -229,8 +229,8 @@ static int add_entry(void *arg, const char *raw, size_t len, int has_weight, dou
         return GW_EINVAL;
     }
     if (n > 1 && is_one_word_list(c->list)) {
-        cfg_errors_add(c->errs, "%s:%d: \"%.*s\": one word per line in this file", c->path,
-                       line, (int)len, raw);
+        cfg_errors_add(c->errs, "%s:%d: \"%.*s\": one word per line in this file", c->path, line,
+                       (int)len, raw);
         n = GW_EINVAL;
     }
     if (n < 0) {
@@ -342,7 +342,8 @@ static int load_terms(triage_lexicon *lx, triage_list list, const char *key, con
     size_t i;
     json_t *v;
     int rc = GW_OK;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *s = json_string_value(v);
         if (s == NULL)
             continue;
@@ -470,8 +471,7 @@ void triage_lexicon_free(triage_lexicon *lx)
     free(lx);
 }
 
-const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, uint64_t hash,
-                                          int32_t *cursor)
+const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, uint64_t hash, int32_t *cursor)
 {
     *cursor = slot_for(lx, hash)->head;
     return *cursor >= 0 ? &lx->phrases[lx->nodes[*cursor].phrase] : NULL;

@@ -46,12 +46,12 @@ typedef enum triage_list {
 extern const char *const triage_intent_names[TRIAGE_INTENT_COUNT];
 
 typedef struct triage_phrase {
-    char *text;       /* owned: normalised words joined by spaces */
-    char *display;    /* owned: as written (brand terms, competitors) */
-    uint32_t first;   /* index of its first word in the word table */
+    char *text;     /* owned: normalised words joined by spaces */
+    char *display;  /* owned: as written (brand terms, competitors) */
+    uint32_t first; /* index of its first word in the word table */
     uint32_t nwords;
     float weight;
-    uint8_t list;     /* triage_list */
+    uint8_t list; /* triage_list */
 } triage_phrase;
 
 typedef struct triage_lexicon triage_lexicon;
@@ -72,8 +72,7 @@ void triage_lexicon_free(triage_lexicon *lx);
  * (NULL when none), then triage_lexicon_next with the same cursor until
  * NULL. A phrase starting with <competitor> is found under each
  * competitor's first word. Borrowed. */
-const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, uint64_t hash,
-                                          int32_t *cursor);
+const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, uint64_t hash, int32_t *cursor);
 const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, int32_t *cursor);
 
 /* How many tokens p covers from tokens[i] (0: it does not match there).

@@ -30,7 +30,7 @@ struct triage {
     long long influence_high, influence_top;
     triage_lexicon *lexicon;
     triage_rules *rules;
-    triage_values values;   /* shared JSON values of the tags */
+    triage_values values; /* shared JSON values of the tags */
     triage_text scratch;
 };
 
@@ -42,8 +42,9 @@ static int check_influence(const gw_config *cfg, long long high, long long top, 
         cfg->triage_table != NULL ? toml_table_find(cfg->triage_table, "influence_top") : NULL;
     if (kv == NULL && cfg->triage_table != NULL)
         kv = toml_table_find(cfg->triage_table, "influence_high");
-    cfg_errors_add(errs, "%s:%d:%d: triage.%s: influence_top (%lld) must be at least "
-                         "influence_high (%lld)",
+    cfg_errors_add(errs,
+                   "%s:%d:%d: triage.%s: influence_top (%lld) must be at least "
+                   "influence_high (%lld)",
                    cfg->path, kv ? kv->value->line : 0, kv ? kv->value->column : 0,
                    kv ? kv->key : "influence_top", top, high);
     return GW_EINVAL;
@@ -61,10 +62,9 @@ int triage_open(const gw_config *cfg, triage **out, cfg_errors *errs)
     t->influence_high = json_integer_value(json_object_get(s, "influence_high"));
     t->influence_top = json_integer_value(json_object_get(s, "influence_top"));
     int rc = check_influence(cfg, t->influence_high, t->influence_top, errs);
-    int lrc = triage_lexicon_open(json_string_value(json_object_get(s, "lexicon_dir")),
-                                  json_object_get(s, "brand_terms"),
-                                  json_object_get(s, "competitors"),
-                                  json_object_get(s, "brand_handles"), &t->lexicon, errs);
+    int lrc = triage_lexicon_open(
+        json_string_value(json_object_get(s, "lexicon_dir")), json_object_get(s, "brand_terms"),
+        json_object_get(s, "competitors"), json_object_get(s, "brand_handles"), &t->lexicon, errs);
     int rrc = lrc == GW_ENOMEM ? lrc : triage_rules_compile(cfg, &t->rules, errs);
     if (lrc == GW_OK && rrc == GW_OK && rc == GW_OK)
         rrc = triage_values_open(&t->values, t->lexicon);
@@ -150,7 +150,8 @@ static int merge_keywords(triage *t, json_t *tags, const triage_analysis *a)
         size_t j;
         json_t *v;
         int known = 0;
-        json_array_foreach(kw, j, v) {
+        json_array_foreach(kw, j, v)
+        {
             const char *s = json_string_value(v);
             if (s != NULL && strcasecmp(s, term) == 0)
                 known = 1;
@@ -194,8 +195,7 @@ static int put_facts(triage *t, json_t *tags, const triage_analysis *a, const tr
     return rc == GW_OK ? GW_OK : GW_ENOMEM;
 }
 
-static int put_priority(triage *t, json_t *tags, const triage_priority_input *in,
-                        triage_facts *f)
+static int put_priority(triage *t, json_t *tags, const triage_priority_input *in, triage_facts *f)
 {
     json_t *reasons = json_array();
     int score = TRIAGE_PRIORITY_BASE, rc = GW_OK;

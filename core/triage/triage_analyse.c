@@ -99,8 +99,8 @@ static void add_keyword(triage_analysis *a, const triage_phrase *p)
         a->keywords[a->keyword_count++] = p;
 }
 
-static void count_intents(const triage_text *t, size_t i,
-                          const word_matches *m, size_t *covered, triage_analysis *a)
+static void count_intents(const triage_text *t, size_t i, const word_matches *m, size_t *covered,
+                          triage_analysis *a)
 {
     for (int k = 0; k < TRIAGE_INTENT_COUNT; k++) {
         const triage_phrase *p = m->best[k];
@@ -116,8 +116,8 @@ static void count_intents(const triage_text *t, size_t i,
     }
 }
 
-static void count_sentiment(const triage_text *t, size_t i,
-                            const word_matches *m, size_t *covered, triage_analysis *a)
+static void count_sentiment(const triage_text *t, size_t i, const word_matches *m, size_t *covered,
+                            triage_analysis *a)
 {
     const triage_phrase *p = m->best[TRIAGE_SENTIMENT];
     if (p == NULL || i < *covered)

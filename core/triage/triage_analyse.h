@@ -39,17 +39,17 @@ typedef struct triage_cue {
 } triage_cue;
 
 typedef struct triage_analysis {
-    double intent[TRIAGE_INTENT_COUNT];  /* summed weights */
+    double intent[TRIAGE_INTENT_COUNT];         /* summed weights */
     triage_cue intent_cue[TRIAGE_INTENT_COUNT]; /* the heaviest phrase counted */
     double sentiment_sum;
-    double sentiment;                    /* -1 .. 1 */
-    triage_cue sentiment_cue;            /* the strongest phrase, sign as counted */
+    double sentiment;         /* -1 .. 1 */
+    triage_cue sentiment_cue; /* the strongest phrase, sign as counted */
     double sentiment_cue_weight;
-    int sentiment_negated;               /* the cue was flipped by a negator */
+    int sentiment_negated;                              /* the cue was flipped by a negator */
     const triage_phrase *keywords[TRIAGE_KEYWORDS_MAX]; /* brand terms, each once */
     size_t keyword_count;
-    triage_cue competitor;               /* the first competitor named */
-    int handle_mentioned;                /* one of brand_handles after '@' */
+    triage_cue competitor; /* the first competitor named */
+    int handle_mentioned;  /* one of brand_handles after '@' */
 } triage_analysis;
 
 /* Analyse text (len bytes of UTF-8) into *out, using scratch (kept between

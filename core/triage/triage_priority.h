@@ -24,13 +24,13 @@
 
 /* What the built-in points look at. */
 typedef struct triage_priority_input {
-    triage_values *values;     /* the shared reasons */
+    triage_values *values; /* the shared reasons */
     const triage_lexicon *lexicon;
     const triage_analysis *analysis;
     const triage_facts *facts;
-    int addressed;             /* tags.mentioned */
-    int verified;              /* the author is verified */
-    double sentiment;          /* the final score, after the rating */
+    int addressed;    /* tags.mentioned */
+    int verified;     /* the author is verified */
+    double sentiment; /* the final score, after the rating */
 } triage_priority_input;
 
 /* Add the built-in points to *score with a reason each (the base

@@ -34,10 +34,10 @@ typedef struct triage_facts {
     double rating;
     int has_followers;
     long long followers;
-    unsigned intents;         /* bit i: triage_intent_names[i] */
-    const char *sentiment;    /* negative, neutral, positive */
-    const char *influence;    /* top, high, normal, or NULL when unknown */
-    const json_t *tags;       /* the item's tags as built so far (borrowed) */
+    unsigned intents;      /* bit i: triage_intent_names[i] */
+    const char *sentiment; /* negative, neutral, positive */
+    const char *influence; /* top, high, normal, or NULL when unknown */
+    const json_t *tags;    /* the item's tags as built so far (borrowed) */
 } triage_facts;
 
 typedef struct triage_rules triage_rules;

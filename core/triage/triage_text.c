@@ -19,23 +19,31 @@
 /* Base letters of U+00C0..U+00FF then U+0100..U+017F, lower case. Upper
  * case marks two-letter expansions (see expansion()); '.' is not a letter
  * (the multiplication and division signs). */
+/* clang-format off */
 static const char latin_base[] =
     /* C0 */ "aaaaaaAceeeeiiii" "dnooooo.ouuuuyTS"
     /* E0 */ "aaaaaaAceeeeiiii" "dnooooo.ouuuuyTy"
     /* 100 */ "aaaaaacccccccc" "dddd" "eeeeeeeeee" "gggggggg" "hhhh" "iiiiiiiiii" "II" "jj"
     "kkk" "llllllllll" "nnnnnnnnn" "oooooo" "OO" "rrrrrr" "ssssssss" "tttttt"
     "uuuuuuuuuuuu" "ww" "yyy" "zzzzzz" "s";
+/* clang-format on */
 _Static_assert(sizeof latin_base == 0x180 - 0xC0 + 1, "one base per code point of U+00C0-U+017F");
 
 static const char *expansion(char c)
 {
     switch (c) {
-    case 'A': return "ae";
-    case 'T': return "th";
-    case 'S': return "ss";
-    case 'I': return "ij";
-    case 'O': return "oe";
-    default: return NULL;
+    case 'A':
+        return "ae";
+    case 'T':
+        return "th";
+    case 'S':
+        return "ss";
+    case 'I':
+        return "ij";
+    case 'O':
+        return "oe";
+    default:
+        return NULL;
     }
 }
 
@@ -124,11 +132,11 @@ static int reserve(triage_text *t, size_t len)
 
 typedef struct splitter {
     triage_text *t;
-    char *out;          /* next free byte of t->buf */
-    char *word;         /* start of the open word, NULL when none */
-    uint32_t start;     /* its start in the text */
-    uint32_t flags;     /* its flags so far */
-    uint32_t pending;   /* flags for the next word (an '@' just seen) */
+    char *out;        /* next free byte of t->buf */
+    char *word;       /* start of the open word, NULL when none */
+    uint32_t start;   /* its start in the text */
+    uint32_t flags;   /* its flags so far */
+    uint32_t pending; /* flags for the next word (an '@' just seen) */
 } splitter;
 
 static void close_token(splitter *s, uint32_t end)

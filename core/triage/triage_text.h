@@ -15,8 +15,8 @@
 
 /* Token flags. */
 enum {
-    TRIAGE_TOKEN_AT = 1,      /* written right after '@' (a handle) */
-    TRIAGE_TOKEN_PUNCT = 2,   /* . , ; : ! ? (a clause boundary) */
+    TRIAGE_TOKEN_AT = 1,       /* written right after '@' (a handle) */
+    TRIAGE_TOKEN_PUNCT = 2,    /* . , ; : ! ? (a clause boundary) */
     TRIAGE_TOKEN_QUESTION = 4, /* the punctuation was '?' */
     TRIAGE_TOKEN_NEGATOR = 8,  /* set by the analyser: a negator */
     TRIAGE_TOKEN_BOOST = 16,   /* set by the analyser: an intensifier (factor in boost) */
@@ -24,17 +24,17 @@ enum {
 };
 
 typedef struct triage_token {
-    const char *word;   /* normalised, NUL-terminated, in the text's buffer */
-    uint64_t hash;      /* triage_hash(word) */
-    uint32_t len;       /* strlen(word) */
-    uint32_t start;     /* byte range of the token in the original text */
+    const char *word; /* normalised, NUL-terminated, in the text's buffer */
+    uint64_t hash;    /* triage_hash(word) */
+    uint32_t len;     /* strlen(word) */
+    uint32_t start;   /* byte range of the token in the original text */
     uint32_t end;
-    uint32_t flags;     /* TRIAGE_TOKEN_* */
-    float boost;        /* an intensifier's factor (TRIAGE_TOKEN_BOOST) */
+    uint32_t flags; /* TRIAGE_TOKEN_* */
+    float boost;    /* an intensifier's factor (TRIAGE_TOKEN_BOOST) */
 } triage_token;
 
 typedef struct triage_text {
-    char *buf;          /* owned: the normalised words, NUL-separated */
+    char *buf; /* owned: the normalised words, NUL-separated */
     size_t buf_cap;
     triage_token *tokens; /* owned */
     size_t count;

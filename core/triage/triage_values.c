@@ -10,8 +10,8 @@
 #include "gateway/error.h"
 
 const int triage_intent_points[TRIAGE_INTENT_COUNT] = {30, 40, 15, 25, -10};
-const char *const triage_intent_labels[TRIAGE_INTENT_COUNT] = {
-    "purchase intent", "churn risk", "question", "complaint", "kudos"};
+const char *const triage_intent_labels[TRIAGE_INTENT_COUNT] = {"purchase intent", "churn risk",
+                                                               "question", "complaint", "kudos"};
 
 static const char *const sentiment_names[3] = {"negative", "neutral", "positive"};
 static const char *const level_names[4] = {"low", "normal", "high", "urgent"};

@@ -18,21 +18,21 @@
 #define TRIAGE_SENTIMENT_POINTS_MAX 15
 
 typedef enum triage_fixed_reason {
-    TRIAGE_REASON_PRIVATE,   /* "private message (+10)" */
-    TRIAGE_REASON_VERIFIED,  /* "verified author (+20)" */
+    TRIAGE_REASON_PRIVATE,  /* "private message (+10)" */
+    TRIAGE_REASON_VERIFIED, /* "verified author (+20)" */
     TRIAGE_REASON_COUNT
 } triage_fixed_reason;
 
 typedef struct triage_values {
-    json_t *sentiment[3];     /* "negative", "neutral", "positive" */
-    json_t *level[4];         /* triage_level_names */
-    json_t *influence[3];     /* "top", "high", "normal" */
+    json_t *sentiment[3];                       /* "negative", "neutral", "positive" */
+    json_t *level[4];                           /* triage_level_names */
+    json_t *influence[3];                       /* "top", "high", "normal" */
     json_t *intents[1u << TRIAGE_INTENT_COUNT]; /* arrays by bit mask; [0] is NULL */
-    json_t *score[101];       /* 0..100 */
-    json_t *sentiment_score[201]; /* -1.00..1.00 by hundredths */
+    json_t *score[101];                         /* 0..100 */
+    json_t *sentiment_score[201];               /* -1.00..1.00 by hundredths */
     json_t *fixed[TRIAGE_REASON_COUNT];
-    json_t **intent_reason;   /* per phrase: an intent phrase's reason, else NULL */
-    json_t **keywords;        /* per phrase: a brand term alone in an array, else NULL */
+    json_t **intent_reason;    /* per phrase: an intent phrase's reason, else NULL */
+    json_t **keywords;         /* per phrase: a brand term alone in an array, else NULL */
     json_t **sentiment_reason; /* per phrase x negated x points, made on first use */
     size_t phrases;
 } triage_values;

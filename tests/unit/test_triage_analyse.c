@@ -151,27 +151,35 @@ static void test_rules_match_every_key(void **state)
 {
     (void)state;
     cfg_errors errs = {0};
-    gw_config *cfg = load("[[rule]]\nname = \"all\"\nnetwork = \"yelp|twitter\"\n"
-                          "type = \"review\"\nvisibility = \"public\"\nintent = \"complaint|kudos\"\n"
-                          "sentiment = \"negative\"\ntag = \"low_rating\"\ninfluence = \"high\"\n"
-                          "text = \"cold|slow\"\nrating_min = 1\nrating_max = 2\n"
-                          "followers_min = 500\npoints = 7\nlevel = \"high\"\n",
-                          &errs);
+    gw_config *cfg =
+        load("[[rule]]\nname = \"all\"\nnetwork = \"yelp|twitter\"\n"
+             "type = \"review\"\nvisibility = \"public\"\nintent = \"complaint|kudos\"\n"
+             "sentiment = \"negative\"\ntag = \"low_rating\"\ninfluence = \"high\"\n"
+             "text = \"cold|slow\"\nrating_min = 1\nrating_max = 2\n"
+             "followers_min = 500\npoints = 7\nlevel = \"high\"\n",
+             &errs);
     triage_rules *r = NULL;
     assert_int_equal(GW_OK, triage_rules_compile(cfg, &r, &errs));
     json_t *tags = json_pack("{s:b}", "low_rating", 1);
-    triage_facts f = {.network = "yelp", .type = "review", .visibility = "public",
-                      .text = "Food was COLD", .has_rating = 1, .rating = 2,
-                      .has_followers = 1, .followers = 900, .intents = 1u << TRIAGE_COMPLAINT,
-                      .sentiment = "negative", .influence = "high", .tags = tags};
+    triage_facts f = {.network = "yelp",
+                      .type = "review",
+                      .visibility = "public",
+                      .text = "Food was COLD",
+                      .has_rating = 1,
+                      .rating = 2,
+                      .has_followers = 1,
+                      .followers = 900,
+                      .intents = 1u << TRIAGE_COMPLAINT,
+                      .sentiment = "negative",
+                      .influence = "high",
+                      .tags = tags};
     json_t *reasons = json_array();
     int score = 0;
     triage_level level = TRIAGE_LEVEL_NONE;
     assert_int_equal(GW_OK, triage_rules_apply(r, &f, &score, &level, reasons));
     assert_int_equal(7, score);
     assert_int_equal(TRIAGE_LEVEL_HIGH, level);
-    assert_string_equal("rule all (+7, level high)",
-                        json_string_value(json_array_get(reasons, 0)));
+    assert_string_equal("rule all (+7, level high)", json_string_value(json_array_get(reasons, 0)));
     /* Each key, changed alone, stops the match. */
     triage_facts misses[] = {f, f, f, f, f, f, f, f, f, f, f};
     misses[0].network = "facebook";
@@ -226,10 +234,10 @@ static void test_enrich_merges_and_omits(void **state)
                           &errs);
     triage *t = NULL;
     assert_int_equal(GW_OK, triage_open(cfg, &t, &errs));
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:[s], s:s}, s:{s:s, s:i}}", "type", "mention",
-                           "visibility", "public", "text", "my acme kettle pro is nice",
-                           "tags", "keywords", "ACME", "source", "search", "author", "id",
-                           "a", "followers", 150);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s, s:{s:[s], s:s}, s:{s:s, s:i}}", "type", "mention", "visibility",
+                  "public", "text", "my acme kettle pro is nice", "tags", "keywords", "ACME",
+                  "source", "search", "author", "id", "a", "followers", 150);
     assert_int_equal(GW_OK, triage_enrich(t, "twitter", ev));
     json_t *tags = json_object_get(ev, "tags");
     assert_string_equal("search", json_string_value(json_object_get(tags, "source")));
@@ -271,8 +279,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sentiment_words_negation_and_intensifiers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_intents_and_their_cues, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_brand_terms_competitors_and_handles, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_brand_terms_competitors_and_handles, setup, teardown),
         cmocka_unit_test(test_rules_match_every_key),
         cmocka_unit_test(test_rule_errors_name_line_and_key),
         cmocka_unit_test(test_enrich_merges_and_omits),

@@ -229,7 +229,7 @@ static void test_lexicon_errors_name_file_and_line(void **state)
     assert_non_null(strstr(errs.lines[0], "triage.lexicon_dir cannot be read"));
     cfg_errors_free(&errs);
     remove_dir(dir, (const char *const[]){"sentiment.txt", "negators.txt", "intensifiers.txt",
-                                           "moods.txt", NULL});
+                                          "moods.txt", NULL});
 }
 
 int main(void)
