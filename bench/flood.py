@@ -6,7 +6,11 @@ with jansson and appended with one fsync per batch, without the gateway).
 Prints durable events/s and peak RSS for each, and the gateway's idle RSS
 with the mock plugin loaded. Figures only; nothing is asserted.
 
-usage: bench/flood.py [BUILD_DIR] [COUNT]
+--triage on|off|both (default both): the gateway with triage enrichment
+([triage] enabled, brand terms, handles and a competitor, so every part of
+it runs), without, or both in the same run with the cost of triage.
+
+usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both]
 """
 import os
 import subprocess
@@ -14,8 +18,16 @@ import sys
 import tempfile
 import time
 
-build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-count = int(sys.argv[2]) if len(sys.argv) > 2 else 200000
+args = sys.argv[1:]
+triage_mode = "both"
+if "--triage" in args:
+    i = args.index("--triage")
+    if i + 1 >= len(args) or args[i + 1] not in ("on", "off", "both"):
+        raise SystemExit("usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both]")
+    triage_mode = args[i + 1]
+    del args[i:i + 2]
+build = os.path.abspath(args[0] if len(args) > 0 else "build")
+count = int(args[1]) if len(args) > 1 else 200000
 gateway = os.path.join(build, "gateway")
 
 
@@ -46,7 +58,18 @@ class LineCounter:
         return self.count
 
 
-def config(d, synchronous, rate, cnt):
+TRIAGE_ON = """[triage]
+enabled = true
+brand_terms = ["acme"]
+brand_handles = ["@acme"]
+competitors = ["Globex"]
+"""
+TRIAGE_OFF = """[triage]
+enabled = false
+"""
+
+
+def config(d, synchronous, rate, cnt, triage=False):
     text = """[gateway]
 data_dir = "var"
 plugin_dir = "%s/plugins"
@@ -70,16 +93,25 @@ path = "events.jsonl"
 batch_size = 1024
 fsync = "batch"
 max_size = "0"
-""" % (build, synchronous, rate, cnt)
+""" % (build, synchronous, rate, cnt) + (TRIAGE_ON if triage else TRIAGE_OFF)
     p = os.path.join(d, "gateway.toml")
     with open(p, "w") as f:
         f.write(text)
     return p
 
 
-def flood(synchronous):
+def cpu_seconds(pid):
+    """user + system CPU time of a process so far (from /proc/PID/stat):
+    unlike events/s, it hardly moves when other processes share the
+    cores, so the triage cost is read from it."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def flood(synchronous, triage):
     with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
-        cfg = config(d, synchronous, 0, count)
+        cfg = config(d, synchronous, 0, count, triage)
         lines = LineCounter(os.path.join(d, "events.jsonl"))
         t0 = time.monotonic()
         p = subprocess.Popen([gateway, "-c", cfg], cwd=d, stderr=subprocess.DEVNULL)
@@ -91,9 +123,10 @@ def flood(synchronous):
             time.sleep(0.05)
         dt = time.monotonic() - t0
         peak = max(peak, status_kb(p.pid, "VmHWM"))
+        cpu = cpu_seconds(p.pid)
         p.terminate()
         p.wait()
-        return count / dt, peak
+        return count / dt, peak, cpu * 1e6 / count
 
 
 def baseline():
@@ -121,10 +154,19 @@ print("flood of %d mock events into the file sink (fsync per 1024-event batch)" 
 b_rate, b_rss = baseline()
 print("  baseline  (jansson + append + fdatasync per batch): %9.0f events/s  peak RSS %6d KB"
       % (b_rate, b_rss))
+modes = {"on": (True,), "off": (False,), "both": (False, True)}[triage_mode]
 for sync in ("full", "normal"):
-    rate, peak = flood(sync)
-    print("  gateway   (log synchronous=%-6s, durable)       : %9.0f events/s  peak RSS %6d KB"
-          "  (%.2fx baseline)" % (sync, rate, peak, rate / b_rate))
+    rates, cpus = {}, {}
+    for triage in modes:
+        rate, peak, cpu = flood(sync, triage)
+        rates[triage], cpus[triage] = rate, cpu
+        print("  gateway   (log synchronous=%-6s, durable, triage %-3s): %9.0f events/s  "
+              "%5.1f us CPU/event  peak RSS %6d KB  (%.2fx baseline)"
+              % (sync, "on" if triage else "off", rate, cpu, peak, rate / b_rate))
+    if len(rates) == 2:
+        print("    triage costs %.1f%% of the events/s, %.1f%% more CPU per event "
+              "(synchronous=%s)" % (100.0 * (1 - rates[True] / rates[False]),
+                                   100.0 * (cpus[True] / cpus[False] - 1), sync))
 total, private = idle_rss()
 print("idle RSS with the mock plugin loaded: %d KB (private %d KB; the rest is shared library "
       "text)" % (total, private))

@@ -1,5 +1,5 @@
 /* cli_plugin_new.c - `gateway plugin new NAME [DIR]`: write the plugin
- * template (sdk/template/, carried in the binary; see cli/embed.h) into
+ * template (sdk/template/, carried in the binary; see base/embed.h) into
  * DIR with "skeleton" replaced by NAME, so a platform team starts from a
  * plugin that builds against the installed SDK, runs against its own fake
  * network and passes `gateway plugin-check`.
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/embed.h"
+#include "base/embed.h"
 
 #define NAME_MAX_LEN 32
 #define TEMPLATE_NAME "skeleton"

@@ -163,6 +163,29 @@ static const cli_command commands[] = {
         .max_args = 3,
     },
     {
+        .name = "triage",
+        .usage = "triage [OPTIONS] TEXT",
+        .summary = "show the triage tags and reasons a sample item gets (tune rules offline)",
+        .about = "Show the tags the gateway would add to an item with this TEXT: intent, "
+                 "sentiment, influence, brand keywords, mentioned or unaddressed, and the "
+                 "priority with its reasons, from the configuration's [triage] and [[rule]] "
+                 "tables (without -c: ./gateway.toml when there is one, else the defaults). "
+                 "Nothing is started or stored, so rules and lexicons can be tuned on "
+                 "samples. The item is a public mention unless --type or --rating says "
+                 "otherwise. docs/triage.md explains every tag.",
+        .exit_codes = "0 printed, 2 bad usage or a bad [triage]/[[rule]] configuration or "
+                      "lexicon",
+        .max_args = -1, /* cli_triage.c says what is missing or one too many */
+        .options = {{0, "network", "NAME", "the network the item comes from (default: sample)"},
+                    {0, "type", "TYPE",
+                     "mention, comment, review or message (default: mention, or review "
+                     "with --rating)"},
+                    {0, "rating", "STARS", "a review's rating, 1 to 5"},
+                    {0, "followers", "N", "the author's follower count"},
+                    {0, "verified", NULL, "the author is verified"},
+                    {0, "json", NULL, "print the tags object as the event would carry it"}},
+    },
+    {
         .name = "help",
         .usage = "help [COMMAND]",
         .summary = "show this overview, or COMMAND's help",

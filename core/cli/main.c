@@ -15,12 +15,14 @@
 #include "cli/cli_deadletter.h"
 #include "cli/cli_plugin_new.h"
 #include "cli/cli_actions.h"
+#include "cli/cli_triage.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "engine/account_check.h"
 #include "engine/loader.h"
 #include "base/log.h"
 #include "daemon/gateway.h"
+#include "triage/triage.h"
 
 static void print_errors(const cfg_errors *errs)
 {
@@ -63,6 +65,12 @@ static size_t check_with_plugins(const gw_config *cfg, plugin_set *set, cfg_erro
     }
     if (account_check_config(cfg, set, errs) == GW_ENOMEM && errs->count == before)
         cfg_errors_add(errs, "%s: out of memory while checking the accounts", cfg->path);
+    /* [triage] and [[rule]]: lexicons and regular expressions compiled
+     * once here, so check-config and run refuse the same files. */
+    triage *t = NULL;
+    if (triage_open(cfg, &t, errs) == GW_ENOMEM && errs->count == before)
+        cfg_errors_add(errs, "%s: out of memory while compiling [triage]", cfg->path);
+    triage_free(t);
     return errs->count - before;
 }
 
@@ -254,6 +262,8 @@ int main(int argc, char **argv)
         }
         return cli_plugin_new(p.argv[1], p.argc > 2 ? p.argv[2] : NULL);
     }
+    if (strcmp(cmd, "triage") == 0) /* see cli_triage.h */
+        return cli_triage_main(&p);
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */

@@ -309,10 +309,54 @@ done:
     return rc;
 }
 
+/* [triage]; what its values mean (lexicons, rules) is checked by
+ * core/triage/ when it compiles them. */
+static int load_triage(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
+{
+    const cfg_schema s = {{config_triage_options, NULL}, NULL, 1};
+    const toml_value *table = kv ? kv->value : NULL;
+
+    if (table && table->type != TOML_TABLE) {
+        config_table_kind_error(c, kv, "triage", "a table ([triage])");
+        return GW_EINVAL;
+    }
+    cfg->triage_table = table;
+    return config_table_validate(c, &s, table, 0, 0, "triage", &cfg->triage);
+}
+
+static int load_rules(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
+{
+    const cfg_schema s = {{config_rule_options, NULL}, NULL, 1};
+    const toml_value *arr = section_array(c, kv, "rule", "an array of tables ([[rule]])");
+    int rc = 0;
+
+    if (!arr)
+        return GW_EINVAL;
+    if (arr->u.array.len == 0)
+        return 0;
+    cfg->rules = calloc(arr->u.array.len, sizeof *cfg->rules);
+    if (!cfg->rules)
+        return GW_ENOMEM;
+    for (size_t i = 0; i < arr->u.array.len; i++) {
+        cfg_rule *r = &cfg->rules[cfg->rule_count++];
+        char path[CONFIG_PATH_BUF];
+        config_path_index(path, "rule", i);
+        r->table = arr->u.array.items[i];
+        r->line = r->table->line;
+        r->column = r->table->column;
+        int trc = config_table_validate(c, &s, r->table, 0, 0, path, &r->settings);
+        if (trc == GW_ENOMEM)
+            return trc;
+        if (trc < 0)
+            rc = trc;
+    }
+    return rc;
+}
+
 static int validate_document(cfg_ctx *c, gw_config *cfg)
 {
-    static const config_word top[] = {
-        {"gateway", 7}, {"http", 4}, {"api", 3}, {"account", 7}, {"sink", 4}};
+    static const config_word top[] = {{"gateway", 7}, {"http", 4},   {"api", 3}, {"account", 7},
+                                      {"sink", 4},    {"triage", 6}, {"rule", 4}};
     const size_t ntop = sizeof top / sizeof top[0];
     const toml_value *root = cfg->doc;
     int rc, result = 0;
@@ -336,7 +380,8 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
             cfg_ctx_error(c, kv->line, kv->column, kpath, "unknown key; did you mean %s?", q);
         } else {
             cfg_ctx_error(c, kv->line, kv->column, kpath,
-                          "unknown key; expected one of gateway, http, api, account, sink");
+                          "unknown key; expected one of gateway, http, api, account, sink, "
+                          "triage, rule");
         }
         result = GW_EINVAL;
     }
@@ -369,6 +414,18 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
         if (rc < 0)
             result = rc;
     }
+    rc = load_triage(c, toml_table_find(root, "triage"), cfg);
+    if (rc == GW_ENOMEM)
+        return rc;
+    if (rc < 0)
+        result = rc;
+    if (toml_table_find(root, "rule")) {
+        rc = load_rules(c, toml_table_find(root, "rule"), cfg);
+        if (rc == GW_ENOMEM)
+            return rc;
+        if (rc < 0)
+            result = rc;
+    }
     return result;
 }
 
@@ -380,6 +437,10 @@ void config_free(gw_config *cfg)
 
     if (!cfg)
         return;
+    for (i = 0; i < cfg->rule_count; i++)
+        json_decref(cfg->rules[i].settings);
+    free(cfg->rules);
+    json_decref(cfg->triage);
     for (i = 0; i < cfg->sink_count; i++)
         json_decref(cfg->sinks[i].settings);
     free(cfg->sinks);

@@ -53,6 +53,13 @@ typedef struct cfg_sink {
     int line, column;
 } cfg_sink;
 
+/* One [[rule]] table (triage priority rules, core/triage/triage_rules.c). */
+typedef struct cfg_rule {
+    json_t *settings;           /* owned: its validated keys */
+    const toml_value *table;    /* borrowed from the doc: for the position of each key */
+    int line, column;           /* where this [[rule]] starts */
+} cfg_rule;
+
 typedef struct gw_config {
     char *path;           /* owned: the file as given */
     char *dir;            /* owned: its directory; relative paths in the
@@ -67,6 +74,10 @@ typedef struct gw_config {
     size_t account_count;
     cfg_sink *sinks;
     size_t sink_count;
+    json_t *triage;       /* owned: validated [triage], defaults if absent */
+    const toml_value *triage_table; /* borrowed: [triage] as written, or NULL */
+    cfg_rule *rules;      /* owned: the [[rule]] tables, in file order */
+    size_t rule_count;
 } gw_config;
 
 /* Load and validate a file (core sections only: account options need the

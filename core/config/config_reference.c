@@ -248,6 +248,21 @@ int config_write_reference(FILE *out, const gw_plugin *const *plugins, size_t pl
         md_table(out, types[i]->options, 0);
     }
 
+    fputs("## `[triage]`\n\n"
+          "Triage enrichment: every item a plugin delivers is tagged before it is\n"
+          "stored (intent, sentiment, influence, brand keywords, priority and its\n"
+          "reasons). `docs/triage.md` explains each tag, the lexicons and the\n"
+          "built-in points; `gateway triage \"text\"` shows the tags of a sample.\n\n",
+          out);
+    md_table(out, config_triage_options, 0);
+
+    fputs("## `[[rule]]`\n\n"
+          "Priority rules, on top of the built-in points: one table per rule, in\n"
+          "the order they apply. Every match key given must hold; a rule adds\n"
+          "`points`, sets a `level`, or both.\n\n",
+          out);
+    md_table(out, config_rule_options, 0);
+
     for (i = 0; i < plugin_count; i++) {
         const gw_plugin *p = sorted[i];
         fputs("## `[account.options]` for network `\"", out);

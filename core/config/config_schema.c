@@ -258,3 +258,125 @@ int config_sink_common_options(gw_option *dst, char **names)
     *names = buf;
     return 0;
 }
+
+/* [triage]: the enrichment of items before they are stored (core/triage/,
+ * docs/triage.md). */
+const gw_option config_triage_options[] = {
+    {.name = "enabled",
+     .type = GW_OPT_BOOL,
+     .default_value = "true",
+     .help = "tag every item before it is stored: tags.intent, sentiment, influence, keywords, "
+             "mentioned/unaddressed and priority with its reasons (docs/triage.md)"},
+    {.name = "brand_terms",
+     .type = GW_OPT_STRING_ARRAY,
+     .help = "the brand's names and products, matched as whole words in any network's text, "
+             "case and accents ignored; found ones go to tags.keywords, and an item naming one "
+             "without addressing the brand is tagged unaddressed"},
+    {.name = "brand_handles",
+     .type = GW_OPT_STRING_ARRAY,
+     .help = "the brand's own handles (\"@acme\" or \"acme\"); an item that writes one after "
+             "'@' addresses the brand (tags.mentioned), whatever its network"},
+    {.name = "competitors",
+     .type = GW_OPT_STRING_ARRAY,
+     .help = "competitors' names; naming one raises churn_risk, and churn phrases such as "
+             "\"switching to <competitor>\" need one"},
+    {.name = "lexicon_dir",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_PATH,
+     .help = "a directory of lexicon files (purchase.txt, sentiment.txt...) added to the "
+             "shipped English ones: a phrase listed again takes the new weight, weight 0 "
+             "removes it"},
+    {.name = "influence_high",
+     .type = GW_OPT_INT,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "10000",
+     .min = 1,
+     .max = 1e12,
+     .help = "followers from which an author's tags.influence is \"high\" (a verified author "
+             "is high too)"},
+    {.name = "influence_top",
+     .type = GW_OPT_INT,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "100000",
+     .min = 1,
+     .max = 1e12,
+     .help = "followers from which an author's tags.influence is \"top\"; at least "
+             "influence_high"},
+    {.name = "default_rules",
+     .type = GW_OPT_BOOL,
+     .default_value = "true",
+     .help = "add the built-in priority points (churn risk +40, purchase +30, ... see "
+             "docs/triage.md) before the [[rule]] tables; false leaves only the tables"},
+    {.name = NULL},
+};
+
+/* [[rule]]: a priority rule; every match key given must hold. */
+const gw_option config_rule_options[] = {
+    {.name = "name",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_REQUIRED,
+     .help = "the rule's name, unique; priority_reasons quotes it"},
+    {.name = "network",
+     .type = GW_OPT_STRING,
+     .help = "match items of this network; several with |, e.g. \"twitter|facebook\""},
+    {.name = "type",
+     .type = GW_OPT_STRING,
+     .help = "match items of this type: mention, comment, review or message; several with |"},
+    {.name = "visibility",
+     .type = GW_OPT_STRING,
+     .allowed = "public|private",
+     .help = "match public items or private ones"},
+    {.name = "intent",
+     .type = GW_OPT_STRING,
+     .help = "match items with this intent: purchase, churn_risk, question, complaint or "
+             "kudos; several with | (any of them)"},
+    {.name = "sentiment",
+     .type = GW_OPT_STRING,
+     .allowed = "negative|neutral|positive",
+     .help = "match items with this sentiment label"},
+    {.name = "tag",
+     .type = GW_OPT_STRING,
+     .help = "match items whose tags carry this member as true or non-empty, e.g. "
+             "\"unaddressed\", \"mentioned\", \"low_rating\" or \"keywords\""},
+    {.name = "influence",
+     .type = GW_OPT_STRING,
+     .allowed = "top|high|normal",
+     .help = "match items whose author has this influence tier"},
+    {.name = "text",
+     .type = GW_OPT_STRING,
+     .help = "match items whose text matches this POSIX extended regular expression, case "
+             "ignored, e.g. \"refund|chargeback\""},
+    {.name = "rating_min",
+     .type = GW_OPT_FLOAT,
+     .flags = GW_OPTF_BOUNDED,
+     .min = 1,
+     .max = 5,
+     .help = "match reviews rated at least this"},
+    {.name = "rating_max",
+     .type = GW_OPT_FLOAT,
+     .flags = GW_OPTF_BOUNDED,
+     .min = 1,
+     .max = 5,
+     .help = "match reviews rated at most this"},
+    {.name = "followers_min",
+     .type = GW_OPT_INT,
+     .flags = GW_OPTF_BOUNDED,
+     .min = 0,
+     .max = 1e12,
+     .help = "match authors with at least this many followers"},
+    {.name = "points",
+     .type = GW_OPT_INT,
+     .flags = GW_OPTF_BOUNDED,
+     .min = -100,
+     .max = 100,
+     .help = "points added to priority_score when the rule matches (negative lowers it)"},
+    {.name = "level",
+     .type = GW_OPT_STRING,
+     .allowed = "urgent|high|normal|low",
+     .help = "the priority the item gets when the rule matches, whatever its points (the "
+             "last matching rule with a level wins); give points, level or both"},
+    {.name = "reason",
+     .type = GW_OPT_STRING,
+     .help = "what priority_reasons says when the rule matches (default: \"rule <name>\")"},
+    {.name = NULL},
+};

@@ -16,6 +16,8 @@ extern const gw_option config_gateway_options[];
 extern const gw_option config_account_options[];
 extern const gw_option config_http_options[];
 extern const gw_option config_api_options[]; /* [api]: the action API (actions work item) */
+extern const gw_option config_triage_options[]; /* [triage]: enrichment (core/triage/) */
+extern const gw_option config_rule_options[];   /* [[rule]]: triage priority rules */
 /* Keys every [[sink]] has; a sink type adds its own. The "type" entry has
  * no allowed list here because the list comes from sink_types() at run
  * time: use config_sink_common_options() to get a filled copy. */

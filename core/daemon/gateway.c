@@ -22,6 +22,7 @@
 #include "http/http_server.h"
 #include "http/redact.h"
 #include "store/datadir.h"
+#include "triage/triage.h"
 
 #define RETENTION_INTERVAL_MS (60 * 1000)
 /* Pruning runs on the loop thread: slices of this many rows, back to back
@@ -51,6 +52,7 @@ typedef struct gateway {
     int store_failing;           /* logged as failing, not yet recovered */
     int store_unusable;          /* exiting because of the store */
     int exit_code;
+    triage *triage;              /* owned: the accounts' items' enrichment */
 } gateway;
 
 static gateway *gateway_of(gw_runtime *rt)
@@ -432,6 +434,27 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
     return GW_OK;
 }
 
+/* pipeline_enrich's signature over triage_enrich. */
+static int triage_item(void *arg, const char *network, json_t *event)
+{
+    return triage_enrich(arg, network, event);
+}
+
+/* Compiled before the accounts start, so their first items are tagged.
+ * main() has checked the configuration with the same call, so a failure
+ * here is the machine's (memory, a lexicon file removed since). */
+static int start_triage(gateway *gw, char *err, size_t errlen)
+{
+    cfg_errors errs = {0};
+    int rc = triage_open(gw->rt->cfg, &gw->triage, &errs);
+    if (rc != GW_OK)
+        snprintf(err, errlen, "triage: %s", errs.count ? errs.lines[0] : gw_strerror(rc));
+    else if (triage_enabled(gw->triage))
+        gw->rt->enrich = (pipeline_enrich){.enrich = triage_item, .arg = gw->triage};
+    cfg_errors_free(&errs);
+    return rc;
+}
+
 int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_level level,
                  char *err, size_t errlen)
 {
@@ -492,6 +515,8 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
         snprintf(err, errlen, "cannot commit the sink cursors: %s", gw_strerror(rc));
         return rc;
     }
+    if ((rc = start_triage(gw, err, errlen)) != GW_OK)
+        return rc;
     if ((rc = start_accounts(rt, err, errlen)) != GW_OK)
         return rc;
     /* actions: after the accounts (it resumes their queued answers), before
@@ -567,6 +592,9 @@ void gateway_close(gw_runtime *rt)
         uv_run(&rt->loop, UV_RUN_DEFAULT);
     /* actions: its statements must be finalized before the store closes */
     rt->echo = (pipeline_echo){0};
+    rt->enrich = (pipeline_enrich){0};
+    triage_free(gw->triage);
+    gw->triage = NULL;
     outbox_close(rt->outbox);
     rt->outbox = NULL;
     if (rt->store != NULL) {

@@ -132,9 +132,9 @@ static int host_emit(gw_account *acct, json_t *event)
     char err[256];
     /* actions: our own posts coming back from the network are dropped
      * (rt->echo is set once the outbox is open) */
-    int rc = pipeline_ingest_echo(rt->store, acct->network, acct->name, event, clock_wall_ms(),
-                                  &acct->stats.events, rt->echo.is_echo ? &rt->echo : NULL, err,
-                                  sizeof err);
+    int rc = pipeline_ingest_enrich(rt->store, acct->network, acct->name, event, clock_wall_ms(),
+                                    &acct->stats.events, rt->echo.is_echo ? &rt->echo : NULL,
+                                    rt->enrich.enrich ? &rt->enrich : NULL, err, sizeof err);
     if (rc == GW_EINVAL) {
         log_warn(&rt->log, acct->label, "dropped an invalid event from the plugin: %s", err);
         return rc;

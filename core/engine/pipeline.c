@@ -251,6 +251,14 @@ int pipeline_ingest_echo(store *st, const char *network, const char *account, js
                          uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
                          char *err, size_t errlen)
 {
+    return pipeline_ingest_enrich(st, network, account, event, now_ms, stats, echo, NULL, err,
+                                  errlen);
+}
+
+int pipeline_ingest_enrich(store *st, const char *network, const char *account, json_t *event,
+                           uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
+                           const pipeline_enrich *enrich, char *err, size_t errlen)
+{
     int rc = pipeline_validate(event, err, errlen);
     if (rc != GW_OK) {
         stats->invalid++;
@@ -264,6 +272,11 @@ int pipeline_ingest_echo(store *st, const char *network, const char *account, js
         json_decref(event);
         return 0;
     }
+    /* Before the one serialisation, so the stored event carries the tags;
+     * a failure (out of memory) stores the item untagged rather than
+     * losing it. */
+    if (enrich != NULL && enrich->enrich != NULL)
+        (void)enrich->enrich(enrich->arg, network, event);
     return normalise_and_append(st, network, account, event, now_ms, stats);
 }
 

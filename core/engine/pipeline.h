@@ -33,6 +33,16 @@ typedef struct pipeline_echo {
     void *arg;
 } pipeline_echo;
 
+/* Enrichment (triage): enrich(arg, network, event) may add members to a
+ * validated plugin item (borrowed, modified in place) before it is
+ * normalised and serialised, once. Returns 0, or a negative GW_E* code
+ * that drops nothing: the item is stored as it is then. Host events are
+ * never enriched. */
+typedef struct pipeline_enrich {
+    int (*enrich)(void *arg, const char *network, json_t *event);
+    void *arg;
+} pipeline_enrich;
+
 /* Ingest one item from a plugin. Steals `event`. Returns 1 when stored,
  * 0 when it was a duplicate, GW_EINVAL when malformed (err says which
  * field and why), or another negative GW_E* code from the store. */
@@ -45,6 +55,12 @@ int pipeline_ingest(store *st, const char *network, const char *account, json_t 
 int pipeline_ingest_echo(store *st, const char *network, const char *account, json_t *event,
                          uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
                          char *err, size_t errlen);
+
+/* pipeline_ingest_echo with enrichment: enrich (may be NULL, as may
+ * echo) runs after validation and echo suppression, before the store. */
+int pipeline_ingest_enrich(store *st, const char *network, const char *account, json_t *event,
+                           uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
+                           const pipeline_enrich *enrich, char *err, size_t errlen);
 
 /* Ingest an event the host itself produces (account.stopped,
  * action.succeeded...): no plugin validation, same identity rules.

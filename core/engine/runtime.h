@@ -68,6 +68,9 @@ typedef struct gw_runtime {
      * orchestrator once the outbox is open (outbox_is_echo); is_echo is
      * NULL before, and then nothing is suppressed. */
     pipeline_echo echo;
+    /* Triage enrichment of the accounts' items: set by the orchestrator
+     * when [triage] enabled (core/triage/); enrich is NULL otherwise. */
+    pipeline_enrich enrich;
 
     gw_account **accounts;   /* owned, one per [[account]] that started */
     size_t account_count;

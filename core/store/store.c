@@ -161,7 +161,9 @@ static int store_begin(store *s)
  * is the store's: valid until the next call. */
 static int store_serialize(store *s, const json_t *event, size_t *len)
 {
-    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    /* 15 significant digits: a rounded score such as tags.sentiment_score
+     * 0.51 is written "0.51", not jansson's default "0.51000000000000001". */
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
     size_t need = json_dumpb(event, s->dump, s->dump_cap, flags);
 
     if (need == 0)

@@ -1,0 +1,118 @@
+/* triage_priority.c - the built-in priority points and their reasons
+ * (see triage_priority.h). Reasons that depend only on a lexicon phrase
+ * are shared values (triage_values.h); the few that quote a number or a
+ * competitor are made per item.
+ */
+#include "triage/triage_priority.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/error.h"
+
+/* A shared reason: the array takes a new reference. */
+static int add_shared(json_t *reasons, int *score, int points, json_t *reason)
+{
+    *score += points;
+    return reason != NULL && json_array_append(reasons, reason) == 0 ? GW_OK : GW_ENOMEM;
+}
+
+static int add_line(json_t *reasons, int *score, int points, const char *text)
+{
+    char line[340];
+    *score += points;
+    snprintf(line, sizeof line, "%s (%+d)", text, points);
+    return json_array_append_new(reasons, json_string(line)) == 0 ? GW_OK : GW_ENOMEM;
+}
+
+static void describe_followers(char *out, size_t cap, long long n)
+{
+    if (n >= 1000000)
+        snprintf(out, cap, "author has %.1fM followers", (double)n / 1e6);
+    else if (n >= 10000)
+        snprintf(out, cap, "author has %lldk followers", n / 1000);
+    else
+        snprintf(out, cap, "author has %lld followers", n);
+}
+
+static int add_intents(const triage_priority_input *in, int *score, json_t *reasons)
+{
+    const triage_analysis *a = in->analysis;
+    int rc = GW_OK;
+    for (int i = 0; i < TRIAGE_INTENT_COUNT && rc == GW_OK; i++) {
+        if (!(in->facts->intents & (1u << i)))
+            continue;
+        const triage_phrase *cue = a->intent_cue[i].phrase;
+        int points = triage_intent_points[i];
+        if (i == TRIAGE_CHURN_RISK && a->competitor.phrase != NULL) {
+            char line[300];
+            snprintf(line, sizeof line, "%.60s: '%.100s', names %.100s", triage_intent_labels[i],
+                     cue != NULL ? cue->display : "", a->competitor.phrase->display);
+            rc = add_line(reasons, score, points, line);
+        } else if (cue != NULL) {
+            rc = add_shared(reasons, score, points,
+                            in->values->intent_reason[triage_lexicon_index(in->lexicon, cue)]);
+        } else {
+            rc = add_line(reasons, score, points, triage_intent_labels[i]);
+        }
+    }
+    return rc;
+}
+
+int triage_priority_builtin(const triage_priority_input *in, int *score, json_t *reasons)
+{
+    const triage_analysis *a = in->analysis;
+    const triage_facts *f = in->facts;
+    char line[200];
+    int rc = GW_OK;
+    if (in->addressed)
+        *score += TRIAGE_PRIORITY_ADDRESSED;
+    rc |= add_intents(in, score, reasons);
+    if (f->sentiment != NULL && f->sentiment[0] == 'n' && f->sentiment[2] == 'g') {
+        int points = (int)lround(15 * fabs(in->sentiment));
+        if (points > 0 && a->sentiment_cue.phrase != NULL && a->sentiment_cue_weight < 0)
+            rc |= add_shared(reasons, score, points,
+                             triage_values_sentiment_reason(in->values, in->lexicon,
+                                                            a->sentiment_cue.phrase,
+                                                            a->sentiment_negated, points));
+        else if (points > 0)
+            rc |= add_line(reasons, score, points, "negative sentiment");
+    }
+    if (f->has_rating && f->rating <= 2) {
+        snprintf(line, sizeof line, "%g-star review", f->rating);
+        rc |= add_line(reasons, score, 15, line);
+    }
+    if (f->influence != NULL && f->influence[0] == 't') { /* top */
+        describe_followers(line, sizeof line, f->followers);
+        rc |= add_line(reasons, score, 30, line);
+    } else if (f->influence != NULL && f->influence[0] == 'h') { /* high */
+        if (in->verified) {
+            rc |= add_shared(reasons, score, 20, in->values->fixed[TRIAGE_REASON_VERIFIED]);
+        } else {
+            describe_followers(line, sizeof line, f->followers);
+            rc |= add_line(reasons, score, 20, line);
+        }
+    }
+    if (f->visibility != NULL && strcmp(f->visibility, "private") == 0)
+        rc |= add_shared(reasons, score, 10, in->values->fixed[TRIAGE_REASON_PRIVATE]);
+    return rc == GW_OK ? GW_OK : GW_ENOMEM;
+}
+
+triage_level triage_priority_level(int score)
+{
+    for (int l = TRIAGE_LEVEL_URGENT; l > TRIAGE_LEVEL_LOW; l--) {
+        if (score >= triage_level_floor[l])
+            return (triage_level)l;
+    }
+    return TRIAGE_LEVEL_LOW;
+}
+
+int triage_priority_fit(int score, triage_level level)
+{
+    if (level == TRIAGE_LEVEL_NONE)
+        return score;
+    int floor = triage_level_floor[level];
+    int ceiling = level == TRIAGE_LEVEL_URGENT ? 100 : triage_level_floor[level + 1] - 1;
+    return score < floor ? floor : score > ceiling ? ceiling : score;
+}

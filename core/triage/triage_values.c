@@ -1,0 +1,142 @@
+/* triage_values.c - the shared JSON values of triage tags (see
+ * triage_values.h). Owns one reference to each.
+ */
+#include "triage/triage_values.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/error.h"
+
+const int triage_intent_points[TRIAGE_INTENT_COUNT] = {30, 40, 15, 25, -10};
+const char *const triage_intent_labels[TRIAGE_INTENT_COUNT] = {"purchase intent", "churn risk",
+                                                               "question", "complaint", "kudos"};
+
+static const char *const sentiment_names[3] = {"negative", "neutral", "positive"};
+static const char *const level_names[4] = {"low", "normal", "high", "urgent"};
+static const char *const influence_names[3] = {"top", "high", "normal"};
+static const char *const fixed_reasons[TRIAGE_REASON_COUNT] = {"private message (+10)",
+                                                               "verified author (+20)"};
+
+#define SLOTS_PER_PHRASE (2 * (TRIAGE_SENTIMENT_POINTS_MAX + 1))
+
+static int make_strings(json_t **out, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((out[i] = json_string(names[i])) == NULL)
+            return GW_ENOMEM;
+    }
+    return GW_OK;
+}
+
+static int make_intent_arrays(triage_values *v)
+{
+    for (unsigned mask = 1; mask < (1u << TRIAGE_INTENT_COUNT); mask++) {
+        json_t *arr = json_array();
+        if (arr == NULL)
+            return GW_ENOMEM;
+        v->intents[mask] = arr;
+        for (int i = 0; i < TRIAGE_INTENT_COUNT; i++) {
+            if ((mask & (1u << i)) &&
+                json_array_append_new(arr, json_string(triage_intent_names[i])) != 0)
+                return GW_ENOMEM;
+        }
+    }
+    return GW_OK;
+}
+
+static int make_phrase_values(triage_values *v, const triage_lexicon *lx)
+{
+    char line[600];
+    for (size_t i = 0; i < v->phrases; i++) {
+        const triage_phrase *p = triage_lexicon_phrase(lx, i);
+        if (p->list < TRIAGE_INTENT_COUNT) {
+            if (strcmp(p->text, "?") == 0)
+                snprintf(line, sizeof line, "%s: asks with '?' (%+d)",
+                         triage_intent_labels[p->list], triage_intent_points[p->list]);
+            else
+                snprintf(line, sizeof line, "%s: '%s' (%+d)", triage_intent_labels[p->list],
+                         p->display, triage_intent_points[p->list]);
+            if ((v->intent_reason[i] = json_string(line)) == NULL)
+                return GW_ENOMEM;
+        } else if (p->list == TRIAGE_BRAND) {
+            json_t *arr = json_array();
+            if (arr == NULL || json_array_append_new(arr, json_string(p->display)) != 0) {
+                json_decref(arr);
+                return GW_ENOMEM;
+            }
+            v->keywords[i] = arr;
+        }
+    }
+    return GW_OK;
+}
+
+int triage_values_open(triage_values *v, const triage_lexicon *lx)
+{
+    v->phrases = triage_lexicon_size(lx);
+    size_t n = v->phrases ? v->phrases : 1;
+    v->intent_reason = calloc(n, sizeof *v->intent_reason);
+    v->keywords = calloc(n, sizeof *v->keywords);
+    v->sentiment_reason = calloc(n * SLOTS_PER_PHRASE, sizeof *v->sentiment_reason);
+    if (v->intent_reason == NULL || v->keywords == NULL || v->sentiment_reason == NULL)
+        return GW_ENOMEM;
+    if (make_strings(v->sentiment, sentiment_names, 3) != GW_OK ||
+        make_strings(v->level, level_names, 4) != GW_OK ||
+        make_strings(v->influence, influence_names, 3) != GW_OK ||
+        make_strings(v->fixed, fixed_reasons, TRIAGE_REASON_COUNT) != GW_OK)
+        return GW_ENOMEM;
+    for (int i = 0; i <= 100; i++) {
+        if ((v->score[i] = json_integer(i)) == NULL)
+            return GW_ENOMEM;
+    }
+    for (int i = 0; i <= 200; i++) {
+        if ((v->sentiment_score[i] = json_real((i - 100) / 100.0)) == NULL)
+            return GW_ENOMEM;
+    }
+    if (make_intent_arrays(v) != GW_OK)
+        return GW_ENOMEM;
+    return make_phrase_values(v, lx);
+}
+
+static void decref_all(json_t **arr, size_t n)
+{
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        json_decref(arr[i]);
+}
+
+void triage_values_free(triage_values *v)
+{
+    decref_all(v->sentiment, 3);
+    decref_all(v->level, 4);
+    decref_all(v->influence, 3);
+    decref_all(v->intents, 1u << TRIAGE_INTENT_COUNT);
+    decref_all(v->score, 101);
+    decref_all(v->sentiment_score, 201);
+    decref_all(v->fixed, TRIAGE_REASON_COUNT);
+    decref_all(v->intent_reason, v->phrases);
+    decref_all(v->keywords, v->phrases);
+    decref_all(v->sentiment_reason, v->phrases * SLOTS_PER_PHRASE);
+    free(v->intent_reason);
+    free(v->keywords);
+    free(v->sentiment_reason);
+    *v = (triage_values){0};
+}
+
+json_t *triage_values_sentiment_reason(triage_values *v, const triage_lexicon *lx,
+                                       const triage_phrase *p, int negated, int points)
+{
+    if (points < 1)
+        points = 1;
+    if (points > TRIAGE_SENTIMENT_POINTS_MAX)
+        points = TRIAGE_SENTIMENT_POINTS_MAX;
+    size_t slot = triage_lexicon_index(lx, p) * SLOTS_PER_PHRASE +
+                  (size_t)(negated ? TRIAGE_SENTIMENT_POINTS_MAX + 1 : 0) + (size_t)points;
+    if (v->sentiment_reason[slot] == NULL) {
+        char line[600];
+        snprintf(line, sizeof line, "negative sentiment: '%s'%s (+%d)", p->display,
+                 negated ? " negated" : "", points);
+        v->sentiment_reason[slot] = json_string(line);
+    }
+    return v->sentiment_reason[slot];
+}

@@ -1,0 +1,289 @@
+/* test_triage_analyse.c - the analysis rules one by one (longest match,
+ * negation and its limits, intensifiers, placeholders, negative weights,
+ * the question mark, the sentiment leans), the [[rule]] tables (every
+ * match key, points, levels, file:line errors) and triage_enrich (tags
+ * merged with a plugin's, members left out when empty, host events
+ * untouched). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gateway/error.h"
+#include "triage/lexicon.h"
+#include "triage/triage.h"
+#include "triage/triage_analyse.h"
+#include "triage/triage_rules.h"
+
+typedef struct fixture {
+    triage_lexicon *lx;
+    triage_text scratch;
+    triage_analysis a;
+} fixture;
+
+static int setup(void **state)
+{
+    static fixture f;
+    memset(&f, 0, sizeof f);
+    json_t *brand = json_pack("[s]", "Acme");
+    json_t *rivals = json_pack("[s]", "Globex Corp");
+    json_t *handles = json_pack("[s]", "@acme_help");
+    cfg_errors errs = {0};
+    int rc = triage_lexicon_open(NULL, brand, rivals, handles, &f.lx, &errs);
+    json_decref(brand);
+    json_decref(rivals);
+    json_decref(handles);
+    *state = &f;
+    return rc;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    triage_lexicon_free(f->lx);
+    triage_text_free(&f->scratch);
+    return 0;
+}
+
+static const triage_analysis *analyse(fixture *f, const char *text)
+{
+    assert_int_equal(GW_OK, triage_analyse(f->lx, &f->scratch, text, strlen(text), &f->a));
+    return &f->a;
+}
+
+static void test_sentiment_words_negation_and_intensifiers(void **state)
+{
+    fixture *f = *state;
+    double happy = analyse(f, "I am happy")->sentiment;
+    assert_true(happy > 0.2);
+    assert_true(analyse(f, "I am not happy")->sentiment < -0.2);
+    assert_int_equal(1, f->a.sentiment_negated);
+    assert_true(analyse(f, "I am really happy")->sentiment > happy);
+    assert_true(analyse(f, "really love it")->sentiment > analyse(f, "love it")->sentiment);
+    /* Negation reaches three words back, not four. */
+    assert_true(analyse(f, "not at all happy")->sentiment < 0);
+    assert_true(analyse(f, "not one of us were happy")->sentiment > 0);
+    /* It stops at punctuation and at conjunctions. */
+    assert_true(analyse(f, "not now. happy")->sentiment > 0);
+    assert_true(analyse(f, "not cheap but great")->sentiment > 0);
+    assert_true(analyse(f, "nothing works and nobody helps")->sentiment < 0);
+    /* "not bad" and "no problem" are phrases of their own. */
+    assert_true(analyse(f, "not bad")->sentiment > 0);
+    assert_true(analyse(f, "no problem at all")->sentiment > 0);
+    /* Emoji are never negated; an unknown word is neutral. */
+    assert_true(analyse(f, "nothing here \xf0\x9f\x98\xa1")->sentiment < -0.2);
+    assert_true(analyse(f, "the kettle")->sentiment == 0);
+    /* Contractions with and without the apostrophe, curly or not. */
+    assert_true(analyse(f, "it doesn\xe2\x80\x99t work")->sentiment < -0.2);
+    assert_true(analyse(f, "dont like it, not happy")->sentiment < -0.2);
+    /* The score stays within -1..1. */
+    assert_true(analyse(f, "awful awful awful terrible horrible worst scam")->sentiment >= -1);
+}
+
+static int has(const triage_analysis *a, int intent)
+{
+    return triage_analysis_has_intent(a, intent);
+}
+
+static void test_intents_and_their_cues(void **state)
+{
+    fixture *f = *state;
+    const triage_analysis *a = analyse(f, "Where can I BUY the kettle");
+    assert_true(has(a, TRIAGE_PURCHASE));
+    assert_string_equal("where can i buy", a->intent_cue[TRIAGE_PURCHASE].phrase->text);
+    assert_int_equal(0, a->intent_cue[TRIAGE_PURCHASE].start);
+    assert_int_equal(15, a->intent_cue[TRIAGE_PURCHASE].end);
+    /* The longer phrase is counted once, not with its "buy" again. */
+    assert_true(a->intent[TRIAGE_PURCHASE] == 2);
+    /* A negator right before a purchase, churn or kudos phrase cancels it. */
+    assert_false(has(analyse(f, "I'm not buying"), TRIAGE_PURCHASE));
+    assert_false(has(analyse(f, "I won't cancel"), TRIAGE_CHURN_RISK));
+    /* ... but not a complaint. */
+    assert_true(has(analyse(f, "I haven't received a refund"), TRIAGE_COMPLAINT));
+    /* "never again" is churn itself. */
+    assert_true(has(analyse(f, "never again"), TRIAGE_CHURN_RISK));
+    /* A question mark is a question. */
+    a = analyse(f, "open on sunday?");
+    assert_true(has(a, TRIAGE_QUESTION));
+    assert_string_equal("?", a->intent_cue[TRIAGE_QUESTION].phrase->text);
+    /* A negative weight counts against: politeness is no kudos. */
+    assert_false(has(analyse(f, "thanks in advance"), TRIAGE_KUDOS));
+    assert_true(has(analyse(f, "thanks"), TRIAGE_KUDOS));
+    /* Leans: strong sentiment half-way to complaint or kudos. */
+    assert_true(has(analyse(f, "food was cold and the service was slow"), TRIAGE_COMPLAINT));
+    assert_true(has(analyse(f, "great grinder, works perfectly"), TRIAGE_KUDOS));
+}
+
+static void test_brand_terms_competitors_and_handles(void **state)
+{
+    fixture *f = *state;
+    const triage_analysis *a = analyse(f, "switching to GLOBEX corp, bye acme");
+    assert_true(has(a, TRIAGE_CHURN_RISK));
+    assert_string_equal("Globex Corp", a->competitor.phrase->display);
+    assert_string_equal("switching to <competitor>", a->intent_cue[TRIAGE_CHURN_RISK].phrase->text);
+    assert_int_equal(1, a->keyword_count);
+    assert_string_equal("Acme", a->keywords[0]->display);
+    assert_int_equal(0, a->handle_mentioned);
+    /* Naming a competitor alone is half of churn risk. */
+    a = analyse(f, "globex corp has a sale");
+    assert_true(a->intent[TRIAGE_CHURN_RISK] == TRIAGE_COMPETITOR_CHURN);
+    /* Whole words only; a handle only after '@'. */
+    assert_int_equal(0, analyse(f, "acmeville is nice")->keyword_count);
+    assert_int_equal(1, analyse(f, "hey @ACME_help")->handle_mentioned);
+    assert_int_equal(0, analyse(f, "hey acme_help")->handle_mentioned);
+}
+
+/* ---- rules and the whole enrichment ---------------------------------- */
+
+static gw_config *load(const char *toml, cfg_errors *errs)
+{
+    gw_config *cfg = NULL;
+    int rc = config_load_string(toml, strlen(toml), "t.toml", "/tmp", &cfg, errs);
+    assert_int_equal(GW_OK, rc);
+    return cfg;
+}
+
+static void test_rules_match_every_key(void **state)
+{
+    (void)state;
+    cfg_errors errs = {0};
+    gw_config *cfg =
+        load("[[rule]]\nname = \"all\"\nnetwork = \"yelp|twitter\"\n"
+             "type = \"review\"\nvisibility = \"public\"\nintent = \"complaint|kudos\"\n"
+             "sentiment = \"negative\"\ntag = \"low_rating\"\ninfluence = \"high\"\n"
+             "text = \"cold|slow\"\nrating_min = 1\nrating_max = 2\n"
+             "followers_min = 500\npoints = 7\nlevel = \"high\"\n",
+             &errs);
+    triage_rules *r = NULL;
+    assert_int_equal(GW_OK, triage_rules_compile(cfg, &r, &errs));
+    json_t *tags = json_pack("{s:b}", "low_rating", 1);
+    triage_facts f = {.network = "yelp",
+                      .type = "review",
+                      .visibility = "public",
+                      .text = "Food was COLD",
+                      .has_rating = 1,
+                      .rating = 2,
+                      .has_followers = 1,
+                      .followers = 900,
+                      .intents = 1u << TRIAGE_COMPLAINT,
+                      .sentiment = "negative",
+                      .influence = "high",
+                      .tags = tags};
+    json_t *reasons = json_array();
+    int score = 0;
+    triage_level level = TRIAGE_LEVEL_NONE;
+    assert_int_equal(GW_OK, triage_rules_apply(r, &f, &score, &level, reasons));
+    assert_int_equal(7, score);
+    assert_int_equal(TRIAGE_LEVEL_HIGH, level);
+    assert_string_equal("rule all (+7, level high)", json_string_value(json_array_get(reasons, 0)));
+    /* Each key, changed alone, stops the match. */
+    triage_facts misses[] = {f, f, f, f, f, f, f, f, f, f, f};
+    misses[0].network = "facebook";
+    misses[1].type = "mention";
+    misses[2].visibility = "private";
+    misses[3].intents = 1u << TRIAGE_QUESTION;
+    misses[4].sentiment = "neutral";
+    misses[5].tags = NULL;
+    misses[6].influence = NULL;
+    misses[7].text = "fine";
+    misses[8].rating = 3;
+    misses[9].has_followers = 0;
+    misses[10].has_rating = 0;
+    for (size_t i = 0; i < sizeof misses / sizeof misses[0]; i++) {
+        score = 0;
+        assert_int_equal(GW_OK, triage_rules_apply(r, &misses[i], &score, &level, reasons));
+        assert_int_equal(0, score);
+    }
+    assert_int_equal(1, json_array_size(reasons));
+    json_decref(reasons);
+    json_decref(tags);
+    triage_rules_free(r);
+    config_free(cfg);
+}
+
+static void test_rule_errors_name_line_and_key(void **state)
+{
+    (void)state;
+    cfg_errors errs = {0};
+    gw_config *cfg = load("[[rule]]\nname = \"a\"\ntext = \"[a-\"\npoints = 1\n"
+                          "[[rule]]\nname = \"a\"\nintent = \"buy\"\npoints = 1\n"
+                          "[[rule]]\nname = \"b\"\n",
+                          &errs);
+    triage_rules *r = NULL;
+    assert_int_equal(GW_EINVAL, triage_rules_compile(cfg, &r, &errs));
+    assert_null(r);
+    assert_int_equal(3, errs.count);
+    assert_non_null(strstr(errs.lines[0], "t.toml:3:8: rule[0].text: not a valid extended"));
+    assert_non_null(strstr(errs.lines[1], "t.toml:7:10: rule[1].intent: \"buy\" is not one of"));
+    assert_non_null(strstr(errs.lines[2], "t.toml:9:1: rule[2]: the rule does nothing"));
+    cfg_errors_free(&errs);
+    config_free(cfg);
+}
+
+static void test_enrich_merges_and_omits(void **state)
+{
+    (void)state;
+    cfg_errors errs = {0};
+    gw_config *cfg = load("[triage]\nbrand_terms = [\"Acme\", \"Kettle Pro\"]\n"
+                          "influence_high = 100\ninfluence_top = 1000\n"
+                          "[[rule]]\nname = \"low\"\ntag = \"unaddressed\"\nlevel = \"low\"\n",
+                          &errs);
+    triage *t = NULL;
+    assert_int_equal(GW_OK, triage_open(cfg, &t, &errs));
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s, s:{s:[s], s:s}, s:{s:s, s:i}}", "type", "mention", "visibility",
+                  "public", "text", "my acme kettle pro is nice", "tags", "keywords", "ACME",
+                  "source", "search", "author", "id", "a", "followers", 150);
+    assert_int_equal(GW_OK, triage_enrich(t, "twitter", ev));
+    json_t *tags = json_object_get(ev, "tags");
+    assert_string_equal("search", json_string_value(json_object_get(tags, "source")));
+    json_t *kw = json_object_get(tags, "keywords");
+    assert_int_equal(2, json_array_size(kw)); /* ACME kept once, Kettle Pro added */
+    assert_string_equal("Kettle Pro", json_string_value(json_array_get(kw, 1)));
+    assert_true(json_is_false(json_object_get(tags, "mentioned")));
+    assert_true(json_is_true(json_object_get(tags, "unaddressed")));
+    assert_null(json_object_get(tags, "intent")); /* none: left out */
+    assert_string_equal("high", json_string_value(json_object_get(tags, "influence")));
+    assert_string_equal("low", json_string_value(json_object_get(tags, "priority")));
+    assert_true(json_integer_value(json_object_get(tags, "priority_score")) < 20);
+    json_decref(ev);
+    /* A gateway event (dotted type) is left alone. */
+    ev = json_pack("{s:s, s:s}", "type", "action.failed", "text", "refund");
+    assert_int_equal(GW_OK, triage_enrich(t, "twitter", ev));
+    assert_null(json_object_get(ev, "tags"));
+    json_decref(ev);
+    triage_free(t);
+    config_free(cfg);
+}
+
+static void test_influence_bounds_are_checked(void **state)
+{
+    (void)state;
+    cfg_errors errs = {0};
+    gw_config *cfg = load("[triage]\ninfluence_high = 500\ninfluence_top = 100\n", &errs);
+    triage *t = NULL;
+    assert_int_equal(GW_EINVAL, triage_open(cfg, &t, &errs));
+    assert_non_null(strstr(errs.lines[0], "t.toml:3:17: triage.influence_top: influence_top "
+                                          "(100) must be at least influence_high (500)"));
+    cfg_errors_free(&errs);
+    config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sentiment_words_negation_and_intensifiers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_intents_and_their_cues, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_brand_terms_competitors_and_handles, setup, teardown),
+        cmocka_unit_test(test_rules_match_every_key),
+        cmocka_unit_test(test_rule_errors_name_line_and_key),
+        cmocka_unit_test(test_enrich_merges_and_omits),
+        cmocka_unit_test(test_influence_bounds_are_checked),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
