@@ -15,6 +15,7 @@
 #include "cli/cli_deadletter.h"
 #include "cli/cli_plugin_new.h"
 #include "cli/cli_actions.h"
+#include "cli/cli_plugin_check.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "engine/account_check.h"
@@ -254,6 +255,8 @@ int main(int argc, char **argv)
         }
         return cli_plugin_new(p.argv[1], p.argc > 2 ? p.argv[2] : NULL);
     }
+    if (strcmp(cmd, "plugin-check") == 0) /* see cli_plugin_check.h */
+        return cli_plugin_check_main(&p);
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */
