@@ -28,6 +28,16 @@ static const char *outcome_word(gw_outcome o)
     return (unsigned)o < 4 ? words[o] : "an unknown outcome";
 }
 
+/* What a hook answered, for the notes (never a secret). */
+static void note_outcome(const check_ctx *c, const char *hook, const check_outcome *o)
+{
+    const char *msg = o->message;
+    if (check_report_find_secret(c->rep, msg) != NULL)
+        msg = "(a message quoting a secret)";
+    fprintf(c->notes, "note: %s completed %s%s%s\n", hook, outcome_word(o->outcome),
+            msg[0] ? ": " : "", msg);
+}
+
 static void call_post(const gw_plugin *desc, gw_instance *inst, gw_op *op, const void *arg)
 {
     desc->post_public(inst, op, arg);
@@ -86,11 +96,16 @@ static void one_action(check_ctx *c, check_host *h, gw_instance *inst, int priva
         int rc = c->desc->check_action(inst, private_message, &action, why, sizeof why);
         check_host_call_end(h, "hook check_action");
         action.action_id = "check-action-1";
-        if (rc != GW_OK)
-            return; /* refused before it is queued, as the action API would */
+        if (rc != GW_OK) { /* refused before it is queued, as the action API would */
+            fprintf(c->notes, "note: check_action refused the %s (%s)\n", hook,
+                    check_report_find_secret(c->rep, why) ? "a reason quoting a secret" : why);
+            return;
+        }
     }
     const check_outcome *o =
         check_host_run(h, inst, hook, private_message ? call_send : call_post, &action);
+    if (o != NULL && o->completed)
+        note_outcome(c, hook, o);
     if (o == NULL || !o->completed || !narrowed || o->outcome == GW_OUTCOME_UNSUPPORTED)
         return;
     check_report_breach(c->rep, "unsupported-typed", CONTRACT_UNSUPPORTED,
@@ -149,6 +164,7 @@ void check_webhook_run(check_ctx *c, check_host *h, gw_instance *inst)
     const check_outcome *o = check_host_run(h, inst, "webhook", call_webhook, &req);
     if (o == NULL || !o->completed)
         return;
+    note_outcome(c, "webhook", o);
     const json_t *status = json_object_get(o->result, "status");
     if (o->outcome == GW_OUTCOME_OK && !json_is_integer(status)) {
         check_report_breach(c->rep, "webhook", CONTRACT_WEBHOOK,

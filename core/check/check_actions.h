@@ -5,6 +5,8 @@
 #ifndef GW_CHECK_ACTIONS_H
 #define GW_CHECK_ACTIONS_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 #include <uv.h>
 
@@ -20,6 +22,7 @@ typedef struct check_ctx {
     uv_loop_t loop;
     http_client *client;   /* owned */
     check_limits limits;
+    FILE *notes;           /* borrowed: where what ran is told (stderr) */
 } check_ctx;
 
 /* The action hooks and the webhook hook of a created instance that has

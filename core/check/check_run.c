@@ -35,14 +35,28 @@
 #define CONTRACT_LEAK "destroy() frees the instance and cancels its own work"
 #define CONTRACT_IDS "the same item keeps the same native_id, so the host can drop duplicates"
 
-/* Names that say "credential": such an option must be flagged secret so
- * the host never echoes it. */
-static int looks_secret(const char *name)
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* A string option whose name says "credential" must be flagged secret so
+ * the host never echoes it; where a credential is sent (token_url) or
+ * kept (a _file, a _path) is not one. */
+static int looks_secret(const gw_option *o)
 {
     static const char *const words[] = {"token", "secret", "password", "passwd", "api_key",
                                         "apikey", "private_key", NULL};
+    static const char *const not_values[] = {"_url", "_uri", "_file", "_path", NULL};
+    if (o->type != GW_OPT_STRING && o->type != GW_OPT_STRING_ARRAY)
+        return 0;
+    for (size_t i = 0; not_values[i]; i++) {
+        if (ends_with(o->name, not_values[i]))
+            return 0;
+    }
     for (size_t i = 0; words[i]; i++) {
-        if (strstr(name, words[i]) != NULL)
+        if (strstr(o->name, words[i]) != NULL)
             return 1;
     }
     return 0;
@@ -51,7 +65,7 @@ static int looks_secret(const char *name)
 static void check_descriptor(check_ctx *c)
 {
     for (const gw_option *o = c->desc->options; o != NULL && o->name != NULL; o++) {
-        if (looks_secret(o->name) && !(o->flags & GW_OPTF_SECRET))
+        if (looks_secret(o) && !(o->flags & GW_OPTF_SECRET))
             check_report_breach(c->rep, "descriptor", CONTRACT_DESCRIPTOR,
                                 "option %s looks like a credential but is not flagged "
                                 "GW_OPTF_SECRET",
@@ -194,8 +208,9 @@ static void compare_ids(check_ctx *c, const json_t *first, const json_t *again)
                             fresh, example, json_object_size(first));
 }
 
-static void scenario(check_ctx *c, FILE *out)
+static void scenario(check_ctx *c)
 {
+    FILE *out = c->notes;
     check_descriptor(c);
     if (!check_leaks(c))
         return;
@@ -247,7 +262,7 @@ static int load(check_ctx *c, plugin_set *set, FILE *errout)
 
 int check_plugin(const check_config *cfg, FILE *out, FILE *errout)
 {
-    check_ctx c = {.cfg = cfg, .limits = {cfg->max_block_ms, cfg->deadline_ms}};
+    check_ctx c = {.cfg = cfg, .limits = {cfg->max_block_ms, cfg->deadline_ms}, .notes = errout};
     plugin_set set = {0};
     int code = 2;
     c.rep = check_report_new();
@@ -277,7 +292,7 @@ int check_plugin(const check_config *cfg, FILE *out, FILE *errout)
             uv_loop_close(&c.loop);
             goto done;
         }
-        scenario(&c, errout);
+        scenario(&c);
         int closed = 0;
         http_client_close(c.client, client_closed, &closed);
         while (!closed)
