@@ -17,16 +17,10 @@
 
 #include "check/check_actions.h"
 
-#define CONTRACT_UNSUPPORTED \
+#define CONTRACT_UNSUPPORTED                                                                       \
     "GW_OUTCOME_UNSUPPORTED when the network cannot do this at all, not a generic failure"
 #define CONTRACT_WEBHOOK "webhook(): verify and parse one delivery, complete with the HTTP answer"
 #define CHECK_TEXT "Thank you for writing to us. (gateway plugin-check)"
-
-static const char *outcome_word(gw_outcome o)
-{
-    static const char *const words[] = {"OK", "RETRY", "FATAL", "UNSUPPORTED"};
-    return (unsigned)o < 4 ? words[o] : "an unknown outcome";
-}
 
 /* What a hook answered, for the notes (never a secret). */
 static void note_outcome(const check_ctx *c, const char *hook, const check_outcome *o)
@@ -34,7 +28,11 @@ static void note_outcome(const check_ctx *c, const char *hook, const check_outco
     const char *msg = o->message;
     if (check_report_find_secret(c->rep, msg) != NULL)
         msg = "(a message quoting a secret)";
-    fprintf(c->notes, "note: %s completed %s%s%s\n", hook, outcome_word(o->outcome),
+    const json_t *status = json_object_get(o->result, "status");
+    char answer[32] = "";
+    if (json_is_integer(status))
+        snprintf(answer, sizeof answer, " (answer %lld)", (long long)json_integer_value(status));
+    fprintf(c->notes, "note: %s completed %s%s%s%s\n", hook, check_outcome_name(o->outcome), answer,
             msg[0] ? ": " : "", msg);
 }
 
@@ -48,23 +46,25 @@ static void call_send(const gw_plugin *desc, gw_instance *inst, gw_op *op, const
     desc->send_private(inst, op, arg);
 }
 
-/* The event an action answers: a message for a private one when there is
- * one, else any. Borrowed from events, or NULL. */
+/* The event an action answers (borrowed from events, or NULL): for a
+ * private one a message, for a public one a comment, else whatever item
+ * comes first in that order of preference. */
 static const json_t *pick_event(const json_t *events, int private_message)
 {
-    const json_t *any = NULL;
-    const char *key;
-    json_t *ev;
-    json_object_foreach((json_t *)events, key, ev)
-    {
-        const char *type = json_string_value(json_object_get(ev, "type"));
-        int is_message = type != NULL && strcmp(type, "message") == 0;
-        if (is_message == private_message)
-            return ev;
-        if (any == NULL && type != NULL && strncmp(type, "item.", 5) != 0)
-            any = ev;
+    static const char *const public_order[] = {"comment", "mention", "review", "message", NULL};
+    static const char *const private_order[] = {"message", "comment", "mention", "review", NULL};
+    const char *const *order = private_message ? private_order : public_order;
+    for (size_t i = 0; order[i]; i++) {
+        const char *key;
+        json_t *ev;
+        json_object_foreach((json_t *)events, key, ev)
+        {
+            const char *type = json_string_value(json_object_get(ev, "type"));
+            if (type != NULL && strcmp(type, order[i]) == 0)
+                return ev;
+        }
     }
-    return any;
+    return NULL;
 }
 
 static void one_action(check_ctx *c, check_host *h, gw_instance *inst, int private_message,
@@ -110,7 +110,7 @@ static void one_action(check_ctx *c, check_host *h, gw_instance *inst, int priva
         return;
     check_report_breach(c->rep, "unsupported-typed", CONTRACT_UNSUPPORTED,
                         "%s on an account narrowed without it (\"%s\") completed %s%s%s%s", hook,
-                        reason, outcome_word(o->outcome), o->message[0] ? " (\"" : "",
+                        reason, check_outcome_name(o->outcome), o->message[0] ? " (\"" : "",
                         o->message, o->message[0] ? "\")" : "");
 }
 

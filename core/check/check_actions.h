@@ -20,9 +20,9 @@ typedef struct check_ctx {
     json_t *options;       /* owned: validated options */
     check_report *rep;     /* owned */
     uv_loop_t loop;
-    http_client *client;   /* owned */
+    http_client *client; /* owned */
     check_limits limits;
-    FILE *notes;           /* borrowed: where what ran is told (stderr) */
+    FILE *notes; /* borrowed: where what ran is told (stderr) */
 } check_ctx;
 
 /* The action hooks and the webhook hook of a created instance that has

@@ -69,7 +69,7 @@ struct check_host {
     size_t open_handles; /* closing uv handles not yet closed */
     json_t *events;      /* native_id -> event */
     size_t emitted;
-    json_t *kv;          /* key -> value string */
+    json_t *kv; /* key -> value string */
     uint32_t caps_keep;
     char caps_reason[200];
     size_t metric_count;
@@ -142,11 +142,11 @@ void check_host_call_end(check_host *h, const char *what)
     uint64_t cpu_ns = thread_cpu_ns() - h->call_start_cpu_ns;
     int slept = voluntary_switches() > h->call_start_nvcsw;
     if (cpu_ns > limit_ns || (slept && wall_ns > limit_ns))
-        check_report_breach(h->rep, "block-loop", CONTRACT_BLOCK,
-                            "%s held the loop for %llu ms (%s; the limit is %llu ms)", what,
-                            (unsigned long long)(wall_ns / 1000000u),
-                            cpu_ns > limit_ns ? "working" : "blocked in the kernel",
-                            (unsigned long long)h->limits.max_block_ms);
+        check_report_breach_once(h->rep, "block-loop", what, CONTRACT_BLOCK,
+                                 "%s held the loop for %llu ms (%s; the limit is %llu ms)", what,
+                                 (unsigned long long)(wall_ns / 1000000u),
+                                 cpu_ns > limit_ns ? "working" : "blocked in the kernel",
+                                 (unsigned long long)h->limits.max_block_ms);
 }
 
 /* ---- handles ------------------------------------------------------------ */
@@ -211,19 +211,23 @@ const check_outcome *check_host_run(check_host *h, gw_instance *inst, const char
     return check_host_op_wait(h, op);
 }
 
-static const char *outcome_name(gw_outcome o)
+const char *check_outcome_name(gw_outcome o)
 {
     switch (o) {
-    case GW_OUTCOME_OK: return "OK";
-    case GW_OUTCOME_RETRY: return "RETRY";
-    case GW_OUTCOME_FATAL: return "FATAL";
-    case GW_OUTCOME_UNSUPPORTED: return "UNSUPPORTED";
+    case GW_OUTCOME_OK:
+        return "OK";
+    case GW_OUTCOME_RETRY:
+        return "RETRY";
+    case GW_OUTCOME_FATAL:
+        return "FATAL";
+    case GW_OUTCOME_UNSUPPORTED:
+        return "UNSUPPORTED";
     }
     return "an unknown outcome";
 }
 
-static void host_complete(gw_op *handle, gw_outcome outcome, uint64_t delay_ms,
-                          const char *message, json_t *result)
+static void host_complete(gw_op *handle, gw_outcome outcome, uint64_t delay_ms, const char *message,
+                          json_t *result)
 {
     check_op *op = (check_op *)(void *)handle;
     check_host *h = op->h;
@@ -233,8 +237,8 @@ static void host_complete(gw_op *handle, gw_outcome outcome, uint64_t delay_ms,
     if (op->completions > 1) {
         check_report_breach(h->rep, "complete-once", CONTRACT_ONCE,
                             "hook %s completed its op %d times (first %s, then %s)", op->hook,
-                            op->completions, outcome_name(op->out.outcome),
-                            outcome_name(outcome));
+                            op->completions, check_outcome_name(op->out.outcome),
+                            check_outcome_name(outcome));
         json_decref(result);
         return;
     }
@@ -356,13 +360,13 @@ static int host_kv_set(gw_account *acct, const char *key, const char *value)
         return GW_EINVAL;
     size_t klen = strlen(key), vlen = strlen(value);
     if (klen > CHECK_KV_MAX_KEY_BYTES)
-        check_report_breach(h->rep, "kv-limits", CONTRACT_KV,
-                            "kv key \"%.40s...\" is %zu bytes, at most %d", key, klen,
-                            CHECK_KV_MAX_KEY_BYTES);
+        check_report_breach_once(h->rep, "kv-limits", "key bytes", CONTRACT_KV,
+                                 "kv key \"%.40s...\" is %zu bytes, at most %d", key, klen,
+                                 CHECK_KV_MAX_KEY_BYTES);
     if (vlen > CHECK_KV_MAX_VALUE_BYTES)
-        check_report_breach(h->rep, "kv-limits", CONTRACT_KV,
-                            "kv value of \"%.40s\" is %zu bytes, at most %d", key, vlen,
-                            CHECK_KV_MAX_VALUE_BYTES);
+        check_report_breach_once(h->rep, "kv-limits", "value bytes", CONTRACT_KV,
+                                 "kv value of \"%.40s\" is %zu bytes, at most %d", key, vlen,
+                                 CHECK_KV_MAX_VALUE_BYTES);
     if (json_object_get(h->kv, key) == NULL && json_object_size(h->kv) == CHECK_KV_MAX_KEYS)
         check_report_breach(h->rep, "kv-limits", CONTRACT_KV,
                             "more than %d kv keys (a cursor store, not a database)",

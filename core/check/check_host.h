@@ -51,8 +51,8 @@ typedef struct check_outcome {
     int timed_out;      /* the deadline passed first */
     gw_outcome outcome; /* when completed */
     uint64_t delay_ms;
-    char message[256];  /* complete()'s message, "" when none */
-    json_t *result;     /* owned by the op: complete()'s result, or NULL */
+    char message[256]; /* complete()'s message, "" when none */
+    json_t *result;    /* owned by the op: complete()'s result, or NULL */
 } check_outcome;
 
 /* A host for one instance of the plugin desc (borrowed), with the validated
@@ -79,6 +79,9 @@ gw_account *check_host_account(check_host *h);
  * breach naming what (e.g. "hook fetch"). */
 void check_host_call_begin(check_host *h);
 void check_host_call_end(check_host *h, const char *what);
+
+/* "OK", "RETRY", "FATAL", "UNSUPPORTED" (static text). */
+const char *check_outcome_name(gw_outcome o);
 
 /* A new op for a call of hook (copied, e.g. "fetch"), under the deadline.
  * Returns NULL when out of memory. The op lives as long as the host, so a

@@ -14,6 +14,7 @@
 
 typedef struct breach {
     char *check;    /* owned */
+    char *key;      /* owned: what makes two breaches of a check the same */
     char *what;     /* owned */
     char *contract; /* owned */
 } breach;
@@ -42,6 +43,7 @@ void check_report_free(check_report *r)
         return;
     for (size_t i = 0; i < r->count; i++) {
         free(r->items[i].check);
+        free(r->items[i].key);
         free(r->items[i].what);
         free(r->items[i].contract);
     }
@@ -111,27 +113,25 @@ size_t check_report_count_check(const check_report *r, const char *check)
     return n;
 }
 
-void check_report_breach(check_report *r, const char *check, const char *contract,
-                         const char *fmt, ...)
+/* Steals what. */
+static void add_breach(check_report *r, const char *check, const char *key, const char *contract,
+                       char *what)
 {
-    char *what = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&what, fmt, ap) < 0)
-        what = NULL;
-    va_end(ap);
-    for (size_t i = 0; what != NULL && i < r->count; i++) {
-        if (strcmp(r->items[i].check, check) == 0 && strcmp(r->items[i].what, what) == 0) {
+    if (what == NULL) { /* out of memory: still a breach, so the exit code cannot say clean */
+        r->dropped++;
+        return;
+    }
+    for (size_t i = 0; i < r->count; i++) {
+        if (strcmp(r->items[i].check, check) == 0 &&
+            strcmp(r->items[i].key, key ? key : what) == 0) {
             free(what);
             return;
         }
     }
-    breach *grown = what ? realloc(r->items, (r->count + 1) * sizeof *grown) : NULL;
-    if (grown == NULL || check_report_count_check(r, check) >= CHECK_REPORT_MAX_PER_CHECK) {
-        /* Out of memory or one line too many: still a breach, so the exit
-         * code cannot say "clean". */
-        if (grown != NULL)
-            r->items = grown;
+    breach *grown = NULL;
+    if (check_report_count_check(r, check) < CHECK_REPORT_MAX_PER_CHECK)
+        grown = realloc(r->items, (r->count + 1) * sizeof *grown);
+    if (grown == NULL) { /* one line too many, or out of memory */
         free(what);
         r->dropped++;
         return;
@@ -139,16 +139,44 @@ void check_report_breach(check_report *r, const char *check, const char *contrac
     r->items = grown;
     breach *b = &grown[r->count];
     b->check = strdup(check);
+    b->key = strdup(key ? key : what);
     b->contract = strdup(contract);
     b->what = what;
-    if (b->check == NULL || b->contract == NULL) {
+    if (b->check == NULL || b->key == NULL || b->contract == NULL) {
         free(b->check);
+        free(b->key);
         free(b->contract);
         free(b->what);
         r->dropped++;
         return;
     }
     r->count++;
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *out = NULL;
+    return vasprintf(&out, fmt, ap) < 0 ? NULL : out;
+}
+
+void check_report_breach(check_report *r, const char *check, const char *contract, const char *fmt,
+                         ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *what = vformat(fmt, ap);
+    va_end(ap);
+    add_breach(r, check, NULL, contract, what);
+}
+
+void check_report_breach_once(check_report *r, const char *check, const char *key,
+                              const char *contract, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *what = vformat(fmt, ap);
+    va_end(ap);
+    add_breach(r, check, key, contract, what);
 }
 
 size_t check_report_count(const check_report *r)
@@ -161,14 +189,13 @@ static void print_json(const check_report *r, FILE *out, const char *plugin)
     json_t *list = json_array();
     for (size_t i = 0; list != NULL && i < r->count; i++) {
         char *what = scrub(r, r->items[i].what);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "check", r->items[i].check,
-                                              "what", what ? what : "(out of memory)",
-                                              "contract", r->items[i].contract));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "check", r->items[i].check, "what",
+                                              what ? what : "(out of memory)", "contract",
+                                              r->items[i].contract));
         free(what);
     }
     json_t *doc = json_pack("{s:s, s:o, s:I}", "plugin", plugin, "breaches",
-                            list ? list : json_array(), "count",
-                            (json_int_t)check_report_count(r));
+                            list ? list : json_array(), "count", (json_int_t)check_report_count(r));
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     fprintf(out, "%s\n", text ? text : "{\"error\": \"out of memory\"}");
     free(text);

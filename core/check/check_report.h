@@ -32,8 +32,14 @@ const char *check_report_find_secret(const check_report *r, const char *text);
  * identical line is recorded once; after CHECK_REPORT_MAX_PER_CHECK lines
  * of one check the rest are only counted. */
 #define CHECK_REPORT_MAX_PER_CHECK 5
-void check_report_breach(check_report *r, const char *check, const char *contract,
-                         const char *fmt, ...) GW_PRINTF(4, 5);
+void check_report_breach(check_report *r, const char *check, const char *contract, const char *fmt,
+                         ...) GW_PRINTF(4, 5);
+
+/* check_report_breach for a breach that may recur with other figures
+ * (the same hook blocking for 49 ms, then 75): one line per (check, key),
+ * the first. key is copied. */
+void check_report_breach_once(check_report *r, const char *check, const char *key,
+                              const char *contract, const char *fmt, ...) GW_PRINTF(5, 6);
 
 /* Breaches recorded (the counted ones included). */
 size_t check_report_count(const check_report *r);

@@ -46,8 +46,8 @@ static int ends_with(const char *s, const char *suffix)
  * kept (a _file, a _path) is not one. */
 static int looks_secret(const gw_option *o)
 {
-    static const char *const words[] = {"token", "secret", "password", "passwd", "api_key",
-                                        "apikey", "private_key", NULL};
+    static const char *const words[] = {"token",   "secret", "password",    "passwd",
+                                        "api_key", "apikey", "private_key", NULL};
     static const char *const not_values[] = {"_url", "_uri", "_file", "_path", NULL};
     if (o->type != GW_OPT_STRING && o->type != GW_OPT_STRING_ARRAY)
         return 0;
@@ -84,8 +84,7 @@ static gw_instance *instance_create(check_ctx *c, check_host **hp)
     gw_instance *inst = NULL;
     char err[512] = "";
     check_host_call_begin(h);
-    int rc = c->desc->create(check_host_services(), check_host_account(h), &inst, err,
-                             sizeof err);
+    int rc = c->desc->create(check_host_services(), check_host_account(h), &inst, err, sizeof err);
     check_host_call_end(h, "hook create");
     err[sizeof err - 1] = '\0';
     if (rc != GW_OK || inst == NULL) {
@@ -93,8 +92,9 @@ static gw_instance *instance_create(check_ctx *c, check_host **hp)
         check_report_breach(c->rep, "create", CONTRACT_CREATE, "create() %s (%s): %s%s",
                             rc == GW_OK ? "returned no instance" : "refused the options",
                             gw_strerror(rc),
-                            secret ? "its reason quotes the secret option "
-                                   : err[0] ? err : "and gave no reason",
+                            secret   ? "its reason quotes the secret option "
+                            : err[0] ? err
+                                     : "and gave no reason",
                             secret ? secret : "");
         check_host_free(h);
         return NULL;
@@ -162,10 +162,10 @@ static int fetch_all(check_ctx *c, check_host *h, gw_instance *inst, FILE *out)
         if (o == NULL || !o->completed || o->outcome != GW_OUTCOME_OK) {
             if (o != NULL && o->completed)
                 fprintf(out, "note: fetch completed %s%s%s; the id check is skipped\n",
-                        o->outcome == GW_OUTCOME_RETRY ? "RETRY" : "FATAL or UNSUPPORTED",
-                        o->message[0] ? ": " : "", check_report_find_secret(c->rep, o->message)
-                                                       ? "(a message quoting a secret)"
-                                                       : o->message);
+                        check_outcome_name(o->outcome), o->message[0] ? ": " : "",
+                        check_report_find_secret(c->rep, o->message)
+                            ? "(a message quoting a secret)"
+                            : o->message);
             ok = 0;
             break;
         }

@@ -18,8 +18,9 @@ static int read_ms(const cli_parsed *p, const char *name, uint64_t dflt, uint64_
     char *end = NULL;
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || *end != '\0' || text[0] == '-' || v < min) {
-        fprintf(stderr, "gateway plugin-check: --%s takes whole milliseconds, at least %llu "
-                        "(found \"%s\")\n",
+        fprintf(stderr,
+                "gateway plugin-check: --%s takes whole milliseconds, at least %llu "
+                "(found \"%s\")\n",
                 name, (unsigned long long)min, text);
         return 0;
     }

@@ -68,9 +68,9 @@ static void fixture_destroy(gw_instance *inst)
 
 static void emit_item(gw_instance *inst, const char *native_id)
 {
-    inst->host->emit(inst->acct, json_pack("{s:s, s:s, s:s, s:s}", "type", "mention",
-                                           "visibility", "public", "native_id", native_id,
-                                           "text", "hello from the fixture"));
+    inst->host->emit(inst->acct,
+                     json_pack("{s:s, s:s, s:s, s:s}", "type", "mention", "visibility", "public",
+                               "native_id", native_id, "text", "hello from the fixture"));
 }
 
 #ifdef BREACH_TIMER_HANDLE
@@ -137,8 +137,7 @@ static void fixture_post_public(gw_instance *inst, gw_op *op, const gw_action *a
     /* BREACH: the account cannot post at all, said as a generic failure. */
     inst->host->complete(op, GW_OUTCOME_FATAL, 0, "posting is not supported", NULL);
 #else
-    inst->host->complete(op, GW_OUTCOME_OK, 0, NULL,
-                         json_pack("{s:s}", "native_id", "reply-1"));
+    inst->host->complete(op, GW_OUTCOME_OK, 0, NULL, json_pack("{s:s}", "native_id", "reply-1"));
 #endif
 }
 
@@ -166,6 +165,10 @@ static const gw_option fixture_options[] = {
 #ifdef BREACH_DESCRIPTOR
     /* BREACH: an option without a help line. */
     {"region", GW_OPT_STRING, 0, "eu", NULL, 0, 0, NULL},
+#endif
+#ifdef BREACH_DESCRIPTOR_SECRET
+    /* BREACH: a credential not flagged GW_OPTF_SECRET. */
+    {"api_password", GW_OPT_STRING, 0, NULL, NULL, 0, 0, "the password of the fixture's API"},
 #endif
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };

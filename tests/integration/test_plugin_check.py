@@ -55,6 +55,11 @@ class FixtureTest(GatewayTestCase):
         r = self.assert_one_breach("descriptor", "descriptor")
         self.assertIn("region: the declaration has no help line", r.stdout)
 
+    def test_descriptor_secret(self):
+        r = self.assert_one_breach("descriptor_secret", "descriptor")
+        self.assertIn("option api_password looks like a credential but is not flagged "
+                      "GW_OPTF_SECRET", r.stdout)
+
     def test_create(self):
         self.assert_one_breach("create", "create")
 
@@ -63,8 +68,8 @@ class FixtureTest(GatewayTestCase):
             # The heap is ASan's: LeakSanitizer reports the lost instance.
             r = self.run_fixture("leak")
             self.assertNotEqual(0, r.returncode, r.stdout + r.stderr)
-            self.assertIn("LeakSanitizer", r.stderr)
-            self.assertIn("fixture_create", r.stderr)
+            self.assertIn("LeakSanitizer: detected memory leaks", r.stderr)
+            self.assertIn("Direct leak", r.stderr)
         else:
             self.assert_one_breach("leak", "leak")
 
