@@ -13,12 +13,14 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "check/check_schema.h"
 #include "engine/pipeline.h"
 
 #define CONTRACT_ONCE "complete() exactly once per op"
 #define CONTRACT_DEADLINE "hooks report their outcome later, exactly once, with host->complete()"
 #define CONTRACT_BLOCK "never block the loop; use the host's HTTP client and timers"
 #define CONTRACT_EVENT "emit() takes a JSON object in the shape of gateway.event/1"
+#define CONTRACT_SCHEMA "events in the shape of gateway.event/1 (docs/event.schema.json)"
 #define CONTRACT_SECRET "options flagged GW_OPTF_SECRET are never logged or echoed back"
 #define CONTRACT_KV "a per-account key/value store for cursors, within the checker's limits"
 #define CONTRACT_TIMER "a timer handle is valid until its callback has run or timer_cancel()"
@@ -283,6 +285,13 @@ static int host_emit(gw_account *acct, json_t *event)
                             nid ? nid : "", nid ? "\")" : "", err);
         json_decref(event);
         return GW_EINVAL;
+    }
+    if (check_schema_event(event, err, sizeof err) != GW_OK) {
+        const char *nid = json_string_value(json_object_get(event, "native_id"));
+        check_report_breach(h->rep, "event-schema", CONTRACT_SCHEMA,
+                            "emitted an event (native_id \"%s\") the gateway stores but "
+                            "docs/event.schema.json refuses: %s",
+                            nid, err);
     }
     watch_secret_json(h, "an emitted event", event);
     const char *nid = json_string_value(json_object_get(event, "native_id"));

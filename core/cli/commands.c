@@ -83,8 +83,8 @@ static const cli_command commands[] = {
                  "delivery with a forged signature, destroy. Each breach of the contract in "
                  "include/gateway/plugin.h is one line, BREACH <check>: <what happened> "
                  "(contract: <the rule>), then a summary line. The checks: descriptor, create, "
-                 "leak, complete-once, complete-deadline, block-loop, event-valid, ids-stable, "
-                 "kv-limits, secrets, unsupported-typed, webhook, timer-handle "
+                 "leak, complete-once, complete-deadline, block-loop, event-valid, event-schema, "
+                 "ids-stable, kv-limits, secrets, unsupported-typed, webhook, timer-handle "
                  "(docs/plugin-check.md).\n\n"
                  "The options file holds the account's [account.options] keys at its top "
                  "level, checked as check-config would; ${ENV} is expanded, and --fake URL "
@@ -93,8 +93,9 @@ static const cli_command commands[] = {
         .exit_codes = "0 no breach, 1 one or more breaches, 2 bad usage, a missing FILE or "
                       "options the plugin's declaration refuses",
         .max_args = 1,
-        .options = {{0, "options", "FILE.toml", "the account's options (default: none, so "
-                                                "every key takes its default)"},
+        .options = {{0, "options", "FILE.toml",
+                     "the account's options (default: none, so "
+                     "every key takes its default)"},
                     {0, "fake", "URL", "the fake network's base URL, as ${FAKE_URL}"},
                     {0, "max-block-ms", "MS",
                      "longest a call into the plugin may hold the loop (default 5)"},

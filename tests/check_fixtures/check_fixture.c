@@ -98,6 +98,12 @@ static void fixture_fetch(gw_instance *inst, gw_op *op)
     inst->host->emit(inst->acct, json_pack("{s:s, s:s, s:s}", "type", "tweet", "visibility",
                                            "public", "native_id", "item-3"));
 #endif
+#ifdef BREACH_EVENT_SCHEMA
+    /* BREACH: the pipeline takes it, but the schema has no null handle. */
+    inst->host->emit(inst->acct,
+                     json_pack("{s:s, s:s, s:s, s:{s:s, s:n}}", "type", "mention", "visibility",
+                               "public", "native_id", "item-4", "author", "id", "u-1", "handle"));
+#endif
 #ifdef BREACH_KV_LIMITS
     /* BREACH: a cursor store used as a database. */
     for (int i = 0; i < 100; i++) {

@@ -90,6 +90,10 @@ class FixtureTest(GatewayTestCase):
         r = self.assert_one_breach("event_valid", "event-valid")
         self.assertIn('"type" is "tweet"', r.stdout)
 
+    def test_event_schema(self):
+        r = self.assert_one_breach("event_schema", "event-schema")
+        self.assertIn('"author.handle" must be a string, not null', r.stdout)
+
     def test_ids_stable(self):
         self.assert_one_breach("ids_stable", "ids-stable")
 
