@@ -79,8 +79,13 @@ static gw_instance *instance_create(check_ctx *c, check_host **hp)
 {
     *hp = NULL;
     check_host *h = NULL;
-    if (check_host_new(&c->loop, c->client, c->desc, c->options, c->rep, &c->limits, &h) < 0)
+    if (check_host_new(&c->loop, c->client, c->desc, c->options, c->rep, &c->limits, &h) < 0) {
+        /* Not the plugin's fault, but nothing after this was checked: the
+         * exit code must not say "no breach". */
+        check_report_breach(c->rep, "create", CONTRACT_CREATE,
+                            "the checker ran out of memory before create()");
         return NULL;
+    }
     gw_instance *inst = NULL;
     char err[512] = "";
     check_host_call_begin(h);
