@@ -277,10 +277,15 @@ int check_plugin(const check_config *cfg, FILE *out, FILE *errout)
     if (loaded == 0) {
         cfg_errors errs = {0};
         if (check_options_load(cfg->options_path, c.desc, c.rep, &c.options, &errs) != GW_OK) {
-            for (size_t i = 0; i < errs.count; i++)
+            int fake_unset = 0;
+            for (size_t i = 0; i < errs.count; i++) {
                 fprintf(errout, "%s\n", errs.lines[i]);
-            fprintf(errout, "gateway plugin-check: fix the options file (--options) and run "
-                            "again\n");
+                fake_unset |= strstr(errs.lines[i], "\"FAKE_URL\" is not set") != NULL;
+            }
+            fprintf(errout, "gateway plugin-check: %s\n",
+                    fake_unset ? "give the fake network's address with --fake URL (it sets "
+                                 "FAKE_URL)"
+                               : "fix the options file (--options) and run again");
             cfg_errors_free(&errs);
             goto done;
         }

@@ -160,6 +160,14 @@ class NetworksTest(GatewayTestCase):
         self.check("yelp", fake, min_events=2)
         self.no_problems(fake)
 
+    def test_options_naming_fake_url_need_fake(self):
+        r = run_cli("plugin-check", os.path.join(PLUGINS, "forum.so"), "--options",
+                    os.path.join(OPTIONS, "forum.toml"))
+        self.assertEqual(2, r.returncode, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r'forum\.toml:3:12: options\.base_url: environment variable '
+                                   r'"FAKE_URL" is not set\n')
+        self.assertIn("give the fake network's address with --fake URL", r.stderr)
+
     def test_yelp_without_partner_access_answers_unsupported(self):
         # The account narrows post-public and send-private away; the
         # checker calls them anyway and they must say UNSUPPORTED.
