@@ -25,6 +25,7 @@
 #define CONTRACT_KV "a per-account key/value store for cursors, within the checker's limits"
 #define CONTRACT_TIMER "a timer handle is valid until its callback has run or timer_cancel()"
 
+typedef struct check_op check_op;
 typedef struct check_timer check_timer;
 typedef struct check_call check_call;
 
@@ -88,7 +89,7 @@ gw_account *check_host_account(check_host *h)
     return (gw_account *)(void *)h;
 }
 
-gw_op *check_op_handle(check_op *op)
+static gw_op *op_handle(check_op *op)
 {
     return (gw_op *)(void *)op;
 }
@@ -177,7 +178,9 @@ static void op_deadline_cb(uv_timer_t *t)
                         (unsigned long long)op->h->limits.deadline_ms);
 }
 
-check_op *check_host_op_new(check_host *h, const char *hook)
+/* The op lives as long as the host, so a second or late complete() is
+ * recorded, never a use after free. */
+static check_op *op_new(check_host *h, const char *hook)
 {
     check_op *op = calloc(1, sizeof *op);
     if (op == NULL)
@@ -192,7 +195,8 @@ check_op *check_host_op_new(check_host *h, const char *hook)
     return op;
 }
 
-const check_outcome *check_host_op_wait(check_host *h, check_op *op)
+/* Run the loop until op completes or its deadline passes. */
+static const check_outcome *op_wait(check_host *h, check_op *op)
 {
     while (!op->out.completed && !op->out.timed_out)
         uv_run(h->loop, UV_RUN_ONCE);
@@ -202,15 +206,15 @@ const check_outcome *check_host_op_wait(check_host *h, check_op *op)
 const check_outcome *check_host_run(check_host *h, gw_instance *inst, const char *name,
                                     check_hook_call fn, const void *arg)
 {
-    check_op *op = check_host_op_new(h, name);
+    check_op *op = op_new(h, name);
     if (op == NULL)
         return NULL;
     char what[48];
     snprintf(what, sizeof what, "hook %s", name);
     check_host_call_begin(h);
-    fn(h->desc, inst, check_op_handle(op), arg);
+    fn(h->desc, inst, op_handle(op), arg);
     check_host_call_end(h, what);
-    return check_host_op_wait(h, op);
+    return op_wait(h, op);
 }
 
 const char *check_outcome_name(gw_outcome o)

@@ -43,7 +43,6 @@ typedef struct check_limits {
 } check_limits;
 
 typedef struct check_host check_host;
-typedef struct check_op check_op;
 
 /* How an op ended, as its first complete() said. */
 typedef struct check_outcome {
@@ -83,12 +82,6 @@ void check_host_call_end(check_host *h, const char *what);
 /* "OK", "RETRY", "FATAL", "UNSUPPORTED" (static text). */
 const char *check_outcome_name(gw_outcome o);
 
-/* A new op for a call of hook (copied, e.g. "fetch"), under the deadline.
- * Returns NULL when out of memory. The op lives as long as the host, so a
- * second or late complete() is recorded, never a use after free. */
-check_op *check_host_op_new(check_host *h, const char *hook);
-gw_op *check_op_handle(check_op *op);
-
 /* Call a hook of the instance through fn(desc, inst, op, arg) (desc is the
  * host's plugin; arg is borrowed for the call), timed as "hook <name>",
  * and run the loop until it completes or its deadline passes. Returns the
@@ -97,10 +90,6 @@ typedef void (*check_hook_call)(const gw_plugin *desc, gw_instance *inst, gw_op 
                                 const void *arg);
 const check_outcome *check_host_run(check_host *h, gw_instance *inst, const char *name,
                                     check_hook_call fn, const void *arg);
-
-/* Run the loop until op completes or its deadline passes (a
- * "complete-deadline" breach). Returns the outcome, borrowed from op. */
-const check_outcome *check_host_op_wait(check_host *h, check_op *op);
 
 /* Mark the instance being destroyed: emit answers GW_ESTATE, timers and
  * requests are refused, as in the gateway. */
