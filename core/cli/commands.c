@@ -74,6 +74,37 @@ static const cli_command commands[] = {
         .max_args = -1,
     },
     {
+        .name = "plugin-check",
+        .usage = "plugin-check FILE.so [--options FILE.toml] [--fake URL]",
+        .summary = "load a plugin in a test host and report each breach of the plugin contract",
+        .about = "Load one plugin in a test host and run it through its life: create and "
+                 "destroy (a leak is a breach), fetch, a refetch from a fresh kv store (the "
+                 "native ids must be the same), post_public and send_private, a webhook "
+                 "delivery with a forged signature, destroy. Each breach of the contract in "
+                 "include/gateway/plugin.h is one line, BREACH <check>: <what happened> "
+                 "(contract: <the rule>), then a summary line. The checks: descriptor, create, "
+                 "leak, complete-once, complete-deadline, block-loop, event-valid, event-schema, "
+                 "ids-stable, kv-limits, secrets, unsupported-typed, webhook, timer-handle "
+                 "(docs/plugin-check.md).\n\n"
+                 "The options file holds the account's [account.options] keys at its top "
+                 "level, checked as check-config would; ${ENV} is expanded, and --fake URL "
+                 "sets FAKE_URL, so base_url = \"${FAKE_URL}\" points the plugin at a fake "
+                 "network. Secret option values never appear in what it prints.",
+        .exit_codes = "0 no breach, 1 one or more breaches, 2 bad usage, a missing FILE or "
+                      "options the plugin's declaration refuses",
+        .max_args = 1,
+        .options = {{0, "options", "FILE.toml",
+                     "the account's options (default: none, so "
+                     "every key takes its default)"},
+                    {0, "fake", "URL", "the fake network's base URL, as ${FAKE_URL}"},
+                    {0, "max-block-ms", "MS",
+                     "longest a call into the plugin may hold the loop (default 5)"},
+                    {0, "deadline-ms", "MS",
+                     "longest a hook may take to complete (default 60000, the gateway's "
+                     "fetch_timeout)"},
+                    {0, "json", NULL, "print the report as one JSON object"}},
+    },
+    {
         .name = "config-docs",
         .usage = "config-docs [-o FILE]",
         .summary = "write the configuration reference (Markdown)",

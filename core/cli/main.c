@@ -16,6 +16,7 @@
 #include "cli/cli_plugin_new.h"
 #include "cli/cli_actions.h"
 #include "cli/cli_triage.h"
+#include "cli/cli_plugin_check.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "engine/account_check.h"
@@ -264,6 +265,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "triage") == 0) /* see cli_triage.h */
         return cli_triage_main(&p);
+    if (strcmp(cmd, "plugin-check") == 0) /* see cli_plugin_check.h */
+        return cli_plugin_check_main(&p);
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */

@@ -13,9 +13,12 @@ import urllib.request
 from gwtest import (GATEWAY, PLUGINS, SOURCE, Gateway, GatewayTestCase, config, count_lines,
                     mock_account, read_jsonl, run_cli, wait_for)
 
-COMMANDS = ["run", "check-config", "plugins", "config-docs", "reply", "dm", "help"]
+COMMANDS = ["run", "check-config", "plugins", "config-docs", "reply", "dm", "plugin-check",
+            "help"]
 # Each command's own options, as its help shows them.
 OWN_OPTIONS = {"config-docs": ["-o, --output FILE"],
+               "plugin-check": ["--options FILE.toml", "--fake URL", "--max-block-ms MS",
+                                "--deadline-ms MS", "--json"],
                "reply": ["--force", "--account NAME", "--network NAME", "--key KEY",
                          "--url URL", "--wait SECONDS"],
                "dm": ["--to USER_ID", "--account NAME", "--network NAME", "--key KEY",

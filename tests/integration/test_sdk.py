@@ -59,7 +59,7 @@ class SdkTest(GatewayTestCase):
         r = run([gw, "plugin", "new", "acme_net"], cwd=work)
         self.assertIn("created acme_net/", r.stdout)
         src = os.path.join(work, "acme_net")
-        self.assertEqual(["CMakeLists.txt", "README.md", "src/acme_net.c",
+        self.assertEqual(["CMakeLists.txt", "README.md", "src/acme_net.c", "test/check.toml",
                           "test/fake_acme_net.py", "test/test_acme_net.py"],
                          sorted(os.path.relpath(os.path.join(d, f), src)
                                 for d, _, fs in os.walk(src) for f in fs))

@@ -1,7 +1,8 @@
 """The skeleton plugin in a real gateway, against test/fake_skeleton.py:
 fetched items arrive in the event log; a signed webhook delivery is taken
 and a badly signed one refused (401); a public reply and a private message
-sent through the action API reach the fake network once.
+sent through the action API reach the fake network once; and
+`gateway plugin-check` finds no breach of the plugin contract.
 
 Usage: test_skeleton.py PLUGIN_DIR   (the folder holding skeleton.so)
 The gateway is $GATEWAY, else `gateway` on PATH.
@@ -117,7 +118,15 @@ def main():
         assert posts == [("/items/i1/replies", {"text": "Here: ..."}),
                          ("/messages", {"to": "u2", "text": "Order?"})], posts
 
-        # 4. No secret in the log; SIGTERM drains and exits 0.
+        # 4. The plugin contract, checked by the gateway against the same fake.
+        r = subprocess.run([gateway, "plugin-check", os.path.join(plugin_dir, "skeleton.so"),
+                            "--options", os.path.join(HERE, "check.toml"), "--fake", fake],
+                           env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, "plugin-check found breaches:\n" + r.stdout + r.stderr
+        for secret in (TOKEN, SECRET):
+            assert secret not in r.stdout + r.stderr, "plugin-check printed a secret"
+
+        # 5. No secret in the log; SIGTERM drains and exits 0.
         gw.send_signal(signal.SIGTERM)
         assert gw.wait(timeout=20) == 0, open(log_path).read()
         text = open(log_path).read()
