@@ -580,6 +580,29 @@ static int sink_nats_check(const json_t *settings, const char **key, char *err, 
         snprintf(err, errlen, "stream must be a name without '.', '*', '>' or spaces");
         return GW_EINVAL;
     }
+    *key = "actions_subject";
+    const char *actions = json_string_value(json_object_get(settings, "actions_subject"));
+    if (actions != NULL && actions[0] != '\0' &&
+        (strchr(actions, '{') != NULL || nats_subject_check(actions, err, errlen) != GW_OK)) {
+        snprintf(err, errlen, "actions_subject must be dot-separated literal tokens "
+                              "([A-Za-z0-9_-]), e.g. \"gateway.actions\"");
+        return GW_EINVAL;
+    }
+    char events[NATS_SUBJECT_MAX], requests[NATS_SUBJECT_MAX];
+    if (actions != NULL && actions[0] != '\0' &&
+        nats_subject_wildcard(json_string_value(json_object_get(settings, "subject")), events,
+                              sizeof events) > 0 &&
+        snprintf(requests, sizeof requests, "%s.*.*", actions) < (int)sizeof requests &&
+        nats_subject_overlap(events, requests)) {
+        /* JetStream would store the requests and its PubAck would answer
+         * them before the gateway does. */
+        snprintf(err, errlen,
+                 "requests on %.100s.<network>.<account> would also match the events' subjects "
+                 "(%.100s) and be stored in the stream, whose acknowledgement answers them "
+                 "first; choose a prefix outside them, e.g. \"gateway.actions\"",
+                 actions, events);
+        return GW_EINVAL;
+    }
     *key = "duplicate_window";
     json_int_t max_age = json_integer_value(json_object_get(settings, "max_age"));
     json_int_t window = json_integer_value(json_object_get(settings, "duplicate_window"));

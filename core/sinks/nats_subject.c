@@ -122,3 +122,17 @@ int nats_subject_wildcard(const char *tmpl, char *out, size_t outlen)
 {
     return expand(tmpl, NULL, out, outlen);
 }
+
+int nats_subject_overlap(const char *a, const char *b)
+{
+    for (;;) {
+        size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+        int wild = (la == 1 && a[0] == '*') || (lb == 1 && b[0] == '*');
+        if (!wild && (la != lb || memcmp(a, b, la) != 0))
+            return 0;
+        if (a[la] == '\0' || b[lb] == '\0')
+            return a[la] == b[lb]; /* both ended: same number of tokens */
+        a += la + 1;
+        b += lb + 1;
+    }
+}

@@ -32,6 +32,10 @@ int nats_subject_fill(const char *tmpl, const char *network, const char *account
  * "social.*.*.*"). Returns the length, or GW_ERANGE. */
 int nats_subject_wildcard(const char *tmpl, char *out, size_t outlen);
 
+/* 1 when some subject matches both filters a and b (dot-separated tokens,
+ * '*' for any one token, no '>'), else 0. */
+int nats_subject_overlap(const char *a, const char *b);
+
 /* Write value as one subject token (the substitution above) into out.
  * Returns the length, or GW_ERANGE. */
 int nats_subject_token(const char *value, char *out, size_t outlen);

@@ -141,6 +141,8 @@ class NatsSinkTest(GatewayTestCase):
             ('subject = "social..{type}"', "empty token"),
             ('stream = "a.b"', "stream must be a name"),
             ('timeout = "1ms"', "from 100ms"),
+            ('actions_subject = "social.actions"', "would also match the events' subjects"),
+            ('actions_subject = "a.{type}"', "literal tokens"),
         ]
         for line, why in cases:
             with self.subTest(line=line):

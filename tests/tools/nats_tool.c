@@ -9,7 +9,7 @@
  *   nats_tool create URL STREAM SUBJECT
  *                                   make a stream (file storage, 10 min duplicate window)
  *   nats_tool request URL SUBJECT BODY [IDEMPOTENCY_KEY]
- *                                   one request; prints {"status": <Status header>,
+ *                                   one request; prints {"status": <Gateway-Status header>,
  *                                   "body": <the answer's text>}
  *
  * NATS_TOKEN in the environment, when set, is the token to connect with.
@@ -135,7 +135,7 @@ static int request(natsConnection *nc, const char *subject, const char *body, co
     if (s != NATS_OK)
         return fail("request", s);
     const char *status = NULL;
-    natsMsgHeader_Get(reply, "Status", &status);
+    natsMsgHeader_Get(reply, "Gateway-Status", &status);
     json_t *doc = json_pack("{s:s?, s:s%}", "status", status, "body", natsMsg_GetData(reply),
                             (size_t)natsMsg_GetDataLength(reply));
     char *text = json_dumps(doc, JSON_COMPACT);

@@ -61,12 +61,24 @@ static void test_wildcard_covers_the_template(void **state)
     assert_string_equal("events", out);
 }
 
+static void test_overlap_of_filters(void **state)
+{
+    (void)state;
+    assert_true(nats_subject_overlap("social.*.*.*", "social.actions.*.*"));
+    assert_false(nats_subject_overlap("social.*.*.*", "gateway.actions.*.*"));
+    assert_false(nats_subject_overlap("social.*.*.*", "social.actions.*"));
+    assert_true(nats_subject_overlap("a.b", "a.b"));
+    assert_false(nats_subject_overlap("a.b", "a.c"));
+    assert_true(nats_subject_overlap("*", "x"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_templates_are_checked),
         cmocka_unit_test(test_values_fill_one_token_each),
         cmocka_unit_test(test_wildcard_covers_the_template),
+        cmocka_unit_test(test_overlap_of_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
