@@ -9,11 +9,12 @@ every event exactly once in the stream; the token never reaches the log;
 bad options are refused with file:line."""
 import os
 import re
+import subprocess
 import unittest
 import urllib.request
 
-from gwtest import (GatewayTestCase, config, mock_account, run_cli, validate_events,
-                    wait_for)
+from gwtest import (SOURCE, GatewayTestCase, config, mock_account, run_cli,
+                    validate_events, wait_for)
 from natsserver import NatsServer, free_port
 
 TOKEN = "nats-test-token-0123456789abcdef"
@@ -132,6 +133,29 @@ class NatsSinkTest(GatewayTestCase):
         self.assertEqual(0, gw.stop())
         msgs = srv.messages("SOCIAL")
         self.assert_once_in_order(msgs, total)
+
+    def test_the_docs_consumer_takes_every_event_as_a_group(self):
+        with open(os.path.join(SOURCE, "docs", "sinks.md")) as f:
+            text = f.read()
+        code = [b for b in re.findall(r"```c\n(.*?)```", text, re.S) if "int main" in b][0]
+        src, exe = self.path("helpdesk.c"), self.path("helpdesk")
+        with open(src, "w") as f:
+            f.write(code)
+        subprocess.run(["cc", "-Wall", "-Werror", src, "-o", exe, "-lnats"], check=True)
+        srv = self.server().start()
+        gw = self.gateway(config(sinks=[nats_sink(srv.url)],
+                                 accounts=[mock_account(count=30, rate=0)])).start()
+        wait_for(lambda: srv.count("SOCIAL") == 30, 30, "30 events in the stream")
+        self.assertEqual(0, gw.stop())
+        # Two workers of one group: each event goes to one of them.
+        outs = [subprocess.run([exe, srv.url, "--once"], capture_output=True, text=True,
+                               timeout=60) for _ in range(2)]
+        lines = [l for o in outs for l in o.stdout.splitlines()]
+        self.assertTrue(all(o.returncode == 0 for o in outs), [o.stderr for o in outs])
+        ids = [l.split(" ")[1] for l in lines]
+        self.assertEqual(30, len(ids))
+        self.assertEqual(30, len(set(ids)))
+        self.assertTrue(all(l.startswith("social.mock.acme.") for l in lines))
 
     def test_bad_options_are_refused(self):
         cases = [
