@@ -18,8 +18,8 @@ static int fail(const char *what, natsStatus s)
 {
     natsStatus last;
     const char *text = nats_GetLastError(&last);
-    fprintf(stderr, "nats_publish: %s: %s%s%s\n", what, natsStatus_GetText(s),
-            text ? ": " : "", text ? text : "");
+    fprintf(stderr, "nats_publish: %s: %s%s%s\n", what, natsStatus_GetText(s), text ? ": " : "",
+            text ? text : "");
     return 1;
 }
 

@@ -35,22 +35,22 @@ typedef struct request {
 } request;
 
 struct actions_nats {
-    actions_nats *next;        /* the next sink's */
+    actions_nats *next; /* the next sink's */
     gw_runtime *rt;
-    char *prefix;              /* actions_subject */
-    char *sink;                /* the sink's name, for the log */
+    char *prefix; /* actions_subject */
+    char *sink;   /* the sink's name, for the log */
     natsConnection *nc;
     natsSubscription **subs;
     size_t sub_count;
     uv_async_t *wake;
-    size_t answers_pending;    /* submitted, not yet answered */
-    int closing;               /* close waits for answers_pending */
+    size_t answers_pending; /* submitted, not yet answered */
+    int closing;            /* close waits for answers_pending */
 
     /* Shared with libnats threads. */
     uv_mutex_t mu;
-    uv_cond_t cond;            /* subs_open went down */
+    uv_cond_t cond; /* subs_open went down */
     int closed;
-    size_t subs_open;          /* subscriptions not yet completed */
+    size_t subs_open; /* subscriptions not yet completed */
     request *head, *tail;
 };
 
@@ -126,8 +126,8 @@ static void send_answer(void *arg, int status, const char *json, size_t len, con
 
 /* A subject's tokens after the prefix must name the account the body
  * names: a worker cannot post for one account through another's subject. */
-static int subject_matches_body(const actions_nats *an, const char *subject,
-                                const natsMsg *msg, char *why, size_t whylen)
+static int subject_matches_body(const actions_nats *an, const char *subject, const natsMsg *msg,
+                                char *why, size_t whylen)
 {
     json_t *body = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, NULL);
     const char *network = json_string_value(json_object_get(body, "network"));
@@ -270,8 +270,8 @@ static int subscribe_all(actions_nats *an, char *err, size_t errlen)
         }
         snprintf(subject, sizeof subject, "%s.%s.%s", an->prefix, net, acct);
         natsSubscription *sub = NULL;
-        natsStatus s = natsConnection_QueueSubscribe(&sub, an->nc, subject, QUEUE_GROUP,
-                                                     on_request, an);
+        natsStatus s =
+            natsConnection_QueueSubscribe(&sub, an->nc, subject, QUEUE_GROUP, on_request, an);
         if (s == NATS_OK) {
             uv_mutex_lock(&an->mu);
             an->subs_open++;
@@ -337,8 +337,9 @@ static int open_one(gw_runtime *rt, const cfg_sink *sk, const char *prefix, acti
         snprintf(err, errlen, "sink \"%s\": actions_subject: %s", sk->name, why);
         return rc;
     }
-    log_info(&rt->log, COMPONENT, "sink %s: action requests over NATS on %s.<network>.<account> "
-                                  "(%zu account%s)",
+    log_info(&rt->log, COMPONENT,
+             "sink %s: action requests over NATS on %s.<network>.<account> "
+             "(%zu account%s)",
              sk->name, prefix, an->sub_count, an->sub_count == 1 ? "" : "s");
     return GW_OK;
 }

@@ -356,8 +356,7 @@ void actions_submit(gw_runtime *rt, const unsigned char *raw, size_t len,
         rc = outbox_action_get_pruned(rt->outbox, req.idempotency_key, &doc);
     json_decref(body); /* req's strings were borrowed from it */
     if (rc != GW_OK) {
-        actions_answer_error(503, "store_unavailable", "the action could not be read", answer,
-                             arg);
+        actions_answer_error(503, "store_unavailable", "the action could not be read", answer, arg);
         return;
     }
     /* 202: accepted now, done later; 200: an idempotent repeat, answered

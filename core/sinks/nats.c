@@ -44,27 +44,27 @@
 #define NATS_CLOSE_WAIT_MS 2000
 
 typedef struct sink_nats {
-    json_t *settings;          /* owned copy: url, token, TLS for each connection */
+    json_t *settings; /* owned copy: url, token, TLS for each connection */
     char *stream;
-    char *subject;             /* the template */
+    char *subject; /* the template */
     int create_stream;
     int64_t max_age_ms;
     int64_t duplicate_window_ms;
     uint64_t timeout_ms;
 
-    natsConnection *nc;        /* NULL or the current connection */
+    natsConnection *nc; /* NULL or the current connection */
     jsCtx *js;
-    int stream_ready;          /* create_stream done on this process */
+    int stream_ready; /* create_stream done on this process */
 
     /* Loop side. */
     uv_loop_t *loop;
-    uv_async_t *wake;          /* NULL until the first write */
+    uv_async_t *wake; /* NULL until the first write */
     uv_timer_t *timer;
     uv_work_t work;
-    int working;               /* the worker holds the connection */
-    int closing;               /* close came while working: finish there */
-    int handles_open;          /* wake and timer not yet closed */
-    sink_done_fn done;         /* the batch in flight, or NULL */
+    int working;       /* the worker holds the connection */
+    int closing;       /* close came while working: finish there */
+    int handles_open;  /* wake and timer not yet closed */
+    sink_done_fn done; /* the batch in flight, or NULL */
     void *done_arg;
     const sink_batch *batch;
     int work_rc;
@@ -73,94 +73,16 @@ typedef struct sink_nats {
 
     /* Shared with libnats threads, under mu. */
     uv_mutex_t mu;
-    uv_cond_t idle;            /* inflight reached 0 */
-    int closed;                /* handlers only count down */
+    uv_cond_t idle; /* inflight reached 0 */
+    int closed;     /* handlers only count down */
     int64_t first_seq, last_seq;
-    unsigned char *acked;      /* one flag per seq of the batch */
+    unsigned char *acked; /* one flag per seq of the batch */
     size_t acked_cap;
     size_t acked_count, expected;
     int failed;
     char fail_msg[256];
     long inflight;
 } sink_nats;
-
-static const gw_option sink_nats_options[] = {
-    {.name = "url",
-     .type = GW_OPT_STRING,
-     .default_value = "nats://127.0.0.1:4222",
-     .help = "the NATS server: nats://host:port, tls://host:port for TLS, or a comma-separated "
-             "list of one cluster's servers (no user or password here: see token and "
-             "credentials)"},
-    {.name = "stream",
-     .type = GW_OPT_STRING,
-     .flags = GW_OPTF_REQUIRED,
-     .help = "the JetStream stream the events are stored in; a publish that lands in another "
-             "stream, or in none, fails and is retried"},
-    {.name = "subject",
-     .type = GW_OPT_STRING,
-     .default_value = "social.{network}.{account}.{type}",
-     .help = "the subject of each event: dot-separated tokens, each literal text or one of "
-             "{network}, {account}, {type}; '.', '*', '>' and spaces in a value become '_' "
-             "(action.succeeded -> action_succeeded)"},
-    {.name = "create_stream",
-     .type = GW_OPT_BOOL,
-     .default_value = "false",
-     .help = "create the stream when it does not exist: file storage, the subject template "
-             "with each {..} as '*', max_age and duplicate_window below (an existing stream "
-             "is left as it is)"},
-    {.name = "max_age",
-     .type = GW_OPT_DURATION,
-     .flags = GW_OPTF_BOUNDED,
-     .default_value = "0s",
-     .min = 0,
-     .max = 3650.0 * 86400000,
-     .help = "with create_stream: how long the stream keeps an event; 0 keeps them until other "
-             "limits remove them"},
-    {.name = "duplicate_window",
-     .type = GW_OPT_DURATION,
-     .flags = GW_OPTF_BOUNDED,
-     .default_value = "10m",
-     .min = 1000,
-     .max = 7.0 * 86400000,
-     .help = "with create_stream: how long JetStream remembers an event id to drop a resent "
-             "copy; make it longer than the longest gateway restart plus retry_max, or a "
-             "resent event may be stored twice"},
-    {.name = "credentials",
-     .type = GW_OPT_STRING,
-     .flags = GW_OPTF_PATH,
-     .help = "a NATS credentials file (user JWT and NKey seed) to connect with"},
-    {.name = "token",
-     .type = GW_OPT_STRING,
-     .flags = GW_OPTF_SECRET,
-     .help = "a NATS authentication token; write it as \"${ENV_VAR}\""},
-    {.name = "tls_ca",
-     .type = GW_OPT_STRING,
-     .flags = GW_OPTF_PATH,
-     .help = "PEM file of the CA the server's certificate is verified against (turns TLS "
-             "on; without it a tls:// url is verified against the system's CAs)"},
-    {.name = "tls_cert",
-     .type = GW_OPT_STRING,
-     .flags = GW_OPTF_PATH,
-     .help = "PEM client certificate, for a server that verifies clients (with tls_key)"},
-    {.name = "tls_key",
-     .type = GW_OPT_STRING,
-     .flags = GW_OPTF_PATH,
-     .help = "PEM private key of tls_cert"},
-    {.name = "timeout",
-     .type = GW_OPT_DURATION,
-     .flags = GW_OPTF_BOUNDED,
-     .default_value = "5s",
-     .min = 100,
-     .max = 600000,
-     .help = "longest wait to connect, and for the server to acknowledge a whole batch; then "
-             "the batch is sent again"},
-    {.name = "actions_subject",
-     .type = GW_OPT_STRING,
-     .help = "answer action requests over NATS too: a request on "
-             "<actions_subject>.<network>.<account> with the body of POST /v1/actions gets "
-             "the HTTP API's JSON answer (off when unset; see docs/sinks.md)"},
-    {.name = NULL},
-};
 
 /* ---- the connection (worker thread, or the loop while no work runs) ---- */
 
@@ -216,8 +138,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
             n->acked_count++;
         } else if (pa == NULL && !n->acked[i] && !n->failed) {
             n->failed = 1;
-            snprintf(n->fail_msg, sizeof n->fail_msg, "the server refused seq %" PRId64 ": %s",
-                     seq,
+            snprintf(n->fail_msg, sizeof n->fail_msg, "the server refused seq %" PRId64 ": %s", seq,
                      pae != NULL && pae->ErrText != NULL ? pae->ErrText
                      : pae != NULL                       ? natsStatus_GetText(pae->Err)
                                                          : "no answer");
@@ -297,7 +218,8 @@ static int ensure_stream(sink_nats *n, char *err, size_t errlen)
     s = js_AddStream(&si, n->js, &cfg, NULL, &jerr);
     if (s != NATS_OK) {
         nats_options_describe(s, why, sizeof why);
-        snprintf(err, errlen, "cannot create stream %.64s on %.100s: %.120s", n->stream, filter, why);
+        snprintf(err, errlen, "cannot create stream %.64s on %.100s: %.120s", n->stream, filter,
+                 why);
         return GW_EIO;
     }
     jsStreamInfo_Destroy(si);
@@ -306,23 +228,25 @@ static int ensure_stream(sink_nats *n, char *err, size_t errlen)
 }
 
 /* One line of the batch, published as a message; 0 or a negative GW_E*. */
-static int publish_line(sink_nats *n, const sink_batch *b, const char *line, size_t len,
-                        char *err, size_t errlen)
+static int publish_line(sink_nats *n, const sink_batch *b, const char *line, size_t len, char *err,
+                        size_t errlen)
 {
     json_t *ev = json_loadb(line, len, 0, NULL);
     const char *id = json_string_value(json_object_get(ev, "id"));
     int64_t seq = (int64_t)json_integer_value(json_object_get(ev, "seq"));
     if (id == NULL || seq < b->first_seq || seq > b->last_seq) {
         json_decref(ev);
-        snprintf(err, errlen, "a line of the batch (seq %" PRId64 "-%" PRId64
-                 ") is not an event with its id and seq", b->first_seq, b->last_seq);
+        snprintf(err, errlen,
+                 "a line of the batch (seq %" PRId64 "-%" PRId64
+                 ") is not an event with its id and seq",
+                 b->first_seq, b->last_seq);
         return GW_EPARSE;
     }
     char subject[NATS_SUBJECT_MAX], seqtext[24];
-    int rc = nats_subject_fill(n->subject, json_string_value(json_object_get(ev, "network")),
-                               json_string_value(json_object_get(ev, "account")),
-                               json_string_value(json_object_get(ev, "type")), subject,
-                               sizeof subject);
+    int rc =
+        nats_subject_fill(n->subject, json_string_value(json_object_get(ev, "network")),
+                          json_string_value(json_object_get(ev, "account")),
+                          json_string_value(json_object_get(ev, "type")), subject, sizeof subject);
     if (rc < 0) {
         json_decref(ev);
         snprintf(err, errlen, "seq %" PRId64 ": the subject is longer than %d bytes", seq,
@@ -584,8 +508,9 @@ static int sink_nats_check(const json_t *settings, const char **key, char *err, 
     const char *actions = json_string_value(json_object_get(settings, "actions_subject"));
     if (actions != NULL && actions[0] != '\0' &&
         (strchr(actions, '{') != NULL || nats_subject_check(actions, err, errlen) != GW_OK)) {
-        snprintf(err, errlen, "actions_subject must be dot-separated literal tokens "
-                              "([A-Za-z0-9_-]), e.g. \"gateway.actions\"");
+        snprintf(err, errlen,
+                 "actions_subject must be dot-separated literal tokens "
+                 "([A-Za-z0-9_-]), e.g. \"gateway.actions\"");
         return GW_EINVAL;
     }
     char events[NATS_SUBJECT_MAX], requests[NATS_SUBJECT_MAX];
@@ -651,7 +576,7 @@ const sink_type sink_nats_type = {
     .help = "publish events to a NATS JetStream stream, in order, each with Nats-Msg-Id = its "
             "id, the cursor moving only on the server's acknowledgement (a resent event is "
             "dropped by the stream's duplicate window)",
-    .options = sink_nats_options,
+    .options = nats_options_keys,
     .open = sink_nats_open,
     .reconcile = NULL,
     .write = NULL,

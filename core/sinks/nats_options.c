@@ -1,5 +1,5 @@
-/* nats_options.c - libnats connection options from a nats sink's
- * settings; see nats_options.h. */
+/* nats_options.c - the nats sink's keys, and libnats connection options
+ * from its settings; see nats_options.h. */
 #include "sinks/nats_options.h"
 
 #include <stdio.h>
@@ -16,6 +16,84 @@
 /* A server that answers no ping for two of these is taken as gone (the
  * library's default, two minutes, would hold a batch that long). */
 #define NATS_PING_INTERVAL_MS 10000
+
+const gw_option nats_options_keys[] = {
+    {.name = "url",
+     .type = GW_OPT_STRING,
+     .default_value = "nats://127.0.0.1:4222",
+     .help = "the NATS server: nats://host:port, tls://host:port for TLS, or a comma-separated "
+             "list of one cluster's servers (no user or password here: see token and "
+             "credentials)"},
+    {.name = "stream",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_REQUIRED,
+     .help = "the JetStream stream the events are stored in; a publish that lands in another "
+             "stream, or in none, fails and is retried"},
+    {.name = "subject",
+     .type = GW_OPT_STRING,
+     .default_value = "social.{network}.{account}.{type}",
+     .help = "the subject of each event: dot-separated tokens, each literal text or one of "
+             "{network}, {account}, {type}; '.', '*', '>' and spaces in a value become '_' "
+             "(action.succeeded -> action_succeeded)"},
+    {.name = "create_stream",
+     .type = GW_OPT_BOOL,
+     .default_value = "false",
+     .help = "create the stream when it does not exist: file storage, the subject template "
+             "with each {..} as '*', max_age and duplicate_window below (an existing stream "
+             "is left as it is)"},
+    {.name = "max_age",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "0s",
+     .min = 0,
+     .max = 3650.0 * 86400000,
+     .help = "with create_stream: how long the stream keeps an event; 0 keeps them until other "
+             "limits remove them"},
+    {.name = "duplicate_window",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "10m",
+     .min = 1000,
+     .max = 7.0 * 86400000,
+     .help = "with create_stream: how long JetStream remembers an event id to drop a resent "
+             "copy; make it longer than the longest gateway restart plus retry_max, or a "
+             "resent event may be stored twice"},
+    {.name = "credentials",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_PATH,
+     .help = "a NATS credentials file (user JWT and NKey seed) to connect with"},
+    {.name = "token",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_SECRET,
+     .help = "a NATS authentication token; write it as \"${ENV_VAR}\""},
+    {.name = "tls_ca",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_PATH,
+     .help = "PEM file of the CA the server's certificate is verified against (turns TLS "
+             "on; without it a tls:// url is verified against the system's CAs)"},
+    {.name = "tls_cert",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_PATH,
+     .help = "PEM client certificate, for a server that verifies clients (with tls_key)"},
+    {.name = "tls_key",
+     .type = GW_OPT_STRING,
+     .flags = GW_OPTF_PATH,
+     .help = "PEM private key of tls_cert"},
+    {.name = "timeout",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "5s",
+     .min = 100,
+     .max = 600000,
+     .help = "longest wait to connect, and for the server to acknowledge a whole batch; then "
+             "the batch is sent again"},
+    {.name = "actions_subject",
+     .type = GW_OPT_STRING,
+     .help = "answer action requests over NATS too: a request on "
+             "<actions_subject>.<network>.<account> with the body of POST /v1/actions gets "
+             "the HTTP API's JSON answer (off when unset; see docs/sinks.md)"},
+    {.name = NULL},
+};
 
 static const char *setting(const json_t *settings, const char *key)
 {
@@ -59,8 +137,9 @@ int nats_options_check(const json_t *settings, const char **key, char *err, size
     }
     *key = setting(settings, "tls_cert") != NULL ? "tls_cert" : "tls_key";
     if ((setting(settings, "tls_cert") == NULL) != (setting(settings, "tls_key") == NULL)) {
-        snprintf(err, errlen, "tls_cert and tls_key go together (the client certificate and "
-                              "its private key)");
+        snprintf(err, errlen,
+                 "tls_cert and tls_key go together (the client certificate and "
+                 "its private key)");
         return GW_EINVAL;
     }
     *key = NULL;

@@ -1,5 +1,6 @@
-/* nats_options.h - a [[sink]] of type "nats" turned into libnats
- * connection options: the url, the credentials file or token, TLS. Shared
+/* nats_options.h - the keys of a [[sink]] of type "nats", and its settings
+ * turned into libnats connection options: the url, the credentials file
+ * or token, TLS. Shared
  * by the sink (nats.c) and the action requests over NATS (api/actions_nats.c),
  * which connect to the same broker with the same identity.
  *
@@ -13,6 +14,11 @@
 
 #include <jansson.h>
 #include <nats/nats.h>
+
+#include "gateway/plugin.h" /* gw_option */
+
+/* The declared keys of the nats sink (NULL-name ended), for sink_type. */
+extern const gw_option nats_options_keys[];
 
 /* Check the connection keys of validated settings (borrowed): the url's
  * scheme, no user:password in it (it would be logged), token or

@@ -19,8 +19,8 @@ static int placeholder_of(const char *p, size_t len)
 
 static int literal_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 int nats_subject_check(const char *tmpl, char *err, size_t errlen)
@@ -111,8 +111,8 @@ static int expand(const char *tmpl, const char *const *values, char *out, size_t
     return (int)n;
 }
 
-int nats_subject_fill(const char *tmpl, const char *network, const char *account,
-                      const char *type, char *out, size_t outlen)
+int nats_subject_fill(const char *tmpl, const char *network, const char *account, const char *type,
+                      char *out, size_t outlen)
 {
     const char *values[] = {network, account, type};
     return expand(tmpl, values, out, outlen);

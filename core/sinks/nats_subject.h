@@ -24,8 +24,8 @@ int nats_subject_check(const char *tmpl, char *err, size_t errlen);
 /* Fill a checked template with the event's values (borrowed; NULL or ""
  * becomes "_"). Writes a NUL-terminated subject into out. Returns its
  * length, or GW_ERANGE when out is too small. */
-int nats_subject_fill(const char *tmpl, const char *network, const char *account,
-                      const char *type, char *out, size_t outlen);
+int nats_subject_fill(const char *tmpl, const char *network, const char *account, const char *type,
+                      char *out, size_t outlen);
 
 /* The subject filter covering every subject the template can make: each
  * placeholder token becomes '*' ("social.{network}.{account}.{type}" ->

@@ -92,11 +92,10 @@ static int info(jsCtx *js, const char *stream)
     for (int i = 0; i < si->Config->SubjectsLen; i++)
         json_array_append_new(subjects, json_string(si->Config->Subjects[i]));
     json_t *doc = json_pack("{s:I, s:I, s:I, s:o, s:I, s:I}", "messages",
-                            (json_int_t)si->State.Msgs, "first_seq",
-                            (json_int_t)si->State.FirstSeq, "last_seq",
-                            (json_int_t)si->State.LastSeq, "subjects", subjects, "max_age_ms",
-                            (json_int_t)(si->Config->MaxAge / 1000000), "duplicate_window_ms",
-                            (json_int_t)(si->Config->Duplicates / 1000000));
+                            (json_int_t)si->State.Msgs, "first_seq", (json_int_t)si->State.FirstSeq,
+                            "last_seq", (json_int_t)si->State.LastSeq, "subjects", subjects,
+                            "max_age_ms", (json_int_t)(si->Config->MaxAge / 1000000),
+                            "duplicate_window_ms", (json_int_t)(si->Config->Duplicates / 1000000));
     char *text = json_dumps(doc, JSON_COMPACT);
     printf("%s\n", text);
     free(text);

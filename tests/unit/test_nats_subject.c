@@ -17,12 +17,11 @@ static void test_templates_are_checked(void **state)
 {
     (void)state;
     char err[256];
-    assert_int_equal(GW_OK, nats_subject_check("social.{network}.{account}.{type}", err,
-                                               sizeof err));
+    assert_int_equal(GW_OK,
+                     nats_subject_check("social.{network}.{account}.{type}", err, sizeof err));
     assert_int_equal(GW_OK, nats_subject_check("acme.{type}.from-x_y", err, sizeof err));
     assert_int_equal(GW_OK, nats_subject_check("events", err, sizeof err));
-    const char *bad[] = {"", "a..b", ".a", "a.", "a.*", "a.>", "a b", "a.{network}x",
-                         "a.{nope}"};
+    const char *bad[] = {"", "a..b", ".a", "a.", "a.*", "a.>", "a b", "a.{network}x", "a.{nope}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
         assert_int_equal(GW_EINVAL, nats_subject_check(bad[i], err, sizeof err));
@@ -45,8 +44,8 @@ static void test_values_fill_one_token_each(void **state)
     nats_subject_fill(t, "", "acme", "review", out, sizeof out);
     assert_string_equal("social._.acme.review", out);
     char small[12];
-    assert_int_equal(GW_ERANGE, nats_subject_fill(t, "mock", "acme", "mention", small,
-                                                  sizeof small));
+    assert_int_equal(GW_ERANGE,
+                     nats_subject_fill(t, "mock", "acme", "mention", small, sizeof small));
 }
 
 static void test_wildcard_covers_the_template(void **state)
