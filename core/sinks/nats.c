@@ -42,6 +42,8 @@
 
 /* How long close waits for ack handlers that are running right now. */
 #define NATS_CLOSE_WAIT_MS 2000
+/* How often a batch waiting for its acks looks at the connection. */
+#define NATS_TICK_MS 50
 
 typedef struct sink_nats {
     json_t *settings; /* owned copy: url, token, TLS for each connection */
@@ -58,8 +60,9 @@ typedef struct sink_nats {
 
     /* Loop side. */
     uv_loop_t *loop;
-    uv_async_t *wake; /* NULL until the first write */
-    uv_timer_t *timer;
+    uv_async_t *wake;    /* NULL until the first write */
+    uv_timer_t *timer;   /* ticks while a batch waits for its acks */
+    uint64_t wait_until; /* loop time the wait ends in failure */
     uv_work_t work;
     int working;       /* the worker holds the connection */
     int closing;       /* close came while working: finish there */
@@ -309,16 +312,26 @@ static void publish_work(uv_work_t *w)
 
 /* ---- the loop side ------------------------------------------------------ */
 
-static void handle_closed(uv_handle_t *h)
+/* The shared part, once no libnats thread can reach it. */
+static void free_shared(sink_nats *n)
 {
-    sink_nats *n = h->data;
-    free(h);
-    if (--n->handles_open > 0)
-        return;
+    uv_mutex_lock(&n->mu); /* also waits for a handler still unlocking it */
+    long left = n->inflight;
+    uv_mutex_unlock(&n->mu);
+    if (left > 0)
+        return; /* an ack handler outlived the wait: keep what it may touch */
     uv_cond_destroy(&n->idle);
     uv_mutex_destroy(&n->mu);
     free(n->acked);
     free(n);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    sink_nats *n = h->data;
+    free(h);
+    if (--n->handles_open == 0)
+        free_shared(n);
 }
 
 /* Free everything; no work runs. */
@@ -337,10 +350,7 @@ static void destroy(sink_nats *n)
         uv_close((uv_handle_t *)n->timer, handle_closed);
         return;
     }
-    uv_cond_destroy(&n->idle);
-    uv_mutex_destroy(&n->mu);
-    free(n->acked);
-    free(n);
+    free_shared(n);
 }
 
 static void sink_nats_close(void *state)
@@ -400,13 +410,21 @@ static void on_wake(uv_async_t *a)
     check_batch(a->data);
 }
 
-static void on_timeout(uv_timer_t *t)
+/* While a batch waits for its acks: a connection that closed (the server
+ * went away; libnats does not reconnect it) fails the batch at once, no
+ * answer within `timeout` fails it then. */
+static void on_tick(uv_timer_t *t)
 {
     sink_nats *n = t->data;
     char why[160];
+    if (n->nc != NULL && natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED &&
+        uv_now(n->loop) < n->wait_until)
+        return;
     uv_mutex_lock(&n->mu);
-    snprintf(why, sizeof why, "%zu of %zu events not acknowledged within %" PRIu64 " ms",
-             n->expected - n->acked_count, n->expected, n->timeout_ms);
+    snprintf(why, sizeof why, "%zu of %zu events not acknowledged %s", n->expected - n->acked_count,
+             n->expected,
+             uv_now(n->loop) < n->wait_until ? "before the connection was lost"
+                                             : "within the timeout");
     uv_mutex_unlock(&n->mu);
     finish(n, GW_EIO, why);
 }
@@ -424,7 +442,8 @@ static void after_publish(uv_work_t *w, int status)
                n->work_msg[0] ? n->work_msg : "the publish was cancelled");
         return;
     }
-    uv_timer_start(n->timer, on_timeout, n->timeout_ms, 0);
+    n->wait_until = uv_now(n->loop) + n->timeout_ms;
+    uv_timer_start(n->timer, on_tick, NATS_TICK_MS, NATS_TICK_MS);
     check_batch(n);
 }
 

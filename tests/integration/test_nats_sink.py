@@ -97,7 +97,7 @@ class NatsSinkTest(GatewayTestCase):
     def test_server_down_at_start_and_mid_flow_loses_nothing_and_keeps_order(self):
         srv = self.server()
         total = 150
-        gw = self.gateway(config(sinks=[nats_sink(srv.url, 'timeout = "1s"\n')],
+        gw = self.gateway(config(sinks=[nats_sink(srv.url)],
                                  accounts=[mock_account(count=total, rate=30)])).start()
         # Down at start: the gateway runs, the sink keeps trying.
         wait_for(lambda: (metric(gw, "gateway_sink_write_failures_total") or 0) >= 2, 20,
