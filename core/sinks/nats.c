@@ -56,6 +56,7 @@ typedef struct sink_nats {
 
     natsConnection *nc; /* NULL or the current connection */
     jsCtx *js;
+    int js_published; /* a publish on js was accepted: it has a pending list */
     int stream_ready; /* create_stream done on this process */
 
     /* Loop side. */
@@ -69,7 +70,11 @@ typedef struct sink_nats {
     int handles_open;  /* wake and timer not yet closed */
     sink_done_fn done; /* the batch in flight, or NULL */
     void *done_arg;
-    const sink_batch *batch;
+    sink_batch batch; /* the batch in flight, data in buf: the worker
+                         reads it, and the dispatcher's copy goes away
+                         if it closes while the worker runs */
+    char *buf;
+    size_t buf_cap;
     int work_rc;
     char work_msg[320];
     char message[320];
@@ -93,10 +98,11 @@ typedef struct sink_nats {
  * not run) and wait for the handlers running now. */
 static void reclaim_pending(sink_nats *n)
 {
-    if (n->js == NULL)
-        return;
     natsMsgList pending = {0};
-    if (js_PublishAsyncGetPendingList(&pending, n->js) == NATS_OK) {
+    /* (libnats 3.4 makes the list on the first publish and dereferences
+     * it unchecked.) */
+    if (n->js != NULL && n->js_published &&
+        js_PublishAsyncGetPendingList(&pending, n->js) == NATS_OK) {
         uv_mutex_lock(&n->mu);
         n->inflight -= pending.Count;
         uv_mutex_unlock(&n->mu);
@@ -114,6 +120,7 @@ static void disconnect(sink_nats *n)
     reclaim_pending(n);
     jsCtx_Destroy(n->js);
     n->js = NULL;
+    n->js_published = 0;
     natsConnection_Destroy(n->nc);
     n->nc = NULL;
 }
@@ -272,6 +279,7 @@ static int publish_line(sink_nats *n, const sink_batch *b, const char *line, siz
         n->inflight++;
         uv_mutex_unlock(&n->mu);
         s = js_PublishMsgAsync(n->js, &msg, &po);
+        n->js_published |= s == NATS_OK;
         if (s != NATS_OK) { /* its handler never runs */
             uv_mutex_lock(&n->mu);
             n->inflight--;
@@ -293,7 +301,7 @@ static int publish_line(sink_nats *n, const sink_batch *b, const char *line, siz
 static void publish_work(uv_work_t *w)
 {
     sink_nats *n = w->data;
-    const sink_batch *b = n->batch;
+    const sink_batch *b = &n->batch;
     n->work_msg[0] = '\0';
     n->work_rc = ensure_connected(n, "social-gateway", n->work_msg, sizeof n->work_msg);
     if (n->work_rc == GW_OK)
@@ -344,6 +352,7 @@ static void destroy(sink_nats *n)
     json_decref(n->settings);
     free(n->stream);
     free(n->subject);
+    free(n->buf);
     if (n->wake != NULL) {
         n->handles_open = 2;
         uv_close((uv_handle_t *)n->wake, handle_closed);
@@ -473,17 +482,33 @@ static int sink_nats_write_async(void *state, const sink_batch *batch, const sin
         snprintf(err, errlen, "out of memory");
         return GW_ENOMEM;
     }
+    if (batch->len > n->buf_cap) {
+        char *grown = realloc(n->buf, batch->len);
+        if (grown == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return GW_ENOMEM;
+        }
+        n->buf = grown;
+        n->buf_cap = batch->len;
+    }
+    memcpy(n->buf, batch->data, batch->len);
+    n->batch = *batch;
+    n->batch.data = n->buf;
+    /* Only the batch's lines are awaited (by count): a seq without an
+     * event (a retention gap) is never acknowledged, nor needed. Under the
+     * mutex: a late handler of the last batch may be looking at the flags. */
     size_t span = (size_t)(batch->last_seq - batch->first_seq + 1);
+    uv_mutex_lock(&n->mu);
     if (span > n->acked_cap) {
         unsigned char *grown = realloc(n->acked, span);
         if (grown == NULL) {
+            uv_mutex_unlock(&n->mu);
             snprintf(err, errlen, "out of memory");
             return GW_ENOMEM;
         }
         n->acked = grown;
         n->acked_cap = span;
     }
-    uv_mutex_lock(&n->mu);
     memset(n->acked, 0, span);
     n->first_seq = batch->first_seq;
     n->last_seq = batch->last_seq;
@@ -491,9 +516,6 @@ static int sink_nats_write_async(void *state, const sink_batch *batch, const sin
     n->expected = batch->count;
     n->failed = 0;
     uv_mutex_unlock(&n->mu);
-    /* Only the batch's lines are awaited (by count): a seq without an
-     * event (a retention gap) is never acknowledged, nor needed. */
-    n->batch = batch;
     n->done = done;
     n->done_arg = arg;
     n->work.data = n;

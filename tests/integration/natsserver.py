@@ -29,24 +29,28 @@ def listening(port):
 class NatsServer:
     """nats-server -js on 127.0.0.1:<port>, its store in <workdir>/jetstream;
     start() again after stop() or kill9() comes back on the same port with
-    the same store. token: required from clients when set."""
+    the same store. token: required from clients when set. tls: (cert, key)
+    PEM files: TLS only (the cert serves as the clients' CA too)."""
 
-    def __init__(self, workdir, token=None, port=None):
+    def __init__(self, workdir, token=None, port=None, tls=None):
         self.port = port or free_port()
         self.store = os.path.join(workdir, "jetstream")
         self.log_path = os.path.join(workdir, "nats-server.log")
         self.token = token
+        self.tls = tls
         self.proc = None
 
     @property
     def url(self):
-        return "nats://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("tls" if self.tls else "nats", self.port)
 
     def start(self):
         args = [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", self.store,
                 "-l", self.log_path]
         if self.token:
             args += ["--auth", self.token]
+        if self.tls:
+            args += ["--tls", "--tlscert", self.tls[0], "--tlskey", self.tls[1]]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def up():
@@ -71,6 +75,8 @@ class NatsServer:
         env = dict(os.environ)
         if self.token:
             env["NATS_TOKEN"] = self.token
+        if self.tls:
+            env["NATS_CA"] = self.tls[0]
         out = subprocess.run([NATS_TOOL, args[0], self.url] + list(args[1:]), env=env,
                              capture_output=True, text=True, timeout=120)
         if check and out.returncode != 0:

@@ -70,6 +70,32 @@ class NatsSinkTest(GatewayTestCase):
         self.assertNotIn(TOKEN, gw.log())
         self.assertIn("bus -> nats://127.0.0.1:%d" % srv.port, gw.log())
 
+    @unittest.skipUnless(os.access("/usr/bin/openssl", os.X_OK), "needs openssl for a cert")
+    def test_tls_is_verified_against_tls_ca(self):
+        cert, key = self.path("cert.pem"), self.path("key.pem")
+        # A self-signed certificate for 127.0.0.1 serves as its own CA.
+        subprocess.run(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                        "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+        srv = self.server(tls=(cert, key)).start()
+        good = nats_sink(srv.url, 'tls_ca = "%s"\n' % cert)
+        untrusted = nats_sink(srv.url, 'subject = "other.{type}"\n', stream="OTHER").replace(
+            'name = "bus"', 'name = "untrusted"')
+        plain = nats_sink(srv.url.replace("tls://", "nats://"),
+                          'tls_ca = "%s"\nsubject = "plain.{type}"\n' % cert,
+                          stream="PLAIN").replace('name = "bus"', 'name = "plain"')
+        gw = self.gateway(config(sinks=[good, untrusted, plain],
+                                 accounts=[mock_account(count=10, rate=0)])).start()
+        wait_for(lambda: srv.count("SOCIAL") == 10, 30, "10 events over TLS")
+        self.assert_once_in_order(srv.messages("SOCIAL"), 10)
+        # Without the CA the server's certificate is not trusted: no events.
+        gw.wait_log('sink/untrusted: sink write failed', 20)
+        self.assertIsNone(srv.info("OTHER"))
+        # tls_ca turns TLS on for a nats:// url too.
+        wait_for(lambda: srv.count("PLAIN") == 10, 30, "10 events with tls_ca on nats://")
+        self.assertEqual(0, gw.stop())
+
     def test_subject_template_and_an_existing_stream(self):
         srv = self.server().start()
         srv.tool("create", "EVENTS", "acme.>")
@@ -92,6 +118,16 @@ class NatsSinkTest(GatewayTestCase):
         srv.tool("create", "SOCIAL", "social.>")
         wait_for(lambda: srv.count("SOCIAL") == 5, 30, "the events once the stream exists")
         self.assert_once_in_order(srv.messages("SOCIAL"), 5)
+        self.assertEqual(0, gw.stop())
+        # A stream that cannot be created (its subjects overlap SOCIAL's)
+        # is a failed attempt like any other, retried; the other sink and
+        # the gateway go on.
+        clash = nats_sink(srv.url, stream="CLASH").replace('name = "bus"', 'name = "clash"')
+        gw = self.gateway(config(sinks=[sink, clash],
+                                 accounts=[mock_account(count=5, rate=0)])).start()
+        gw.wait_log("subjects overlap with an existing stream", 20)
+        wait_for(lambda: (metric(gw, "gateway_sink_lag_events") == 0), 20, "bus caught up")
+        self.assertIsNone(srv.info("CLASH"))
         self.assertEqual(0, gw.stop())
 
     def test_server_down_at_start_and_mid_flow_loses_nothing_and_keeps_order(self):

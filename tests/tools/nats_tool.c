@@ -12,7 +12,8 @@
  *                                   one request; prints {"status": <Gateway-Status header>,
  *                                   "body": <the answer's text>}
  *
- * NATS_TOKEN in the environment, when set, is the token to connect with.
+ * NATS_TOKEN in the environment, when set, is the token to connect with;
+ * NATS_CA, a PEM CA file: connect with TLS, verified against it.
  * Exit 0, 1 on an error (one line on stderr), 2 on usage.
  */
 #include <stdio.h>
@@ -39,6 +40,10 @@ static natsStatus connect_to(const char *url, natsConnection **nc)
         s = natsOptions_SetURL(o, url);
     if (s == NATS_OK && getenv("NATS_TOKEN") != NULL)
         s = natsOptions_SetToken(o, getenv("NATS_TOKEN"));
+    if (s == NATS_OK && getenv("NATS_CA") != NULL)
+        s = natsOptions_SetSecure(o, true);
+    if (s == NATS_OK && getenv("NATS_CA") != NULL)
+        s = natsOptions_LoadCATrustedCertificates(o, getenv("NATS_CA"));
     if (s == NATS_OK)
         s = natsOptions_SetTimeout(o, 5000);
     if (s == NATS_OK)
