@@ -37,6 +37,7 @@
 
 #include "gateway/error.h"
 #include "sinks/nats_options.h"
+#include "sinks/nats_stream.h"
 #include "sinks/nats_subject.h"
 #include "sinks/sink.h"
 
@@ -197,46 +198,6 @@ static int ensure_connected(sink_nats *n, const char *name, char *err, size_t er
     return GW_OK;
 }
 
-static int ensure_stream(sink_nats *n, char *err, size_t errlen)
-{
-    if (!n->create_stream || n->stream_ready)
-        return GW_OK;
-    jsErrCode jerr = 0;
-    jsStreamInfo *si = NULL;
-    natsStatus s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr);
-    if (s == NATS_OK) {
-        jsStreamInfo_Destroy(si);
-        n->stream_ready = 1;
-        return GW_OK;
-    }
-    char filter[NATS_SUBJECT_MAX], why[240];
-    if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
-        nats_options_describe(s, why, sizeof why);
-        snprintf(err, errlen, "cannot look up stream %s: %s", n->stream, why);
-        return GW_EIO;
-    }
-    nats_subject_wildcard(n->subject, filter, sizeof filter);
-    const char *subjects[] = {filter};
-    jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
-    cfg.Name = n->stream;
-    cfg.Subjects = subjects;
-    cfg.SubjectsLen = 1;
-    cfg.Storage = js_FileStorage;
-    cfg.MaxAge = n->max_age_ms * 1000000;
-    cfg.Duplicates = n->duplicate_window_ms * 1000000;
-    s = js_AddStream(&si, n->js, &cfg, NULL, &jerr);
-    if (s != NATS_OK) {
-        nats_options_describe(s, why, sizeof why);
-        snprintf(err, errlen, "cannot create stream %.64s on %.100s: %.120s", n->stream, filter,
-                 why);
-        return GW_EIO;
-    }
-    jsStreamInfo_Destroy(si);
-    n->stream_ready = 1;
-    return GW_OK;
-}
-
 /* One line of the batch, published as a message; 0 or a negative GW_E*. */
 static int publish_line(sink_nats *n, const sink_batch *b, const char *line, size_t len, char *err,
                         size_t errlen)
@@ -304,8 +265,11 @@ static void publish_work(uv_work_t *w)
     const sink_batch *b = &n->batch;
     n->work_msg[0] = '\0';
     n->work_rc = ensure_connected(n, "social-gateway", n->work_msg, sizeof n->work_msg);
-    if (n->work_rc == GW_OK)
-        n->work_rc = ensure_stream(n, n->work_msg, sizeof n->work_msg);
+    if (n->work_rc == GW_OK && n->create_stream && !n->stream_ready) {
+        n->work_rc = nats_stream_ensure(n->js, n->stream, n->subject, n->max_age_ms,
+                                        n->duplicate_window_ms, n->work_msg, sizeof n->work_msg);
+        n->stream_ready = n->work_rc == GW_OK;
+    }
     const char *p = b->data, *end = b->data + b->len;
     while (n->work_rc == GW_OK && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
