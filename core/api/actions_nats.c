@@ -200,6 +200,8 @@ static void free_cb(uv_handle_t *h)
 {
     actions_nats *an = h->data;
     free(h);
+    if (an == NULL) /* kept: a delivery thread may still hold it */
+        return;
     uv_cond_destroy(&an->cond);
     uv_mutex_destroy(&an->mu);
     free(an->subs);
@@ -234,10 +236,10 @@ static void finish_close(actions_nats *an)
     an->nc = NULL;
     if (left > 0) {
         /* A delivery thread may still hold it: keep it rather than free
-         * memory a callback could touch. */
+         * memory a callback could touch (closed: it no longer wakes us). */
         log_warn(&an->rt->log, COMPONENT, "sink %s: NATS subscriptions did not close in time",
                  an->sink);
-        return;
+        an->wake->data = NULL;
     }
     uv_close((uv_handle_t *)an->wake, free_cb);
 }
