@@ -40,13 +40,15 @@ It prints the counts and exits 1 naming each violation (2 on a usage or
 start-up error). The whole run, drain included, stays within --duration.
 
 Sinks: a sink check is `check_sink(name, events)` over the events a sink
-received, in order. Three sinks are checked: the file sink
+received, in order. Four sinks are checked: the file sink
 (`sink_readers()`); the webhook sink, whose receiver (HookReceiver, in this
 process, so it outlives every kill) checks every signature and answers 500
 to one request in five hundred, a redelivery under the same Gateway-Delivery id
-counting once and the same event under two ids twice; and a
+counting once and the same event under two ids twice; a
 GET /v1/events client (StreamReader) that resumes by Last-Event-ID after
-every kill.
+every kill; and the nats sink, into a real nats-server -js started here
+(it outlives every kill), whose stream must hold every event once, in seq
+order, each under Nats-Msg-Id = its id.
 
 usage: bench/soak.py [--build DIR] [--cycles N] [--duration S] [--kill-every A-B] ...
 """
@@ -74,6 +76,7 @@ import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
 TOKEN = "soak-token-0123456789abcdef"
+NATS_STREAM = "SOAK"
 HOOK_SECRET = "soak-webhook-secret-0123456789"
 # Sanitizer builds run several times slower; scale the bounds, not the logic.
 SLOW = float(os.environ.get("GW_TEST_SLOWDOWN", "1"))
@@ -112,7 +115,7 @@ def seed_of(i):
     return 1000 + i
 
 
-def config_text(args, workdir, port, rate, hook_port):
+def config_text(args, workdir, port, rate, hook_port, nats_url):
     text = """[gateway]
 data_dir = "var"
 plugin_dir = "%s"
@@ -145,7 +148,18 @@ poll_interval = "100ms"
     text += '[[sink]]\nname = "archive"\ntype = "file"\npath = "events.jsonl"\nmax_size = "0"\n'
     text += ('[[sink]]\nname = "helpdesk"\ntype = "webhook"\nurl = "http://127.0.0.1:%d/hook"\n'
              'secret = "${SOAK_WEBHOOK_SECRET}"\ntimeout = "2s"\nbatch = 25\n' % hook_port)
+    text += ('[[sink]]\nname = "bus"\ntype = "nats"\nurl = "%s"\nstream = "%s"\n'
+             'create_stream = true\ntimeout = "2s"\n' % (nats_url, NATS_STREAM))
     return text
+
+
+def nats_server(args, workdir):
+    """A nats-server -js of the run's own (tests/integration/natsserver.py)."""
+    os.environ["GW_BUILD_DIR"] = args.build
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                    "integration"))
+    from natsserver import NatsServer
+    return NatsServer(workdir).start()
 
 
 class HookReceiver:
@@ -434,10 +448,13 @@ class Soak:
         os.environ["SOAK_WEBHOOK_SECRET"] = HOOK_SECRET  # the gateway reads it
         self.hooks = HookReceiver(args.seed)
         self.stream = None
+        self.nats = nats_server(args, self.dir)
+        self.nats_events = []
 
     def write_config(self, rate):
         with open(os.path.join(self.dir, "gateway.toml"), "w") as f:
-            f.write(config_text(self.args, self.dir, self.port, rate, self.hooks.port))
+            f.write(config_text(self.args, self.dir, self.port, rate, self.hooks.port,
+                                self.nats.url))
 
     def spawn(self):
         self.starts += 1
@@ -476,6 +493,7 @@ class Soak:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.nats.kill9()
         raise SystemExit("soak: start %d: gateway %s; its log (%s) ends:\n%s"
                          % (self.starts, what, path, tail))
 
@@ -610,10 +628,20 @@ class Soak:
         self.wait(lambda: every <= self.stream.ids(), 60,
                   lambda: "every event on the live stream (%d missing)"
                   % len(every - self.stream.ids()))
+        self.wait(lambda: self.nats.count(NATS_STREAM) >= len(every), 120,
+                  lambda: "every event in the NATS stream (%d of %d)"
+                  % (self.nats.count(NATS_STREAM), len(every)))
 
     def check(self):
+        msgs = self.nats.messages(NATS_STREAM)
+        self.nats.stop()
+        self.nats_events = [m["event"] for m in msgs]
+        self.violations += ["nats sink: message %d has Nats-Msg-Id %s, event id %s"
+                            % (m["stream_seq"], m["msg_id"], m["event"]["id"])
+                            for m in msgs if m["msg_id"] != m["event"]["id"]][:5]
         readers = sink_readers(self.dir) + [("webhook sink", self.hooks.events()),
-                                            ("live stream", self.stream.events())]
+                                            ("live stream", self.stream.events()),
+                                            ("nats sink", self.nats_events)]
         self.violations += ["webhook sink: " + b for b in self.hooks.bad[:5]]
         expected = self.expected_ids() | {"mock:action:" + a for a in self.stats.actions}
         for name, events in readers:
@@ -661,6 +689,8 @@ class Soak:
                  self.hooks.refused))
         print("  live stream          %d events received, %d reconnects (Last-Event-ID)"
               % (len(self.stream.events()), self.stream.reconnects))
+        print("  nats sink            %d events in the stream, once each (Nats-Msg-Id)"
+              % len(self.nats_events))
         print("  kills %d after ready, %d during start-up, starts %d, wall time %.1f s, "
               "%.0f events/s through the file sink"
               % (self.kills, self.early_kills, self.starts, self.wall,
@@ -749,4 +779,8 @@ def check_actions(accepted, final, posted):
 
 
 if __name__ == "__main__":
-    sys.exit(Soak(parse_args()).run())
+    soak = Soak(parse_args())
+    try:
+        sys.exit(soak.run())
+    finally:
+        soak.nats.kill9()  # a no-op once check() stopped it

@@ -7,9 +7,11 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libc6-dev
-            libuv1-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev)
+            libuv1-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev
+            libnats-dev)  # the nats sink (JetStream)
 test_pkgs=(libcmocka-dev python3 python3-jsonschema python3-yaml curl  # curl: the README example test_readme runs
            nodejs node-eventsource  # the webhook receiver example (test_webhook_sink); the SSE client library (test_events_stream)
+           nats-server              # a real JetStream server on loopback (test_nats_sink, bench/nats.py)
            systemd)                 # systemd-analyze verify of the unit (test_sdk)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 package_pkgs=(dpkg-dev file systemd)  # dpkg-shlibdeps for cpack; systemd-analyze verify of the installed unit

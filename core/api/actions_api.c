@@ -1,345 +1,40 @@
 /* actions_api.c - handlers of /v1/actions; see actions_api.h.
  *
- * This file is the HTTP edge only: authentication, the shape of request
- * bodies (400), and the mapping of the outbox's verdicts to statuses. The
- * outbox (outbox.c) decides everything about the action itself.
+ * This file is the HTTP edge only: authentication and the response. The
+ * request itself (its body, the outbox's verdict, the answer's JSON) is
+ * actions_submit.c's, shared with the requests over NATS.
  */
 #include "api/actions_api.h"
 
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "api/actions_submit.h"
 #include "api/api_auth.h"
 #include "http/http_server.h"
 #include "engine/outbox.h"
-#include "engine/outbox_prune.h"
-#include "engine/outbox_submit.h"
 
 #define COMPONENT "api"
 
-/* Longest network name, account name and event id accepted in a body;
- * longer ones cannot name anything that exists. */
-#define NAME_MAX_BYTES 128
-#define ID_MAX_BYTES 512
-
-/* ---- answers ------------------------------------------------------------- */
-
-/* Answer body (steals) as JSON with extra headers. */
-static void respond_json_with(http_exchange *ex, int status, json_t *body,
-                              const gw_http_header *headers, size_t n_headers)
+/* The answer of actions_submit as the HTTP response. */
+static void answer_http(void *arg, int status, const char *json, size_t len, const char *location)
 {
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (text == NULL) {
-        http_exchange_respond_error(ex, 500, "internal_error", "the answer could not be built");
-        return;
-    }
-    http_exchange_respond(ex, status, "application/json", text, strlen(text), headers, n_headers);
-    free(text);
-}
-
-/* {"error", "message"} plus the members of extra (steals; may be NULL). */
-static void respond_error_with(http_exchange *ex, int status, const char *code, const char *message,
-                               json_t *extra)
-{
-    json_t *body = json_pack("{s:s, s:s}", "error", code, "message", message);
-    if (body != NULL && extra != NULL)
-        json_object_update(body, extra);
-    json_decref(extra);
-    respond_json_with(ex, status, body, NULL, 0);
-}
-
-typedef struct deferred_answer {
-    http_exchange *ex;
-    int status;
-    json_t *body;      /* owned */
-    char location[96]; /* "" or the Location header's value */
-} deferred_answer;
-
-/* The body was built from the state of this tick; it goes out once that
- * state is durable, so the client is never told more than a crash would
- * leave behind. */
-static void answer_after_commit(void *arg, int committed)
-{
-    deferred_answer *d = arg;
-    if (!committed) {
-        json_decref(d->body);
-        http_exchange_respond_error(d->ex, 503, "store_unavailable",
-                                    "the outbox could not be stored; send the request again");
-    } else if (d->location[0] != '\0') {
-        gw_http_header location = {"Location", d->location};
-        respond_json_with(d->ex, d->status, d->body, &location, 1);
-    } else {
-        respond_json_with(d->ex, d->status, d->body, NULL, 0);
-    }
-    free(d);
-}
-
-/* Answer `body` (steals) after the next commit. */
-static void respond_after_commit(gw_runtime *rt, http_exchange *ex, int status, json_t *body,
-                                 const char *action_id)
-{
-    deferred_answer *d = calloc(1, sizeof *d);
-    if (d == NULL || body == NULL) {
-        free(d);
-        json_decref(body);
-        http_exchange_respond_error(ex, 503, "out_of_memory", "try again later");
-        return;
-    }
-    d->ex = ex;
-    d->status = status;
-    d->body = body;
-    if (action_id != NULL)
-        snprintf(d->location, sizeof d->location, "/v1/actions/%s", action_id);
-    if (runtime_after_commit(rt, answer_after_commit, d) != GW_OK) {
-        json_decref(body);
-        free(d);
-        http_exchange_respond_error(ex, 503, "out_of_memory", "try again later");
-    }
+    http_exchange *ex = arg;
+    gw_http_header header = {"Location", location};
+    http_exchange_respond(ex, status, "application/json", json, len, location ? &header : NULL,
+                          location ? 1 : 0);
 }
 
 /* ---- POST /v1/actions ---------------------------------------------------- */
-
-static const char *const request_members[] = {
-    "network", "account", "kind", "in_reply_to", "to", "text", "idempotency_key", "force", NULL};
-
-/* A string member of min to max bytes: absent or null -> *out NULL.
- * Returns 0 or 1 after writing a reason into why. */
-static int member_text(const json_t *body, const char *key, size_t min, size_t max,
-                       const char **out, char *why, size_t whylen)
-{
-    const json_t *v = json_object_get(body, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_string(v)) {
-        snprintf(why, whylen, "\"%s\" must be a string", key);
-        return 1;
-    }
-    if (json_string_length(v) < min || json_string_length(v) > max) {
-        snprintf(why, whylen, "\"%s\" must hold %zu to %zu bytes", key, min, max);
-        return 1;
-    }
-    if (strlen(json_string_value(v)) != json_string_length(v)) {
-        snprintf(why, whylen, "\"%s\" must not contain NUL characters", key);
-        return 1;
-    }
-    *out = json_string_value(v);
-    return 0;
-}
-
-/* A string member of 1 to max bytes: absent or null -> *out NULL.
- * Returns 0 or 1 after writing a reason into why. */
-static int member_string(const json_t *body, const char *key, size_t max, const char **out,
-                         char *why, size_t whylen)
-{
-    return member_text(body, key, 1, max, out, why, whylen);
-}
-
-/* Check the body's shape and fill req (strings borrowed from body).
- * Returns 0, or 1 with a one-line reason in why. */
-static int parse_request(const json_t *body, outbox_request *req, char *why, size_t whylen)
-{
-    memset(req, 0, sizeof *req);
-    if (!json_is_object(body)) {
-        snprintf(why, whylen, "the body must be a JSON object");
-        return 1;
-    }
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)body, key, v)
-    {
-        size_t i = 0;
-        while (request_members[i] != NULL && strcmp(request_members[i], key) != 0)
-            i++;
-        if (request_members[i] == NULL) {
-            snprintf(why, whylen,
-                     "unknown member \"%.64s\"; expected network, account, kind, in_reply_to, "
-                     "to, text, idempotency_key, force",
-                     key);
-            return 1;
-        }
-    }
-    const char *kind = NULL;
-    if (member_string(body, "network", NAME_MAX_BYTES, &req->network, why, whylen) ||
-        member_string(body, "account", NAME_MAX_BYTES, &req->account, why, whylen) ||
-        member_string(body, "kind", 16, &kind, why, whylen) ||
-        member_string(body, "in_reply_to", ID_MAX_BYTES, &req->in_reply_to, why, whylen) ||
-        member_string(body, "to", ID_MAX_BYTES, &req->to, why, whylen) ||
-        /* The outbox judges the text: an empty or blank one, and its
-         * length in characters against what the network takes. The body's
-         * own limit ([http] max_body) bounds its bytes. */
-        member_text(body, "text", 0, SIZE_MAX, &req->text, why, whylen) ||
-        member_string(body, "idempotency_key", OUTBOX_KEY_MAX, &req->idempotency_key, why, whylen))
-        return 1;
-    const char *missing = req->network == NULL           ? "network"
-                          : req->account == NULL         ? "account"
-                          : kind == NULL                 ? "kind"
-                          : req->text == NULL            ? "text"
-                          : req->idempotency_key == NULL ? "idempotency_key"
-                                                         : NULL;
-    if (missing != NULL) {
-        snprintf(why, whylen, "\"%s\" is required", missing);
-        return 1;
-    }
-    if (strcmp(kind, "reply") == 0) {
-        req->kind = OUTBOX_REPLY;
-    } else if (strcmp(kind, "private") == 0) {
-        req->kind = OUTBOX_PRIVATE;
-    } else {
-        snprintf(why, whylen, "\"kind\" must be \"reply\" or \"private\"");
-        return 1;
-    }
-    const json_t *force = json_object_get(body, "force");
-    if (force != NULL && !json_is_boolean(force) && !json_is_null(force)) {
-        snprintf(why, whylen, "\"force\" must be true or false");
-        return 1;
-    }
-    req->force = json_is_true(force);
-    if (req->kind == OUTBOX_REPLY && req->in_reply_to == NULL) {
-        snprintf(why, whylen, "a reply needs \"in_reply_to\" (the event id answered)");
-        return 1;
-    }
-    if (req->kind == OUTBOX_REPLY && req->to != NULL) {
-        snprintf(why, whylen, "\"to\" is only for kind \"private\"; a reply goes to the thread");
-        return 1;
-    }
-    if (req->kind == OUTBOX_PRIVATE && req->in_reply_to == NULL && req->to == NULL) {
-        snprintf(why, whylen,
-                 "a private message needs \"to\" (the recipient) or "
-                 "\"in_reply_to\" (an event whose author receives it)");
-        return 1;
-    }
-    return 0;
-}
-
-/* The refusals: status and error code of each verdict. */
-static void respond_refusal(http_exchange *ex, const outbox_result *res)
-{
-    int status = 500;
-    const char *code = "internal_error";
-    json_t *extra = NULL;
-    switch (res->verdict) {
-    case OUTBOX_EMPTY_TEXT:
-        status = 400;
-        code = "empty_text";
-        extra = json_pack("{s:I}", "limit", (json_int_t)res->limit);
-        break;
-    case OUTBOX_KEY_REUSED:
-        status = 422;
-        code = "idempotency_key_reused";
-        extra = json_pack("{s:s}", "action_id", res->action_id);
-        break;
-    case OUTBOX_UNKNOWN_ACCOUNT:
-        status = 404;
-        code = "unknown_account";
-        break;
-    case OUTBOX_ACCOUNT_STOPPED:
-        status = 409;
-        code = "account_stopped";
-        break;
-    case OUTBOX_UNKNOWN_EVENT:
-        status = 404;
-        code = "unknown_event";
-        break;
-    case OUTBOX_NOT_ANSWERABLE:
-        status = 422;
-        code = "not_answerable";
-        break;
-    case OUTBOX_UNSUPPORTED:
-        status = 422;
-        code = "unsupported";
-        break;
-    case OUTBOX_REFUSED:
-        status = 422;
-        code = "refused_by_network";
-        break;
-    case OUTBOX_NO_RECIPIENT:
-        status = 422;
-        code = "no_recipient";
-        break;
-    case OUTBOX_TEXT_TOO_LONG:
-        status = 422;
-        code = "text_too_long";
-        extra = json_pack("{s:I, s:I}", "limit", (json_int_t)res->limit, "length",
-                          (json_int_t)res->length);
-        break;
-    case OUTBOX_COLLISION:
-        status = 409;
-        code = "collision";
-        extra = json_pack("{s:s}", "action_id", res->action_id);
-        break;
-    case OUTBOX_STOPPING:
-        status = 503;
-        code = "shutting_down";
-        break;
-    case OUTBOX_STORE_ERROR:
-        status = 503;
-        code = "store_unavailable";
-        break;
-    case OUTBOX_CREATED:
-    case OUTBOX_EXISTING:
-        break;
-    }
-    respond_error_with(ex, status, code, res->message, extra);
-}
 
 static void post_action(void *arg, http_exchange *ex)
 {
     gw_runtime *rt = arg;
     if (!api_authorize(rt, ex))
         return;
-    store_status health;
-    store_status_get(rt->store, &health);
-    if (health.failing_since_ms != 0) { /* it could not be stored: say so before trying */
-        http_exchange_respond_error(ex, 503, "store_unavailable",
-                                    "the store is failing (see GET /readyz); send it again later");
-        return;
-    }
     size_t len = 0;
     const unsigned char *raw = http_exchange_body(ex, &len);
-    json_error_t jerr;
-    json_t *body = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &jerr);
-    char why[320];
-    if (body == NULL) {
-        snprintf(why, sizeof why, "the body is not JSON: line %d, column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        http_exchange_respond_error(ex, 400, "invalid_json", why);
-        return;
-    }
-    outbox_request req;
-    if (parse_request(body, &req, why, sizeof why) != 0) {
-        json_decref(body);
-        http_exchange_respond_error(ex, 400, "invalid_request", why);
-        return;
-    }
-    outbox_result res;
-    int rc = outbox_submit(rt->outbox, &req, &res);
-    if (rc != GW_OK) {
-        json_decref(body);
-        http_exchange_respond_error(ex, 500, "internal_error", gw_strerror(rc));
-        return;
-    }
-    if (res.verdict != OUTBOX_CREATED && res.verdict != OUTBOX_EXISTING) {
-        json_decref(body);
-        respond_refusal(ex, &res);
-        return;
-    }
-    json_t *doc = NULL;
-    rc = outbox_action_get(rt->outbox, res.action_id, &doc);
-    if (rc == GW_ENOENT && res.verdict == OUTBOX_EXISTING) /* pruned: what its kept key says */
-        rc = outbox_action_get_pruned(rt->outbox, req.idempotency_key, &doc);
-    json_decref(body); /* req's strings were borrowed from it */
-    if (rc != GW_OK) {
-        http_exchange_respond_error(ex, 503, "store_unavailable", "the action could not be read");
-        return;
-    }
-    /* 202: accepted now, done later; 200: an idempotent repeat, answered
-     * with the action as it stands. */
-    int created = res.verdict == OUTBOX_CREATED;
-    respond_after_commit(rt, ex, created ? 202 : 200, doc, res.action_id);
+    actions_submit(rt, raw, len, NULL, answer_http, ex);
 }
 
 /* ---- GET /v1/actions/<id> ------------------------------------------------- */
@@ -374,7 +69,7 @@ static void get_action(void *arg, http_exchange *ex)
         http_exchange_respond_error(ex, 503, "store_unavailable", "the action could not be read");
         return;
     }
-    respond_after_commit(rt, ex, 200, doc, NULL);
+    actions_answer_after_commit(rt, 200, doc, NULL, answer_http, ex);
 }
 
 int actions_api_install(gw_runtime *rt)

@@ -248,7 +248,22 @@ static int load_one_sink(cfg_ctx *c, const gw_option *common, const toml_value *
     config_path_index(path, "sink", i);
     sk->line = t->line;
     sk->column = t->column;
-    return config_table_validate(c, &s, t, 0, 0, path, &sk->settings);
+    int rc = config_table_validate(c, &s, t, 0, 0, path, &sk->settings);
+    if (rc == 0 && type != NULL && type->check != NULL && sk->settings != NULL) {
+        /* What the type alone can judge (a URL's scheme, a template),
+         * reported at its key like any other value error. */
+        const char *key = NULL;
+        char why[512] = "";
+        if (type->check(sk->settings, &key, why, sizeof why) != 0) {
+            const toml_keyval *bad = key != NULL ? toml_table_find(t, key) : NULL;
+            if (key != NULL)
+                snprintf(path + strlen(path), sizeof path - strlen(path), ".%s", key);
+            cfg_ctx_error(c, bad ? bad->value->line : t->line, bad ? bad->value->column : t->column,
+                          path, "%s", why);
+            rc = GW_EINVAL;
+        }
+    }
+    return rc;
 }
 
 static int load_sinks(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "api/actions_nats.h"
 #include "api/events_api.h"
 #include "api/routes.h"
 #include "base/clock.h"
@@ -42,6 +43,7 @@ typedef struct gateway {
     int64_t retention_ms;
     int loop_open;               /* uv_loop_init succeeded */
     datadir_lock lock;           /* held from before the store opens to exit */
+    actions_nats *nats_actions;  /* action requests over NATS, or NULL */
     uv_prepare_t commit_handle;  /* group commit before the loop blocks */
     uv_check_t ready_handle;     /* runs immediate fetches after I/O */
     uv_timer_t retention_timer;
@@ -278,6 +280,9 @@ static void close_all(gateway *gw)
     rt->ready_head = NULL;
     if (rt->store != NULL)
         runtime_run_waiters(rt, store_commit(rt->store) == GW_OK);
+    /* after the waiters: every request taken has been answered */
+    actions_nats_close(gw->nats_actions);
+    gw->nats_actions = NULL;
     /* A sink with a write in flight closes when that write returns. */
     for (size_t i = 0; i < rt->sink_count; i++)
         dispatch_close(rt->sinks[i]);
@@ -525,6 +530,8 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     if ((rc = outbox_open(rt, &rt->outbox, err, errlen)) != GW_OK)
         return rc;
     rt->echo = (pipeline_echo){.is_echo = outbox_is_echo, .arg = rt->outbox};
+    if ((rc = actions_nats_open(rt, &gw->nats_actions, err, errlen)) != GW_OK)
+        return rc;
     return start_http(rt, err, errlen);
 }
 

@@ -123,6 +123,14 @@ typedef struct sink_type {
      * between writes. NULL when meaningless. */
     int (*reopen)(void *state, char *err, size_t errlen);
 
+    /* Optional (NULL: nothing to check): check validated settings
+     * (borrowed, as open gets them) for what the declarations cannot say,
+     * with no side effect, so check-config and run refuse the same file.
+     * Returns 0, or GW_EINVAL with *key the offending key (a static
+     * string) and a reason in err, which the config reports at that
+     * key's file:line. */
+    int (*check)(const json_t *settings, const char **key, char *err, size_t errlen);
+
     /* Flush and free. NULL state is a no-op. For an asynchronous sink this
      * may come with a write in flight (shutdown): its done never runs, and
      * the host has already cancelled the requests it sent through sink_io. */

@@ -14,11 +14,13 @@
 extern const sink_type sink_stdout_type;
 extern const sink_type sink_file_type;
 extern const sink_type sink_webhook_type;
+extern const sink_type sink_nats_type;
 
 static const sink_type *const builtin_sink_types[] = {
     &sink_stdout_type,
     &sink_file_type,
     &sink_webhook_type,
+    &sink_nats_type,
     NULL,
 };
 
