@@ -46,8 +46,10 @@ class LineCounter:
         return self.count
 
 
-def config(d, synchronous, rate, cnt):
-    text = """[gateway]
+def config(d, synchronous, rate, cnt, conversations=True):
+    text = """[service]
+conversations = %s
+[gateway]
 data_dir = "var"
 plugin_dir = "%s/plugins"
 log_level = "warn"
@@ -70,16 +72,16 @@ path = "events.jsonl"
 batch_size = 1024
 fsync = "batch"
 max_size = "0"
-""" % (build, synchronous, rate, cnt)
+""" % ("true" if conversations else "false", build, synchronous, rate, cnt)
     p = os.path.join(d, "gateway.toml")
     with open(p, "w") as f:
         f.write(text)
     return p
 
 
-def flood(synchronous):
+def flood(synchronous, conversations=True):
     with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
-        cfg = config(d, synchronous, 0, count)
+        cfg = config(d, synchronous, 0, count, conversations)
         lines = LineCounter(os.path.join(d, "events.jsonl"))
         t0 = time.monotonic()
         p = subprocess.Popen([gateway, "-c", cfg], cwd=d, stderr=subprocess.DEVNULL)
@@ -125,6 +127,10 @@ for sync in ("full", "normal"):
     rate, peak = flood(sync)
     print("  gateway   (log synchronous=%-6s, durable)       : %9.0f events/s  peak RSS %6d KB"
           "  (%.2fx baseline)" % (sync, rate, peak, rate / b_rate))
+    # the conversation service's cost, same run: [service] conversations = false
+    off, off_peak = flood(sync, conversations=False)
+    print("  gateway   (same, conversations off)             : %9.0f events/s  peak RSS %6d KB"
+          "  (on is %.1f%% slower)" % (off, off_peak, 100.0 * (off - rate) / off))
 total, private = idle_rss()
 print("idle RSS with the mock plugin loaded: %d KB (private %d KB; the rest is shared library "
       "text)" % (total, private))

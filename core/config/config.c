@@ -309,10 +309,22 @@ done:
     return rc;
 }
 
+/* [service] (conversations): declared keys only. */
+static int load_service(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
+{
+    const cfg_schema s = {{config_service_options, NULL}, NULL, 1};
+    const toml_value *table = kv ? kv->value : NULL;
+    if (table && table->type != TOML_TABLE) {
+        config_table_kind_error(c, kv, "service", "a table ([service])");
+        return GW_EINVAL;
+    }
+    return config_table_validate(c, &s, table, 0, 0, "service", &cfg->service);
+}
+
 static int validate_document(cfg_ctx *c, gw_config *cfg)
 {
     static const config_word top[] = {
-        {"gateway", 7}, {"http", 4}, {"api", 3}, {"account", 7}, {"sink", 4}};
+        {"gateway", 7}, {"http", 4}, {"api", 3}, {"account", 7}, {"sink", 4}, {"service", 7}};
     const size_t ntop = sizeof top / sizeof top[0];
     const toml_value *root = cfg->doc;
     int rc, result = 0;
@@ -336,7 +348,8 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
             cfg_ctx_error(c, kv->line, kv->column, kpath, "unknown key; did you mean %s?", q);
         } else {
             cfg_ctx_error(c, kv->line, kv->column, kpath,
-                          "unknown key; expected one of gateway, http, api, account, sink");
+                          "unknown key; expected one of gateway, http, api, account, sink, "
+                                              "service");
         }
         result = GW_EINVAL;
     }
@@ -351,6 +364,11 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
     if (rc < 0)
         result = rc;
     rc = load_api(c, toml_table_find(root, "api"), cfg);
+    if (rc == GW_ENOMEM)
+        return rc;
+    if (rc < 0)
+        result = rc;
+    rc = load_service(c, toml_table_find(root, "service"), cfg);
     if (rc == GW_ENOMEM)
         return rc;
     if (rc < 0)
@@ -389,6 +407,7 @@ void config_free(gw_config *cfg)
     json_decref(cfg->gateway);
     json_decref(cfg->http);
     json_decref(cfg->api);
+    json_decref(cfg->service);
     toml_free(cfg->doc);
     free(cfg->dir);
     free(cfg->path);

@@ -178,6 +178,41 @@ const gw_option config_api_options[] = {
     {.name = NULL},
 };
 
+/* [service]: conversations, contacts and response times (issue 14). */
+const gw_option config_service_options[] = {
+    {.name = "conversations",
+     .type = GW_OPT_BOOL,
+     .default_value = "true",
+     .help = "group every customer item into a conversation and every author into a contact; "
+             "events then carry conversation_id and contact, and /v1/conversations and "
+             "/v1/contacts answer. false turns the whole service off"},
+    {.name = "dm_join_window",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "24h",
+     .min = 0,
+     .max = 30 * MS_DAY,
+     .help = "a private message joins its author's public conversation on the same account "
+             "when we answered that one at most this long ago"},
+    {.name = "close_after",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "72h",
+     .min = 0,
+     .max = 365 * MS_DAY,
+     .help = "a conversation without any item or answer for this long is closed; 0 never "
+             "closes one (only POST /v1/conversations/{id}/close does)"},
+    {.name = "contact_cache",
+     .type = GW_OPT_INT,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "10000",
+     .min = 1,
+     .max = 10000000,
+     .help = "contacts kept in memory (the most recently seen); others are read from the "
+             "database when their author writes again"},
+    {.name = NULL},
+};
+
 const gw_option config_account_options[] = {
     {.name = "network",
      .type = GW_OPT_STRING,

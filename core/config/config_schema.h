@@ -15,6 +15,7 @@
 extern const gw_option config_gateway_options[];
 extern const gw_option config_account_options[];
 extern const gw_option config_http_options[];
+extern const gw_option config_service_options[]; /* [service]: conversations */
 extern const gw_option config_api_options[]; /* [api]: the action API (actions work item) */
 /* Keys every [[sink]] has; a sink type adds its own. The "type" entry has
  * no allowed list here because the list comes from sink_types() at run

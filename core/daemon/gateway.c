@@ -21,6 +21,7 @@
 #include "engine/outbox.h"
 #include "http/http_server.h"
 #include "http/redact.h"
+#include "service/conv_service.h"
 #include "store/datadir.h"
 
 #define RETENTION_INTERVAL_MS (60 * 1000)
@@ -73,6 +74,16 @@ static void kick_sinks(gw_runtime *rt)
 
 static void close_all(gateway *gw);
 
+/* Every commit of a tick: the conversations' changes join the tick's
+ * transaction first, so the events and their conversation rows commit
+ * together. */
+static int commit_tick(gw_runtime *rt)
+{
+    if (rt->conv != NULL)
+        conv_service_flush(rt->conv);
+    return store_commit(rt->store);
+}
+
 static void probe_cb(uv_timer_t *t)
 {
     gateway *gw = t->data;
@@ -118,7 +129,7 @@ static void commit_cb(uv_prepare_t *h)
     gateway *gw = h->data;
     gw_runtime *rt = gw->rt;
     int64_t before = store_committed_seq(rt->store);
-    int rc = store_commit(rt->store);
+    int rc = commit_tick(rt);
     runtime_run_waiters(rt, rc == GW_OK);
     if (rc < 0) {
         store_failed(gw);
@@ -187,7 +198,7 @@ static void check_drained(void *ctx)
     /* Accounts are quiet: make their last events durable before the sinks
      * are asked to catch up. The waiters learn the outcome now: a tick
      * rolled back here must not look committed to the next commit_cb. */
-    runtime_run_waiters(rt, store_commit(rt->store) == GW_OK);
+    runtime_run_waiters(rt, commit_tick(rt) == GW_OK);
     for (size_t i = 0; i < rt->sink_count; i++) {
         dispatch_kick(rt->sinks[i]);
         if (!dispatch_settled(rt->sinks[i]))
@@ -274,6 +285,7 @@ static void close_all(gateway *gw)
     rt->accounts = NULL;
     rt->account_count = 0;
     rt->ready_head = NULL;
+    conv_service_close(rt->conv); /* its timer; the flush joins this commit */
     if (rt->store != NULL)
         runtime_run_waiters(rt, store_commit(rt->store) == GW_OK);
     /* A sink with a write in flight closes when that write returns. */
@@ -432,6 +444,25 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
     return GW_OK;
 }
 
+/* Conversations and contacts ([service]); from here on the pipelines
+ * assign them. Before the accounts start fetching (gateway_run). */
+static int open_conversations(gw_runtime *rt, char *err, size_t errlen)
+{
+    const json_t *s = rt->cfg->service;
+    if (!json_is_true(json_object_get(s, "conversations")))
+        return GW_OK;
+    conv_options o = {
+        .dm_join_window_ms = setting_u64(s, "dm_join_window"),
+        .close_after_ms = setting_u64(s, "close_after"),
+        .contact_cache = (size_t)setting_u64(s, "contact_cache"),
+    };
+    int rc = conv_service_open(&rt->loop, rt->store, &rt->log, &o, &rt->conv, err, errlen);
+    if (rc != GW_OK)
+        return rc;
+    rt->observer = conv_service_observer(rt->conv);
+    return store_commit(rt->store) == GW_OK ? GW_OK : GW_EIO;
+}
+
 int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_level level,
                  char *err, size_t errlen)
 {
@@ -500,6 +531,8 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     if ((rc = outbox_open(rt, &rt->outbox, err, errlen)) != GW_OK)
         return rc;
     rt->echo = (pipeline_echo){.is_echo = outbox_is_echo, .arg = rt->outbox};
+    if ((rc = open_conversations(rt, err, errlen)) != GW_OK)
+        return rc;
     return start_http(rt, err, errlen);
 }
 
@@ -567,6 +600,9 @@ void gateway_close(gw_runtime *rt)
         uv_run(&rt->loop, UV_RUN_DEFAULT);
     /* actions: its statements must be finalized before the store closes */
     rt->echo = (pipeline_echo){0};
+    rt->observer = (pipeline_observer){0};
+    conv_service_free(rt->conv);
+    rt->conv = NULL;
     outbox_close(rt->outbox);
     rt->outbox = NULL;
     if (rt->store != NULL) {

@@ -68,6 +68,10 @@ typedef struct gw_runtime {
      * orchestrator once the outbox is open (outbox_is_echo); is_echo is
      * NULL before, and then nothing is suppressed. */
     pipeline_echo echo;
+    /* Conversations (core/service/): assigns conversation_id and contact
+     * to every event; annotate/stored NULL when the service is off. */
+    pipeline_observer observer;
+    struct conv_service *conv; /* NULL when [service] conversations = false */
 
     gw_account **accounts;   /* owned, one per [[account]] that started */
     size_t account_count;
