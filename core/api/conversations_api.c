@@ -40,7 +40,7 @@ json_t *conversations_api_doc(const conv_row *r)
                             "thread_id", r->thread, "visibility", r->visibility, "contact_id",
                             r->contact > 0 ? json_string(contact) : json_null(),
                             "priority_score", r->priority_score, "priority",
-                            r->priority ? json_string(r->priority) : json_null(), "items",
+                            r->priority ? json_string(r->priority) : json_null(), "item_count",
                             (json_int_t)r->items);
     if (doc == NULL)
         return NULL;
