@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/business_hours.h"
 #include "base/listen_addr.h"
+#include "base/tzif.h"
 #include "config/config.h"
 #include "config/config_file.h"
 #include "config/config_schema.h"
@@ -309,7 +311,9 @@ done:
     return rc;
 }
 
-/* [service] (conversations): declared keys only. */
+/* [service] (conversations): the declared keys, and hours and timezone
+ * read the way the service will, so a typo stops start-up naming the
+ * line. */
 static int load_service(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
 {
     const cfg_schema s = {{config_service_options, NULL}, NULL, 1};
@@ -318,7 +322,26 @@ static int load_service(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
         config_table_kind_error(c, kv, "service", "a table ([service])");
         return GW_EINVAL;
     }
-    return config_table_validate(c, &s, table, 0, 0, "service", &cfg->service);
+    int rc = config_table_validate(c, &s, table, 0, 0, "service", &cfg->service);
+    char why[256];
+    business_hours bh;
+    const toml_keyval *at = table ? toml_table_find(table, "hours") : NULL;
+    if (rc == 0 && at != NULL &&
+        business_hours_parse(json_string_value(json_object_get(cfg->service, "hours")), &bh, why,
+                             sizeof why) != GW_OK) {
+        cfg_ctx_error(c, at->value->line, at->value->column, "service.hours", "%s", why);
+        rc = GW_EINVAL;
+    }
+    at = table ? toml_table_find(table, "timezone") : NULL;
+    tzif *tz = NULL;
+    if (rc == 0 && at != NULL &&
+        tzif_load(NULL, json_string_value(json_object_get(cfg->service, "timezone")), &tz, why,
+                  sizeof why) != GW_OK) {
+        cfg_ctx_error(c, at->value->line, at->value->column, "service.timezone", "%s", why);
+        rc = GW_EINVAL;
+    }
+    tzif_free(tz);
+    return rc;
 }
 
 static int validate_document(cfg_ctx *c, gw_config *cfg)

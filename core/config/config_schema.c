@@ -210,6 +210,28 @@ const gw_option config_service_options[] = {
      .max = 10000000,
      .help = "contacts kept in memory (the most recently seen); others are read from the "
              "database when their author writes again"},
+    {.name = "target",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "0",
+     .min = 0,
+     .max = 30 * MS_DAY,
+     .help = "first-response target, e.g. \"1h\": a conversation still unanswered this long "
+             "(counted inside hours) after its first item emits one sla.breached event, and "
+             "/metrics and `gateway report` give the share answered within it. 0: no target "
+             "(the default: a gateway whose answers do not go through the action API would "
+             "report every conversation as breached)"},
+    {.name = "hours",
+     .type = GW_OPT_STRING,
+     .default_value = "",
+     .help = "business hours the target counts in, e.g. \"Mon-Fri 09:00-18:00, Sat "
+             "10:00-14:00\" (local to timezone); empty: around the clock, as customers "
+             "expect"},
+    {.name = "timezone",
+     .type = GW_OPT_STRING,
+     .default_value = "UTC",
+     .help = "IANA time zone of hours, e.g. \"Europe/Berlin\" (read from "
+             "/usr/share/zoneinfo; daylight saving time included)"},
     {.name = NULL},
 };
 

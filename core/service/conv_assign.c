@@ -243,8 +243,10 @@ static void apply_answer(conv_service *svc, conv_pending *p)
     conv *cv = p->cv;
     int64_t now = (int64_t)p->now_ms;
     cv->last_ms = now;
-    if (cv->answered_ms == 0)
+    if (cv->answered_ms == 0) {
         cv->answered_ms = now;
+        conv_sla_answered(svc, cv);
+    }
     cv->state = CONV_ANSWERED;
     cv->waiting_ms = 0;
     cv->priority_score = 0;
@@ -272,6 +274,7 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq)
             pending_drop(svc);
             return;
         }
+        conv_sla_track(svc, cv);
     }
     if (p->join) {
         free(cv->alias);

@@ -125,6 +125,7 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     svc->st = st;
     svc->log = log;
     svc->opt = *opts;
+    svc->opt.timezone = NULL; /* borrowed for open only: read there */
     if (svc->opt.contact_cache == 0)
         svc->opt.contact_cache = 1;
     int rc = conv_store_open(st, &svc->cs, err, errlen);
@@ -144,11 +145,15 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
                  store_last_error(st));
     if (rc >= 0 && (rc = conv_contact_load(svc)) < 0)
         snprintf(err, errlen, "contacts: cannot load: %s", store_last_error(st));
+    if (rc >= 0)
+        recount_open(svc);
+    svc->opt.timezone = opts->timezone;
+    if (rc >= 0 && (rc = conv_sla_open(svc, err, errlen)) != GW_OK)
+        rc = rc > 0 ? GW_ENOMEM : rc;
     if (rc < 0) {
         conv_service_free(svc);
         return rc;
     }
-    recount_open(svc);
     svc->next_conv_id = max_conv + 1;
     svc->next_contact_id = max_contact + 1;
     uv_timer_init(loop, &svc->close_timer);
@@ -354,6 +359,7 @@ void conv_service_close(conv_service *svc)
         return;
     conv_service_flush(svc);
     conv_contact_flush(svc, 1);
+    conv_sla_close(svc);
     uv_handle_t *timers[] = {(uv_handle_t *)&svc->close_timer, (uv_handle_t *)&svc->sweep_timer};
     for (size_t i = 0; i < 2; i++) {
         if (!uv_is_closing(timers[i]))
@@ -382,6 +388,7 @@ void conv_service_free(conv_service *svc)
     conv_contact_free_all(svc);
     strmap_free(svc->contacts);
     strmap_free(svc->contact_ids);
+    conv_sla_free(svc);
     contact_store_close(svc->ks);
     conv_store_close(svc->cs);
     free(svc);

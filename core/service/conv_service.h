@@ -75,4 +75,27 @@ typedef struct conv_counts {
 } conv_counts;
 void conv_service_counts(conv_service *svc, conv_counts *out);
 
+/* Figures for /metrics (conv_metrics.c), from memory. */
+#define CONV_PRIORITIES 5 /* urgent, high, normal, low, none */
+#define CONV_BUCKETS 10
+typedef struct conv_group {
+    char network[64], account[128];
+    uint64_t open;       /* waiting for an answer */
+    uint64_t unanswered; /* never answered yet */
+    int64_t oldest_waiting_ms; /* 0: none waiting */
+} conv_group;
+typedef struct conv_metrics {
+    conv_group *groups; /* owned (conv_metrics_free), one per network and account */
+    size_t group_count;
+    uint64_t priority[CONV_PRIORITIES]; /* open conversations per priority */
+    const double *bucket_bounds;        /* CONV_BUCKETS upper bounds, seconds */
+    uint64_t buckets[CONV_BUCKETS];     /* first responses since start, not cumulative */
+    uint64_t responses, within_target;
+    double response_sum_s;
+    uint64_t breaches, closed;
+} conv_metrics;
+extern const char *const conv_priority_names[CONV_PRIORITIES];
+int conv_service_metrics(conv_service *svc, conv_metrics *out);
+void conv_metrics_free(conv_metrics *m);
+
 #endif /* GW_CONV_SERVICE_H */

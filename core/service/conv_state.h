@@ -18,6 +18,10 @@
 
 typedef struct conv_service conv_service;
 
+#define CONV_RESPONSE_BUCKETS 10
+/* Upper bounds of the first-response histogram, seconds. */
+extern const double conv_response_bounds[CONV_RESPONSE_BUCKETS];
+
 typedef enum { CONV_OPEN, CONV_ANSWERED, CONV_CLOSED } conv_state;
 
 /* One conversation in memory (open or answered; a closed one is freed at
@@ -91,6 +95,20 @@ struct conv_service {
     conv_pending pending;
     uv_timer_t close_timer;
     uv_timer_t sweep_timer; /* writes stale contacts */
+    /* SLA (conv_sla.c): conversations waiting for a first answer, in the
+     * order their deadlines fall (creation order: a later first item
+     * never has an earlier deadline), as ids: a conversation answered or
+     * closed meanwhile is skipped when it reaches the head. */
+    tzif *tz;
+    int64_t *sla_ids;
+    size_t sla_head, sla_len, sla_cap;
+    uv_timer_t sla_timer;
+    /* first responses since start (metrics): a histogram, and how many
+     * met the target */
+    uint64_t response_buckets[CONV_RESPONSE_BUCKETS];
+    uint64_t response_count, response_within;
+    double response_sum_s;
+    uint64_t breaches;
     uint64_t closed_total;
 };
 
@@ -105,6 +123,13 @@ int conv_contact_flush(conv_service *svc, int stale_too);
 void conv_contact_count_open(conv_service *svc, contact *ct);
 void conv_contact_free_all(conv_service *svc);
 json_t *conv_contact_member(const contact *ct, const char *last_seen);
+
+/* conv_sla.c */
+int conv_sla_open(conv_service *svc, char *err, size_t errlen);
+void conv_sla_track(conv_service *svc, conv *cv);
+void conv_sla_answered(conv_service *svc, const conv *cv);
+void conv_sla_close(conv_service *svc);
+void conv_sla_free(conv_service *svc);
 
 /* conv_state.c */
 void conv_mark(conv_service *svc, conv *cv);

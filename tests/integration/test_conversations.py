@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 
 from gwtest import (BUILD, SOURCE, GatewayTestCase, config, count_lines, mock_account, read_jsonl,
-                    validate_events, wait_for)
+                    run_cli, validate_events, wait_for)
 
 TOKEN = "conversations-test-token-0123"
 ENV = {"GATEWAY_API_TOKEN": TOKEN}
@@ -177,6 +177,66 @@ class ConversationsTest(GatewayTestCase):
                                    {"contact": "ct_fffff"})[0])
         self.assertEqual(400, call(gw, "POST", "/v1/contacts/%s/links" % a, {"x": 1})[0])
         self.assertEqual(0, gw.stop())
+
+    def breaches(self):
+        return [e for e in read_jsonl(self.path("events.jsonl")) if e["type"] == "sla.breached"]
+
+    def test_unanswered_conversations_breach_the_target_once(self):
+        cfg = gw_config(service='target = "1s"')
+        gw = self.start(cfg)
+        wait_for(lambda: len(self.breaches()) == 5, 20, "a breach per conversation")
+        ev = self.events()
+        first = self.breaches()
+        validate_events(self, first)
+        self.assertEqual({ev["mock:q-%d" % i]["conversation_id"] for i in (1, 2, 3, 5)}
+                         | {ev["mock:anon-1"]["conversation_id"]},
+                         {b["conversation_id"] for b in first})
+        b = first[0]
+        self.assertEqual((b["conversation_id"], 1.0), (b["detail"]["conversation_id"],
+                                                        b["detail"]["target_seconds"]))
+        self.assertGreaterEqual(b["detail"]["waited_seconds"], 1.0)
+        one = self.get(gw, "/v1/conversations/" + b["conversation_id"])
+        self.assertTrue(one["sla_breached"])
+        self.assertIsNotNone(one["sla_deadline"])
+        self.assertEqual(0, gw.stop())
+        # A restart does not emit again; a new conversation breaches once.
+        cfg = gw_config(accounts=[account(scenario=os.path.join(FIXTURES, "dm.jsonl"))],
+                        service='target = "1s"')
+        gw = self.start(cfg, items=ITEMS + 5 + 1)
+        wait_for(lambda: len(self.breaches()) == 6, 20, "the new conversation's breach")
+        self.assertEqual(0, gw.stop())
+        again = self.breaches()
+        self.assertEqual(6, len(again))
+        self.assertEqual(6, len({b["conversation_id"] for b in again}))
+        self.assertEqual(self.events()["mock:dm-7"]["conversation_id"], again[-1]["conversation_id"])
+
+    def test_metrics_count_open_answered_and_priorities(self):
+        gw = self.start()
+        self.reply(gw, "mock:q-2", "k-1")
+        with urllib.request.urlopen(gw.url("/metrics"), timeout=10) as r:
+            text = r.read().decode()
+        lines = dict(l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))
+        self.assertEqual("4", lines['gateway_conversations_open{network="mock",account="acme"}'])
+        self.assertEqual("4",
+                         lines['gateway_conversations_unanswered{network="mock",account="acme"}'])
+        self.assertEqual("0", lines['gateway_conversations_priority{priority="urgent"}'])
+        self.assertEqual("1", lines['gateway_conversations_priority{priority="high"}'])
+        self.assertEqual("2", lines['gateway_conversations_priority{priority="normal"}'])
+        self.assertEqual("1", lines['gateway_conversations_priority{priority="none"}'])
+        self.assertEqual("1", lines["gateway_first_response_seconds_count"])
+        self.assertEqual("1.0000", lines["gateway_first_response_within_target_ratio"])
+        self.assertEqual(0, gw.stop())
+
+    def test_a_bad_hours_or_timezone_names_the_line(self):
+        for service, key in (('hours = "Mon-Fri 9-18"', "service.hours"),
+                             ('timezone = "Mars/Olympus"', "service.timezone")):
+            path = self.path("bad.toml")
+            with open(path, "w") as f:
+                f.write(gw_config(service=service))
+            out = run_cli("check-config", "-c", path, cwd=self.dir)
+            self.assertNotEqual(0, out.returncode)
+            self.assertIn(key, out.stderr + out.stdout)
+            self.assertRegex(out.stderr + out.stdout, r"bad\.toml:\d+")
 
     def test_service_off_leaves_events_as_they_were(self):
         gw = self.start(gw_config(service="conversations = false"))
