@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/cli_accounts.h"
 #include "cli/cli_deadletter.h"
+#include "cli/cli_report.h"
 #include "cli/cli_actions.h"
 #include "cli/commands.h"
 #include "config/config.h"
@@ -245,6 +246,8 @@ int main(int argc, char **argv)
         return cli_accounts_main(&p);
     if (strcmp(cmd, "deadletter") == 0) /* see cli_deadletter.h */
         return cli_deadletter_main(&p);
+    if (strcmp(cmd, "report") == 0) /* see cli_report.h */
+        return cli_report_main(&p);
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */

@@ -248,9 +248,7 @@ static void apply_answer(conv_service *svc, conv_pending *p)
         conv_sla_answered(svc, cv);
     }
     cv->state = CONV_ANSWERED;
-    cv->waiting_ms = 0;
-    cv->priority_score = 0;
-    cv->priority[0] = '\0';
+    cv->waiting_ms = 0; /* the priority stays: the report groups by it */
     contact *ct = cv->is_public && cv->contact > 0 ? conv_contact_by_id(svc, cv->contact) : NULL;
     if (ct != NULL) {
         ct->join_conv = cv->id;

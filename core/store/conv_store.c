@@ -230,7 +230,7 @@ static int walk_rows(conv_store *cs, sqlite3_stmt *q, conv_row_fn fn, void *arg)
             break;
     }
     if (rc == GW_OK && src != SQLITE_DONE && src != SQLITE_ROW)
-        rc = store_write_failed(cs->st, src, "conversations: read");
+        rc = cs->st ? store_write_failed(cs->st, src, "conversations: read") : GW_EIO;
     sqlite3_finalize(q);
     return rc < 0 ? rc : n;
 }
@@ -306,17 +306,6 @@ int conv_store_each_of_person(conv_store *cs, int64_t person, size_t limit, conv
     return walk_rows(cs, q, fn, arg);
 }
 
-int conv_store_each_since(conv_store *cs, int64_t since_ms, conv_row_fn fn, void *arg)
-{
-    sqlite3_stmt *q = NULL;
-    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations WHERE first_ms >= ?1"
-                             " ORDER BY id", &q);
-    if (rc != GW_OK)
-        return rc;
-    sqlite3_bind_int64(q, 1, since_ms);
-    return walk_rows(cs, q, fn, arg);
-}
-
 int64_t conv_store_open_of_contact(conv_store *cs, int64_t contact)
 {
     sqlite3_stmt *q = NULL;
@@ -328,5 +317,30 @@ int64_t conv_store_open_of_contact(conv_store *cs, int64_t contact)
             n = sqlite3_column_int64(q, 0);
     }
     sqlite3_finalize(q);
+    return n;
+}
+
+int conv_store_report(const char *db_path, int64_t since_ms, conv_row_fn fn, void *arg, char *err,
+                      size_t errlen)
+{
+    conv_store cs = {0};
+    sqlite3_stmt *q = NULL;
+    int src = sqlite3_open_v2(db_path, &cs.db, SQLITE_OPEN_READONLY, NULL);
+    if (src == SQLITE_OK) {
+        sqlite3_busy_timeout(cs.db, 5000);
+        src = sqlite3_prepare_v2(cs.db, "SELECT " CONV_COLUMNS " FROM conversations"
+                                        " WHERE first_ms >= ?1 ORDER BY id", -1, &q, NULL);
+    }
+    if (src != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", db_path,
+                 cs.db ? sqlite3_errmsg(cs.db) : "cannot open the database");
+        sqlite3_close(cs.db);
+        return GW_EIO;
+    }
+    sqlite3_bind_int64(q, 1, since_ms);
+    int n = walk_rows(&cs, q, fn, arg);
+    if (n < 0)
+        snprintf(err, errlen, "%s: reading the conversations failed", db_path);
+    sqlite3_close(cs.db);
     return n;
 }

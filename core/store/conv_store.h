@@ -84,12 +84,16 @@ int conv_store_list(conv_store *cs, const conv_page *page, conv_row_fn fn, void 
 int conv_store_each_of_person(conv_store *cs, int64_t person, size_t limit, conv_row_fn fn,
                               void *arg);
 
-/* Conversations whose first item arrived at or after since_ms (the
- * report). Returns the count or GW_E*. */
-int conv_store_each_since(conv_store *cs, int64_t since_ms, conv_row_fn fn, void *arg);
 
 /* How many conversations of one contact are not closed (0 on error). */
 int64_t conv_store_open_of_contact(conv_store *cs, int64_t contact);
+
+/* The report's read: opens the database at db_path read-only (WAL lets
+ * it read while the gateway writes; the data directory's lock is the
+ * writers'), and calls fn for every conversation whose first item arrived
+ * at or after since_ms. Returns the count, or GW_E* with err set. */
+int conv_store_report(const char *db_path, int64_t since_ms, conv_row_fn fn, void *arg, char *err,
+                      size_t errlen);
 
 /* The store this was opened on (borrowed). */
 store *conv_store_store(conv_store *cs);

@@ -8,6 +8,7 @@ restart."""
 import json
 import os
 import sqlite3
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -237,6 +238,45 @@ class ConversationsTest(GatewayTestCase):
             self.assertNotEqual(0, out.returncode)
             self.assertIn(key, out.stderr + out.stdout)
             self.assertRegex(out.stderr + out.stdout, r"bad\.toml:\d+")
+
+    def test_report_matches_a_hand_computed_scenario(self):
+        gw = self.start()
+        db = sqlite3.connect(self.path("var", "gateway.db"))
+        db.execute("DELETE FROM conversations")
+        now = int(time.time() * 1000)
+        h = 3600 * 1000
+        # network, priority, first item (ms ago), first answer after (s), target (s)
+        rows = [("mock", "urgent", 2 * h, 60, 3600), ("mock", "urgent", 3 * h, 600, 3600),
+                ("mock", "normal", 24 * h, 7200, 3600), ("mock", "normal", 1 * h, None, 3600),
+                ("forum", "high", h // 2, 30, None), ("mock", "low", 240 * h, 5, 3600)]
+        for i, (net, prio, ago, answer, target) in enumerate(rows, 1):
+            first = now - ago
+            db.execute("INSERT INTO conversations VALUES (?, ?, 'acme', ?, NULL, NULL, 'public',"
+                       " ?, 50, ?, 1, ?, 0, ?, ?, 0, ?, 0, '')",
+                       (i, net, "t-%d" % i, "answered" if answer else "open", prio, first, first,
+                        first + answer * 1000 if answer else 0,
+                        first + target * 1000 if target else 0))
+        db.commit()
+        db.close()
+        # read while the gateway runs: the report only reads
+        out = run_cli("-c", gw.config, "report", "--since", "7d", "--json", cwd=self.dir,
+                      env=dict(os.environ, **ENV))
+        self.assertEqual(0, out.returncode, out.stderr)
+        rep = json.loads(out.stdout)
+        fig = lambda g: (g["conversations"], g["answered"], g["answered_share"],
+                         g["within_target_share"], g["median_first_response_seconds"],
+                         g["p90_first_response_seconds"])
+        # the 10-day-old conversation is out; nearest-rank percentiles
+        self.assertEqual((5, 4, 0.8, 0.5, 60, 7200), fig(rep["total"]))
+        self.assertEqual((4, 3, 0.75, 0.5, 600, 7200), fig(rep["by_network"]["mock"]))
+        self.assertEqual((1, 1, 1.0, None, 30, 30), fig(rep["by_network"]["forum"]))
+        self.assertEqual((2, 2, 1.0, 1.0, 60, 600), fig(rep["by_priority"]["urgent"]))
+        self.assertEqual((2, 1, 0.5, 0.0, 7200, 7200), fig(rep["by_priority"]["normal"]))
+        self.assertEqual((1, 1, 1.0, None, 30, 30), fig(rep["by_priority"]["high"]))
+        table = run_cli("-c", gw.config, "report", cwd=self.dir, env=dict(os.environ, **ENV))
+        self.assertEqual(0, table.returncode, table.stderr)
+        self.assertRegex(table.stdout, r"mock\s+4\s+3\s+75\.0%\s+50\.0%\s+10m00s\s+2h00m")
+        self.assertEqual(0, gw.stop())
 
     def test_service_off_leaves_events_as_they_were(self):
         gw = self.start(gw_config(service="conversations = false"))
