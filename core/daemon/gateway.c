@@ -82,7 +82,10 @@ static int commit_tick(gw_runtime *rt)
 {
     if (rt->conv != NULL)
         conv_service_flush(rt->conv);
-    return store_commit(rt->store);
+    int rc = store_commit(rt->store);
+    if (rc != GW_OK && rt->conv != NULL)
+        conv_service_reload(rt->conv); /* memory names events the rollback took */
+    return rc;
 }
 
 static void probe_cb(uv_timer_t *t)

@@ -112,6 +112,80 @@ static void recount_open(conv_service *svc)
     strmap_each(svc->by_id, count_open_of, svc);
 }
 
+/* Everything the database holds that lives in memory: the conversations
+ * not closed, the most recent contacts, the SLA watch list. */
+static int load_state(conv_service *svc, char *err, size_t errlen)
+{
+    int64_t max_conv = 0, max_contact = 0;
+    int rc = conv_store_max_ids(svc->cs, &max_conv, &max_contact);
+    if (rc != GW_OK) {
+        snprintf(err, errlen, "conversations: cannot read the tables");
+        return rc;
+    }
+    if ((rc = conv_store_each_active(svc->cs, conv_from_row, svc)) < 0) {
+        snprintf(err, errlen, "conversations: cannot load the open ones: %s",
+                 store_last_error(svc->st));
+        return rc;
+    }
+    if ((rc = conv_contact_load(svc)) < 0) {
+        snprintf(err, errlen, "contacts: cannot load: %s", store_last_error(svc->st));
+        return rc;
+    }
+    recount_open(svc);
+    /* never reuse an id, even one only a lost tick had handed out */
+    if (svc->next_conv_id < max_conv + 1)
+        svc->next_conv_id = max_conv + 1;
+    if (svc->next_contact_id < max_contact + 1)
+        svc->next_contact_id = max_contact + 1;
+    if ((rc = conv_sla_load(svc)) != GW_OK)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
+static int free_conv(void *arg, void *value);
+
+/* Forget everything in memory (conversations, contacts, what was to be
+ * written); the maps are made anew. */
+static int drop_state(conv_service *svc)
+{
+    if (svc->pending.valid && svc->pending.is_new)
+        conv_free(svc->pending.cv);
+    free(svc->pending.join_key);
+    svc->pending = (conv_pending){0};
+    if (svc->by_id != NULL)
+        strmap_each(svc->by_id, free_conv, NULL);
+    strmap_free(svc->by_id);
+    strmap_free(svc->by_key);
+    conv_contact_free_all(svc);
+    strmap_free(svc->contacts);
+    strmap_free(svc->contact_ids);
+    svc->dirty_convs = NULL;
+    svc->dirty_contacts = NULL;
+    svc->by_id = strmap_new();
+    svc->by_key = strmap_new();
+    svc->contacts = strmap_new();
+    svc->contact_ids = strmap_new();
+    return svc->by_id && svc->by_key && svc->contacts && svc->contact_ids ? GW_OK : GW_ENOMEM;
+}
+
+int conv_service_reload(conv_service *svc)
+{
+    char err[256];
+    conv_sla_reset(svc);
+    int rc = drop_state(svc);
+    if (rc == GW_OK)
+        rc = load_state(svc, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "out of memory");
+    if (rc < 0)
+        log_write(svc->log, GW_LOG_ERROR, "conversations", "cannot reload after a lost commit: "
+                  "%s", err);
+    else
+        log_write(svc->log, GW_LOG_INFO, "conversations", "reloaded after a lost commit: %zu "
+                  "conversations open or answered", strmap_count(svc->by_id));
+    return rc < 0 ? rc : GW_OK;
+}
+
 int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_options *opts,
                       conv_service **out, char *err, size_t errlen)
 {
@@ -125,7 +199,7 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     svc->st = st;
     svc->log = log;
     svc->opt = *opts;
-    svc->opt.timezone = NULL; /* borrowed for open only: read there */
+    svc->opt.timezone = NULL; /* borrowed for open only: read by conv_sla_open */
     if (svc->opt.contact_cache == 0)
         svc->opt.contact_cache = 1;
     int rc = conv_store_open(st, &svc->cs, err, errlen);
@@ -137,25 +211,13 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
         snprintf(err, errlen, "out of memory");
         rc = GW_ENOMEM;
     }
-    int64_t max_conv = 0, max_contact = 0;
-    if (rc == GW_OK && (rc = conv_store_max_ids(svc->cs, &max_conv, &max_contact)) != GW_OK)
-        snprintf(err, errlen, "conversations: cannot read the tables");
-    if (rc == GW_OK && (rc = conv_store_each_active(svc->cs, conv_from_row, svc)) < 0)
-        snprintf(err, errlen, "conversations: cannot load the open ones: %s",
-                 store_last_error(st));
-    if (rc >= 0 && (rc = conv_contact_load(svc)) < 0)
-        snprintf(err, errlen, "contacts: cannot load: %s", store_last_error(st));
-    if (rc >= 0)
-        recount_open(svc);
     svc->opt.timezone = opts->timezone;
-    if (rc >= 0 && (rc = conv_sla_open(svc, err, errlen)) != GW_OK)
-        rc = rc > 0 ? GW_ENOMEM : rc;
+    if (rc == GW_OK && (rc = conv_sla_open(svc, err, errlen)) == GW_OK)
+        rc = load_state(svc, err, errlen);
     if (rc < 0) {
         conv_service_free(svc);
         return rc;
     }
-    svc->next_conv_id = max_conv + 1;
-    svc->next_contact_id = max_contact + 1;
     uv_timer_init(loop, &svc->close_timer);
     svc->close_timer.data = svc;
     uv_timer_init(loop, &svc->sweep_timer);
@@ -378,14 +440,9 @@ void conv_service_free(conv_service *svc)
 {
     if (svc == NULL)
         return;
-    if (svc->pending.valid && svc->pending.is_new)
-        conv_free(svc->pending.cv);
-    free(svc->pending.join_key);
-    if (svc->by_id != NULL)
-        strmap_each(svc->by_id, free_conv, NULL);
+    drop_state(svc);
     strmap_free(svc->by_id);
     strmap_free(svc->by_key);
-    conv_contact_free_all(svc);
     strmap_free(svc->contacts);
     strmap_free(svc->contact_ids);
     conv_sla_free(svc);

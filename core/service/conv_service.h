@@ -54,6 +54,11 @@ pipeline_observer conv_service_observer(conv_service *svc);
  * Returns 0 or GW_E* (the store then fails the tick). */
 int conv_service_flush(conv_service *svc);
 
+/* The tick's commit failed: what memory holds may name events that are
+ * gone. Drop it and load the database's state again (the networks
+ * deliver the lost items anew). Returns 0 or GW_E* (logged). */
+int conv_service_reload(conv_service *svc);
+
 /* Close conversation id now. Returns 1 when closed, 0 when it is not
  * open or answered (unknown or closed already), or GW_E*. */
 int conv_service_close_conversation(conv_service *svc, int64_t id, uint64_t now_ms);

@@ -156,18 +156,27 @@ int conv_sla_open(conv_service *svc, char *err, size_t errlen)
         return rc;
     uv_timer_init(svc->loop, &svc->sla_timer);
     svc->sla_timer.data = svc;
+    return GW_OK;
+}
+
+int conv_sla_load(conv_service *svc)
+{
     if (svc->opt.target_ms == 0)
         return GW_OK;
     /* the loaded conversations, oldest first: ids follow creation order */
-    if ((rc = strmap_each(svc->by_id, collect_waiting, svc)) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return rc;
-    }
+    if (strmap_each(svc->by_id, collect_waiting, svc) != 0)
+        return GW_ENOMEM;
     if (svc->sla_len > 0) {
-        qsort(svc->sla_ids, svc->sla_len, sizeof *svc->sla_ids, by_id);
+        qsort(svc->sla_ids + svc->sla_head, svc->sla_len, sizeof *svc->sla_ids, by_id);
         sla_arm(svc, 0);
     }
     return GW_OK;
+}
+
+void conv_sla_reset(conv_service *svc)
+{
+    uv_timer_stop(&svc->sla_timer);
+    svc->sla_head = svc->sla_len = 0;
 }
 
 void conv_sla_close(conv_service *svc)

@@ -126,6 +126,8 @@ json_t *conv_contact_member(const contact *ct, const char *last_seen);
 
 /* conv_sla.c */
 int conv_sla_open(conv_service *svc, char *err, size_t errlen);
+int conv_sla_load(conv_service *svc);
+void conv_sla_reset(conv_service *svc);
 void conv_sla_track(conv_service *svc, conv *cv);
 void conv_sla_answered(conv_service *svc, const conv *cv);
 void conv_sla_close(conv_service *svc);

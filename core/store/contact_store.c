@@ -66,7 +66,7 @@ static void bind_text_or_null(sqlite3_stmt *q, int col, const char *s)
 
 int contact_store_put(contact_store *ks, const contact_row *r)
 {
-    int rc = store_write_begin(ks->st);
+    int rc = store_write_begin_rebuildable(ks->st);
     if (rc != GW_OK)
         return rc;
     sqlite3_stmt *q = ks->put;
@@ -126,13 +126,7 @@ static int walk(contact_store *ks, sqlite3_stmt *q, int keep, contact_row_fn fn,
 
 static int prepare_read(contact_store *ks, const char *sql, sqlite3_stmt **q)
 {
-    int src = sqlite3_prepare_v2(ks->db, sql, -1, q, NULL);
-    if (src != SQLITE_OK) {
-        sqlite3_finalize(*q);
-        *q = NULL;
-        return store_write_failed(ks->st, src, "contacts: prepare a read");
-    }
-    return GW_OK;
+    return conv_store_prepare(ks->st, sql, q, "contacts: prepare a read");
 }
 
 int contact_store_find(contact_store *ks, const char *network, const char *author,
@@ -177,7 +171,7 @@ int contact_store_each_of_person(contact_store *ks, int64_t person, contact_row_
 
 int contact_store_merge_person(contact_store *ks, int64_t from, int64_t to)
 {
-    int rc = store_write_begin(ks->st);
+    int rc = store_write_begin_rebuildable(ks->st);
     if (rc != GW_OK)
         return rc;
     sqlite3_stmt *q = NULL;

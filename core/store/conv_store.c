@@ -86,7 +86,7 @@ int conv_store_open(store *st, conv_store **out, char *err, size_t errlen)
     }
     cs->st = st;
     cs->db = store_db(st);
-    int rc = store_write_begin(st);
+    int rc = store_write_begin_rebuildable(st);
     if (rc == GW_OK) {
         int src = sqlite3_exec(cs->db, conv_schema, NULL, NULL, NULL);
         if (src != SQLITE_OK)
@@ -161,7 +161,7 @@ static int run(conv_store *cs, sqlite3_stmt *q, const char *what)
 
 int conv_store_put_conversation(conv_store *cs, const conv_row *r)
 {
-    int rc = store_write_begin(cs->st);
+    int rc = store_write_begin_rebuildable(cs->st);
     if (rc != GW_OK)
         return rc;
     sqlite3_stmt *q = cs->put;
@@ -235,15 +235,20 @@ static int walk_rows(conv_store *cs, sqlite3_stmt *q, conv_row_fn fn, void *arg)
     return rc < 0 ? rc : n;
 }
 
-static int select_rows(conv_store *cs, const char *sql, sqlite3_stmt **q)
+int conv_store_prepare(store *st, const char *sql, sqlite3_stmt **q, const char *what)
 {
-    int src = sqlite3_prepare_v2(cs->db, sql, -1, q, NULL);
+    int src = sqlite3_prepare_v2(store_db(st), sql, -1, q, NULL);
     if (src != SQLITE_OK) {
         sqlite3_finalize(*q);
         *q = NULL;
-        return store_write_failed(cs->st, src, "conversations: prepare a read");
+        return store_write_failed(st, src, what);
     }
     return GW_OK;
+}
+
+static int select_rows(conv_store *cs, const char *sql, sqlite3_stmt **q)
+{
+    return conv_store_prepare(cs->st, sql, q, "conversations: prepare a read");
 }
 
 int conv_store_each_active(conv_store *cs, conv_row_fn fn, void *arg)

@@ -95,6 +95,12 @@ int64_t conv_store_open_of_contact(conv_store *cs, int64_t contact);
 int conv_store_report(const char *db_path, int64_t since_ms, conv_row_fn fn, void *arg, char *err,
                       size_t errlen);
 
+/* Prepare a one-off read on st's connection (caller finalizes *q); a
+ * failure is reported to the store as what. 0 or GW_E*. Shared with
+ * contact_store.c. */
+struct sqlite3_stmt;
+int conv_store_prepare(store *st, const char *sql, struct sqlite3_stmt **q, const char *what);
+
 /* The store this was opened on (borrowed). */
 store *conv_store_store(conv_store *cs);
 
