@@ -9,8 +9,13 @@ with the mock plugin loaded. Figures only; nothing is asserted.
 --triage on|off|both (default both): the gateway with triage enrichment
 ([triage] enabled, brand terms, handles and a competitor, so every part of
 it runs), without, or both in the same run with the cost of triage.
+--conversations on|off|both (default both): the same for the conversation
+service ([service] conversations). With both at "both" the run has all
+four combinations, and each feature's cost is read against the run with
+neither.
 
 usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both]
+                      [--conversations on|off|both]
 """
 import os
 import subprocess
@@ -19,13 +24,23 @@ import tempfile
 import time
 
 args = sys.argv[1:]
-triage_mode = "both"
-if "--triage" in args:
-    i = args.index("--triage")
+USAGE = ("usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both] "
+         "[--conversations on|off|both]")
+
+
+def take_mode(name):
+    if "--" + name not in args:
+        return "both"
+    i = args.index("--" + name)
     if i + 1 >= len(args) or args[i + 1] not in ("on", "off", "both"):
-        raise SystemExit("usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both]")
-    triage_mode = args[i + 1]
+        raise SystemExit(USAGE)
+    mode = args[i + 1]
     del args[i:i + 2]
+    return mode
+
+
+triage_mode = take_mode("triage")
+conversations_mode = take_mode("conversations")
 build = os.path.abspath(args[0] if len(args) > 0 else "build")
 count = int(args[1]) if len(args) > 1 else 200000
 gateway = os.path.join(build, "gateway")
@@ -69,8 +84,10 @@ enabled = false
 """
 
 
-def config(d, synchronous, rate, cnt, triage=False):
-    text = """[gateway]
+def config(d, synchronous, rate, cnt, triage=False, conversations=False):
+    text = """[service]
+conversations = %s
+[gateway]
 data_dir = "var"
 plugin_dir = "%s/plugins"
 log_level = "warn"
@@ -93,7 +110,8 @@ path = "events.jsonl"
 batch_size = 1024
 fsync = "batch"
 max_size = "0"
-""" % (build, synchronous, rate, cnt) + (TRIAGE_ON if triage else TRIAGE_OFF)
+""" % ("true" if conversations else "false", build, synchronous, rate, cnt) + (
+        TRIAGE_ON if triage else TRIAGE_OFF)
     p = os.path.join(d, "gateway.toml")
     with open(p, "w") as f:
         f.write(text)
@@ -109,9 +127,9 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def flood(synchronous, triage):
+def flood(synchronous, triage, conversations):
     with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
-        cfg = config(d, synchronous, 0, count, triage)
+        cfg = config(d, synchronous, 0, count, triage, conversations)
         lines = LineCounter(os.path.join(d, "events.jsonl"))
         t0 = time.monotonic()
         p = subprocess.Popen([gateway, "-c", cfg], cwd=d, stderr=subprocess.DEVNULL)
@@ -154,19 +172,23 @@ print("flood of %d mock events into the file sink (fsync per 1024-event batch)" 
 b_rate, b_rss = baseline()
 print("  baseline  (jansson + append + fdatasync per batch): %9.0f events/s  peak RSS %6d KB"
       % (b_rate, b_rss))
-modes = {"on": (True,), "off": (False,), "both": (False, True)}[triage_mode]
+MODES = {"on": (True,), "off": (False,), "both": (False, True)}
+combos = [(t, c) for t in MODES[triage_mode] for c in MODES[conversations_mode]]
 for sync in ("full", "normal"):
     rates, cpus = {}, {}
-    for triage in modes:
-        rate, peak, cpu = flood(sync, triage)
-        rates[triage], cpus[triage] = rate, cpu
-        print("  gateway   (log synchronous=%-6s, durable, triage %-3s): %9.0f events/s  "
-              "%5.1f us CPU/event  peak RSS %6d KB  (%.2fx baseline)"
-              % (sync, "on" if triage else "off", rate, cpu, peak, rate / b_rate))
-    if len(rates) == 2:
-        print("    triage costs %.1f%% of the events/s, %.1f%% more CPU per event "
-              "(synchronous=%s)" % (100.0 * (1 - rates[True] / rates[False]),
-                                   100.0 * (cpus[True] / cpus[False] - 1), sync))
+    for triage, conv in combos:
+        rate, peak, cpu = flood(sync, triage, conv)
+        rates[triage, conv], cpus[triage, conv] = rate, cpu
+        print("  gateway   (log synchronous=%-6s, durable, triage %-3s, conversations %-3s): "
+              "%9.0f events/s  %5.1f us CPU/event  peak RSS %6d KB  (%.2fx baseline)"
+              % (sync, "on" if triage else "off", "on" if conv else "off", rate, cpu, peak,
+                 rate / b_rate))
+    for on, name in (((True, False), "triage"), ((False, True), "conversations"),
+                     ((True, True), "triage + conversations")):
+        if on in rates and (False, False) in rates:
+            print("    %s costs %.1f%% of the events/s, %.1f%% more CPU per event "
+                  "(synchronous=%s)" % (name, 100.0 * (1 - rates[on] / rates[False, False]),
+                                       100.0 * (cpus[on] / cpus[False, False] - 1), sync))
 total, private = idle_rss()
 print("idle RSS with the mock plugin loaded: %d KB (private %d KB; the rest is shared library "
       "text)" % (total, private))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api_auth.h"
+#include "api/api_query.h"
 #include "engine/dispatch.h"
 #include "gateway/sdk.h"
 #include "http/http_server.h"
@@ -20,47 +21,6 @@
 #define LIST_MAX 1000
 #define REPLAY_SUFFIX "/replay"
 
-/* The value of key in a query string, %XX and '+' decoded into buf; NULL
- * when absent. */
-static const char *query_value(const char *query, const char *key, char *buf, size_t buflen)
-{
-    size_t klen = strlen(key);
-    for (const char *p = query; p != NULL && *p != '\0';) {
-        const char *end = strchr(p, '&');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
-            size_t n = 0;
-            for (size_t i = klen + 1; i < len && n + 1 < buflen; i++) {
-                int hi, lo;
-                if (p[i] == '%' && i + 2 < len + 1 && (hi = gw_sdk_hex_value(p[i + 1])) >= 0 &&
-                    (lo = gw_sdk_hex_value(p[i + 2])) >= 0) {
-                    buf[n++] = (char)(hi * 16 + lo);
-                    i += 2;
-                } else {
-                    buf[n++] = p[i] == '+' ? ' ' : p[i];
-                }
-            }
-            buf[n] = '\0';
-            return buf;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return NULL;
-}
-
-/* A positive decimal id, or -1. */
-static int64_t parse_id(const char *s, size_t len)
-{
-    if (len == 0 || len > 18)
-        return -1;
-    int64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v > 0 ? v : -1;
-}
 
 /* A member of the event, or null (a new reference either way). */
 static json_t *member_or_null(const json_t *event, const char *key)
@@ -112,12 +72,13 @@ static void list_deadletters(void *arg, http_exchange *ex)
         return;
     const char *q = http_exchange_query(ex);
     char sink[256], after_s[32], limit_s[32];
-    const char *sink_v = query_value(q, "sink", sink, sizeof sink);
-    const char *after_v = query_value(q, "after", after_s, sizeof after_s);
-    const char *limit_v = query_value(q, "limit", limit_s, sizeof limit_s);
-    int64_t after = after_v ? (strcmp(after_v, "0") == 0 ? 0 : parse_id(after_v, strlen(after_v)))
+    const char *sink_v = api_query_value(q, "sink", sink, sizeof sink);
+    const char *after_v = api_query_value(q, "after", after_s, sizeof after_s);
+    const char *limit_v = api_query_value(q, "limit", limit_s, sizeof limit_s);
+    int64_t after = after_v ? (strcmp(after_v, "0") == 0 ? 0
+                                                         : api_query_id(after_v, strlen(after_v)))
                             : 0;
-    int64_t limit = limit_v ? parse_id(limit_v, strlen(limit_v)) : LIST_DEFAULT;
+    int64_t limit = limit_v ? api_query_id(limit_v, strlen(limit_v)) : LIST_DEFAULT;
     if (after < 0 || limit < 0 || limit > LIST_MAX) {
         http_exchange_respond_error(ex, 400, "invalid_query",
                                     "after must be a dead letter id (0 or more) and limit 1 to "
@@ -216,7 +177,7 @@ static void one_deadletter(void *arg, http_exchange *ex)
     const char *method = http_exchange_method(ex);
     size_t len = strlen(tail), slen = strlen(REPLAY_SUFFIX);
     int replay = len > slen && strcmp(tail + len - slen, REPLAY_SUFFIX) == 0;
-    int64_t id = parse_id(tail, replay ? len - slen : len);
+    int64_t id = api_query_id(tail, replay ? len - slen : len);
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int del = strcmp(method, "DELETE") == 0;
     if (replay ? strcmp(method, "POST") != 0 : !(get || del)) {

@@ -13,6 +13,7 @@
 #include "http/http_client.h"
 #include "http/http_server.h"
 #include "engine/outbox.h"
+#include "service/conv_service.h"
 #include "store/deadletter_store.h"
 #include "http/ratelimit_class.h"
 
@@ -327,6 +328,61 @@ static void render_event_streams(FILE *f, const gw_runtime *rt)
     fprintf(f, "gateway_event_stream_events_total %llu\n", (unsigned long long)st->events_sent);
 }
 
+/* Conversations (core/service/): per network and account, per priority,
+ * and the first responses since start. */
+static void render_conversations(FILE *f, const gw_runtime *rt)
+{
+    conv_metrics m;
+    if (rt->conv == NULL || conv_service_metrics(rt->conv, &m) != GW_OK)
+        return;
+    int64_t now = (int64_t)clock_wall_ms();
+    const char *names[3] = {"gateway_conversations_open", "gateway_conversations_unanswered",
+                            "gateway_conversation_oldest_unanswered_seconds"};
+    const char *helps[3] = {"Conversations waiting for an answer.",
+                            "Conversations not answered even once yet.",
+                            "Age of the oldest customer item waiting for an answer."};
+    for (int k = 0; k < 3; k++) {
+        header(f, names[k], "gauge", helps[k]);
+        for (size_t i = 0; i < m.group_count; i++) {
+            const conv_group *g = &m.groups[i];
+            fprintf(f, "%s{network=\"", names[k]);
+            label(f, g->network);
+            fputs("\",account=\"", f);
+            label(f, g->account);
+            if (k < 2)
+                fprintf(f, "\"} %llu\n", (unsigned long long)(k == 0 ? g->open : g->unanswered));
+            else
+                fprintf(f, "\"} %.3f\n", g->oldest_waiting_ms > 0
+                                               ? (double)(now - g->oldest_waiting_ms) / 1000.0
+                                               : 0.0);
+        }
+    }
+    header(f, "gateway_conversations_priority", "gauge",
+           "Conversations waiting for an answer, by triage priority.");
+    for (size_t i = 0; i < CONV_PRIORITIES; i++)
+        fprintf(f, "gateway_conversations_priority{priority=\"%s\"} %llu\n",
+                conv_priority_names[i], (unsigned long long)m.priority[i]);
+    header(f, "gateway_first_response_seconds", "histogram",
+           "From a conversation's first customer item to its first answer (since start).");
+    unsigned long long cumulative = 0;
+    for (size_t i = 0; i < CONV_BUCKETS; i++) {
+        cumulative += m.buckets[i];
+        fprintf(f, "gateway_first_response_seconds_bucket{le=\"%g\"} %llu\n", m.bucket_bounds[i],
+                cumulative);
+    }
+    fprintf(f, "gateway_first_response_seconds_bucket{le=\"+Inf\"} %llu\n",
+            (unsigned long long)m.responses);
+    fprintf(f, "gateway_first_response_seconds_sum %.3f\n", m.response_sum_s);
+    fprintf(f, "gateway_first_response_seconds_count %llu\n", (unsigned long long)m.responses);
+    header(f, "gateway_first_response_within_target_ratio", "gauge",
+           "Share of first responses (since start) within [service] target; 1 without one.");
+    fprintf(f, "gateway_first_response_within_target_ratio %.4f\n",
+            m.responses ? (double)m.within_target / (double)m.responses : 1.0);
+    header(f, "gateway_sla_breaches_total", "counter", "sla.breached events emitted.");
+    fprintf(f, "gateway_sla_breaches_total %llu\n", (unsigned long long)m.breaches);
+    conv_metrics_free(&m);
+}
+
 int metrics_render(const gw_runtime *rt, char **out, size_t *len)
 {
     char *buf = NULL;
@@ -341,6 +397,7 @@ int metrics_render(const gw_runtime *rt, char **out, size_t *len)
     render_http_client(f, rt);
     render_actions(f, rt);
     render_event_streams(f, rt);
+    render_conversations(f, rt);
     if (fclose(f) != 0) {
         free(buf);
         return GW_ENOMEM;

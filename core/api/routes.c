@@ -7,6 +7,8 @@
 #include "engine/account.h"
 #include "api/accounts_api.h"
 #include "api/deadletters_api.h"
+#include "api/contacts_api.h"
+#include "api/conversations_api.h"
 #include "api/actions_api.h"
 #include "api/events_api.h"
 #include "http/http_server.h"
@@ -135,6 +137,8 @@ int routes_install(gw_runtime *rt)
         (rc = actions_api_install(rt)) || /* /v1/actions, see actions_api.h */
         (rc = accounts_api_install(rt)) || /* /v1/accounts, see accounts_api.h */
         (rc = deadletters_api_install(rt)) || /* /v1/deadletters, deadletters_api.h */
+        (rc = conversations_api_install(rt)) || /* /v1/conversations */
+        (rc = contacts_api_install(rt)) ||      /* /v1/contacts */
         (rc = events_api_install(rt)))     /* /v1/events, see events_api.h */
         return rc;
     return GW_OK;

@@ -217,6 +217,23 @@ static const cli_command commands[] = {
                     {0, "json", NULL, "print the tags object as the event would carry it"}},
     },
     {
+        .name = "report",
+        .usage = "report [--since DURATION] [--json]",
+        .summary = "response times: answered share, median and p90 first response",
+        .about = "Print the first-response figures of the conversations whose first customer "
+                 "item arrived within --since (default 7d), by network, by priority and in "
+                 "all: conversations, answered, the share answered, the share answered within "
+                 "[service] target (\"-\" without one), and the median and 90th percentile "
+                 "(nearest rank) of the time from the first customer item to the first "
+                 "answer. Reads the data directory's database read-only, so it works while "
+                 "the gateway runs.",
+        .exit_codes = "0 printed, 1 the database could not be read, 2 bad usage or "
+                      "configuration",
+        .max_args = 0,
+        .options = {{0, "since", "DURATION", "how far back, e.g. 7d, 24h (default 7d)"},
+                    {0, "json", NULL, "print JSON instead of tables"}},
+    },
+    {
         .name = "help",
         .usage = "help [COMMAND]",
         .summary = "show this overview, or COMMAND's help",

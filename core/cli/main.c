@@ -14,6 +14,7 @@
 #include "cli/cli_accounts.h"
 #include "cli/cli_deadletter.h"
 #include "cli/cli_plugin_new.h"
+#include "cli/cli_report.h"
 #include "cli/cli_actions.h"
 #include "cli/cli_triage.h"
 #include "cli/cli_plugin_check.h"
@@ -267,6 +268,8 @@ int main(int argc, char **argv)
         return cli_triage_main(&p);
     if (strcmp(cmd, "plugin-check") == 0) /* see cli_plugin_check.h */
         return cli_plugin_check_main(&p);
+    if (strcmp(cmd, "report") == 0) /* see cli_report.h */
+        return cli_report_main(&p);
     if (strcmp(cmd, "help") == 0)
         return cli_help(&cli_gateway, p.argc > 0 ? p.argv[0] : NULL);
     /* A command in commands.c's table that nothing here runs. */

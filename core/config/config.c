@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/business_hours.h"
 #include "base/listen_addr.h"
+#include "base/tzif.h"
 #include "config/config.h"
 #include "config/config_file.h"
 #include "config/config_schema.h"
@@ -368,10 +370,44 @@ static int load_rules(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
     return rc;
 }
 
+/* [service] (conversations): the declared keys, and hours and timezone
+ * read the way the service will, so a typo stops start-up naming the
+ * line. */
+static int load_service(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
+{
+    const cfg_schema s = {{config_service_options, NULL}, NULL, 1};
+    const toml_value *table = kv ? kv->value : NULL;
+    if (table && table->type != TOML_TABLE) {
+        config_table_kind_error(c, kv, "service", "a table ([service])");
+        return GW_EINVAL;
+    }
+    int rc = config_table_validate(c, &s, table, 0, 0, "service", &cfg->service);
+    char why[256];
+    business_hours bh;
+    const toml_keyval *at = table ? toml_table_find(table, "hours") : NULL;
+    if (rc == 0 && at != NULL &&
+        business_hours_parse(json_string_value(json_object_get(cfg->service, "hours")), &bh, why,
+                             sizeof why) != GW_OK) {
+        cfg_ctx_error(c, at->value->line, at->value->column, "service.hours", "%s", why);
+        rc = GW_EINVAL;
+    }
+    at = table ? toml_table_find(table, "timezone") : NULL;
+    tzif *tz = NULL;
+    if (rc == 0 && at != NULL &&
+        tzif_load(NULL, json_string_value(json_object_get(cfg->service, "timezone")), &tz, why,
+                  sizeof why) != GW_OK) {
+        cfg_ctx_error(c, at->value->line, at->value->column, "service.timezone", "%s", why);
+        rc = GW_EINVAL;
+    }
+    tzif_free(tz);
+    return rc;
+}
+
 static int validate_document(cfg_ctx *c, gw_config *cfg)
 {
-    static const config_word top[] = {{"gateway", 7}, {"http", 4},   {"api", 3}, {"account", 7},
-                                      {"sink", 4},    {"triage", 6}, {"rule", 4}};
+    static const config_word top[] = {{"gateway", 7}, {"http", 4},   {"api", 3},
+                                      {"account", 7}, {"sink", 4},   {"triage", 6},
+                                      {"rule", 4},    {"service", 7}};
     const size_t ntop = sizeof top / sizeof top[0];
     const toml_value *root = cfg->doc;
     int rc, result = 0;
@@ -396,7 +432,7 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
         } else {
             cfg_ctx_error(c, kv->line, kv->column, kpath,
                           "unknown key; expected one of gateway, http, api, account, sink, "
-                          "triage, rule");
+                          "triage, rule, service");
         }
         result = GW_EINVAL;
     }
@@ -411,6 +447,11 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
     if (rc < 0)
         result = rc;
     rc = load_api(c, toml_table_find(root, "api"), cfg);
+    if (rc == GW_ENOMEM)
+        return rc;
+    if (rc < 0)
+        result = rc;
+    rc = load_service(c, toml_table_find(root, "service"), cfg);
     if (rc == GW_ENOMEM)
         return rc;
     if (rc < 0)
@@ -465,6 +506,7 @@ void config_free(gw_config *cfg)
     json_decref(cfg->gateway);
     json_decref(cfg->http);
     json_decref(cfg->api);
+    json_decref(cfg->service);
     toml_free(cfg->doc);
     free(cfg->dir);
     free(cfg->path);

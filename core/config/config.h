@@ -70,6 +70,7 @@ typedef struct gw_config {
     json_t *http;         /* owned: validated [http], defaults if absent */
     json_t *api;          /* owned: validated [api] (action API); "token"
                              is null when absent */
+    json_t *service;      /* owned: validated [service] (conversations) */
     cfg_account *accounts;
     size_t account_count;
     cfg_sink *sinks;

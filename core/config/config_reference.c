@@ -224,6 +224,14 @@ int config_write_reference(FILE *out, const gw_plugin *const *plugins, size_t pl
           out);
     md_table(out, config_api_options, 0);
 
+    fputs("## `[service]`\n\n"
+          "Conversations and contacts: every customer item belongs to a conversation\n"
+          "(per network thread) and every author to a contact per network; events carry\n"
+          "`conversation_id` and `contact`, and `GET /v1/conversations` is the work queue\n"
+          "(see `docs/openapi.yaml`).\n\n",
+          out);
+    md_table(out, config_service_options, 0);
+
     fputs("## `[[account]]`\n\n"
           "One table per account to listen on; there may be none. The pair\n"
           "`network` + `name` must be unique.\n\n",

@@ -178,6 +178,63 @@ const gw_option config_api_options[] = {
     {.name = NULL},
 };
 
+/* [service]: conversations, contacts and response times (issue 14). */
+const gw_option config_service_options[] = {
+    {.name = "conversations",
+     .type = GW_OPT_BOOL,
+     .default_value = "true",
+     .help = "group every customer item into a conversation and every author into a contact; "
+             "events then carry conversation_id and contact, and /v1/conversations and "
+             "/v1/contacts answer. false turns the whole service off"},
+    {.name = "dm_join_window",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "24h",
+     .min = 0,
+     .max = 30 * MS_DAY,
+     .help = "a private message joins its author's public conversation on the same account "
+             "when we answered that one at most this long ago"},
+    {.name = "close_after",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "72h",
+     .min = 0,
+     .max = 365 * MS_DAY,
+     .help = "a conversation without any item or answer for this long is closed; 0 never "
+             "closes one (only POST /v1/conversations/{id}/close does)"},
+    {.name = "contact_cache",
+     .type = GW_OPT_INT,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "10000",
+     .min = 1,
+     .max = 10000000,
+     .help = "contacts kept in memory (the most recently seen); others are read from the "
+             "database when their author writes again"},
+    {.name = "target",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "0",
+     .min = 0,
+     .max = 30 * MS_DAY,
+     .help = "first-response target, e.g. \"1h\": a conversation still unanswered this long "
+             "(counted inside hours) after its first item emits one sla.breached event, and "
+             "/metrics and `gateway report` give the share answered within it. 0: no target "
+             "(the default: a gateway whose answers do not go through the action API would "
+             "report every conversation as breached)"},
+    {.name = "hours",
+     .type = GW_OPT_STRING,
+     .default_value = "",
+     .help = "business hours the target counts in, e.g. \"Mon-Fri 09:00-18:00, Sat "
+             "10:00-14:00\" (local to timezone); empty: around the clock, as customers "
+             "expect"},
+    {.name = "timezone",
+     .type = GW_OPT_STRING,
+     .default_value = "UTC",
+     .help = "IANA time zone of hours, e.g. \"Europe/Berlin\" (read from "
+             "/usr/share/zoneinfo; daylight saving time included)"},
+    {.name = NULL},
+};
+
 const gw_option config_account_options[] = {
     {.name = "network",
      .type = GW_OPT_STRING,

@@ -15,6 +15,7 @@
 extern const gw_option config_gateway_options[];
 extern const gw_option config_account_options[];
 extern const gw_option config_http_options[];
+extern const gw_option config_service_options[]; /* [service]: conversations */
 extern const gw_option config_api_options[]; /* [api]: the action API (actions work item) */
 extern const gw_option config_triage_options[]; /* [triage]: enrichment (core/triage/) */
 extern const gw_option config_rule_options[];   /* [[rule]]: triage priority rules */

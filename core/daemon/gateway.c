@@ -22,6 +22,7 @@
 #include "engine/outbox.h"
 #include "http/http_server.h"
 #include "http/redact.h"
+#include "service/conv_service.h"
 #include "store/datadir.h"
 #include "triage/triage.h"
 
@@ -52,6 +53,7 @@ typedef struct gateway {
     uv_timer_t probe_timer;      /* runs while the store is failing */
     uv_signal_t sig_int, sig_term, sig_hup;
     int store_failing;           /* logged as failing, not yet recovered */
+    pipeline_stats conversation_events; /* sla.breached */
     int store_unusable;          /* exiting because of the store */
     int exit_code;
     triage *triage;              /* owned: the accounts' items' enrichment */
@@ -76,6 +78,19 @@ static void kick_sinks(gw_runtime *rt)
 }
 
 static void close_all(gateway *gw);
+
+/* Every commit of a tick: the conversations' changes join the tick's
+ * transaction first, so the events and their conversation rows commit
+ * together. */
+static int commit_tick(gw_runtime *rt)
+{
+    if (rt->conv != NULL)
+        conv_service_flush(rt->conv);
+    int rc = store_commit(rt->store);
+    if (rc != GW_OK && rt->conv != NULL)
+        conv_service_reload(rt->conv); /* memory names events the rollback took */
+    return rc;
+}
 
 static void probe_cb(uv_timer_t *t)
 {
@@ -122,7 +137,7 @@ static void commit_cb(uv_prepare_t *h)
     gateway *gw = h->data;
     gw_runtime *rt = gw->rt;
     int64_t before = store_committed_seq(rt->store);
-    int rc = store_commit(rt->store);
+    int rc = commit_tick(rt);
     runtime_run_waiters(rt, rc == GW_OK);
     if (rc < 0) {
         store_failed(gw);
@@ -191,7 +206,7 @@ static void check_drained(void *ctx)
     /* Accounts are quiet: make their last events durable before the sinks
      * are asked to catch up. The waiters learn the outcome now: a tick
      * rolled back here must not look committed to the next commit_cb. */
-    runtime_run_waiters(rt, store_commit(rt->store) == GW_OK);
+    runtime_run_waiters(rt, commit_tick(rt) == GW_OK);
     for (size_t i = 0; i < rt->sink_count; i++) {
         dispatch_kick(rt->sinks[i]);
         if (!dispatch_settled(rt->sinks[i]))
@@ -278,6 +293,7 @@ static void close_all(gateway *gw)
     rt->accounts = NULL;
     rt->account_count = 0;
     rt->ready_head = NULL;
+    conv_service_close(rt->conv); /* its timer; the flush joins this commit */
     if (rt->store != NULL)
         runtime_run_waiters(rt, store_commit(rt->store) == GW_OK);
     /* after the waiters: every request taken has been answered */
@@ -460,6 +476,44 @@ static int start_triage(gateway *gw, char *err, size_t errlen)
     return rc;
 }
 
+/* The conversation service's own events (sla.breached) enter the log
+ * like the outbox's: through the pipeline, observed. */
+static void conversation_event(void *arg, const char *network, const char *account, json_t *ev)
+{
+    gw_runtime *rt = arg;
+    gateway *gw = gateway_of(rt);
+    int rc = pipeline_ingest_host_observed(rt->store, network, account, ev, clock_wall_ms(),
+                                           &gw->conversation_events, &rt->observer);
+    if (rc < 0)
+        log_error(&rt->log, "conversations", "could not record an event: %s", gw_strerror(rc));
+}
+
+/* Conversations and contacts ([service]); from here on the pipelines
+ * assign them. Before the accounts start fetching (gateway_run). */
+static int open_conversations(gw_runtime *rt, char *err, size_t errlen)
+{
+    const json_t *s = rt->cfg->service;
+    if (!json_is_true(json_object_get(s, "conversations")))
+        return GW_OK;
+    conv_options o = {
+        .dm_join_window_ms = setting_u64(s, "dm_join_window"),
+        .close_after_ms = setting_u64(s, "close_after"),
+        .contact_cache = (size_t)setting_u64(s, "contact_cache"),
+        .target_ms = setting_u64(s, "target"),
+        .timezone = json_string_value(json_object_get(s, "timezone")),
+        .emit = conversation_event,
+        .emit_arg = rt,
+    };
+    if (business_hours_parse(json_string_value(json_object_get(s, "hours")), &o.hours, err,
+                             errlen) != GW_OK)
+        return GW_EINVAL; /* checked with the configuration already */
+    int rc = conv_service_open(&rt->loop, rt->store, &rt->log, &o, &rt->conv, err, errlen);
+    if (rc != GW_OK)
+        return rc;
+    rt->observer = conv_service_observer(rt->conv);
+    return store_commit(rt->store) == GW_OK ? GW_OK : GW_EIO;
+}
+
 int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_level level,
                  char *err, size_t errlen)
 {
@@ -530,6 +584,8 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     if ((rc = outbox_open(rt, &rt->outbox, err, errlen)) != GW_OK)
         return rc;
     rt->echo = (pipeline_echo){.is_echo = outbox_is_echo, .arg = rt->outbox};
+    if ((rc = open_conversations(rt, err, errlen)) != GW_OK)
+        return rc;
     if ((rc = actions_nats_open(rt, &gw->nats_actions, err, errlen)) != GW_OK)
         return rc;
     return start_http(rt, err, errlen);
@@ -602,6 +658,9 @@ void gateway_close(gw_runtime *rt)
     rt->enrich = (pipeline_enrich){0};
     triage_free(gw->triage);
     gw->triage = NULL;
+    rt->observer = (pipeline_observer){0};
+    conv_service_free(rt->conv);
+    rt->conv = NULL;
     outbox_close(rt->outbox);
     rt->outbox = NULL;
     if (rt->store != NULL) {

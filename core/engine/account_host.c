@@ -105,8 +105,8 @@ void account_host_event(gw_account *acct, const char *type, json_t *detail)
                            "native_id", native, "detail", detail);
     if (ev == NULL)
         return;
-    int rc = pipeline_ingest_host(rt->store, acct->network, acct->name, ev, now,
-                                  &acct->stats.events);
+    int rc = pipeline_ingest_host_observed(rt->store, acct->network, acct->name, ev, now,
+                                           &acct->stats.events, &rt->observer);
     if (rc < 0)
         log_error(&rt->log, acct->label, "could not record %s event: %s", type,
                   gw_strerror(rc));
@@ -132,9 +132,11 @@ static int host_emit(gw_account *acct, json_t *event)
     char err[256];
     /* actions: our own posts coming back from the network are dropped
      * (rt->echo is set once the outbox is open) */
-    int rc = pipeline_ingest_enrich(rt->store, acct->network, acct->name, event, clock_wall_ms(),
-                                    &acct->stats.events, rt->echo.is_echo ? &rt->echo : NULL,
-                                    rt->enrich.enrich ? &rt->enrich : NULL, err, sizeof err);
+    pipeline_hooks hooks = {.echo = rt->echo.is_echo ? &rt->echo : NULL,
+                            .enrich = rt->enrich.enrich ? &rt->enrich : NULL,
+                            .observer = &rt->observer};
+    int rc = pipeline_ingest_hooked(rt->store, acct->network, acct->name, event, clock_wall_ms(),
+                                    &acct->stats.events, &hooks, err, sizeof err);
     if (rc == GW_EINVAL) {
         log_warn(&rt->log, acct->label, "dropped an invalid event from the plugin: %s", err);
         return rc;

@@ -251,8 +251,9 @@ static int write_final(outbox_action *a, int succeeded, const char *result_nativ
     if (rc == GW_OK) {
         json_t *ev = outcome_event(a, succeeded, result_native, url, reason, outcome_unknown);
         rc = ev == NULL ? GW_ENOMEM
-                        : pipeline_ingest_host(ob->rt->store, a->network, a->account, ev,
-                                               clock_wall_ms(), &ob->events);
+                        : pipeline_ingest_host_observed(ob->rt->store, a->network, a->account,
+                                                        ev, clock_wall_ms(), &ob->events,
+                                                        &ob->rt->observer);
         rc = rc < 0 ? rc : GW_OK;
     }
     outbox_store_final_end(ob->db, rc == GW_OK);

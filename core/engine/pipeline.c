@@ -197,7 +197,8 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
 
 /* Build the stored form with host members first, then append. Steals ev. */
 static int normalise_and_append(store *st, const char *network, const char *account, json_t *ev,
-                                uint64_t now_ms, pipeline_stats *stats)
+                                uint64_t now_ms, pipeline_stats *stats,
+                                const pipeline_observer *obs)
 {
     char id[512];
     char received[40];
@@ -230,8 +231,12 @@ static int normalise_and_append(store *st, const char *network, const char *acco
         json_object_set_new(ev, "received_at", json_string(received)))
         goto done;
 
+    if (obs != NULL && obs->annotate != NULL)
+        obs->annotate(obs->arg, ev, now_ms);
     int64_t seq = 0;
     rc = store_append(st, ev, &seq);
+    if (rc == 1 && obs != NULL && obs->stored != NULL)
+        obs->stored(obs->arg, ev, seq);
     if (rc == 1)
         stats->accepted++;
     else if (rc == 0)
@@ -251,13 +256,14 @@ int pipeline_ingest_echo(store *st, const char *network, const char *account, js
                          uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
                          char *err, size_t errlen)
 {
-    return pipeline_ingest_enrich(st, network, account, event, now_ms, stats, echo, NULL, err,
+    pipeline_hooks hooks = {.echo = echo};
+    return pipeline_ingest_hooked(st, network, account, event, now_ms, stats, &hooks, err,
                                   errlen);
 }
 
-int pipeline_ingest_enrich(store *st, const char *network, const char *account, json_t *event,
-                           uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
-                           const pipeline_enrich *enrich, char *err, size_t errlen)
+int pipeline_ingest_hooked(store *st, const char *network, const char *account, json_t *event,
+                           uint64_t now_ms, pipeline_stats *stats, const pipeline_hooks *hooks,
+                           char *err, size_t errlen)
 {
     int rc = pipeline_validate(event, err, errlen);
     if (rc != GW_OK) {
@@ -266,6 +272,7 @@ int pipeline_ingest_enrich(store *st, const char *network, const char *account, 
         return rc;
     }
     /* After validation, so the predicate may rely on a string native_id. */
+    const pipeline_echo *echo = hooks != NULL ? hooks->echo : NULL;
     if (echo != NULL && echo->is_echo != NULL &&
         echo->is_echo(echo->arg, network, account, event)) {
         stats->echoes++;
@@ -275,18 +282,27 @@ int pipeline_ingest_enrich(store *st, const char *network, const char *account, 
     /* Before the one serialisation, so the stored event carries the tags;
      * a failure (out of memory) stores the item untagged rather than
      * losing it. */
+    const pipeline_enrich *enrich = hooks != NULL ? hooks->enrich : NULL;
     if (enrich != NULL && enrich->enrich != NULL)
         (void)enrich->enrich(enrich->arg, network, event);
-    return normalise_and_append(st, network, account, event, now_ms, stats);
+    return normalise_and_append(st, network, account, event, now_ms, stats,
+                                hooks != NULL ? hooks->observer : NULL);
 }
 
 int pipeline_ingest_host(store *st, const char *network, const char *account, json_t *event,
                          uint64_t now_ms, pipeline_stats *stats)
+{
+    return pipeline_ingest_host_observed(st, network, account, event, now_ms, stats, NULL);
+}
+
+int pipeline_ingest_host_observed(store *st, const char *network, const char *account,
+                                  json_t *event, uint64_t now_ms, pipeline_stats *stats,
+                                  const pipeline_observer *obs)
 {
     if (!json_is_string(json_object_get(event, "type")) ||
         !json_is_string(json_object_get(event, "native_id"))) {
         json_decref(event);
         return GW_EINVAL;
     }
-    return normalise_and_append(st, network, account, event, now_ms, stats);
+    return normalise_and_append(st, network, account, event, now_ms, stats, obs);
 }

@@ -43,6 +43,19 @@ typedef struct pipeline_enrich {
     void *arg;
 } pipeline_enrich;
 
+/* Observer (conversations, core/service/): sees every event on its way
+ * into the log. annotate(arg, event, now_ms) runs after the host members
+ * are set and before the append, and may add members (conversation_id,
+ * contact); stored(arg, event, seq) runs after the event was appended as
+ * new, with the event as stored (borrowed). An event annotated but not
+ * stored (a duplicate, an error) gets no stored() call: annotate must
+ * only prepare what stored() applies. Either may be NULL. */
+typedef struct pipeline_observer {
+    void (*annotate)(void *arg, json_t *event, uint64_t now_ms);
+    void (*stored)(void *arg, const json_t *event, int64_t seq);
+    void *arg;
+} pipeline_observer;
+
 /* Ingest one item from a plugin. Steals `event`. Returns 1 when stored,
  * 0 when it was a duplicate, GW_EINVAL when malformed (err says which
  * field and why), or another negative GW_E* code from the store. */
@@ -56,17 +69,30 @@ int pipeline_ingest_echo(store *st, const char *network, const char *account, js
                          uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
                          char *err, size_t errlen);
 
-/* pipeline_ingest_echo with enrichment: enrich (may be NULL, as may
- * echo) runs after validation and echo suppression, before the store. */
-int pipeline_ingest_enrich(store *st, const char *network, const char *account, json_t *event,
-                           uint64_t now_ms, pipeline_stats *stats, const pipeline_echo *echo,
-                           const pipeline_enrich *enrich, char *err, size_t errlen);
+/* What an account's item meets on its way in, each optional (NULL): echo
+ * suppression, then enrichment (triage), then the observer
+ * (conversations) right before the append. */
+typedef struct pipeline_hooks {
+    const pipeline_echo *echo;
+    const pipeline_enrich *enrich;
+    const pipeline_observer *observer;
+} pipeline_hooks;
+
+/* pipeline_ingest with the hooks (hooks may be NULL: none). */
+int pipeline_ingest_hooked(store *st, const char *network, const char *account, json_t *event,
+                           uint64_t now_ms, pipeline_stats *stats, const pipeline_hooks *hooks,
+                           char *err, size_t errlen);
 
 /* Ingest an event the host itself produces (account.stopped,
  * action.succeeded...): no plugin validation, same identity rules.
  * Steals `event`, which must hold "type" and "native_id". */
 int pipeline_ingest_host(store *st, const char *network, const char *account, json_t *event,
                          uint64_t now_ms, pipeline_stats *stats);
+
+/* pipeline_ingest_host with an observer (may be NULL). */
+int pipeline_ingest_host_observed(store *st, const char *network, const char *account,
+                                  json_t *event, uint64_t now_ms, pipeline_stats *stats,
+                                  const pipeline_observer *obs);
 
 /* Check a plugin event without storing it (used by tests and the SDK's
  * conformance checker). Borrowed event. Returns 0 or GW_EINVAL + err. */

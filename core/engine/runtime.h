@@ -72,6 +72,11 @@ typedef struct gw_runtime {
      * when [triage] enabled (core/triage/); enrich is NULL otherwise. */
     pipeline_enrich enrich;
 
+    /* Conversations (core/service/): assigns conversation_id and contact
+     * to every event; annotate/stored NULL when the service is off. */
+    pipeline_observer observer;
+    struct conv_service *conv; /* NULL when [service] conversations = false */
+
     gw_account **accounts;   /* owned, one per [[account]] that started */
     size_t account_count;
     gw_account *ready_head;  /* accounts due for an immediate fetch */

@@ -722,6 +722,11 @@ int store_write_begin(store *s)
     return store_begin(s);
 }
 
+int store_write_begin_rebuildable(store *s)
+{
+    return store_begin(s);
+}
+
 int store_write_failed(store *s, int sqlite_rc, const char *what)
 {
     return store_write_fail(s, sqlite_rc, what);

@@ -98,6 +98,11 @@ struct sqlite3 *store_db(store *s);
  * call before the first write of a tick. Returns 0 or a GW_E* code. */
 int store_write_begin(store *s);
 
+/* store_write_begin for a module that rebuilds its in-memory state from
+ * the database after a lost tick (the conversations): the tick's loss is
+ * then no reason to give up on the store. */
+int store_write_begin_rebuildable(store *s);
+
 /* Report a statement of such a module that failed with SQLite result
  * sqlite_rc: records "what: sqlite message" as the last error and notices
  * when SQLite rolled the tick's transaction back (the next store_commit

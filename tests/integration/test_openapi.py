@@ -14,7 +14,7 @@ import urllib.request
 import jsonschema
 import yaml
 
-from gwtest import SOURCE, GatewayTestCase, count_lines, mock_account, wait_for
+from gwtest import SOURCE, GatewayTestCase, count_lines, mock_account, read_jsonl, wait_for
 from test_actions import ITEMS, TOKEN, ENV, acme, api_config, private, reply
 
 SPEC_PATH = os.path.join(SOURCE, "docs", "openapi.yaml")
@@ -233,6 +233,7 @@ class OpenApiTest(GatewayTestCase):
         self.assertEqual((200, 2), (status, len(page["events"])))
         self.assertEqual(400, self.call(gw, "GET", "/v1/events?limit=0")[0])
         self.assertEqual(401, self.call(gw, "GET", "/v1/events?limit=1", token=None)[0])
+        self.conversations(gw)
         self.assertEqual(0, gw.stop())
 
         # A gateway that is not ready, without the action API.
@@ -251,6 +252,12 @@ class OpenApiTest(GatewayTestCase):
         self.assertEqual(503, self.call(gw2, "GET", "/v1/deadletters/1")[0])
         self.assertEqual(503, self.call(gw2, "DELETE", "/v1/deadletters/1")[0])
         self.assertEqual(503, self.call(gw2, "POST", "/v1/deadletters/1/replay")[0])
+        for method, path in (("GET", "/v1/conversations"), ("GET", "/v1/conversations/cv_1"),
+                             ("POST", "/v1/conversations/cv_1/close"),
+                             ("GET", "/v1/contacts/ct_1")):
+            self.assertEqual(503, self.call(gw2, method, path)[0])
+        self.assertEqual(503, self.call(gw2, "POST", "/v1/contacts/ct_1/links",
+                                        {"contact": "ct_2"})[0])
         self.assertEqual(0, gw2.stop())
 
         # A stopped account (the circuit breaker) and a disabled one.
@@ -285,6 +292,35 @@ class OpenApiTest(GatewayTestCase):
                         s for (p, m, s) in UNREACHED if (p, m) == (path, method)}
                     self.assertEqual(set(), missing,
                                      "%s %s: documented but never seen" % (method.upper(), path))
+
+    def conversations(self, gw):
+        """Conversations and contacts: every documented answer."""
+        events = {e["id"]: e for e in read_jsonl(self.path("events.jsonl"))}
+        m1, dm = events["mock:m-1"], events["mock:dm-1"]
+        status, queue = self.call(gw, "GET", "/v1/conversations?state=open&sort=priority&limit=1")
+        self.assertEqual((200, 1), (status, len(queue["conversations"])))
+        self.assertEqual(200, self.call(gw, "GET", "/v1/conversations?sort=priority&cursor="
+                                        + queue["next_cursor"])[0])
+        self.assertEqual(400, self.call(gw, "GET", "/v1/conversations?sort=bogus")[0])
+        self.assertEqual(401, self.call(gw, "GET", "/v1/conversations", token=None)[0])
+        one = "/v1/conversations/" + m1["conversation_id"]
+        self.assertEqual(200, self.call(gw, "GET", one)[0])
+        self.assertEqual(404, self.call(gw, "GET", "/v1/conversations/cv_fffff")[0])
+        self.assertEqual(401, self.call(gw, "GET", one, token=None)[0])
+        self.assertEqual(200, self.call(gw, "POST", one + "/close")[0])
+        self.assertEqual(409, self.call(gw, "POST", one + "/close")[0])
+        self.assertEqual(404, self.call(gw, "POST", "/v1/conversations/cv_fffff/close")[0])
+        self.assertEqual(401, self.call(gw, "POST", one + "/close", token=None)[0])
+        contact = "/v1/contacts/" + m1["contact"]["id"]
+        self.assertEqual(200, self.call(gw, "GET", contact)[0])
+        self.assertEqual(404, self.call(gw, "GET", "/v1/contacts/ct_fffff")[0])
+        self.assertEqual(401, self.call(gw, "GET", contact, token=None)[0])
+        other = {"contact": events["mock:c-1"]["contact"]["id"]}
+        self.assertEqual(200, self.call(gw, "POST", contact + "/links", other)[0])
+        self.assertEqual(404, self.call(gw, "POST", "/v1/contacts/ct_fffff/links", other)[0])
+        self.assertEqual(400, self.call(gw, "POST", contact + "/links", {"contact": 1})[0])
+        self.assertEqual(401, self.call(gw, "POST", contact + "/links", other, token=None)[0])
+        self.assertEqual(m1["contact"]["id"], dm["contact"]["id"])
 
     def dead_letters(self, _):
         rx = self.fake("webhook_receiver.py", "--secret", HOOK_SECRET, "--control",

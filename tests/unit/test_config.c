@@ -232,7 +232,7 @@ static void test_unknown_top_level(void **state)
                   "gateway.toml:1:3: accounts: unknown key; did you mean \"account\"?");
     EXPECT_ERRORS("version = 2\n",
                   "gateway.toml:1:1: version: unknown key; expected one of gateway, http, api, "
-                  "account, sink, triage, rule");
+                  "account, sink, triage, rule, service");
 }
 
 static void test_wrong_type(void **state)

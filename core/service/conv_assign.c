@@ -1,0 +1,298 @@
+/* conv_assign.c - the pipeline observer: which conversation and contact
+ * an event belongs to, from memory only (no SQL per event; an answer, an
+ * action.succeeded event, reads the event it answers once).
+ *
+ * Thread key: the item's thread_id, or its own native_id when the
+ * network gives none (so a reply through the action API, whose outbox
+ * thread is the same, finds it). A private message without a
+ * conversation of its own joins its author's public conversation on the
+ * same account when we answered that one within dm_join_window: the
+ * customer was asked to "DM us" and the DM continues the case.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/error.h"
+#include "service/conv_service.h"
+#include "service/conv_state.h"
+
+#define KEY_MAX 1024
+
+/* Forget what the last annotate prepared (its event was not stored). */
+static void pending_drop(conv_service *svc)
+{
+    conv_pending *p = &svc->pending;
+    if (p->valid && p->is_new)
+        conv_free(p->cv);
+    free(p->join_key);
+    *p = (conv_pending){0};
+}
+
+static const char *member(const json_t *ev, const char *key)
+{
+    return json_string_value(json_object_get(ev, key));
+}
+
+/* network \x1f account \x1f thread into buf; its length, or 0 if too long. */
+static size_t thread_key(char *buf, const char *network, const char *account, const char *thread)
+{
+    size_t n = strlen(network), a = strlen(account), t = strlen(thread);
+    if (n + a + t + 3 > KEY_MAX)
+        return 0;
+    memcpy(buf, network, n);
+    buf[n] = '\x1f';
+    memcpy(buf + n + 1, account, a);
+    buf[n + 1 + a] = '\x1f';
+    memcpy(buf + n + a + 2, thread, t + 1);
+    return n + a + t + 2;
+}
+
+static conv *conv_new(conv_service *svc, const char *key, size_t len, size_t net_len,
+                      size_t acct_len, int is_public, const contact *ct, uint64_t now_ms)
+{
+    conv *cv = calloc(1, sizeof *cv);
+    if (cv == NULL || (cv->key = malloc(len + 1)) == NULL) {
+        free(cv);
+        return NULL;
+    }
+    memcpy(cv->key, key, len + 1);
+    cv->key_len = len;
+    cv->net_len = net_len;
+    cv->acct_len = acct_len;
+    cv->id = svc->next_conv_id++;
+    conv_id_format("cv_", cv->id, cv->idstr, sizeof cv->idstr);
+    cv->is_public = is_public;
+    cv->contact = ct != NULL ? ct->id : 0;
+    cv->state = CONV_OPEN;
+    cv->first_ms = cv->last_ms = (int64_t)now_ms;
+    return cv;
+}
+
+static conv *conv_by_id(conv_service *svc, int64_t id)
+{
+    return strmap_get(svc->by_id, &id, sizeof id);
+}
+
+/* The author's public conversation a private item joins, or NULL. */
+static conv *join_target(conv_service *svc, const contact *ct, const char *key, size_t prefix,
+                         uint64_t now_ms)
+{
+    if (ct == NULL || ct->join_conv == 0 ||
+        (uint64_t)(now_ms - (uint64_t)ct->join_ms) > svc->opt.dm_join_window_ms)
+        return NULL;
+    conv *cv = conv_by_id(svc, ct->join_conv);
+    if (cv == NULL || cv->state == CONV_CLOSED || cv->net_len + 1 + cv->acct_len != prefix ||
+        memcmp(cv->key, key, prefix) != 0)
+        return NULL;
+    return cv;
+}
+
+static void set_conversation_id(json_t *ev, const conv *cv)
+{
+    json_object_set_new(ev, "conversation_id", json_string(cv->idstr));
+}
+
+static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
+{
+    const char *network = member(ev, "network"), *account = member(ev, "account");
+    const char *thread = member(ev, "thread_id");
+    if (thread == NULL || *thread == '\0')
+        thread = member(ev, "native_id");
+    char key[KEY_MAX];
+    size_t len = thread_key(key, network, account, thread);
+    if (len == 0)
+        return;
+    size_t net_len = strlen(network), acct_len = strlen(account);
+    const json_t *author = json_object_get(ev, "author");
+    const char *author_id = member(author, "id");
+    contact *ct = author_id != NULL
+                      ? conv_contact_lookup(svc, network, net_len, author_id, now_ms)
+                      : NULL;
+    int is_public = strcmp(member(ev, "visibility"), "public") == 0;
+    conv_pending *p = &svc->pending;
+    conv *cv = strmap_get(svc->by_key, key, len);
+    if (cv != NULL && cv->state == CONV_CLOSED) /* closed, not flushed yet */
+        cv = NULL;
+    if (cv == NULL && !is_public &&
+        (cv = join_target(svc, ct, key, net_len + 1 + acct_len, now_ms)) != NULL) {
+        if ((p->join_key = malloc(len + 1)) == NULL)
+            return;
+        memcpy(p->join_key, key, len + 1);
+        p->join_len = len;
+        p->join = 1;
+    }
+    if (cv == NULL) {
+        cv = conv_new(svc, key, len, net_len, acct_len, is_public, ct, now_ms);
+        if (cv == NULL)
+            return;
+        p->is_new = 1;
+    }
+    p->valid = 1;
+    p->customer = 1;
+    p->cv = cv;
+    p->ct = ct;
+    p->now_ms = now_ms;
+    set_conversation_id(ev, cv);
+    if (ct != NULL) {
+        /* the member shows the contact as it is once this item counts */
+        contact shown = *ct;
+        shown.items++;
+        shown.last_ms = (int64_t)now_ms;
+        shown.open += p->is_new;
+        shown.handle = (char *)member(author, "handle");
+        shown.name = (char *)member(author, "name");
+        if (shown.handle == NULL)
+            shown.handle = ct->handle;
+        if (shown.name == NULL)
+            shown.name = ct->name;
+        if (json_is_integer(json_object_get(author, "followers")))
+            shown.followers = json_integer_value(json_object_get(author, "followers"));
+        json_t *m = conv_contact_member(&shown, member(ev, "received_at"));
+        if (m != NULL)
+            json_object_set_new(ev, "contact", m);
+    }
+}
+
+/* An answer sent through the action API: the event it answers names the
+ * conversation; without one (a private message to a thread), the thread. */
+static void annotate_answer(conv_service *svc, json_t *ev, uint64_t now_ms)
+{
+    const char *network = member(ev, "network"), *account = member(ev, "account");
+    const char *answered = member(ev, "in_reply_to"), *thread = member(ev, "thread_id");
+    conv *cv = NULL;
+    char key[KEY_MAX];
+    int n = answered != NULL ? snprintf(key, sizeof key, "%s:%s", network, answered) : -1;
+    if (n > 0 && (size_t)n < sizeof key) { /* the answered event's id */
+        json_t *orig = NULL;
+        if (store_event_get(svc->st, key, &orig) == GW_OK) {
+            int64_t id = conv_id_parse("cv_", member(orig, "conversation_id"));
+            cv = id > 0 ? conv_by_id(svc, id) : NULL;
+        }
+        json_decref(orig);
+    }
+    size_t len;
+    if (cv == NULL && thread != NULL && (len = thread_key(key, network, account, thread)) != 0)
+        cv = strmap_get(svc->by_key, key, len);
+    if (cv == NULL || cv->state == CONV_CLOSED)
+        return;
+    svc->pending = (conv_pending){.valid = 1, .cv = cv, .now_ms = now_ms};
+    set_conversation_id(ev, cv);
+}
+
+static void observe_annotate(void *arg, json_t *ev, uint64_t now_ms)
+{
+    conv_service *svc = arg;
+    pending_drop(svc);
+    const char *type = member(ev, "type");
+    if (type == NULL)
+        return;
+    if (strchr(type, '.') == NULL)
+        annotate_customer(svc, ev, now_ms);
+    else if (strcmp(type, "action.succeeded") == 0)
+        annotate_answer(svc, ev, now_ms);
+}
+
+static void replace_string(char **dst, const char *src)
+{
+    if (src == NULL || (*dst != NULL && strcmp(*dst, src) == 0))
+        return;
+    char *copy = strdup(src);
+    if (copy != NULL) {
+        free(*dst);
+        *dst = copy;
+    }
+}
+
+static void apply_customer(conv_pending *p, const json_t *ev)
+{
+    conv *cv = p->cv;
+    int64_t now = (int64_t)p->now_ms;
+    cv->items++;
+    cv->last_ms = now;
+    if (cv->state == CONV_ANSWERED)
+        cv->state = CONV_OPEN;
+    /* priority from the triage tags (core/triage/) when present: the
+     * highest since the conversation started waiting */
+    const json_t *tags = json_object_get(ev, "tags");
+    const json_t *score = json_object_get(tags, "priority_score");
+    int s = json_is_integer(score) ? (int)json_integer_value(score) : 0;
+    const char *prio = member(tags, "priority");
+    if (cv->waiting_ms == 0 || s > cv->priority_score) {
+        cv->priority_score = s < 0 ? 0 : s > 100 ? 100 : s;
+        snprintf(cv->priority, sizeof cv->priority, "%s", prio != NULL ? prio : "");
+    }
+    if (cv->waiting_ms == 0)
+        cv->waiting_ms = now;
+    contact *ct = p->ct;
+    if (ct == NULL)
+        return;
+    const json_t *author = json_object_get(ev, "author");
+    ct->items++;
+    ct->last_ms = now;
+    ct->open += p->is_new;
+    ct->stale = 1;
+    replace_string(&ct->handle, member(author, "handle"));
+    replace_string(&ct->name, member(author, "name"));
+    if (json_is_integer(json_object_get(author, "followers")))
+        ct->followers = json_integer_value(json_object_get(author, "followers"));
+}
+
+static void apply_answer(conv_service *svc, conv_pending *p)
+{
+    conv *cv = p->cv;
+    int64_t now = (int64_t)p->now_ms;
+    cv->last_ms = now;
+    if (cv->answered_ms == 0) {
+        cv->answered_ms = now;
+        conv_sla_answered(svc, cv);
+    }
+    cv->state = CONV_ANSWERED;
+    cv->waiting_ms = 0; /* the priority stays: the report groups by it */
+    contact *ct = cv->is_public && cv->contact > 0 ? conv_contact_by_id(svc, cv->contact) : NULL;
+    if (ct != NULL) {
+        ct->join_conv = cv->id;
+        ct->join_ms = now;
+    }
+}
+
+static void observe_stored(void *arg, const json_t *ev, int64_t seq)
+{
+    conv_service *svc = arg;
+    conv_pending *p = &svc->pending;
+    if (!p->valid)
+        return;
+    conv *cv = p->cv;
+    if (p->is_new) {
+        if (strmap_put(svc->by_key, cv->key, cv->key_len, cv) != GW_OK ||
+            strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv) != GW_OK) {
+            strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
+            log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld "
+                      "keeps conversation %lld unrecorded", (long long)seq, (long long)cv->id);
+            pending_drop(svc);
+            return;
+        }
+        conv_sla_track(svc, cv);
+    }
+    if (p->join) {
+        free(cv->alias);
+        cv->alias = p->join_key;
+        cv->alias_len = p->join_len;
+        p->join_key = NULL;
+        strmap_put(svc->by_key, cv->alias, cv->alias_len, cv);
+    }
+    if (p->customer)
+        apply_customer(p, ev);
+    else
+        apply_answer(svc, p);
+    if (conv_add_seq(cv, seq) != GW_OK)
+        log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld not "
+                  "listed in conversation %lld", (long long)seq, (long long)cv->id);
+    conv_mark(svc, cv);
+    *p = (conv_pending){0};
+}
+
+pipeline_observer conv_service_observer(conv_service *svc)
+{
+    return (pipeline_observer){.annotate = observe_annotate, .stored = observe_stored, .arg = svc};
+}

@@ -1,0 +1,283 @@
+/* conv_contacts.c - the contact cache: the most recently seen contacts
+ * in memory (LRU, bounded by contact_cache), a miss read from SQLite,
+ * changes written at the flush. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/error.h"
+#include "gateway/sdk.h"
+#include "service/conv_state.h"
+
+static void lru_unlink(conv_service *svc, contact *ct)
+{
+    if (ct->lru_prev != NULL)
+        ct->lru_prev->lru_next = ct->lru_next;
+    else
+        svc->lru_head = ct->lru_next;
+    if (ct->lru_next != NULL)
+        ct->lru_next->lru_prev = ct->lru_prev;
+    else
+        svc->lru_tail = ct->lru_prev;
+    ct->lru_prev = ct->lru_next = NULL;
+}
+
+static void lru_push_front(conv_service *svc, contact *ct)
+{
+    ct->lru_next = svc->lru_head;
+    ct->lru_prev = NULL;
+    if (svc->lru_head != NULL)
+        svc->lru_head->lru_prev = ct;
+    svc->lru_head = ct;
+    if (svc->lru_tail == NULL)
+        svc->lru_tail = ct;
+}
+
+void conv_contact_touch(conv_service *svc, contact *ct)
+{
+    if (svc->lru_head != ct) {
+        lru_unlink(svc, ct);
+        lru_push_front(svc, ct);
+    }
+}
+
+void conv_contact_mark(conv_service *svc, contact *ct)
+{
+    if (!ct->dirty) {
+        ct->dirty = 1;
+        ct->next_dirty = svc->dirty_contacts;
+        svc->dirty_contacts = ct;
+    }
+}
+
+static void contact_free(contact *ct)
+{
+    free(ct->key);
+    free(ct->handle);
+    free(ct->name);
+    free(ct);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+/* A new cache entry (indexed, at the LRU front); NULL without memory. */
+static contact *contact_add(conv_service *svc, int64_t id, const char *network, size_t net_len,
+                            const char *author)
+{
+    contact *ct = calloc(1, sizeof *ct);
+    size_t alen = strlen(author);
+    if (ct == NULL || (ct->key = malloc(net_len + 1 + alen + 1)) == NULL) {
+        free(ct);
+        return NULL;
+    }
+    memcpy(ct->key, network, net_len);
+    ct->key[net_len] = '\x1f';
+    memcpy(ct->key + net_len + 1, author, alen + 1);
+    ct->key_len = net_len + 1 + alen;
+    ct->net_len = net_len;
+    ct->id = ct->person = id;
+    ct->followers = -1;
+    conv_id_format("ct_", id, ct->idstr, sizeof ct->idstr);
+    if (strmap_put(svc->contacts, ct->key, ct->key_len, ct) != GW_OK ||
+        strmap_put(svc->contact_ids, &ct->id, sizeof ct->id, ct) != GW_OK) {
+        strmap_remove(svc->contacts, ct->key, ct->key_len, ct);
+        contact_free(ct);
+        return NULL;
+    }
+    lru_push_front(svc, ct);
+    svc->contact_count++;
+    return ct;
+}
+
+static int contact_from_row(void *arg, const contact_row *r)
+{
+    conv_service *svc = arg;
+    contact *ct = contact_add(svc, r->id, r->network, strlen(r->network), r->author);
+    if (ct == NULL)
+        return GW_ENOMEM;
+    ct->handle = dup_or_null(r->handle);
+    ct->name = dup_or_null(r->name);
+    ct->followers = r->followers;
+    ct->first_ms = r->first_ms;
+    gw_sdk_time_format(ct->first_ms, ct->first_seen, sizeof ct->first_seen);
+    ct->last_ms = r->last_ms;
+    ct->items = r->items;
+    ct->open = r->open;
+    ct->person = r->person;
+    return GW_OK;
+}
+
+int conv_contact_load(conv_service *svc)
+{
+    int64_t total = contact_store_count(svc->ks);
+    int rc = contact_store_each_recent(svc->ks, svc->opt.contact_cache, contact_from_row, svc);
+    if (rc < 0)
+        return rc;
+    /* walked most recent first: pushed to the front each, so reverse */
+    contact *ct = svc->lru_head, *prev = NULL;
+    svc->lru_tail = ct;
+    while (ct != NULL) {
+        contact *next = ct->lru_next;
+        ct->lru_next = prev;
+        ct->lru_prev = next;
+        prev = ct;
+        ct = next;
+    }
+    svc->lru_head = prev;
+    svc->contacts_all_loaded = total <= (int64_t)svc->opt.contact_cache;
+    return GW_OK;
+}
+
+contact *conv_contact_lookup(conv_service *svc, const char *network, size_t net_len,
+                             const char *author, uint64_t now_ms)
+{
+    char key[512];
+    size_t alen = strlen(author);
+    if (net_len + 1 + alen >= sizeof key)
+        return NULL;
+    memcpy(key, network, net_len);
+    key[net_len] = '\x1f';
+    memcpy(key + net_len + 1, author, alen + 1);
+    contact *ct = strmap_get(svc->contacts, key, net_len + 1 + alen);
+    if (ct != NULL) {
+        conv_contact_touch(svc, ct);
+        return ct;
+    }
+    /* A miss: rare once the cache is warm, and none at all while every
+     * stored contact fits in it. */
+    if (!svc->contacts_all_loaded) {
+        char net[128];
+        snprintf(net, sizeof net, "%.*s", (int)net_len, network);
+        int rc = contact_store_find(svc->ks, net, author, contact_from_row, svc);
+        if (rc < 0)
+            return NULL;
+        if (rc > 0) {
+            ct = strmap_get(svc->contacts, key, net_len + 1 + alen);
+            if (ct != NULL)
+                conv_contact_count_open(svc, ct);
+            return ct;
+        }
+    }
+    ct = contact_add(svc, svc->next_contact_id, network, net_len, author);
+    if (ct == NULL)
+        return NULL;
+    svc->next_contact_id++;
+    ct->first_ms = ct->last_ms = (int64_t)now_ms;
+    gw_sdk_time_format(ct->first_ms, ct->first_seen, sizeof ct->first_seen);
+    /* written at this tick's flush: the conversation rows name it */
+    conv_contact_mark(svc, ct);
+    return ct;
+}
+
+contact *conv_contact_by_id(conv_service *svc, int64_t id)
+{
+    contact *ct = strmap_get(svc->contact_ids, &id, sizeof id);
+    if (ct == NULL && contact_store_get(svc->ks, id, contact_from_row, svc) > 0 &&
+        (ct = strmap_get(svc->contact_ids, &id, sizeof id)) != NULL)
+        conv_contact_count_open(svc, ct);
+    return ct;
+}
+
+/* A contact read back from the table: its open count comes from the
+ * conversations (the column is written lazily, see conv_contact_flush). */
+void conv_contact_count_open(conv_service *svc, contact *ct)
+{
+    ct->open = conv_store_open_of_contact(svc->cs, ct->id);
+}
+
+static void contact_row_of(const contact *ct, contact_row *r, char *net, size_t netlen)
+{
+    snprintf(net, netlen, "%.*s", (int)ct->net_len, ct->key);
+    *r = (contact_row){.id = ct->id,
+                       .network = net,
+                       .author = ct->key + ct->net_len + 1,
+                       .handle = ct->handle,
+                       .name = ct->name,
+                       .followers = ct->followers,
+                       .first_ms = ct->first_ms,
+                       .last_ms = ct->last_ms,
+                       .items = ct->items,
+                       .open = ct->open,
+                       .person = ct->person};
+}
+
+static int contact_write(conv_service *svc, contact *ct)
+{
+    char net[128];
+    contact_row r;
+    contact_row_of(ct, &r, net, sizeof net);
+    ct->stale = 0;
+    return contact_store_put(svc->ks, &r);
+}
+
+/* Write the new contacts (every tick: conversation rows name them) and,
+ * with stale_too, those whose counters or profile changed; then evict
+ * from the LRU tail down to the bound, writing a stale one first.
+ * Counters (items, last seen, profile) are written lazily, by the sweep
+ * timer: writing some 400 authors' rows per tick cost a tenth of the
+ * flood benchmark, and a crash loses at most a sweep's worth of these
+ * soft figures; open counts are recounted when a contact is read back. */
+int conv_contact_flush(conv_service *svc, int stale_too)
+{
+    int rc = GW_OK, wrc;
+    while (svc->dirty_contacts != NULL) {
+        contact *ct = svc->dirty_contacts;
+        svc->dirty_contacts = ct->next_dirty;
+        ct->dirty = 0;
+        ct->next_dirty = NULL;
+        if ((wrc = contact_write(svc, ct)) != GW_OK && rc == GW_OK)
+            rc = wrc;
+    }
+    for (contact *ct = stale_too ? svc->lru_head : NULL; ct != NULL; ct = ct->lru_next) {
+        if (ct->stale && (wrc = contact_write(svc, ct)) != GW_OK && rc == GW_OK)
+            rc = wrc;
+    }
+    while (svc->contact_count > svc->opt.contact_cache && svc->lru_tail != NULL) {
+        contact *ct = svc->lru_tail;
+        if (ct->stale && (wrc = contact_write(svc, ct)) != GW_OK && rc == GW_OK)
+            rc = wrc;
+        lru_unlink(svc, ct);
+        strmap_remove(svc->contacts, ct->key, ct->key_len, ct);
+        strmap_remove(svc->contact_ids, &ct->id, sizeof ct->id, ct);
+        contact_free(ct);
+        svc->contact_count--;
+        svc->contacts_all_loaded = 0;
+    }
+    return rc;
+}
+
+void conv_contact_free_all(conv_service *svc)
+{
+    contact *ct = svc->lru_head;
+    while (ct != NULL) {
+        contact *next = ct->lru_next;
+        contact_free(ct);
+        ct = next;
+    }
+    svc->lru_head = svc->lru_tail = NULL;
+    svc->contact_count = 0;
+}
+
+/* The event's "contact" member (a new reference, NULL without memory);
+ * last_seen is the event's received_at (borrowed). */
+json_t *conv_contact_member(const contact *ct, const char *last_seen)
+{
+    json_t *m = json_object();
+    if (m == NULL)
+        return NULL;
+    json_object_set_new(m, "id", json_string(ct->idstr));
+    if (ct->name != NULL)
+        json_object_set_new(m, "display_name", json_string(ct->name));
+    if (ct->handle != NULL)
+        json_object_set_new(m, "handle", json_string(ct->handle));
+    if (ct->followers >= 0)
+        json_object_set_new(m, "followers", json_integer(ct->followers));
+    json_object_set_new(m, "first_seen", json_string(ct->first_seen));
+    json_object_set_new(m, "last_seen", json_string(last_seen));
+    json_object_set_new(m, "interactions", json_integer(ct->items));
+    json_object_set_new(m, "open_conversations", json_integer(ct->open));
+    return m;
+}

@@ -1,0 +1,452 @@
+/* conv_service.c - the conversation service's life: loading what is
+ * open, the flush into the tick's transaction, closing (by the API or
+ * after inactivity), contact links, and the figures for /metrics. The
+ * per-event work is conv_assign.c's, the contact cache conv_contacts.c's.
+ */
+#include "service/conv_service.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "gateway/error.h"
+#include "service/conv_state.h"
+
+/* The inactivity check runs at most this often (it walks the
+ * conversations in memory), and at least four times per close_after. */
+#define CLOSE_CHECK_MAX_MS 60000
+#define CLOSE_CHECK_MIN_MS 100
+/* Contacts' counters are written this often (see conv_contact_flush). */
+#define CONTACT_SWEEP_MS 30000
+
+static const char *state_name(conv_state s)
+{
+    return s == CONV_OPEN ? "open" : s == CONV_ANSWERED ? "answered" : "closed";
+}
+
+static int conv_from_row(void *arg, const conv_row *r)
+{
+    conv_service *svc = arg;
+    size_t n = strlen(r->network), a = strlen(r->account), t = strlen(r->thread);
+    conv *cv = calloc(1, sizeof *cv);
+    if (cv == NULL || (cv->key = malloc(n + a + t + 3)) == NULL) {
+        free(cv);
+        return GW_ENOMEM;
+    }
+    cv->key_len = (size_t)sprintf(cv->key, "%s\x1f%s\x1f%s", r->network, r->account, r->thread);
+    cv->net_len = n;
+    cv->acct_len = a;
+    cv->id = r->id;
+    conv_id_format("cv_", cv->id, cv->idstr, sizeof cv->idstr);
+    if (r->seqs != NULL && *r->seqs != '\0') {
+        cv->seqs_len = strlen(r->seqs);
+        cv->seqs_cap = cv->seqs_len + 1;
+        if ((cv->seqs = strdup(r->seqs)) == NULL) {
+            conv_free(cv);
+            return GW_ENOMEM;
+        }
+    }
+    cv->contact = r->contact;
+    cv->is_public = strcmp(r->visibility, "public") == 0;
+    cv->state = strcmp(r->state, "answered") == 0 ? CONV_ANSWERED : CONV_OPEN;
+    cv->priority_score = r->priority_score;
+    snprintf(cv->priority, sizeof cv->priority, "%s", r->priority ? r->priority : "");
+    cv->items = r->items;
+    cv->first_ms = r->first_ms;
+    cv->waiting_ms = r->waiting_ms;
+    cv->last_ms = r->last_ms;
+    cv->answered_ms = r->answered_ms;
+    cv->deadline_ms = r->deadline_ms;
+    cv->breached = r->breached;
+    if (r->alias != NULL) {
+        /* the alias is stored as the private thread's id only */
+        size_t al = strlen(r->alias);
+        if ((cv->alias = malloc(n + a + al + 3)) != NULL)
+            cv->alias_len = (size_t)sprintf(cv->alias, "%s\x1f%s\x1f%s", r->network, r->account,
+                                            r->alias);
+    }
+    if (strmap_put(svc->by_key, cv->key, cv->key_len, cv) != GW_OK ||
+        strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv) != GW_OK ||
+        (cv->alias != NULL && strmap_put(svc->by_key, cv->alias, cv->alias_len, cv) != GW_OK)) {
+        strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
+        strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
+        conv_free(cv);
+        return GW_ENOMEM;
+    }
+    return GW_OK;
+}
+
+static void close_timer_cb(uv_timer_t *t);
+
+static void sweep_timer_cb(uv_timer_t *t)
+{
+    conv_service *svc = t->data;
+    conv_contact_flush(svc, 1);
+}
+
+static int count_open_of(void *arg, void *value)
+{
+    conv_service *svc = arg;
+    const conv *cv = value;
+    contact *ct = strmap_get(svc->contact_ids, &cv->contact, sizeof cv->contact);
+    if (ct == NULL)
+        return 0;
+    ct->open++;
+    if (cv->is_public && cv->answered_ms > ct->join_ms) {
+        ct->join_conv = cv->id;
+        ct->join_ms = cv->answered_ms;
+    }
+    return 0;
+}
+
+/* At start-up every conversation not closed is in memory: the cached
+ * contacts' open counts are recounted from them (the column is lazy),
+ * and the public conversation a private message would join is found
+ * again (approximated by the first answer's time). */
+static void recount_open(conv_service *svc)
+{
+    for (contact *ct = svc->lru_head; ct != NULL; ct = ct->lru_next)
+        ct->open = 0;
+    strmap_each(svc->by_id, count_open_of, svc);
+}
+
+/* Everything the database holds that lives in memory: the conversations
+ * not closed, the most recent contacts, the SLA watch list. */
+static int load_state(conv_service *svc, char *err, size_t errlen)
+{
+    int64_t max_conv = 0, max_contact = 0;
+    int rc = conv_store_max_ids(svc->cs, &max_conv, &max_contact);
+    if (rc != GW_OK) {
+        snprintf(err, errlen, "conversations: cannot read the tables");
+        return rc;
+    }
+    if ((rc = conv_store_each_active(svc->cs, conv_from_row, svc)) < 0) {
+        snprintf(err, errlen, "conversations: cannot load the open ones: %s",
+                 store_last_error(svc->st));
+        return rc;
+    }
+    if ((rc = conv_contact_load(svc)) < 0) {
+        snprintf(err, errlen, "contacts: cannot load: %s", store_last_error(svc->st));
+        return rc;
+    }
+    recount_open(svc);
+    /* never reuse an id, even one only a lost tick had handed out */
+    if (svc->next_conv_id < max_conv + 1)
+        svc->next_conv_id = max_conv + 1;
+    if (svc->next_contact_id < max_contact + 1)
+        svc->next_contact_id = max_contact + 1;
+    if ((rc = conv_sla_load(svc)) != GW_OK)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
+static int free_conv(void *arg, void *value);
+
+/* Forget everything in memory (conversations, contacts, what was to be
+ * written); the maps are made anew. */
+static int drop_state(conv_service *svc)
+{
+    if (svc->pending.valid && svc->pending.is_new)
+        conv_free(svc->pending.cv);
+    free(svc->pending.join_key);
+    svc->pending = (conv_pending){0};
+    if (svc->by_id != NULL)
+        strmap_each(svc->by_id, free_conv, NULL);
+    strmap_free(svc->by_id);
+    strmap_free(svc->by_key);
+    conv_contact_free_all(svc);
+    strmap_free(svc->contacts);
+    strmap_free(svc->contact_ids);
+    svc->dirty_convs = NULL;
+    svc->dirty_contacts = NULL;
+    svc->by_id = strmap_new();
+    svc->by_key = strmap_new();
+    svc->contacts = strmap_new();
+    svc->contact_ids = strmap_new();
+    return svc->by_id && svc->by_key && svc->contacts && svc->contact_ids ? GW_OK : GW_ENOMEM;
+}
+
+int conv_service_reload(conv_service *svc)
+{
+    char err[256];
+    conv_sla_reset(svc);
+    int rc = drop_state(svc);
+    if (rc == GW_OK)
+        rc = load_state(svc, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "out of memory");
+    if (rc < 0)
+        log_write(svc->log, GW_LOG_ERROR, "conversations", "cannot reload after a lost commit: "
+                  "%s", err);
+    else
+        log_write(svc->log, GW_LOG_INFO, "conversations", "reloaded after a lost commit: %zu "
+                  "conversations open or answered", strmap_count(svc->by_id));
+    return rc < 0 ? rc : GW_OK;
+}
+
+int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_options *opts,
+                      conv_service **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    conv_service *svc = calloc(1, sizeof *svc);
+    if (svc == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GW_ENOMEM;
+    }
+    svc->loop = loop;
+    svc->st = st;
+    svc->log = log;
+    svc->opt = *opts;
+    svc->opt.timezone = NULL; /* borrowed for open only: read by conv_sla_open */
+    if (svc->opt.contact_cache == 0)
+        svc->opt.contact_cache = 1;
+    int rc = conv_store_open(st, &svc->cs, err, errlen);
+    if (rc == GW_OK)
+        rc = contact_store_open(svc->cs, &svc->ks, err, errlen);
+    if (rc == GW_OK && ((svc->by_key = strmap_new()) == NULL || (svc->by_id = strmap_new()) == NULL ||
+                        (svc->contacts = strmap_new()) == NULL ||
+                        (svc->contact_ids = strmap_new()) == NULL)) {
+        snprintf(err, errlen, "out of memory");
+        rc = GW_ENOMEM;
+    }
+    svc->opt.timezone = opts->timezone;
+    if (rc == GW_OK && (rc = conv_sla_open(svc, err, errlen)) == GW_OK)
+        rc = load_state(svc, err, errlen);
+    if (rc < 0) {
+        conv_service_free(svc);
+        return rc;
+    }
+    uv_timer_init(loop, &svc->close_timer);
+    svc->close_timer.data = svc;
+    uv_timer_init(loop, &svc->sweep_timer);
+    svc->sweep_timer.data = svc;
+    uv_timer_start(&svc->sweep_timer, sweep_timer_cb, CONTACT_SWEEP_MS, CONTACT_SWEEP_MS);
+    if (svc->opt.close_after_ms > 0) {
+        uint64_t every = svc->opt.close_after_ms / 4;
+        every = every > CLOSE_CHECK_MAX_MS ? CLOSE_CHECK_MAX_MS
+                : every < CLOSE_CHECK_MIN_MS ? CLOSE_CHECK_MIN_MS
+                                             : every;
+        uv_timer_start(&svc->close_timer, close_timer_cb, every, every);
+    }
+    log_write(log, GW_LOG_INFO, "conversations", "%zu conversations open or answered, %zu "
+              "contacts cached", strmap_count(svc->by_id), svc->contact_count);
+    *out = svc;
+    return GW_OK;
+}
+
+static void conv_row_of(const conv *cv, conv_row *r, char *net, char *acct, size_t len)
+{
+    snprintf(net, len, "%.*s", (int)cv->net_len, cv->key);
+    snprintf(acct, len, "%.*s", (int)cv->acct_len, cv->key + cv->net_len + 1);
+    size_t prefix = cv->net_len + cv->acct_len + 2;
+    *r = (conv_row){.id = cv->id,
+                    .network = net,
+                    .account = acct,
+                    .thread = cv->key + prefix,
+                    .alias = cv->alias != NULL ? cv->alias + prefix : NULL,
+                    .contact = cv->contact,
+                    .visibility = cv->is_public ? "public" : "private",
+                    .state = state_name(cv->state),
+                    .priority_score = cv->priority_score,
+                    .priority = cv->priority[0] ? cv->priority : NULL,
+                    .items = cv->items,
+                    .first_ms = cv->first_ms,
+                    .waiting_ms = cv->waiting_ms,
+                    .last_ms = cv->last_ms,
+                    .answered_ms = cv->answered_ms,
+                    .closed_ms = cv->closed_ms,
+                    .deadline_ms = cv->deadline_ms,
+                    .breached = cv->breached,
+                    .seqs = cv->seqs};
+}
+
+int conv_service_flush(conv_service *svc)
+{
+    int rc = GW_OK, wrc;
+    while (svc->dirty_convs != NULL) {
+        conv *cv = svc->dirty_convs;
+        svc->dirty_convs = cv->next_dirty;
+        cv->dirty = 0;
+        cv->next_dirty = NULL;
+        char net[128], acct[256];
+        conv_row r;
+        conv_row_of(cv, &r, net, acct, sizeof acct);
+        if ((wrc = conv_store_put_conversation(svc->cs, &r)) != GW_OK && rc == GW_OK)
+            rc = wrc;
+        if (cv->state == CONV_CLOSED) { /* written: it leaves memory */
+            strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
+            if (cv->alias != NULL)
+                strmap_remove(svc->by_key, cv->alias, cv->alias_len, cv);
+            strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
+            if (svc->pending.cv == cv)
+                svc->pending = (conv_pending){0};
+            conv_free(cv);
+        }
+    }
+    if ((wrc = conv_contact_flush(svc, 0)) != GW_OK && rc == GW_OK)
+        rc = wrc;
+    return rc;
+}
+
+static void close_one(conv_service *svc, conv *cv, uint64_t now_ms)
+{
+    cv->state = CONV_CLOSED;
+    cv->closed_ms = (int64_t)now_ms;
+    cv->waiting_ms = 0;
+    svc->closed_total++;
+    contact *ct = cv->contact > 0 ? conv_contact_by_id(svc, cv->contact) : NULL;
+    if (ct != NULL && ct->open > 0) {
+        ct->open--;
+        conv_contact_mark(svc, ct);
+    }
+    conv_mark(svc, cv);
+}
+
+int conv_service_close_conversation(conv_service *svc, int64_t id, uint64_t now_ms)
+{
+    conv *cv = strmap_get(svc->by_id, &id, sizeof id);
+    if (cv == NULL || cv->state == CONV_CLOSED)
+        return 0;
+    close_one(svc, cv, now_ms);
+    return 1;
+}
+
+typedef struct idle_walk {
+    conv_service *svc;
+    uint64_t now_ms;
+    conv **due;
+    size_t count, cap;
+} idle_walk;
+
+static int collect_idle(void *arg, void *value)
+{
+    idle_walk *w = arg;
+    conv *cv = value;
+    if (cv->state == CONV_CLOSED ||
+        w->now_ms - (uint64_t)cv->last_ms < w->svc->opt.close_after_ms)
+        return 0;
+    if (w->count == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        conv **grown = realloc(w->due, cap * sizeof *grown);
+        if (grown == NULL)
+            return 1; /* the rest waits for the next check */
+        w->due = grown;
+        w->cap = cap;
+    }
+    w->due[w->count++] = cv;
+    return 0;
+}
+
+/* Close what was quiet for close_after; collected first, because closing
+ * must not change the map being walked. */
+static void close_timer_cb(uv_timer_t *t)
+{
+    conv_service *svc = t->data;
+    idle_walk w = {.svc = svc, .now_ms = clock_wall_ms()};
+    strmap_each(svc->by_id, collect_idle, &w);
+    for (size_t i = 0; i < w.count; i++)
+        close_one(svc, w.due[i], w.now_ms);
+    if (w.count > 0)
+        log_write(svc->log, GW_LOG_DEBUG, "conversations", "closed %zu inactive conversations",
+                  w.count);
+    free(w.due);
+}
+
+int conv_service_link(conv_service *svc, int64_t a, int64_t b)
+{
+    contact *ca = conv_contact_by_id(svc, a);
+    if (ca == NULL)
+        return 0;
+    int64_t to = ca->person;
+    contact *cb = conv_contact_by_id(svc, b);
+    if (cb == NULL)
+        return 0;
+    int64_t from = cb->person;
+    if (from == to)
+        return 1;
+    /* the smaller id names the person, whichever side was linked */
+    if (from < to) {
+        int64_t tmp = from;
+        from = to;
+        to = tmp;
+    }
+    int rc = conv_contact_flush(svc, 1);
+    if (rc == GW_OK)
+        rc = contact_store_merge_person(svc->ks, from, to);
+    if (rc != GW_OK)
+        return rc;
+    for (contact *ct = svc->lru_head; ct != NULL; ct = ct->lru_next) {
+        if (ct->person == from)
+            ct->person = to;
+    }
+    return 1;
+}
+
+conv_store *conv_service_conversations(conv_service *svc)
+{
+    return svc->cs;
+}
+
+contact_store *conv_service_contacts(conv_service *svc)
+{
+    return svc->ks;
+}
+
+static int count_one(void *arg, void *value)
+{
+    conv_counts *c = arg;
+    const conv *cv = value;
+    if (cv->state == CONV_OPEN)
+        c->open++;
+    else if (cv->state == CONV_ANSWERED)
+        c->answered++;
+    if (cv->state == CONV_OPEN && cv->waiting_ms > 0 &&
+        (c->oldest_waiting_ms == 0 || (uint64_t)cv->waiting_ms < c->oldest_waiting_ms))
+        c->oldest_waiting_ms = (uint64_t)cv->waiting_ms;
+    return 0;
+}
+
+void conv_service_counts(conv_service *svc, conv_counts *out)
+{
+    *out = (conv_counts){.closed_total = svc->closed_total,
+                         .contacts_cached = svc->contact_count};
+    strmap_each(svc->by_id, count_one, out);
+}
+
+void conv_service_close(conv_service *svc)
+{
+    if (svc == NULL)
+        return;
+    conv_service_flush(svc);
+    conv_contact_flush(svc, 1);
+    conv_sla_close(svc);
+    uv_handle_t *timers[] = {(uv_handle_t *)&svc->close_timer, (uv_handle_t *)&svc->sweep_timer};
+    for (size_t i = 0; i < 2; i++) {
+        if (!uv_is_closing(timers[i]))
+            uv_close(timers[i], NULL);
+    }
+}
+
+static int free_conv(void *arg, void *value)
+{
+    (void)arg;
+    conv_free(value);
+    return 0;
+}
+
+void conv_service_free(conv_service *svc)
+{
+    if (svc == NULL)
+        return;
+    drop_state(svc);
+    strmap_free(svc->by_id);
+    strmap_free(svc->by_key);
+    strmap_free(svc->contacts);
+    strmap_free(svc->contact_ids);
+    conv_sla_free(svc);
+    contact_store_close(svc->ks);
+    conv_store_close(svc->cs);
+    free(svc);
+}

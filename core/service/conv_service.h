@@ -1,0 +1,106 @@
+/* conv_service.h - conversations and contacts: every customer item
+ * belongs to a conversation (per network thread), every author has a
+ * contact per network; the pipeline asks this service, from memory, for
+ * the conversation_id and contact members of each event.
+ *
+ * States: open (waiting for us) -> answered (an action's answer
+ * succeeded) -> closed (POST .../close, or close_after of inactivity).
+ * A customer item in an answered conversation makes it open again; the
+ * first answer's time stays the first response.
+ *
+ * Memory: conversations not closed, and the contact_cache most recently
+ * seen contacts (LRU; a miss reads SQLite). Durability: what changed is
+ * written once per loop tick (conv_service_flush, called by the daemon
+ * right before store_commit), into the same transaction as the events.
+ *
+ * Single-threaded, on the loop thread.
+ */
+#ifndef GW_CONV_SERVICE_H
+#define GW_CONV_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "base/log.h"
+#include "service/conv_id.h"
+#include "service/conv_options.h"
+#include "engine/pipeline.h"
+#include "store/contact_store.h"
+#include "store/conv_store.h"
+
+typedef struct conv_service conv_service;
+
+
+/* Open the tables, load the conversations not closed and the most recent
+ * contacts, and start the inactivity timer on loop. store, log borrowed
+ * for the service's life. Returns 0 and *out (caller frees with
+ * conv_service_close, before store_close), or GW_E* with err set. */
+int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_options *opts,
+                      conv_service **out, char *err, size_t errlen);
+
+/* Stop the timer (closed asynchronously: run the loop afterwards, then
+ * conv_service_free) and flush what changed. */
+void conv_service_close(conv_service *svc);
+void conv_service_free(conv_service *svc);
+
+/* The pipeline observer that assigns conversations and contacts; valid
+ * while svc is. */
+pipeline_observer conv_service_observer(conv_service *svc);
+
+/* Write every change since the last flush into the tick's transaction.
+ * Returns 0 or GW_E* (the store then fails the tick). */
+int conv_service_flush(conv_service *svc);
+
+/* The tick's commit failed: what memory holds may name events that are
+ * gone. Drop it and load the database's state again (the networks
+ * deliver the lost items anew). Returns 0 or GW_E* (logged). */
+int conv_service_reload(conv_service *svc);
+
+/* Close conversation id now. Returns 1 when closed, 0 when it is not
+ * open or answered (unknown or closed already), or GW_E*. */
+int conv_service_close_conversation(conv_service *svc, int64_t id, uint64_t now_ms);
+
+/* Link contact b to contact a's person (both must exist). Returns 1,
+ * 0 when one of them is unknown, or GW_E*. */
+int conv_service_link(conv_service *svc, int64_t a, int64_t b);
+
+/* The tables, for the API's reads (flush first). Borrowed. */
+conv_store *conv_service_conversations(conv_service *svc);
+contact_store *conv_service_contacts(conv_service *svc);
+
+/* Counts from memory, for /metrics. */
+typedef struct conv_counts {
+    uint64_t open, answered;  /* conversations in memory per state */
+    uint64_t oldest_waiting_ms; /* wall ms of the oldest unanswered item; 0: none */
+    uint64_t closed_total;
+    uint64_t contacts_cached;
+} conv_counts;
+void conv_service_counts(conv_service *svc, conv_counts *out);
+
+/* Figures for /metrics (conv_metrics.c), from memory. */
+#define CONV_PRIORITIES 5 /* urgent, high, normal, low, none */
+#define CONV_BUCKETS 10
+typedef struct conv_group {
+    char network[64], account[128];
+    uint64_t open;       /* waiting for an answer */
+    uint64_t unanswered; /* never answered yet */
+    int64_t oldest_waiting_ms; /* 0: none waiting */
+} conv_group;
+typedef struct conv_metrics {
+    conv_group *groups; /* owned (conv_metrics_free), one per network and account */
+    size_t group_count;
+    uint64_t priority[CONV_PRIORITIES]; /* open conversations per priority */
+    const double *bucket_bounds;        /* CONV_BUCKETS upper bounds, seconds */
+    uint64_t buckets[CONV_BUCKETS];     /* first responses since start, not cumulative */
+    uint64_t responses, within_target;
+    double response_sum_s;
+    uint64_t breaches, closed;
+} conv_metrics;
+extern const char *const conv_priority_names[CONV_PRIORITIES];
+int conv_service_metrics(conv_service *svc, conv_metrics *out);
+void conv_metrics_free(conv_metrics *m);
+
+#endif /* GW_CONV_SERVICE_H */

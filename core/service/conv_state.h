@@ -1,0 +1,141 @@
+/* conv_state.h - the conversation service's state, shared by its files
+ * (conv_service.c: open, flush, close, timers; conv_assign.c: the
+ * pipeline observer; conv_contacts.c: the contact cache; conv_state.c:
+ * a conversation's own bookkeeping). Not for use outside core/service/.
+ */
+#ifndef GW_CONV_STATE_H
+#define GW_CONV_STATE_H
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "base/log.h"
+#include "base/strmap.h"
+#include "service/conv_id.h"
+#include "service/conv_options.h"
+#include "store/contact_store.h"
+#include "store/conv_store.h"
+
+typedef struct conv_service conv_service;
+
+#define CONV_RESPONSE_BUCKETS 10
+/* Upper bounds of the first-response histogram, seconds. */
+extern const double conv_response_bounds[CONV_RESPONSE_BUCKETS];
+
+typedef enum { CONV_OPEN, CONV_ANSWERED, CONV_CLOSED } conv_state;
+
+/* One conversation in memory (open or answered; a closed one is freed at
+ * the flush that writes it). */
+typedef struct conv {
+    int64_t id;
+    char *key;      /* owned: network \x1f account \x1f thread */
+    size_t key_len;
+    size_t net_len, acct_len; /* the network's and the account's part of key */
+    char *alias;    /* owned: a private thread's key that joined it, or NULL */
+    size_t alias_len;
+    int64_t contact;
+    int is_public;
+    conv_state state;
+    int priority_score;
+    char priority[8];
+    int64_t items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms;
+    int breached;
+    char *seqs; /* owned: the events' seqs, "12,40,41" (conv_row.seqs) */
+    size_t seqs_len, seqs_cap;
+    char idstr[24]; /* "cv_<hex>", formatted once */
+    int dirty; /* on svc->dirty_convs */
+    struct conv *next_dirty;
+} conv;
+
+/* One contact in the cache. */
+typedef struct contact {
+    int64_t id;
+    char *key; /* owned: network \x1f author id */
+    size_t key_len, net_len;
+    char *handle, *name; /* owned, NULL when unknown */
+    int64_t followers, first_ms, last_ms, items, open, person;
+    int64_t join_conv; /* its latest public conversation we answered, and when */
+    int64_t join_ms;
+    char idstr[24];  /* "ct_<hex>" and first_seen, formatted once */
+    char first_seen[40];
+    int dirty;       /* new: written at this tick's flush (on dirty_contacts) */
+    int stale;       /* counters or profile changed: written by the sweep */
+    struct contact *next_dirty;
+    struct contact *lru_prev, *lru_next; /* lru_head: most recent */
+} contact;
+
+/* What annotate found for the event now being appended; stored applies it. */
+typedef struct conv_pending {
+    int valid;
+    int customer;      /* a customer item (else an answer) */
+    conv *cv;          /* the conversation */
+    int is_new;        /* cv is not indexed yet */
+    int join;          /* a private item joining cv (alias = join_key) */
+    char *join_key;    /* owned until applied */
+    size_t join_len;
+    contact *ct;       /* the author's contact, or NULL */
+    uint64_t now_ms;
+} conv_pending;
+
+struct conv_service {
+    uv_loop_t *loop;
+    store *st;
+    conv_store *cs;
+    contact_store *ks;
+    const logger *log;
+    conv_options opt;
+    strmap *by_key, *by_id;        /* conversations: thread keys (and aliases), ids */
+    strmap *contacts, *contact_ids; /* contacts: network+author, ids */
+    contact *lru_head, *lru_tail;
+    size_t contact_count;
+    int contacts_all_loaded; /* every stored contact is in the cache: a miss is new */
+    conv *dirty_convs;
+    contact *dirty_contacts;
+    int64_t next_conv_id, next_contact_id;
+    conv_pending pending;
+    uv_timer_t close_timer;
+    uv_timer_t sweep_timer; /* writes stale contacts */
+    /* SLA (conv_sla.c): conversations waiting for a first answer, in the
+     * order their deadlines fall (creation order: a later first item
+     * never has an earlier deadline), as ids: a conversation answered or
+     * closed meanwhile is skipped when it reaches the head. */
+    tzif *tz;
+    int64_t *sla_ids;
+    size_t sla_head, sla_len, sla_cap;
+    uv_timer_t sla_timer;
+    /* first responses since start (metrics): a histogram, and how many
+     * met the target */
+    uint64_t response_buckets[CONV_RESPONSE_BUCKETS];
+    uint64_t response_count, response_within;
+    double response_sum_s;
+    uint64_t breaches;
+    uint64_t closed_total;
+};
+
+/* conv_contacts.c */
+contact *conv_contact_lookup(conv_service *svc, const char *network, size_t net_len,
+                             const char *author, uint64_t now_ms);
+contact *conv_contact_by_id(conv_service *svc, int64_t id);
+void conv_contact_touch(conv_service *svc, contact *ct);
+void conv_contact_mark(conv_service *svc, contact *ct);
+int conv_contact_load(conv_service *svc);
+int conv_contact_flush(conv_service *svc, int stale_too);
+void conv_contact_count_open(conv_service *svc, contact *ct);
+void conv_contact_free_all(conv_service *svc);
+json_t *conv_contact_member(const contact *ct, const char *last_seen);
+
+/* conv_sla.c */
+int conv_sla_open(conv_service *svc, char *err, size_t errlen);
+int conv_sla_load(conv_service *svc);
+void conv_sla_reset(conv_service *svc);
+void conv_sla_track(conv_service *svc, conv *cv);
+void conv_sla_answered(conv_service *svc, const conv *cv);
+void conv_sla_close(conv_service *svc);
+void conv_sla_free(conv_service *svc);
+
+/* conv_state.c */
+void conv_mark(conv_service *svc, conv *cv);
+void conv_free(conv *cv);
+int conv_add_seq(conv *cv, int64_t seq);
+
+#endif /* GW_CONV_STATE_H */

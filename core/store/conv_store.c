@@ -1,0 +1,351 @@
+/* conv_store.c - the conversations' tables and statements on the store's
+ * connection; see conv_store.h. What the states mean, and when a row is
+ * written, is the conversation service's (core/service/).
+ */
+#include "store/conv_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "gateway/error.h"
+
+/* The items of a conversation are the "seqs" column (the events' seqs,
+ * comma-separated, in order), rewritten with the row: a separate items
+ * table, one index insert per event at scattered places, cost a third of
+ * the flood benchmark's throughput; the row is written anyway. */
+static const char conv_schema[] =
+    "CREATE TABLE IF NOT EXISTS conversations ("
+    " id INTEGER PRIMARY KEY,"
+    " network TEXT NOT NULL,"
+    " account TEXT NOT NULL,"
+    " thread TEXT NOT NULL,"
+    " alias TEXT,"
+    " contact INTEGER,"
+    " visibility TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " priority_score INTEGER NOT NULL,"
+    " priority TEXT,"
+    " items INTEGER NOT NULL,"
+    " first_ms INTEGER NOT NULL,"
+    " waiting_ms INTEGER NOT NULL,"
+    " last_ms INTEGER NOT NULL,"
+    " answered_ms INTEGER NOT NULL,"
+    " closed_ms INTEGER NOT NULL,"
+    " deadline_ms INTEGER NOT NULL,"
+    " breached INTEGER NOT NULL,"
+    " seqs TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS conversations_contact ON conversations(contact);"
+    /* Contacts (contact_store.c's statements): one per author and network;
+     * person groups contacts linked across networks (its smallest id). */
+    "CREATE TABLE IF NOT EXISTS contacts ("
+    " id INTEGER PRIMARY KEY,"
+    " network TEXT NOT NULL,"
+    " author TEXT NOT NULL,"
+    " handle TEXT,"
+    " name TEXT,"
+    " followers INTEGER NOT NULL,"
+    " first_ms INTEGER NOT NULL,"
+    " last_ms INTEGER NOT NULL,"
+    " items INTEGER NOT NULL,"
+    " open INTEGER NOT NULL,"
+    " person INTEGER NOT NULL,"
+    " UNIQUE (network, author));"
+    "CREATE INDEX IF NOT EXISTS contacts_person ON contacts(person);";
+
+#define CONV_COLUMNS                                                                               \
+    "id, network, account, thread, alias, contact, visibility, state, priority_score, priority,"   \
+    " items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms, breached, seqs"
+
+struct conv_store {
+    store *st;
+    sqlite3 *db;
+    sqlite3_stmt *put;
+};
+
+static int prepare(conv_store *cs, const char *sql, sqlite3_stmt **out)
+{
+    int src = sqlite3_prepare_v3(cs->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    if (src != SQLITE_OK) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return store_write_failed(cs->st, src, "conversations: prepare");
+    }
+    return GW_OK;
+}
+
+int conv_store_open(store *st, conv_store **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    conv_store *cs = calloc(1, sizeof *cs);
+    if (cs == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GW_ENOMEM;
+    }
+    cs->st = st;
+    cs->db = store_db(st);
+    int rc = store_write_begin_rebuildable(st);
+    if (rc == GW_OK) {
+        int src = sqlite3_exec(cs->db, conv_schema, NULL, NULL, NULL);
+        if (src != SQLITE_OK)
+            rc = store_write_failed(st, src, "conversations: create the tables");
+    }
+    if (rc == GW_OK)
+        rc = prepare(cs, "INSERT INTO conversations (" CONV_COLUMNS ") VALUES (?1, ?2, ?3, ?4,"
+                         " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                         " ON CONFLICT (id) DO UPDATE SET alias = excluded.alias,"
+                         " state = excluded.state, priority_score = excluded.priority_score,"
+                         " priority = excluded.priority, items = excluded.items,"
+                         " waiting_ms = excluded.waiting_ms, last_ms = excluded.last_ms,"
+                         " answered_ms = excluded.answered_ms, closed_ms = excluded.closed_ms,"
+                         " deadline_ms = excluded.deadline_ms, breached = excluded.breached,"
+                         " seqs = excluded.seqs",
+                     &cs->put);
+    if (rc != GW_OK) {
+        snprintf(err, errlen, "conversations: %s", store_last_error(st));
+        conv_store_close(cs);
+        return rc;
+    }
+    *out = cs;
+    return GW_OK;
+}
+
+void conv_store_close(conv_store *cs)
+{
+    if (cs == NULL)
+        return;
+    sqlite3_finalize(cs->put);
+    free(cs);
+}
+
+store *conv_store_store(conv_store *cs)
+{
+    return cs->st;
+}
+
+static int query_max(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *q = NULL;
+    int src = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+    if (src == SQLITE_OK && (src = sqlite3_step(q)) == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return src == SQLITE_ROW || src == SQLITE_DONE ? GW_OK : GW_EIO;
+}
+
+int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact)
+{
+    *conversation = *contact = 0;
+    int rc = query_max(cs->db, "SELECT COALESCE(MAX(id), 0) FROM conversations", conversation);
+    return rc != GW_OK ? rc
+                       : query_max(cs->db, "SELECT COALESCE(MAX(id), 0) FROM contacts", contact);
+}
+
+static void bind_text_or_null(sqlite3_stmt *q, int col, const char *s)
+{
+    if (s != NULL)
+        sqlite3_bind_text(q, col, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, col);
+}
+
+static int run(conv_store *cs, sqlite3_stmt *q, const char *what)
+{
+    int src = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return src == SQLITE_DONE ? GW_OK : store_write_failed(cs->st, src, what);
+}
+
+int conv_store_put_conversation(conv_store *cs, const conv_row *r)
+{
+    int rc = store_write_begin_rebuildable(cs->st);
+    if (rc != GW_OK)
+        return rc;
+    sqlite3_stmt *q = cs->put;
+    sqlite3_bind_int64(q, 1, r->id);
+    sqlite3_bind_text(q, 2, r->network, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, r->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, r->thread, -1, SQLITE_STATIC);
+    bind_text_or_null(q, 5, r->alias);
+    if (r->contact > 0)
+        sqlite3_bind_int64(q, 6, r->contact);
+    sqlite3_bind_text(q, 7, r->visibility, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, r->state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 9, r->priority_score);
+    bind_text_or_null(q, 10, r->priority);
+    sqlite3_bind_int64(q, 11, r->items);
+    sqlite3_bind_int64(q, 12, r->first_ms);
+    sqlite3_bind_int64(q, 13, r->waiting_ms);
+    sqlite3_bind_int64(q, 14, r->last_ms);
+    sqlite3_bind_int64(q, 15, r->answered_ms);
+    sqlite3_bind_int64(q, 16, r->closed_ms);
+    sqlite3_bind_int64(q, 17, r->deadline_ms);
+    sqlite3_bind_int(q, 18, r->breached);
+    sqlite3_bind_text(q, 19, r->seqs != NULL ? r->seqs : "", -1, SQLITE_STATIC);
+    return run(cs, q, "conversations: write");
+}
+
+static const char *column_text(sqlite3_stmt *q, int col)
+{
+    return (const char *)sqlite3_column_text(q, col);
+}
+
+/* Step q (prepared by the caller, bound) to the end, handing each row to
+ * fn; finalizes q. Returns the rows passed or GW_E*. */
+static int walk_rows(conv_store *cs, sqlite3_stmt *q, conv_row_fn fn, void *arg)
+{
+    int n = 0, src, rc = GW_OK;
+    while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+        conv_row r = {
+            .id = sqlite3_column_int64(q, 0),
+            .network = column_text(q, 1),
+            .account = column_text(q, 2),
+            .thread = column_text(q, 3),
+            .alias = column_text(q, 4),
+            .contact = sqlite3_column_int64(q, 5),
+            .visibility = column_text(q, 6),
+            .state = column_text(q, 7),
+            .priority_score = sqlite3_column_int(q, 8),
+            .priority = column_text(q, 9),
+            .items = sqlite3_column_int64(q, 10),
+            .first_ms = sqlite3_column_int64(q, 11),
+            .waiting_ms = sqlite3_column_int64(q, 12),
+            .last_ms = sqlite3_column_int64(q, 13),
+            .answered_ms = sqlite3_column_int64(q, 14),
+            .closed_ms = sqlite3_column_int64(q, 15),
+            .deadline_ms = sqlite3_column_int64(q, 16),
+            .breached = sqlite3_column_int(q, 17),
+            .seqs = column_text(q, 18),
+        };
+        if (r.network == NULL || r.account == NULL || r.thread == NULL || r.state == NULL ||
+            r.visibility == NULL) {
+            rc = GW_ENOMEM;
+            break;
+        }
+        n++;
+        if ((rc = fn(arg, &r)) != 0)
+            break;
+    }
+    if (rc == GW_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = cs->st ? store_write_failed(cs->st, src, "conversations: read") : GW_EIO;
+    sqlite3_finalize(q);
+    return rc < 0 ? rc : n;
+}
+
+int conv_store_prepare(store *st, const char *sql, sqlite3_stmt **q, const char *what)
+{
+    int src = sqlite3_prepare_v2(store_db(st), sql, -1, q, NULL);
+    if (src != SQLITE_OK) {
+        sqlite3_finalize(*q);
+        *q = NULL;
+        return store_write_failed(st, src, what);
+    }
+    return GW_OK;
+}
+
+static int select_rows(conv_store *cs, const char *sql, sqlite3_stmt **q)
+{
+    return conv_store_prepare(cs->st, sql, q, "conversations: prepare a read");
+}
+
+int conv_store_each_active(conv_store *cs, conv_row_fn fn, void *arg)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations"
+                             " WHERE state <> 'closed' ORDER BY id", &q);
+    return rc != GW_OK ? rc : walk_rows(cs, q, fn, arg);
+}
+
+int conv_store_get_conversation(conv_store *cs, int64_t id, conv_row_fn fn, void *arg)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations WHERE id = ?1", &q);
+    if (rc != GW_OK)
+        return rc;
+    sqlite3_bind_int64(q, 1, id);
+    return walk_rows(cs, q, fn, arg);
+}
+
+int conv_store_list(conv_store *cs, const conv_page *p, conv_row_fn fn, void *arg)
+{
+    /* Keyset pagination: a page starts strictly after the previous one's
+     * last row in the same order, so rows that change meanwhile are
+     * neither repeated nor skipped within one order. */
+    static const char by_id[] = "SELECT " CONV_COLUMNS " FROM conversations"
+                                " WHERE (?1 IS NULL OR state = ?1) AND id > ?2"
+                                " ORDER BY id LIMIT ?3";
+    static const char by_priority[] =
+        "SELECT " CONV_COLUMNS " FROM conversations"
+        " WHERE (?1 IS NULL OR state = ?1) AND (?4 = 0 OR priority_score < ?5"
+        " OR (priority_score = ?5 AND (waiting_ms > ?6 OR (waiting_ms = ?6 AND id > ?2))))"
+        " ORDER BY priority_score DESC, waiting_ms ASC, id ASC LIMIT ?3";
+    sqlite3_stmt *q = NULL;
+    int rc = select_rows(cs, p->by_priority ? by_priority : by_id, &q);
+    if (rc != GW_OK)
+        return rc;
+    bind_text_or_null(q, 1, p->state);
+    sqlite3_bind_int64(q, 2, p->after_id);
+    sqlite3_bind_int64(q, 3, (int64_t)p->limit);
+    if (p->by_priority) {
+        sqlite3_bind_int(q, 4, p->has_cursor);
+        sqlite3_bind_int(q, 5, p->after_score);
+        sqlite3_bind_int64(q, 6, p->after_waiting);
+    }
+    return walk_rows(cs, q, fn, arg);
+}
+
+int conv_store_each_of_person(conv_store *cs, int64_t person, size_t limit, conv_row_fn fn,
+                              void *arg)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations WHERE contact IN"
+                             " (SELECT id FROM contacts WHERE person = ?1)"
+                             " ORDER BY first_ms DESC, id DESC LIMIT ?2", &q);
+    if (rc != GW_OK)
+        return rc;
+    sqlite3_bind_int64(q, 1, person);
+    sqlite3_bind_int64(q, 2, (int64_t)limit);
+    return walk_rows(cs, q, fn, arg);
+}
+
+int64_t conv_store_open_of_contact(conv_store *cs, int64_t contact)
+{
+    sqlite3_stmt *q = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(cs->db, "SELECT COUNT(*) FROM conversations WHERE contact = ?1"
+                                   " AND state <> 'closed'", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, contact);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    return n;
+}
+
+int conv_store_report(const char *db_path, int64_t since_ms, conv_row_fn fn, void *arg, char *err,
+                      size_t errlen)
+{
+    conv_store cs = {0};
+    sqlite3_stmt *q = NULL;
+    int src = sqlite3_open_v2(db_path, &cs.db, SQLITE_OPEN_READONLY, NULL);
+    if (src == SQLITE_OK) {
+        sqlite3_busy_timeout(cs.db, 5000);
+        src = sqlite3_prepare_v2(cs.db, "SELECT " CONV_COLUMNS " FROM conversations"
+                                        " WHERE first_ms >= ?1 ORDER BY id", -1, &q, NULL);
+    }
+    if (src != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", db_path,
+                 cs.db ? sqlite3_errmsg(cs.db) : "cannot open the database");
+        sqlite3_close(cs.db);
+        return GW_EIO;
+    }
+    sqlite3_bind_int64(q, 1, since_ms);
+    int n = walk_rows(&cs, q, fn, arg);
+    if (n < 0)
+        snprintf(err, errlen, "%s: reading the conversations failed", db_path);
+    sqlite3_close(cs.db);
+    return n;
+}

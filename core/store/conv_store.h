@@ -1,0 +1,107 @@
+/* conv_store.h - the conversation service's tables in the event log's
+ * database: conversations, the items (event seqs) of each, contacts and
+ * their links across networks.
+ *
+ * Every write joins the store's per-tick transaction (store_write_begin),
+ * so a conversation's row commits in the same group commit as the events
+ * that carry its id: a crash cannot keep an event whose conversation row
+ * is lost. The service (core/service/) keeps the open conversations and
+ * recent contacts in memory and writes only what changed, once per tick;
+ * reads here serve its start-up, a contact cache miss, and the API.
+ * Failed statements are reported to the store (store_write_failed).
+ * Single-threaded, on the loop thread, like the store.
+ */
+#ifndef GW_CONV_STORE_H
+#define GW_CONV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+typedef struct conv_store conv_store;
+
+/* One conversation row. Strings borrowed (as handed to a callback: valid
+ * for the call; as given to conv_store_put_conversation: for the call). */
+typedef struct conv_row {
+    int64_t id;
+    const char *network, *account;
+    const char *thread; /* the thread key within the account */
+    const char *alias;  /* a private thread that joined it, or NULL */
+    int64_t contact;    /* the customer's contact id, 0: none */
+    const char *visibility; /* public | private */
+    const char *state;      /* open | answered | closed */
+    int priority_score;     /* 0-100, from the triage tags */
+    const char *priority;   /* urgent|high|normal|low, or NULL */
+    int64_t items;          /* customer items */
+    int64_t first_ms;       /* first customer item received (wall ms) */
+    int64_t waiting_ms;     /* oldest customer item not answered yet; 0: none */
+    int64_t last_ms;        /* last activity */
+    int64_t answered_ms;    /* first answer; 0: none yet */
+    int64_t closed_ms;      /* 0: not closed */
+    int64_t deadline_ms;    /* first-response target deadline; 0: no target */
+    int breached;           /* sla.breached was emitted */
+    const char *seqs;       /* the items' and answers' event seqs, "12,40,41" */
+} conv_row;
+
+typedef int (*conv_row_fn)(void *arg, const conv_row *row);
+
+/* Create the tables when missing and prepare the statements. Returns 0
+ * and *out (caller closes with conv_store_close, before store_close), or
+ * a GW_E* code with err set. */
+int conv_store_open(store *st, conv_store **out, char *err, size_t errlen);
+void conv_store_close(conv_store *cs);
+
+/* The largest conversation and contact ids used so far (0: none). */
+int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact);
+
+/* Write (insert or update) one conversation, in the tick's transaction. */
+int conv_store_put_conversation(conv_store *cs, const conv_row *row);
+
+/* Every conversation not closed, by id (start-up). */
+int conv_store_each_active(conv_store *cs, conv_row_fn fn, void *arg);
+
+/* One conversation by id: 1 and fn called, 0 when none, or GW_E*. */
+int conv_store_get_conversation(conv_store *cs, int64_t id, conv_row_fn fn, void *arg);
+
+/* A page of conversations in one of two orders, after a cursor:
+ * by id ascending (after_id), or the work queue (priority_score
+ * descending, then waiting_ms ascending, then id). state may be NULL (all).
+ * Returns how many were passed to fn, or GW_E*. */
+typedef struct conv_page {
+    const char *state;   /* NULL: any */
+    int by_priority;     /* 1: work-queue order */
+    int64_t after_id;    /* the cursor: the last row of the previous page */
+    int after_score;     /* by_priority: its score and waiting_ms */
+    int64_t after_waiting;
+    int has_cursor;
+    size_t limit;
+} conv_page;
+int conv_store_list(conv_store *cs, const conv_page *page, conv_row_fn fn, void *arg);
+
+/* Conversations of the contacts of one person (contacts linked to each
+ * other), newest first, at most limit. Returns the count or GW_E*. */
+int conv_store_each_of_person(conv_store *cs, int64_t person, size_t limit, conv_row_fn fn,
+                              void *arg);
+
+
+/* How many conversations of one contact are not closed (0 on error). */
+int64_t conv_store_open_of_contact(conv_store *cs, int64_t contact);
+
+/* The report's read: opens the database at db_path read-only (WAL lets
+ * it read while the gateway writes; the data directory's lock is the
+ * writers'), and calls fn for every conversation whose first item arrived
+ * at or after since_ms. Returns the count, or GW_E* with err set. */
+int conv_store_report(const char *db_path, int64_t since_ms, conv_row_fn fn, void *arg, char *err,
+                      size_t errlen);
+
+/* Prepare a one-off read on st's connection (caller finalizes *q); a
+ * failure is reported to the store as what. 0 or GW_E*. Shared with
+ * contact_store.c. */
+struct sqlite3_stmt;
+int conv_store_prepare(store *st, const char *sql, struct sqlite3_stmt **q, const char *what);
+
+/* The store this was opened on (borrowed). */
+store *conv_store_store(conv_store *cs);
+
+#endif /* GW_CONV_STORE_H */
