@@ -34,8 +34,8 @@
  * durable key/value store for cursors"); these are the sizes a cursor
  * store needs with a wide margin. */
 #define CHECK_KV_MAX_KEYS 64
-#define CHECK_KV_MAX_KEY_BYTES 128
-#define CHECK_KV_MAX_VALUE_BYTES (16 * 1024)
+#define CHECK_KV_MAX_KEY_BYTES GW_KV_KEY_MAX
+#define CHECK_KV_MAX_VALUE_BYTES GW_KV_VALUE_MAX
 
 typedef struct check_limits {
     uint64_t max_block_ms; /* longest a call into the plugin may hold the loop */

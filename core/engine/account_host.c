@@ -211,6 +211,13 @@ static int host_kv_get(gw_account *acct, const char *key, char *buf, size_t bufl
 
 static int host_kv_set(gw_account *acct, const char *key, const char *value)
 {
+    /* plugin.h's limits, so a plugin cannot grow the database without
+     * bound through one key; a refusal is the plugin's to handle. */
+    size_t klen = key != NULL ? strlen(key) : 0;
+    if (klen == 0 || klen > GW_KV_KEY_MAX || value == NULL)
+        return GW_EINVAL;
+    if (strlen(value) > GW_KV_VALUE_MAX)
+        return GW_ERANGE;
     return store_kv_set(acct->rt->store, acct->label, key, value);
 }
 

@@ -278,7 +278,12 @@ typedef struct gw_host {
      * value (NUL-terminated) into buf and returns its length, GW_ENOENT
      * when absent, GW_ERANGE when buf is too small. kv_set (copies both
      * strings) becomes durable in the same commit as the events emitted
-     * in the same loop tick, so a cursor never runs ahead of its events. */
+     * in the same loop tick, so a cursor never runs ahead of its events.
+     * Limits: a key is 1 to GW_KV_KEY_MAX bytes and a value at most
+     * GW_KV_VALUE_MAX bytes (kv_set answers GW_EINVAL / GW_ERANGE and
+     * stores nothing). It is a store for cursors and small state, not a
+     * database: keep the number of keys bounded (plugin-check reports more
+     * than 64 in one check run). */
     int (*kv_get)(gw_account *acct, const char *key, char *buf, size_t buflen);
     int (*kv_set)(gw_account *acct, const char *key, const char *value);
 
@@ -355,6 +360,10 @@ typedef struct gw_host {
      * GW_HOST_HAS(host, narrow_capabilities). */
     int (*narrow_capabilities)(gw_account *acct, uint32_t keep, const char *reason);
 } gw_host;
+
+/* The kv store's limits (gw_host.kv_set). */
+#define GW_KV_KEY_MAX 128
+#define GW_KV_VALUE_MAX 65536
 
 /* fetch completion shorthand: wait for the poll interval. */
 #define GW_DELAY_POLL_INTERVAL UINT64_MAX

@@ -5,7 +5,8 @@
  * in every later 1.y gateway.
  *
  * It uses only what its ABI had: fetch emits two public mentions once
- * ("<name>-1", "<name>-2"), post_public and send_private succeed with an id
+ * ("<name>-1", "<name>-2") and one saying what kv_set did at and past the
+ * host's limits ("<name>-kv"), post_public and send_private succeed with an id
  * derived from their target, and the webhook emits the items of a JSON
  * array body. Built as abi10.so and abi11.so into build/tests/abiplugins/.
  */
@@ -51,12 +52,30 @@ static void abi_emit(gw_instance *p, const char *id, const char *text)
                                      "author", "id", "u1"));
 }
 
+/* The host's kv limits hold for plugins older than their constants:
+ * a 129-byte key and a 64 KiB + 1 value are refused, a small pair stored.
+ * The outcome travels as an event's text for the test to read. */
+static void abi_kv_probe(gw_instance *p)
+{
+    static char key[130], value[65538];
+    memset(key, 'k', 129);
+    memset(value, 'v', 65537);
+    int long_key = p->host->kv_set(p->acct, key, "1");
+    int big_value = p->host->kv_set(p->acct, "big", value);
+    int small = p->host->kv_set(p->acct, "small", "1");
+    char text[96];
+    snprintf(text, sizeof text, "kv key=%s value=%s small=%s", long_key < 0 ? "refused" : "stored",
+             big_value < 0 ? "refused" : "stored", small < 0 ? "refused" : "stored");
+    abi_emit(p, ABI_NAME "-kv", text);
+}
+
 static void abi_fetch(gw_instance *p, gw_op *op)
 {
     if (!p->fetched) {
         p->fetched = 1;
         abi_emit(p, ABI_NAME "-1", "@acme built against an old ABI");
         abi_emit(p, ABI_NAME "-2", "@acme and still loading");
+        abi_kv_probe(p);
     }
     p->host->complete(op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL, NULL, NULL);
 }

@@ -185,23 +185,27 @@ class ReleasedAbiTest(OlderAbiTest):
                                                 'plugin_dir = "%s"' % ABI_PLUGINS)
         cfg += '[api]\ntoken = "%s"\n' % OLD_TOKEN
         gw = self.gateway(cfg).start()
-        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 4, 20, "two mentions each")
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 6, 20, "three mentions each")
         for minor in (0, 1):
             net = "abi1%d" % minor
             req = urllib.request.Request(gw.url("/webhooks/%s/acme" % net), json.dumps(
                 [{"id": net + "-w", "text": "@acme pushed"}]).encode(), method="POST")
             with urllib.request.urlopen(req, timeout=10) as r:
                 self.assertEqual(200, r.status)
-        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 6, 20, "the webhook items")
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 8, 20, "the webhook items")
         docs = self.answer_each(gw, {"abi1%d" % m: "abi1%d:abi1%d-1" % (m, m) for m in (0, 1)})
         self.assertEqual(["succeeded"] * 4, [d["state"] for d in docs], docs)
         self.assertEqual(["reply-abi10-1", "dm-u1", "reply-abi11-1", "dm-u1"],
                          [d["native_id"] for d in docs])
         self.assertEqual(0, gw.stop())
-        ids = [e["id"] for e in read_jsonl(self.path("events.jsonl"))]
+        events = {e["id"]: e for e in read_jsonl(self.path("events.jsonl"))}
         for net in ("abi10", "abi11"):
             for n in ("1", "2", "w"):
-                self.assertIn("%s:%s-%s" % (net, net, n), ids)
+                self.assertIn("%s:%s-%s" % (net, net, n), events)
+            # plugin.h's kv limits (GW_KV_KEY_MAX, GW_KV_VALUE_MAX) hold for
+            # them too: the host refuses past them and stores within.
+            self.assertEqual("kv key=refused value=refused small=stored",
+                             events["%s:%s-kv" % (net, net)]["text"])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
