@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import unittest
+import urllib.request
 
 from gwtest import (GATEWAY, PLUGINS, SOURCE, GatewayTestCase, config, count_lines, mock_account, read_jsonl,
                     run_cli, validate_events, wait_for)
@@ -153,6 +154,37 @@ class TriagePipelineTest(GatewayTestCase):
         stopped = [e for e in read_jsonl(self.path("events.jsonl"))
                    if e["type"] == "account.stopped"]
         self.assertNotIn("tags", stopped[0])
+
+
+class TriageQueueTest(GatewayTestCase):
+    """Triage and conversations together, as shipped (both on): the work
+    queue (GET /v1/conversations?sort=priority) puts first what triage
+    ranked first, so an agent opens the churn risk before the kudos."""
+
+    def test_work_queue_follows_triage_priority(self):
+        token = "triage-queue-token-0123456789"
+        scenario = self.path("scenario.jsonl")
+        with open(scenario, "w", encoding="utf-8") as f:
+            for item in SCENARIO:
+                f.write(json.dumps(item, ensure_ascii=False) + "\n")
+        cfg = (config(accounts=[mock_account(rate=0, scenario=scenario)]) + TRIAGE +
+               '[api]\ntoken = "%s"\n' % token)
+        gw = self.gateway(cfg).start()
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= len(SCENARIO), 30,
+                 "the scenario's items in the file sink")
+        events = by_id(read_jsonl(self.path("events.jsonl")))
+        req = urllib.request.Request(gw.url("/v1/conversations?state=open&sort=priority"),
+                                     headers={"Authorization": "Bearer " + token})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            queue = json.loads(r.read())["conversations"]
+        self.assertEqual(0, gw.stop())
+        score = {e["conversation_id"]: e["tags"]["priority_score"] for e in events.values()}
+        order = [c["id"] for c in queue]
+        self.assertEqual(sorted(score), sorted(order))
+        scores = [score[c] for c in order]
+        self.assertEqual(sorted(scores, reverse=True), scores, "queue not in triage order")
+        self.assertEqual(events["c1"]["conversation_id"], order[0],
+                         "the churn risk from a 120k-follower author comes first")
 
 
 class TriageCliTest(GatewayTestCase):
