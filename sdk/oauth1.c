@@ -27,69 +27,6 @@
 #define NONCE_BYTES 16
 #define SIGNATURE_SIZE GW_SDK_BASE64_SIZE(GW_SDK_SHA1_SIZE)
 
-/* ---- a growable string ------------------------------------------------- */
-
-typedef struct strbuf {
-    char *p;
-    size_t len, cap;
-    int failed; /* an allocation failed: p is stale, the result is lost */
-} strbuf;
-
-static void sb_add(strbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    /* Keeps len + n + 1 and the doubling below from wrapping round; no
-     * real string comes near, but a wrapped sum would skip the growth. */
-    if (n >= SIZE_MAX / 2 - b->len) {
-        b->failed = 1;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(strbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-static void sb_encoded(strbuf *b, const char *s)
-{
-    size_t n = gw_sdk_percent_encode(s, NULL, 0);
-    char *enc = malloc(n + 1);
-    if (enc == NULL) {
-        b->failed = 1;
-        return;
-    }
-    gw_sdk_percent_encode(s, enc, n + 1);
-    sb_add(b, enc, n);
-    free(enc);
-}
-
-/* Steal the string; NULL when something failed along the way. */
-static char *sb_take(strbuf *b)
-{
-    if (b->failed || b->p == NULL) {
-        free(b->p);
-        return NULL;
-    }
-    return b->p;
-}
-
 /* ---- parameters --------------------------------------------------------- */
 
 /* One parameter, already percent-encoded (RFC 3986), both malloc'ed. */
@@ -225,7 +162,7 @@ static int params_add_query(param_list *l, const char *query, size_t len)
 
 /* Split an absolute http(s) URL: the base string URI (RFC 5849 3.4.1.2)
  * goes to b, the raw query (or NULL) to *query and *query_len. */
-static int base_uri(const char *url, strbuf *b, const char **query, size_t *query_len)
+static int base_uri(const char *url, gw_sdk_buf *b, const char **query, size_t *query_len)
 {
     const char *p;
     int https;
@@ -256,25 +193,25 @@ static int base_uri(const char *url, strbuf *b, const char **query, size_t *quer
         port = colon + 1;
         port_len = auth_len - host_len - 1;
     }
-    sb_str(b, https ? "https://" : "http://");
+    gw_sdk_buf_adds(b, https ? "https://" : "http://");
     for (size_t i = 0; i < host_len; i++) {
         char c = p[i];
         if (c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
-        sb_add(b, &c, 1);
+        gw_sdk_buf_add(b, &c, 1);
     }
     /* An empty or default port is left out. */
     if (port_len > 0 && !(port_len == 2 && !https && memcmp(port, "80", 2) == 0) &&
         !(port_len == 3 && https && memcmp(port, "443", 3) == 0)) {
-        sb_str(b, ":");
-        sb_add(b, port, port_len);
+        gw_sdk_buf_adds(b, ":");
+        gw_sdk_buf_add(b, port, port_len);
     }
     const char *path = p + auth_len;
     size_t path_len = strcspn(path, "?#");
     if (path_len == 0)
-        sb_str(b, "/");
+        gw_sdk_buf_adds(b, "/");
     else
-        sb_add(b, path, path_len);
+        gw_sdk_buf_add(b, path, path_len);
 
     *query = NULL;
     *query_len = 0;
@@ -291,7 +228,7 @@ int gw_sdk_oauth1_base_string(const char *method, const char *url, const gw_sdk_
     if (method == NULL || url == NULL || out == NULL || (params == NULL && n > 0))
         return GW_EINVAL;
     *out = NULL;
-    strbuf uri = {0}, norm = {0}, base = {0};
+    gw_sdk_buf uri = {0}, norm = {0}, base = {0};
     param_list list = {0};
     const char *query;
     size_t query_len;
@@ -310,29 +247,29 @@ int gw_sdk_oauth1_base_string(const char *method, const char *url, const gw_sdk_
     }
     if (list.count > 1)
         qsort(list.items, list.count, sizeof *list.items, param_cmp);
-    sb_str(&norm, "");
+    gw_sdk_buf_adds(&norm, "");
     for (size_t i = 0; i < list.count; i++) {
         if (i > 0)
-            sb_str(&norm, "&");
-        sb_str(&norm, list.items[i].name);
-        sb_str(&norm, "=");
-        sb_str(&norm, list.items[i].value);
+            gw_sdk_buf_adds(&norm, "&");
+        gw_sdk_buf_adds(&norm, list.items[i].name);
+        gw_sdk_buf_adds(&norm, "=");
+        gw_sdk_buf_adds(&norm, list.items[i].value);
     }
 
     /* The method is upper case (RFC 5849 3.4.1.1). */
     for (const char *m = method; *m != '\0'; m++) {
         char c = *m >= 'a' && *m <= 'z' ? (char)(*m - 'a' + 'A') : *m;
-        sb_add(&base, &c, 1);
+        gw_sdk_buf_add(&base, &c, 1);
     }
-    sb_str(&base, "&");
-    sb_encoded(&base, uri.p != NULL ? uri.p : "");
-    sb_str(&base, "&");
-    sb_encoded(&base, norm.p != NULL ? norm.p : "");
+    gw_sdk_buf_adds(&base, "&");
+    gw_sdk_buf_add_encoded(&base, uri.p != NULL ? uri.p : "");
+    gw_sdk_buf_adds(&base, "&");
+    gw_sdk_buf_add_encoded(&base, norm.p != NULL ? norm.p : "");
     if (uri.failed || norm.failed || base.failed) {
         rc = GW_ENOMEM;
         goto done;
     }
-    *out = sb_take(&base);
+    *out = gw_sdk_buf_take(&base);
     base.p = NULL;
     rc = *out != NULL ? 0 : GW_ENOMEM;
 done:
@@ -395,10 +332,10 @@ static int sign_with(const gw_sdk_oauth1_keys *keys, const char *method, const c
     if (rc < 0)
         return rc;
 
-    strbuf key = {0};
-    sb_encoded(&key, keys->consumer_secret);
-    sb_str(&key, "&");
-    sb_encoded(&key, keys->token_secret != NULL ? keys->token_secret : "");
+    gw_sdk_buf key = {0};
+    gw_sdk_buf_add_encoded(&key, keys->consumer_secret);
+    gw_sdk_buf_adds(&key, "&");
+    gw_sdk_buf_add_encoded(&key, keys->token_secret != NULL ? keys->token_secret : "");
     if (key.failed) {
         free(key.p);
         free(base);
@@ -455,20 +392,20 @@ int gw_sdk_oauth1_header(const gw_sdk_oauth1_keys *keys, const char *method, con
 
     /* The signature sorts between oauth_nonce and oauth_signature_method;
      * the order is not significant, but a stable one reads better. */
-    strbuf b = {0};
-    sb_str(&b, "OAuth ");
+    gw_sdk_buf b = {0};
+    gw_sdk_buf_adds(&b, "OAuth ");
     for (size_t i = 0; i < f.count; i++) {
         if (i == 2) {
-            sb_str(&b, "oauth_signature=\"");
-            sb_encoded(&b, sig);
-            sb_str(&b, "\", ");
+            gw_sdk_buf_adds(&b, "oauth_signature=\"");
+            gw_sdk_buf_add_encoded(&b, sig);
+            gw_sdk_buf_adds(&b, "\", ");
         }
-        sb_str(&b, f.names[i]);
-        sb_str(&b, "=\"");
-        sb_encoded(&b, f.values[i]);
-        sb_str(&b, i + 1 < f.count ? "\", " : "\"");
+        gw_sdk_buf_adds(&b, f.names[i]);
+        gw_sdk_buf_adds(&b, "=\"");
+        gw_sdk_buf_add_encoded(&b, f.values[i]);
+        gw_sdk_buf_adds(&b, i + 1 < f.count ? "\", " : "\"");
     }
-    *out = sb_take(&b);
+    *out = gw_sdk_buf_take(&b);
     return *out != NULL ? 0 : GW_ENOMEM;
 }
 

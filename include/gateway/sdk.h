@@ -156,6 +156,32 @@ size_t gw_sdk_str_copy(char *dst, size_t dstlen, const char *src);
  * NULL when s is NULL or memory is exhausted. */
 char *gw_sdk_str_dup(const char *s);
 
+/* gw_sdk_buf - a growable string for URLs and request bodies
+ * (sdk/buf.c). Start from GW_SDK_BUF_INIT (or zeroed memory), append, then
+ * take the result. A failed allocation marks the buffer and later appends
+ * do nothing, so one check at take() covers them all. */
+typedef struct gw_sdk_buf {
+    char *p;       /* NUL-terminated once anything was added */
+    size_t len, cap;
+    int failed;    /* an allocation failed: take() answers NULL */
+} gw_sdk_buf;
+#define GW_SDK_BUF_INIT {NULL, 0, 0, 0}
+
+/* Append n bytes of s, or the NUL-terminated s. */
+void gw_sdk_buf_add(gw_sdk_buf *b, const char *s, size_t n);
+void gw_sdk_buf_adds(gw_sdk_buf *b, const char *s);
+/* Append s percent-encoded (RFC 3986 unreserved characters kept); the
+ * temporary copy is wiped, as s may be a token. */
+void gw_sdk_buf_add_encoded(gw_sdk_buf *b, const char *s);
+/* Append a URL query parameter: '?' (or '&' when the buffer already holds
+ * a '?'), then name=value, both encoded. */
+void gw_sdk_buf_url_param(gw_sdk_buf *b, const char *name, const char *value);
+/* The string (caller frees; "" when nothing was added), the buffer
+ * emptied; or NULL, everything freed, when an append had failed. */
+char *gw_sdk_buf_take(gw_sdk_buf *b);
+/* Wipe and free what the buffer holds (secrets in URLs), emptying it. */
+void gw_sdk_buf_free(gw_sdk_buf *b);
+
 /* ========================================================================
  * Crypto and encodings for request signing and webhook verification
  * (sdk/sha1.c, sdk/sha256.c, sdk/hmac.c, sdk/encode.c, sdk/oauth1.c).

@@ -111,15 +111,11 @@ typedef void (*fb_response_fn)(gw_instance *inst, void *ctx, const gw_http_respo
 typedef void (*fb_ctx_free_fn)(void *ctx);
 typedef struct fb_call fb_call;
 
-/* A growable URL: base/version/path, then encoded query parameters. */
-typedef struct fb_url {
-    char *p;
-    size_t len, cap;
-    bool failed, has_query;
-} fb_url;
+/* A URL: base/version/path, then encoded query parameters
+ * (gw_sdk_buf_url_param). */
+typedef gw_sdk_buf fb_url;
 
 void fb_url_start(fb_url *u, const fb_options *opt, const char *path);
-void fb_url_param(fb_url *u, const char *name, const char *value);
 /* Appends access_token and appsecret_proof; the URL (caller frees, wipe
  * it: it holds the token) or NULL when memory ran out. */
 char *fb_url_take(fb_url *u, const fb_options *opt);

@@ -231,28 +231,28 @@ static char *page_url(fb_fetch *f)
     case FB_COMMENTS:
         snprintf(path, sizeof path, "/%s/comments", f->watch[f->post_i]);
         fb_url_start(&u, opt, path);
-        fb_url_param(&u, "filter", "stream");
-        fb_url_param(&u, "order", "chronological");
-        fb_url_param(&u, "fields", COMMENT_FIELDS);
+        gw_sdk_buf_url_param(&u, "filter", "stream");
+        gw_sdk_buf_url_param(&u, "order", "chronological");
+        gw_sdk_buf_url_param(&u, "fields", COMMENT_FIELDS);
         break;
     case FB_MESSAGES:
         snprintf(path, sizeof path, "/%s/conversations", opt->page_id);
         fb_url_start(&u, opt, path);
-        fb_url_param(&u, "platform", "messenger");
-        fb_url_param(&u, "fields", CONV_FIELDS);
+        gw_sdk_buf_url_param(&u, "platform", "messenger");
+        gw_sdk_buf_url_param(&u, "fields", CONV_FIELDS);
         break;
     default:
         snprintf(path, sizeof path, "/%s/%s", opt->page_id,
                  f->stream == FB_FEED ? "feed" : "tagged");
         fb_url_start(&u, opt, path);
-        fb_url_param(&u, "fields", POST_FIELDS);
+        gw_sdk_buf_url_param(&u, "fields", POST_FIELDS);
         break;
     }
-    fb_url_param(&u, "limit", number);
+    gw_sdk_buf_url_param(&u, "limit", number);
     if (f->since_ms > 0 && f->stream != FB_MESSAGES)
-        fb_url_param(&u, "since", since);
+        gw_sdk_buf_url_param(&u, "since", since);
     if (f->after[0] != '\0')
-        fb_url_param(&u, "after", f->after);
+        gw_sdk_buf_url_param(&u, "after", f->after);
     return fb_url_take(&u, opt);
 }
 

@@ -35,70 +35,21 @@ struct fb_call {
 
 /* ---- URLs ------------------------------------------------------------- */
 
-static void url_add(fb_url *u, const char *s, size_t n)
-{
-    if (u->failed)
-        return;
-    if (u->len + n + 1 > u->cap) {
-        size_t cap = u->cap ? u->cap : 256;
-        while (cap < u->len + n + 1)
-            cap *= 2;
-        char *p = realloc(u->p, cap);
-        if (p == NULL) {
-            u->failed = true;
-            return;
-        }
-        u->p = p;
-        u->cap = cap;
-    }
-    memcpy(u->p + u->len, s, n);
-    u->len += n;
-    u->p[u->len] = '\0';
-}
-
-static void url_add_encoded(fb_url *u, const char *s)
-{
-    size_t n = gw_sdk_percent_encode(s, NULL, 0);
-    char *buf = malloc(n + 1);
-    if (buf == NULL) {
-        u->failed = true;
-        return;
-    }
-    gw_sdk_percent_encode(s, buf, n + 1);
-    url_add(u, buf, n);
-    free(buf);
-}
-
 void fb_url_start(fb_url *u, const fb_options *opt, const char *path)
 {
     memset(u, 0, sizeof *u);
-    url_add(u, opt->base_url, strlen(opt->base_url));
-    url_add(u, "/", 1);
-    url_add(u, opt->graph_version, strlen(opt->graph_version));
-    url_add(u, path, strlen(path));
-}
-
-void fb_url_param(fb_url *u, const char *name, const char *value)
-{
-    url_add(u, u->has_query ? "&" : "?", 1);
-    u->has_query = true;
-    url_add_encoded(u, name);
-    url_add(u, "=", 1);
-    url_add_encoded(u, value);
+    gw_sdk_buf_adds(u, opt->base_url);
+    gw_sdk_buf_adds(u, "/");
+    gw_sdk_buf_adds(u, opt->graph_version);
+    gw_sdk_buf_adds(u, path);
 }
 
 char *fb_url_take(fb_url *u, const fb_options *opt)
 {
-    fb_url_param(u, "access_token", opt->token);
+    gw_sdk_buf_url_param(u, "access_token", opt->token);
     if (opt->proof[0] != '\0')
-        fb_url_param(u, "appsecret_proof", opt->proof);
-    if (u->failed) {
-        if (u->p != NULL)
-            memset(u->p, 0, u->len);
-        free(u->p);
-        return NULL;
-    }
-    return u->p;
+        gw_sdk_buf_url_param(u, "appsecret_proof", opt->proof);
+    return gw_sdk_buf_take(u); /* wipes what it frees on failure */
 }
 
 /* ---- in flight ---------------------------------------------------------- */

@@ -109,7 +109,7 @@ static void send_action(gw_instance *inst, gw_op *op, const char *path, json_t *
     json_decref(body);
     tw_url u;
     tw_url_start(&u, inst->opt.base_url, path);
-    char *url = tw_url_take(&u);
+    char *url = gw_sdk_buf_take(&u);
     action_ctx *a = calloc(1, sizeof *a);
     if (text == NULL || url == NULL || a == NULL) {
         free(text);

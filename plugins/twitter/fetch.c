@@ -186,38 +186,38 @@ static char *page_url(tw_fetch *f)
         char path[64];
         snprintf(path, sizeof path, "/2/users/%s/mentions", opt->user_id);
         tw_url_start(&u, opt->base_url, path);
-        tw_url_param(&u, "max_results", number);
+        gw_sdk_buf_url_param(&u, "max_results", number);
         if (f->since != 0)
-            tw_url_param(&u, "since_id", since);
+            gw_sdk_buf_url_param(&u, "since_id", since);
         if (f->token[0] != '\0')
-            tw_url_param(&u, "pagination_token", f->token);
+            gw_sdk_buf_url_param(&u, "pagination_token", f->token);
         break;
     }
     case TW_SEARCH:
         tw_url_start(&u, opt->base_url, "/2/tweets/search/recent");
-        tw_url_param(&u, "query", opt->search_query);
-        tw_url_param(&u, "max_results", number);
+        gw_sdk_buf_url_param(&u, "query", opt->search_query);
+        gw_sdk_buf_url_param(&u, "max_results", number);
         if (f->since != 0)
-            tw_url_param(&u, "since_id", since);
+            gw_sdk_buf_url_param(&u, "since_id", since);
         if (f->token[0] != '\0')
-            tw_url_param(&u, "next_token", f->token);
+            gw_sdk_buf_url_param(&u, "next_token", f->token);
         break;
     case TW_DMS:
     default:
         tw_url_start(&u, opt->base_url, "/2/dm_events");
-        tw_url_param(&u, "event_types", "MessageCreate");
-        tw_url_param(&u, "dm_event.fields", DM_FIELDS);
-        tw_url_param(&u, "expansions", "sender_id");
-        tw_url_param(&u, "user.fields", USER_FIELDS);
-        tw_url_param(&u, "max_results", number);
+        gw_sdk_buf_url_param(&u, "event_types", "MessageCreate");
+        gw_sdk_buf_url_param(&u, "dm_event.fields", DM_FIELDS);
+        gw_sdk_buf_url_param(&u, "expansions", "sender_id");
+        gw_sdk_buf_url_param(&u, "user.fields", USER_FIELDS);
+        gw_sdk_buf_url_param(&u, "max_results", number);
         if (f->token[0] != '\0')
-            tw_url_param(&u, "pagination_token", f->token);
-        return tw_url_take(&u);
+            gw_sdk_buf_url_param(&u, "pagination_token", f->token);
+        return gw_sdk_buf_take(&u);
     }
-    tw_url_param(&u, "tweet.fields", TWEET_FIELDS);
-    tw_url_param(&u, "expansions", "author_id");
-    tw_url_param(&u, "user.fields", USER_FIELDS);
-    return tw_url_take(&u);
+    gw_sdk_buf_url_param(&u, "tweet.fields", TWEET_FIELDS);
+    gw_sdk_buf_url_param(&u, "expansions", "author_id");
+    gw_sdk_buf_url_param(&u, "user.fields", USER_FIELDS);
+    return gw_sdk_buf_take(&u);
 }
 
 static void on_page(gw_instance *inst, void *ctx, const gw_http_response *resp);

@@ -30,71 +30,11 @@ struct tw_call {
 
 /* ---- URLs --------------------------------------------------------------- */
 
-static void url_add(tw_url *u, const char *s, size_t n)
-{
-    if (u->failed)
-        return;
-    if (u->len + n + 1 > u->cap) {
-        size_t cap = u->cap ? u->cap : 256;
-        while (cap < u->len + n + 1)
-            cap *= 2;
-        char *p = realloc(u->p, cap);
-        if (p == NULL) {
-            u->failed = true;
-            return;
-        }
-        u->p = p;
-        u->cap = cap;
-    }
-    memcpy(u->p + u->len, s, n);
-    u->len += n;
-    u->p[u->len] = '\0';
-}
-
-static void url_add_encoded(tw_url *u, const char *s)
-{
-    char small[256];
-    size_t n = gw_sdk_percent_encode(s, small, sizeof small);
-    if (n < sizeof small) {
-        url_add(u, small, n);
-        return;
-    }
-    char *big = malloc(n + 1);
-    if (big == NULL) {
-        u->failed = true;
-        return;
-    }
-    gw_sdk_percent_encode(s, big, n + 1);
-    url_add(u, big, n);
-    free(big);
-}
-
 void tw_url_start(tw_url *u, const char *base, const char *path)
 {
     memset(u, 0, sizeof *u);
-    url_add(u, base, strlen(base));
-    url_add(u, path, strlen(path));
-}
-
-void tw_url_param(tw_url *u, const char *name, const char *value)
-{
-    url_add(u, u->has_query ? "&" : "?", 1);
-    u->has_query = true;
-    url_add_encoded(u, name);
-    url_add(u, "=", 1);
-    url_add_encoded(u, value);
-}
-
-char *tw_url_take(tw_url *u)
-{
-    if (u->failed) {
-        free(u->p);
-        u->p = NULL;
-        return NULL;
-    }
-    char *p = u->p;
-    u->p = NULL;
-    return p;
+    gw_sdk_buf_adds(u, base);
+    gw_sdk_buf_adds(u, path);
 }
 
 /* ---- in flight ---------------------------------------------------------- */

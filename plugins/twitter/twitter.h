@@ -164,19 +164,12 @@ int tw_request(gw_instance *inst, const char *method, const char *url, tw_auth a
 /* Free the records of every request still in flight (destroy only). */
 void tw_request_forget_all(gw_instance *inst);
 
-/* A growable URL: base + path, then query parameters appended with
- * RFC 3986 encoding. */
-typedef struct tw_url {
-    char *p;
-    size_t len, cap;
-    bool failed;
-    bool has_query;
-} tw_url;
+/* A URL: base + path, then query parameters appended with RFC 3986
+ * encoding (gw_sdk_buf_url_param) and taken with gw_sdk_buf_take (caller
+ * frees; NULL when memory ran out). */
+typedef gw_sdk_buf tw_url;
 
 void tw_url_start(tw_url *u, const char *base, const char *path);
-void tw_url_param(tw_url *u, const char *name, const char *value);
-/* The URL (caller frees) or NULL when memory ran out. */
-char *tw_url_take(tw_url *u);
 
 /* The value of response header `name` (lower case), or NULL. */
 const char *tw_header(const gw_http_response *resp, const char *name);

@@ -156,8 +156,8 @@ void yt_action_post_public(gw_instance *inst, gw_op *op, const gw_action *action
     action_ctx *a = calloc(1, sizeof *a);
     yt_url u;
     yt_url_start(&u, inst->opt.base_url, "/comments");
-    yt_url_param(&u, "part", "snippet");
-    char *url = yt_url_take(&u);
+    gw_sdk_buf_url_param(&u, "part", "snippet");
+    char *url = gw_sdk_buf_take(&u);
     if (a == NULL || url == NULL) {
         free(a);
         free(url);

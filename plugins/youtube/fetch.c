@@ -202,16 +202,16 @@ static void send_threads(yt_fetch *f)
     snprintf(number, sizeof number, "%u", opt->max_results);
     yt_url u;
     yt_url_start(&u, opt->base_url, "/commentThreads");
-    yt_url_param(&u, "part", "snippet,replies");
-    yt_url_param(&u, "allThreadsRelatedToChannelId", opt->channel_id);
-    yt_url_param(&u, "order", "time");
-    yt_url_param(&u, "textFormat", "plainText");
-    yt_url_param(&u, "maxResults", number);
+    gw_sdk_buf_url_param(&u, "part", "snippet,replies");
+    gw_sdk_buf_url_param(&u, "allThreadsRelatedToChannelId", opt->channel_id);
+    gw_sdk_buf_url_param(&u, "order", "time");
+    gw_sdk_buf_url_param(&u, "textFormat", "plainText");
+    gw_sdk_buf_url_param(&u, "maxResults", number);
     if (f->pass == 1)
-        yt_url_param(&u, "moderationStatus", "heldForReview");
+        gw_sdk_buf_url_param(&u, "moderationStatus", "heldForReview");
     if (f->token[0] != '\0')
-        yt_url_param(&u, "pageToken", f->token);
-    send(f, yt_url_take(&u), f->pass == 1 ? YT_AUTH_USER : YT_AUTH_READ, on_threads);
+        gw_sdk_buf_url_param(&u, "pageToken", f->token);
+    send(f, gw_sdk_buf_take(&u), f->pass == 1 ? YT_AUTH_USER : YT_AUTH_READ, on_threads);
 }
 
 static void send_replies(yt_fetch *f)
@@ -224,13 +224,13 @@ static void send_replies(yt_fetch *f)
     snprintf(number, sizeof number, "%u", opt->max_results);
     yt_url u;
     yt_url_start(&u, opt->base_url, "/comments");
-    yt_url_param(&u, "part", "snippet");
-    yt_url_param(&u, "parentId", t->id);
-    yt_url_param(&u, "textFormat", "plainText");
-    yt_url_param(&u, "maxResults", number);
+    gw_sdk_buf_url_param(&u, "part", "snippet");
+    gw_sdk_buf_url_param(&u, "parentId", t->id);
+    gw_sdk_buf_url_param(&u, "textFormat", "plainText");
+    gw_sdk_buf_url_param(&u, "maxResults", number);
     if (f->reply_token[0] != '\0')
-        yt_url_param(&u, "pageToken", f->reply_token);
-    send(f, yt_url_take(&u), f->pass == 1 ? YT_AUTH_USER : YT_AUTH_READ, on_replies);
+        gw_sdk_buf_url_param(&u, "pageToken", f->reply_token);
+    send(f, gw_sdk_buf_take(&u), f->pass == 1 ? YT_AUTH_USER : YT_AUTH_READ, on_replies);
 }
 
 /* ---- the walk -------------------------------------------------------------------- */

@@ -42,11 +42,11 @@ static char *form_body(const yt_options *opt)
 {
     yt_url u;
     yt_url_start(&u, "", "");
-    yt_url_param(&u, "grant_type", "refresh_token");
-    yt_url_param(&u, "client_id", opt->client_id);
-    yt_url_param(&u, "client_secret", opt->client_secret);
-    yt_url_param(&u, "refresh_token", opt->refresh_token);
-    char *s = yt_url_take(&u);
+    gw_sdk_buf_url_param(&u, "grant_type", "refresh_token");
+    gw_sdk_buf_url_param(&u, "client_id", opt->client_id);
+    gw_sdk_buf_url_param(&u, "client_secret", opt->client_secret);
+    gw_sdk_buf_url_param(&u, "refresh_token", opt->refresh_token);
+    char *s = gw_sdk_buf_take(&u);
     if (s == NULL)
         return NULL;
     memmove(s, s + 1, strlen(s)); /* the leading '?' */

@@ -106,8 +106,8 @@ static int call_send(yt_call *c, const char *token)
     if (!c->bearer) {
         yt_url u;
         yt_url_start(&u, c->url, "");
-        yt_url_param(&u, "key", inst->opt.api_key);
-        keyed = yt_url_take(&u);
+        gw_sdk_buf_url_param(&u, "key", inst->opt.api_key);
+        keyed = gw_sdk_buf_take(&u);
         if (keyed == NULL)
             return GW_ENOMEM;
         url = keyed;

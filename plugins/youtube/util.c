@@ -13,65 +13,11 @@
 
 /* ---- URLs --------------------------------------------------------------- */
 
-static void url_add(yt_url *u, const char *s, size_t n)
-{
-    if (u->failed)
-        return;
-    if (u->len + n + 1 > u->cap) {
-        size_t cap = u->cap ? u->cap : 256;
-        while (cap < u->len + n + 1)
-            cap *= 2;
-        char *p = realloc(u->p, cap);
-        if (p == NULL) {
-            u->failed = true;
-            return;
-        }
-        u->p = p;
-        u->cap = cap;
-    }
-    memcpy(u->p + u->len, s, n);
-    u->len += n;
-    u->p[u->len] = '\0';
-}
-
-static void url_add_encoded(yt_url *u, const char *s)
-{
-    size_t n = gw_sdk_percent_encode(s, NULL, 0);
-    char *buf = malloc(n + 1);
-    if (buf == NULL) {
-        u->failed = true;
-        return;
-    }
-    gw_sdk_percent_encode(s, buf, n + 1);
-    url_add(u, buf, n);
-    memset(buf, 0, n);
-    free(buf);
-}
-
 void yt_url_start(yt_url *u, const char *base, const char *path)
 {
     memset(u, 0, sizeof *u);
-    url_add(u, base, strlen(base));
-    url_add(u, path, strlen(path));
-    u->has_query = strchr(base, '?') != NULL;
-}
-
-void yt_url_param(yt_url *u, const char *name, const char *value)
-{
-    url_add(u, u->has_query ? "&" : "?", 1);
-    u->has_query = true;
-    url_add_encoded(u, name);
-    url_add(u, "=", 1);
-    url_add_encoded(u, value);
-}
-
-char *yt_url_take(yt_url *u)
-{
-    char *p = u->failed ? NULL : u->p;
-    if (u->failed)
-        free(u->p);
-    u->p = NULL;
-    return p;
+    gw_sdk_buf_adds(u, base);
+    gw_sdk_buf_adds(u, path);
 }
 
 /* ---- answers ------------------------------------------------------------ */

@@ -194,14 +194,11 @@ const char *yt_oauth_token(gw_instance *inst, bool force);
 void yt_oauth_forget(gw_instance *inst);
 
 /* A growable URL with RFC 3986 encoded query parameters. */
-typedef struct yt_url {
-    char *p;
-    size_t len, cap;
-    bool failed, has_query;
-} yt_url;
+/* A URL: base + path, then encoded query parameters
+ * (gw_sdk_buf_url_param), taken with gw_sdk_buf_take (caller frees; NULL
+ * when memory ran out). */
+typedef gw_sdk_buf yt_url;
 void yt_url_start(yt_url *u, const char *base, const char *path);
-void yt_url_param(yt_url *u, const char *name, const char *value);
-char *yt_url_take(yt_url *u); /* caller frees; NULL when memory ran out */
 
 /* Google's error: the first error.errors[].reason (or "" when none) into
  * reason, and one line for people into line. Never fails. */

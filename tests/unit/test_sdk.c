@@ -347,6 +347,45 @@ static void test_kv_u64(void **state)
     }
 }
 
+/* gw_sdk_buf: pieces appended in order, URL parameters encoded with '?'
+ * then '&', a long value past the small stack buffer, take() emptying the
+ * buffer, "" from an empty one, and a failed buffer answering NULL. */
+static void test_buf(void **state)
+{
+    (void)state;
+    gw_sdk_buf b = GW_SDK_BUF_INIT;
+    gw_sdk_buf_adds(&b, "https://api.example/v1");
+    gw_sdk_buf_add(&b, "/itemsXYZ", 6);
+    gw_sdk_buf_url_param(&b, "q", "a b&c=d");
+    gw_sdk_buf_url_param(&b, "caf\xc3\xa9", "~ok-._");
+    char *url = gw_sdk_buf_take(&b);
+    assert_string_equal("https://api.example/v1/items?q=a%20b%26c%3Dd&caf%C3%A9=~ok-._", url);
+    free(url);
+    assert_null(b.p);
+    assert_int_equal(0, b.len);
+
+    char big[1000];
+    memset(big, '/', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    gw_sdk_buf_add_encoded(&b, big);
+    assert_int_equal(3 * (sizeof big - 1), b.len);
+    assert_memory_equal("%2F%2F", b.p, 6);
+    gw_sdk_buf_free(&b);
+    assert_null(b.p);
+
+    char *empty = gw_sdk_buf_take(&b);
+    assert_string_equal("", empty);
+    free(empty);
+
+    gw_sdk_buf failed = GW_SDK_BUF_INIT;
+    gw_sdk_buf_adds(&failed, "kept?");
+    failed.failed = 1; /* as after a failed realloc */
+    gw_sdk_buf_adds(&failed, "ignored");
+    assert_string_equal("kept?", failed.p);
+    assert_null(gw_sdk_buf_take(&failed));
+    assert_null(failed.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_json_accessors),
         cmocka_unit_test(test_str_copy),
         cmocka_unit_test(test_kv_u64),
+        cmocka_unit_test(test_buf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
