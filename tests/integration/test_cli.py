@@ -319,8 +319,8 @@ class RunTest(GatewayTestCase):
                 try:
                     with urllib.request.urlopen(url, timeout=5) as r:
                         return r.status == 200 and json.loads(r.read())["status"] == "ready"
-                except urllib.error.HTTPError:
-                    return False
+                except (urllib.error.URLError, OSError):
+                    return False  # not answering yet (a loaded machine, a sanitizer build)
             wait_for(ready, 20, "%s to be ready" % args)
             events = os.path.join(gw.workdir, "events.jsonl")
             wait_for(lambda: read_jsonl(events), 20, "%s to write its first event" % args)
