@@ -221,6 +221,7 @@ static int serve(child *c)
         }
         if (rc != GW_EBUSY)
             return 1;
+        child_flush(c);
         struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
         int n = poll(&pfd, 1, timeout);
         if (n < 0 && errno != EINTR)
@@ -248,6 +249,7 @@ static void release(child *c)
         c->free_ops = op->next_free;
         free(op);
     }
+    isolate_buf_free(&c->out);
     isolate_buf_free(&c->in);
     isolate_buf_free(&c->later);
     json_decref(c->config);
@@ -295,6 +297,7 @@ int isolate_child_main(int fd, const char *so_path)
     int status = serve(&c);
     if (c.inst != NULL && c.plugin->destroy != NULL)
         c.plugin->destroy(c.inst);
+    child_flush(&c);
     release(&c);
     return status;
 }

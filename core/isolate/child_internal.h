@@ -41,6 +41,7 @@ typedef struct child {
     gw_host host;
     char *account;     /* owned */
     json_t *config;    /* owned */
+    isolate_buf out;   /* frames queued for the core (child_io.c) */
     isolate_buf in;    /* bytes read, not yet decoded */
     isolate_buf later; /* whole frames set aside while a kv_get waited */
     size_t in_used, later_used; /* the last frame decoded from each, dropped

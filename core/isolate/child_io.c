@@ -9,24 +9,35 @@
 #include <string.h>
 #include <unistd.h>
 
-void child_send(child *c, isolate_type type, uint64_t id, const json_t *json, const void *blob,
-                size_t blob_len)
+/* Frames are gathered and written when the child is about to wait (for
+ * the core or for its poll), or past this size: one write per hook, not
+ * per emit. Order is kept, so a cursor never overtakes its events, and
+ * what a crash loses was not committed either. */
+#define CHILD_FLUSH_AT (256u * 1024u)
+
+void child_flush(child *c)
 {
-    isolate_buf b = {0};
-    if (isolate_encode(&b, type, id, json, blob, blob_len) != 0) {
-        fprintf(stderr, "plugin host: cannot encode a %s frame\n", isolate_type_name((int)type));
-        _exit(1);
-    }
     size_t off = 0;
-    while (off < b.len) {
-        ssize_t n = write(c->fd, b.data + off, b.len - off);
+    while (off < c->out.len) {
+        ssize_t n = write(c->fd, c->out.data + off, c->out.len - off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             _exit(0); /* the core is gone: nothing is left to serve */
         off += (size_t)n;
     }
-    isolate_buf_free(&b);
+    c->out.len = 0;
+}
+
+void child_send(child *c, isolate_type type, uint64_t id, const json_t *json, const void *blob,
+                size_t blob_len)
+{
+    if (isolate_encode(&c->out, type, id, json, blob, blob_len) != 0) {
+        fprintf(stderr, "plugin host: cannot encode a %s frame\n", isolate_type_name((int)type));
+        _exit(1);
+    }
+    if (c->out.len >= CHILD_FLUSH_AT)
+        child_flush(c);
 }
 
 /* Decodes the next frame of b, first dropping the one decoded before. */
@@ -44,6 +55,7 @@ static int take(isolate_buf *b, size_t *pending, isolate_msg *msg)
 /* Appends what the socket has. Returns 0, or -1 at end of file. */
 int child_read_more(child *c)
 {
+    child_flush(c); /* the core may be waiting for what we hold */
     if (c->in.cap - c->in.len < 65536) {
         uint8_t *d = realloc(c->in.data, c->in.cap + 65536);
         if (d == NULL)

@@ -5,10 +5,15 @@
 
 #include "isolate/child_internal.h"
 
-/* child_send - write one frame to the core, blocking. When the core is
- * gone the process exits at once (nothing is left to serve). */
+/* child_send - queue one frame to the core; it is written by the next
+ * child_flush (child_read_more flushes before it waits), or at once past
+ * 256 KiB. */
 void child_send(child *c, isolate_type type, uint64_t id, const json_t *json,
                 const void *blob, size_t blob_len);
+
+/* child_flush - write the queued frames, blocking. When the core is gone
+ * the process exits at once (nothing is left to serve). */
+void child_flush(child *c);
 
 /* child_read_frame - decode the next frame into msg, reading the socket
  * when needed; frames set aside in c->later come first when use_later.
