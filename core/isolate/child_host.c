@@ -45,9 +45,11 @@ static void host_log(gw_account *acct, gw_log_level level, const char *fmt, ...)
  * refusal; answering here would cost a round trip per item. */
 static int host_emit(gw_account *acct, json_t *event)
 {
-    if (event == NULL)
+    if (!json_is_object(event)) {
+        json_decref(event);
         return GW_EINVAL;
-    send_json(of(acct), ISOLATE_T_EMIT, 0, json_pack("{s:o}", "event", event));
+    }
+    send_json(of(acct), ISOLATE_T_EMIT, 0, event);
     return 0;
 }
 

@@ -50,7 +50,7 @@ typedef enum isolate_type {
      * as PINGs left unanswered. */
     ISOLATE_T_READY = 32,        /* json: {"rc", "message", "keep", "reason"}: create() returned */
     ISOLATE_T_LOG = 33,          /* json: {"level", "message"} */
-    ISOLATE_T_EMIT = 34,         /* json: {"event"} */
+    ISOLATE_T_EMIT = 34,         /* json: the event itself */
     ISOLATE_T_KV_GET = 35,       /* id: call; json: {"key"}; answered with KV_VALUE */
     ISOLATE_T_KV_SET = 36,       /* json: {"key", "value"} */
     ISOLATE_T_COMPLETE = 37,     /* id: op; json: outcome, delay_ms, message, result */

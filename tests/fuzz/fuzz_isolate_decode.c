@@ -110,7 +110,7 @@ static const struct {
      "{\"data\":[]}"},
     {ISOLATE_T_KV_VALUE, 4, "{\"rc\":0,\"value\":\"cursor-9\"}", NULL},
     {ISOLATE_T_PING, 0xffffffffffffffffull, NULL, NULL},
-    {ISOLATE_T_EMIT, 0, "{\"event\":{\"type\":\"message\",\"native_id\":\"n1\"}}", NULL},
+    {ISOLATE_T_EMIT, 0, "{\"type\":\"message\",\"native_id\":\"n1\",\"visibility\":\"public\"}", NULL},
     {ISOLATE_T_KV_SET, 5, "{\"key\":\"cursor\",\"value\":\"c-10\"}", NULL},
     {ISOLATE_T_COMPLETE, 19, "{\"outcome\":0,\"delay_ms\":0,\"result\":{\"native_id\":\"p\"}}",
      NULL},

@@ -4,7 +4,7 @@
  * Every fetch emits one event ("crashy-<n>") and stores the cursor, then
  * does what `mode` says before completing OK:
  *   none    nothing more
- *   segv    writes through a NULL pointer
+ *   segv    writes to a page mapped PROT_NONE
  *   abort   calls abort()
  *   loop    never returns
  *   leak    allocates `leak_mb` MiB and keeps it
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -87,7 +88,9 @@ static void crashy_fetch(gw_instance *c, gw_op *op)
     c->host->kv_set(c->acct, "cursor", cursor);
     const char *mode = n > c->after ? c->mode : "none";
     if (strcmp(mode, "segv") == 0) {
-        volatile int *nowhere = NULL;
+        /* A real fault, on a page nobody may touch (a NULL store would be
+         * stopped by UBSan in sanitizer builds before it faulted). */
+        volatile int *nowhere = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         *nowhere = 1;
     } else if (strcmp(mode, "abort") == 0) {
         abort();
