@@ -24,6 +24,7 @@
 #include "engine/loader.h"
 #include "base/log.h"
 #include "daemon/gateway.h"
+#include "isolate/child.h"
 #include "triage/triage.h"
 
 static void print_errors(const cfg_errors *errs)
@@ -237,6 +238,10 @@ int main(int argc, char **argv)
     /* A sink reader that goes away must surface as a write error (EPIPE),
      * retried by the dispatcher, not kill the gateway. */
     signal(SIGPIPE, SIG_IGN);
+    /* Hidden: the plugin host an isolated account runs in (isolate/child.h),
+     * the same binary so an install carries one file. */
+    if (argc == 4 && strcmp(argv[1], "__plugin-host") == 0)
+        return isolate_child_main(atoi(argv[2]), argv[3]);
     cli_parsed p;
     int rc = cli_parse(&cli_gateway, argc, argv, &p);
     if (rc != CLI_PARSED)
