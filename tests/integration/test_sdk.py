@@ -22,6 +22,12 @@ def run(args, **kw):
     return r
 
 
+def sanitized():
+    """True in the ASan/UBSan build (scripts/test --sanitize)."""
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+        return "GW_SANITIZE:BOOL=ON" in f.read()
+
+
 def installed_prefix(root):
     """The configured prefix under DESTDIR root (where bin/gateway is)."""
     for dirpath, _, files in os.walk(root):
@@ -68,6 +74,10 @@ class SdkTest(GatewayTestCase):
                 with open(os.path.join(d, f)) as fh:
                     self.assertNotRegex(fh.read(), "(?i)skeleton", f)
         env = dict(os.environ, PKG_CONFIG_PATH=pcdir, GATEWAY=gw)
+        if sanitized():
+            # The installed SDK archive is instrumented like the rest of this
+            # build: a plugin linking it needs the same runtime.
+            env["CFLAGS"] = env["LDFLAGS"] = "-fsanitize=address,undefined"
         env.pop("PKG_CONFIG_LIBDIR", None)
         run(["cmake", "-S", src, "-B", os.path.join(src, "build")], env=env)
         run(["cmake", "--build", os.path.join(src, "build")], env=env)
