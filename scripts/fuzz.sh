@@ -16,10 +16,11 @@
 # that has one (twitter_webhook -> twitter.dict). Crash, leak and UBSan
 # reproducers go to build-fuzz/fuzz-artifacts/, each run's output to
 # build-fuzz/fuzz-logs/<target>.log. Prints the executions and exec/s of
-# every target; exits 1 when any target found a problem.
+# every target; exits 1 when any target found a problem. GW_FUZZ_BUILD
+# names another build folder (two runs at once must not share one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="$root/build-fuzz"
+build=${GW_FUZZ_BUILD:-$root/build-fuzz}
 suite=${TOML_TEST_DIR:-$root/../shared/conformance/toml-test/tests}
 
 usage() {

@@ -18,7 +18,8 @@
  * independent. The driver checks that the hook completes exactly once
  * with {"status" 100-599, "content_type", "body"}, a JSON body for
  * application/json and {"error", "message"} for an error status, and
- * that no answer, log line or event leaks a secret (webhook_host.h).
+ * that no answer, log line or event leaks a secret (webhook_host.h)
+ * unless the input itself spells it (an echo is no leak).
  */
 #ifndef TESTS_FUZZ_WEBHOOK_DRIVER_H
 #define TESTS_FUZZ_WEBHOOK_DRIVER_H
