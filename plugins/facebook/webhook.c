@@ -110,6 +110,11 @@ static json_t *handshake(gw_instance *inst, const gw_webhook_request *req)
                         token_ok ? "hub.mode is not subscribe" : "wrong hub.verify_token");
         return answer_error(403, "forbidden", "hub.mode or hub.verify_token is wrong");
     }
+    /* Facebook's challenge is a number; echo nothing but visible ASCII (a
+     * byte that is not UTF-8 cannot even go into the answer). */
+    for (const char *c = challenge; *c != '\0'; c++)
+        if (*c < 0x21 || *c > 0x7e)
+            return answer_error(400, "bad_handshake", "hub.challenge must be visible ASCII");
     inst->host->log(inst->acct, GW_LOG_INFO, "facebook: answered the webhook handshake");
     return answer_raw(200, "text/plain", challenge);
 }

@@ -14,7 +14,7 @@
  * the protocol uses, and all of them in one stream), every prefix and
  * single-byte changes of them, plus files or directories named on the
  * command line; `--write-seeds DIR` writes the seeds as a libFuzzer
- * corpus (tests/fuzz/isolate_corpus/ was made so).
+ * corpus (tests/fuzz/corpus/fuzz_isolate_decode/ was made so).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -107,17 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef GW_FUZZ_REPLAY
-#include <stdio.h>
-
 #include "replay.h"
 
 int main(int argc, char **argv)
 {
-    int failures = 0, count = 0;
-
-    for (int i = 1; i < argc; i++)
-        failures += fuzz_replay_path(argv[i], &count);
-    printf("replayed %d inputs\n", count);
-    return failures || count == 0;
+    return fuzz_replay_main(argc, argv);
 }
 #endif

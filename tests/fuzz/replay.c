@@ -67,3 +67,13 @@ int fuzz_replay_path(const char *path, int *count)
     closedir(dir);
     return failures;
 }
+
+int fuzz_replay_main(int argc, char **argv)
+{
+    int failures = 0, count = 0;
+
+    for (int i = 1; i < argc; i++)
+        failures += fuzz_replay_path(argv[i], &count);
+    printf("replayed %d inputs\n", count);
+    return failures || count == 0;
+}

@@ -18,4 +18,8 @@ int fuzz_replay_file(const char *path);
  * counting the inputs in *count. Returns how many could not be read. */
 int fuzz_replay_path(const char *path, int *count);
 
+/* A target's whole main: feed every path in argv[1..], print how many
+ * inputs ran, return 0 when all could be read and there was one. */
+int fuzz_replay_main(int argc, char **argv);
+
 #endif /* GW_FUZZ_REPLAY_H */

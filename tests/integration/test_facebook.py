@@ -298,6 +298,12 @@ class WebhookTest(FacebookTestCase):
             "/webhooks/facebook/acme?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1"))
         self.assertEqual(403, status)
         self.assertNotIn(b"1", body.replace(b"403", b""))
+        # Found by fuzz_facebook_webhook: a challenge that is not UTF-8 was
+        # answered with no result at all (the host's 500 plugin_error).
+        status, _, body = http(gw.url(
+            "/webhooks/facebook/acme?hub.mode=subscribe&hub.verify_token=%s&hub.challenge=1%%FF"
+            % SECRETS["FB_VERIFY_TOKEN"]))
+        self.assertEqual((400, "bad_handshake"), (status, json.loads(body)["error"]))
         self.finish(fake, gw)
 
     def test_signed_multi_entry_delivery_once_and_bad_signatures_refused(self):
