@@ -34,6 +34,12 @@ int jw_dump(jw_buf *b, const json_t *v);
  * Returns 0 or GW_ENOMEM. */
 int jw_raw(jw_buf *b, const char *text, size_t len);
 
+/* Append one JSON string (quoted, escaped as jansson does) or integer,
+ * for members written without a json_t. jw_string returns GW_EINVAL when
+ * str is not UTF-8. Both return 0 or GW_ENOMEM. */
+int jw_string(jw_buf *b, const char *str, size_t len);
+int jw_integer(jw_buf *b, json_int_t v);
+
 void jw_buf_free(jw_buf *b);
 
 #endif

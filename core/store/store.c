@@ -163,10 +163,18 @@ static int store_begin(store *s)
  * (15 significant digits: a rounded score such as tags.sentiment_score
  * 0.51 is written "0.51", not "0.51000000000000001"), in a third of
  * jansson's time (docs/design.md, "The ingest path's cost"). */
-static int store_serialize(store *s, const json_t *event, size_t *len)
+static int store_serialize(store *s, const json_t *event, const char *members,
+                           size_t members_len, size_t *len)
 {
-    int rc = jw_dump(&s->dump, event);
-    *len = s->dump.len;
+    jw_buf *b = &s->dump;
+    int rc = jw_dump(b, event);
+    if (rc == 0 && members_len > 0) {
+        b->len--; /* the object's '}' */
+        if ((b->len > 1 && (rc = jw_raw(b, ",", 1))) || (rc = jw_raw(b, members, members_len)) ||
+            (rc = jw_raw(b, "}", 1)))
+            b->len = 0;
+    }
+    *len = b->len;
     return rc;
 }
 
@@ -442,6 +450,12 @@ static void event_restore_seq(json_t *event, json_t *old)
  * duplicate or an error the caller's object gets its old "seq" back. */
 int store_append(store *s, json_t *event, int64_t *seq_out)
 {
+    return store_append_text(s, event, NULL, 0, seq_out);
+}
+
+int store_append_text(store *s, json_t *event, const char *members, size_t members_len,
+                      int64_t *seq_out)
+{
     const json_t *id = json_object_get(event, "id");
     const char *received = json_string_value(json_object_get(event, "received_at"));
     json_t *old_seq = NULL;
@@ -463,7 +477,7 @@ int store_append(store *s, json_t *event, int64_t *seq_out)
         json_decref(old_seq);
         return GW_ENOMEM;
     }
-    rc = store_serialize(s, event, &len);
+    rc = store_serialize(s, event, members, members_len, &len);
     if (rc) {
         store_set_error(s, "append %s: cannot serialize the event", json_string_value(id));
         goto fail;
