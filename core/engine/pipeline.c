@@ -233,8 +233,12 @@ static int normalise_and_append(store *st, const char *network, const char *acco
 
     if (obs != NULL && obs->annotate != NULL)
         obs->annotate(obs->arg, ev, now_ms);
+    const char *text = NULL;
+    size_t text_len = 0;
+    if (obs != NULL && obs->members != NULL)
+        text = obs->members(obs->arg, &text_len);
     int64_t seq = 0;
-    rc = store_append(st, ev, &seq);
+    rc = store_append_text(st, ev, text, text != NULL ? text_len : 0, &seq);
     if (rc == 1 && obs != NULL && obs->stored != NULL)
         obs->stored(obs->arg, ev, seq);
     if (rc == 1)

@@ -53,6 +53,10 @@ typedef struct pipeline_enrich {
 typedef struct pipeline_observer {
     void (*annotate)(void *arg, json_t *event, uint64_t now_ms);
     void (*stored)(void *arg, const json_t *event, int64_t seq);
+    /* Members annotate prepared as JSON text, stored after the event's
+     * own (store_append_text), or NULL; *len set. Not in the event object
+     * stored() sees. May be NULL. */
+    const char *(*members)(void *arg, size_t *len);
     void *arg;
 } pipeline_observer;
 

@@ -148,9 +148,11 @@ static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
             shown.name = ct->name;
         if (json_is_integer(json_object_get(author, "followers")))
             shown.followers = json_integer_value(json_object_get(author, "followers"));
-        json_t *m = conv_contact_member(&shown, member(ev, "received_at"));
-        if (m != NULL)
-            json_object_set_new(ev, "contact", m);
+        /* as text beside the object (observe_members); a plugin's own
+         * "contact" gives way to it, as it did when this was set */
+        json_object_del(ev, "contact");
+        if (conv_contact_text(&svc->contact_text, &shown, member(ev, "received_at")) != GW_OK)
+            svc->contact_text.len = 0; /* stored without the member, not lost */
     }
 }
 
@@ -184,6 +186,7 @@ static void observe_annotate(void *arg, json_t *ev, uint64_t now_ms)
 {
     conv_service *svc = arg;
     pending_drop(svc);
+    svc->contact_text.len = 0;
     const char *type = member(ev, "type");
     if (type == NULL)
         return;
@@ -292,7 +295,17 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq)
     *p = (conv_pending){0};
 }
 
+static const char *observe_members(void *arg, size_t *len)
+{
+    conv_service *svc = arg;
+    *len = svc->contact_text.len;
+    return svc->contact_text.len > 0 ? svc->contact_text.data : NULL;
+}
+
 pipeline_observer conv_service_observer(conv_service *svc)
 {
-    return (pipeline_observer){.annotate = observe_annotate, .stored = observe_stored, .arg = svc};
+    return (pipeline_observer){.annotate = observe_annotate,
+                               .stored = observe_stored,
+                               .members = observe_members,
+                               .arg = svc};
 }

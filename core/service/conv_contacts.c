@@ -261,23 +261,32 @@ void conv_contact_free_all(conv_service *svc)
     svc->contact_count = 0;
 }
 
-/* The event's "contact" member (a new reference, NULL without memory);
- * last_seen is the event's received_at (borrowed). */
-json_t *conv_contact_member(const contact *ct, const char *last_seen)
+/* Append the event's "contact" member, `"contact":{...}`, to b: the
+ * members json_object_set_new would give, in the same order. last_seen is
+ * the event's received_at (borrowed). Returns 0 or a GW_E* code. */
+int conv_contact_text(jw_buf *b, const contact *ct, const char *last_seen)
 {
-    json_t *m = json_object();
-    if (m == NULL)
-        return NULL;
-    json_object_set_new(m, "id", json_string(ct->idstr));
-    if (ct->name != NULL)
-        json_object_set_new(m, "display_name", json_string(ct->name));
-    if (ct->handle != NULL)
-        json_object_set_new(m, "handle", json_string(ct->handle));
-    if (ct->followers >= 0)
-        json_object_set_new(m, "followers", json_integer(ct->followers));
-    json_object_set_new(m, "first_seen", json_string(ct->first_seen));
-    json_object_set_new(m, "last_seen", json_string(last_seen));
-    json_object_set_new(m, "interactions", json_integer(ct->items));
-    json_object_set_new(m, "open_conversations", json_integer(ct->open));
-    return m;
+    const char *fields[] = {"id", ct->idstr, "display_name", ct->name, "handle", ct->handle};
+    int rc = jw_raw(b, "\"contact\":{", 11);
+    for (size_t i = 0; rc == 0 && i < 6; i += 2) {
+        if (fields[i + 1] == NULL)
+            continue;
+        rc = i == 0 ? jw_raw(b, "\"", 1) : jw_raw(b, ",\"", 2);
+        if (rc == 0 && (rc = jw_raw(b, fields[i], strlen(fields[i]))) == 0 &&
+            (rc = jw_raw(b, "\":", 2)) == 0)
+            rc = jw_string(b, fields[i + 1], strlen(fields[i + 1]));
+    }
+    if (rc == 0 && ct->followers >= 0 && (rc = jw_raw(b, ",\"followers\":", 13)) == 0)
+        rc = jw_integer(b, ct->followers);
+    if (rc == 0 && (rc = jw_raw(b, ",\"first_seen\":", 14)) == 0)
+        rc = jw_string(b, ct->first_seen, strlen(ct->first_seen));
+    if (rc == 0 && (rc = jw_raw(b, ",\"last_seen\":", 13)) == 0)
+        rc = jw_string(b, last_seen, strlen(last_seen));
+    if (rc == 0 && (rc = jw_raw(b, ",\"interactions\":", 16)) == 0)
+        rc = jw_integer(b, ct->items);
+    if (rc == 0 && (rc = jw_raw(b, ",\"open_conversations\":", 22)) == 0)
+        rc = jw_integer(b, ct->open);
+    if (rc == 0)
+        rc = jw_raw(b, "}", 1);
+    return rc;
 }

@@ -446,6 +446,7 @@ void conv_service_free(conv_service *svc)
     strmap_free(svc->contacts);
     strmap_free(svc->contact_ids);
     conv_sla_free(svc);
+    jw_buf_free(&svc->contact_text);
     contact_store_close(svc->ks);
     conv_store_close(svc->cs);
     free(svc);

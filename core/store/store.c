@@ -27,6 +27,7 @@
 #include "store/store.h"
 
 #include "base/clock.h"
+#include "base/json_write.h"
 #include "store/store_health.h"
 #include "gateway/sdk.h"
 
@@ -76,8 +77,7 @@ struct store {
     sqlite3_stmt *prune;
     sqlite3_stmt *meta_set;
 
-    char *dump; /* owned: reusable buffer for json_dumpb */
-    size_t dump_cap;
+    jw_buf dump; /* owned: reusable serialization buffer */
     store_health health; /* last error, counters, failing since */
 };
 
@@ -157,33 +157,25 @@ static int store_begin(store *s)
     return rc;
 }
 
-/* Serialize event into s->dump (grown as needed); sets *len. The buffer
- * is the store's: valid until the next call. */
-static int store_serialize(store *s, const json_t *event, size_t *len)
+/* Serialize event into s->dump; sets *len. The buffer is the store's:
+ * valid until the next call. base/json_write.c writes what json_dumpb
+ * would with JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)
+ * (15 significant digits: a rounded score such as tags.sentiment_score
+ * 0.51 is written "0.51", not "0.51000000000000001"), in a third of
+ * jansson's time (docs/design.md, "The ingest path's cost"). */
+static int store_serialize(store *s, const json_t *event, const char *members,
+                           size_t members_len, size_t *len)
 {
-    /* 15 significant digits: a rounded score such as tags.sentiment_score
-     * 0.51 is written "0.51", not jansson's default "0.51000000000000001". */
-    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
-    size_t need = json_dumpb(event, s->dump, s->dump_cap, flags);
-
-    if (need == 0)
-        return GW_EINVAL;
-    if (need > s->dump_cap) {
-        size_t cap = s->dump_cap ? s->dump_cap : 1024;
-        char *grown;
-        while (cap < need)
-            cap *= 2;
-        grown = realloc(s->dump, cap);
-        if (!grown)
-            return GW_ENOMEM;
-        s->dump = grown;
-        s->dump_cap = cap;
-        need = json_dumpb(event, s->dump, s->dump_cap, flags);
-        if (need == 0 || need > s->dump_cap)
-            return GW_EINVAL;
+    jw_buf *b = &s->dump;
+    int rc = jw_dump(b, event);
+    if (rc == 0 && members_len > 0) {
+        b->len--; /* the object's '}' */
+        if ((b->len > 1 && (rc = jw_raw(b, ",", 1))) || (rc = jw_raw(b, members, members_len)) ||
+            (rc = jw_raw(b, "}", 1)))
+            b->len = 0;
     }
-    *len = need;
-    return 0;
+    *len = b->len;
+    return rc;
 }
 
 /* Fetch a single integer (column 0 of the first row) of a one-off query;
@@ -341,7 +333,7 @@ static void store_free(store *s)
 {
     store_finalize_all(s);
     sqlite3_close(s->db);
-    free(s->dump);
+    jw_buf_free(&s->dump);
     free(s->path);
     free(s);
 }
@@ -458,6 +450,12 @@ static void event_restore_seq(json_t *event, json_t *old)
  * duplicate or an error the caller's object gets its old "seq" back. */
 int store_append(store *s, json_t *event, int64_t *seq_out)
 {
+    return store_append_text(s, event, NULL, 0, seq_out);
+}
+
+int store_append_text(store *s, json_t *event, const char *members, size_t members_len,
+                      int64_t *seq_out)
+{
     const json_t *id = json_object_get(event, "id");
     const char *received = json_string_value(json_object_get(event, "received_at"));
     json_t *old_seq = NULL;
@@ -479,7 +477,7 @@ int store_append(store *s, json_t *event, int64_t *seq_out)
         json_decref(old_seq);
         return GW_ENOMEM;
     }
-    rc = store_serialize(s, event, &len);
+    rc = store_serialize(s, event, members, members_len, &len);
     if (rc) {
         store_set_error(s, "append %s: cannot serialize the event", json_string_value(id));
         goto fail;
@@ -491,7 +489,7 @@ int store_append(store *s, json_t *event, int64_t *seq_out)
     sqlite3_bind_text(s->event_insert, 2, json_string_value(id), (int)json_string_length(id),
                       SQLITE_STATIC);
     sqlite3_bind_int64(s->event_insert, 3, received_ms);
-    sqlite3_bind_text64(s->event_insert, 4, s->dump, len, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(s->event_insert, 4, s->dump.data, len, SQLITE_STATIC, SQLITE_UTF8);
     rc = store_exec_stmt(s, s->event_insert, "append");
     sqlite3_clear_bindings(s->event_insert); /* drop the borrowed pointers */
     if (rc)

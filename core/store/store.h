@@ -49,6 +49,13 @@ int store_commit(store *s);
  * changed), or a negative GW_E* code. */
 int store_append(store *s, json_t *event, int64_t *seq_out);
 
+/* store_append with more members given as JSON text (`"k":v,...`, no
+ * outer braces, borrowed; len 0 for none), stored after the event's own
+ * members: members built per event without a json_t (the conversation
+ * service's "contact"). The caller keeps their keys out of event. */
+int store_append_text(store *s, json_t *event, const char *members, size_t members_len,
+                      int64_t *seq_out);
+
 /* Highest seq appended (committed or not) and highest committed. */
 int64_t store_last_seq(const store *s);
 int64_t store_committed_seq(const store *s);

@@ -195,6 +195,39 @@ static void test_body_is_compact_and_ordered(void **state)
     assert_null(got);
 }
 
+/* The stored body of event id, compact and in order, is want. */
+static void assert_stored(store *s, const char *id, const char *want)
+{
+    json_t *got = NULL;
+    assert_int_equal(store_event_get(s, id, &got), 0);
+    char *text = json_dumps(got, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(text, want);
+    free(text);
+    json_decref(got);
+}
+
+/* Members given as text follow the object's own (seq included); a
+ * duplicate still changes nothing and gets its old "seq" back. */
+static void test_append_text_members(void **state)
+{
+    fixture *f = *state;
+    static const char extra[] = "\"contact\":{\"id\":\"ct_1\",\"open_conversations\":2}";
+    json_t *e = json_pack("{s:s, s:s}", "id", "x:1", "type", "mention");
+    int64_t seq = 0;
+
+    assert_int_equal(store_append_text(f->s, e, extra, strlen(extra), &seq), 1);
+    assert_int_equal(seq, 1);
+    assert_int_equal(store_append_text(f->s, e, extra, strlen(extra), &seq), 0);
+    json_decref(e);
+    assert_stored(f->s, "x:1", "{\"id\":\"x:1\",\"type\":\"mention\",\"seq\":1,"
+                               "\"contact\":{\"id\":\"ct_1\",\"open_conversations\":2}}");
+    /* none given: as store_append */
+    e = json_pack("{s:s}", "id", "x:2");
+    assert_int_equal(store_append_text(f->s, e, NULL, 0, &seq), 1);
+    json_decref(e);
+    assert_stored(f->s, "x:2", "{\"id\":\"x:2\",\"seq\":2}");
+}
+
 static void test_seq_monotonic_across_reopen(void **state)
 {
     fixture *f = *state;
@@ -542,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_append_assigns_seq_and_dedupes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_requires_string_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_is_compact_and_ordered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_text_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_monotonic_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_returns_only_committed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_without_writes, setup, teardown),
