@@ -57,6 +57,8 @@ typedef struct gateway {
     int store_unusable;          /* exiting because of the store */
     int exit_code;
     triage *triage;              /* owned: the accounts' items' enrichment */
+    uint64_t tick_end_ns;        /* uv_hrtime at the end of the last commit phase */
+    uint64_t tick_idle_ns;       /* uv_metrics_idle_time then */
 } gateway;
 
 static gateway *gateway_of(gw_runtime *rt)
@@ -132,9 +134,8 @@ static void store_failed(gateway *gw)
     }
 }
 
-static void commit_cb(uv_prepare_t *h)
+static void commit_phase(gateway *gw)
 {
-    gateway *gw = h->data;
     gw_runtime *rt = gw->rt;
     int64_t before = store_committed_seq(rt->store);
     int rc = commit_tick(rt);
@@ -154,6 +155,23 @@ static void commit_cb(uv_prepare_t *h)
         kick_sinks(rt);
     if (store_committed_seq(rt->store) != before)
         events_api_notify(rt);
+}
+
+/* The commit closes each iteration's work: the time since the last one
+ * ended, less what the loop spent blocked in poll, is this tick's busy
+ * time (the histogram of /metrics). */
+static void commit_cb(uv_prepare_t *h)
+{
+    gateway *gw = h->data;
+    commit_phase(gw);
+    uint64_t now = uv_hrtime();
+    uint64_t idle = uv_metrics_idle_time(&gw->rt->loop);
+    if (gw->tick_end_ns != 0) {
+        uint64_t span = now - gw->tick_end_ns, blocked = idle - gw->tick_idle_ns;
+        tick_stats_record(&gw->rt->ticks, span > blocked ? span - blocked : 0);
+    }
+    gw->tick_end_ns = now;
+    gw->tick_idle_ns = idle;
 }
 
 static void ready_cb(uv_check_t *h)
@@ -434,6 +452,8 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
         return GW_EIO;
     }
     gw->loop_open = 1;
+    /* idle time lets commit_cb tell a tick's work from its wait in poll */
+    uv_loop_configure(&rt->loop, UV_METRICS_IDLE_TIME);
     uv_prepare_init(&rt->loop, &gw->commit_handle);
     uv_check_init(&rt->loop, &gw->ready_handle);
     uv_idle_init(&rt->loop, &rt->spin_handle);
