@@ -24,6 +24,7 @@
 #include "http/redact.h"
 #include "service/conv_service.h"
 #include "store/datadir.h"
+#include "store/store_checkpoint.h"
 #include "triage/triage.h"
 
 #define RETENTION_INTERVAL_MS (60 * 1000)
@@ -57,6 +58,7 @@ typedef struct gateway {
     int store_unusable;          /* exiting because of the store */
     int exit_code;
     triage *triage;              /* owned: the accounts' items' enrichment */
+    store_checkpointer *checkpointer; /* owned: WAL checkpoints off the loop */
     uint64_t tick_end_ns;        /* uv_hrtime at the end of the last commit phase */
     uint64_t tick_idle_ns;       /* uv_metrics_idle_time then */
 } gateway;
@@ -573,6 +575,10 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     };
     if ((rc = store_open(db_path, &so, &rt->store, err, errlen)) != GW_OK)
         return rc;
+    char cerr[256];
+    if (store_checkpoint_start(rt->store, db_path, so.synchronous_full, STORE_CHECKPOINT_PAGES,
+                               &gw->checkpointer, cerr, sizeof cerr) != GW_OK)
+        log_warn(&rt->log, "store", "checkpoints stay on the loop thread: %s", cerr);
 
     for (size_t i = 0; i < rt->plugins.count; i++) {
         if (rt->plugins.items[i].refusal)
@@ -685,6 +691,8 @@ void gateway_close(gw_runtime *rt)
     rt->outbox = NULL;
     if (rt->store != NULL) {
         store_commit(rt->store);
+        store_checkpoint_stop(gw->checkpointer, rt->store);
+        gw->checkpointer = NULL;
         store_close(rt->store);
         rt->store = NULL;
     }
