@@ -24,10 +24,17 @@ build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 
 LUA = r"""
+-- wrk runs a Lua state per thread: setup numbers them, so ids never clash
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 local n = 0
+local run = os.time()
 request = function()
   n = n + 1
-  local id = string.format("%d-%d", math.random(1, 1000000000), n)
+  local id = string.format("%d%d-%d", run, tid, n)
   local body = '[{"type":"mention","visibility":"public","native_id":"wh-' .. id ..
                '","text":"@acme bench webhook ' .. id .. '"}]'
   return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
