@@ -132,7 +132,7 @@ run_one() { # name -> one line of figures; checks the file
     lines=$(wc -l <"$FILE")
     dups=$(grep -oE '"native_id":"wh-[0-9]+-[0-9]+"' "$FILE" | sort | uniq -d | wc -l)
     [ "$lines" -ge "$ok" ] && [ "$dups" -eq 0 ] && [ "$non2xx" -eq 0 ] ||
-        { echo "$name: file check failed: $lines lines for $ok 2xx, $dups ids twice, $non2xx non-2xx"; exit 1; }
+        { echo "$name: file check failed: $lines lines for $ok 2xx, $dups ids twice, $non2xx non-2xx" >&2; exit 1; }
     echo "$out" | awk -v n="$name" -v c0="$c0" -v c1="$c1" -v hwm="$hwm" -v reqs="$reqs" '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; return v * 1000 }
         / 50%/ {p50 = ms($2)} / 99%/ {p99 = ms($2)} /Requests\/sec/ {rps = $2}
@@ -144,7 +144,9 @@ echo "webhook -> file, wrk -t2 -c$CONNS -d${DUR}s, $ROUNDS rounds alternating; $
 printf "%-8s %10s %8s %8s %12s %10s\n" server "req/s" "p50 ms" "p99 ms" "CPU s/1k req" "peak KB"
 : >"$WORK/rows"
 for r in $(seq "$ROUNDS"); do
-    for s in gateway node-red; do run_one "$s" "$r" | tee -a "$WORK/rows"; done
+    # not in a pipeline: run_one must run in this shell, so the EXIT trap
+    # knows the PIDs it started
+    for s in gateway node-red; do run_one "$s" "$r" >"$WORK/row"; cat "$WORK/row" >>"$WORK/rows"; cat "$WORK/row"; done
 done
 awk '{n[$1]++; for (i = 2; i <= 6; i++) s[$1, i] += $i}
      END {printf "%-8s", "ratio"; for (i = 2; i <= 6; i++)
