@@ -383,6 +383,27 @@ static void render_conversations(FILE *f, const gw_runtime *rt)
     conv_metrics_free(&m);
 }
 
+/* The loop thread's busy time per iteration: a long tick is a stall
+ * every connection waited through. */
+static void render_loop_ticks(FILE *f, const gw_runtime *rt)
+{
+    const tick_stats *t = &rt->ticks;
+    header(f, "gateway_loop_tick_seconds", "histogram",
+           "Busy time of each event loop iteration (callbacks and the commit).");
+    unsigned long long cumulative = 0;
+    for (size_t i = 0; i < TICK_BUCKETS; i++) {
+        cumulative += t->buckets[i];
+        fprintf(f, "gateway_loop_tick_seconds_bucket{le=\"%g\"} %llu\n", tick_bucket_bounds[i],
+                cumulative);
+    }
+    fprintf(f, "gateway_loop_tick_seconds_bucket{le=\"+Inf\"} %llu\n",
+            (unsigned long long)t->count);
+    fprintf(f, "gateway_loop_tick_seconds_sum %.6f\n", (double)t->sum_ns / 1e9);
+    fprintf(f, "gateway_loop_tick_seconds_count %llu\n", (unsigned long long)t->count);
+    header(f, "gateway_loop_tick_max_seconds", "gauge", "Longest loop iteration since start.");
+    fprintf(f, "gateway_loop_tick_max_seconds %.6f\n", (double)t->max_ns / 1e9);
+}
+
 int metrics_render(const gw_runtime *rt, char **out, size_t *len)
 {
     char *buf = NULL;
@@ -398,6 +419,7 @@ int metrics_render(const gw_runtime *rt, char **out, size_t *len)
     render_actions(f, rt);
     render_event_streams(f, rt);
     render_conversations(f, rt);
+    render_loop_ticks(f, rt);
     if (fclose(f) != 0) {
         free(buf);
         return GW_ENOMEM;

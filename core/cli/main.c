@@ -194,6 +194,17 @@ done:
     return rc;
 }
 
+/* loader_release_unused's predicate: does an [[account]] use network? */
+static int network_used(void *arg, const char *network)
+{
+    const gw_config *cfg = arg;
+    for (size_t i = 0; i < cfg->account_count; i++) {
+        if (strcmp(cfg->accounts[i].network, network) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int cmd_run(const char *path)
 {
     gw_config *cfg = NULL;
@@ -212,6 +223,8 @@ static int cmd_run(const char *path)
         config_free(cfg);
         return 2;
     }
+    /* every descriptor served the check above; only the used ones run */
+    loader_release_unused(&set, network_used, cfg);
     gw_log_level level = GW_LOG_INFO;
     log_level_parse(json_string_value(json_object_get(cfg->gateway, "log_level")), &level);
     gw_runtime rt;

@@ -24,6 +24,7 @@
 #include "http/redact.h"
 #include "service/conv_service.h"
 #include "store/datadir.h"
+#include "store/store_checkpoint.h"
 #include "triage/triage.h"
 
 #define RETENTION_INTERVAL_MS (60 * 1000)
@@ -57,6 +58,9 @@ typedef struct gateway {
     int store_unusable;          /* exiting because of the store */
     int exit_code;
     triage *triage;              /* owned: the accounts' items' enrichment */
+    store_checkpointer *checkpointer; /* owned: WAL checkpoints off the loop */
+    uint64_t tick_end_ns;        /* uv_hrtime at the end of the last commit phase */
+    uint64_t tick_idle_ns;       /* uv_metrics_idle_time then */
 } gateway;
 
 static gateway *gateway_of(gw_runtime *rt)
@@ -132,9 +136,8 @@ static void store_failed(gateway *gw)
     }
 }
 
-static void commit_cb(uv_prepare_t *h)
+static void commit_phase(gateway *gw)
 {
-    gateway *gw = h->data;
     gw_runtime *rt = gw->rt;
     int64_t before = store_committed_seq(rt->store);
     int rc = commit_tick(rt);
@@ -154,6 +157,23 @@ static void commit_cb(uv_prepare_t *h)
         kick_sinks(rt);
     if (store_committed_seq(rt->store) != before)
         events_api_notify(rt);
+}
+
+/* The commit closes each iteration's work: the time since the last one
+ * ended, less what the loop spent blocked in poll, is this tick's busy
+ * time (the histogram of /metrics). */
+static void commit_cb(uv_prepare_t *h)
+{
+    gateway *gw = h->data;
+    commit_phase(gw);
+    uint64_t now = uv_hrtime();
+    uint64_t idle = uv_metrics_idle_time(&gw->rt->loop);
+    if (gw->tick_end_ns != 0) {
+        uint64_t span = now - gw->tick_end_ns, blocked = idle - gw->tick_idle_ns;
+        tick_stats_record(&gw->rt->ticks, span > blocked ? span - blocked : 0);
+    }
+    gw->tick_end_ns = now;
+    gw->tick_idle_ns = idle;
 }
 
 static void ready_cb(uv_check_t *h)
@@ -434,6 +454,8 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
         return GW_EIO;
     }
     gw->loop_open = 1;
+    /* idle time lets commit_cb tell a tick's work from its wait in poll */
+    uv_loop_configure(&rt->loop, UV_METRICS_IDLE_TIME);
     uv_prepare_init(&rt->loop, &gw->commit_handle);
     uv_check_init(&rt->loop, &gw->ready_handle);
     uv_idle_init(&rt->loop, &rt->spin_handle);
@@ -553,6 +575,10 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     };
     if ((rc = store_open(db_path, &so, &rt->store, err, errlen)) != GW_OK)
         return rc;
+    char cerr[256];
+    if (store_checkpoint_start(rt->store, db_path, so.synchronous_full, STORE_CHECKPOINT_PAGES,
+                               &gw->checkpointer, cerr, sizeof cerr) != GW_OK)
+        log_warn(&rt->log, "store", "checkpoints stay on the loop thread: %s", cerr);
 
     for (size_t i = 0; i < rt->plugins.count; i++) {
         if (rt->plugins.items[i].refusal)
@@ -665,6 +691,8 @@ void gateway_close(gw_runtime *rt)
     rt->outbox = NULL;
     if (rt->store != NULL) {
         store_commit(rt->store);
+        store_checkpoint_stop(gw->checkpointer, rt->store);
+        gw->checkpointer = NULL;
         store_close(rt->store);
         rt->store = NULL;
     }

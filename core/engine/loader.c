@@ -277,6 +277,22 @@ const char *loader_capability_names(uint32_t caps, char *buf, size_t buflen)
     return buf;
 }
 
+void loader_release_unused(plugin_set *set, int (*used)(void *arg, const char *network),
+                           void *arg)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        loaded_plugin *lp = &set->items[i];
+        if (lp->refusal == NULL && !used(arg, lp->desc.name)) {
+            dlclose(lp->handle);
+            free(lp->path);
+            continue;
+        }
+        set->items[kept++] = *lp;
+    }
+    set->count = kept;
+}
+
 void loader_unload(plugin_set *set)
 {
     for (size_t i = 0; i < set->count; i++) {

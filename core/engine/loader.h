@@ -47,6 +47,14 @@ const loaded_plugin *loader_find(const plugin_set *set, const char *network);
  * receives it; returns buf). */
 const char *loader_capability_names(uint32_t caps, char *buf, size_t buflen);
 
+/* Unload the accepted plugins no account uses (used(arg, network) returns
+ * 0), removing them from set: `gateway run` keeps mapped only what runs
+ * (each plugin's libraries, static data and relocations cost resident
+ * memory). Refused entries stay, to be reported. Call before any
+ * instance exists; descriptors of removed entries are gone with them. */
+void loader_release_unused(plugin_set *set, int (*used)(void *arg, const char *network),
+                           void *arg);
+
 /* dlclose everything and free the set. Call only after every instance of
  * every plugin has been destroyed. */
 void loader_unload(plugin_set *set);

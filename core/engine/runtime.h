@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "engine/loader.h"
 #include "base/log.h"
+#include "base/tick_stats.h"
 #include "engine/pipeline.h"
 #include "store/store.h"
 
@@ -90,6 +91,10 @@ typedef struct gw_runtime {
     /* [gateway] settings the modules share, read once. */
     uint64_t fetch_timeout_ms, retry_base_ms, retry_max_ms;
     unsigned max_failures;
+
+    /* Busy time of each loop iteration (gateway_loop_tick_seconds),
+     * recorded by the orchestrator. */
+    tick_stats ticks;
 
     int stopping;       /* a drain is under way */
     int closed;         /* teardown began: handles are closing */

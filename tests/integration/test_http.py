@@ -3,6 +3,7 @@ readiness, Prometheus metrics, webhook routing with the answer sent only
 after the delivery's events are durable."""
 import json
 import os
+import re
 import sqlite3
 import unittest
 import urllib.error
@@ -69,6 +70,13 @@ class HttpTest(GatewayTestCase):
         self.assertIn('gateway_sink_lag_events{sink="archive",type="file"} 0', text)
         self.assertIn('gateway_account_up{network="mock",account="acme"} 1', text)
         self.assertIn("# TYPE gateway_events_in_total counter", text)
+        # the loop's ticks: a histogram whose +Inf bucket counts them all
+        self.assertIn("# TYPE gateway_loop_tick_seconds histogram", text)
+        ticks = re.search(r'(?m)^gateway_loop_tick_seconds_bucket\{le="\+Inf"\} (\d+)$', text)
+        count = re.search(r"(?m)^gateway_loop_tick_seconds_count (\d+)$", text)
+        self.assertTrue(ticks and count and ticks.group(1) == count.group(1), text)
+        self.assertGreater(int(count.group(1)), 0)
+        self.assertRegex(text, r"(?m)^gateway_loop_tick_max_seconds [0-9.]+$")
         for line in text.splitlines():
             if line and not line.startswith("#"):
                 name_labels, value = line.rsplit(" ", 1)

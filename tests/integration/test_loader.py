@@ -207,5 +207,23 @@ class ReleasedAbiTest(OlderAbiTest):
             self.assertEqual("kv key=refused value=refused small=stored",
                              events["%s:%s-kv" % (net, net)]["text"])
 
+
+class UnusedPluginsTest(GatewayTestCase):
+    """`gateway run` keeps mapped only the plugins its accounts use;
+    `gateway plugins` and check-config still read every descriptor."""
+
+    def test_run_maps_only_used_plugins_and_plugins_lists_all(self):
+        gw = self.gateway(config(accounts=[mock_account(rate=0, count=3)])).start()
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 3, 20, "mock events")
+        with open("/proc/%d/maps" % gw.proc.pid) as f:
+            mapped = {os.path.basename(l.split()[-1]) for l in f if l.rstrip().endswith(".so")}
+        self.assertEqual(0, gw.stop())
+        self.assertIn("mock.so", mapped)
+        self.assertNotIn("twitter.so", mapped)
+        self.assertNotIn("forum.so", mapped)
+        r = run_cli("-c", gw.config, "plugins")
+        self.assertRegex(r.stdout, r"(?m)^twitter\s")
+        self.assertRegex(r.stdout, r"(?m)^mock\s")
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

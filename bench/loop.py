@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Loop stalls under webhook load. Figures only.
+
+POST /webhooks/mock/acme (each answered 2xx only after its event is
+committed, the file sink fsyncing as shipped) with wrk at 16 and 64
+connections, with [gateway] synchronous = "full" (shipped) and "normal",
+against GET /healthz on the same gateway (same run, no storage). Prints
+requests/s, p50, p99, p99/p50 and the loop's longest tick
+(gateway_loop_tick_max_seconds from /metrics) and its p99 estimated from
+the gateway_loop_tick_seconds histogram.
+
+usage: bench/loop.py [BUILD_DIR] [SECONDS] ; needs wrk (apt-get install wrk)
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import socket
+
+build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+
+LUA = r"""
+-- wrk runs a Lua state per thread: setup numbers them, so ids never clash
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+local run = os.time()
+request = function()
+  n = n + 1
+  local id = string.format("%d%d-%d", run, tid, n)
+  local body = '[{"type":"mention","visibility":"public","native_id":"wh-' .. id ..
+               '","text":"@acme bench webhook ' .. id .. '"}]'
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def start_gateway(d, sync):
+    empty = os.path.join(d, "empty.jsonl")
+    open(empty, "w").close()
+    cfg = os.path.join(d, "gateway.toml")
+    with open(cfg, "w") as f:
+        f.write("""[gateway]
+data_dir = "var"
+plugin_dir = "%s/plugins"
+log_level = "info"
+synchronous = "%s"
+[http]
+listen = "127.0.0.1:0"
+max_connections = 1024
+[[account]]
+network = "mock"
+name = "acme"
+  [account.options]
+  scenario = "%s"
+[[sink]]
+name = "archive"
+type = "file"
+path = "events.jsonl"
+""" % (build, sync, empty))
+    log = os.path.join(d, "gw.log")
+    p = subprocess.Popen([os.path.join(build, "gateway"), "-c", cfg, "run"], cwd=d, stderr=open(log, "w"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        m = re.search(r"\(port (\d+)\)", open(log).read())
+        if m:
+            return p, int(m.group(1))
+        if p.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise SystemExit("gateway did not start: " + open(log).read())
+
+
+def ms(v, unit):
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url, conns, script=None):
+    cmd = ["wrk", "-t", "2", "-c", str(conns), "-d", "%ds" % seconds, "--latency", url]
+    if script:
+        cmd[1:1] = ["-s", script]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = {}
+    for m in re.finditer(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        pct[int(m.group(1))] = ms(m.group(2), m.group(3))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, pct[50], pct[99], int(bad.group(1)) if bad else 0
+
+
+def ticks(port):
+    # a raw GET: bench/http.py shadows the http package for scripts here
+    with socket.create_connection(("127.0.0.1", port)) as c:
+        c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        chunks = []
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    text = b"".join(chunks).decode()
+    mx = float(re.search(r"^gateway_loop_tick_max_seconds (\S+)", text, re.M).group(1))
+    buckets = [(float(m.group(1)) if m.group(1) != "+Inf" else float("inf"), int(m.group(2)))
+               for m in re.finditer(r'^gateway_loop_tick_seconds_bucket\{le="([^"]+)"\} (\d+)',
+                                    text, re.M)]
+    total = buckets[-1][1]
+    p99 = next(le for le, c in buckets if c >= 0.99 * total)
+    return mx * 1000, p99 * 1000, total
+
+
+def main():
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: install it (apt-get install wrk)")
+    with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
+        script = os.path.join(d, "post.lua")
+        open(script, "w").write(LUA)
+        print("webhook -> file, wrk -d %ds, 2xx only after commit, file sink fsync as shipped"
+              % seconds)
+        print("%-8s %5s %-16s %9s %8s %8s %7s %10s %12s %5s" % (
+            "sync", "conns", "request", "req/s", "p50 ms", "p99 ms", "p99/p50", "tick max",
+            "tick p99 <=", "non2xx"))
+        for sync in ("full", "normal"):
+            for conns in (16, 64):
+                wd = os.path.join(d, "%s-%d" % (sync, conns))
+                os.mkdir(wd)
+                gw, port = start_gateway(wd, sync)
+                try:
+                    base = "http://127.0.0.1:%d" % port
+                    for name, url, s in (("GET /healthz", base + "/healthz", None),
+                                         ("POST webhook", base + "/webhooks/mock/acme", script)):
+                        rps, p50, p99, bad = wrk(url, conns, s)
+                        tmax, tp99, _ = ticks(port)
+                        print("%-8s %5d %-16s %9.0f %8.2f %8.2f %7.1f %8.2fms %10.2fms %5d" % (
+                            sync, conns, name, rps, p50, p99, p99 / p50, tmax, tp99, bad))
+                finally:
+                    gw.terminate()
+                    gw.wait()
+
+
+main()

@@ -1,0 +1,57 @@
+/* store_checkpoint.h - WAL checkpoints off the loop thread.
+ *
+ * SQLite's automatic checkpoint runs inside the COMMIT that crosses
+ * wal_autocheckpoint pages, on the committing thread: it copies the WAL
+ * into the database and fsyncs both, and every connection of the gateway
+ * waits through it (with synchronous = "normal", the only fsyncs a busy
+ * log sees; the stall that made webhook p99 8-14x p50). Started, this
+ * module turns the automatic checkpoint off on the store's connection
+ * and runs PASSIVE checkpoints on a thread of its own with a connection
+ * of its own (SQLite connections are per thread) whenever a commit left
+ * the WAL at threshold_pages or more.
+ *
+ * PASSIVE never takes the write lock, so the loop's commits go on while
+ * a checkpoint copies and syncs. Durability does not change: a commit is
+ * durable in the WAL (synchronous as configured) before its 2xx, and a
+ * checkpoint is crash-safe in SQLite whenever it runs or stops. The WAL
+ * stays bounded as before: once a checkpoint has copied every frame, the
+ * next commit starts the WAL over and journal_size_limit truncates it;
+ * only a reader held open for long (none in the gateway) could pin it.
+ */
+#ifndef GW_STORE_CHECKPOINT_H
+#define GW_STORE_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+typedef struct store_checkpointer store_checkpointer;
+
+/* SQLite's own default threshold for the automatic checkpoint. */
+#define STORE_CHECKPOINT_PAGES 1000
+
+typedef struct store_checkpoint_stats {
+    uint64_t runs;      /* checkpoints completed */
+    uint64_t failures;  /* checkpoints that returned an error */
+    uint64_t max_pages; /* largest WAL (pages) a commit left behind */
+} store_checkpoint_stats;
+
+/* Start checkpointing s's database (at path, opened with the same
+ * synchronous setting) on a thread. Call from the loop thread after
+ * store_open; *out (owned; store_checkpoint_stop) is set on success.
+ * Returns 0 or a GW_E* code with err set (the automatic checkpoint then
+ * stays on). */
+int store_checkpoint_start(store *s, const char *path, int synchronous_full,
+                           unsigned threshold_pages, store_checkpointer **out, char *err,
+                           size_t errlen);
+
+/* Copy the counters (loop thread). */
+void store_checkpoint_stats_get(store_checkpointer *c, store_checkpoint_stats *out);
+
+/* Stop and join the thread (a checkpoint under way finishes first), close
+ * its connection and give the automatic checkpoint back to s. Call before
+ * store_close(s). NULL is a no-op. */
+void store_checkpoint_stop(store_checkpointer *c, store *s);
+
+#endif
