@@ -19,12 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/business_hours.h"
 #include "base/listen_addr.h"
-#include "base/tzif.h"
 #include "config/config.h"
 #include "config/config_file.h"
 #include "config/config_schema.h"
+#include "config/config_sections.h"
 #include "config/config_suggest.h"
 #include "config/config_table.h"
 #include "config/config_text.h"
@@ -133,34 +132,10 @@ static int load_gateway(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
 }
 
 /* The array of tables under a top-level key, or NULL after reporting. */
-static const toml_value *section_array(cfg_ctx *c, const toml_keyval *kv, const char *name,
-                                       const char *what)
-{
-    const toml_value *arr = kv->value;
-    size_t i;
-    int ok = 1;
-
-    if (arr->type != TOML_ARRAY) {
-        config_table_kind_error(c, kv, name, what);
-        return NULL;
-    }
-    for (i = 0; i < arr->u.array.len; i++) {
-        const toml_value *item = arr->u.array.items[i];
-        char ipath[CONFIG_PATH_BUF], found[CONFIG_QUOTE_BUF + 64];
-        if (item->type == TOML_TABLE)
-            continue;
-        config_path_index(ipath, name, i);
-        config_describe_value(item, 0, found, sizeof found);
-        cfg_ctx_error(c, item->line, item->column, ipath, "expected a table, found %s", found);
-        ok = 0;
-    }
-    return ok ? arr : NULL;
-}
-
 static int load_accounts(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
 {
     const cfg_schema s = {{config_account_options, NULL}, CONFIG_ACCOUNT_OPTIONS_KEY, 1};
-    const toml_value *arr = section_array(c, kv, "account", "an array of tables ([[account]])");
+    const toml_value *arr = config_section_array(c, kv, "account", "an array of tables ([[account]])");
     size_t i, j;
     int rc = 0;
 
@@ -271,7 +246,7 @@ static int load_one_sink(cfg_ctx *c, const gw_option *common, const toml_value *
 static int load_sinks(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
 {
     gw_option common[CONFIG_SINK_COMMON_MAX];
-    const toml_value *arr = section_array(c, kv, "sink", "an array of tables ([[sink]])");
+    const toml_value *arr = config_section_array(c, kv, "sink", "an array of tables ([[sink]])");
     char *type_names = NULL;
     size_t i, j;
     int rc;
@@ -326,83 +301,6 @@ done:
     return rc;
 }
 
-/* [triage]; what its values mean (lexicons, rules) is checked by
- * core/triage/ when it compiles them. */
-static int load_triage(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
-{
-    const cfg_schema s = {{config_triage_options, NULL}, NULL, 1};
-    const toml_value *table = kv ? kv->value : NULL;
-
-    if (table && table->type != TOML_TABLE) {
-        config_table_kind_error(c, kv, "triage", "a table ([triage])");
-        return GW_EINVAL;
-    }
-    cfg->triage_table = table;
-    return config_table_validate(c, &s, table, 0, 0, "triage", &cfg->triage);
-}
-
-static int load_rules(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
-{
-    const cfg_schema s = {{config_rule_options, NULL}, NULL, 1};
-    const toml_value *arr = section_array(c, kv, "rule", "an array of tables ([[rule]])");
-    int rc = 0;
-
-    if (!arr)
-        return GW_EINVAL;
-    if (arr->u.array.len == 0)
-        return 0;
-    cfg->rules = calloc(arr->u.array.len, sizeof *cfg->rules);
-    if (!cfg->rules)
-        return GW_ENOMEM;
-    for (size_t i = 0; i < arr->u.array.len; i++) {
-        cfg_rule *r = &cfg->rules[cfg->rule_count++];
-        char path[CONFIG_PATH_BUF];
-        config_path_index(path, "rule", i);
-        r->table = arr->u.array.items[i];
-        r->line = r->table->line;
-        r->column = r->table->column;
-        int trc = config_table_validate(c, &s, r->table, 0, 0, path, &r->settings);
-        if (trc == GW_ENOMEM)
-            return trc;
-        if (trc < 0)
-            rc = trc;
-    }
-    return rc;
-}
-
-/* [service] (conversations): the declared keys, and hours and timezone
- * read the way the service will, so a typo stops start-up naming the
- * line. */
-static int load_service(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
-{
-    const cfg_schema s = {{config_service_options, NULL}, NULL, 1};
-    const toml_value *table = kv ? kv->value : NULL;
-    if (table && table->type != TOML_TABLE) {
-        config_table_kind_error(c, kv, "service", "a table ([service])");
-        return GW_EINVAL;
-    }
-    int rc = config_table_validate(c, &s, table, 0, 0, "service", &cfg->service);
-    char why[256];
-    business_hours bh;
-    const toml_keyval *at = table ? toml_table_find(table, "hours") : NULL;
-    if (rc == 0 && at != NULL &&
-        business_hours_parse(json_string_value(json_object_get(cfg->service, "hours")), &bh, why,
-                             sizeof why) != GW_OK) {
-        cfg_ctx_error(c, at->value->line, at->value->column, "service.hours", "%s", why);
-        rc = GW_EINVAL;
-    }
-    at = table ? toml_table_find(table, "timezone") : NULL;
-    tzif *tz = NULL;
-    if (rc == 0 && at != NULL &&
-        tzif_load(NULL, json_string_value(json_object_get(cfg->service, "timezone")), &tz, why,
-                  sizeof why) != GW_OK) {
-        cfg_ctx_error(c, at->value->line, at->value->column, "service.timezone", "%s", why);
-        rc = GW_EINVAL;
-    }
-    tzif_free(tz);
-    return rc;
-}
-
 static int validate_document(cfg_ctx *c, gw_config *cfg)
 {
     static const config_word top[] = {{"gateway", 7}, {"http", 4},   {"api", 3},
@@ -451,7 +349,7 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
         return rc;
     if (rc < 0)
         result = rc;
-    rc = load_service(c, toml_table_find(root, "service"), cfg);
+    rc = config_load_service(c, toml_table_find(root, "service"), &cfg->service);
     if (rc == GW_ENOMEM)
         return rc;
     if (rc < 0)
@@ -470,13 +368,14 @@ static int validate_document(cfg_ctx *c, gw_config *cfg)
         if (rc < 0)
             result = rc;
     }
-    rc = load_triage(c, toml_table_find(root, "triage"), cfg);
+    rc = config_load_triage(c, toml_table_find(root, "triage"), &cfg->triage_table,
+                            &cfg->triage);
     if (rc == GW_ENOMEM)
         return rc;
     if (rc < 0)
         result = rc;
     if (toml_table_find(root, "rule")) {
-        rc = load_rules(c, toml_table_find(root, "rule"), cfg);
+        rc = config_load_rules(c, toml_table_find(root, "rule"), &cfg->rules, &cfg->rule_count);
         if (rc == GW_ENOMEM)
             return rc;
         if (rc < 0)

@@ -33,6 +33,7 @@
 #include "config/config_reference.h"
 #include "config/config_types.h"
 #include "config/toml.h"
+#include "config/config_sections.h" /* cfg_rule */
 
 typedef struct cfg_account {
     const char *network;        /* borrowed from settings */
@@ -53,12 +54,6 @@ typedef struct cfg_sink {
     int line, column;
 } cfg_sink;
 
-/* One [[rule]] table (triage priority rules, core/triage/triage_rules.c). */
-typedef struct cfg_rule {
-    json_t *settings;           /* owned: its validated keys */
-    const toml_value *table;    /* borrowed from the doc: for the position of each key */
-    int line, column;           /* where this [[rule]] starts */
-} cfg_rule;
 
 typedef struct gw_config {
     char *path;           /* owned: the file as given */

@@ -8,6 +8,7 @@
  * stays the one handle on the process. */
 #include "daemon/gateway.h"
 
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,109 +341,6 @@ static void close_all(gateway *gw)
 
 /* ---- open / run / close ---------------------------------------------- */
 
-/* An account whose create() fails stops start-up unless it is optional:
- * a gateway that runs without an account nobody marked as expendable
- * would look healthy while it reads nothing. Returns 0, GW_ENOMEM or
- * GATEWAY_EACCOUNT with err set. */
-static int start_accounts(gw_runtime *rt, char *errbuf, size_t errlen)
-{
-    const gw_config *cfg = rt->cfg;
-    rt->accounts = calloc(cfg->account_count ? cfg->account_count : 1, sizeof *rt->accounts);
-    if (rt->accounts == NULL) {
-        snprintf(errbuf, errlen, "out of memory");
-        return GW_ENOMEM;
-    }
-    for (size_t i = 0; i < cfg->account_count; i++) {
-        const cfg_account *ca = &cfg->accounts[i];
-        if (!json_is_true(json_object_get(ca->settings, "enabled"))) {
-            log_info(&rt->log, "core", "account %s/%s is disabled", ca->network, ca->name);
-            continue;
-        }
-        const loaded_plugin *lp = loader_find(&rt->plugins, ca->network);
-        if (lp == NULL) {
-            log_error(&rt->log, "core",
-                      "%s:%d:%d: account %s/%s not started: no usable plugin for network "
-                      "\"%s\" (see `gateway plugins`)",
-                      cfg->path, ca->line, ca->column, ca->network, ca->name, ca->network);
-            continue;
-        }
-        cfg_errors errs = {0};
-        json_t *options = NULL;
-        if (config_validate_options(cfg, i, lp->desc.options, &options, &errs) != GW_OK) {
-            for (size_t e = 0; e < errs.count; e++)
-                log_error(&rt->log, "config", "%s", errs.lines[e]);
-            log_error(&rt->log, "core", "account %s/%s not started: invalid options",
-                      ca->network, ca->name);
-            cfg_errors_free(&errs);
-            continue;
-        }
-        char err[512];
-        gw_account *acct = NULL;
-        if (account_create(rt, ca, lp, options, &acct, err, sizeof err) != GW_OK) {
-            if (!json_is_true(json_object_get(ca->settings, "optional"))) {
-                snprintf(errbuf, errlen,
-                         "%s:%d:%d: account[%zu]: %s (set optional = true in this [[account]] "
-                         "to start without it)",
-                         cfg->path, ca->line, ca->column, i, err);
-                return GATEWAY_EACCOUNT;
-            }
-            log_error(&rt->log, "core", "%s (optional: starting without it)", err);
-            continue;
-        }
-        rt->accounts[rt->account_count++] = acct;
-        log_info(&rt->log, account_label(acct), "started (plugin %s %s)", lp->desc.name,
-                 lp->desc.version);
-    }
-    return GW_OK;
-}
-
-/* Each connection (an event stream stays open for hours) takes a file
- * descriptor; the usual soft limit of 1024 would refuse connections below
- * max_connections, so raise it toward the hard limit. */
-static void fit_open_files(gw_runtime *rt, uint64_t connections)
-{
-    struct rlimit rl;
-    const rlim_t want = (rlim_t)connections + 256; /* store, plugins, sinks, clients */
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-        return;
-    rlim_t cur = rl.rlim_cur;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
-        log_warn(&rt->log, "core", "open-files limit %llu (hard %llu) is below [http] "
-                                   "max_connections + 256 = %llu; raise it (ulimit -n, "
-                                   "LimitNOFILE=) or connections beyond it fail",
-                 (unsigned long long)(rl.rlim_cur > cur ? rl.rlim_cur : cur),
-                 (unsigned long long)rl.rlim_max, (unsigned long long)want);
-}
-
-static int start_http(gw_runtime *rt, char *err, size_t errlen)
-{
-    const json_t *h = rt->cfg->http;
-    if (!json_is_true(json_object_get(h, "enabled")))
-        return GW_OK;
-    http_server_limits limits = {
-        .max_body_bytes = (size_t)setting_u64(h, "max_body"),
-        .max_header_bytes = (size_t)setting_u64(h, "max_header"),
-        .max_connections = (unsigned)setting_u64(h, "max_connections"),
-        .idle_timeout_s = (unsigned)(setting_u64(h, "idle_timeout") / 1000),
-        .receive_timeout_ms = setting_u64(h, "receive_timeout"),
-        .request_timeout_ms = setting_u64(h, "request_timeout"),
-    };
-    const char *listen = json_string_value(json_object_get(h, "listen"));
-    fit_open_files(rt, limits.max_connections);
-    char why[256] = "";
-    int rc = http_server_start(&rt->loop, &rt->log, listen, &limits, &rt->server, why, sizeof why);
-    if (rc != GW_OK) {
-        snprintf(err, errlen, "[http] listen = \"%s\": %s", listen, why);
-        return rc;
-    }
-    if ((rc = routes_install(rt)) != GW_OK) {
-        snprintf(err, errlen, "cannot install the HTTP routes: %s", gw_strerror(rc));
-        return rc;
-    }
-    return GW_OK;
-}
-
 /* The loop, its phase handles and the signals. */
 static int start_loop(gateway *gw, char *err, size_t errlen)
 {
@@ -475,27 +373,6 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
     uv_signal_start(&gw->sig_term, signal_cb, SIGTERM);
     uv_signal_start(&gw->sig_hup, signal_cb, SIGHUP);
     return GW_OK;
-}
-
-/* pipeline_enrich's signature over triage_enrich. */
-static int triage_item(void *arg, const char *network, json_t *event)
-{
-    return triage_enrich(arg, network, event);
-}
-
-/* Compiled before the accounts start, so their first items are tagged.
- * main() has checked the configuration with the same call, so a failure
- * here is the machine's (memory, a lexicon file removed since). */
-static int start_triage(gateway *gw, char *err, size_t errlen)
-{
-    cfg_errors errs = {0};
-    int rc = triage_open(gw->rt->cfg, &gw->triage, &errs);
-    if (rc != GW_OK)
-        snprintf(err, errlen, "triage: %s", errs.count ? errs.lines[0] : gw_strerror(rc));
-    else if (triage_enabled(gw->triage))
-        gw->rt->enrich = (pipeline_enrich){.enrich = triage_item, .arg = gw->triage};
-    cfg_errors_free(&errs);
-    return rc;
 }
 
 /* The conversation service's own events (sla.breached) enter the log
@@ -600,9 +477,9 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
         snprintf(err, errlen, "cannot commit the sink cursors: %s", gw_strerror(rc));
         return rc;
     }
-    if ((rc = start_triage(gw, err, errlen)) != GW_OK)
+    if ((rc = startup_triage(gw->rt, &gw->triage, err, errlen)) != GW_OK)
         return rc;
-    if ((rc = start_accounts(rt, err, errlen)) != GW_OK)
+    if ((rc = startup_accounts(rt, err, errlen)) != GW_OK)
         return rc;
     /* actions: after the accounts (it resumes their queued answers), before
      * the HTTP server that takes new ones; from here on the accounts'
@@ -614,7 +491,7 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
         return rc;
     if ((rc = actions_nats_open(rt, &gw->nats_actions, err, errlen)) != GW_OK)
         return rc;
-    return start_http(rt, err, errlen);
+    return startup_http(rt, err, errlen);
 }
 
 /* One line saying where everything is, so a first run shows where to

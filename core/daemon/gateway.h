@@ -19,11 +19,12 @@
 #include "config/config.h"
 #include "engine/loader.h"
 #include "engine/runtime.h"
+#include "daemon/startup.h" /* STARTUP_EACCOUNT */
 
 /* gateway_open's answer when an account's plugin refused to create it and
  * the account is not `optional = true`; outside the GW_E* codes so the
  * caller can tell it from a failure of the machine. */
-#define GATEWAY_EACCOUNT (-100)
+#define GATEWAY_EACCOUNT STARTUP_EACCOUNT
 
 /* Open the store, create account instances and sinks, open the outbox
  * and the HTTP server. plugins (steals its contents, leaving it empty) is
