@@ -58,7 +58,8 @@ typedef struct sink_nats {
     natsConnection *nc; /* NULL or the current connection */
     jsCtx *js;
     int js_published; /* a publish on js was accepted: it has a pending list */
-    int stream_ready; /* create_stream done on this process */
+    int stream_ready; /* the stream was seen (or made) since the last
+                         failed attempt */
 
     /* Loop side. */
     uv_loop_t *loop;
@@ -265,9 +266,14 @@ static void publish_work(uv_work_t *w)
     const sink_batch *b = &n->batch;
     n->work_msg[0] = '\0';
     n->work_rc = ensure_connected(n, "social-gateway", n->work_msg, sizeof n->work_msg);
-    if (n->work_rc == GW_OK && n->create_stream && !n->stream_ready) {
-        n->work_rc = nats_stream_ensure(n->js, n->stream, n->subject, n->max_age_ms,
-                                        n->duplicate_window_ms, n->work_msg, sizeof n->work_msg);
+    /* After a failure, look the stream up before publishing anything: a
+     * batch published pipelined while the stream is missing could have its
+     * later messages stored if the stream appeared halfway, and the retry
+     * would then put the earlier ones after them. */
+    if (n->work_rc == GW_OK && !n->stream_ready) {
+        n->work_rc = nats_stream_ensure(n->js, n->stream, n->subject, n->create_stream,
+                                        n->max_age_ms, n->duplicate_window_ms, n->work_msg,
+                                        sizeof n->work_msg);
         n->stream_ready = n->work_rc == GW_OK;
     }
     const char *p = b->data, *end = b->data + b->len;
@@ -277,6 +283,8 @@ static void publish_work(uv_work_t *w)
         n->work_rc = publish_line(n, b, p, len, n->work_msg, sizeof n->work_msg);
         p += len + 1;
     }
+    if (n->work_rc != GW_OK)
+        n->stream_ready = 0;
     if (n->work_rc != GW_OK && n->nc != NULL &&
         natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED)
         disconnect(n);

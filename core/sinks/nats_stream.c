@@ -7,7 +7,7 @@
 #include "sinks/nats_options.h"
 #include "sinks/nats_subject.h"
 
-int nats_stream_ensure(jsCtx *js, const char *stream, const char *subject_template,
+int nats_stream_ensure(jsCtx *js, const char *stream, const char *subject_template, int create,
                        int64_t max_age_ms, int64_t duplicate_window_ms, char *err, size_t errlen)
 {
     jsErrCode jerr = 0;
@@ -21,6 +21,11 @@ int nats_stream_ensure(jsCtx *js, const char *stream, const char *subject_templa
     if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
         nats_options_describe(s, why, sizeof why);
         snprintf(err, errlen, "cannot look up stream %.64s: %.200s", stream, why);
+        return GW_EIO;
+    }
+    if (!create) {
+        snprintf(err, errlen, "stream %.64s does not exist (create it, or set create_stream = true)",
+                 stream);
         return GW_EIO;
     }
     nats_subject_wildcard(subject_template, filter, sizeof filter);
