@@ -3,6 +3,8 @@
  * exposed to keys chosen to collide beyond what a network's ids allow. */
 #include "base/strmap.h"
 
+#include "base/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,17 +25,6 @@ struct strmap {
     size_t nbuckets; /* a power of two */
     size_t count;
 };
-
-static uint64_t strmap_hash(const void *key, size_t len)
-{
-    const unsigned char *p = key;
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
 
 strmap *strmap_new(void)
 {
@@ -76,7 +67,7 @@ static strmap_entry **strmap_slot(const strmap *m, const void *key, size_t len, 
 
 void *strmap_get(const strmap *m, const void *key, size_t len)
 {
-    strmap_entry *e = *strmap_slot(m, key, len, strmap_hash(key, len));
+    strmap_entry *e = *strmap_slot(m, key, len, hash_fnv1a(key, len));
     return e != NULL ? e->value : NULL;
 }
 
@@ -104,7 +95,7 @@ static void strmap_grow(strmap *m)
 
 int strmap_put(strmap *m, const void *key, size_t len, void *value)
 {
-    uint64_t hash = strmap_hash(key, len);
+    uint64_t hash = hash_fnv1a(key, len);
     strmap_entry **slot = strmap_slot(m, key, len, hash);
     if (*slot != NULL) {
         (*slot)->key = key;
@@ -123,7 +114,7 @@ int strmap_put(strmap *m, const void *key, size_t len, void *value)
 
 int strmap_remove(strmap *m, const void *key, size_t len, const void *value)
 {
-    strmap_entry **slot = strmap_slot(m, key, len, strmap_hash(key, len));
+    strmap_entry **slot = strmap_slot(m, key, len, hash_fnv1a(key, len));
     strmap_entry *e = *slot;
     if (e == NULL || e->value != value)
         return 0;

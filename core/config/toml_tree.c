@@ -9,6 +9,8 @@
  */
 #include "config/toml_tree.h"
 
+#include "base/hash.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,15 +94,6 @@ void toml_free(toml_value *v)
     free(n);
 }
 
-static uint64_t key_hash(const char *s, size_t len)
-{
-    uint64_t h = 14695981039346656037u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211u;
-    }
-    return h;
-}
 
 toml_keyval *toml_tree_find(const toml_value *t, const char *name, size_t len)
 {
@@ -109,7 +102,7 @@ toml_keyval *toml_tree_find(const toml_value *t, const char *name, size_t len)
 
     if (n->index) {
         size_t mask = n->index_cap - 1;
-        for (size_t i = (size_t)key_hash(name, len) & mask;; i = (i + 1) & mask) {
+        for (size_t i = (size_t)hash_fnv1a(name, len) & mask;; i = (i + 1) & mask) {
             size_t slot = n->index[i];
             if (!slot)
                 return NULL;
@@ -128,7 +121,7 @@ static void index_put(toml_node *n, size_t entry)
 {
     const toml_keyval *kv = &n->value.u.table.items[entry];
     size_t mask = n->index_cap - 1;
-    size_t i = (size_t)key_hash(kv->key, kv->key_len) & mask;
+    size_t i = (size_t)hash_fnv1a(kv->key, kv->key_len) & mask;
     while (n->index[i])
         i = (i + 1) & mask;
     n->index[i] = entry + 1;

@@ -14,6 +14,7 @@
 
 #include "gateway/error.h"
 #include "base/embed.h"
+#include "base/hash.h"
 #include "triage/lexicon_file.h"
 
 #define PHRASE_WORDS_MAX 8
@@ -145,7 +146,7 @@ static int add_words(load_ctx *c, const char *raw, size_t len, int line, char *t
                 break;
             }
             lw->len = (uint32_t)slen;
-            lw->hash = triage_hash(s, slen);
+            lw->hash = hash_fnv1a(s, slen);
             lw->placeholder = placeholder;
             lx->word_count++;
             if (used > 0)

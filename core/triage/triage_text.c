@@ -11,6 +11,8 @@
  */
 #include "triage/triage_text.h"
 
+#include "base/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,15 +49,6 @@ static const char *expansion(char c)
     }
 }
 
-uint64_t triage_hash(const char *s, size_t len)
-{
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
 
 /* One code point from s[0..left), its length in *n; -1 when the bytes are
  * not UTF-8 (*n is then 1). */
@@ -150,7 +143,7 @@ static void close_token(splitter *s, uint32_t end)
         triage_token *k = &s->t->tokens[s->t->count++];
         k->word = s->word;
         k->len = (uint32_t)(s->out - s->word);
-        k->hash = triage_hash(s->word, k->len);
+        k->hash = hash_fnv1a(s->word, k->len);
         k->start = s->start;
         k->end = end;
         k->flags = s->flags;

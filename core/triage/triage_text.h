@@ -25,7 +25,7 @@ enum {
 
 typedef struct triage_token {
     const char *word; /* normalised, NUL-terminated, in the text's buffer */
-    uint64_t hash;    /* triage_hash(word) */
+    uint64_t hash;    /* hash_fnv1a(word) (base/hash.h) */
     uint32_t len;     /* strlen(word) */
     uint32_t start;   /* byte range of the token in the original text */
     uint32_t end;
@@ -40,9 +40,6 @@ typedef struct triage_text {
     size_t count;
     size_t token_cap;
 } triage_text;
-
-/* FNV-1a of len bytes: the key every phrase table uses. */
-uint64_t triage_hash(const char *s, size_t len);
 
 /* Split text (len bytes of UTF-8; invalid bytes separate words) into t,
  * replacing what t held. t starts zeroed; its buffers are reused.
