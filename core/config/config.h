@@ -90,6 +90,14 @@ int config_load_string(const char *text, size_t len, const char *display_name,
 
 void config_free(gw_config *cfg);
 
+/* An integer key of a validated section (durations in ms, sizes in bytes;
+ * defaults filled), as unsigned; 0 when absent (a section a unit test left
+ * out). section is borrowed. */
+static inline uint64_t config_u64(const json_t *section, const char *key)
+{
+    return (uint64_t)json_integer_value(json_object_get(section, key));
+}
+
 /* Validate account i's [account.options] against a plugin's declared keys.
  * Returns 0 and sets *out (caller decrefs; {} when the table is absent and
  * nothing is required) or GW_EINVAL with errs filled. */

@@ -69,11 +69,6 @@ static gateway *gateway_of(gw_runtime *rt)
     return rt->hooks.ctx;
 }
 
-static uint64_t setting_u64(const json_t *section, const char *key)
-{
-    return (uint64_t)json_integer_value(json_object_get(section, key));
-}
-
 /* ---- loop phases ----------------------------------------------------- */
 
 static void kick_sinks(gw_runtime *rt)
@@ -395,10 +390,10 @@ static int open_conversations(gw_runtime *rt, char *err, size_t errlen)
     if (!json_is_true(json_object_get(s, "conversations")))
         return GW_OK;
     conv_options o = {
-        .dm_join_window_ms = setting_u64(s, "dm_join_window"),
-        .close_after_ms = setting_u64(s, "close_after"),
-        .contact_cache = (size_t)setting_u64(s, "contact_cache"),
-        .target_ms = setting_u64(s, "target"),
+        .dm_join_window_ms = config_u64(s, "dm_join_window"),
+        .close_after_ms = config_u64(s, "close_after"),
+        .contact_cache = (size_t)config_u64(s, "contact_cache"),
+        .target_ms = config_u64(s, "target"),
         .timezone = json_string_value(json_object_get(s, "timezone")),
         .emit = conversation_event,
         .emit_arg = rt,
@@ -431,8 +426,8 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     gw->lock.fd = -1;
     rt->hooks = (runtime_hooks){.check_drained = check_drained, .ctx = gw};
     const json_t *g = cfg->gateway;
-    gw->shutdown_timeout_ms = setting_u64(g, "shutdown_timeout");
-    gw->retention_ms = (int64_t)setting_u64(g, "retention");
+    gw->shutdown_timeout_ms = config_u64(g, "shutdown_timeout");
+    gw->retention_ms = (int64_t)config_u64(g, "retention");
 
     int rc = start_loop(gw, err, errlen);
     if (rc != GW_OK)

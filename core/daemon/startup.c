@@ -13,11 +13,6 @@
 #include "http/http_server.h"
 #include "triage/triage.h"
 
-static uint64_t setting_u64(const json_t *section, const char *key)
-{
-    return (uint64_t)json_integer_value(json_object_get(section, key));
-}
-
 /* An account whose create() fails stops start-up unless it is optional:
  * a gateway that runs without an account nobody marked as expendable
  * would look healthy while it reads nothing. Returns 0, GW_ENOMEM or
@@ -99,12 +94,12 @@ int startup_http(gw_runtime *rt, char *err, size_t errlen)
     if (!json_is_true(json_object_get(h, "enabled")))
         return GW_OK;
     http_server_limits limits = {
-        .max_body_bytes = (size_t)setting_u64(h, "max_body"),
-        .max_header_bytes = (size_t)setting_u64(h, "max_header"),
-        .max_connections = (unsigned)setting_u64(h, "max_connections"),
-        .idle_timeout_s = (unsigned)(setting_u64(h, "idle_timeout") / 1000),
-        .receive_timeout_ms = setting_u64(h, "receive_timeout"),
-        .request_timeout_ms = setting_u64(h, "request_timeout"),
+        .max_body_bytes = (size_t)config_u64(h, "max_body"),
+        .max_header_bytes = (size_t)config_u64(h, "max_header"),
+        .max_connections = (unsigned)config_u64(h, "max_connections"),
+        .idle_timeout_s = (unsigned)(config_u64(h, "idle_timeout") / 1000),
+        .receive_timeout_ms = config_u64(h, "receive_timeout"),
+        .request_timeout_ms = config_u64(h, "request_timeout"),
     };
     const char *listen = json_string_value(json_object_get(h, "listen"));
     fit_open_files(rt, limits.max_connections);

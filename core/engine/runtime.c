@@ -11,11 +11,6 @@
 #include "base/clock.h"
 #include "http/http_client.h"
 
-static uint64_t setting_u64(const json_t *section, const char *key)
-{
-    return (uint64_t)json_integer_value(json_object_get(section, key));
-}
-
 void runtime_init(gw_runtime *rt, gw_config *cfg, gw_log_level level)
 {
     memset(rt, 0, sizeof *rt);
@@ -25,10 +20,10 @@ void runtime_init(gw_runtime *rt, gw_config *cfg, gw_log_level level)
     rt->log.out = stderr;
     backoff_seed(&rt->rng, clock_monotonic_ms() ^ ((uint64_t)getpid() << 32));
     const json_t *gw = cfg->gateway;
-    rt->fetch_timeout_ms = setting_u64(gw, "fetch_timeout");
-    rt->retry_base_ms = setting_u64(gw, "retry_base");
-    rt->retry_max_ms = setting_u64(gw, "retry_max");
-    rt->max_failures = (unsigned)setting_u64(gw, "max_failures");
+    rt->fetch_timeout_ms = config_u64(gw, "fetch_timeout");
+    rt->retry_base_ms = config_u64(gw, "retry_base");
+    rt->retry_max_ms = config_u64(gw, "retry_max");
+    rt->max_failures = (unsigned)config_u64(gw, "max_failures");
 }
 
 int runtime_after_commit(gw_runtime *rt, runtime_commit_fn fn, void *arg)
