@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gateway/error.h"
+#include "isolate/value.h"
 
 /* What each type may carry. Unknown values have no entry (name NULL). */
 typedef struct type_info {
@@ -107,15 +108,18 @@ int isolate_decode(const uint8_t *buf, size_t len, isolate_msg *msg, size_t *use
         return fail(GW_EINVAL, err, errlen, "trailing bytes on a type without a body");
     json_t *json = NULL;
     if (json_len > 0) {
-        json_error_t jerr;
-        /* Without JSON_ALLOW_NUL a "\u0000" is refused, so every string
-         * the plugin or the core receives is a C string. */
-        json = json_loadb((const char *)p, json_len, JSON_REJECT_DUPLICATES, &jerr);
-        if (json == NULL)
-            return fail(GW_EPARSE, err, errlen, "malformed JSON");
+        char why[64];
+        int vrc = isolate_value_decode(p, json_len, &json, why, sizeof why);
+        if (vrc == GW_ENOMEM)
+            return fail(GW_ENOMEM, err, errlen, "out of memory");
+        if (vrc != 0) {
+            if (err != NULL && errlen > 0)
+                snprintf(err, errlen, "isolate frame: malformed value: %s", why);
+            return GW_EPARSE;
+        }
         if (!json_is_object(json)) {
             json_decref(json);
-            return fail(GW_EPARSE, err, errlen, "JSON is not an object");
+            return fail(GW_EPARSE, err, errlen, "value is not an object");
         }
     }
     msg->type = (isolate_type)buf[4];
@@ -155,36 +159,26 @@ int isolate_encode(isolate_buf *out, isolate_type type, uint64_t id, const json_
     if (info.name == NULL || (json != NULL && !json_is_object(json)) ||
         (blob_len > 0 && (!info.blob || blob == NULL)))
         return GW_EINVAL;
-    char *text = NULL;
     size_t json_len = 0;
-    if (json != NULL) {
-        text = json_dumps(json, JSON_COMPACT);
-        if (text == NULL)
-            return GW_ENOMEM;
-        json_len = strlen(text);
-    }
-    int rc = 0;
+    if (json != NULL && (json_len = isolate_value_size(json)) == 0)
+        return GW_EINVAL; /* nested past ISOLATE_VALUE_DEPTH */
     size_t frame_len = 1 + ISOLATE_FIXED_LEN + json_len + blob_len;
     if (json_len > ISOLATE_FRAME_MAX || blob_len > ISOLATE_FRAME_MAX ||
-        frame_len > ISOLATE_FRAME_MAX) {
-        rc = GW_ERANGE;
-        goto out;
-    }
-    if ((rc = buf_reserve(out, 4 + frame_len)) != 0)
-        goto out;
+        frame_len > ISOLATE_FRAME_MAX)
+        return GW_ERANGE;
+    if (buf_reserve(out, 4 + frame_len) != 0)
+        return GW_ENOMEM;
     uint8_t *p = out->data + out->len;
     write_u32(p, (uint32_t)frame_len);
     p[4] = (uint8_t)type;
     write_u64(p + 5, id);
     write_u32(p + 13, (uint32_t)json_len);
     if (json_len > 0)
-        memcpy(p + 17, text, json_len);
+        isolate_value_write(p + 17, json);
     if (blob_len > 0)
         memcpy(p + 17 + json_len, blob, blob_len);
     out->len += 4 + frame_len;
-out:
-    free(text);
-    return rc;
+    return 0;
 }
 
 void isolate_buf_consume(isolate_buf *buf, size_t n)

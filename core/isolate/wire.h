@@ -7,13 +7,16 @@
  *   u32 length   little-endian; the bytes after this field (1..ISOLATE_FRAME_MAX)
  *   u8  type     an isolate_type; any other value is a malformed frame
  *   u64 id       little-endian; the op, timer, request or call it is about
- *   u32 json_len little-endian; 0, or the length of a JSON object that follows
- *   ... json     json_len bytes, one JSON object (no trailing bytes, no NUL)
+ *   u32 json_len little-endian; 0, or the length of the object that follows
+ *   ... json     json_len bytes, one object in value.h's binary form (no
+ *                trailing bytes, no NUL in a string)
  *   ... blob     the rest: raw bytes (a webhook's or an HTTP body), only
  *                for the types that carry one
  *
- * JSON keeps the first version small and debuggable; bodies travel as raw
- * bytes so signatures are verified over exactly what arrived. Both sides
+ * The structured part has JSON's data model (both ends hand jansson
+ * values around) in a binary form (value.h): JSON text cost a dump in the
+ * child and a parse in the core for every emitted event. Bodies travel as
+ * raw bytes so signatures are verified over exactly what arrived. Both sides
  * treat the other as untrusted: isolate_decode() checks every length
  * against what was received before reading, and a malformed frame ends
  * the connection (the core then kills and restarts the child).
@@ -84,7 +87,8 @@ const char *isolate_type_name(int type);
  * when buf holds less than one whole frame (read more, nothing filled);
  * GW_ERANGE for a length of 0 or over ISOLATE_FRAME_MAX; GW_EINVAL for an
  * unknown type, a json_len past the frame, a blob on a type that carries
- * none; GW_EPARSE for JSON that is not exactly one object. On every error
+ * none; GW_EPARSE for a value that is not exactly one well-formed object
+ * (value.h); GW_ENOMEM. On every error
  * err says why and *msg is empty. Ownership: the caller frees msg->json
  * with isolate_msg_clear(); msg->blob points into buf. */
 int isolate_decode(const uint8_t *buf, size_t len, isolate_msg *msg, size_t *used,

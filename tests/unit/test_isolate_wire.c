@@ -104,22 +104,24 @@ static void test_malformed_frames_are_refused(void **state)
     n = frame(buf, 5, ISOLATE_T_FETCH, 0, "", 0);
     assert_int_equal(GW_EINVAL, decode_rc(buf, 9));
     /* json_len past the frame */
-    n = frame(buf, 13 + 2, ISOLATE_T_LOG, 3, "{}", 2);
+    /* (values in value.h's form: "\x08\x00" is {}, "\x07\x00" is []) */
+    n = frame(buf, 13 + 2, ISOLATE_T_LOG, 3, "\x08\x00", 2);
     assert_int_equal(GW_EINVAL, decode_rc(buf, n));
     /* a blob on a type that carries none */
-    n = frame(buf, 13 + 3, ISOLATE_T_LOG, 2, "{}x", 3);
+    n = frame(buf, 13 + 3, ISOLATE_T_LOG, 2, "\x08\x00x", 3);
     assert_int_equal(GW_EINVAL, decode_rc(buf, n));
-    /* JSON that is not one object */
-    n = frame(buf, 13 + 2, ISOLATE_T_LOG, 2, "[]", 2);
+    /* a value that is not exactly one object */
+    n = frame(buf, 13 + 2, ISOLATE_T_LOG, 2, "\x07\x00", 2);
     assert_int_equal(GW_EPARSE, decode_rc(buf, n));
-    n = frame(buf, 13 + 3, ISOLATE_T_LOG, 3, "{}}", 3);
+    n = frame(buf, 13 + 3, ISOLATE_T_LOG, 3, "\x08\x00\x08", 3);
     assert_int_equal(GW_EPARSE, decode_rc(buf, n));
-    n = frame(buf, 13 + 16, ISOLATE_T_LOG, 16, "{\"a\":\"\\u0000\"}  ", 16);
+    /* {"a": "<NUL>"} and {"a": 1, "a": 2} */
+    n = frame(buf, 13 + 7, ISOLATE_T_LOG, 7, "\x08\x01\x01" "a\x06\x01\x00", 7);
     assert_int_equal(GW_EPARSE, decode_rc(buf, n));
-    n = frame(buf, 13 + 15, ISOLATE_T_LOG, 15, "{\"a\":1,\"a\":2}  ", 15);
+    n = frame(buf, 13 + 10, ISOLATE_T_LOG, 10, "\x08\x02\x01" "a\x04\x02\x01" "a\x04\x04", 10);
     assert_int_equal(GW_EPARSE, decode_rc(buf, n));
     /* the well-formed neighbour of the cases above */
-    n = frame(buf, 13 + 3, ISOLATE_T_HTTP_RESPONSE, 2, "{}x", 3);
+    n = frame(buf, 13 + 3, ISOLATE_T_HTTP_RESPONSE, 2, "\x08\x00x", 3);
     assert_int_equal(0, decode_rc(buf, n));
 }
 
