@@ -12,7 +12,8 @@ build_pkgs=(cmake make gcc pkg-config libc6-dev
 test_pkgs=(libcmocka-dev python3 python3-jsonschema python3-yaml curl  # curl: the README example test_readme runs
            nodejs node-eventsource  # the webhook receiver example (test_webhook_sink); the SSE client library (test_events_stream)
            nats-server              # a real JetStream server on loopback (test_nats_sink, bench/nats.py)
-           systemd)                 # systemd-analyze verify of the unit (test_sdk)
+           systemd                  # systemd-analyze verify of the unit (test_sdk)
+           strace)                  # watches that no answer leaves before its fdatasync (test_durable)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 package_pkgs=(dpkg-dev file systemd)  # dpkg-shlibdeps for cpack; systemd-analyze verify of the installed unit
 

@@ -18,6 +18,7 @@
 #include "api/events_api.h"
 #include "api/routes.h"
 #include "base/clock.h"
+#include "daemon/durable.h"
 #include "engine/account.h"
 #include "engine/dispatch.h"
 #include "engine/outbox.h"
@@ -60,6 +61,8 @@ typedef struct gateway {
     int exit_code;
     triage *triage;              /* owned: the accounts' items' enrichment */
     store_checkpointer *checkpointer; /* owned: WAL checkpoints off the loop */
+    durable *durable;            /* owned with synchronous = "full": the
+                                    commits' fdatasync on a worker */
     uint64_t tick_end_ns;        /* uv_hrtime at the end of the last commit phase */
     uint64_t tick_idle_ns;       /* uv_metrics_idle_time then */
 } gateway;
@@ -81,15 +84,29 @@ static void close_all(gateway *gw);
 
 /* Every commit of a tick: the conversations' changes join the tick's
  * transaction first, so the events and their conversation rows commit
- * together. */
-static int commit_tick(gw_runtime *rt)
+ * together. With gw->durable the loop does not wait for the disk unless
+ * wait_for_disk (the drain): answer_waiters hands the tick's waiters to
+ * the sync that will cover it. */
+static int commit_tick(gateway *gw, int wait_for_disk)
 {
+    gw_runtime *rt = gw->rt;
     if (rt->conv != NULL)
         conv_service_flush(rt->conv);
-    int rc = store_commit(rt->store);
+    int rc = gw->durable != NULL && !wait_for_disk ? store_commit_unsynced(rt->store)
+                                                   : store_commit(rt->store);
     if (rc != GW_OK && rt->conv != NULL)
         conv_service_reload(rt->conv); /* memory names events the rollback took */
     return rc;
+}
+
+/* After commit_tick: what waited for the tick learns the outcome, once
+ * it is durable. */
+static void answer_waiters(gateway *gw, int rc)
+{
+    if (rc == GW_OK && gw->durable != NULL)
+        durable_committed(gw->durable);
+    else
+        runtime_run_waiters(gw->rt, rc == GW_OK);
 }
 
 static void probe_cb(uv_timer_t *t)
@@ -132,12 +149,31 @@ static void store_failed(gateway *gw)
     }
 }
 
+/* durable_hooks: a sync returned. */
+static void durable_advanced(void *arg)
+{
+    gateway *gw = arg;
+    kick_sinks(gw->rt);
+    events_api_notify(gw->rt);
+}
+
+static void durable_failed(void *arg, const char *why)
+{
+    gateway *gw = arg;
+    log_error(&gw->rt->log, "store", "store unusable: %s: the last commits may not be on disk; "
+                                     "exiting so that a restart recovers from the database",
+              why);
+    gw->exit_code = 1;
+    gw->store_unusable = 1;
+    close_all(gw);
+}
+
 static void commit_phase(gateway *gw)
 {
     gw_runtime *rt = gw->rt;
     int64_t before = store_committed_seq(rt->store);
-    int rc = commit_tick(rt);
-    runtime_run_waiters(rt, rc == GW_OK);
+    int rc = commit_tick(gw, 0);
+    answer_waiters(gw, rc);
     if (rc < 0) {
         store_failed(gw);
         return;
@@ -222,7 +258,7 @@ static void check_drained(void *ctx)
     /* Accounts are quiet: make their last events durable before the sinks
      * are asked to catch up. The waiters learn the outcome now: a tick
      * rolled back here must not look committed to the next commit_cb. */
-    runtime_run_waiters(rt, commit_tick(rt) == GW_OK);
+    answer_waiters(gw, commit_tick(gw, 1));
     for (size_t i = 0; i < rt->sink_count; i++) {
         dispatch_kick(rt->sinks[i]);
         if (!dispatch_settled(rt->sinks[i]))
@@ -310,8 +346,12 @@ static void close_all(gateway *gw)
     rt->account_count = 0;
     rt->ready_head = NULL;
     conv_service_close(rt->conv); /* its timer; the flush joins this commit */
-    if (rt->store != NULL)
-        runtime_run_waiters(rt, store_commit(rt->store) == GW_OK);
+    if (rt->store != NULL) {
+        int ok = store_commit(rt->store) == GW_OK; /* waits for the disk */
+        durable_close(gw->durable, ok); /* the older ticks' waiters first */
+        gw->durable = NULL;
+        runtime_run_waiters(rt, ok);
+    }
     /* after the waiters: every request taken has been answered */
     actions_nats_close(gw->nats_actions);
     gw->nats_actions = NULL;
@@ -444,6 +484,7 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
         .synchronous_full =
             strcmp(json_string_value(json_object_get(g, "synchronous")), "full") == 0,
         .retention_ms = gw->retention_ms,
+        .defer_sync = 1,
     };
     if ((rc = store_open(db_path, &so, &rt->store, err, errlen)) != GW_OK)
         return rc;
@@ -451,6 +492,11 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     if (store_checkpoint_start(rt->store, db_path, so.synchronous_full, STORE_CHECKPOINT_PAGES,
                                &gw->checkpointer, cerr, sizeof cerr) != GW_OK)
         log_warn(&rt->log, "store", "checkpoints stay on the loop thread: %s", cerr);
+    durable_hooks dh = {.advanced = durable_advanced, .failed = durable_failed, .arg = gw};
+    if (store_syncer(rt->store) != NULL && durable_open(rt, &dh, &gw->durable) != GW_OK) {
+        snprintf(err, errlen, "out of memory");
+        return GW_ENOMEM;
+    }
 
     for (size_t i = 0; i < rt->plugins.count; i++) {
         if (rt->plugins.items[i].refusal)

@@ -8,7 +8,9 @@
  * tick runs BEGIN IMMEDIATE; store_commit() commits. Because the one
  * connection sees its own open transaction, store_read() filters on
  * seq <= committed_seq so a sink never receives an event that a crash could
- * still take back.
+ * still take back. With store_options.defer_sync the COMMIT does not wait
+ * for the disk: written_seq covers what SQLite holds, committed_seq what a
+ * fdatasync of the WAL (store_sync.c, on a worker) has covered since.
  *
  * Seq is assigned here (last_seq + 1), never by SQLite, so the gap-free,
  * monotonic numbering survives pruning: the newest event is never pruned,
@@ -29,6 +31,8 @@
 #include "base/clock.h"
 #include "base/json_write.h"
 #include "store/store_health.h"
+#include "store/store_internal.h"
+#include "store/store_sync.h"
 #include "gateway/sdk.h"
 
 #include <errno.h>
@@ -52,35 +56,6 @@
  * shell, a backup) before giving up with GW_EBUSY. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-struct store {
-    sqlite3 *db;
-    char *path; /* owned: for error messages */
-    int64_t retention_ms;
-    int64_t last_seq;      /* highest seq appended, committed or not */
-    int64_t committed_seq; /* highest seq known durable */
-    int in_txn;            /* the tick's transaction is open */
-    int tick_failed;       /* a write of this tick failed: it cannot commit */
-    int tick_state;        /* this tick wrote plugin kv or outbox rows */
-    int reading;           /* inside store_read's callback */
-
-    /* Prepared once: the hot paths run them thousands of times a second. */
-    sqlite3_stmt *begin;
-    sqlite3_stmt *commit;
-    sqlite3_stmt *rollback;
-    sqlite3_stmt *event_insert;
-    sqlite3_stmt *event_read;
-    sqlite3_stmt *event_get;
-    sqlite3_stmt *cursor_get;
-    sqlite3_stmt *cursor_set;
-    sqlite3_stmt *kv_get;
-    sqlite3_stmt *kv_set;
-    sqlite3_stmt *prune;
-    sqlite3_stmt *meta_set;
-
-    jw_buf dump; /* owned: reusable serialization buffer */
-    store_health health; /* last error, counters, failing since */
-};
-
 /* The layout of schema version 1. events.seq is the rowid; the index on
  * received_at_ms keeps prune from scanning the whole retained log. */
 static const char schema_v1[] = "CREATE TABLE events ("
@@ -102,9 +77,8 @@ static const char schema_v1[] = "CREATE TABLE events ("
                                 " value INTEGER NOT NULL) WITHOUT ROWID;"
                                 "PRAGMA user_version = 1;";
 
-static void store_set_error(store *s, const char *fmt, ...) GW_PRINTF(2, 3);
 
-static void store_set_error(store *s, const char *fmt, ...)
+void store_set_error(store *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -114,13 +88,13 @@ static void store_set_error(store *s, const char *fmt, ...)
 
 /* Record a failed statement and notice when SQLite took the tick's
  * transaction with it. Returns the GW_E* code for rc. */
-static int store_fail(store *s, int rc, const char *what)
+int store_fail(store *s, int rc, const char *what)
 {
     store_set_error(s, "%s: %s", what, sqlite3_errmsg(s->db));
     if (s->in_txn && sqlite3_get_autocommit(s->db)) {
         s->in_txn = 0;
         s->tick_failed = 1;
-        s->last_seq = s->committed_seq;
+        s->last_seq = s->written_seq;
     }
     return store_health_gw_code(rc);
 }
@@ -134,7 +108,7 @@ static int store_write_fail(store *s, int rc, const char *what)
 }
 
 /* Run a statement that returns no rows (a write) and reset it. */
-static int store_exec_stmt(store *s, sqlite3_stmt *stmt, const char *what)
+int store_exec_stmt(store *s, sqlite3_stmt *stmt, const char *what)
 {
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
@@ -145,7 +119,7 @@ static int store_exec_stmt(store *s, sqlite3_stmt *stmt, const char *what)
 
 /* Open the tick's transaction on the first write. IMMEDIATE takes the
  * write lock now, so the commit cannot fail on a lock upgrade. */
-static int store_begin(store *s)
+int store_begin(store *s)
 {
     int rc;
 
@@ -255,7 +229,7 @@ static int store_configure(store *s, const store_options *opts)
     }
     /* journal_size_limit: truncate the WAL back to 64 MiB after a burst */
     rc = sqlite3_exec(s->db,
-                      opts->synchronous_full
+                      opts->synchronous_full && !opts->defer_sync
                           ? "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864"
                           : "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864",
                       NULL, NULL, NULL);
@@ -313,7 +287,7 @@ static int store_recover_seq(store *s)
         rc = store_query_int(s, "SELECT value FROM meta WHERE key = 'high_seq'", &mark);
     if (rc)
         return rc;
-    s->last_seq = s->committed_seq = max_row > mark ? max_row : mark;
+    s->last_seq = s->written_seq = s->committed_seq = max_row > mark ? max_row : mark;
     return 0;
 }
 
@@ -333,6 +307,7 @@ static void store_free(store *s)
 {
     store_finalize_all(s);
     sqlite3_close(s->db);
+    store_sync_close(s->sync);
     jw_buf_free(&s->dump);
     free(s->path);
     free(s);
@@ -378,6 +353,10 @@ int store_open(const char *path, const store_options *opts, store **out, char *e
     if ((rc = store_configure(s, opts)) || (rc = schema_migrate(s)) ||
         (rc = store_prepare_all(s)) || (rc = store_recover_seq(s)))
         goto fail;
+    /* after the first read: SQLite has created the WAL by then */
+    if (opts->defer_sync && opts->synchronous_full &&
+        (rc = store_sync_open(path, &s->sync, s->health.error, sizeof s->health.error)) != 0)
+        goto fail;
     *out = s;
     return 0;
 
@@ -409,7 +388,7 @@ static int store_tick_lost(store *s)
         s->in_txn = 0;
     }
     s->tick_failed = s->tick_state = 0;
-    s->last_seq = s->committed_seq;
+    s->last_seq = s->written_seq;
     snprintf(s->health.error + n, sizeof s->health.error - n,
              " (writes since the last commit rolled back)");
     store_health_commit_failed(&s->health, state);
@@ -419,7 +398,7 @@ static int store_tick_lost(store *s)
 /* Commits all of the tick or nothing: a tick with a failed write, or a
  * COMMIT that fails (SQLITE_BUSY included), is rolled back, so the
  * caller's waiters learn at once that nothing of it is durable. */
-int store_commit(store *s)
+static int commit_tick(store *s)
 {
     if (s->tick_failed)
         return store_tick_lost(s);
@@ -429,9 +408,54 @@ int store_commit(store *s)
         return store_tick_lost(s);
     s->in_txn = 0;
     s->tick_state = 0;
-    s->committed_seq = s->last_seq;
+    s->written_seq = s->last_seq;
+    s->commit_gen++;
     store_health_committed(&s->health);
+    if (s->sync == NULL) /* SQLite's COMMIT waited for the disk itself */
+        store_mark_durable(s, s->commit_gen, s->written_seq);
     return 0;
+}
+
+int store_commit(store *s)
+{
+    int rc = commit_tick(s);
+    if (rc != 0 || s->durable_gen == s->commit_gen)
+        return rc;
+    if (store_sync_run(s->sync, s->health.error, sizeof s->health.error) != 0) {
+        s->health.unrecoverable = "the WAL could not be synced";
+        return GW_EIO;
+    }
+    store_mark_durable(s, s->commit_gen, s->written_seq);
+    return 0;
+}
+
+int store_commit_unsynced(store *s)
+{
+    return commit_tick(s);
+}
+
+void store_sync_point(const store *s, uint64_t *gen, int64_t *seq)
+{
+    *gen = s->commit_gen;
+    *seq = s->written_seq;
+}
+
+void store_mark_durable(store *s, uint64_t gen, int64_t seq)
+{
+    if (gen > s->durable_gen)
+        s->durable_gen = gen;
+    if (seq > s->committed_seq)
+        s->committed_seq = seq;
+}
+
+uint64_t store_durable_generation(const store *s)
+{
+    return s->durable_gen;
+}
+
+store_sync *store_syncer(store *s)
+{
+    return s->sync;
 }
 
 /* The "seq" the caller's object held before the append; restored when the
@@ -585,129 +609,6 @@ int store_event_get(store *s, const char *id, json_t **out)
     sqlite3_clear_bindings(stmt);
     return rc;
 }
-
-int store_cursor_get(store *s, const char *sink, int64_t *seq)
-{
-    sqlite3_stmt *stmt = s->cursor_get;
-    int rc;
-
-    *seq = 0;
-    sqlite3_bind_text(stmt, 1, sink, -1, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        *seq = sqlite3_column_int64(stmt, 0);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(s, rc, "get cursor");
-    return 0;
-}
-
-int store_cursor_set(store *s, const char *sink, int64_t seq)
-{
-    sqlite3_stmt *stmt = s->cursor_set;
-    int rc;
-
-    if (!sink || seq < 0) {
-        store_set_error(s, "cursor: invalid sink or seq");
-        return GW_EINVAL;
-    }
-    if ((rc = store_begin(s)) != 0)
-        return rc;
-    sqlite3_bind_text(stmt, 1, sink, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, seq);
-    rc = store_exec_stmt(s, stmt, "set cursor");
-    sqlite3_clear_bindings(stmt);
-    return rc;
-}
-
-int store_kv_get(store *s, const char *scope, const char *key, char *buf, size_t buflen)
-{
-    sqlite3_stmt *stmt = s->kv_get;
-    int rc;
-
-    sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        const char *value = (const char *)sqlite3_column_text(stmt, 0);
-        int len = sqlite3_column_bytes(stmt, 0);
-        if (!value) {
-            rc = GW_ENOMEM;
-        } else if ((size_t)len >= buflen) {
-            rc = GW_ERANGE;
-        } else {
-            memcpy(buf, value, (size_t)len);
-            buf[len] = '\0';
-            rc = len;
-        }
-    } else if (rc == SQLITE_DONE) {
-        rc = GW_ENOENT;
-    } else {
-        rc = store_fail(s, rc, "get key");
-    }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    return rc;
-}
-
-int store_kv_set(store *s, const char *scope, const char *key, const char *value)
-{
-    sqlite3_stmt *stmt = s->kv_set;
-    int rc;
-
-    if (!scope || !key || !value) {
-        store_set_error(s, "kv: scope, key and value are required");
-        return GW_EINVAL;
-    }
-    if ((rc = store_begin(s)) != 0)
-        return rc;
-    s->tick_state = 1; /* a plugin's cursor: its in-memory copy moves on */
-    sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, value, -1, SQLITE_STATIC);
-    rc = store_exec_stmt(s, stmt, "set key");
-    sqlite3_clear_bindings(stmt);
-    return rc;
-}
-
-/* Deletes in the tick's transaction; durable at the next store_commit.
- * The bound never reaches last_seq (the newest event stays, keeping seq
- * monotonic across restarts) nor uncommitted events. The high-water mark
- * is recorded as well, in case a future change prunes the newest. */
-int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_rows)
-{
-    int64_t bound = min_cursor, deleted;
-    int rc;
-
-    if (s->retention_ms == 0)
-        return 0;
-    if (bound > s->committed_seq)
-        bound = s->committed_seq;
-    if (bound > s->last_seq - 1)
-        bound = s->last_seq - 1;
-    if (bound <= 0)
-        return 0;
-    if ((rc = store_begin(s)) != 0)
-        return rc;
-
-    sqlite3_bind_text(s->meta_set, 1, "high_seq", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s->meta_set, 2, s->last_seq);
-    rc = store_exec_stmt(s, s->meta_set, "prune");
-    if (rc)
-        return rc;
-
-    sqlite3_bind_int64(s->prune, 1, now_ms - s->retention_ms);
-    sqlite3_bind_int64(s->prune, 2, bound);
-    sqlite3_bind_int64(s->prune, 3, max_rows > 0 ? max_rows : INT64_MAX);
-    rc = store_exec_stmt(s, s->prune, "prune");
-    if (rc)
-        return rc;
-    deleted = sqlite3_changes64(s->db);
-    return deleted;
-}
-
-/* ---- tables of other modules (outbox) ---------------------------------- */
 
 struct sqlite3 *store_db(store *s)
 {

@@ -7,7 +7,8 @@
  * written inside one transaction per loop tick (group commit): the first
  * write opens it, the loop calls store_commit() once before it blocks.
  *
- * Single-threaded: every function must be called from the loop thread.
+ * Single-threaded: every function must be called from the loop thread
+ * (store_sync_run, on store_syncer's object, is the one exception).
  */
 #ifndef GW_STORE_H
 #define GW_STORE_H
@@ -24,7 +25,12 @@ typedef struct store_options {
                                0: NORMAL (crash safe, faster) */
     int64_t retention_ms;   /* events older than this, and delivered to
                                every sink, may be pruned; 0 keeps forever */
+    int defer_sync;         /* with synchronous_full: the loop's ticks
+                               commit with store_commit_unsynced and a
+                               worker makes them durable (store_sync.h) */
 } store_options;
+
+typedef struct store_sync store_sync;
 
 /* Open (creating if needed) the database at path. Returns 0 and sets *out
  * (caller closes with store_close) or a negative GW_E* code with err set. */
@@ -41,6 +47,33 @@ void store_close(store *s);
  * rolled back and GW_EIO returned (store_last_error says why); the next
  * write opens a fresh transaction. */
 int store_commit(store *s);
+
+/* ---- deferred sync (store_options.defer_sync; see store_sync.h) -------
+ * store_commit() stays synchronous: it commits and, when commits are
+ * waiting for the disk, runs the fdatasync itself before it returns. The
+ * loop's ticks use store_commit_unsynced() instead, and a worker runs
+ * store_sync_run(store_syncer(s)) after taking store_sync_point(); when
+ * it succeeds, the loop calls store_mark_durable() with that point. */
+
+/* store_commit without waiting for the disk: the tick is in SQLite (a
+ * crash of the process loses nothing; a power loss may) but
+ * store_committed_seq() does not move. Same errors as store_commit().
+ * Without defer_sync it is store_commit(). */
+int store_commit_unsynced(store *s);
+
+/* What a sync started now covers: the number of COMMITs so far and the
+ * highest seq they wrote. */
+void store_sync_point(const store *s, uint64_t *gen, int64_t *seq);
+
+/* The commits up to gen (and events up to seq) are durable. */
+void store_mark_durable(store *s, uint64_t gen, int64_t seq);
+
+/* How many COMMITs are known durable. */
+uint64_t store_durable_generation(const store *s);
+
+/* The WAL syncer, or NULL when COMMIT syncs by itself (no defer_sync, or
+ * synchronous NORMAL, which never syncs at commit). Borrowed. */
+store_sync *store_syncer(store *s);
 
 /* Append one event. `event` (borrowed, modified) must hold a string "id";
  * the store assigns the next seq, sets "seq" in the object, serializes it
