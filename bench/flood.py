@@ -14,8 +14,11 @@ service ([service] conversations). With both at "both" the run has all
 four combinations, and each feature's cost is read against the run with
 neither.
 
+--repeat N (default 1): N rounds; every gateway run is paired with a
+baseline run just before it, and the summary gives the median ratios.
+
 usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both]
-                      [--conversations on|off|both]
+                      [--conversations on|off|both] [--repeat N]
 """
 import os
 import subprocess
@@ -25,7 +28,7 @@ import time
 
 args = sys.argv[1:]
 USAGE = ("usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both] "
-         "[--conversations on|off|both]")
+         "[--conversations on|off|both] [--repeat N]")
 
 
 def take_mode(name):
@@ -39,6 +42,18 @@ def take_mode(name):
     return mode
 
 
+def take_repeat():
+    if "--repeat" not in args:
+        return 1
+    i = args.index("--repeat")
+    if i + 1 >= len(args) or not args[i + 1].isdigit() or int(args[i + 1]) < 1:
+        raise SystemExit(USAGE)
+    n = int(args[i + 1])
+    del args[i:i + 2]
+    return n
+
+
+repeat = take_repeat()
 triage_mode = take_mode("triage")
 conversations_mode = take_mode("conversations")
 build = os.path.abspath(args[0] if len(args) > 0 else "build")
@@ -168,27 +183,50 @@ def idle_rss():
         return rss
 
 
-print("flood of %d mock events into the file sink (fsync per 1024-event batch)" % count)
-b_rate, b_rss = baseline()
-print("  baseline  (jansson + append + fdatasync per batch): %9.0f events/s  peak RSS %6d KB"
-      % (b_rate, b_rss))
+print("flood of %d mock events into the file sink (fsync per 1024-event batch), %d round(s)"
+      % (count, repeat))
 MODES = {"on": (True,), "off": (False,), "both": (False, True)}
 combos = [(t, c) for t in MODES[triage_mode] for c in MODES[conversations_mode]]
+# Each gateway run is paired with a baseline run just before it: on a
+# shared machine the baseline alone moved by half between two runs, so a
+# ratio is only read against the baseline of its own moment; the summary
+# takes the median of the rounds.
+results = {}
+for r in range(repeat):
+    for sync in ("full", "normal"):
+        for triage, conv in combos:
+            b_rate, b_rss = baseline()
+            rate, peak, cpu = flood(sync, triage, conv)
+            results.setdefault((sync, triage, conv), []).append((rate / b_rate, rate, cpu))
+            print("  round %d: baseline (jansson + append + fdatasync per batch) %9.0f events/s, "
+                  "peak RSS %5d KB; gateway (synchronous=%-6s, triage %-3s, conversations %-3s) "
+                  "%9.0f events/s, %5.1f us CPU/event, peak RSS %6d KB: %.2fx baseline"
+                  % (r + 1, b_rate, b_rss, sync, "on" if triage else "off",
+                     "on" if conv else "off", rate, cpu, peak, rate / b_rate))
+
+
+def median(values):
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+print("summary (medians over %d round(s)):" % repeat)
 for sync in ("full", "normal"):
-    rates, cpus = {}, {}
+    ratio, cpus = {}, {}
     for triage, conv in combos:
-        rate, peak, cpu = flood(sync, triage, conv)
-        rates[triage, conv], cpus[triage, conv] = rate, cpu
-        print("  gateway   (log synchronous=%-6s, durable, triage %-3s, conversations %-3s): "
-              "%9.0f events/s  %5.1f us CPU/event  peak RSS %6d KB  (%.2fx baseline)"
-              % (sync, "on" if triage else "off", "on" if conv else "off", rate, cpu, peak,
-                 rate / b_rate))
+        runs = results[sync, triage, conv]
+        ratio[triage, conv] = median([x[0] for x in runs])
+        cpus[triage, conv] = median([x[2] for x in runs])
+        print("  synchronous=%-6s triage %-3s conversations %-3s: %.2fx baseline, %5.1f us "
+              "CPU/event" % (sync, "on" if triage else "off", "on" if conv else "off",
+                             ratio[triage, conv], cpus[triage, conv]))
     for on, name in (((True, False), "triage"), ((False, True), "conversations"),
                      ((True, True), "triage + conversations")):
-        if on in rates and (False, False) in rates:
-            print("    %s costs %.1f%% of the events/s, %.1f%% more CPU per event "
-                  "(synchronous=%s)" % (name, 100.0 * (1 - rates[on] / rates[False, False]),
-                                       100.0 * (cpus[on] / cpus[False, False] - 1), sync))
+        if on in ratio and (False, False) in ratio:
+            print("    %s costs %.1f%% of the events/s (against the baseline), %.1f%% more CPU "
+                  "per event (synchronous=%s)"
+                  % (name, 100.0 * (1 - ratio[on] / ratio[False, False]),
+                     100.0 * (cpus[on] / cpus[False, False] - 1), sync))
 total, private = idle_rss()
 print("idle RSS with the mock plugin loaded: %d KB (private %d KB; the rest is shared library "
       "text)" % (total, private))
