@@ -228,12 +228,32 @@ static void start_fetch(gw_account *acct)
     acct->plugin->desc.fetch(acct->inst, op);
 }
 
+/* The first fetch of each account comes after a random delay in [0, w),
+ * w = the account count / START_FETCH_RATE seconds, at least
+ * START_SPREAD_MIN_MS and at most the account's interval: a few accounts
+ * start at once, 10,000 do not all open a request in the first second
+ * (each transfer held in flight costs its buffers, and malloc keeps the
+ * peak). Later fetches keep the spread (the interval has its jitter). */
+#define START_FETCH_RATE 200 /* first fetches per second, on average */
+#define START_SPREAD_MIN_MS 250
+
+static uint64_t first_fetch_window(const gw_account *acct)
+{
+    uint64_t window = (uint64_t)acct->rt->account_count * 1000 / START_FETCH_RATE;
+    if (window > acct->poll_interval_ms)
+        window = acct->poll_interval_ms;
+    return window > START_SPREAD_MIN_MS ? window : START_SPREAD_MIN_MS;
+}
+
 void account_start(gw_account *acct)
 {
     if (!acct->enabled || !(account_capabilities(acct) & GW_CAP_FETCH))
         return;
-    /* A small random offset staggers the first fetch of many accounts. */
-    schedule_fetch(acct, backoff_next(&acct->rt->rng) % 250);
+    uint64_t window = first_fetch_window(acct);
+    uint64_t delay = backoff_next(&acct->rt->rng) % window;
+    log_debug(&acct->rt->log, acct->label, "first fetch in %llu ms (spread over %llu ms)",
+              (unsigned long long)delay, (unsigned long long)window);
+    schedule_fetch(acct, delay);
 }
 
 int account_stopped(const gw_account *acct)
