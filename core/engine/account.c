@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/strmap.h"
 #include "engine/account_host.h"
 #include "http/http_server.h"
 
@@ -26,7 +27,9 @@ static void account_free_cb(uv_handle_t *h)
     free(acct->network);
     free(acct->name);
     free(acct->label);
+    free(acct->index_key);
     json_decref(acct->options);
+    free(acct->stats.metrics);
     free(acct);
     free(h);
 }
@@ -56,14 +59,64 @@ const ratelimit_table *account_budgets(const gw_account *acct)
     return &acct->budgets;
 }
 
+/* ---- the index by network and name ------------------------------------ */
+
+/* Webhooks, actions, /readyz and GET /v1/accounts look accounts up by
+ * network and name; with thousands of accounts a scan per lookup (and per
+ * account in a listing) is what would not scale. */
+
+/* network, a NUL, name in buf (caller frees unless it is stack, i.e.
+ * *out == stack). Returns NULL without memory. */
+static char *index_key(const char *network, const char *name, char *stack, size_t stacklen,
+                       size_t *len)
+{
+    size_t n = strlen(network), m = strlen(name);
+    char *key = n + 1 + m <= stacklen ? stack : malloc(n + 1 + m);
+    if (key != NULL) {
+        memcpy(key, network, n + 1);
+        memcpy(key + n + 1, name, m);
+        *len = n + 1 + m;
+    }
+    return key;
+}
+
+static int index_add(gw_account *acct)
+{
+    gw_runtime *rt = acct->rt;
+    acct->index_key = index_key(acct->network, acct->name, NULL, 0, &acct->index_key_len);
+    if (acct->index_key == NULL)
+        return GW_ENOMEM;
+    if (rt->account_index == NULL && (rt->account_index = strmap_new()) == NULL)
+        return GW_ENOMEM;
+    return strmap_put(rt->account_index, acct->index_key, acct->index_key_len, acct);
+}
+
+/* The map goes with the last account, so the runtime needs no teardown. */
+static void index_remove(gw_account *acct)
+{
+    gw_runtime *rt = acct->rt;
+    if (rt->account_index == NULL || acct->index_key == NULL)
+        return;
+    strmap_remove(rt->account_index, acct->index_key, acct->index_key_len, acct);
+    if (strmap_count(rt->account_index) == 0) {
+        strmap_free(rt->account_index);
+        rt->account_index = NULL;
+    }
+}
+
 gw_account *account_find(const gw_runtime *rt, const char *network, const char *name)
 {
-    for (size_t i = 0; i < rt->account_count; i++) {
-        gw_account *a = rt->accounts[i];
-        if (strcmp(a->network, network) == 0 && strcmp(a->name, name) == 0)
-            return a;
-    }
-    return NULL;
+    if (rt->account_index == NULL)
+        return NULL;
+    char stack[256];
+    size_t len = 0;
+    char *key = index_key(network, name, stack, sizeof stack, &len);
+    if (key == NULL)
+        return NULL;
+    gw_account *a = strmap_get(rt->account_index, key, len);
+    if (key != stack)
+        free(key);
+    return a;
 }
 
 int account_idle(const gw_account *acct)
@@ -554,6 +607,11 @@ int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *
         account_destroy(acct);
         return rc;
     }
+    if (index_add(acct) != GW_OK) {
+        snprintf(err, errlen, "out of memory");
+        account_destroy(acct);
+        return GW_ENOMEM;
+    }
     *out = acct;
     return GW_OK;
 fail:
@@ -571,6 +629,7 @@ void account_destroy(gw_account *acct)
     if (acct == NULL)
         return;
     acct->destroying = 1;
+    index_remove(acct);
     account_quiesce(acct);
     /* destroy() may cancel its own timers, so they stay valid until it
      * returns; whatever it left pending dies without running. */

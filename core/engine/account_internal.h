@@ -50,6 +50,8 @@ struct gw_account {
     const loaded_plugin *plugin;
     gw_instance *inst;
     char *network, *name, *label;
+    char *index_key;         /* network, a NUL, name: rt->account_index's key */
+    size_t index_key_len;
     json_t *options;
     uint64_t poll_interval_ms;
     int enabled;
