@@ -121,7 +121,7 @@ def cpu_seconds(pid):
 
 def config(d, n, fake_port, http_port):
     parts = ['[gateway]\ndata_dir = "var"\nplugin_dir = "%s"\nlog_level = "warn"\n'
-             '[http]\nlisten = "127.0.0.1:%d"\n'
+             '[http]\nlisten = "127.0.0.1:%d"\n[api]\ntoken = "${GATEWAY_API_TOKEN}"\n'
              '[[sink]]\nname = "archive"\ntype = "file"\npath = "events.jsonl"\n'
              % (probe_dir, http_port)]
     for i in range(n):
@@ -144,8 +144,14 @@ def get(url, timeout=5):
         return None, b""
 
 
-def timed_get(url):
+TOKEN = "bench-accounts-token-0123456789"
+os.environ["GATEWAY_API_TOKEN"] = TOKEN  # the gateways read [api] token from it
+
+
+def timed_get(url, token=None):
     t0 = time.monotonic()
+    if token:
+        url = urllib.request.Request(url, headers={"Authorization": "Bearer " + token})
     status, body = get(url, timeout=60)
     return status, len(body), time.monotonic() - t0
 
@@ -174,8 +180,12 @@ def run(fake, n):
         r["rss"], r["anon"] = status_kb(p.pid, "VmRSS"), status_kb(p.pid, "RssAnon")
         r["hwm"] = status_kb(p.pid, "VmHWM")
         r["metrics"] = timed_get("http://127.0.0.1:%d/metrics" % http_port)
+        r["readyz"] = timed_get("http://127.0.0.1:%d/readyz" % http_port)
+        r["list"] = timed_get("http://127.0.0.1:%d/v1/accounts" % http_port, TOKEN)
+        t_stop = time.monotonic()
         p.terminate()
-        p.wait()
+        r["exit"] = p.wait()
+        r["stop"] = time.monotonic() - t_stop
         log = fake.take_log()
         r.update(analyse(log, n, t0, t_ready, w1))
         return r
@@ -202,6 +212,35 @@ def analyse(log, n, t0, t_ready, t_end):
     }
 
 
+def idle(fake, network):
+    """VmRSS and RssAnon of a gateway idling with one account: a mock one
+    (no HTTP client is made, so curl_global_init and the TLS library it
+    initialises never run) or a probe one, measured after its first fetch
+    (the client made, curl and its TLS library initialised)."""
+    with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
+        http_port = free_port()
+        cfg = config(d, 1 if network == "probe" else 0, fake.port, http_port)
+        if network == "mock":
+            with open(cfg, "a") as f:
+                f.write('[[account]]\nnetwork = "mock"\nname = "idle"\npoll_interval = "60s"\n'
+                        '  [account.options]\n  count = 1\n')
+            with open(cfg) as f:
+                text = f.read().replace(probe_dir, os.path.join(build, "plugins"))
+            with open(cfg, "w") as f:
+                f.write(text)
+        fake.take_log()
+        p = subprocess.Popen([gateway, "-c", cfg], cwd=d, stderr=subprocess.DEVNULL)
+        while get("http://127.0.0.1:%d/readyz" % http_port, timeout=2)[0] != 200:
+            time.sleep(0.05)
+        while network == "probe" and not fake.log:
+            time.sleep(0.05)
+        time.sleep(2)  # settle: the database created, the first fetch done
+        rss = status_kb(p.pid, "VmRSS"), status_kb(p.pid, "RssAnon")
+        p.terminate()
+        p.wait()
+        return rss
+
+
 def show(r):
     print("  %6d accounts: start-up %.2f s; RSS %d KB (anon %d KB) started, %d KB (anon %d KB) "
           "after %d intervals, peak %d KB" % (r["n"], r["startup"], r["rss0"], r["anon0"],
@@ -214,12 +253,18 @@ def show(r):
     print("          gap between one account's fetches %.1f-%.1f s (interval %.0f s); longest "
           "since the last fetch at the end %.1f s" % (r["gap_min"], r["gap_max"], interval,
                                                       r["tail_max"]))
-    print("          GET /metrics: %s, %d bytes in %.3f s" % r["metrics"])
+    print("          GET /metrics: %s, %d bytes in %.3f s; GET /readyz: %s, %d bytes in %.3f s; "
+          "GET /v1/accounts: %s, %d bytes in %.3f s" % (r["metrics"] + r["readyz"] + r["list"]))
+    print("          SIGTERM to exit (status %d): %.2f s" % (r["exit"], r["stop"]))
 
 
 print("accounts: probe accounts fetching http://127.0.0.1/a/<n> every %.0f s; baseline %d, "
       "measured %d, in the same run" % (interval, base, count))
 fake = Fake()
+mock_idle, probe_idle = idle(fake, "mock"), idle(fake, "probe")
+print("idle, one account: mock (no HTTP client, curl never initialised) VmRSS %d KB, RssAnon %d KB;"
+      " probe after its first fetch over HTTP VmRSS %d KB, RssAnon %d KB (+%d KB, +%d KB)"
+      % (mock_idle + probe_idle + (probe_idle[0] - mock_idle[0], probe_idle[1] - mock_idle[1])))
 results = []
 for n in (base, count):
     results.append(run(fake, n))
