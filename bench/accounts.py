@@ -13,8 +13,10 @@ peak request rate seen by the fake and the spread of the first fetches,
 and from the fake's request log whether every account fetched within
 each interval (no starvation: the longest gap between two fetches of one
 account, and the accounts that never fetched). The cost per added
-account is (COUNT run - BASE run) / (COUNT - BASE). Figures only;
-nothing is asserted.
+account is (COUNT run - BASE run) / (COUNT - BASE). First, the idle
+VmRSS and RssAnon with one mock account (the HTTP client never made, so
+curl_global_init never runs) beside one probe account after its first
+fetch. Figures only; nothing is asserted.
 
 usage: bench/accounts.py [BUILD_DIR] [COUNT] [--base N] [--interval S] [--rounds R]
 """
