@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "base/strmap.h"
 #include "engine/account_host.h"
+#include "engine/account_index.h"
 #include "http/http_server.h"
 
 /* The jitter spreads the fetches of accounts configured with the same
@@ -57,66 +57,6 @@ const account_stats *account_stats_get(const gw_account *acct)
 const ratelimit_table *account_budgets(const gw_account *acct)
 {
     return &acct->budgets;
-}
-
-/* ---- the index by network and name ------------------------------------ */
-
-/* Webhooks, actions, /readyz and GET /v1/accounts look accounts up by
- * network and name; with thousands of accounts a scan per lookup (and per
- * account in a listing) is what would not scale. */
-
-/* network, a NUL, name in buf (caller frees unless it is stack, i.e.
- * *out == stack). Returns NULL without memory. */
-static char *index_key(const char *network, const char *name, char *stack, size_t stacklen,
-                       size_t *len)
-{
-    size_t n = strlen(network), m = strlen(name);
-    char *key = n + 1 + m <= stacklen ? stack : malloc(n + 1 + m);
-    if (key != NULL) {
-        memcpy(key, network, n + 1);
-        memcpy(key + n + 1, name, m);
-        *len = n + 1 + m;
-    }
-    return key;
-}
-
-static int index_add(gw_account *acct)
-{
-    gw_runtime *rt = acct->rt;
-    acct->index_key = index_key(acct->network, acct->name, NULL, 0, &acct->index_key_len);
-    if (acct->index_key == NULL)
-        return GW_ENOMEM;
-    if (rt->account_index == NULL && (rt->account_index = strmap_new()) == NULL)
-        return GW_ENOMEM;
-    return strmap_put(rt->account_index, acct->index_key, acct->index_key_len, acct);
-}
-
-/* The map goes with the last account, so the runtime needs no teardown. */
-static void index_remove(gw_account *acct)
-{
-    gw_runtime *rt = acct->rt;
-    if (rt->account_index == NULL || acct->index_key == NULL)
-        return;
-    strmap_remove(rt->account_index, acct->index_key, acct->index_key_len, acct);
-    if (strmap_count(rt->account_index) == 0) {
-        strmap_free(rt->account_index);
-        rt->account_index = NULL;
-    }
-}
-
-gw_account *account_find(const gw_runtime *rt, const char *network, const char *name)
-{
-    if (rt->account_index == NULL)
-        return NULL;
-    char stack[256];
-    size_t len = 0;
-    char *key = index_key(network, name, stack, sizeof stack, &len);
-    if (key == NULL)
-        return NULL;
-    gw_account *a = strmap_get(rt->account_index, key, len);
-    if (key != stack)
-        free(key);
-    return a;
 }
 
 int account_idle(const gw_account *acct)
@@ -607,7 +547,7 @@ int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *
         account_destroy(acct);
         return rc;
     }
-    if (index_add(acct) != GW_OK) {
+    if (account_index_add(acct) != GW_OK) {
         snprintf(err, errlen, "out of memory");
         account_destroy(acct);
         return GW_ENOMEM;
@@ -629,7 +569,7 @@ void account_destroy(gw_account *acct)
     if (acct == NULL)
         return;
     acct->destroying = 1;
-    index_remove(acct);
+    account_index_remove(acct);
     account_quiesce(acct);
     /* destroy() may cancel its own timers, so they stay valid until it
      * returns; whatever it left pending dies without running. */
