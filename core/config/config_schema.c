@@ -250,7 +250,9 @@ const gw_option config_account_options[] = {
      .default_value = "60s",
      .min = 100,
      .max = MS_DAY,
-     .help = "time between two fetches once the plugin has nothing more to read"},
+     .help = "time between two fetches once the plugin has nothing more to read (with 10% "
+             "jitter); the first fetch comes within 250 ms of start, or with many accounts "
+             "spread over accounts / 200 seconds, at most this interval"},
     {.name = "enabled",
      .type = GW_OPT_BOOL,
      .default_value = "true",

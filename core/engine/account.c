@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "engine/account_host.h"
+#include "engine/account_index.h"
 #include "http/http_server.h"
 
 /* The jitter spreads the fetches of accounts configured with the same
@@ -26,7 +27,9 @@ static void account_free_cb(uv_handle_t *h)
     free(acct->network);
     free(acct->name);
     free(acct->label);
+    free(acct->index_key);
     json_decref(acct->options);
+    free(acct->stats.metrics);
     free(acct);
     free(h);
 }
@@ -54,16 +57,6 @@ const account_stats *account_stats_get(const gw_account *acct)
 const ratelimit_table *account_budgets(const gw_account *acct)
 {
     return &acct->budgets;
-}
-
-gw_account *account_find(const gw_runtime *rt, const char *network, const char *name)
-{
-    for (size_t i = 0; i < rt->account_count; i++) {
-        gw_account *a = rt->accounts[i];
-        if (strcmp(a->network, network) == 0 && strcmp(a->name, name) == 0)
-            return a;
-    }
-    return NULL;
 }
 
 int account_idle(const gw_account *acct)
@@ -228,12 +221,32 @@ static void start_fetch(gw_account *acct)
     acct->plugin->desc.fetch(acct->inst, op);
 }
 
+/* The first fetch of each account comes after a random delay in [0, w),
+ * w = the account count / START_FETCH_RATE seconds, at least
+ * START_SPREAD_MIN_MS and at most the account's interval: a few accounts
+ * start at once, 10,000 do not all open a request in the first second
+ * (each transfer held in flight costs its buffers, and malloc keeps the
+ * peak). Later fetches keep the spread (the interval has its jitter). */
+#define START_FETCH_RATE 200 /* first fetches per second, on average */
+#define START_SPREAD_MIN_MS 250
+
+static uint64_t first_fetch_window(const gw_account *acct)
+{
+    uint64_t window = (uint64_t)acct->rt->account_count * 1000 / START_FETCH_RATE;
+    if (window > acct->poll_interval_ms)
+        window = acct->poll_interval_ms;
+    return window > START_SPREAD_MIN_MS ? window : START_SPREAD_MIN_MS;
+}
+
 void account_start(gw_account *acct)
 {
     if (!acct->enabled || !(account_capabilities(acct) & GW_CAP_FETCH))
         return;
-    /* A small random offset staggers the first fetch of many accounts. */
-    schedule_fetch(acct, backoff_next(&acct->rt->rng) % 250);
+    uint64_t window = first_fetch_window(acct);
+    uint64_t delay = backoff_next(&acct->rt->rng) % window;
+    log_debug(&acct->rt->log, acct->label, "first fetch in %llu ms (spread over %llu ms)",
+              (unsigned long long)delay, (unsigned long long)window);
+    schedule_fetch(acct, delay);
 }
 
 int account_stopped(const gw_account *acct)
@@ -534,6 +547,11 @@ int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *
         account_destroy(acct);
         return rc;
     }
+    if (account_index_add(acct) != GW_OK) {
+        snprintf(err, errlen, "out of memory");
+        account_destroy(acct);
+        return GW_ENOMEM;
+    }
     *out = acct;
     return GW_OK;
 fail:
@@ -551,6 +569,7 @@ void account_destroy(gw_account *acct)
     if (acct == NULL)
         return;
     acct->destroying = 1;
+    account_index_remove(acct);
     account_quiesce(acct);
     /* destroy() may cancel its own timers, so they stay valid until it
      * returns; whatever it left pending dies without running. */

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "gateway/plugin.h"
+#include "engine/account_index.h"
 #include "engine/account_types.h"
 #include "engine/runtime.h"
 
@@ -74,9 +75,8 @@ void account_destroy(gw_account *acct);
 
 const char *account_label(const gw_account *acct); /* "network/name" */
 
-/* The running account serving network/name among rt->accounts, or NULL.
- * Borrowed. */
-gw_account *account_find(const gw_runtime *rt, const char *network, const char *name);
+/* account_find(rt, network, name): the running account serving
+ * network/name, or NULL; declared in account_index.h. */
 
 /* ---- answering back (the action outbox, engine/outbox.c) ---------------- */
 

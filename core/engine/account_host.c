@@ -296,6 +296,8 @@ static int host_metric_set(gw_account *acct, const char *name, const char *help,
     }
     if (s->metric_count == ACCOUNT_METRICS_MAX)
         return GW_ERANGE;
+    if (s->metrics == NULL && (s->metrics = calloc(ACCOUNT_METRICS_MAX, sizeof *s->metrics)) == NULL)
+        return GW_ENOMEM;
     account_metric *m = &s->metrics[s->metric_count++];
     memcpy(m->name, name, n + 1);
     snprintf(m->help, sizeof m->help, "%s", help != NULL ? help : "A plugin's own number.");

@@ -1,9 +1,10 @@
 /* account_internal.h - the account's record and the host's record of one
- * hook call (op), shared by the two halves of the account: account.c (what
+ * hook call (op), shared by the parts of the account: account.c (what
  * the gateway asks of the plugin: fetch, webhooks, posts, and the policy
- * around them) and account_host.c (what the plugin asks of the gateway:
- * the gw_host services table). No other file includes it; everyone else
- * sees an opaque gw_account through account.h.
+ * around them), account_host.c (what the plugin asks of the gateway:
+ * the gw_host services table) and account_index.c (the accounts by
+ * network and name). No other file includes it; everyone else sees an
+ * opaque gw_account through account.h.
  */
 #ifndef GW_ACCOUNT_INTERNAL_H
 #define GW_ACCOUNT_INTERNAL_H
@@ -50,6 +51,8 @@ struct gw_account {
     const loaded_plugin *plugin;
     gw_instance *inst;
     char *network, *name, *label;
+    char *index_key;         /* network, a NUL, name: rt->account_index's key */
+    size_t index_key_len;
     json_t *options;
     uint64_t poll_interval_ms;
     int enabled;

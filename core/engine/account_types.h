@@ -30,7 +30,10 @@ typedef struct account_stats {
     uint64_t webhooks;          /* deliveries handed to the plugin */
     int stopped;                /* the circuit breaker opened */
     int credentials_failing;    /* the last answer was a 401 */
-    account_metric metrics[ACCOUNT_METRICS_MAX]; /* the plugin's own numbers */
+    /* The plugin's own numbers: ACCOUNT_METRICS_MAX of them, allocated at
+     * the first metric_set (most plugins set none, and 3.5 KB per account
+     * counts with thousands of accounts); NULL until then. */
+    account_metric *metrics;
     size_t metric_count;
 } account_stats;
 

@@ -80,6 +80,8 @@ typedef struct gw_runtime {
 
     gw_account **accounts;   /* owned, one per [[account]] that started */
     size_t account_count;
+    struct strmap *account_index; /* the live accounts by network and name
+                                     (account_find); kept by account.c */
     gw_account *ready_head;  /* accounts due for an immediate fetch */
     uv_idle_t spin_handle;   /* keeps poll from blocking while ready_head is set */
 
