@@ -132,7 +132,6 @@ static int load_gateway(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
     return rc;
 }
 
-/* The array of tables under a top-level key, or NULL after reporting. */
 /* A second account with the same network and name would share the first
  * one's cursors and state; report it where the second starts, naming the
  * first. Through a map keyed by network, a NUL and name: with 10,000
@@ -179,6 +178,8 @@ static int check_duplicate_accounts(cfg_ctx *c, const gw_config *cfg)
     return rc;
 }
 
+/* [[account]]: every table checked against the declared keys, then the
+ * duplicates. Returns 0 or the first error (all are reported). */
 static int load_accounts(cfg_ctx *c, const toml_keyval *kv, gw_config *cfg)
 {
     const cfg_schema s = {{config_account_options, NULL}, CONFIG_ACCOUNT_OPTIONS_KEY, 1};
