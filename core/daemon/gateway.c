@@ -56,7 +56,7 @@ typedef struct gateway {
     uv_timer_t probe_timer;      /* runs while the store is failing */
     uv_signal_t sig_int, sig_term, sig_hup;
     int store_failing;           /* logged as failing, not yet recovered */
-    pipeline_stats conversation_events; /* sla.breached */
+    startup_events conversation_events; /* sla.breached */
     int store_unusable;          /* exiting because of the store */
     int exit_code;
     triage *triage;              /* owned: the accounts' items' enrichment */
@@ -410,44 +410,6 @@ static int start_loop(gateway *gw, char *err, size_t errlen)
     return GW_OK;
 }
 
-/* The conversation service's own events (sla.breached) enter the log
- * like the outbox's: through the pipeline, observed. */
-static void conversation_event(void *arg, const char *network, const char *account, json_t *ev)
-{
-    gw_runtime *rt = arg;
-    gateway *gw = gateway_of(rt);
-    int rc = pipeline_ingest_host_observed(rt->store, network, account, ev, clock_wall_ms(),
-                                           &gw->conversation_events, &rt->observer);
-    if (rc < 0)
-        log_error(&rt->log, "conversations", "could not record an event: %s", gw_strerror(rc));
-}
-
-/* Conversations and contacts ([service]); from here on the pipelines
- * assign them. Before the accounts start fetching (gateway_run). */
-static int open_conversations(gw_runtime *rt, char *err, size_t errlen)
-{
-    const json_t *s = rt->cfg->service;
-    if (!json_is_true(json_object_get(s, "conversations")))
-        return GW_OK;
-    conv_options o = {
-        .dm_join_window_ms = config_u64(s, "dm_join_window"),
-        .close_after_ms = config_u64(s, "close_after"),
-        .contact_cache = (size_t)config_u64(s, "contact_cache"),
-        .target_ms = config_u64(s, "target"),
-        .timezone = json_string_value(json_object_get(s, "timezone")),
-        .emit = conversation_event,
-        .emit_arg = rt,
-    };
-    if (business_hours_parse(json_string_value(json_object_get(s, "hours")), &o.hours, err,
-                             errlen) != GW_OK)
-        return GW_EINVAL; /* checked with the configuration already */
-    int rc = conv_service_open(&rt->loop, rt->store, &rt->log, &o, &rt->conv, err, errlen);
-    if (rc != GW_OK)
-        return rc;
-    rt->observer = conv_service_observer(rt->conv);
-    return store_commit(rt->store) == GW_OK ? GW_OK : GW_EIO;
-}
-
 int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_level level,
                  char *err, size_t errlen)
 {
@@ -528,7 +490,7 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     if ((rc = outbox_open(rt, &rt->outbox, err, errlen)) != GW_OK)
         return rc;
     rt->echo = (pipeline_echo){.is_echo = outbox_is_echo, .arg = rt->outbox};
-    if ((rc = open_conversations(rt, err, errlen)) != GW_OK)
+    if ((rc = startup_conversations(rt, &gw->conversation_events, err, errlen)) != GW_OK)
         return rc;
     if ((rc = actions_nats_open(rt, &gw->nats_actions, err, errlen)) != GW_OK)
         return rc;

@@ -1,6 +1,6 @@
 /* startup.c - the parts gateway_open starts that need nothing of the
  * orchestrator's own state: the accounts, the HTTP server with its routes,
- * and triage; see startup.h. gateway.c keeps the order and the loop.
+ * triage and the conversation service; see startup.h. gateway.c keeps the order and the loop.
  */
 #include "daemon/startup.h"
 
@@ -9,6 +9,10 @@
 #include <sys/resource.h>
 
 #include "api/routes.h"
+#include "base/business_hours.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "service/conv_service.h"
 #include "engine/account.h"
 #include "http/http_server.h"
 #include "triage/triage.h"
@@ -137,3 +141,41 @@ int startup_triage(gw_runtime *rt, triage **out, char *err, size_t errlen)
     return rc;
 }
 
+/* The conversation service's own events (sla.breached) enter the log
+ * like the outbox's: through the pipeline, observed. */
+static void conversation_event(void *arg, const char *network, const char *account, json_t *ev)
+{
+    startup_events *events = arg;
+    gw_runtime *rt = events->rt;
+    int rc = pipeline_ingest_host_observed(rt->store, network, account, ev, clock_wall_ms(),
+                                           &events->stats, &rt->observer);
+    if (rc < 0)
+        log_error(&rt->log, "conversations", "could not record an event: %s", gw_strerror(rc));
+}
+
+/* Conversations and contacts ([service]); from here on the pipelines
+ * assign them. Before the accounts start fetching (gateway_run). */
+int startup_conversations(gw_runtime *rt, startup_events *events, char *err, size_t errlen)
+{
+    events->rt = rt;
+    const json_t *s = rt->cfg->service;
+    if (!json_is_true(json_object_get(s, "conversations")))
+        return GW_OK;
+    conv_options o = {
+        .dm_join_window_ms = config_u64(s, "dm_join_window"),
+        .close_after_ms = config_u64(s, "close_after"),
+        .contact_cache = (size_t)config_u64(s, "contact_cache"),
+        .target_ms = config_u64(s, "target"),
+        .timezone = json_string_value(json_object_get(s, "timezone")),
+        .emit = conversation_event,
+        .emit_arg = events,
+    };
+    if (business_hours_parse(json_string_value(json_object_get(s, "hours")), &o.hours, err,
+                             errlen) != GW_OK)
+        return GW_EINVAL; /* checked with the configuration already */
+    int rc = conv_service_open(&rt->loop, rt->store, &rt->log, &o, &rt->conv, err, errlen);
+    if (rc != GW_OK)
+        return rc;
+    rt->observer = conv_service_observer(rt->conv);
+    return store_commit(rt->store) == GW_OK ? GW_OK : GW_EIO;
+}

@@ -1,4 +1,5 @@
-/* startup.h - starting the accounts, the HTTP server and triage for
+/* startup.h - starting the accounts, the HTTP server, triage and the
+ * conversation service for
  * gateway_open (daemon/gateway.c), which calls them in its order.
  */
 #ifndef GW_DAEMON_STARTUP_H
@@ -9,6 +10,13 @@
 #include "engine/runtime.h"
 
 typedef struct triage triage;
+
+/* Where the conversation service's own events (sla.breached) are counted
+ * (the orchestrator owns it for the runtime's life). */
+typedef struct startup_events {
+    gw_runtime *rt;
+    pipeline_stats stats;
+} startup_events;
 
 /* startup_accounts' answer when an account's plugin refused to create it
  * and the account is not `optional = true` (gateway.h's GATEWAY_EACCOUNT):
@@ -29,5 +37,11 @@ int startup_http(gw_runtime *rt, char *err, size_t errlen);
  * triage_free) and, when enabled, install it as the pipelines' enrich
  * hook. Returns 0 or a negative GW_E* with err set. */
 int startup_triage(gw_runtime *rt, triage **out, char *err, size_t errlen);
+
+/* Open the conversation service when [service] conversations = true and
+ * install its pipeline observer; its events enter the log through the
+ * pipeline, counted in events (filled here). Before the accounts start
+ * fetching. Returns 0 or a negative GW_E* with err set. */
+int startup_conversations(gw_runtime *rt, startup_events *events, char *err, size_t errlen);
 
 #endif /* GW_DAEMON_STARTUP_H */
