@@ -30,6 +30,8 @@ typedef struct account_stats {
     uint64_t webhooks;          /* deliveries handed to the plugin */
     int stopped;                /* the circuit breaker opened */
     int credentials_failing;    /* the last answer was a 401 */
+    uint64_t plugin_crashes;    /* isolated plugin's child deaths (isolated.c) */
+    int plugin_restarting;      /* its child died and is not back yet */
     account_metric metrics[ACCOUNT_METRICS_MAX]; /* the plugin's own numbers */
     size_t metric_count;
 } account_stats;
