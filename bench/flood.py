@@ -13,9 +13,13 @@ it runs), without, or both in the same run with the cost of triage.
 service ([service] conversations). With both at "both" the run has all
 four combinations, and each feature's cost is read against the run with
 neither.
+--isolation inline|process|both (default both): the mock plugin in the
+gateway (isolation = "inline"), in its own child process (isolation =
+"process", issue 17), or both in the same run with the isolated/inline
+ratio (measured with triage and conversations off; goal >= 70%).
 
 usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both]
-                      [--conversations on|off|both]
+                      [--conversations on|off|both] [--isolation inline|process|both]
 """
 import os
 import subprocess
@@ -25,14 +29,14 @@ import time
 
 args = sys.argv[1:]
 USAGE = ("usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both] "
-         "[--conversations on|off|both]")
+         "[--conversations on|off|both] [--isolation inline|process|both]")
 
 
-def take_mode(name):
+def take_mode(name, values=("on", "off", "both")):
     if "--" + name not in args:
         return "both"
     i = args.index("--" + name)
-    if i + 1 >= len(args) or args[i + 1] not in ("on", "off", "both"):
+    if i + 1 >= len(args) or args[i + 1] not in values:
         raise SystemExit(USAGE)
     mode = args[i + 1]
     del args[i:i + 2]
@@ -41,6 +45,7 @@ def take_mode(name):
 
 triage_mode = take_mode("triage")
 conversations_mode = take_mode("conversations")
+isolation_mode = take_mode("isolation", ("inline", "process", "both"))
 build = os.path.abspath(args[0] if len(args) > 0 else "build")
 count = int(args[1]) if len(args) > 1 else 200000
 gateway = os.path.join(build, "gateway")
@@ -84,7 +89,7 @@ enabled = false
 """
 
 
-def config(d, synchronous, rate, cnt, triage=False, conversations=False):
+def config(d, synchronous, rate, cnt, triage=False, conversations=False, isolated=False):
     text = """[service]
 conversations = %s
 [gateway]
@@ -98,6 +103,7 @@ listen = "127.0.0.1:0"
 network = "mock"
 name = "acme"
 poll_interval = "1s"
+isolation = "%s"
   [account.options]
   rate = %s
   count = %d
@@ -110,7 +116,8 @@ path = "events.jsonl"
 batch_size = 1024
 fsync = "batch"
 max_size = "0"
-""" % ("true" if conversations else "false", build, synchronous, rate, cnt) + (
+""" % ("true" if conversations else "false", build, synchronous,
+       "process" if isolated else "inline", rate, cnt) + (
         TRIAGE_ON if triage else TRIAGE_OFF)
     p = os.path.join(d, "gateway.toml")
     with open(p, "w") as f:
@@ -127,9 +134,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def flood(synchronous, triage, conversations):
+def children(pid):
+    """The gateway's child processes (an isolated plugin's host)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def flood(synchronous, triage, conversations, isolated=False):
     with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
-        cfg = config(d, synchronous, 0, count, triage, conversations)
+        cfg = config(d, synchronous, 0, count, triage, conversations, isolated)
         lines = LineCounter(os.path.join(d, "events.jsonl"))
         t0 = time.monotonic()
         p = subprocess.Popen([gateway, "-c", cfg], cwd=d, stderr=subprocess.DEVNULL)
@@ -137,11 +153,14 @@ def flood(synchronous, triage, conversations):
         while lines() < count:
             if p.poll() is not None:
                 raise SystemExit("gateway exited early")
-            peak = max(peak, status_kb(p.pid, "VmHWM"))
+            peak = max(peak, status_kb(p.pid, "VmHWM") +
+                       sum(status_kb(c, "VmHWM") for c in children(p.pid)))
             time.sleep(0.05)
         dt = time.monotonic() - t0
-        peak = max(peak, status_kb(p.pid, "VmHWM"))
-        cpu = cpu_seconds(p.pid)
+        # The plugin host's CPU and memory count too: they are the cost.
+        kids = children(p.pid)
+        peak = max(peak, status_kb(p.pid, "VmHWM") + sum(status_kb(c, "VmHWM") for c in kids))
+        cpu = cpu_seconds(p.pid) + sum(cpu_seconds(c) for c in kids)
         p.terminate()
         p.wait()
         return count / dt, peak, cpu * 1e6 / count
@@ -176,6 +195,8 @@ MODES = {"on": (True,), "off": (False,), "both": (False, True)}
 combos = [(t, c) for t in MODES[triage_mode] for c in MODES[conversations_mode]]
 for sync in ("full", "normal"):
     rates, cpus = {}, {}
+    if isolation_mode == "process":
+        combos = []
     for triage, conv in combos:
         rate, peak, cpu = flood(sync, triage, conv)
         rates[triage, conv], cpus[triage, conv] = rate, cpu
@@ -189,6 +210,19 @@ for sync in ("full", "normal"):
             print("    %s costs %.1f%% of the events/s, %.1f%% more CPU per event "
                   "(synchronous=%s)" % (name, 100.0 * (1 - rates[on] / rates[False, False]),
                                        100.0 * (cpus[on] / cpus[False, False] - 1), sync))
+    if isolation_mode in ("process", "both"):
+        if (False, False) not in rates and isolation_mode == "both":
+            rates[False, False], _, cpus[False, False] = flood(sync, False, False)
+        rate, peak, cpu = flood(sync, False, False, isolated=True)
+        print("  gateway   (log synchronous=%-6s, durable, mock plugin isolated in its own "
+              "process): %9.0f events/s  %5.1f us CPU/event  peak RSS %6d KB (both processes)"
+              % (sync, rate, cpu, peak))
+        if (False, False) in rates:
+            ratio = rate / rates[False, False]
+            print("    isolated / inline: %.0f%% of the events/s (goal >= 70%%%s), %.1f%% more "
+                  "CPU per event (synchronous=%s)"
+                  % (100.0 * ratio, "" if ratio >= 0.7 else ": missed by %.0f points"
+                     % (100.0 * (0.7 - ratio)), 100.0 * (cpu / cpus[False, False] - 1), sync))
 total, private = idle_rss()
 print("idle RSS with the mock plugin loaded: %d KB (private %d KB; the rest is shared library "
       "text)" % (total, private))

@@ -23,6 +23,7 @@
 #define CHILD_FD 3
 /* Bytes asked of the socket per read. */
 #define READ_CHUNK 65536
+#define SOCKET_BUFFER (4 * 1024 * 1024)
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ISO_UNDER_ASAN 1
@@ -237,6 +238,12 @@ int iso_spawn(iso_proxy *px, int sync, char *err, size_t errlen)
         snprintf(err, errlen, "socketpair: %s", strerror(errno));
         return GW_EIO;
     }
+    /* Room for a whole fetch batch in flight, so the child writes it
+     * without waiting and the core takes it in few loop iterations: each
+     * iteration is a commit. Capped by net.core.[rw]mem_max; best effort. */
+    int room = SOCKET_BUFFER;
+    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
+    setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &room, sizeof room);
     uv_process_t *proc = calloc(1, sizeof *proc);
     if (proc == NULL) {
         close(sv[0]);
