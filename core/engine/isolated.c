@@ -228,6 +228,17 @@ static void heartbeat_cb(uv_timer_t *t)
     iso_proxy *px = t->data;
     if (px->state == ISO_DOWN || px->pid <= 0)
         return;
+    if (px->state == ISO_STARTING) {
+        /* Starting (exec, dlopen, create) gets what create() gets at
+         * start-up, not a heartbeat: a slow machine is not a hang. */
+        if (clock_monotonic_ms() - px->spawned_ms > px->rt->fetch_timeout_ms) {
+            snprintf(px->kill_reason, sizeof px->kill_reason,
+                     "stopped answering (create did not return within %llu ms)",
+                     (unsigned long long)px->rt->fetch_timeout_ms);
+            kill(px->pid, SIGKILL);
+        }
+        return;
+    }
     if (px->pong_seen < px->ping_sent) {
         snprintf(px->kill_reason, sizeof px->kill_reason,
                  "stopped answering (no heartbeat answer within %llu ms)",
@@ -259,6 +270,7 @@ static void start_child(iso_proxy *px)
         return;
     }
     px->state = ISO_STARTING;
+    px->spawned_ms = clock_monotonic_ms();
     send_init(px);
 }
 

@@ -75,6 +75,7 @@ typedef struct iso_proxy {
     uv_timer_t *heartbeat; /* heap: repeating ping; freed by its close cb */
     uv_timer_t *restart;   /* heap: the next spawn after a crash */
     uint64_t ping_sent, pong_seen;
+    uint64_t spawned_ms;   /* monotonic time of the last restart's spawn */
     char kill_reason[160]; /* why the core killed the child ("" = it died) */
     unsigned crashes;      /* in a row: reset by a hook completing OK */
     uint64_t restart_at_ms;/* monotonic time of the planned restart */
