@@ -131,11 +131,15 @@ static void restart_cb(uv_timer_t *t)
         start_child(px);
 }
 
-/* The hook the child was most likely in: the newest one it has not
- * completed (it runs one at a time), else a timer or callback of its own. */
+/* The hook the child was most likely in: the oldest one it has not
+ * completed (it reads hooks in order and runs one at a time; those sent
+ * after it wait in the socket), else a timer or callback of its own. */
 static const char *crash_hook(const iso_proxy *px)
 {
-    return px->ops != NULL ? isolate_type_name((int)px->ops->hook) : "a timer or callback";
+    const iso_op *oldest = px->ops;
+    while (oldest != NULL && oldest->next != NULL)
+        oldest = oldest->next;
+    return oldest != NULL ? isolate_type_name((int)oldest->hook) : "a timer or callback";
 }
 
 /* Every hook the dead child held ends now: fetches and webhooks as RETRY
