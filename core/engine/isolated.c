@@ -78,7 +78,7 @@ static json_t *webhook_json(const gw_webhook_request *r)
 static void hook(iso_proxy *px, gw_op *op, isolate_type type, json_t *json, const void *blob,
                  size_t blob_len)
 {
-    if (px->state == ISO_DOWN && px->restart == NULL)
+    if (px->state == ISO_DOWN && px->restart == NULL && !px->rt->stopping)
         start_child(px); /* after the breaker stopped the account: a restart */
     iso_op *o = px->state != ISO_DOWN ? calloc(1, sizeof *o) : NULL;
     if (o != NULL) {

@@ -166,6 +166,12 @@ class CrashTest(IsolationTestCase):
         self.assertEqual(503, status)
         self.assertIn("stopped", json.dumps(doc))
         self.assertTrue(gw.alive())
+        # The operator's restart starts a child again (which crashes again).
+        crashes = gw.log().count("plugin crashy/bad crashed")
+        self.assertEqual(200, call(gw, "POST", "/v1/accounts/crashy/bad/restart")[0])
+        gw.wait_log("plugin process restarted")
+        wait_for(lambda: gw.log().count("plugin crashy/bad crashed") > crashes, 20,
+                 "a crash after the restart")
         self.assertEqual(0, gw.stop())
         self.assertTrue([e for e in self.events() if e["type"] == "account.stopped"])
 
