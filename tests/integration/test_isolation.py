@@ -232,6 +232,27 @@ class InlineCrashTest(IsolationTestCase):
 
 
 class SandboxTest(IsolationTestCase):
+    def test_the_child_gets_the_memory_limit_and_no_listening_socket(self):
+        text = self.cfg([isolated(acme())], gateway_extra=FAST + 'isolation_memory_limit = "256MB"\n')
+        gw = self.gateway(text, env=ENV).start()
+        gw.port()
+        gw.wait_log("the plugin runs in its own process")
+        with open("/proc/%d/task/%d/children" % (gw.proc.pid, gw.proc.pid)) as f:
+            [child] = [int(c) for c in f.read().split()]
+        with open("/proc/%d/limits" % child) as f:
+            limit = [line.split()[3] for line in f if line.startswith("Max address space")][0]
+        if "ASAN_OPTIONS" not in os.environ:  # no limit under AddressSanitizer
+            self.assertEqual(str(256 * 1024 * 1024), limit)
+        # Besides 0-2 and the socketpair only what the plugin opened itself
+        # (the mock keeps its actions log open): nothing of the gateway's.
+        fd = "/proc/%d/fd" % child
+        targets = {int(n): os.readlink(os.path.join(fd, n)) for n in os.listdir(fd)}
+        self.assertTrue(targets[3].startswith("socket:"), targets)
+        self.assertEqual({}, {n: t for n, t in targets.items()
+                              if n > 3 and not t.endswith("/actions.jsonl")})
+        self.assertEqual(0, gw.stop())
+
+
     def test_a_plugin_opening_its_own_socket_is_stopped_and_reported(self):
         text = self.cfg([isolated(crashy_account(mode="socket"))])
         gw = self.gateway(text, env=ENV).start()
