@@ -78,9 +78,11 @@ static json_t *webhook_json(const gw_webhook_request *r)
 static void hook(iso_proxy *px, gw_op *op, isolate_type type, json_t *json, const void *blob,
                  size_t blob_len)
 {
-    if (px->state == ISO_DOWN && px->restart == NULL && !px->rt->stopping)
+    if (px->state == ISO_DOWN && px->restart == NULL && !px->rt->stopping && !px->dying)
         start_child(px); /* after the breaker stopped the account: a restart */
-    iso_op *o = px->state != ISO_DOWN ? calloc(1, sizeof *o) : NULL;
+    /* While a dead child's last frames are read, a completion may start
+     * the next action: it must not go to that child. */
+    iso_op *o = px->state != ISO_DOWN && !px->dying ? calloc(1, sizeof *o) : NULL;
     if (o != NULL) {
         o->id = ++px->next_id;
         o->op = op;
@@ -162,7 +164,9 @@ static void fail_ops(iso_proxy *px, const char *why)
 
 static void child_exited(iso_proxy *px, int64_t status, int term_signal)
 {
+    px->dying = 1;
     iso_drain(px); /* what it wrote before dying counts: completions, events */
+    px->dying = 0;
     if (px->proc != NULL) {
         uv_close((uv_handle_t *)px->proc, free_handle_cb);
         px->proc = NULL;
@@ -219,12 +223,14 @@ static void child_exited(iso_proxy *px, int64_t status, int term_signal)
             uv_timer_start(px->restart, restart_cb, delay, 0);
         }
     }
-    fail_ops(px, message);
+    /* Stopped first, so nothing the failed ops' callbacks start (the
+     * outbox's next action, a fetch) spawns a child again. */
     if (give_up) {
         acct->fatal_streak = px->crashes;
         px->crashes = 0; /* a restart from the API starts counting again */
         px->ip->stop(acct, message);
     }
+    fail_ops(px, message);
 }
 
 static void heartbeat_cb(uv_timer_t *t)

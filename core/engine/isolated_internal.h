@@ -61,6 +61,7 @@ typedef struct iso_proxy {
     const iso_plugin *ip;
     enum iso_state state;
     int closing;          /* destroy() began: no restart, no callbacks */
+    int dying;            /* a dead child's last frames are being read */
     /* The child of the current generation. */
     uv_process_t *proc;   /* heap: freed by its close callback */
     uv_pipe_t *pipe;      /* heap: freed by its close callback; NULL once closed */
