@@ -107,7 +107,7 @@ int iso_send(iso_proxy *px, isolate_type type, uint64_t id, const json_t *json, 
 /* iso_read_sync - read and dispatch frames (px->on_frame) from the
  * blocking socket until stop(px) is true, the child closes it, or
  * timeout_ms passes. Returns 0 when stop(px) became true, GW_EIO (closed
- * or malformed), GW_ETIMEDOUT. */
+ * or malformed), GW_EBUSY (timed out), GW_ENOMEM. */
 int iso_read_sync(iso_proxy *px, int (*stop)(const iso_proxy *px), uint64_t timeout_ms);
 
 /* iso_drain - dispatch what the child wrote before it died and is still
