@@ -14,11 +14,16 @@ service ([service] conversations). With both at "both" the run has all
 four combinations, and each feature's cost is read against the run with
 neither.
 
+--isolation inline|process|both (default both): the mock plugin in the
+gateway (isolation = "inline"), in its own child process (isolation =
+"process", issue 17), or both in the same round with the isolated/inline
+ratio (measured with triage and conversations off; goal >= 70%).
 --repeat N (default 1): N rounds; every gateway run is paired with a
 baseline run just before it, and the summary gives the median ratios.
 
 usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both]
-                      [--conversations on|off|both] [--repeat N]
+                      [--conversations on|off|both] [--isolation inline|process|both]
+                      [--repeat N]
 """
 import os
 import subprocess
@@ -28,14 +33,14 @@ import time
 
 args = sys.argv[1:]
 USAGE = ("usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both] "
-         "[--conversations on|off|both] [--repeat N]")
+         "[--conversations on|off|both] [--isolation inline|process|both] [--repeat N]")
 
 
-def take_mode(name):
+def take_mode(name, values=("on", "off", "both")):
     if "--" + name not in args:
         return "both"
     i = args.index("--" + name)
-    if i + 1 >= len(args) or args[i + 1] not in ("on", "off", "both"):
+    if i + 1 >= len(args) or args[i + 1] not in values:
         raise SystemExit(USAGE)
     mode = args[i + 1]
     del args[i:i + 2]
@@ -56,6 +61,7 @@ def take_repeat():
 repeat = take_repeat()
 triage_mode = take_mode("triage")
 conversations_mode = take_mode("conversations")
+isolation_mode = take_mode("isolation", ("inline", "process", "both"))
 build = os.path.abspath(args[0] if len(args) > 0 else "build")
 count = int(args[1]) if len(args) > 1 else 200000
 gateway = os.path.join(build, "gateway")
@@ -99,7 +105,7 @@ enabled = false
 """
 
 
-def config(d, synchronous, rate, cnt, triage=False, conversations=False):
+def config(d, synchronous, rate, cnt, triage=False, conversations=False, isolated=False):
     text = """[service]
 conversations = %s
 [gateway]
@@ -113,6 +119,7 @@ listen = "127.0.0.1:0"
 network = "mock"
 name = "acme"
 poll_interval = "1s"
+isolation = "%s"
   [account.options]
   rate = %s
   count = %d
@@ -125,7 +132,8 @@ path = "events.jsonl"
 batch_size = 1024
 fsync = "batch"
 max_size = "0"
-""" % ("true" if conversations else "false", build, synchronous, rate, cnt) + (
+""" % ("true" if conversations else "false", build, synchronous,
+       "process" if isolated else "inline", rate, cnt) + (
         TRIAGE_ON if triage else TRIAGE_OFF)
     p = os.path.join(d, "gateway.toml")
     with open(p, "w") as f:
@@ -142,9 +150,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def flood(synchronous, triage, conversations):
+def children(pid):
+    """The gateway's child processes (an isolated plugin's host)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def flood(synchronous, triage, conversations, isolated=False):
     with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
-        cfg = config(d, synchronous, 0, count, triage, conversations)
+        cfg = config(d, synchronous, 0, count, triage, conversations, isolated)
         lines = LineCounter(os.path.join(d, "events.jsonl"))
         t0 = time.monotonic()
         p = subprocess.Popen([gateway, "-c", cfg], cwd=d, stderr=subprocess.DEVNULL)
@@ -152,11 +169,14 @@ def flood(synchronous, triage, conversations):
         while lines() < count:
             if p.poll() is not None:
                 raise SystemExit("gateway exited early")
-            peak = max(peak, status_kb(p.pid, "VmHWM"))
+            peak = max(peak, status_kb(p.pid, "VmHWM") +
+                       sum(status_kb(c, "VmHWM") for c in children(p.pid)))
             time.sleep(0.05)
         dt = time.monotonic() - t0
-        peak = max(peak, status_kb(p.pid, "VmHWM"))
-        cpu = cpu_seconds(p.pid)
+        # The plugin host's CPU and memory count too: they are the cost.
+        kids = children(p.pid)
+        peak = max(peak, status_kb(p.pid, "VmHWM") + sum(status_kb(c, "VmHWM") for c in kids))
+        cpu = cpu_seconds(p.pid) + sum(cpu_seconds(c) for c in kids)
         p.terminate()
         p.wait()
         return count / dt, peak, cpu * 1e6 / count
@@ -187,6 +207,13 @@ print("flood of %d mock events into the file sink (fsync per 1024-event batch), 
       % (count, repeat))
 MODES = {"on": (True,), "off": (False,), "both": (False, True)}
 combos = [(t, c) for t in MODES[triage_mode] for c in MODES[conversations_mode]]
+if isolation_mode == "process":
+    combos = []
+runs = [(t, c, False) for t, c in combos]
+if isolation_mode in ("process", "both"):
+    if isolation_mode == "both" and (False, False) not in combos:
+        runs.append((False, False, False))
+    runs.append((False, False, True))
 # Each gateway run is paired with a baseline run just before it: on a
 # shared machine the baseline alone moved by half between two runs, so a
 # ratio is only read against the baseline of its own moment; the summary
@@ -194,15 +221,17 @@ combos = [(t, c) for t in MODES[triage_mode] for c in MODES[conversations_mode]]
 results = {}
 for r in range(repeat):
     for sync in ("full", "normal"):
-        for triage, conv in combos:
+        for triage, conv, isolated in runs:
             b_rate, b_rss = baseline()
-            rate, peak, cpu = flood(sync, triage, conv)
-            results.setdefault((sync, triage, conv), []).append((rate / b_rate, rate, cpu))
+            rate, peak, cpu = flood(sync, triage, conv, isolated)
+            results.setdefault((sync, triage, conv, isolated), []).append(
+                (rate / b_rate, rate, cpu))
             print("  round %d: baseline (jansson + append + fdatasync per batch) %9.0f events/s, "
-                  "peak RSS %5d KB; gateway (synchronous=%-6s, triage %-3s, conversations %-3s) "
+                  "peak RSS %5d KB; gateway (synchronous=%-6s, triage %-3s, conversations %-3s%s) "
                   "%9.0f events/s, %5.1f us CPU/event, peak RSS %6d KB: %.2fx baseline"
                   % (r + 1, b_rate, b_rss, sync, "on" if triage else "off",
-                     "on" if conv else "off", rate, cpu, peak, rate / b_rate))
+                     "on" if conv else "off", ", plugin isolated" if isolated else "", rate, cpu,
+                     peak, rate / b_rate))
 
 
 def median(values):
@@ -214,9 +243,9 @@ print("summary (medians over %d round(s)):" % repeat)
 for sync in ("full", "normal"):
     ratio, cpus = {}, {}
     for triage, conv in combos:
-        runs = results[sync, triage, conv]
-        ratio[triage, conv] = median([x[0] for x in runs])
-        cpus[triage, conv] = median([x[2] for x in runs])
+        got = results[sync, triage, conv, False]
+        ratio[triage, conv] = median([x[0] for x in got])
+        cpus[triage, conv] = median([x[2] for x in got])
         print("  synchronous=%-6s triage %-3s conversations %-3s: %.2fx baseline, %5.1f us "
               "CPU/event" % (sync, "on" if triage else "off", "on" if conv else "off",
                              ratio[triage, conv], cpus[triage, conv]))
@@ -227,6 +256,18 @@ for sync in ("full", "normal"):
                   "per event (synchronous=%s)"
                   % (name, 100.0 * (1 - ratio[on] / ratio[False, False]),
                      100.0 * (cpus[on] / cpus[False, False] - 1), sync))
+    if (sync, False, False, True) in results and (sync, False, False, False) in results:
+        inline = results[sync, False, False, False]
+        isolated = results[sync, False, False, True]
+        # each against the baseline of its own moment, then compared
+        share = median([x[0] for x in isolated]) / median([x[0] for x in inline])
+        print("  synchronous=%-6s mock plugin isolated: %.2fx baseline, %5.1f us CPU/event (both "
+              "processes); isolated / inline: %.0f%% of the events/s (goal >= 70%%%s), %.1f%% "
+              "more CPU per event"
+              % (sync, median([x[0] for x in isolated]), median([x[2] for x in isolated]),
+                 100.0 * share, "" if share >= 0.7 else ": missed by %.0f points"
+                 % (100.0 * (0.7 - share)),
+                 100.0 * (median([x[2] for x in isolated]) / median([x[2] for x in inline]) - 1)))
 total, private = idle_rss()
 print("idle RSS with the mock plugin loaded: %d KB (private %d KB; the rest is shared library "
       "text)" % (total, private))

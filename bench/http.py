@@ -8,6 +8,9 @@
 2. Server: webhook POSTs into /webhooks/mock/acme, each answered only after
    its event is committed to the SQLite log (synchronous = full), against
    GET /healthz on the same server (no storage). Requests/s, p50, p99.
+3. The same webhook POSTs with the mock plugin in its own child process
+   (isolation = "process", issue 17), with the isolated/inline ratio
+   (goal >= 70%).
 
 usage: bench/http.py [BUILD_DIR] [REQUESTS] [CONCURRENCY]
 """
@@ -24,7 +27,7 @@ conc = int(sys.argv[3]) if len(sys.argv) > 3 else 32
 bench = os.path.join(build, "bench")
 
 
-def start_gateway(d):
+def start_gateway(d, isolation="inline"):
     empty = os.path.join(d, "empty.jsonl")
     open(empty, "w").close()
     cfg = os.path.join(d, "gateway.toml")
@@ -39,13 +42,14 @@ max_connections = 1024
 [[account]]
 network = "mock"
 name = "acme"
+isolation = "%s"
   [account.options]
   scenario = "%s"
 [[sink]]
 name = "archive"
 type = "file"
 path = "events.jsonl"
-""" % (build, empty))
+""" % (build, isolation, empty))
     log = os.path.join(d, "gw.log")
     p = subprocess.Popen([os.path.join(build, "gateway"), "-c", cfg, "run"], cwd=d,
                          stderr=open(log, "w"))
@@ -87,6 +91,21 @@ with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
         out, _ = timed([os.path.join(bench, "http_load"), base + "/webhooks/mock/acme",
                         str(conc), str(total), body])
         print("  POST /webhooks/mock/acme (200 after commit) : " + out)
+    finally:
+        gw.terminate()
+        gw.wait()
+
+with tempfile.TemporaryDirectory(prefix="gwbench-") as d:
+    gw, port = start_gateway(d, "process")
+    try:
+        iso, _ = timed([os.path.join(bench, "http_load"),
+                        "http://127.0.0.1:%d/webhooks/mock/acme" % port, str(conc), str(total),
+                        body])
+        print("  the same, mock plugin isolated (process)    : " + iso)
+        ratio = float(iso.split()[0]) / float(out.split()[0])
+        print("    isolated / inline: %.0f%% of the requests/s%s" % (
+            100 * ratio, "" if ratio >= 0.7 else
+            " (goal 70%%, missed by %.0f points)" % (100 * (0.7 - ratio))))
     finally:
         gw.terminate()
         gw.wait()

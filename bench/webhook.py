@@ -10,7 +10,10 @@ Gateway-Signature as docs/sinks.md shows) takes N events:
 2. the gateway: mock (rate 0, count N) -> SQLite log -> webhook sink, one
    event per request (the default), in order, each confirmed before the
    next;
-3. the gateway with batch = 50 (a JSON array per request).
+3. the gateway with batch = 50 (a JSON array per request);
+4. 2 and 3 again with the mock plugin in its own child process
+   (isolation = "process", issue 17), with the isolated/inline ratio
+   (goal >= 70%).
 
 Events/s is N over the time from the first request's arrival to the last
 one's, as the receiver saw them.
@@ -112,7 +115,7 @@ def baseline(rx, n):
     return rx.wait(n)
 
 
-def gateway(rx, n, batch):
+def gateway(rx, n, batch, isolation="inline"):
     d = tempfile.mkdtemp(prefix="gw-bench-webhook-")
     cfg = os.path.join(d, "gateway.toml")
     with open(cfg, "w") as f:
@@ -125,6 +128,7 @@ enabled = false
 [[account]]
 network = "mock"
 name = "acme"
+isolation = "%s"
   [account.options]
   rate = 0
   count = %d
@@ -134,7 +138,7 @@ type = "webhook"
 url = "http://127.0.0.1:%d/hook"
 secret = "${BENCH_SECRET}"
 batch = %d
-""" % (build, n, rx.port, batch))
+""" % (build, isolation, n, rx.port, batch))
     env = dict(os.environ, BENCH_SECRET=SECRET)
     p = subprocess.Popen([os.path.join(build, "gateway"), "-c", cfg, "run"], cwd=d, env=env,
                          stderr=open(os.path.join(d, "gw.log"), "w"))
@@ -152,12 +156,22 @@ def main():
     one = gateway(rx, total, 1)
     rx.reset()
     fifty = gateway(rx, total, 50)
+    rx.reset()
+    one_iso = gateway(rx, total, 1, "process")
+    rx.reset()
+    fifty_iso = gateway(rx, total, 50, "process")
     print("webhook sink, %d events to a local Python receiver checking signatures:" % total)
     print("  baseline (bare Python client process, one at a time): %8.0f events/s" % base)
     print("  gateway webhook sink, one event per request:          %8.0f events/s (%.2fx)"
           % (one, one / base if base else 0))
     print("  gateway webhook sink, batch = 50:                     %8.0f events/s (%.2fx)"
           % (fifty, fifty / base if base else 0))
+    for name, inline, iso in (("one event per request", one, one_iso),
+                              ("batch = 50", fifty, fifty_iso)):
+        ratio = iso / inline if inline else 0
+        print("  the same, %-21s mock plugin isolated: %8.0f events/s (%.0f%% of inline%s)"
+              % (name + ",", iso, 100 * ratio, "" if ratio >= 0.7 else
+                 "; goal 70%%, missed by %.0f points" % (100 * (0.7 - ratio))))
     if rx.bad:
         print("  (%d requests failed the signature check)" % rx.bad)
 

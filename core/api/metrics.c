@@ -89,6 +89,11 @@ static void render_accounts(FILE *f, const gw_runtime *rt)
     for (size_t i = 0; i < rt->account_count; i++)
         account_line(f, "gateway_operation_timeouts_total", rt->accounts[i], NULL,
                      account_stats_get(rt->accounts[i])->op_timeouts);
+    header(f, "gateway_plugin_crashes_total", "counter",
+           "Deaths of an isolated plugin's child process (crash, kill, no heartbeat answer).");
+    for (size_t i = 0; i < rt->account_count; i++)
+        account_line(f, "gateway_plugin_crashes_total", rt->accounts[i], NULL,
+                     account_stats_get(rt->accounts[i])->plugin_crashes);
     header(f, "gateway_webhooks_total", "counter", "Webhook deliveries handed to a plugin.");
     for (size_t i = 0; i < rt->account_count; i++)
         account_line(f, "gateway_webhooks_total", rt->accounts[i], NULL,

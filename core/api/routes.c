@@ -41,7 +41,8 @@ static int ready(const gw_runtime *rt)
     if (rt->account_count != enabled)
         return 0;
     for (size_t i = 0; i < rt->account_count; i++) {
-        if (account_stats_get(rt->accounts[i])->stopped)
+        if (account_stats_get(rt->accounts[i])->stopped ||
+            account_stats_get(rt->accounts[i])->plugin_restarting)
             return 0;
     }
     return 1;
@@ -75,6 +76,11 @@ static void readyz(void *arg, http_exchange *ex)
                                   json_pack("{s:s, s:s, s:s}", "network", ca->network,
                                             "account", ca->name, "problem",
                                             "stopped after repeated failures"));
+        else if (account_stats_get(a)->plugin_restarting)
+            json_array_append_new(problems,
+                                  json_pack("{s:s, s:s, s:s}", "network", ca->network,
+                                            "account", ca->name, "problem",
+                                            "plugin process restarting after a crash"));
     }
     http_exchange_respond_json(ex, 503,
                                json_pack("{s:s, s:o}", "status", "not_ready", "problems",

@@ -84,6 +84,23 @@ const gw_option config_gateway_options[] = {
      .type = GW_OPT_DURATION,
      .default_value = "10s",
      .help = "time in-flight work gets to finish on SIGTERM before the gateway exits"},
+    {.name = "isolate_networks",
+     .type = GW_OPT_STRING_ARRAY,
+     .help = "networks whose accounts run their plugin in a child process (isolation = "
+             "\"process\") unless an account sets isolation itself, e.g. [\"twitter\"]"},
+    {.name = "isolation_heartbeat",
+     .type = GW_OPT_DURATION,
+     .flags = GW_OPTF_BOUNDED,
+     .default_value = "5s",
+     .min = 100,
+     .max = 10.0 * 60 * MS_SECOND,
+     .help = "an isolated plugin's child is pinged this often and killed (then restarted) "
+             "when it has not answered the previous ping: a hook or timer that never returns"},
+    {.name = "isolation_memory_limit",
+     .type = GW_OPT_SIZE,
+     .default_value = "512MB",
+     .help = "address-space limit (RLIMIT_AS) of each isolated plugin's child; a plugin "
+             "that leaks past it fails its allocations or dies, and is restarted. 0: no limit"},
     {.name = NULL},
 };
 
@@ -257,6 +274,13 @@ const gw_option config_account_options[] = {
      .type = GW_OPT_BOOL,
      .default_value = "true",
      .help = "false keeps the account in the file but does not start it"},
+    {.name = "isolation",
+     .type = GW_OPT_STRING,
+     .allowed = "inline|process",
+     .help = "inline runs the plugin in the gateway process (fastest); process runs it in a "
+             "sandboxed child that is restarted when it crashes or hangs, so a faulty plugin "
+             "never takes the gateway or another account down. Absent: process when "
+             "[gateway] isolate_networks names the network, else inline"},
     {.name = "optional",
      .type = GW_OPT_BOOL,
      .default_value = "false",

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "engine/account_host.h"
 #include "engine/account_index.h"
+#include "engine/isolated.h"
 #include "http/http_server.h"
 
 /* The jitter spreads the fetches of accounts configured with the same
@@ -30,6 +31,7 @@ static void account_free_cb(uv_handle_t *h)
     free(acct->index_key);
     json_decref(acct->options);
     free(acct->stats.metrics);
+    isolated_free(acct->isolated_plugin);
     free(acct);
     free(h);
 }
@@ -537,6 +539,18 @@ int account_create(gw_runtime *rt, const cfg_account *cfg, const loaded_plugin *
     timer->data = acct;
     acct->fetch_timer = timer;
 
+    if (isolated_chosen(rt->cfg ? rt->cfg->gateway : NULL, cfg->settings, cfg->network)) {
+        rc = isolated_wrap(plugin, rt->cfg ? rt->cfg->gateway : NULL, stop_account,
+                           &acct->isolated_plugin);
+        if (rc != GW_OK) {
+            snprintf(err, errlen, "out of memory");
+            account_destroy(acct);
+            return rc;
+        }
+        acct->plugin = acct->isolated_plugin;
+        plugin = acct->plugin;
+        log_info(&rt->log, acct->label, "the plugin runs in its own process (isolation = process)");
+    }
     char why[256] = "";
     rc = plugin->desc.create(&account_host_table, acct, &acct->inst, why, sizeof why);
     if (rc != GW_OK || acct->inst == NULL) {

@@ -77,6 +77,9 @@ struct gw_account {
      * ABI 1.3): the bits kept (all of them unless narrowed) and why. */
     uint32_t caps_keep;
     char caps_reason[200];
+    /* isolation = "process": the descriptor whose hooks reach the plugin
+     * in its child (engine/isolated.h); plugin points at it. Owned. */
+    loaded_plugin *isolated_plugin;
 };
 
 #endif /* GW_ACCOUNT_INTERNAL_H */

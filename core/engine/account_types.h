@@ -30,6 +30,8 @@ typedef struct account_stats {
     uint64_t webhooks;          /* deliveries handed to the plugin */
     int stopped;                /* the circuit breaker opened */
     int credentials_failing;    /* the last answer was a 401 */
+    uint64_t plugin_crashes;    /* isolated plugin's child deaths (isolated.c) */
+    int plugin_restarting;      /* its child died and is not back yet */
     /* The plugin's own numbers: ACCOUNT_METRICS_MAX of them, allocated at
      * the first metric_set (most plugins set none, and 3.5 KB per account
      * counts with thousands of accounts); NULL until then. */

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static int on_init(child *c, const isolate_msg *m)
 static void on_webhook(child *c, const isolate_msg *m, gw_op *op)
 {
     gw_http_header *headers;
-    long n = child_headers(json_object_get(m->json, "headers"), &headers);
+    long n = isolate_headers_parse(json_object_get(m->json, "headers"), &headers);
     const char *method = str(m->json, "method"), *query = str(m->json, "query");
     if (n < 0 || method == NULL) {
         c->host.complete(op, GW_OUTCOME_FATAL, 0, "malformed webhook frame", NULL);
@@ -105,7 +106,7 @@ static void on_response(child *c, const isolate_msg *m)
         return; /* cancelled by destroy, or never ours */
     *p = r->next;
     gw_http_header *headers;
-    long n = child_headers(json_object_get(m->json, "headers"), &headers);
+    long n = isolate_headers_parse(json_object_get(m->json, "headers"), &headers);
     /* The ABI promises a NUL-terminated body. */
     unsigned char *body = malloc(m->blob_len + 1);
     if (body != NULL) {
@@ -278,6 +279,11 @@ static const gw_plugin *load(const char *so_path)
 
 int isolate_child_main(int fd, const char *so_path)
 {
+    /* A terminal's ^C or a service manager's SIGTERM to the whole group
+     * must not kill the child under a gateway that drains: it exits when
+     * the core closes the socket. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     char err[256];
     if (isolate_sandbox_close_fds(fd, err, sizeof err) != 0) {
         fprintf(stderr, "plugin host: %s\n", err);

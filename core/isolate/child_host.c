@@ -174,15 +174,6 @@ static void host_complete(gw_op *handle, gw_outcome outcome, uint64_t delay_ms,
     send_json(c, ISOLATE_T_COMPLETE, id, j);
 }
 
-static json_t *headers_json(const gw_http_header *h, size_t n)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("[s,s]", h[i].name ? h[i].name : "",
-                                             h[i].value ? h[i].value : ""));
-    return arr;
-}
-
 static int host_http_request(gw_account *acct, const gw_http_request *req, gw_http_cb cb, void *arg)
 {
     child *c = of(acct);
@@ -195,7 +186,7 @@ static int host_http_request(gw_account *acct, const gw_http_request *req, gw_ht
     r->cb = cb;
     r->arg = arg;
     json_t *j = json_pack("{s:s,s:s,s:o,s:I}", "method", req->method, "url", req->url, "headers",
-                          headers_json(req->headers, req->header_count), "timeout_ms",
+                          isolate_headers_json(req->headers, req->header_count), "timeout_ms",
                           (json_int_t)req->timeout_ms);
     if (GW_HAS_MEMBER(req, gw_http_request, rate_class) && req->rate_class != NULL)
         json_object_set_new(j, "rate_class", json_string(req->rate_class));
@@ -237,29 +228,6 @@ static int host_narrow_capabilities(gw_account *acct, uint32_t keep, const char 
     return 0;
 }
 
-long child_headers(const json_t *arr, gw_http_header **out)
-{
-    *out = NULL;
-    if (arr == NULL)
-        return 0;
-    if (!json_is_array(arr))
-        return -1;
-    size_t n = json_array_size(arr);
-    gw_http_header *h = calloc(n ? n : 1, sizeof(*h));
-    if (h == NULL)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *pair = json_array_get(arr, i);
-        h[i].name = json_string_value(json_array_get(pair, 0));
-        h[i].value = json_string_value(json_array_get(pair, 1));
-        if (json_array_size(pair) != 2 || h[i].name == NULL || h[i].value == NULL) {
-            free(h);
-            return -1;
-        }
-    }
-    *out = h;
-    return (long)n;
-}
 
 void child_host_init(child *c)
 {

@@ -64,9 +64,4 @@ child_op *child_op_new(child *c, uint64_t id);
 /* child_host_init - fill c->host with the child's gw_host functions. */
 void child_host_init(child *c);
 
-/* child_headers - a gw_http_header array over the pairs of a JSON array
- * [[name, value], ...] (strings borrowed from arr). Returns the count,
- * or -1 for a malformed array or no memory. Caller frees *out. */
-long child_headers(const json_t *arr, gw_http_header **out);
-
 #endif /* GW_ISOLATE_CHILD_INTERNAL_H */

@@ -8,6 +8,7 @@
 
 #include "gateway/error.h"
 #include "isolate/value.h"
+#include "gateway/plugin.h"
 
 /* What each type may carry. Unknown values have no entry (name NULL). */
 typedef struct type_info {
@@ -195,4 +196,37 @@ void isolate_buf_free(isolate_buf *buf)
 {
     free(buf->data);
     memset(buf, 0, sizeof(*buf));
+}
+
+json_t *isolate_headers_json(const gw_http_header *h, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        json_array_append_new(arr, json_pack("[s,s]", h[i].name ? h[i].name : "",
+                                             h[i].value ? h[i].value : ""));
+    return arr;
+}
+
+long isolate_headers_parse(const json_t *arr, gw_http_header **out)
+{
+    *out = NULL;
+    if (arr == NULL)
+        return 0;
+    if (!json_is_array(arr))
+        return -1;
+    size_t n = json_array_size(arr);
+    gw_http_header *h = calloc(n ? n : 1, sizeof(*h));
+    if (h == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *pair = json_array_get(arr, i);
+        h[i].name = json_string_value(json_array_get(pair, 0));
+        h[i].value = json_string_value(json_array_get(pair, 1));
+        if (json_array_size(pair) != 2 || h[i].name == NULL || h[i].value == NULL) {
+            free(h);
+            return -1;
+        }
+    }
+    *out = h;
+    return (long)n;
 }

@@ -111,4 +111,16 @@ void isolate_buf_consume(isolate_buf *buf, size_t n);
 /* isolate_buf_free - release the buffer's memory and empty it. */
 void isolate_buf_free(isolate_buf *buf);
 
+struct gw_http_header;
+
+/* isolate_headers_json - [[name, value], ...] for n headers (borrowed;
+ * NULL strings become ""). Returns a new array, or NULL without memory. */
+json_t *isolate_headers_json(const struct gw_http_header *h, size_t n);
+
+/* isolate_headers_parse - a gw_http_header array over the pairs of a JSON
+ * array [[name, value], ...] (strings borrowed from arr; NULL arr is no
+ * headers). Returns the count, or -1 for a malformed array or no memory.
+ * Caller frees *out. */
+long isolate_headers_parse(const json_t *arr, struct gw_http_header **out);
+
 #endif /* GW_ISOLATE_WIRE_H */

@@ -88,12 +88,26 @@ def validate_events(testcase, events):
         testcase.assertEqual([], [e.message for e in errors], "invalid event: %s" % ev)
 
 
+# GW_TEST_ISOLATION=process runs a suite with every account's plugin in
+# its own child process (isolation = "process"), e.g. the ctest variants
+# integration.test_twitter.isolated: the same tests must pass both ways.
+ISOLATION = os.environ.get("GW_TEST_ISOLATION", "")
+ALL_NETWORKS = '["mock", "twitter", "forum", "facebook", "yelp", "youtube", "crashy", "probe"]'
+
+
+def with_isolation(text):
+    if ISOLATION != "process" or "[gateway]\n" not in text or "isolate_networks" in text:
+        return text
+    return text.replace("[gateway]\n", "[gateway]\nisolate_networks = %s\n" % ALL_NETWORKS, 1)
+
+
 class Gateway:
     """One gateway process with its own config file in a temp directory."""
 
     def __init__(self, workdir, config_text, name="gateway.toml", env=None):
         self.workdir = workdir
         self.config = os.path.join(workdir, name)
+        config_text = with_isolation(config_text)
         with open(self.config, "w") as f:
             f.write(config_text)
         self.proc = None

@@ -11,6 +11,12 @@
  *   socket  tries socket() and execve() and logs what it got: under the
  *           plugin host's sandbox both fail with EPERM
  * `after` fetches behave (mode none) before the mode starts.
+ *
+ * `hook` moves the misbehaviour to another hook (fetch then only emits):
+ *   post     post_public appends {"action_id", "text"} to `actions_log`
+ *            (the post "left"), then misbehaves; OK with a native_id
+ *   webhook  a delivery emits "crashy-wh-<n>", then misbehaves; 200
+ * `after` then counts calls of that hook.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,8 +31,8 @@
 struct gw_instance {
     const gw_host *host;
     gw_account *acct;
-    const char *mode; /* borrowed from host->config */
-    long after, leak_mb, fetches;
+    const char *mode, *hook, *actions_log; /* borrowed from host->config */
+    long after, leak_mb, fetches, posts, webhooks;
 };
 
 static const gw_option crashy_options[] = {
@@ -34,6 +40,9 @@ static const gw_option crashy_options[] = {
      "how fetch misbehaves"},
     {"after", GW_OPT_INT, 0, "0", NULL, 0, 0, "fetches that behave before the mode starts"},
     {"leak_mb", GW_OPT_INT, 0, "64", NULL, 0, 0, "MiB kept by each fetch in mode leak"},
+    {"hook", GW_OPT_STRING, 0, "fetch", "fetch|post|webhook", 0, 0, "the hook that misbehaves"},
+    {"actions_log", GW_OPT_STRING, GW_OPTF_PATH, NULL, NULL, 0, 0,
+     "file post_public appends each action to before it misbehaves"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
 
@@ -51,8 +60,12 @@ static int crashy_create(const gw_host *host, gw_account *acct, gw_instance **ou
     c->mode = json_string_value(json_object_get(cfg, "mode"));
     c->after = (long)json_integer_value(json_object_get(cfg, "after"));
     c->leak_mb = (long)json_integer_value(json_object_get(cfg, "leak_mb"));
+    c->hook = json_string_value(json_object_get(cfg, "hook"));
+    c->actions_log = json_string_value(json_object_get(cfg, "actions_log"));
     if (c->mode == NULL)
         c->mode = "none";
+    if (c->hook == NULL)
+        c->hook = "fetch";
     *out = c;
     return GW_OK;
 }
@@ -77,16 +90,9 @@ static void try_escape(gw_instance *c)
     c->host->log(c->acct, GW_LOG_WARN, "crashy: execve() = %d (%s)", rc, strerror(errno));
 }
 
-static void crashy_fetch(gw_instance *c, gw_op *op)
+/* Does what mode says, in the hook that called it. */
+static void misbehave(gw_instance *c, const char *mode)
 {
-    char cursor[32], id[48];
-    long n = ++c->fetches;
-    snprintf(id, sizeof id, "crashy-%ld", n);
-    snprintf(cursor, sizeof cursor, "%ld", n);
-    c->host->emit(c->acct, json_pack("{s:s,s:s,s:s,s:s}", "type", "mention", "native_id", id,
-                                     "visibility", "public", "text", "hello"));
-    c->host->kv_set(c->acct, "cursor", cursor);
-    const char *mode = n > c->after ? c->mode : "none";
     if (strcmp(mode, "segv") == 0) {
         /* A real fault, on a page nobody may touch (a NULL store would be
          * stopped by UBSan in sanitizer builds before it faulted). */
@@ -105,7 +111,54 @@ static void crashy_fetch(gw_instance *c, gw_op *op)
     } else if (strcmp(mode, "socket") == 0) {
         try_escape(c);
     }
+}
+
+static void crashy_fetch(gw_instance *c, gw_op *op)
+{
+    char cursor[32], id[48];
+    long n = ++c->fetches;
+    snprintf(id, sizeof id, "crashy-%ld", n);
+    snprintf(cursor, sizeof cursor, "%ld", n);
+    c->host->emit(c->acct, json_pack("{s:s,s:s,s:s,s:s}", "type", "mention", "native_id", id,
+                                     "visibility", "public", "text", "hello"));
+    c->host->kv_set(c->acct, "cursor", cursor);
+    if (strcmp(c->hook, "fetch") == 0)
+        misbehave(c, n > c->after ? c->mode : "none");
     c->host->complete(op, GW_OUTCOME_OK, GW_DELAY_POLL_INTERVAL, NULL, NULL);
+}
+
+static void crashy_post_public(gw_instance *c, gw_op *op, const gw_action *a)
+{
+    long n = ++c->posts;
+    FILE *f = c->actions_log != NULL ? fopen(c->actions_log, "a") : NULL;
+    if (f != NULL) {
+        json_t *line = json_pack("{s:s,s:s}", "action_id", a->action_id, "text", a->text);
+        char *text = line != NULL ? json_dumps(line, JSON_COMPACT) : NULL;
+        fprintf(f, "%s\n", text != NULL ? text : "{}");
+        free(text);
+        json_decref(line);
+        fclose(f);
+    }
+    if (strcmp(c->hook, "post") == 0)
+        misbehave(c, n > c->after ? c->mode : "none");
+    char native[48];
+    snprintf(native, sizeof native, "crashy-post-%ld", n);
+    c->host->complete(op, GW_OUTCOME_OK, 0, NULL, json_pack("{s:s}", "native_id", native));
+}
+
+static void crashy_webhook(gw_instance *c, gw_op *op, const gw_webhook_request *req)
+{
+    (void)req;
+    char id[48];
+    long n = ++c->webhooks;
+    snprintf(id, sizeof id, "crashy-wh-%ld", n);
+    c->host->emit(c->acct, json_pack("{s:s,s:s,s:s,s:s}", "type", "mention", "native_id", id,
+                                     "visibility", "public", "text", "pushed"));
+    if (strcmp(c->hook, "webhook") == 0)
+        misbehave(c, n > c->after ? c->mode : "none");
+    c->host->complete(op, GW_OUTCOME_OK, 0, NULL,
+                      json_pack("{s:i,s:s,s:s}", "status", 200, "content_type",
+                                "application/json", "body", "{\"ok\":true}"));
 }
 
 static const gw_plugin crashy_plugin = {
@@ -114,11 +167,13 @@ static const gw_plugin crashy_plugin = {
     .abi_minor = GW_ABI_MINOR,
     .name = "crashy",
     .version = "0.1.0",
-    .capabilities = GW_CAP_FETCH,
+    .capabilities = GW_CAP_FETCH | GW_CAP_POST_PUBLIC | GW_CAP_WEBHOOK,
     .options = crashy_options,
     .create = crashy_create,
     .destroy = crashy_destroy,
     .fetch = crashy_fetch,
+    .post_public = crashy_post_public,
+    .webhook = crashy_webhook,
 };
 
 GW_PLUGIN_EXPORT const gw_plugin *gw_plugin_entry(void);

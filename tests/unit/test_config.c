@@ -112,7 +112,7 @@ static void test_empty_file_gets_every_default(void **state)
 
     assert_string_equal(cfg->path, "gateway.toml");
     assert_string_equal(cfg->dir, BASE);
-    assert_int_equal(json_object_size(g), 12);
+    assert_int_equal(json_object_size(g), 15);
     assert_string_equal(str_at(g, "data_dir"), BASE "/var");
     assert_string_equal(str_at(g, "plugin_dir"), BASE "/build/plugins");
     assert_string_equal(str_at(g, "log_level"), "info");
@@ -160,7 +160,7 @@ static void test_account_and_sink_defaults(void **state)
     assert_string_equal(cfg->accounts[0].name, "main");
     assert_int_equal(cfg->accounts[0].line, 1);
     assert_int_equal(cfg->accounts[0].column, 1);
-    assert_int_equal(json_object_size(cfg->accounts[0].settings), 5);
+    assert_int_equal(json_object_size(cfg->accounts[0].settings), 6);
     assert_int_equal(int_at(cfg->accounts[0].settings, "poll_interval"), 60000);
     assert_true(json_is_true(json_object_get(cfg->accounts[0].settings, "enabled")));
     assert_true(json_is_false(json_object_get(cfg->accounts[0].settings, "optional")));
@@ -215,12 +215,14 @@ static void test_unknown_key_without_suggestion(void **state)
                   "gateway.toml:2:1: gateway.zzz: unknown key; expected one of data_dir, "
                   "plugin_dir, log_level, retention, action_retention, idempotency_window, "
                   "synchronous, fetch_timeout, max_failures, "
-                  "retry_base, retry_max, shutdown_timeout");
+                  "retry_base, retry_max, shutdown_timeout, isolate_networks, isolation_heartbeat, "
+                  "isolation_memory_limit");
     EXPECT_ERRORS("[gateway]\n\"a b\" = 1\n",
                   "gateway.toml:2:1: gateway.\"a b\": unknown key; expected one of data_dir, "
                   "plugin_dir, log_level, retention, action_retention, idempotency_window, "
                   "synchronous, fetch_timeout, max_failures, "
-                  "retry_base, retry_max, shutdown_timeout");
+                  "retry_base, retry_max, shutdown_timeout, isolate_networks, isolation_heartbeat, "
+                  "isolation_memory_limit");
 }
 
 static void test_unknown_top_level(void **state)
