@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -94,6 +97,16 @@ static void filter_body(int fd)
     CHILD_CHECK(execve("/bin/true", argv, envp) == -1 && errno == EPERM, 23);
     CHILD_CHECK(fork() == -1, 24);
     CHILD_CHECK(kill(getppid(), 0) == -1 && errno == EPERM, 25);
+    /* an allow list: a call not on it is "not implemented" */
+    CHILD_CHECK(syscall(SYS_chdir, "/") == -1 && errno == ENOSYS, 26);
+    CHILD_CHECK(syscall(SYS_setpgid, 0, 0) == -1 && errno == ENOSYS, 27);
+    /* tgkill and prlimit64 only on this process (the gateway runs as the
+     * same user) */
+    CHILD_CHECK(syscall(SYS_tgkill, getppid(), getppid(), 0) == -1 && errno == EPERM, 28);
+    struct rlimit lim;
+    CHILD_CHECK(prlimit(getppid(), RLIMIT_NOFILE, NULL, &lim) == -1 && errno == EPERM, 29);
+    CHILD_CHECK(prlimit(0, RLIMIT_NOFILE, NULL, &lim) == 0, 36);
+    CHILD_CHECK(syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), 0) == 0, 37);
     /* what a plugin needs still works */
     void *p = malloc(1 << 20);
     CHILD_CHECK(p != NULL, 30);
