@@ -96,26 +96,11 @@ static int dispatch_buffered(iso_proxy *px)
     return rc;
 }
 
-static int grow(isolate_buf *b, size_t more)
-{
-    if (b->cap - b->len >= more)
-        return 0;
-    size_t cap = b->cap ? b->cap : READ_CHUNK;
-    while (cap - b->len < more)
-        cap *= 2;
-    uint8_t *p = realloc(b->data, cap);
-    if (p == NULL)
-        return GW_ENOMEM;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     iso_proxy *px = h->data;
-    if (grow(&px->in, READ_CHUNK) != 0) {
+    if (isolate_buf_reserve(&px->in, READ_CHUNK) != 0) {
         *buf = uv_buf_init(NULL, 0);
         return;
     }
@@ -326,7 +311,7 @@ int iso_read_sync(iso_proxy *px, int (*stop)(const iso_proxy *px), uint64_t time
             return GW_EIO;
         if (n <= 0)
             continue;
-        if (grow(&px->in, READ_CHUNK) != 0)
+        if (isolate_buf_reserve(&px->in, READ_CHUNK) != 0)
             return GW_ENOMEM;
         ssize_t r = read(px->sync_fd, px->in.data + px->in.len, READ_CHUNK);
         if (r < 0 && errno == EINTR)
@@ -358,7 +343,7 @@ void iso_drain(iso_proxy *px)
         uv_os_fd_t fd;
         if (uv_fileno((uv_handle_t *)px->pipe, &fd) == 0) {
             for (;;) {
-                if (grow(&px->in, READ_CHUNK) != 0)
+                if (isolate_buf_reserve(&px->in, READ_CHUNK) != 0)
                     break;
                 ssize_t r = read(fd, px->in.data + px->in.len, READ_CHUNK);
                 if (r < 0 && errno == EINTR)

@@ -56,13 +56,8 @@ static int take(isolate_buf *b, size_t *pending, isolate_msg *msg)
 int child_read_more(child *c)
 {
     child_flush(c); /* the core may be waiting for what we hold */
-    if (c->in.cap - c->in.len < 65536) {
-        uint8_t *d = realloc(c->in.data, c->in.cap + 65536);
-        if (d == NULL)
-            return -1;
-        c->in.data = d;
-        c->in.cap += 65536;
-    }
+    if (isolate_buf_reserve(&c->in, 65536) != 0)
+        return -1;
     for (;;) {
         ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
         if (n < 0 && errno == EINTR)

@@ -138,7 +138,7 @@ void isolate_msg_clear(isolate_msg *msg)
     memset(msg, 0, sizeof(*msg));
 }
 
-static int buf_reserve(isolate_buf *b, size_t extra)
+int isolate_buf_reserve(isolate_buf *b, size_t extra)
 {
     if (b->cap - b->len >= extra)
         return 0;
@@ -167,7 +167,7 @@ int isolate_encode(isolate_buf *out, isolate_type type, uint64_t id, const json_
     if (json_len > ISOLATE_FRAME_MAX || blob_len > ISOLATE_FRAME_MAX ||
         frame_len > ISOLATE_FRAME_MAX)
         return GW_ERANGE;
-    if (buf_reserve(out, 4 + frame_len) != 0)
+    if (isolate_buf_reserve(out, 4 + frame_len) != 0)
         return GW_ENOMEM;
     uint8_t *p = out->data + out->len;
     write_u32(p, (uint32_t)frame_len);

@@ -105,6 +105,11 @@ void isolate_msg_clear(isolate_msg *msg);
 int isolate_encode(isolate_buf *out, isolate_type type, uint64_t id, const json_t *json,
                    const void *blob, size_t blob_len);
 
+/* isolate_buf_reserve - make room for extra more bytes after len
+ * (doubling the capacity, from 256). Returns 0 or GW_ENOMEM (b is then
+ * unchanged). */
+int isolate_buf_reserve(isolate_buf *b, size_t extra);
+
 /* isolate_buf_consume - drop the first n bytes (n <= len). */
 void isolate_buf_consume(isolate_buf *buf, size_t n);
 
