@@ -43,16 +43,6 @@ int durable_open(gw_runtime *rt, const durable_hooks *hooks, durable **out)
     return GW_OK;
 }
 
-static void run_list(commit_waiter *w, int committed)
-{
-    while (w != NULL) {
-        commit_waiter *next = w->next;
-        w->fn(w->arg, committed);
-        free(w);
-        w = next;
-    }
-}
-
 /* Run, in order, the groups whose commits are durable (every group when
  * `all`), telling them `committed`. */
 static void settle(durable *d, uint64_t durable_gen, int all, int committed)
@@ -62,7 +52,7 @@ static void settle(durable *d, uint64_t durable_gen, int all, int committed)
         d->head = g->next;
         if (d->head == NULL)
             d->tail = &d->head;
-        run_list(g->waiters, committed);
+        runtime_run_waiter_list(g->waiters, committed);
         free(g);
     }
 }
@@ -121,9 +111,7 @@ static void start_sync(durable *d)
 void durable_committed(durable *d)
 {
     gw_runtime *rt = d->rt;
-    commit_waiter *w = rt->waiters;
-    rt->waiters = NULL;
-    rt->waiters_tail = &rt->waiters;
+    commit_waiter *w = runtime_take_waiters(rt);
     uint64_t gen;
     int64_t seq;
     /* a synchronous store_commit (the drain) may have made older ticks
@@ -135,11 +123,11 @@ void durable_committed(durable *d)
      * runs): they wait for everything committed so far. */
     if (w != NULL) {
         if (gen <= store_durable_generation(rt->store) && d->head == NULL) {
-            run_list(w, 1);
+            runtime_run_waiter_list(w, 1);
         } else {
             durable_group *g = calloc(1, sizeof *g);
             if (g == NULL) {
-                run_list(w, 0); /* answered "not committed": the sender retries */
+                runtime_run_waiter_list(w, 0); /* answered "not committed": the sender retries */
             } else {
                 g->gen = gen;
                 g->waiters = w;

@@ -38,17 +38,27 @@ int runtime_after_commit(gw_runtime *rt, runtime_commit_fn fn, void *arg)
     return GW_OK;
 }
 
-void runtime_run_waiters(gw_runtime *rt, int committed)
+commit_waiter *runtime_take_waiters(gw_runtime *rt)
 {
     commit_waiter *w = rt->waiters;
     rt->waiters = NULL;
     rt->waiters_tail = &rt->waiters;
+    return w;
+}
+
+void runtime_run_waiter_list(commit_waiter *w, int committed)
+{
     while (w != NULL) {
         commit_waiter *next = w->next;
         w->fn(w->arg, committed);
         free(w);
         w = next;
     }
+}
+
+void runtime_run_waiters(gw_runtime *rt, int committed)
+{
+    runtime_run_waiter_list(runtime_take_waiters(rt), committed);
 }
 
 /* The client is made on a plugin's first request: curl's TLS set-up

@@ -115,6 +115,14 @@ int runtime_after_commit(gw_runtime *rt, runtime_commit_fn fn, void *arg);
  * orchestrator calls it right after each commit. */
 void runtime_run_waiters(gw_runtime *rt, int committed);
 
+/* The waiting entries, in order, removed from rt (the caller owns them
+ * and must run them: daemon/durable.c keeps them until their commit is
+ * on disk). */
+commit_waiter *runtime_take_waiters(gw_runtime *rt);
+
+/* Run and free a list runtime_take_waiters returned, in order. */
+void runtime_run_waiter_list(commit_waiter *w, int committed);
+
 /* The plugins' HTTP client, created on first use; NULL when it cannot be
  * made (logged) or the runtime is closing. Borrowed. */
 http_client *runtime_http_client(gw_runtime *rt);
