@@ -23,6 +23,8 @@ usage: bench/accounts.py [BUILD_DIR] [COUNT] [--base N] [--interval S] [--rounds
 import os
 import sys
 
+from procstat import cpu_seconds, status_kb  # before the path is cut
+
 # bench/http.py would shadow the standard library's http (urllib uses it).
 sys.path = [x for x in sys.path if os.path.abspath(x or ".") != os.path.dirname(
     os.path.abspath(__file__))]
@@ -105,20 +107,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def status_kb(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def config(d, n, fake_port, http_port):

@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+from procstat import children, cpu_seconds, status_kb
+
 args = sys.argv[1:]
 USAGE = ("usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both] "
          "[--conversations on|off|both] [--isolation inline|process|both] [--repeat N]")
@@ -65,14 +67,6 @@ isolation_mode = take_mode("isolation", ("inline", "process", "both"))
 build = os.path.abspath(args[0] if len(args) > 0 else "build")
 count = int(args[1]) if len(args) > 1 else 200000
 gateway = os.path.join(build, "gateway")
-
-
-def status_kb(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 class LineCounter:
@@ -139,24 +133,6 @@ max_size = "0"
     with open(p, "w") as f:
         f.write(text)
     return p
-
-
-def cpu_seconds(pid):
-    """user + system CPU time of a process so far (from /proc/PID/stat):
-    unlike events/s, it hardly moves when other processes share the
-    cores, so the triage cost is read from it."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def children(pid):
-    """The gateway's child processes (an isolated plugin's host)."""
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(c) for c in f.read().split()]
-    except OSError:
-        return []
 
 
 def flood(synchronous, triage, conversations, isolated=False):

@@ -26,6 +26,8 @@ import tempfile
 import threading
 import time
 
+from procstat import cpu_seconds, status_kb  # noqa: E402 (before the path is cut)
+
 # bench/http.py beside this file would shadow the standard library's http.
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _here]
@@ -38,20 +40,6 @@ pause = float(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.01  # between batc
 BATCH = 100
 WORKERS = 4  # client processes, so the clients' own loop is not what limits the figures
 TOKEN = "bench-token-0123456789abcdef"
-
-
-def status_kb(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_gateway(d):
@@ -194,7 +182,7 @@ def main():
             commits = {}
             t = threading.Thread(target=flood, args=(port, commits))
             start = time.monotonic()
-            cpu0 = cpu_s(p.pid)
+            cpu0 = cpu_seconds(p.pid)
             t.start()
             clients = []
             for _ in procs:
@@ -203,7 +191,7 @@ def main():
             t.join()
             for w in procs:
                 w.join()
-            cpu = cpu_s(p.pid) - cpu0
+            cpu = cpu_seconds(p.pid) - cpu0
             peak = status_kb(p.pid, "VmHWM")
             after = status_kb(p.pid, "VmRSS")
             cut = metric(port, "gateway_event_streams_cut_total")

@@ -1,0 +1,31 @@
+"""What the benchmarks read of a process from /proc (Linux): peak and
+current memory, CPU time, child processes. Imported by the scripts beside
+it (flood.py, sse.py, accounts.py)."""
+import os
+
+
+def status_kb(pid, field):
+    """A field of /proc/PID/status in KB (VmRSS, VmHWM, RssAnon...); 0 when
+    absent."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid):
+    """user + system CPU time of a process so far (from /proc/PID/stat):
+    unlike a rate, it hardly moves when other processes share the cores."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    """The process's children (an isolated plugin's host); [] when gone."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
