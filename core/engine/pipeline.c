@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json_write.h"
 #include "gateway/error.h"
 #include "gateway/sdk.h"
 
@@ -12,13 +13,12 @@
 
 /* Members a plugin may set. */
 static const char *const event_members[] = {
-    "type", "visibility", "native_id", "thread_id", "in_reply_to", "url",     "author",
-    "text", "lang",       "rating",    "created_at", "tags",       "contact", "raw",
-    "context", NULL};
+    "type", "visibility", "native_id",  "thread_id", "in_reply_to", "url", "author",  "text",
+    "lang", "rating",     "created_at", "tags",      "contact",     "raw", "context", NULL};
 /* Members only the host sets; "detail" belongs to host events, and to the
  * item.* events below. */
-static const char *const host_members[] = {"id", "seq", "network", "account", "received_at",
-                                           "detail", NULL};
+static const char *const host_members[] = {"id",          "seq",    "network", "account",
+                                           "received_at", "detail", NULL};
 
 static const char *const plugin_types[] = {"mention", "comment", "review", "message", NULL};
 /* Gateway events a plugin may emit: a network's item was edited or
@@ -92,7 +92,8 @@ static int check_author(const json_t *author, char *err, size_t errlen)
     }
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)author, key, v) {
+    json_object_foreach((json_t *)author, key, v)
+    {
         int ok;
         if (strcmp(key, "id") == 0 || strcmp(key, "handle") == 0 || strcmp(key, "name") == 0)
             ok = json_is_string(v) || json_is_null(v);
@@ -122,7 +123,8 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
     const json_t *v;
     const char *ev_type = json_string_value(json_object_get(ev, "type"));
     int item_event = ev_type != NULL && in_list(ev_type, plugin_item_events);
-    json_object_foreach((json_t *)ev, key, v) {
+    json_object_foreach((json_t *)ev, key, v)
+    {
         enum member_kind kind = member_kind(key);
         if (item_event && strcmp(key, "detail") == 0)
             continue;
@@ -152,8 +154,9 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
             return GW_EINVAL;
         }
     } else if (!in_list(type, plugin_types)) {
-        snprintf(err, errlen, "\"type\" is \"%s\", expected mention, comment, review, message, "
-                              "item.edited or item.removed",
+        snprintf(err, errlen,
+                 "\"type\" is \"%s\", expected mention, comment, review, message, "
+                 "item.edited or item.removed",
                  type);
         return GW_EINVAL;
     }
@@ -169,8 +172,10 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
     const char *created = json_string_value(json_object_get(ev, "created_at"));
     int64_t created_ms;
     if (created != NULL && gw_sdk_time_parse(created, &created_ms) != GW_OK) {
-        snprintf(err, errlen, "\"created_at\" is \"%s\", expected RFC 3339 like "
-                              "2026-11-20T10:00:00Z", created);
+        snprintf(err, errlen,
+                 "\"created_at\" is \"%s\", expected RFC 3339 like "
+                 "2026-11-20T10:00:00Z",
+                 created);
         return GW_EINVAL;
     }
     const json_t *rating = json_object_get(ev, "rating");
@@ -185,7 +190,8 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
             return GW_EINVAL;
         }
     }
-    for (const char *const *k = (const char *const[]){"tags", "contact", "context", NULL}; *k; k++) {
+    for (const char *const *k = (const char *const[]){"tags", "contact", "context", NULL}; *k;
+         k++) {
         const json_t *o = json_object_get(ev, *k);
         if (o != NULL && !json_is_object(o)) {
             snprintf(err, errlen, "\"%s\" must be an object", *k);
@@ -195,10 +201,32 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
     return check_author(json_object_get(ev, "author"), err, errlen);
 }
 
+/* The members stored after the event's own: the enrichment's, then the
+ * observer's, joined in buf (kept for the next call) when both have some.
+ * NULL when neither has any, or out of memory. */
+static const char *join_members(const pipeline_enriched *en, const char *obs_text, size_t obs_len,
+                                jw_buf *buf, size_t *len)
+{
+    if (en->members == NULL || en->len == 0) {
+        *len = obs_len;
+        return obs_text;
+    }
+    if (obs_text == NULL || obs_len == 0) {
+        *len = en->len;
+        return en->members;
+    }
+    buf->len = 0;
+    if (jw_raw(buf, en->members, en->len) != GW_OK || jw_raw(buf, ",", 1) != GW_OK ||
+        jw_raw(buf, obs_text, obs_len) != GW_OK)
+        return NULL;
+    *len = buf->len;
+    return buf->data;
+}
+
 /* Build the stored form with host members first, then append. Steals ev. */
 static int normalise_and_append(store *st, const char *network, const char *account, json_t *ev,
                                 uint64_t now_ms, pipeline_stats *stats,
-                                const pipeline_observer *obs)
+                                const pipeline_observer *obs, const pipeline_enriched *en)
 {
     char id[512];
     char received[40];
@@ -218,7 +246,8 @@ static int normalise_and_append(store *st, const char *network, const char *acco
     const char *key;
     void *tmp;
     json_t *v;
-    json_object_foreach_safe(ev, tmp, key, v) {
+    json_object_foreach_safe(ev, tmp, key, v)
+    {
         if (json_is_null(v))
             json_object_del(ev, key);
     }
@@ -233,14 +262,20 @@ static int normalise_and_append(store *st, const char *network, const char *acco
 
     if (obs != NULL && obs->annotate != NULL)
         obs->annotate(obs->arg, ev, now_ms);
-    const char *text = NULL;
-    size_t text_len = 0;
+    const char *obs_text = NULL;
+    size_t obs_len = 0, text_len = 0;
     if (obs != NULL && obs->members != NULL)
-        text = obs->members(obs->arg, &text_len);
+        obs_text = obs->members(obs->arg, &obs_len);
+    jw_buf joined = {0};
+    const char *text =
+        join_members(en, obs_text, obs_text != NULL ? obs_len : 0, &joined, &text_len);
     int64_t seq = 0;
-    rc = store_append_text(st, ev, text, text != NULL ? text_len : 0, &seq);
+    rc = text != NULL || (en->members == NULL && obs_text == NULL)
+             ? store_append_text(st, ev, text, text != NULL ? text_len : 0, &seq)
+             : GW_ENOMEM;
+    jw_buf_free(&joined);
     if (rc == 1 && obs != NULL && obs->stored != NULL)
-        obs->stored(obs->arg, ev, seq);
+        obs->stored(obs->arg, ev, seq, en);
     if (rc == 1)
         stats->accepted++;
     else if (rc == 0)
@@ -261,8 +296,7 @@ int pipeline_ingest_echo(store *st, const char *network, const char *account, js
                          char *err, size_t errlen)
 {
     pipeline_hooks hooks = {.echo = echo};
-    return pipeline_ingest_hooked(st, network, account, event, now_ms, stats, &hooks, err,
-                                  errlen);
+    return pipeline_ingest_hooked(st, network, account, event, now_ms, stats, &hooks, err, errlen);
 }
 
 int pipeline_ingest_hooked(store *st, const char *network, const char *account, json_t *event,
@@ -287,10 +321,12 @@ int pipeline_ingest_hooked(store *st, const char *network, const char *account, 
      * a failure (out of memory) stores the item untagged rather than
      * losing it. */
     const pipeline_enrich *enrich = hooks != NULL ? hooks->enrich : NULL;
-    if (enrich != NULL && enrich->enrich != NULL)
-        (void)enrich->enrich(enrich->arg, network, event);
+    pipeline_enriched en = {.priority_score = -1};
+    if (enrich != NULL && enrich->enrich != NULL &&
+        enrich->enrich(enrich->arg, network, event, &en) != GW_OK)
+        en = (pipeline_enriched){.priority_score = -1};
     return normalise_and_append(st, network, account, event, now_ms, stats,
-                                hooks != NULL ? hooks->observer : NULL);
+                                hooks != NULL ? hooks->observer : NULL, &en);
 }
 
 int pipeline_ingest_host(store *st, const char *network, const char *account, json_t *event,
@@ -308,5 +344,6 @@ int pipeline_ingest_host_observed(store *st, const char *network, const char *ac
         json_decref(event);
         return GW_EINVAL;
     }
-    return normalise_and_append(st, network, account, event, now_ms, stats, obs);
+    pipeline_enriched none = {.priority_score = -1};
+    return normalise_and_append(st, network, account, event, now_ms, stats, obs, &none);
 }

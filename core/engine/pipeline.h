@@ -38,21 +38,35 @@ typedef struct pipeline_echo {
  * normalised and serialised, once. Returns 0, or a negative GW_E* code
  * that drops nothing: the item is stored as it is then. Host events are
  * never enriched. */
+typedef struct pipeline_enriched pipeline_enriched;
 typedef struct pipeline_enrich {
-    int (*enrich)(void *arg, const char *network, json_t *event);
+    int (*enrich)(void *arg, const char *network, json_t *event, pipeline_enriched *out);
     void *arg;
 } pipeline_enrich;
+
+/* What enrichment decided beside the event object: members written as
+ * JSON text (`"k":v,...`, no braces; stored after the event's own, before
+ * the observer's; NULL for none) and the item's priority, which the
+ * observer's stored() reads here since the tags may not be in the object.
+ * The pipeline sets it to {NULL, 0, -1, NULL} before calling enrich. */
+struct pipeline_enriched {
+    const char *members; /* borrowed from the enricher until its next call */
+    size_t len;
+    int priority_score; /* 0-100, or -1: not enriched */
+    const char *priority;
+};
 
 /* Observer (conversations, core/service/): sees every event on its way
  * into the log. annotate(arg, event, now_ms) runs after the host members
  * are set and before the append, and may add members (conversation_id,
- * contact); stored(arg, event, seq) runs after the event was appended as
- * new, with the event as stored (borrowed). An event annotated but not
+ * contact); stored(arg, event, seq, enriched) runs after the event was
+ * appended as new, with the event as stored (borrowed) and what the
+ * enrichment decided beside it (never NULL). An event annotated but not
  * stored (a duplicate, an error) gets no stored() call: annotate must
  * only prepare what stored() applies. Either may be NULL. */
 typedef struct pipeline_observer {
     void (*annotate)(void *arg, json_t *event, uint64_t now_ms);
-    void (*stored)(void *arg, const json_t *event, int64_t seq);
+    void (*stored)(void *arg, const json_t *event, int64_t seq, const pipeline_enriched *enriched);
     /* Members annotate prepared as JSON text, stored after the event's
      * own (store_append_text), or NULL; *len set. Not in the event object
      * stored() sees. May be NULL. */

@@ -106,9 +106,8 @@ static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
     size_t net_len = strlen(network), acct_len = strlen(account);
     const json_t *author = json_object_get(ev, "author");
     const char *author_id = member(author, "id");
-    contact *ct = author_id != NULL
-                      ? conv_contact_lookup(svc, network, net_len, author_id, now_ms)
-                      : NULL;
+    contact *ct =
+        author_id != NULL ? conv_contact_lookup(svc, network, net_len, author_id, now_ms) : NULL;
     int is_public = strcmp(member(ev, "visibility"), "public") == 0;
     conv_pending *p = &svc->pending;
     conv *cv = strmap_get(svc->by_key, key, len);
@@ -207,7 +206,7 @@ static void replace_string(char **dst, const char *src)
     }
 }
 
-static void apply_customer(conv_pending *p, const json_t *ev)
+static void apply_customer(conv_pending *p, const json_t *ev, const pipeline_enriched *en)
 {
     conv *cv = p->cv;
     int64_t now = (int64_t)p->now_ms;
@@ -215,12 +214,17 @@ static void apply_customer(conv_pending *p, const json_t *ev)
     cv->last_ms = now;
     if (cv->state == CONV_ANSWERED)
         cv->state = CONV_OPEN;
-    /* priority from the triage tags (core/triage/) when present: the
-     * highest since the conversation started waiting */
+    /* priority from triage (core/triage/, written beside the object as
+     * text), else from a plugin's own tags: the highest since the
+     * conversation started waiting */
     const json_t *tags = json_object_get(ev, "tags");
     const json_t *score = json_object_get(tags, "priority_score");
     int s = json_is_integer(score) ? (int)json_integer_value(score) : 0;
     const char *prio = member(tags, "priority");
+    if (en->priority_score >= 0) {
+        s = en->priority_score;
+        prio = en->priority;
+    }
     if (cv->waiting_ms == 0 || s > cv->priority_score) {
         cv->priority_score = s < 0 ? 0 : s > 100 ? 100 : s;
         snprintf(cv->priority, sizeof cv->priority, "%s", prio != NULL ? prio : "");
@@ -259,7 +263,7 @@ static void apply_answer(conv_service *svc, conv_pending *p)
     }
 }
 
-static void observe_stored(void *arg, const json_t *ev, int64_t seq)
+static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipeline_enriched *en)
 {
     conv_service *svc = arg;
     conv_pending *p = &svc->pending;
@@ -270,8 +274,10 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq)
         if (strmap_put(svc->by_key, cv->key, cv->key_len, cv) != GW_OK ||
             strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv) != GW_OK) {
             strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
-            log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld "
-                      "keeps conversation %lld unrecorded", (long long)seq, (long long)cv->id);
+            log_write(svc->log, GW_LOG_ERROR, "conversations",
+                      "out of memory: event seq %lld "
+                      "keeps conversation %lld unrecorded",
+                      (long long)seq, (long long)cv->id);
             pending_drop(svc);
             return;
         }
@@ -285,12 +291,14 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq)
         strmap_put(svc->by_key, cv->alias, cv->alias_len, cv);
     }
     if (p->customer)
-        apply_customer(p, ev);
+        apply_customer(p, ev, en);
     else
         apply_answer(svc, p);
     if (conv_add_seq(cv, seq) != GW_OK)
-        log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld not "
-                  "listed in conversation %lld", (long long)seq, (long long)cv->id);
+        log_write(svc->log, GW_LOG_ERROR, "conversations",
+                  "out of memory: event seq %lld not "
+                  "listed in conversation %lld",
+                  (long long)seq, (long long)cv->id);
     conv_mark(svc, cv);
     *p = (conv_pending){0};
 }

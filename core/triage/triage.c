@@ -19,6 +19,7 @@
 #include "triage/triage_analyse.h"
 #include "triage/triage_priority.h"
 #include "triage/triage_rules.h"
+#include "triage/triage_tags_text.h"
 #include "triage/triage_values.h"
 
 /* Sentiment labels: negative at or below -LABEL, positive at or above. */
@@ -32,6 +33,7 @@ struct triage {
     triage_rules *rules;
     triage_values values; /* shared JSON values of the tags */
     triage_text scratch;
+    jw_buf text; /* the last item's tags as text (triage_enrich_text) */
 };
 
 static int check_influence(const gw_config *cfg, long long high, long long top, cfg_errors *errs)
@@ -88,6 +90,7 @@ void triage_free(triage *t)
     triage_rules_free(t->rules);
     triage_values_free(&t->values);
     triage_text_free(&t->scratch);
+    jw_buf_free(&t->text);
     free(t);
 }
 
@@ -128,6 +131,8 @@ static int label_of(double score)
 {
     return score <= -SENTIMENT_LABEL ? 0 : score >= SENTIMENT_LABEL ? 2 : 1;
 }
+
+static int sentiment_index(double sentiment);
 
 /* keywords: the plugin's, then the brand terms found that it lacks. One
  * term and no plugin's list (the common case) is a shared array. */
@@ -188,80 +193,175 @@ static int put_facts(triage *t, json_t *tags, const triage_analysis *a, const tr
     if (f->intents != 0)
         rc |= set_shared(tags, "intent", t->values.intents[f->intents]);
     rc |= set_shared(tags, "sentiment", t->values.sentiment[label_of(sentiment)]);
-    rc |= set_shared(tags, "sentiment_score",
-                     t->values.sentiment_score[(int)lround(sentiment * 100) + 100]);
+    rc |=
+        set_shared(tags, "sentiment_score", t->values.sentiment_score[sentiment_index(sentiment)]);
     if (influence >= 0)
         rc |= set_shared(tags, "influence", t->values.influence[influence]);
     return rc == GW_OK ? GW_OK : GW_ENOMEM;
 }
 
-static int put_priority(triage *t, json_t *tags, const triage_priority_input *in, triage_facts *f)
+/* What one item was judged to be, before its tags are written either
+ * way. */
+typedef struct verdict {
+    triage_analysis a;
+    triage_facts f;
+    const char *type;
+    double sentiment; /* rounded to hundredths, the rating applied */
+    int influence;
+    int verified;
+} verdict;
+
+/* 1 with *v for a plugin item, 0 for a gateway event (never triaged), or
+ * GW_ENOMEM. */
+static int judge(triage *t, const char *network, const json_t *event, verdict *v)
+{
+    const char *type = json_string_value(json_object_get(event, "type"));
+    if (type == NULL || strchr(type, '.') != NULL)
+        return 0;
+    const json_t *text_v = json_object_get(event, "text");
+    const char *text = json_string_value(text_v);
+    const json_t *author = json_object_get(event, "author");
+    const json_t *rating = json_object_get(event, "rating");
+    const json_t *followers = json_object_get(author, "followers");
+    v->type = type;
+    v->verified = json_is_true(json_object_get(author, "verified"));
+    v->f = (triage_facts){.network = network,
+                          .type = type,
+                          .visibility = json_string_value(json_object_get(event, "visibility")),
+                          .text = text,
+                          .has_rating = json_is_number(rating),
+                          .rating = json_number_value(rating),
+                          .has_followers = json_is_integer(followers),
+                          .followers = (long long)json_integer_value(followers)};
+    if (triage_analyse(t->lexicon, &t->scratch, text != NULL ? text : "",
+                       text != NULL ? json_string_length(text_v) : 0, &v->a) != GW_OK)
+        return GW_ENOMEM;
+    for (int i = 0; i < TRIAGE_INTENT_COUNT; i++) {
+        if (triage_analysis_has_intent(&v->a, i))
+            v->f.intents |= 1u << i;
+    }
+    static const char *const labels[3] = {"negative", "neutral", "positive"};
+    static const char *const tiers[3] = {"top", "high", "normal"};
+    v->sentiment = round(rated_sentiment(v->a.sentiment, &v->f) * 100) / 100;
+    v->influence = influence_of(t, &v->f, v->verified);
+    v->f.sentiment = labels[label_of(v->sentiment)];
+    v->f.influence = v->influence >= 0 ? tiers[v->influence] : NULL;
+    return 1;
+}
+
+static int sentiment_index(double sentiment)
+{
+    return (int)lround(sentiment * 100) + 100;
+}
+
+/* The built-in points, then the rules (which see v->f's tags): the score
+ * clamped and fitted to a forced level, its level, and a new array of
+ * reasons (*reasons, the caller's). Returns 0 or GW_ENOMEM. */
+static int rank(triage *t, verdict *v, int mentioned, int *score_out, int *level_out,
+                json_t **reasons_out)
 {
     json_t *reasons = json_array();
     int score = TRIAGE_PRIORITY_BASE, rc = GW_OK;
     triage_level level = TRIAGE_LEVEL_NONE;
     if (reasons == NULL)
         return GW_ENOMEM;
+    triage_priority_input in = {&t->values, t->lexicon,  &v->a,       &v->f,
+                                mentioned,  v->verified, v->sentiment};
     if (t->default_rules)
-        rc = triage_priority_builtin(in, &score, reasons);
-    f->tags = tags;
+        rc = triage_priority_builtin(&in, &score, reasons);
     if (rc == GW_OK)
-        rc = triage_rules_apply(t->rules, f, &score, &level, reasons);
+        rc = triage_rules_apply(t->rules, &v->f, &score, &level, reasons);
+    if (rc != GW_OK) {
+        json_decref(reasons);
+        return GW_ENOMEM;
+    }
     score = score < 0 ? 0 : score > 100 ? 100 : score;
     score = triage_priority_fit(score, level);
-    if (rc == GW_OK) {
-        rc |= set_shared(tags, "priority", t->values.level[triage_priority_level(score)]);
-        rc |= set_shared(tags, "priority_score", t->values.score[score]);
-    }
-    if (rc == GW_OK && json_array_size(reasons) > 0)
-        return json_object_set_new(tags, "priority_reasons", reasons) == 0 ? GW_OK : GW_ENOMEM;
-    json_decref(reasons);
-    return rc == GW_OK ? GW_OK : GW_ENOMEM;
+    *score_out = score;
+    *level_out = (int)triage_priority_level(score);
+    *reasons_out = reasons;
+    return GW_OK;
 }
 
-int triage_enrich(triage *t, const char *network, json_t *event)
+static void out_priority(triage_out *out, int score, int level)
 {
-    const char *type = json_string_value(json_object_get(event, "type"));
-    if (type == NULL || strchr(type, '.') != NULL)
-        return GW_OK;
-    const json_t *text_v = json_object_get(event, "text");
-    const char *text = json_string_value(text_v);
-    const json_t *author = json_object_get(event, "author");
-    const json_t *rating = json_object_get(event, "rating");
-    const json_t *followers = json_object_get(author, "followers");
-    int verified = json_is_true(json_object_get(author, "verified"));
-    triage_facts f = {.network = network,
-                      .type = type,
-                      .visibility = json_string_value(json_object_get(event, "visibility")),
-                      .text = text,
-                      .has_rating = json_is_number(rating),
-                      .rating = json_number_value(rating),
-                      .has_followers = json_is_integer(followers),
-                      .followers = (long long)json_integer_value(followers)};
-    triage_analysis a;
-    if (triage_analyse(t->lexicon, &t->scratch, text != NULL ? text : "",
-                       text != NULL ? json_string_length(text_v) : 0, &a) != GW_OK)
-        return GW_ENOMEM;
-    for (int i = 0; i < TRIAGE_INTENT_COUNT; i++) {
-        if (triage_analysis_has_intent(&a, i))
-            f.intents |= 1u << i;
+    if (out != NULL) {
+        out->priority_score = score;
+        out->priority = triage_level_names[level];
     }
-    static const char *const labels[3] = {"negative", "neutral", "positive"};
-    static const char *const tiers[3] = {"top", "high", "normal"};
-    double sentiment = round(rated_sentiment(a.sentiment, &f) * 100) / 100;
-    int influence = influence_of(t, &f, verified);
-    f.sentiment = labels[label_of(sentiment)];
-    f.influence = influence >= 0 ? tiers[influence] : NULL;
+}
 
+/* The tags merged into the item's "tags" object (the plugin's, or a new
+ * one). */
+static int enrich_object(triage *t, const char *network, json_t *event, triage_out *out)
+{
+    verdict v;
+    int judged = judge(t, network, event, &v);
+    if (judged <= 0)
+        return judged;
     json_t *tags = json_object_get(event, "tags");
     if (!json_is_object(tags)) {
         tags = json_object();
         if (tags == NULL || json_object_set_new(event, "tags", tags) != 0)
             return GW_ENOMEM;
     }
-    int mentioned = addressed(tags, &a, type);
-    if (put_facts(t, tags, &a, &f, mentioned, sentiment, influence) != GW_OK)
+    int mentioned = addressed(tags, &v.a, v.type);
+    if (put_facts(t, tags, &v.a, &v.f, mentioned, v.sentiment, v.influence) != GW_OK)
         return GW_ENOMEM;
-    triage_priority_input in = {&t->values, t->lexicon, &a, &f, mentioned, verified, sentiment};
-    return put_priority(t, tags, &in, &f);
+    v.f.tags = tags;
+    int score, level;
+    json_t *reasons;
+    if (rank(t, &v, mentioned, &score, &level, &reasons) != GW_OK)
+        return GW_ENOMEM;
+    int rc = set_shared(tags, "priority", t->values.level[level]);
+    rc |= set_shared(tags, "priority_score", t->values.score[score]);
+    if (rc == GW_OK && json_array_size(reasons) > 0)
+        rc = json_object_set(tags, "priority_reasons", reasons) == 0 ? GW_OK : GW_ENOMEM;
+    json_decref(reasons);
+    if (rc != GW_OK)
+        return GW_ENOMEM;
+    out_priority(out, score, level);
+    return GW_OK;
+}
+
+int triage_enrich(triage *t, const char *network, json_t *event)
+{
+    return enrich_object(t, network, event, NULL);
+}
+
+int triage_enrich_text(triage *t, const char *network, json_t *event, triage_out *out)
+{
+    *out = (triage_out){.priority_score = -1};
+    if (json_object_get(event, "tags") != NULL)
+        return enrich_object(t, network, event, out);
+    verdict v;
+    int judged = judge(t, network, event, &v);
+    if (judged <= 0)
+        return judged;
+    int mentioned = addressed(NULL, &v.a, v.type);
+    triage_own_tags own = {.mentioned = mentioned,
+                           .unaddressed = !mentioned && v.a.keyword_count > 0,
+                           .keywords = v.a.keyword_count,
+                           .sentiment_score = (sentiment_index(v.sentiment) - 100) / 100.0};
+    v.f.own = &own;
+    triage_tag_set set = {.keywords = v.a.keywords,
+                          .keyword_count = v.a.keyword_count,
+                          .mentioned = mentioned,
+                          .unaddressed = own.unaddressed,
+                          .intents = v.f.intents,
+                          .sentiment = label_of(v.sentiment),
+                          .sentiment_score = sentiment_index(v.sentiment),
+                          .influence = v.influence};
+    json_t *reasons;
+    if (rank(t, &v, mentioned, &set.score, &set.level, &reasons) != GW_OK)
+        return GW_ENOMEM;
+    set.reasons = reasons;
+    int rc = triage_tags_text(&t->text, &t->values, &set);
+    json_decref(reasons);
+    if (rc != GW_OK)
+        return rc;
+    out->members = t->text.data;
+    out->len = t->text.len;
+    out_priority(out, set.score, set.level);
+    return GW_OK;
 }

@@ -45,4 +45,22 @@ int triage_enabled(const triage *t);
  * GW_ENOMEM (the event is then left as it was, tags perhaps partly set). */
 int triage_enrich(triage *t, const char *network, json_t *event);
 
+/* What triage_enrich_text decided beside the event object. */
+typedef struct triage_out {
+    /* `"tags":{...}` (JSON text, len bytes, no NUL) when the tags were
+     * written as text, to be stored after the event's own members; NULL
+     * when they went into the event's "tags" object or nothing was
+     * triaged. Borrowed from t until its next call. */
+    const char *members;
+    size_t len;
+    int priority_score;   /* 0-100, or -1 when not triaged */
+    const char *priority; /* "low".."urgent" (static), NULL when not triaged */
+} triage_out;
+
+/* triage_enrich for the pipeline: an item without a "tags" member of its
+ * own gets its tags as text in *out (the same bytes the object would be
+ * stored as, without building it); an item with one gets them merged
+ * into it as triage_enrich does. Same return values. */
+int triage_enrich_text(triage *t, const char *network, json_t *event, triage_out *out);
+
 #endif /* GW_TRIAGE_H */

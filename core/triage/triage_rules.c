@@ -225,10 +225,34 @@ void triage_rules_free(triage_rules *r)
     free(r);
 }
 
-/* A tag is "on" when true, a non-empty string or array, or non-zero. */
-static int tag_on(const json_t *tags, const char *name)
+/* The same answer from triage's own tags, before they are written: the
+ * members put_facts (triage.c) would have set by the time rules run. */
+static int own_tag_on(const triage_facts *f, const char *name)
 {
-    const json_t *v = json_object_get(tags, name);
+    const triage_own_tags *o = f->own;
+    if (strcmp(name, "mentioned") == 0)
+        return o->mentioned;
+    if (strcmp(name, "unaddressed") == 0)
+        return o->unaddressed;
+    if (strcmp(name, "keywords") == 0)
+        return o->keywords > 0;
+    if (strcmp(name, "intent") == 0)
+        return f->intents != 0;
+    if (strcmp(name, "sentiment") == 0)
+        return f->sentiment != NULL && f->sentiment[0] != '\0';
+    if (strcmp(name, "sentiment_score") == 0)
+        return o->sentiment_score != 0;
+    if (strcmp(name, "influence") == 0)
+        return f->influence != NULL;
+    return 0;
+}
+
+/* A tag is "on" when true, a non-empty string or array, or non-zero. */
+static int tag_on(const triage_facts *f, const char *name)
+{
+    if (f->own != NULL)
+        return own_tag_on(f, name);
+    const json_t *v = json_object_get(f->tags, name);
     if (v == NULL)
         return 0;
     if (json_is_boolean(v))
@@ -249,7 +273,7 @@ static int matches(const rule *r, const triage_facts *f)
         (r->visibility && !alt_match(r->visibility, f->visibility)) ||
         (r->sentiment && !alt_match(r->sentiment, f->sentiment)) ||
         (r->influence && !alt_match(r->influence, f->influence)) ||
-        (r->intents && !(r->intents & f->intents)) || (r->tag && !tag_on(f->tags, r->tag)))
+        (r->intents && !(r->intents & f->intents)) || (r->tag && !tag_on(f, r->tag)))
         return 0;
     if ((r->has_rating_min || r->has_rating_max) && !f->has_rating)
         return 0;

@@ -27,6 +27,16 @@ typedef enum triage_level {
 extern const char *const triage_level_names[4];
 extern const int triage_level_floor[4];
 
+/* The tags triage set itself when they are not in an object yet (written
+ * as text, triage_tags_text.h); intent, sentiment and influence are the
+ * facts' own members. */
+typedef struct triage_own_tags {
+    int mentioned;
+    int unaddressed;
+    size_t keywords;
+    double sentiment_score;
+} triage_own_tags;
+
 /* The facts of one item a rule can look at. Strings may be NULL. */
 typedef struct triage_facts {
     const char *network, *type, *visibility, *text;
@@ -34,10 +44,11 @@ typedef struct triage_facts {
     double rating;
     int has_followers;
     long long followers;
-    unsigned intents;      /* bit i: triage_intent_names[i] */
-    const char *sentiment; /* negative, neutral, positive */
-    const char *influence; /* top, high, normal, or NULL when unknown */
-    const json_t *tags;    /* the item's tags as built so far (borrowed) */
+    unsigned intents;           /* bit i: triage_intent_names[i] */
+    const char *sentiment;      /* negative, neutral, positive */
+    const char *influence;      /* top, high, normal, or NULL when unknown */
+    const json_t *tags;         /* the item's tags as built so far (borrowed), or */
+    const triage_own_tags *own; /* when not NULL, triage's own (there is no object) */
 } triage_facts;
 
 typedef struct triage_rules triage_rules;

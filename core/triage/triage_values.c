@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_write.h"
 #include "gateway/error.h"
 
 const int triage_intent_points[TRIAGE_INTENT_COUNT] = {30, 40, 15, 25, -10};
@@ -72,6 +73,37 @@ static int make_phrase_values(triage_values *v, const triage_lexicon *lx)
     return GW_OK;
 }
 
+/* out[i] = the compact JSON of in[i] (NULL stays NULL), as the store
+ * would write it. */
+static int texts_of(char **out, json_t *const *in, size_t n)
+{
+    jw_buf b = {0};
+    int rc = GW_OK;
+    for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        if (in[i] == NULL)
+            continue;
+        if ((rc = jw_dump(&b, in[i])) == GW_OK && (out[i] = malloc(b.len + 1)) == NULL)
+            rc = GW_ENOMEM;
+        if (rc == GW_OK) {
+            memcpy(out[i], b.data, b.len);
+            out[i][b.len] = '\0';
+        }
+    }
+    jw_buf_free(&b);
+    return rc;
+}
+
+static int make_texts(triage_values *v)
+{
+    if (texts_of(v->sentiment_text, v->sentiment, 3) != GW_OK ||
+        texts_of(v->level_text, v->level, 4) != GW_OK ||
+        texts_of(v->influence_text, v->influence, 3) != GW_OK ||
+        texts_of(v->intents_text, v->intents, 1u << TRIAGE_INTENT_COUNT) != GW_OK ||
+        texts_of(v->sentiment_score_text, v->sentiment_score, 201) != GW_OK)
+        return GW_ENOMEM;
+    return GW_OK;
+}
+
 int triage_values_open(triage_values *v, const triage_lexicon *lx)
 {
     v->phrases = triage_lexicon_size(lx);
@@ -94,7 +126,7 @@ int triage_values_open(triage_values *v, const triage_lexicon *lx)
         if ((v->sentiment_score[i] = json_real((i - 100) / 100.0)) == NULL)
             return GW_ENOMEM;
     }
-    if (make_intent_arrays(v) != GW_OK)
+    if (make_intent_arrays(v) != GW_OK || make_texts(v) != GW_OK)
         return GW_ENOMEM;
     return make_phrase_values(v, lx);
 }
@@ -117,6 +149,13 @@ void triage_values_free(triage_values *v)
     decref_all(v->intent_reason, v->phrases);
     decref_all(v->keywords, v->phrases);
     decref_all(v->sentiment_reason, v->phrases * SLOTS_PER_PHRASE);
+    char **texts[] = {v->sentiment_text, v->level_text, v->influence_text, v->intents_text,
+                      v->sentiment_score_text};
+    size_t counts[] = {3, 4, 3, 1u << TRIAGE_INTENT_COUNT, 201};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        for (size_t i = 0; i < counts[k]; i++)
+            free(texts[k][i]);
+    }
     free(v->intent_reason);
     free(v->keywords);
     free(v->sentiment_reason);

@@ -35,6 +35,13 @@ typedef struct triage_values {
     json_t **keywords;         /* per phrase: a brand term alone in an array, else NULL */
     json_t **sentiment_reason; /* per phrase x negated x points, made on first use */
     size_t phrases;
+    /* The compact JSON text of the values above that have no per-phrase
+     * part, for tags written straight as text (triage_tags_text.c). */
+    char *sentiment_text[3];
+    char *level_text[4];
+    char *influence_text[3];
+    char *intents_text[1u << TRIAGE_INTENT_COUNT]; /* [0] is NULL */
+    char *sentiment_score_text[201];
 } triage_values;
 
 /* Make every value for lx's phrases. Returns 0 or GW_ENOMEM (v is then

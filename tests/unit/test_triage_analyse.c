@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "base/json_write.h"
 #include "gateway/error.h"
 #include "triage/lexicon.h"
 #include "triage/triage.h"
@@ -260,6 +261,93 @@ static void test_enrich_merges_and_omits(void **state)
     config_free(cfg);
 }
 
+/* The pipeline's path (triage_enrich_text: the tags written as text, no
+ * object built) stores the same bytes and the same priority as the object
+ * path, over every labelled sample post with authors of every tier,
+ * ratings, private messages and rules that read tags. */
+static void test_text_path_matches_object_path(void **state)
+{
+    (void)state;
+    cfg_errors errs = {0};
+    gw_config *cfg = load("[triage]\nbrand_terms = [\"acme\", \"Acme\", \"smart kettle\"]\n"
+                          "brand_handles = [\"@acme\"]\ncompetitors = [\"Globex\"]\n"
+                          "influence_high = 1000\ninfluence_top = 100000\n"
+                          "[[rule]]\nname = \"quiet\"\ntag = \"unaddressed\"\npoints = -5\n"
+                          "[[rule]]\nname = \"intent\"\ntag = \"intent\"\npoints = 3\n"
+                          "[[rule]]\nname = \"scored\"\ntag = \"sentiment_score\"\npoints = 1\n"
+                          "[[rule]]\nname = \"known\"\ntag = \"influence\"\npoints = 2\n"
+                          "[[rule]]\nname = \"said\"\ntag = \"mentioned\"\npoints = 1\n"
+                          "[[rule]]\nname = \"named\"\ntag = \"keywords\"\npoints = 1\n"
+                          "[[rule]]\nname = \"refund\"\ntext = \"refund\"\nlevel = \"urgent\"\n",
+                          &errs);
+    triage *t = NULL;
+    assert_int_equal(GW_OK, triage_open(cfg, &t, &errs));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/data/triage_sample.jsonl", GW_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[8192];
+    int n = 0, unaddressed = 0, reasons = 0;
+    jw_buf obj = {0};
+    while (fgets(line, sizeof line, f) != NULL) {
+        json_t *s = json_loads(line, 0, NULL);
+        assert_non_null(s);
+        long long id = json_integer_value(json_object_get(s, "id"));
+        const char *type = json_string_value(json_object_get(s, "type"));
+        const char *network = json_string_value(json_object_get(s, "network"));
+        json_t *ev = json_pack("{s:s, s:s, s:O, s:{s:s, s:I, s:b}}", "type", type, "visibility",
+                               strcmp(type, "message") == 0 ? "private" : "public", "text",
+                               json_object_get(s, "text"), "author", "id", "a", "followers",
+                               (json_int_t)(id * 7919 % 250000), "verified", id % 9 == 0);
+        if (json_object_get(s, "rating") != NULL)
+            json_object_set(ev, "rating", json_object_get(s, "rating"));
+        json_t *copy = json_deep_copy(ev);
+        assert_int_equal(GW_OK, triage_enrich(t, network, copy));
+        json_t *tags = json_object_get(copy, "tags");
+        assert_int_equal(GW_OK, jw_dump(&obj, tags));
+        triage_out out;
+        assert_int_equal(GW_OK, triage_enrich_text(t, network, ev, &out));
+        assert_null(json_object_get(ev, "tags")); /* not in the object */
+        assert_non_null(out.members);
+        assert_int_equal(out.len, strlen("\"tags\":") + obj.len);
+        assert_memory_equal(out.members, "\"tags\":", strlen("\"tags\":"));
+        assert_memory_equal(out.members + strlen("\"tags\":"), obj.data, obj.len);
+        assert_int_equal(out.priority_score,
+                         json_integer_value(json_object_get(tags, "priority_score")));
+        assert_string_equal(out.priority, json_string_value(json_object_get(tags, "priority")));
+        unaddressed += json_is_true(json_object_get(tags, "unaddressed"));
+        reasons += json_array_size(json_object_get(tags, "priority_reasons")) > 1;
+        json_decref(copy);
+        json_decref(ev);
+        json_decref(s);
+        n++;
+    }
+    fclose(f);
+    assert_true(n >= 200);
+    assert_true(unaddressed > 0 && reasons > n / 2); /* the rules and tags were exercised */
+
+    /* An item with tags of its plugin's: merged into its object, no text. */
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", "mention", "visibility", "public",
+                           "text", "@acme I want a refund", "tags", "source", "search");
+    triage_out out;
+    assert_int_equal(GW_OK, triage_enrich_text(t, "twitter", ev, &out));
+    assert_null(out.members);
+    assert_string_equal("urgent", out.priority);
+    json_t *tags = json_object_get(ev, "tags");
+    assert_string_equal("search", json_string_value(json_object_get(tags, "source")));
+    assert_string_equal("urgent", json_string_value(json_object_get(tags, "priority")));
+    json_decref(ev);
+    /* A gateway event: nothing, and no priority. */
+    ev = json_pack("{s:s, s:s}", "type", "action.failed", "text", "refund");
+    assert_int_equal(GW_OK, triage_enrich_text(t, "twitter", ev, &out));
+    assert_null(out.members);
+    assert_int_equal(-1, out.priority_score);
+    json_decref(ev);
+    jw_buf_free(&obj);
+    triage_free(t);
+    config_free(cfg);
+}
+
 static void test_influence_bounds_are_checked(void **state)
 {
     (void)state;
@@ -283,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_rules_match_every_key),
         cmocka_unit_test(test_rule_errors_name_line_and_key),
         cmocka_unit_test(test_enrich_merges_and_omits),
+        cmocka_unit_test(test_text_path_matches_object_path),
         cmocka_unit_test(test_influence_bounds_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
