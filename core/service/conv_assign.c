@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gateway/error.h"
+#include "gateway/sdk.h"
 #include "service/conv_service.h"
 #include "service/conv_state.h"
 
@@ -88,9 +89,17 @@ static conv *join_target(conv_service *svc, const contact *ct, const char *key, 
     return cv;
 }
 
-static void set_conversation_id(json_t *ev, const conv *cv)
+/* The event's conversation_id, as the first of the members written as
+ * text (observe_members): setting it on the object cost a member
+ * allocation, a hash insert and its share of the serialisation per item.
+ * On failure the event is stored without it, not lost. */
+static void set_conversation_id(conv_service *svc, const conv *cv)
 {
-    json_object_set_new(ev, "conversation_id", json_string(cv->idstr));
+    jw_buf *b = &svc->members_text;
+    b->len = 0;
+    if (jw_raw(b, "\"conversation_id\":", 18) != GW_OK ||
+        jw_string(b, cv->idstr, strlen(cv->idstr)) != GW_OK)
+        b->len = 0;
 }
 
 static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
@@ -132,26 +141,28 @@ static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
     p->cv = cv;
     p->ct = ct;
     p->now_ms = now_ms;
-    set_conversation_id(ev, cv);
+    set_conversation_id(svc, cv);
     if (ct != NULL) {
         /* the member shows the contact as it is once this item counts */
         contact shown = *ct;
         shown.items++;
         shown.last_ms = (int64_t)now_ms;
         shown.open += p->is_new;
-        shown.handle = (char *)member(author, "handle");
-        shown.name = (char *)member(author, "name");
-        if (shown.handle == NULL)
-            shown.handle = ct->handle;
-        if (shown.name == NULL)
-            shown.name = ct->name;
-        if (json_is_integer(json_object_get(author, "followers")))
-            shown.followers = json_integer_value(json_object_get(author, "followers"));
+        const json_t *followers = json_object_get(author, "followers");
+        p->handle = member(author, "handle");
+        p->name = member(author, "name");
+        p->followers = json_is_integer(followers) ? json_integer_value(followers) : -1;
+        shown.handle = (char *)(p->handle != NULL ? p->handle : ct->handle);
+        shown.name = (char *)(p->name != NULL ? p->name : ct->name);
+        if (p->followers >= 0)
+            shown.followers = p->followers;
         /* as text beside the object (observe_members); a plugin's own
          * "contact" gives way to it, as it did when this was set */
         json_object_del(ev, "contact");
-        if (conv_contact_text(&svc->contact_text, &shown, member(ev, "received_at")) != GW_OK)
-            svc->contact_text.len = 0; /* stored without the member, not lost */
+        size_t before = svc->members_text.len;
+        if ((before > 0 && jw_raw(&svc->members_text, ",", 1) != GW_OK) ||
+            conv_contact_text(&svc->members_text, &shown, member(ev, "received_at")) != GW_OK)
+            svc->members_text.len = before; /* stored without the member, not lost */
     }
 }
 
@@ -178,14 +189,14 @@ static void annotate_answer(conv_service *svc, json_t *ev, uint64_t now_ms)
     if (cv == NULL || cv->state == CONV_CLOSED)
         return;
     svc->pending = (conv_pending){.valid = 1, .cv = cv, .now_ms = now_ms};
-    set_conversation_id(ev, cv);
+    set_conversation_id(svc, cv);
 }
 
 static void observe_annotate(void *arg, json_t *ev, uint64_t now_ms)
 {
     conv_service *svc = arg;
     pending_drop(svc);
-    svc->contact_text.len = 0;
+    svc->members_text.len = 0;
     const char *type = member(ev, "type");
     if (type == NULL)
         return;
@@ -217,32 +228,31 @@ static void apply_customer(conv_pending *p, const json_t *ev, const pipeline_enr
     /* priority from triage (core/triage/, written beside the object as
      * text), else from a plugin's own tags: the highest since the
      * conversation started waiting */
-    const json_t *tags = json_object_get(ev, "tags");
-    const json_t *score = json_object_get(tags, "priority_score");
-    int s = json_is_integer(score) ? (int)json_integer_value(score) : 0;
-    const char *prio = member(tags, "priority");
-    if (en->priority_score >= 0) {
-        s = en->priority_score;
-        prio = en->priority;
+    int s = en->priority_score;
+    const char *prio = en->priority;
+    if (s < 0) {
+        const json_t *tags = json_object_get(ev, "tags");
+        const json_t *score = json_object_get(tags, "priority_score");
+        s = json_is_integer(score) ? (int)json_integer_value(score) : 0;
+        prio = member(tags, "priority");
     }
     if (cv->waiting_ms == 0 || s > cv->priority_score) {
         cv->priority_score = s < 0 ? 0 : s > 100 ? 100 : s;
-        snprintf(cv->priority, sizeof cv->priority, "%s", prio != NULL ? prio : "");
+        gw_sdk_str_copy(cv->priority, sizeof cv->priority, prio != NULL ? prio : "");
     }
     if (cv->waiting_ms == 0)
         cv->waiting_ms = now;
     contact *ct = p->ct;
     if (ct == NULL)
         return;
-    const json_t *author = json_object_get(ev, "author");
     ct->items++;
     ct->last_ms = now;
     ct->open += p->is_new;
     ct->stale = 1;
-    replace_string(&ct->handle, member(author, "handle"));
-    replace_string(&ct->name, member(author, "name"));
-    if (json_is_integer(json_object_get(author, "followers")))
-        ct->followers = json_integer_value(json_object_get(author, "followers"));
+    replace_string(&ct->handle, p->handle);
+    replace_string(&ct->name, p->name);
+    if (p->followers >= 0)
+        ct->followers = p->followers;
 }
 
 static void apply_answer(conv_service *svc, conv_pending *p)
@@ -306,8 +316,8 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipel
 static const char *observe_members(void *arg, size_t *len)
 {
     conv_service *svc = arg;
-    *len = svc->contact_text.len;
-    return svc->contact_text.len > 0 ? svc->contact_text.data : NULL;
+    *len = svc->members_text.len;
+    return svc->members_text.len > 0 ? svc->members_text.data : NULL;
 }
 
 pipeline_observer conv_service_observer(conv_service *svc)

@@ -238,8 +238,14 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
 
 static void conv_row_of(const conv *cv, conv_row *r, char *net, char *acct, size_t len)
 {
-    snprintf(net, len, "%.*s", (int)cv->net_len, cv->key);
-    snprintf(acct, len, "%.*s", (int)cv->acct_len, cv->key + cv->net_len + 1);
+    /* the key's first two parts (copied by hand: snprintf was a tenth of
+     * writing the row) */
+    size_t nl = cv->net_len < len ? cv->net_len : len - 1;
+    size_t al = cv->acct_len < len ? cv->acct_len : len - 1;
+    memcpy(net, cv->key, nl);
+    net[nl] = '\0';
+    memcpy(acct, cv->key + cv->net_len + 1, al);
+    acct[al] = '\0';
     size_t prefix = cv->net_len + cv->acct_len + 2;
     *r = (conv_row){.id = cv->id,
                     .network = net,
@@ -446,7 +452,7 @@ void conv_service_free(conv_service *svc)
     strmap_free(svc->contacts);
     strmap_free(svc->contact_ids);
     conv_sla_free(svc);
-    jw_buf_free(&svc->contact_text);
+    jw_buf_free(&svc->members_text);
     contact_store_close(svc->ks);
     conv_store_close(svc->cs);
     free(svc);

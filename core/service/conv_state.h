@@ -76,6 +76,11 @@ typedef struct conv_pending {
     size_t join_len;
     contact *ct;       /* the author's contact, or NULL */
     uint64_t now_ms;
+    /* the author's members as annotate read them (borrowed from the
+     * event, which outlives the pending state), so stored() does not
+     * look them up again */
+    const char *handle, *name;
+    json_int_t followers; /* -1: not given */
 } conv_pending;
 
 struct conv_service {
@@ -94,11 +99,11 @@ struct conv_service {
     contact *dirty_contacts;
     int64_t next_conv_id, next_contact_id;
     conv_pending pending;
-    /* the pending event's "contact" member as JSON text (conv_contact_text),
-     * handed to the store beside the event object: building a json_t of
-     * eight members per event, to dump and free it, was a fifth of the
-     * service's cost per event */
-    jw_buf contact_text;
+    /* the pending event's "conversation_id" and "contact" members as JSON
+     * text (conv_contact_text), handed to the store beside the event
+     * object: building a json_t of eight members per event, to dump and
+     * free it, was a fifth of the service's cost per event */
+    jw_buf members_text;
     uv_timer_t close_timer;
     uv_timer_t sweep_timer; /* writes stale contacts */
     /* SLA (conv_sla.c): conversations waiting for a first answer, in the

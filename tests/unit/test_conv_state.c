@@ -1,0 +1,63 @@
+/* test_conv_state.c - a conversation's ids and its list of events, both
+ * written by hand rather than with snprintf (core/service/conv_id.c,
+ * conv_state.c): the digits, the separators, growth, and a buffer too
+ * small cut as snprintf would cut it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gateway/error.h"
+#include "service/conv_id.h"
+#include "service/conv_state.h"
+
+static void test_id_format_matches_printf(void **state)
+{
+    (void)state;
+    const int64_t ids[] = {1, 9, 10, 15, 16, 255, 4096, 0x7fffffff, INT64_C(0x123456789abcde),
+                           INT64_MAX};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        char got[24], want[24];
+        conv_id_format("cv_", ids[i], got, sizeof got);
+        snprintf(want, sizeof want, "cv_%llx", (unsigned long long)ids[i]);
+        assert_string_equal(got, want);
+        if (strlen(want) - 3 <= 15)
+            assert_int_equal(conv_id_parse("cv_", got), ids[i]);
+    }
+    char small[6];
+    conv_id_format("ct_", 0xabcdef, small, sizeof small);
+    assert_string_equal(small, "ct_ab"); /* cut, NUL kept */
+}
+
+static void test_add_seq_lists_in_order(void **state)
+{
+    (void)state;
+    conv *cv = calloc(1, sizeof *cv);
+    assert_non_null(cv);
+    char want[4096] = "";
+    size_t len = 0;
+    for (int64_t seq = 0; seq < 400; seq++) {
+        int64_t v = seq * 7919 + (seq == 399 ? INT64_C(9000000000000000000) : 0);
+        assert_int_equal(GW_OK, conv_add_seq(cv, v));
+        len += (size_t)snprintf(want + len, sizeof want - len, "%s%lld", seq ? "," : "",
+                                (long long)v);
+        assert_int_equal(cv->seqs_len, len);
+        assert_string_equal(cv->seqs, want);
+    }
+    assert_true(cv->seqs_cap > cv->seqs_len);
+    conv_free(cv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_id_format_matches_printf),
+        cmocka_unit_test(test_add_seq_lists_in_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
