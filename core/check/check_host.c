@@ -146,9 +146,11 @@ void check_host_call_end(check_host *h, const char *what)
     int slept = voluntary_switches() > h->call_start_nvcsw;
     if (cpu_ns > limit_ns || (slept && wall_ns > limit_ns))
         check_report_breach_once(h->rep, "block-loop", what, CONTRACT_BLOCK,
-                                 "%s held the loop for %llu ms (%s; the limit is %llu ms)", what,
-                                 (unsigned long long)(wall_ns / 1000000u),
+                                 "%s held the loop for %llu ms (%s, %llu ms on the CPU; the limit "
+                                 "is %llu ms)",
+                                 what, (unsigned long long)(wall_ns / 1000000u),
                                  cpu_ns > limit_ns ? "working" : "blocked in the kernel",
+                                 (unsigned long long)(cpu_ns / 1000000u),
                                  (unsigned long long)h->limits.max_block_ms);
 }
 
