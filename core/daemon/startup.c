@@ -48,8 +48,8 @@ int startup_accounts(gw_runtime *rt, char *errbuf, size_t errlen)
         if (config_validate_options(cfg, i, lp->desc.options, &options, &errs) != GW_OK) {
             for (size_t e = 0; e < errs.count; e++)
                 log_error(&rt->log, "config", "%s", errs.lines[e]);
-            log_error(&rt->log, "core", "account %s/%s not started: invalid options", ca->network,
-                      ca->name);
+            log_error(&rt->log, "core", "account %s/%s not started: invalid options",
+                      ca->network, ca->name);
             cfg_errors_free(&errs);
             continue;
         }
@@ -85,10 +85,9 @@ static void fit_open_files(gw_runtime *rt, uint64_t connections)
     rlim_t cur = rl.rlim_cur;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
-        log_warn(&rt->log, "core",
-                 "open-files limit %llu (hard %llu) is below [http] "
-                 "max_connections + 256 = %llu; raise it (ulimit -n, "
-                 "LimitNOFILE=) or connections beyond it fail",
+        log_warn(&rt->log, "core", "open-files limit %llu (hard %llu) is below [http] "
+                                   "max_connections + 256 = %llu; raise it (ulimit -n, "
+                                   "LimitNOFILE=) or connections beyond it fail",
                  (unsigned long long)(rl.rlim_cur > cur ? rl.rlim_cur : cur),
                  (unsigned long long)rl.rlim_max, (unsigned long long)want);
 }

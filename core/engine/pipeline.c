@@ -13,12 +13,13 @@
 
 /* Members a plugin may set. */
 static const char *const event_members[] = {
-    "type", "visibility", "native_id",  "thread_id", "in_reply_to", "url", "author",  "text",
-    "lang", "rating",     "created_at", "tags",      "contact",     "raw", "context", NULL};
+    "type", "visibility", "native_id", "thread_id", "in_reply_to", "url",     "author",
+    "text", "lang",       "rating",    "created_at", "tags",       "contact", "raw",
+    "context", NULL};
 /* Members only the host sets; "detail" belongs to host events, and to the
  * item.* events below. */
-static const char *const host_members[] = {"id",          "seq",    "network", "account",
-                                           "received_at", "detail", NULL};
+static const char *const host_members[] = {"id", "seq", "network", "account", "received_at",
+                                           "detail", NULL};
 
 static const char *const plugin_types[] = {"mention", "comment", "review", "message", NULL};
 /* Gateway events a plugin may emit: a network's item was edited or
@@ -92,8 +93,7 @@ static int check_author(const json_t *author, char *err, size_t errlen)
     }
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)author, key, v)
-    {
+    json_object_foreach((json_t *)author, key, v) {
         int ok;
         if (strcmp(key, "id") == 0 || strcmp(key, "handle") == 0 || strcmp(key, "name") == 0)
             ok = json_is_string(v) || json_is_null(v);
@@ -123,8 +123,7 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
     const json_t *v;
     const char *ev_type = json_string_value(json_object_get(ev, "type"));
     int item_event = ev_type != NULL && in_list(ev_type, plugin_item_events);
-    json_object_foreach((json_t *)ev, key, v)
-    {
+    json_object_foreach((json_t *)ev, key, v) {
         enum member_kind kind = member_kind(key);
         if (item_event && strcmp(key, "detail") == 0)
             continue;
@@ -154,9 +153,8 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
             return GW_EINVAL;
         }
     } else if (!in_list(type, plugin_types)) {
-        snprintf(err, errlen,
-                 "\"type\" is \"%s\", expected mention, comment, review, message, "
-                 "item.edited or item.removed",
+        snprintf(err, errlen, "\"type\" is \"%s\", expected mention, comment, review, message, "
+                              "item.edited or item.removed",
                  type);
         return GW_EINVAL;
     }
@@ -172,10 +170,8 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
     const char *created = json_string_value(json_object_get(ev, "created_at"));
     int64_t created_ms;
     if (created != NULL && gw_sdk_time_parse(created, &created_ms) != GW_OK) {
-        snprintf(err, errlen,
-                 "\"created_at\" is \"%s\", expected RFC 3339 like "
-                 "2026-11-20T10:00:00Z",
-                 created);
+        snprintf(err, errlen, "\"created_at\" is \"%s\", expected RFC 3339 like "
+                              "2026-11-20T10:00:00Z", created);
         return GW_EINVAL;
     }
     const json_t *rating = json_object_get(ev, "rating");
@@ -190,8 +186,7 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
             return GW_EINVAL;
         }
     }
-    for (const char *const *k = (const char *const[]){"tags", "contact", "context", NULL}; *k;
-         k++) {
+    for (const char *const *k = (const char *const[]){"tags", "contact", "context", NULL}; *k; k++) {
         const json_t *o = json_object_get(ev, *k);
         if (o != NULL && !json_is_object(o)) {
             snprintf(err, errlen, "\"%s\" must be an object", *k);
@@ -296,7 +291,8 @@ int pipeline_ingest_echo(store *st, const char *network, const char *account, js
                          char *err, size_t errlen)
 {
     pipeline_hooks hooks = {.echo = echo};
-    return pipeline_ingest_hooked(st, network, account, event, now_ms, stats, &hooks, err, errlen);
+    return pipeline_ingest_hooked(st, network, account, event, now_ms, stats, &hooks, err,
+                                  errlen);
 }
 
 int pipeline_ingest_hooked(store *st, const char *network, const char *account, json_t *event,

@@ -115,8 +115,9 @@ static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
     size_t net_len = strlen(network), acct_len = strlen(account);
     const json_t *author = json_object_get(ev, "author");
     const char *author_id = member(author, "id");
-    contact *ct =
-        author_id != NULL ? conv_contact_lookup(svc, network, net_len, author_id, now_ms) : NULL;
+    contact *ct = author_id != NULL
+                      ? conv_contact_lookup(svc, network, net_len, author_id, now_ms)
+                      : NULL;
     int is_public = strcmp(member(ev, "visibility"), "public") == 0;
     conv_pending *p = &svc->pending;
     conv *cv = strmap_get(svc->by_key, key, len);
@@ -284,10 +285,8 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipel
         if (strmap_put(svc->by_key, cv->key, cv->key_len, cv) != GW_OK ||
             strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv) != GW_OK) {
             strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
-            log_write(svc->log, GW_LOG_ERROR, "conversations",
-                      "out of memory: event seq %lld "
-                      "keeps conversation %lld unrecorded",
-                      (long long)seq, (long long)cv->id);
+            log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld "
+                      "keeps conversation %lld unrecorded", (long long)seq, (long long)cv->id);
             pending_drop(svc);
             return;
         }
@@ -305,10 +304,8 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipel
     else
         apply_answer(svc, p);
     if (conv_add_seq(cv, seq) != GW_OK)
-        log_write(svc->log, GW_LOG_ERROR, "conversations",
-                  "out of memory: event seq %lld not "
-                  "listed in conversation %lld",
-                  (long long)seq, (long long)cv->id);
+        log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld not "
+                  "listed in conversation %lld", (long long)seq, (long long)cv->id);
     conv_mark(svc, cv);
     *p = (conv_pending){0};
 }

@@ -49,6 +49,7 @@ static const char *expansion(char c)
     }
 }
 
+
 /* One code point from s[0..left), its length in *n; -1 when the bytes are
  * not UTF-8 (*n is then 1). */
 static int32_t decode(const unsigned char *s, size_t left, size_t *n)
