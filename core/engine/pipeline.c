@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/json_write.h"
 #include "gateway/error.h"
 #include "gateway/sdk.h"
 
@@ -196,28 +195,6 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
     return check_author(json_object_get(ev, "author"), err, errlen);
 }
 
-/* The members stored after the event's own: the enrichment's, then the
- * observer's, joined in buf (kept for the next call) when both have some.
- * NULL when neither has any, or out of memory. */
-static const char *join_members(const pipeline_enriched *en, const char *obs_text, size_t obs_len,
-                                jw_buf *buf, size_t *len)
-{
-    if (en->members == NULL || en->len == 0) {
-        *len = obs_len;
-        return obs_text;
-    }
-    if (obs_text == NULL || obs_len == 0) {
-        *len = en->len;
-        return en->members;
-    }
-    buf->len = 0;
-    if (jw_raw(buf, en->members, en->len) != GW_OK || jw_raw(buf, ",", 1) != GW_OK ||
-        jw_raw(buf, obs_text, obs_len) != GW_OK)
-        return NULL;
-    *len = buf->len;
-    return buf->data;
-}
-
 /* Build the stored form with host members first, then append. Steals ev. */
 static int normalise_and_append(store *st, const char *network, const char *account, json_t *ev,
                                 uint64_t now_ms, pipeline_stats *stats,
@@ -257,18 +234,12 @@ static int normalise_and_append(store *st, const char *network, const char *acco
 
     if (obs != NULL && obs->annotate != NULL)
         obs->annotate(obs->arg, ev, now_ms);
-    const char *obs_text = NULL;
-    size_t obs_len = 0, text_len = 0;
+    /* the enrichment's members (triage's tags), then the observer's */
+    store_members parts[2] = {{en->members, en->len}, {NULL, 0}};
     if (obs != NULL && obs->members != NULL)
-        obs_text = obs->members(obs->arg, &obs_len);
-    jw_buf joined = {0};
-    const char *text =
-        join_members(en, obs_text, obs_text != NULL ? obs_len : 0, &joined, &text_len);
+        parts[1].text = obs->members(obs->arg, &parts[1].len);
     int64_t seq = 0;
-    rc = text != NULL || (en->members == NULL && obs_text == NULL)
-             ? store_append_text(st, ev, text, text != NULL ? text_len : 0, &seq)
-             : GW_ENOMEM;
-    jw_buf_free(&joined);
+    rc = store_append_parts(st, ev, parts, 2, &seq);
     if (rc == 1 && obs != NULL && obs->stored != NULL)
         obs->stored(obs->arg, ev, seq, en);
     if (rc == 1)

@@ -137,15 +137,17 @@ int store_begin(store *s)
  * (15 significant digits: a rounded score such as tags.sentiment_score
  * 0.51 is written "0.51", not "0.51000000000000001"), in a third of
  * jansson's time (docs/design.md, "The ingest path's cost"). */
-static int store_serialize(store *s, const json_t *event, const char *members,
-                           size_t members_len, size_t *len)
+static int store_serialize(store *s, const json_t *event, const store_members *parts, size_t n,
+                           size_t *len)
 {
     jw_buf *b = &s->dump;
     int rc = jw_dump(b, event);
-    if (rc == 0 && members_len > 0) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (parts[i].text == NULL || parts[i].len == 0)
+            continue;
         b->len--; /* the object's '}' */
-        if ((b->len > 1 && (rc = jw_raw(b, ",", 1))) || (rc = jw_raw(b, members, members_len)) ||
-            (rc = jw_raw(b, "}", 1)))
+        if ((b->len > 1 && (rc = jw_raw(b, ",", 1))) ||
+            (rc = jw_raw(b, parts[i].text, parts[i].len)) || (rc = jw_raw(b, "}", 1)))
             b->len = 0;
     }
     *len = b->len;
@@ -480,6 +482,13 @@ int store_append(store *s, json_t *event, int64_t *seq_out)
 int store_append_text(store *s, json_t *event, const char *members, size_t members_len,
                       int64_t *seq_out)
 {
+    store_members part = {members, members_len};
+    return store_append_parts(s, event, &part, 1, seq_out);
+}
+
+int store_append_parts(store *s, json_t *event, const store_members *parts, size_t n,
+                       int64_t *seq_out)
+{
     const json_t *id = json_object_get(event, "id");
     const char *received = json_string_value(json_object_get(event, "received_at"));
     json_t *old_seq = NULL;
@@ -501,7 +510,7 @@ int store_append_text(store *s, json_t *event, const char *members, size_t membe
         json_decref(old_seq);
         return GW_ENOMEM;
     }
-    rc = store_serialize(s, event, members, members_len, &len);
+    rc = store_serialize(s, event, parts, n, &len);
     if (rc) {
         store_set_error(s, "append %s: cannot serialize the event", json_string_value(id));
         goto fail;

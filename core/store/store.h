@@ -89,6 +89,19 @@ int store_append(store *s, json_t *event, int64_t *seq_out);
 int store_append_text(store *s, json_t *event, const char *members, size_t members_len,
                       int64_t *seq_out);
 
+/* One fragment of members given as JSON text (as store_append_text's). */
+typedef struct store_members {
+    const char *text; /* borrowed; NULL or len 0: none */
+    size_t len;
+} store_members;
+
+/* store_append_text with n fragments, stored in order after the event's
+ * own members (triage's tags, then the conversation service's members),
+ * joined by the store as it writes them rather than copied together by
+ * the caller. */
+int store_append_parts(store *s, json_t *event, const store_members *parts, size_t n,
+                       int64_t *seq_out);
+
 /* Highest seq appended (committed or not) and highest committed. */
 int64_t store_last_seq(const store *s);
 int64_t store_committed_seq(const store *s);

@@ -226,6 +226,15 @@ static void test_append_text_members(void **state)
     assert_int_equal(store_append_text(f->s, e, NULL, 0, &seq), 1);
     json_decref(e);
     assert_stored(f->s, "x:2", "{\"id\":\"x:2\",\"seq\":2}");
+    /* several fragments, in order, empty ones skipped (the pipeline's
+     * triage tags, then the conversation service's members) */
+    static const char tags[] = "\"tags\":{\"priority\":\"low\"}";
+    store_members parts[] = {{NULL, 0}, {tags, strlen(tags)}, {"", 0}, {extra, strlen(extra)}};
+    e = json_pack("{s:s}", "id", "x:3");
+    assert_int_equal(store_append_parts(f->s, e, parts, 4, &seq), 1);
+    json_decref(e);
+    assert_stored(f->s, "x:3", "{\"id\":\"x:3\",\"seq\":3,\"tags\":{\"priority\":\"low\"},"
+                               "\"contact\":{\"id\":\"ct_1\",\"open_conversations\":2}}");
 }
 
 static void test_seq_monotonic_across_reopen(void **state)
