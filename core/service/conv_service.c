@@ -41,12 +41,11 @@ static int conv_from_row(void *arg, const conv_row *r)
     cv->id = r->id;
     conv_id_format("cv_", cv->id, cv->idstr, sizeof cv->idstr);
     if (r->seqs != NULL && *r->seqs != '\0') {
-        cv->seqs_len = strlen(r->seqs);
-        cv->seqs_cap = cv->seqs_len + 1;
-        if ((cv->seqs = strdup(r->seqs)) == NULL) {
+        if (jw_raw(&cv->seqs, r->seqs, strlen(r->seqs) + 1) != GW_OK) {
             conv_free(cv);
             return GW_ENOMEM;
         }
+        cv->seqs.len--; /* the NUL stays after the list (conv_add_seq) */
     }
     cv->contact = r->contact;
     cv->is_public = strcmp(r->visibility, "public") == 0;
@@ -265,7 +264,7 @@ static void conv_row_of(const conv *cv, conv_row *r, char *net, char *acct, size
                     .closed_ms = cv->closed_ms,
                     .deadline_ms = cv->deadline_ms,
                     .breached = cv->breached,
-                    .seqs = cv->seqs};
+                    .seqs = cv->seqs.data};
 }
 
 int conv_service_flush(conv_service *svc)

@@ -14,7 +14,7 @@ void conv_free(conv *cv)
         return;
     free(cv->key);
     free(cv->alias);
-    free(cv->seqs);
+    jw_buf_free(&cv->seqs);
     free(cv);
 }
 
@@ -29,30 +29,17 @@ void conv_mark(conv_service *svc, conv *cv)
 
 int conv_add_seq(conv *cv, int64_t seq)
 {
-    /* ",<seq>" written by hand (snprintf was a tenth of an item's cost in
-     * the service) */
-    char num[24];
-    size_t at = sizeof num;
-    uint64_t v = seq > 0 ? (uint64_t)seq : 0;
-    do {
-        num[--at] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    if (cv->seqs_len)
-        num[--at] = ',';
-    size_t n = sizeof num - at;
-    if (cv->seqs_len + n + 1 > cv->seqs_cap) {
-        size_t cap = cv->seqs_cap ? cv->seqs_cap * 2 : 32;
-        while (cap < cv->seqs_len + n + 1)
-            cap *= 2;
-        char *grown = realloc(cv->seqs, cap);
-        if (grown == NULL)
-            return GW_ENOMEM;
-        cv->seqs = grown;
-        cv->seqs_cap = cap;
+    jw_buf *b = &cv->seqs;
+    size_t before = b->len;
+    /* ",<seq>" and a NUL left out of len: the row binds the list as a C
+     * string */
+    if ((before > 0 && jw_raw(b, ",", 1) != GW_OK) || jw_integer(b, seq) != GW_OK ||
+        jw_raw(b, "", 1) != GW_OK) {
+        b->len = before;
+        if (b->data != NULL)
+            b->data[before] = '\0';
+        return GW_ENOMEM;
     }
-    memcpy(cv->seqs + cv->seqs_len, num + at, n);
-    cv->seqs_len += n;
-    cv->seqs[cv->seqs_len] = '\0';
+    b->len--;
     return GW_OK;
 }

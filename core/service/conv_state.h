@@ -41,8 +41,7 @@ typedef struct conv {
     char priority[8];
     int64_t items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms;
     int breached;
-    char *seqs; /* owned: the events' seqs, "12,40,41" (conv_row.seqs) */
-    size_t seqs_len, seqs_cap;
+    jw_buf seqs; /* owned: the events' seqs, "12,40,41", a NUL after len (conv_row.seqs) */
     char idstr[24]; /* "cv_<hex>", formatted once */
     int dirty; /* on svc->dirty_convs */
     struct conv *next_dirty;

@@ -1,7 +1,7 @@
 /* test_conv_state.c - a conversation's ids and its list of events, both
- * written by hand rather than with snprintf (core/service/conv_id.c,
- * conv_state.c): the digits, the separators, growth, and a buffer too
- * small cut as snprintf would cut it. */
+ * written without snprintf (core/service/conv_id.c by hand, conv_state.c
+ * through base/json_write): the digits, the separators, growth, and a
+ * buffer too small cut as snprintf would cut it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,10 +46,10 @@ static void test_add_seq_lists_in_order(void **state)
         assert_int_equal(GW_OK, conv_add_seq(cv, v));
         len += (size_t)snprintf(want + len, sizeof want - len, "%s%lld", seq ? "," : "",
                                 (long long)v);
-        assert_int_equal(cv->seqs_len, len);
-        assert_string_equal(cv->seqs, want);
+        assert_int_equal(cv->seqs.len, len);
+        assert_string_equal(cv->seqs.data, want);
     }
-    assert_true(cv->seqs_cap > cv->seqs_len);
+    assert_true(cv->seqs.cap > cv->seqs.len);
     conv_free(cv);
 }
 
