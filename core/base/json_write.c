@@ -11,6 +11,18 @@
 /* jansson's parser refuses deeper input; the bound also ends a cycle. */
 #define JW_MAX_DEPTH 2048
 
+int jw_buf_reserve(jw_buf *b, size_t cap)
+{
+    if (b->cap >= cap)
+        return 0;
+    char *grown = realloc(b->data, cap);
+    if (grown == NULL)
+        return GW_ENOMEM;
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
 static int jw_reserve(jw_buf *b, size_t more)
 {
     if (b->cap - b->len >= more)
@@ -21,12 +33,7 @@ static int jw_reserve(jw_buf *b, size_t more)
             return GW_ENOMEM;
         cap *= 2;
     }
-    char *grown = realloc(b->data, cap);
-    if (grown == NULL)
-        return GW_ENOMEM;
-    b->data = grown;
-    b->cap = cap;
-    return 0;
+    return jw_buf_reserve(b, cap);
 }
 
 int jw_raw(jw_buf *b, const char *text, size_t len)

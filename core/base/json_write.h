@@ -40,6 +40,12 @@ int jw_raw(jw_buf *b, const char *text, size_t len);
 int jw_string(jw_buf *b, const char *str, size_t len);
 int jw_integer(jw_buf *b, json_int_t v);
 
+/* Make room for cap bytes in all, allocating exactly that much when b has
+ * less. For a buffer that stays small and is held by the thousand (a
+ * conversation's seq list): the first growth otherwise allocates 1 KB, the
+ * right size for a buffer reused per event. Returns 0 or GW_ENOMEM. */
+int jw_buf_reserve(jw_buf *b, size_t cap);
+
 void jw_buf_free(jw_buf *b);
 
 #endif

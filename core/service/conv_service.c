@@ -41,7 +41,10 @@ static int conv_from_row(void *arg, const conv_row *r)
     cv->id = r->id;
     conv_id_format("cv_", cv->id, cv->idstr, sizeof cv->idstr);
     if (r->seqs != NULL && *r->seqs != '\0') {
-        if (jw_raw(&cv->seqs, r->seqs, strlen(r->seqs) + 1) != GW_OK) {
+        size_t len = strlen(r->seqs);
+        /* room for a few more seqs before it doubles */
+        if (jw_buf_reserve(&cv->seqs, len + 1 + 32) != GW_OK ||
+            jw_raw(&cv->seqs, r->seqs, len + 1) != GW_OK) {
             conv_free(cv);
             return GW_ENOMEM;
         }

@@ -31,6 +31,10 @@ int conv_add_seq(conv *cv, int64_t seq)
 {
     jw_buf *b = &cv->seqs;
     size_t before = b->len;
+    /* Held for every open conversation (by the hundred thousand under a
+     * flood): start at a few seqs, not the writer's 1 KB. */
+    if (b->cap == 0 && jw_buf_reserve(b, 32) != GW_OK)
+        return GW_ENOMEM;
     /* ",<seq>" and a NUL left out of len: the row binds the list as a C
      * string */
     if ((before > 0 && jw_raw(b, ",", 1) != GW_OK) || jw_integer(b, seq) != GW_OK ||

@@ -223,10 +223,27 @@ static void test_buffer_reused(void **state)
     jw_buf_free(&b);
 }
 
+static void test_reserve_exact(void **state)
+{
+    (void)state;
+    jw_buf b = {0};
+    assert_int_equal(0, jw_buf_reserve(&b, 24));
+    assert_int_equal(b.cap, 24);
+    assert_int_equal(0, jw_raw(&b, "0123456789", 10));
+    assert_int_equal(0, jw_buf_reserve(&b, 8)); /* never shrinks */
+    assert_int_equal(b.cap, 24);
+    assert_int_equal(0, jw_raw(&b, "0123456789abcdefghij", 20)); /* grows past it */
+    assert_int_equal(b.len, 30);
+    assert_true(b.cap >= 30);
+    assert_memory_equal(b.data, "01234567890123456789abcdefghij", 30);
+    jw_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed_shapes),
+        cmocka_unit_test(test_reserve_exact),
         cmocka_unit_test(test_random_values),
         cmocka_unit_test(test_refused_like_jansson),
         cmocka_unit_test(test_buffer_reused),
