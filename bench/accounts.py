@@ -24,6 +24,9 @@ import os
 import sys
 
 from procstat import cpu_seconds, status_kb  # before the path is cut
+from benchargs import check  # before the path is cut
+
+check(__doc__, valued=("--base", "--interval", "--rounds"))
 
 # bench/http.py would shadow the standard library's http (urllib uses it).
 sys.path = [x for x in sys.path if os.path.abspath(x or ".") != os.path.dirname(

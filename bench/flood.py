@@ -32,6 +32,9 @@ import tempfile
 import time
 
 from procstat import children, cpu_seconds, status_kb
+from benchargs import check
+
+check(__doc__, valued=("--triage", "--conversations", "--isolation", "--repeat"))
 
 args = sys.argv[1:]
 USAGE = ("usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both] "

@@ -21,6 +21,10 @@ import sys
 import tempfile
 import time
 
+from benchargs import check
+
+check(__doc__, positional=3)
+
 build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
 conc = int(sys.argv[3]) if len(sys.argv) > 3 else 32

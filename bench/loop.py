@@ -29,9 +29,11 @@ import tempfile
 import time
 import socket
 
+from benchargs import check
+
+check(__doc__, flags=("--shared-cores",))
+
 args = [a for a in sys.argv[1:] if a != "--shared-cores"]
-if any(a.startswith("-") for a in args) or len(args) > 2:
-    raise SystemExit("usage: bench/loop.py [BUILD_DIR] [SECONDS] [--shared-cores]")
 build = os.path.abspath(args[0] if args else "build")
 seconds = int(args[1]) if len(args) > 1 else 10
 pinned = ("--shared-cores" not in sys.argv and (os.cpu_count() or 1) >= 2

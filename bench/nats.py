@@ -28,6 +28,10 @@ import sys
 import tempfile
 import time
 
+from benchargs import check
+
+check(__doc__)
+
 build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
 here = os.path.dirname(os.path.abspath(__file__))

@@ -27,6 +27,9 @@ import threading
 import time
 
 from procstat import cpu_seconds, status_kb  # noqa: E402 (before the path is cut)
+from benchargs import check  # noqa: E402 (before the path is cut)
+
+check(__doc__, positional=4)
 
 # bench/http.py beside this file would shadow the standard library's http.
 _here = os.path.dirname(os.path.abspath(__file__))

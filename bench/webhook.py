@@ -23,6 +23,10 @@ usage: bench/webhook.py [BUILD_DIR] [EVENTS]
 import os
 import sys
 
+from benchargs import check  # before the path is cut
+
+if sys.argv[1:2] != ["--client"]:  # the script runs itself as its client
+    check(__doc__)
 # bench/http.py would shadow the standard library's http package.
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _here]
