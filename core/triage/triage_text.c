@@ -72,22 +72,25 @@ static int32_t decode(const unsigned char *s, size_t left, size_t *n)
 
 enum char_class { C_SEP, C_WORD, C_MAPPED, C_APOS, C_AT, C_PUNCT, C_EMOJI, C_IGNORE };
 
+/* The class of each ASCII byte, as the digit of its enum char_class: the
+ * splitter looks a byte up here instead of testing ranges and searching
+ * the punctuation (a third of its cost per character). Words are letters,
+ * digits and '_'; ". , ; : ! ?" end a clause; "'" and "@" are their own. */
+/* clang-format off */
+static const char ascii_classes[] =
+    "0000000000000000" "0000000000000000" /* controls */
+    "0500000300005050" "1111111111550005" /*  !"#$%&'()*+,-./ 0-9:;<=>? */
+    "4111111111111111" "1111111111100001" /* @A-O P-Z[\]^_ */
+    "0111111111111111" "1111111111100000"; /* `a-o p-z{|}~ DEL */
+/* clang-format on */
+_Static_assert(sizeof ascii_classes == 129, "one class per ASCII byte");
+
 static enum char_class classify(int32_t cp)
 {
     if (cp < 0)
         return C_SEP;
-    if (cp < 0x80) {
-        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
-            cp == '_')
-            return C_WORD;
-        if (cp == '\'')
-            return C_APOS;
-        if (cp == '@')
-            return C_AT;
-        if (strchr(".,;:!?", (int)cp) != NULL && cp != 0)
-            return C_PUNCT;
-        return C_SEP;
-    }
+    if (cp < 0x80)
+        return (enum char_class)(ascii_classes[cp] - '0');
     if (cp >= 0xC0 && cp <= 0x17F)
         return latin_base[cp - 0xC0] == '.' ? C_SEP : C_MAPPED;
     if (cp == 0x2018 || cp == 0x2019)
@@ -193,6 +196,16 @@ int triage_text_split(triage_text *t, const char *text, size_t len)
     const unsigned char *u = (const unsigned char *)text;
     size_t i = 0;
     while (i < len) {
+        /* A run of ASCII word characters, the bulk of most texts, copied
+         * lower-cased in a tight loop. */
+        if (u[i] < 0x80 && ascii_classes[u[i]] == '0' + C_WORD) {
+            open_word(&s, (uint32_t)i);
+            do {
+                unsigned char c = u[i];
+                *s.out++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            } while (++i < len && u[i] < 0x80 && ascii_classes[u[i]] == '0' + C_WORD);
+            continue;
+        }
         size_t n;
         int32_t cp = decode(u + i, len - i, &n);
         uint32_t at = (uint32_t)i;
