@@ -36,13 +36,9 @@ static int jw_reserve(jw_buf *b, size_t more)
     return jw_buf_reserve(b, cap);
 }
 
-int jw_raw(jw_buf *b, const char *text, size_t len)
+int jw_grow(jw_buf *b, size_t more)
 {
-    if (jw_reserve(b, len))
-        return GW_ENOMEM;
-    memcpy(b->data + b->len, text, len);
-    b->len += len;
-    return 0;
+    return jw_reserve(b, more);
 }
 
 static int jw_byte(jw_buf *b, char c)
