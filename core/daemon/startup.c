@@ -122,10 +122,18 @@ int startup_http(gw_runtime *rt, char *err, size_t errlen)
 
 /* pipeline_enrich's signature over triage_enrich_text (engine/ and
  * triage/ know nothing of each other). */
-static int triage_item(void *arg, const char *network, json_t *event, pipeline_enriched *out)
+static int triage_item_hook(void *arg, const char *network, json_t *event,
+                            const pipeline_item *item, pipeline_enriched *out)
 {
+    triage_item in = {.type = item->m[PIPELINE_TYPE],
+                      .visibility = item->m[PIPELINE_VISIBILITY],
+                      .text = item->m[PIPELINE_TEXT],
+                      .rating = item->m[PIPELINE_RATING],
+                      .tags = item->m[PIPELINE_TAGS],
+                      .followers = item->author_followers,
+                      .verified = item->author_verified};
     triage_out t;
-    int rc = triage_enrich_text(arg, network, event, &t);
+    int rc = triage_enrich_text(arg, network, event, &in, &t);
     if (rc == GW_OK)
         *out = (pipeline_enriched){t.members, t.len, t.priority_score, t.priority};
     return rc;
@@ -141,7 +149,7 @@ int startup_triage(gw_runtime *rt, triage **out, char *err, size_t errlen)
     if (rc != GW_OK)
         snprintf(err, errlen, "triage: %s", errs.count ? errs.lines[0] : gw_strerror(rc));
     else if (triage_enabled(*out))
-        rt->enrich = (pipeline_enrich){.enrich = triage_item, .arg = *out};
+        rt->enrich = (pipeline_enrich){.enrich = triage_item_hook, .arg = *out};
     cfg_errors_free(&errs);
     return rc;
 }

@@ -10,11 +10,13 @@
 #define NATIVE_ID_MAX 256
 #define TEXT_MAX (64 * 1024)
 
-/* Members a plugin may set. */
+/* Members a plugin may set, in enum pipeline_member's order. */
 static const char *const event_members[] = {
     "type", "visibility", "native_id", "thread_id", "in_reply_to", "url",     "author",
     "text", "lang",       "rating",    "created_at", "tags",       "contact", "raw",
     "context", NULL};
+_Static_assert(sizeof event_members / sizeof *event_members == PIPELINE_MEMBERS + 1,
+               "one name per enum pipeline_member");
 /* Members only the host sets; "detail" belongs to host events, and to the
  * item.* events below. */
 static const char *const host_members[] = {"id", "seq", "network", "account", "received_at",
@@ -26,18 +28,19 @@ static const char *const plugin_types[] = {"mention", "comment", "review", "mess
  * ("item_id", its native id). */
 static const char *const plugin_item_events[] = {"item.edited", "item.removed", NULL};
 
-enum member_kind { MEMBER_UNKNOWN, MEMBER_EVENT, MEMBER_HOST };
+enum { MEMBER_UNKNOWN = -1, MEMBER_HOST = -2 };
 
-/* What a top-level key is, with one switch instead of scanning both lists
- * for every key of every event (that scan was a visible share of ingest). */
-static enum member_kind member_kind(const char *k)
+/* What a top-level key is: its enum pipeline_member, MEMBER_HOST or
+ * MEMBER_UNKNOWN (the first letter is compared before the string). */
+static int member_kind(const char *k)
 {
-    const char *const *candidates[2] = {event_members, host_members};
-    for (int list = 0; list < 2; list++) {
-        for (const char *const *m = candidates[list]; *m; m++) {
-            if ((*m)[0] == k[0] && strcmp(*m, k) == 0)
-                return list == 0 ? MEMBER_EVENT : MEMBER_HOST;
-        }
+    for (int i = 0; event_members[i]; i++) {
+        if (event_members[i][0] == k[0] && strcmp(event_members[i], k) == 0)
+            return i;
+    }
+    for (const char *const *m = host_members; *m; m++) {
+        if ((*m)[0] == k[0] && strcmp(*m, k) == 0)
+            return MEMBER_HOST;
     }
     return MEMBER_UNKNOWN;
 }
@@ -51,10 +54,11 @@ static int in_list(const char *s, const char *const *list)
     return 0;
 }
 
-static int check_string(const json_t *ev, const char *key, int required, size_t max, char *err,
+static int check_string(const pipeline_item *item, int member, int required, size_t max, char *err,
                         size_t errlen)
 {
-    const json_t *v = json_object_get(ev, key);
+    const char *key = event_members[member];
+    const json_t *v = item->m[member];
     if (v == NULL || json_is_null(v)) {
         if (required) {
             snprintf(err, errlen, "\"%s\" is required", key);
@@ -78,75 +82,99 @@ static int check_string(const json_t *ev, const char *key, int required, size_t 
     return GW_OK;
 }
 
-static int check_author(const json_t *author, char *err, size_t errlen)
+static int check_author(pipeline_item *item, char *err, size_t errlen)
 {
+    const json_t *author = item->m[PIPELINE_AUTHOR];
     if (author == NULL)
         return GW_OK;
     if (!json_is_object(author)) {
         snprintf(err, errlen, "\"author\" must be an object");
         return GW_EINVAL;
     }
-    if (!json_is_string(json_object_get(author, "id"))) {
-        snprintf(err, errlen, "\"author.id\" is required when \"author\" is given");
-        return GW_EINVAL;
-    }
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)author, key, v) {
         int ok;
-        if (strcmp(key, "id") == 0 || strcmp(key, "handle") == 0 || strcmp(key, "name") == 0)
-            ok = json_is_string(v) || json_is_null(v);
-        else if (strcmp(key, "followers") == 0)
-            ok = (json_is_integer(v) && json_integer_value(v) >= 0) || json_is_null(v);
-        else if (strcmp(key, "verified") == 0)
-            ok = json_is_boolean(v) || json_is_null(v);
-        else {
+        const json_t **slot = strcmp(key, "id") == 0          ? &item->author_id
+                              : strcmp(key, "handle") == 0    ? &item->author_handle
+                              : strcmp(key, "name") == 0      ? &item->author_name
+                              : strcmp(key, "followers") == 0 ? &item->author_followers
+                              : strcmp(key, "verified") == 0  ? &item->author_verified
+                                                              : NULL;
+        if (slot == NULL) {
             snprintf(err, errlen, "\"author.%s\" is not a gateway.event/1 member", key);
             return GW_EINVAL;
         }
+        if (slot == &item->author_followers)
+            ok = (json_is_integer(v) && json_integer_value(v) >= 0) || json_is_null(v);
+        else if (slot == &item->author_verified)
+            ok = json_is_boolean(v) || json_is_null(v);
+        else
+            ok = json_is_string(v) || json_is_null(v);
         if (!ok) {
             snprintf(err, errlen, "\"author.%s\" has the wrong type", key);
             return GW_EINVAL;
         }
+        *slot = v;
+    }
+    if (!json_is_string(item->author_id)) {
+        snprintf(err, errlen, "\"author.id\" is required when \"author\" is given");
+        return GW_EINVAL;
     }
     return GW_OK;
 }
 
 int pipeline_validate(const json_t *ev, char *err, size_t errlen)
 {
+    pipeline_item item;
+    return pipeline_validate_item(ev, &item, err, errlen);
+}
+
+int pipeline_validate_item(const json_t *ev, pipeline_item *item, char *err, size_t errlen)
+{
+    *item = (pipeline_item){0};
     if (!json_is_object(ev)) {
         snprintf(err, errlen, "an event must be a JSON object");
         return GW_EINVAL;
     }
+    /* One pass: every member is looked up once, here, and the checks
+     * below (and enrichment after them) read the view. */
     const char *key;
     const json_t *v;
-    const char *ev_type = json_string_value(json_object_get(ev, "type"));
-    int item_event = ev_type != NULL && in_list(ev_type, plugin_item_events);
+    const json_t *detail = NULL;
     json_object_foreach((json_t *)ev, key, v) {
-        enum member_kind kind = member_kind(key);
-        if (item_event && strcmp(key, "detail") == 0)
-            continue;
-        if (kind != MEMBER_EVENT) {
+        int kind = member_kind(key);
+        if (kind >= 0) {
+            item->m[kind] = v;
+            item->nulls += json_is_null(v);
+        } else if (kind == MEMBER_HOST && strcmp(key, "detail") == 0) {
+            detail = v; /* allowed on item.* events only: checked below */
+        } else {
             snprintf(err, errlen, "\"%s\" is %s", key,
                      kind == MEMBER_HOST ? "set by the host, not the plugin"
                                          : "not a gateway.event/1 member");
             return GW_EINVAL;
         }
     }
+    const char *ev_type = json_string_value(item->m[PIPELINE_TYPE]);
+    int item_event = ev_type != NULL && in_list(ev_type, plugin_item_events);
+    if (detail != NULL && !item_event) {
+        snprintf(err, errlen, "\"detail\" is set by the host, not the plugin");
+        return GW_EINVAL;
+    }
     int rc;
-    if ((rc = check_string(ev, "type", 1, 64, err, errlen)) ||
-        (rc = check_string(ev, "native_id", 1, NATIVE_ID_MAX, err, errlen)) ||
-        (rc = check_string(ev, "visibility", 1, 16, err, errlen)) ||
-        (rc = check_string(ev, "thread_id", 0, NATIVE_ID_MAX, err, errlen)) ||
-        (rc = check_string(ev, "in_reply_to", 0, NATIVE_ID_MAX, err, errlen)) ||
-        (rc = check_string(ev, "url", 0, 2048, err, errlen)) ||
-        (rc = check_string(ev, "text", 0, TEXT_MAX, err, errlen)) ||
-        (rc = check_string(ev, "lang", 0, 35, err, errlen)) ||
-        (rc = check_string(ev, "created_at", 0, 64, err, errlen)))
+    if ((rc = check_string(item, PIPELINE_TYPE, 1, 64, err, errlen)) ||
+        (rc = check_string(item, PIPELINE_NATIVE_ID, 1, NATIVE_ID_MAX, err, errlen)) ||
+        (rc = check_string(item, PIPELINE_VISIBILITY, 1, 16, err, errlen)) ||
+        (rc = check_string(item, PIPELINE_THREAD_ID, 0, NATIVE_ID_MAX, err, errlen)) ||
+        (rc = check_string(item, PIPELINE_IN_REPLY_TO, 0, NATIVE_ID_MAX, err, errlen)) ||
+        (rc = check_string(item, PIPELINE_URL, 0, 2048, err, errlen)) ||
+        (rc = check_string(item, PIPELINE_TEXT, 0, TEXT_MAX, err, errlen)) ||
+        (rc = check_string(item, PIPELINE_LANG, 0, 35, err, errlen)) ||
+        (rc = check_string(item, PIPELINE_CREATED_AT, 0, 64, err, errlen)))
         return rc;
-    const char *type = json_string_value(json_object_get(ev, "type"));
+    const char *type = json_string_value(item->m[PIPELINE_TYPE]);
     if (item_event) {
-        const json_t *detail = json_object_get(ev, "detail");
         if (!json_is_object(detail) || !json_is_string(json_object_get(detail, "item_id"))) {
             snprintf(err, errlen, "an %s event needs \"detail\" with \"item_id\"", type);
             return GW_EINVAL;
@@ -157,7 +185,7 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
                  type);
         return GW_EINVAL;
     }
-    const char *vis = json_string_value(json_object_get(ev, "visibility"));
+    const char *vis = json_string_value(item->m[PIPELINE_VISIBILITY]);
     if (strcmp(vis, "public") != 0 && strcmp(vis, "private") != 0) {
         snprintf(err, errlen, "\"visibility\" is \"%s\", expected public or private", vis);
         return GW_EINVAL;
@@ -166,14 +194,14 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
         snprintf(err, errlen, "a message must have \"visibility\": \"private\"");
         return GW_EINVAL;
     }
-    const char *created = json_string_value(json_object_get(ev, "created_at"));
+    const char *created = json_string_value(item->m[PIPELINE_CREATED_AT]);
     int64_t created_ms;
     if (created != NULL && gw_sdk_time_parse(created, &created_ms) != GW_OK) {
         snprintf(err, errlen, "\"created_at\" is \"%s\", expected RFC 3339 like "
                               "2026-11-20T10:00:00Z", created);
         return GW_EINVAL;
     }
-    const json_t *rating = json_object_get(ev, "rating");
+    const json_t *rating = item->m[PIPELINE_RATING];
     if (rating != NULL && !json_is_null(rating)) {
         double r = json_number_value(rating);
         if (!json_is_number(rating) || r < 1 || r > 5) {
@@ -185,25 +213,28 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
             return GW_EINVAL;
         }
     }
-    for (const char *const *k = (const char *const[]){"tags", "contact", "context", NULL}; *k; k++) {
-        const json_t *o = json_object_get(ev, *k);
+    static const int objects[] = {PIPELINE_TAGS, PIPELINE_CONTACT, PIPELINE_CONTEXT};
+    for (size_t k = 0; k < sizeof objects / sizeof *objects; k++) {
+        const json_t *o = item->m[objects[k]];
         if (o != NULL && !json_is_object(o)) {
-            snprintf(err, errlen, "\"%s\" must be an object", *k);
+            snprintf(err, errlen, "\"%s\" must be an object", event_members[objects[k]]);
             return GW_EINVAL;
         }
     }
-    return check_author(json_object_get(ev, "author"), err, errlen);
+    return check_author(item, err, errlen);
 }
 
 /* Build the stored form with host members first, then append. Steals ev. */
 static int normalise_and_append(store *st, const char *network, const char *account, json_t *ev,
                                 uint64_t now_ms, pipeline_stats *stats,
-                                const pipeline_observer *obs, const pipeline_enriched *en)
+                                const pipeline_observer *obs, const pipeline_enriched *en,
+                                const pipeline_item *item)
 {
     char id[512];
     char received[40];
     int rc = GW_ENOMEM;
-    const char *native = json_string_value(json_object_get(ev, "native_id"));
+    const char *native = json_string_value(item != NULL ? item->m[PIPELINE_NATIVE_ID]
+                                                        : json_object_get(ev, "native_id"));
     int n = snprintf(id, sizeof id, "%s:%s", network, native);
     if (n < 0 || (size_t)n >= sizeof id) {
         json_decref(ev);
@@ -218,12 +249,17 @@ static int normalise_and_append(store *st, const char *network, const char *acco
     const char *key;
     void *tmp;
     json_t *v;
-    json_object_foreach_safe(ev, tmp, key, v)
-    {
-        if (json_is_null(v))
-            json_object_del(ev, key);
+    const json_t *created =
+        item != NULL ? item->m[PIPELINE_CREATED_AT] : json_object_get(ev, "created_at");
+    int has_created = created != NULL && !json_is_null(created); /* before it is deleted */
+    if (item == NULL || item->nulls > 0) {
+        json_object_foreach_safe(ev, tmp, key, v)
+        {
+            if (json_is_null(v))
+                json_object_del(ev, key);
+        }
     }
-    if (json_object_get(ev, "created_at") == NULL &&
+    if (!has_created &&
         json_object_set_new(ev, "created_at", json_string(received)))
         goto done;
     if (json_object_set_new(ev, "id", json_string(id)) ||
@@ -270,7 +306,8 @@ int pipeline_ingest_hooked(store *st, const char *network, const char *account, 
                            uint64_t now_ms, pipeline_stats *stats, const pipeline_hooks *hooks,
                            char *err, size_t errlen)
 {
-    int rc = pipeline_validate(event, err, errlen);
+    pipeline_item item;
+    int rc = pipeline_validate_item(event, &item, err, errlen);
     if (rc != GW_OK) {
         stats->invalid++;
         json_decref(event);
@@ -290,10 +327,12 @@ int pipeline_ingest_hooked(store *st, const char *network, const char *account, 
     const pipeline_enrich *enrich = hooks != NULL ? hooks->enrich : NULL;
     pipeline_enriched en = {.priority_score = -1};
     if (enrich != NULL && enrich->enrich != NULL &&
-        enrich->enrich(enrich->arg, network, event, &en) != GW_OK)
+        enrich->enrich(enrich->arg, network, event, &item, &en) != GW_OK)
         en = (pipeline_enriched){.priority_score = -1};
+    /* The enrichment may have set "tags" (replacing the plugin's):
+     * normalising reads only native_id, created_at and the nulls. */
     return normalise_and_append(st, network, account, event, now_ms, stats,
-                                hooks != NULL ? hooks->observer : NULL, &en);
+                                hooks != NULL ? hooks->observer : NULL, &en, &item);
 }
 
 int pipeline_ingest_host(store *st, const char *network, const char *account, json_t *event,
@@ -312,5 +351,5 @@ int pipeline_ingest_host_observed(store *st, const char *network, const char *ac
         return GW_EINVAL;
     }
     pipeline_enriched none = {.priority_score = -1};
-    return normalise_and_append(st, network, account, event, now_ms, stats, obs, &none);
+    return normalise_and_append(st, network, account, event, now_ms, stats, obs, &none, NULL);
 }

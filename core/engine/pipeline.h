@@ -33,14 +33,47 @@ typedef struct pipeline_echo {
     void *arg;
 } pipeline_echo;
 
-/* Enrichment (triage): enrich(arg, network, event) may add members to a
- * validated plugin item (borrowed, modified in place) before it is
- * normalised and serialised, once. Returns 0, or a negative GW_E* code
- * that drops nothing: the item is stored as it is then. Host events are
- * never enriched. */
+/* The members a plugin may set, in the order of the view below. */
+enum pipeline_member {
+    PIPELINE_TYPE,
+    PIPELINE_VISIBILITY,
+    PIPELINE_NATIVE_ID,
+    PIPELINE_THREAD_ID,
+    PIPELINE_IN_REPLY_TO,
+    PIPELINE_URL,
+    PIPELINE_AUTHOR,
+    PIPELINE_TEXT,
+    PIPELINE_LANG,
+    PIPELINE_RATING,
+    PIPELINE_CREATED_AT,
+    PIPELINE_TAGS,
+    PIPELINE_CONTACT,
+    PIPELINE_RAW,
+    PIPELINE_CONTEXT,
+    PIPELINE_MEMBERS
+};
+
+/* A validated item's members as validation found them, so the steps after
+ * it (enrichment) do not look each up again: m[PIPELINE_TYPE] is the
+ * value of "type", NULL when absent; a JSON null is kept as such (it
+ * means absent too). Borrowed from the event: valid while the event lives
+ * and those members are not replaced. */
+typedef struct pipeline_item {
+    const json_t *m[PIPELINE_MEMBERS];
+    const json_t *author_id, *author_handle, *author_name, *author_followers, *author_verified;
+    size_t nulls; /* members given as null (dropped before the append) */
+} pipeline_item;
+
+/* Enrichment (triage): enrich(arg, network, event, item) may add members
+ * to a validated plugin item (event borrowed, modified in place; item its
+ * members as validation found them) before it is normalised and
+ * serialised, once. Returns 0, or a negative GW_E* code that drops
+ * nothing: the item is stored as it is then. Host events are never
+ * enriched. */
 typedef struct pipeline_enriched pipeline_enriched;
 typedef struct pipeline_enrich {
-    int (*enrich)(void *arg, const char *network, json_t *event, pipeline_enriched *out);
+    int (*enrich)(void *arg, const char *network, json_t *event, const pipeline_item *item,
+                  pipeline_enriched *out);
     void *arg;
 } pipeline_enrich;
 
@@ -115,5 +148,9 @@ int pipeline_ingest_host_observed(store *st, const char *network, const char *ac
 /* Check a plugin event without storing it (used by tests and the SDK's
  * conformance checker). Borrowed event. Returns 0 or GW_EINVAL + err. */
 int pipeline_validate(const json_t *event, char *err, size_t errlen);
+
+/* pipeline_validate that also fills *item with the members it found (see
+ * pipeline_item; on failure it is partial). */
+int pipeline_validate_item(const json_t *event, pipeline_item *item, char *err, size_t errlen);
 
 #endif /* GW_PIPELINE_H */

@@ -34,6 +34,7 @@ struct triage {
     triage_values values; /* shared JSON values of the tags */
     triage_text scratch;
     jw_buf text; /* the last item's tags as text (triage_enrich_text) */
+    json_t *reasons; /* an item's reasons on their way into text, emptied after */
 };
 
 static int check_influence(const gw_config *cfg, long long high, long long top, cfg_errors *errs)
@@ -59,6 +60,11 @@ int triage_open(const gw_config *cfg, triage **out, cfg_errors *errs)
     if (t == NULL)
         return GW_ENOMEM;
     const json_t *s = cfg->triage;
+    t->reasons = json_array();
+    if (t->reasons == NULL) {
+        free(t);
+        return GW_ENOMEM;
+    }
     t->enabled = json_is_true(json_object_get(s, "enabled"));
     t->default_rules = json_is_true(json_object_get(s, "default_rules"));
     t->influence_high = json_integer_value(json_object_get(s, "influence_high"));
@@ -91,6 +97,7 @@ void triage_free(triage *t)
     triage_values_free(&t->values);
     triage_text_free(&t->scratch);
     jw_buf_free(&t->text);
+    json_decref(t->reasons);
     free(t);
 }
 
@@ -211,23 +218,35 @@ typedef struct verdict {
     int verified;
 } verdict;
 
+/* The members triage reads, looked up (for a caller without a view). */
+static void item_of(const json_t *event, triage_item *in)
+{
+    const json_t *author = json_object_get(event, "author");
+    *in = (triage_item){.type = json_object_get(event, "type"),
+                        .visibility = json_object_get(event, "visibility"),
+                        .text = json_object_get(event, "text"),
+                        .rating = json_object_get(event, "rating"),
+                        .tags = json_object_get(event, "tags"),
+                        .followers = json_object_get(author, "followers"),
+                        .verified = json_object_get(author, "verified")};
+}
+
 /* 1 with *v for a plugin item, 0 for a gateway event (never triaged), or
  * GW_ENOMEM. */
-static int judge(triage *t, const char *network, const json_t *event, verdict *v)
+static int judge(triage *t, const char *network, const triage_item *in, verdict *v)
 {
-    const char *type = json_string_value(json_object_get(event, "type"));
+    const char *type = json_string_value(in->type);
     if (type == NULL || strchr(type, '.') != NULL)
         return 0;
-    const json_t *text_v = json_object_get(event, "text");
+    const json_t *text_v = in->text;
     const char *text = json_string_value(text_v);
-    const json_t *author = json_object_get(event, "author");
-    const json_t *rating = json_object_get(event, "rating");
-    const json_t *followers = json_object_get(author, "followers");
+    const json_t *rating = in->rating;
+    const json_t *followers = in->followers;
     v->type = type;
-    v->verified = json_is_true(json_object_get(author, "verified"));
+    v->verified = json_is_true(in->verified);
     v->f = (triage_facts){.network = network,
                           .type = type,
-                          .visibility = json_string_value(json_object_get(event, "visibility")),
+                          .visibility = json_string_value(in->visibility),
                           .text = text,
                           .has_rating = json_is_number(rating),
                           .rating = json_number_value(rating),
@@ -255,31 +274,25 @@ static int sentiment_index(double sentiment)
 }
 
 /* The built-in points, then the rules (which see v->f's tags): the score
- * clamped and fitted to a forced level, its level, and a new array of
- * reasons (*reasons, the caller's). Returns 0 or GW_ENOMEM. */
+ * clamped and fitted to a forced level, its level, and the reasons
+ * appended to the empty array the caller gives. Returns 0 or GW_ENOMEM. */
 static int rank(triage *t, verdict *v, int mentioned, int *score_out, int *level_out,
-                json_t **reasons_out)
+                json_t *reasons)
 {
-    json_t *reasons = json_array();
     int score = TRIAGE_PRIORITY_BASE, rc = GW_OK;
     triage_level level = TRIAGE_LEVEL_NONE;
-    if (reasons == NULL)
-        return GW_ENOMEM;
     triage_priority_input in = {&t->values, t->lexicon,  &v->a,       &v->f,
                                 mentioned,  v->verified, v->sentiment};
     if (t->default_rules)
         rc = triage_priority_builtin(&in, &score, reasons);
     if (rc == GW_OK)
         rc = triage_rules_apply(t->rules, &v->f, &score, &level, reasons);
-    if (rc != GW_OK) {
-        json_decref(reasons);
+    if (rc != GW_OK)
         return GW_ENOMEM;
-    }
     score = score < 0 ? 0 : score > 100 ? 100 : score;
     score = triage_priority_fit(score, level);
     *score_out = score;
     *level_out = (int)triage_priority_level(score);
-    *reasons_out = reasons;
     return GW_OK;
 }
 
@@ -293,10 +306,11 @@ static void out_priority(triage_out *out, int score, int level)
 
 /* The tags merged into the item's "tags" object (the plugin's, or a new
  * one). */
-static int enrich_object(triage *t, const char *network, json_t *event, triage_out *out)
+static int enrich_object(triage *t, const char *network, json_t *event, const triage_item *in,
+                         triage_out *out)
 {
     verdict v;
-    int judged = judge(t, network, event, &v);
+    int judged = judge(t, network, in, &v);
     if (judged <= 0)
         return judged;
     json_t *tags = json_object_get(event, "tags");
@@ -310,9 +324,11 @@ static int enrich_object(triage *t, const char *network, json_t *event, triage_o
         return GW_ENOMEM;
     v.f.tags = tags;
     int score, level;
-    json_t *reasons;
-    if (rank(t, &v, mentioned, &score, &level, &reasons) != GW_OK)
+    json_t *reasons = json_array(); /* the tags keep it */
+    if (reasons == NULL || rank(t, &v, mentioned, &score, &level, reasons) != GW_OK) {
+        json_decref(reasons);
         return GW_ENOMEM;
+    }
     int rc = set_shared(tags, "priority", t->values.level[level]);
     rc |= set_shared(tags, "priority_score", t->values.score[score]);
     if (rc == GW_OK && json_array_size(reasons) > 0)
@@ -326,16 +342,24 @@ static int enrich_object(triage *t, const char *network, json_t *event, triage_o
 
 int triage_enrich(triage *t, const char *network, json_t *event)
 {
-    return enrich_object(t, network, event, NULL);
+    triage_item in;
+    item_of(event, &in);
+    return enrich_object(t, network, event, &in, NULL);
 }
 
-int triage_enrich_text(triage *t, const char *network, json_t *event, triage_out *out)
+int triage_enrich_text(triage *t, const char *network, json_t *event, const triage_item *in,
+                       triage_out *out)
 {
     *out = (triage_out){.priority_score = -1};
-    if (json_object_get(event, "tags") != NULL)
-        return enrich_object(t, network, event, out);
+    triage_item looked;
+    if (in == NULL) {
+        item_of(event, &looked);
+        in = &looked;
+    }
+    if (in->tags != NULL)
+        return enrich_object(t, network, event, in, out);
     verdict v;
-    int judged = judge(t, network, event, &v);
+    int judged = judge(t, network, in, &v);
     if (judged <= 0)
         return judged;
     int mentioned = addressed(NULL, &v.a, v.type);
@@ -352,12 +376,13 @@ int triage_enrich_text(triage *t, const char *network, json_t *event, triage_out
                           .sentiment = label_of(v.sentiment),
                           .sentiment_score = sentiment_index(v.sentiment),
                           .influence = v.influence};
-    json_t *reasons;
-    if (rank(t, &v, mentioned, &set.score, &set.level, &reasons) != GW_OK)
+    /* written out as text right away: the array is t's, emptied per item */
+    json_array_clear(t->reasons);
+    if (rank(t, &v, mentioned, &set.score, &set.level, t->reasons) != GW_OK)
         return GW_ENOMEM;
-    set.reasons = reasons;
+    set.reasons = t->reasons;
     int rc = triage_tags_text(&t->text, &t->values, &set);
-    json_decref(reasons);
+    json_array_clear(t->reasons);
     if (rc != GW_OK)
         return rc;
     out->members = t->text.data;

@@ -57,10 +57,20 @@ typedef struct triage_out {
     const char *priority; /* "low".."urgent" (static), NULL when not triaged */
 } triage_out;
 
+/* The members of an item triage reads, as its caller found them (the
+ * pipeline's validation looked each up once): NULL when absent. Borrowed
+ * from the event. */
+typedef struct triage_item {
+    const json_t *type, *visibility, *text, *rating, *tags;
+    const json_t *followers, *verified; /* the author's */
+} triage_item;
+
 /* triage_enrich for the pipeline: an item without a "tags" member of its
  * own gets its tags as text in *out (the same bytes the object would be
  * stored as, without building it); an item with one gets them merged
- * into it as triage_enrich does. Same return values. */
-int triage_enrich_text(triage *t, const char *network, json_t *event, triage_out *out);
+ * into it as triage_enrich does. in: the event's members (NULL: triage
+ * looks them up). Same return values. */
+int triage_enrich_text(triage *t, const char *network, json_t *event, const triage_item *in,
+                       triage_out *out);
 
 #endif /* GW_TRIAGE_H */

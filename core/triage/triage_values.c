@@ -73,20 +73,28 @@ static int make_phrase_values(triage_values *v, const triage_lexicon *lx)
     return GW_OK;
 }
 
-/* out[i] = the compact JSON of in[i] (NULL stays NULL), as the store
- * would write it. */
-static int texts_of(char **out, json_t *const *in, size_t n)
+/* out[i] = `,"key":` and the compact JSON of in[i] as the store would
+ * write it (NULL stays empty). */
+static int texts_of(triage_member_text *out, const char *key, json_t *const *in, size_t n)
 {
     jw_buf b = {0};
     int rc = GW_OK;
     for (size_t i = 0; i < n && rc == GW_OK; i++) {
         if (in[i] == NULL)
             continue;
-        if ((rc = jw_dump(&b, in[i])) == GW_OK && (out[i] = malloc(b.len + 1)) == NULL)
+        b.len = 0;
+        /* jw_dump replaces what its buffer holds: the value goes first */
+        jw_buf value = {0};
+        if ((rc = jw_dump(&value, in[i])) == GW_OK && (rc = jw_raw(&b, ",", 1)) == GW_OK &&
+            (rc = jw_string(&b, key, strlen(key))) == GW_OK && (rc = jw_raw(&b, ":", 1)) == GW_OK)
+            rc = jw_raw(&b, value.data, value.len);
+        jw_buf_free(&value);
+        if (rc == GW_OK && (out[i].text = malloc(b.len + 1)) == NULL)
             rc = GW_ENOMEM;
         if (rc == GW_OK) {
-            memcpy(out[i], b.data, b.len);
-            out[i][b.len] = '\0';
+            memcpy(out[i].text, b.data, b.len);
+            out[i].text[b.len] = '\0';
+            out[i].len = b.len;
         }
     }
     jw_buf_free(&b);
@@ -95,11 +103,12 @@ static int texts_of(char **out, json_t *const *in, size_t n)
 
 static int make_texts(triage_values *v)
 {
-    if (texts_of(v->sentiment_text, v->sentiment, 3) != GW_OK ||
-        texts_of(v->level_text, v->level, 4) != GW_OK ||
-        texts_of(v->influence_text, v->influence, 3) != GW_OK ||
-        texts_of(v->intents_text, v->intents, 1u << TRIAGE_INTENT_COUNT) != GW_OK ||
-        texts_of(v->sentiment_score_text, v->sentiment_score, 201) != GW_OK)
+    if (texts_of(v->sentiment_text, "sentiment", v->sentiment, 3) != GW_OK ||
+        texts_of(v->level_text, "priority", v->level, 4) != GW_OK ||
+        texts_of(v->influence_text, "influence", v->influence, 3) != GW_OK ||
+        texts_of(v->intents_text, "intent", v->intents, 1u << TRIAGE_INTENT_COUNT) != GW_OK ||
+        texts_of(v->score_text, "priority_score", v->score, 101) != GW_OK ||
+        texts_of(v->sentiment_score_text, "sentiment_score", v->sentiment_score, 201) != GW_OK)
         return GW_ENOMEM;
     return GW_OK;
 }
@@ -149,12 +158,12 @@ void triage_values_free(triage_values *v)
     decref_all(v->intent_reason, v->phrases);
     decref_all(v->keywords, v->phrases);
     decref_all(v->sentiment_reason, v->phrases * SLOTS_PER_PHRASE);
-    char **texts[] = {v->sentiment_text, v->level_text, v->influence_text, v->intents_text,
-                      v->sentiment_score_text};
-    size_t counts[] = {3, 4, 3, 1u << TRIAGE_INTENT_COUNT, 201};
+    triage_member_text *texts[] = {v->sentiment_text,    v->level_text, v->influence_text,
+                                   v->intents_text,      v->score_text, v->sentiment_score_text};
+    size_t counts[] = {3, 4, 3, 1u << TRIAGE_INTENT_COUNT, 101, 201};
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
         for (size_t i = 0; i < counts[k]; i++)
-            free(texts[k][i]);
+            free(texts[k][i].text);
     }
     free(v->intent_reason);
     free(v->keywords);

@@ -23,6 +23,12 @@ typedef enum triage_fixed_reason {
     TRIAGE_REASON_COUNT
 } triage_fixed_reason;
 
+/* One member as JSON text (owned by the values; text NULL when none). */
+typedef struct triage_member_text {
+    char *text;
+    size_t len;
+} triage_member_text;
+
 typedef struct triage_values {
     json_t *sentiment[3];                       /* "negative", "neutral", "positive" */
     json_t *level[4];                           /* triage_level_names */
@@ -35,13 +41,15 @@ typedef struct triage_values {
     json_t **keywords;         /* per phrase: a brand term alone in an array, else NULL */
     json_t **sentiment_reason; /* per phrase x negated x points, made on first use */
     size_t phrases;
-    /* The compact JSON text of the values above that have no per-phrase
-     * part, for tags written straight as text (triage_tags_text.c). */
-    char *sentiment_text[3];
-    char *level_text[4];
-    char *influence_text[3];
-    char *intents_text[1u << TRIAGE_INTENT_COUNT]; /* [0] is NULL */
-    char *sentiment_score_text[201];
+    /* The values above that have no per-phrase part as whole members,
+     * `,"key":<compact JSON>`, for tags written straight as text
+     * (triage_tags_text.c: one copy per member). */
+    triage_member_text sentiment_text[3];
+    triage_member_text level_text[4];
+    triage_member_text influence_text[3];
+    triage_member_text intents_text[1u << TRIAGE_INTENT_COUNT]; /* [0] is empty */
+    triage_member_text score_text[101];
+    triage_member_text sentiment_score_text[201];
 } triage_values;
 
 /* Make every value for lx's phrases. Returns 0 or GW_ENOMEM (v is then

@@ -306,7 +306,7 @@ static void test_text_path_matches_object_path(void **state)
         json_t *tags = json_object_get(copy, "tags");
         assert_int_equal(GW_OK, jw_dump(&obj, tags));
         triage_out out;
-        assert_int_equal(GW_OK, triage_enrich_text(t, network, ev, &out));
+        assert_int_equal(GW_OK, triage_enrich_text(t, network, ev, NULL, &out));
         assert_null(json_object_get(ev, "tags")); /* not in the object */
         assert_non_null(out.members);
         assert_int_equal(out.len, strlen("\"tags\":") + obj.len);
@@ -330,7 +330,7 @@ static void test_text_path_matches_object_path(void **state)
     json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", "mention", "visibility", "public",
                            "text", "@acme I want a refund", "tags", "source", "search");
     triage_out out;
-    assert_int_equal(GW_OK, triage_enrich_text(t, "twitter", ev, &out));
+    assert_int_equal(GW_OK, triage_enrich_text(t, "twitter", ev, NULL, &out));
     assert_null(out.members);
     assert_string_equal("urgent", out.priority);
     json_t *tags = json_object_get(ev, "tags");
@@ -339,7 +339,7 @@ static void test_text_path_matches_object_path(void **state)
     json_decref(ev);
     /* A gateway event: nothing, and no priority. */
     ev = json_pack("{s:s, s:s}", "type", "action.failed", "text", "refund");
-    assert_int_equal(GW_OK, triage_enrich_text(t, "twitter", ev, &out));
+    assert_int_equal(GW_OK, triage_enrich_text(t, "twitter", ev, NULL, &out));
     assert_null(out.members);
     assert_int_equal(-1, out.priority_score);
     json_decref(ev);
