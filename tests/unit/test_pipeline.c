@@ -179,6 +179,57 @@ static void test_ingest_fills_host_fields_and_dedupes(void **state)
     json_decref(ev);
 }
 
+/* The view validation hands to enrichment names each member it found,
+ * the author's included, and nothing it did not. */
+static void test_validate_item_view(void **state)
+{
+    (void)state;
+    json_t *ev = good_event("n-2");
+    json_object_set_new(ev, "lang", json_null());
+    pipeline_item item;
+    char err[256] = "";
+    assert_int_equal(GW_OK, pipeline_validate_item(ev, &item, err, sizeof err));
+    assert_ptr_equal(item.m[PIPELINE_TYPE], json_object_get(ev, "type"));
+    assert_ptr_equal(item.m[PIPELINE_VISIBILITY], json_object_get(ev, "visibility"));
+    assert_ptr_equal(item.m[PIPELINE_NATIVE_ID], json_object_get(ev, "native_id"));
+    assert_ptr_equal(item.m[PIPELINE_TEXT], json_object_get(ev, "text"));
+    assert_ptr_equal(item.m[PIPELINE_AUTHOR], json_object_get(ev, "author"));
+    assert_true(json_is_null(item.m[PIPELINE_LANG])); /* given as null: kept, counted */
+    assert_int_equal(1, item.nulls);
+    assert_null(item.m[PIPELINE_TAGS]);
+    assert_null(item.m[PIPELINE_RATING]);
+    assert_null(item.m[PIPELINE_CREATED_AT]);
+    const json_t *author = json_object_get(ev, "author");
+    assert_ptr_equal(item.author_id, json_object_get(author, "id"));
+    assert_ptr_equal(item.author_handle, json_object_get(author, "handle"));
+    assert_ptr_equal(item.author_followers, json_object_get(author, "followers"));
+    assert_ptr_equal(item.author_verified, json_object_get(author, "verified"));
+    assert_null(item.author_name);
+    json_decref(ev);
+}
+
+/* Members given as null are dropped before the append; a null created_at
+ * is absent, so the receive time stands in. */
+static void test_null_members_dropped(void **state)
+{
+    fixture *f = *state;
+    pipeline_stats stats = {0};
+    char err[256];
+    json_t *in = good_event("n-3");
+    json_object_set_new(in, "created_at", json_null());
+    json_object_set_new(in, "url", json_null());
+    assert_int_equal(1, pipeline_ingest(f->st, "mock", "acme", in, 1763632800123ull, &stats, err,
+                                        sizeof err));
+    assert_int_equal(GW_OK, store_commit(f->st));
+    json_t *ev = NULL;
+    assert_int_equal(0, store_read(f->st, 0, 10, read_one, &ev));
+    assert_non_null(ev);
+    assert_string_equal("2025-11-20T10:00:00.123Z",
+                        json_string_value(json_object_get(ev, "created_at")));
+    assert_null(json_object_get(ev, "url"));
+    json_decref(ev);
+}
+
 static void test_host_events_bypass_plugin_rules_but_keep_identity(void **state)
 {
     fixture *f = *state;
@@ -195,6 +246,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validation_messages),
+        cmocka_unit_test(test_validate_item_view),
+        cmocka_unit_test_setup_teardown(test_null_members_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_fills_host_fields_and_dedupes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_host_events_bypass_plugin_rules_but_keep_identity,
