@@ -132,7 +132,7 @@ int pipeline_validate(const json_t *ev, char *err, size_t errlen)
 
 int pipeline_validate_item(const json_t *ev, pipeline_item *item, char *err, size_t errlen)
 {
-    *item = (pipeline_item){0};
+    *item = (pipeline_item){.validated = 1};
     if (!json_is_object(ev)) {
         snprintf(err, errlen, "an event must be a JSON object");
         return GW_EINVAL;
@@ -228,13 +228,16 @@ int pipeline_validate_item(const json_t *ev, pipeline_item *item, char *err, siz
 static int normalise_and_append(store *st, const char *network, const char *account, json_t *ev,
                                 uint64_t now_ms, pipeline_stats *stats,
                                 const pipeline_observer *obs, const pipeline_enriched *en,
-                                const pipeline_item *item)
+                                pipeline_item *item)
 {
+    pipeline_item host = {0}; /* a host event: nothing validated */
+    if (item == NULL)
+        item = &host;
     char id[512];
     char received[40];
     int rc = GW_ENOMEM;
-    const char *native = json_string_value(item != NULL ? item->m[PIPELINE_NATIVE_ID]
-                                                        : json_object_get(ev, "native_id"));
+    const char *native = json_string_value(item->validated ? item->m[PIPELINE_NATIVE_ID]
+                                                           : json_object_get(ev, "native_id"));
     int n = snprintf(id, sizeof id, "%s:%s", network, native);
     if (n < 0 || (size_t)n >= sizeof id) {
         json_decref(ev);
@@ -250,9 +253,9 @@ static int normalise_and_append(store *st, const char *network, const char *acco
     void *tmp;
     json_t *v;
     const json_t *created =
-        item != NULL ? item->m[PIPELINE_CREATED_AT] : json_object_get(ev, "created_at");
+        item->validated ? item->m[PIPELINE_CREATED_AT] : json_object_get(ev, "created_at");
     int has_created = created != NULL && !json_is_null(created); /* before it is deleted */
-    if (item == NULL || item->nulls > 0) {
+    if (!item->validated || item->nulls > 0) {
         json_object_foreach_safe(ev, tmp, key, v)
         {
             if (json_is_null(v))
@@ -268,8 +271,11 @@ static int normalise_and_append(store *st, const char *network, const char *acco
         json_object_set_new(ev, "received_at", json_string(received)))
         goto done;
 
+    item->network = network;
+    item->account = account;
+    item->received_at = received;
     if (obs != NULL && obs->annotate != NULL)
-        obs->annotate(obs->arg, ev, now_ms);
+        obs->annotate(obs->arg, ev, item, now_ms);
     /* the enrichment's members (triage's tags), then the observer's */
     store_members parts[2] = {{en->members, en->len}, {NULL, 0}};
     if (obs != NULL && obs->members != NULL)

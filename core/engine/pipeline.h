@@ -59,9 +59,13 @@ enum pipeline_member {
  * means absent too). Borrowed from the event: valid while the event lives
  * and those members are not replaced. */
 typedef struct pipeline_item {
+    int validated; /* m[] and author_* were filled by validation; 0 for a
+                      host event (nothing looked up: look in the event) */
     const json_t *m[PIPELINE_MEMBERS];
     const json_t *author_id, *author_handle, *author_name, *author_followers, *author_verified;
     size_t nulls; /* members given as null (dropped before the append) */
+    /* the host members, set before the observer's annotate */
+    const char *network, *account, *received_at;
 } pipeline_item;
 
 /* Enrichment (triage): enrich(arg, network, event, item) may add members
@@ -90,15 +94,17 @@ struct pipeline_enriched {
 };
 
 /* Observer (conversations, core/service/): sees every event on its way
- * into the log. annotate(arg, event, now_ms) runs after the host members
- * are set and before the append, and may add members (conversation_id,
- * contact); stored(arg, event, seq, enriched) runs after the event was
+ * into the log. annotate(arg, event, item, now_ms) runs after the host
+ * members are set and before the append, and may add members
+ * (conversation_id, contact); item has the host members and, for a
+ * plugin's item (item->validated), the members validation found (the
+ * nulls among them are gone from the event by then); stored(arg, event, seq, enriched) runs after the event was
  * appended as new, with the event as stored (borrowed) and what the
  * enrichment decided beside it (never NULL). An event annotated but not
  * stored (a duplicate, an error) gets no stored() call: annotate must
  * only prepare what stored() applies. Either may be NULL. */
 typedef struct pipeline_observer {
-    void (*annotate)(void *arg, json_t *event, uint64_t now_ms);
+    void (*annotate)(void *arg, json_t *event, const pipeline_item *item, uint64_t now_ms);
     void (*stored)(void *arg, const json_t *event, int64_t seq, const pipeline_enriched *enriched);
     /* Members annotate prepared as JSON text, stored after the event's
      * own (store_append_text), or NULL; *len set. Not in the event object

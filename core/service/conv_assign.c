@@ -35,6 +35,18 @@ static const char *member(const json_t *ev, const char *key)
     return json_string_value(json_object_get(ev, key));
 }
 
+/* A member of the event: from the pipeline's view when validation filled
+ * it (a plugin's item), else looked up (a host event). */
+static const json_t *field(const pipeline_item *it, const json_t *ev, int m, const char *key)
+{
+    return it->validated ? it->m[m] : json_object_get(ev, key);
+}
+
+static const char *field_str(const pipeline_item *it, const json_t *ev, int m, const char *key)
+{
+    return json_string_value(field(it, ev, m, key));
+}
+
 /* network \x1f account \x1f thread into buf; its length, or 0 if too long. */
 static size_t thread_key(char *buf, const char *network, const char *account, const char *thread)
 {
@@ -102,23 +114,25 @@ static void set_conversation_id(conv_service *svc, const conv *cv)
         b->len = 0;
 }
 
-static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
+static void annotate_customer(conv_service *svc, json_t *ev, const pipeline_item *it,
+                              uint64_t now_ms)
 {
-    const char *network = member(ev, "network"), *account = member(ev, "account");
-    const char *thread = member(ev, "thread_id");
+    const char *network = it->network, *account = it->account;
+    const char *thread = field_str(it, ev, PIPELINE_THREAD_ID, "thread_id");
     if (thread == NULL || *thread == '\0')
-        thread = member(ev, "native_id");
+        thread = field_str(it, ev, PIPELINE_NATIVE_ID, "native_id");
     char key[KEY_MAX];
     size_t len = thread_key(key, network, account, thread);
     if (len == 0)
         return;
     size_t net_len = strlen(network), acct_len = strlen(account);
-    const json_t *author = json_object_get(ev, "author");
-    const char *author_id = member(author, "id");
+    const json_t *author = field(it, ev, PIPELINE_AUTHOR, "author");
+    const char *author_id =
+        json_string_value(it->validated ? it->author_id : json_object_get(author, "id"));
     contact *ct = author_id != NULL
                       ? conv_contact_lookup(svc, network, net_len, author_id, now_ms)
                       : NULL;
-    int is_public = strcmp(member(ev, "visibility"), "public") == 0;
+    int is_public = strcmp(field_str(it, ev, PIPELINE_VISIBILITY, "visibility"), "public") == 0;
     conv_pending *p = &svc->pending;
     conv *cv = strmap_get(svc->by_key, key, len);
     if (cv != NULL && cv->state == CONV_CLOSED) /* closed, not flushed yet */
@@ -149,9 +163,12 @@ static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
         shown.items++;
         shown.last_ms = (int64_t)now_ms;
         shown.open += p->is_new;
-        const json_t *followers = json_object_get(author, "followers");
-        p->handle = member(author, "handle");
-        p->name = member(author, "name");
+        const json_t *followers =
+            it->validated ? it->author_followers : json_object_get(author, "followers");
+        p->handle = json_string_value(it->validated ? it->author_handle
+                                                    : json_object_get(author, "handle"));
+        p->name =
+            json_string_value(it->validated ? it->author_name : json_object_get(author, "name"));
         p->followers = json_is_integer(followers) ? json_integer_value(followers) : -1;
         shown.handle = (char *)(p->handle != NULL ? p->handle : ct->handle);
         shown.name = (char *)(p->name != NULL ? p->name : ct->name);
@@ -159,19 +176,21 @@ static void annotate_customer(conv_service *svc, json_t *ev, uint64_t now_ms)
             shown.followers = p->followers;
         /* as text beside the object (observe_members); a plugin's own
          * "contact" gives way to it, as it did when this was set */
-        json_object_del(ev, "contact");
+        if (!it->validated || it->m[PIPELINE_CONTACT] != NULL)
+            json_object_del(ev, "contact");
         size_t before = svc->members_text.len;
         if ((before > 0 && jw_raw(&svc->members_text, ",", 1) != GW_OK) ||
-            conv_contact_text(&svc->members_text, &shown, member(ev, "received_at")) != GW_OK)
+            conv_contact_text(&svc->members_text, &shown, it->received_at) != GW_OK)
             svc->members_text.len = before; /* stored without the member, not lost */
     }
 }
 
 /* An answer sent through the action API: the event it answers names the
  * conversation; without one (a private message to a thread), the thread. */
-static void annotate_answer(conv_service *svc, json_t *ev, uint64_t now_ms)
+static void annotate_answer(conv_service *svc, json_t *ev, const pipeline_item *it,
+                            uint64_t now_ms)
 {
-    const char *network = member(ev, "network"), *account = member(ev, "account");
+    const char *network = it->network, *account = it->account;
     const char *answered = member(ev, "in_reply_to"), *thread = member(ev, "thread_id");
     conv *cv = NULL;
     char key[KEY_MAX];
@@ -193,18 +212,18 @@ static void annotate_answer(conv_service *svc, json_t *ev, uint64_t now_ms)
     set_conversation_id(svc, cv);
 }
 
-static void observe_annotate(void *arg, json_t *ev, uint64_t now_ms)
+static void observe_annotate(void *arg, json_t *ev, const pipeline_item *it, uint64_t now_ms)
 {
     conv_service *svc = arg;
     pending_drop(svc);
     svc->members_text.len = 0;
-    const char *type = member(ev, "type");
+    const char *type = field_str(it, ev, PIPELINE_TYPE, "type");
     if (type == NULL)
         return;
     if (strchr(type, '.') == NULL)
-        annotate_customer(svc, ev, now_ms);
+        annotate_customer(svc, ev, it, now_ms);
     else if (strcmp(type, "action.succeeded") == 0)
-        annotate_answer(svc, ev, now_ms);
+        annotate_answer(svc, ev, it, now_ms);
 }
 
 static void replace_string(char **dst, const char *src)
