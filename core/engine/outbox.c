@@ -5,8 +5,9 @@
  * Owns: the in-memory list of actions still to send (queued, sending,
  * retrying), one timer that wakes the scheduler when the next retry is
  * due, the state each attempt writes and the action.* event of an
- * outcome. Deciding on a new request is outbox_submit.c's; the table and
- * its SQL are store/outbox_store.c's.
+ * outcome. Deciding on a new request is outbox_submit.c's, what the API
+ * reads (an action's document, echo recognition) outbox_read.c's; the
+ * table and its SQL are store/outbox_store.c's.
  *
  * Scheduling. At most one action per account is in the plugin at a time,
  * so the answers of one account reach the network in the order they were
@@ -74,11 +75,6 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-static json_t *json_string_or_null(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
-}
-
 static int parse_state(const char *name, action_state *out)
 {
     for (size_t i = 0; i < sizeof state_names / sizeof state_names[0]; i++) {
@@ -88,12 +84,6 @@ static int parse_state(const char *name, action_state *out)
         }
     }
     return GW_EINVAL;
-}
-
-static void format_time(uint64_t ms, char *buf, size_t len)
-{
-    if (gw_sdk_time_format((int64_t)ms, buf, len) < 0)
-        snprintf(buf, len, "1970-01-01T00:00:00Z");
 }
 
 const char *outbox_kind_name(outbox_kind kind)
@@ -211,9 +201,9 @@ static json_t *outcome_event(const outbox_action *a, int succeeded, const char *
     snprintf(native, sizeof native, "action:%s", a->id);
     json_t *detail = json_pack(
         "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I}", "action_id", a->id, "kind", kind_names[a->kind],
-        "idempotency_key", a->key, "in_reply_to", json_string_or_null(a->reply_native), "native_id",
-        json_string_or_null(result_native), "url", json_string_or_null(url), "to",
-        json_string_or_null(a->recipient), "attempts", (json_int_t)(a->attempts ? a->attempts : 1));
+        "idempotency_key", a->key, "in_reply_to", outbox_string_or_null(a->reply_native), "native_id",
+        outbox_string_or_null(result_native), "url", outbox_string_or_null(url), "to",
+        outbox_string_or_null(a->recipient), "attempts", (json_int_t)(a->attempts ? a->attempts : 1));
     if (detail == NULL)
         return NULL;
     if (!succeeded &&
@@ -227,8 +217,8 @@ static json_t *outcome_event(const outbox_action *a, int succeeded, const char *
     json_t *ev = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "type",
                            succeeded ? "action.succeeded" : "action.failed", "visibility",
                            a->kind == OUTBOX_REPLY ? "public" : "private", "native_id", native,
-                           "thread_id", json_string_or_null(a->thread), "in_reply_to",
-                           json_string_or_null(a->reply_native), "text", a->text, "detail", detail);
+                           "thread_id", outbox_string_or_null(a->thread), "in_reply_to",
+                           outbox_string_or_null(a->reply_native), "text", a->text, "detail", detail);
     if (ev != NULL && succeeded && url_is_linkable(url) &&
         json_object_set_new(ev, "url", json_string(url)) != 0) {
         json_decref(ev);
@@ -550,72 +540,6 @@ int outbox_enqueue(outbox *ob, const outbox_row *row)
     if (ob->timer_open)
         uv_timer_start(&ob->timer, timer_cb, 0, 0);
     return GW_OK;
-}
-
-/* ---- reading --------------------------------------------------------------- */
-
-static json_t *time_json(int64_t ms)
-{
-    char buf[GW_SDK_RFC3339_SIZE];
-    format_time((uint64_t)ms, buf, sizeof buf);
-    return json_string(buf);
-}
-
-/* Ownership: returns a new object (caller decrefs) or NULL on ENOMEM. */
-static json_t *row_document(const outbox_row *r)
-{
-    json_t *next_at = r->state != NULL && strcmp(r->state, "retrying") == 0
-                          ? time_json(r->next_at_ms)
-                          : json_null();
-    return json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o, "
-        "s:o, s:o, s:o}",
-        "id", json_string_or_null(r->id), "state", json_string_or_null(r->state), "network",
-        json_string_or_null(r->network), "account", json_string_or_null(r->account), "kind",
-        json_string_or_null(r->kind), "in_reply_to", json_string_or_null(r->in_reply_to), "to",
-        json_string_or_null(r->recipient), "text", json_string_or_null(r->text), "idempotency_key",
-        json_string_or_null(r->key), "force", r->force, "attempts", (json_int_t)r->attempts,
-        "created_at", time_json(r->created_ms), "updated_at", time_json(r->updated_ms),
-        "next_attempt_at", next_at, "native_id", json_string_or_null(r->result_native_id), "url",
-        json_string_or_null(r->result_url), "reason", json_string_or_null(r->reason));
-}
-
-static int document_row(void *arg, const outbox_row *row)
-{
-    json_t **out = arg;
-    *out = row_document(row);
-    return GW_OK;
-}
-
-int outbox_action_get(outbox *ob, const char *id, json_t **out)
-{
-    *out = NULL;
-    int rc = outbox_store_get(ob->db, id, document_row, out);
-    if (rc == 1)
-        return *out != NULL ? GW_OK : GW_ENOMEM;
-    return rc == 0 ? GW_ENOENT : rc;
-}
-
-int outbox_is_echo(void *arg, const char *network, const char *account, const json_t *event)
-{
-    outbox *ob = arg;
-    const char *native = json_string_value(json_object_get(event, "native_id"));
-    if (ob == NULL || ob->echo_candidates == 0 || native == NULL)
-        return 0;
-    char action_id[64];
-    if (outbox_store_echo(ob->db, network, account, native, action_id, sizeof action_id) != 1)
-        return 0;
-    ob->stats.echoes++;
-    char label[256];
-    snprintf(label, sizeof label, "%s/%s", network, account);
-    log_debug(&ob->rt->log, label, "dropped item %s: our own post (action %s) coming back", native,
-              action_id);
-    return 1;
-}
-
-const outbox_stats *outbox_stats_get(const outbox *ob)
-{
-    return &ob->stats;
 }
 
 /* ---- open / close ---------------------------------------------------------- */

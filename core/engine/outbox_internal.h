@@ -1,12 +1,14 @@
-/* outbox_internal.h - the outbox's state, shared by its two halves:
- * outbox.c (the queue and the send path) and outbox_submit.c (deciding on
- * new requests). No other file includes it.
+/* outbox_internal.h - the outbox's state, shared by its parts: outbox.c
+ * (the queue and the send path), outbox_submit.c (deciding on new
+ * requests) and outbox_read.c (what the API reads). No other file
+ * includes it.
  */
 #ifndef GW_OUTBOX_INTERNAL_H
 #define GW_OUTBOX_INTERNAL_H
 
 #include <stdint.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "engine/outbox_types.h"
@@ -31,6 +33,12 @@ struct outbox {
     pipeline_stats events;             /* the action.* events appended */
     outbox_stats stats;
 };
+
+/* A JSON string, or null for NULL. Ownership: a new reference. */
+static inline json_t *outbox_string_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
 
 /* "reply" or "private": the kind as the table and the events spell it. */
 const char *outbox_kind_name(outbox_kind kind);
