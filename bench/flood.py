@@ -20,6 +20,8 @@ gateway (isolation = "inline"), in its own child process (isolation =
 ratio (measured with triage and conversations off; goal >= 70%).
 --repeat N (default 1): N rounds; every gateway run is paired with a
 baseline run just before it, and the summary gives the median ratios.
+Each pair's line ends with the CPU time the hypervisor stole meanwhile
+(/proc/stat): on a virtual machine, rounds with much of it are noise.
 
 usage: bench/flood.py [BUILD_DIR] [COUNT] [--triage on|off|both]
                       [--conversations on|off|both] [--isolation inline|process|both]
@@ -31,7 +33,7 @@ import sys
 import tempfile
 import time
 
-from procstat import children, cpu_seconds, status_kb
+from procstat import children, cpu_seconds, status_kb, steal_jiffies, steal_share
 from benchargs import check
 
 check(__doc__, valued=("--triage", "--conversations", "--isolation", "--repeat"))
@@ -201,16 +203,19 @@ results = {}
 for r in range(repeat):
     for sync in ("full", "normal"):
         for triage, conv, isolated in runs:
+            before = steal_jiffies()
             b_rate, b_rss = baseline()
             rate, peak, cpu = flood(sync, triage, conv, isolated)
+            steal = steal_share(before, steal_jiffies())
             results.setdefault((sync, triage, conv, isolated), []).append(
                 (rate / b_rate, rate, cpu))
             print("  round %d: baseline (jansson + append + fdatasync per batch) %9.0f events/s, "
                   "peak RSS %5d KB; gateway (synchronous=%-6s, triage %-3s, conversations %-3s%s) "
-                  "%9.0f events/s, %5.1f us CPU/event, peak RSS %6d KB: %.2fx baseline"
+                  "%9.0f events/s, %5.1f us CPU/event, peak RSS %6d KB: %.2fx baseline "
+                  "(steal %.1f%%)"
                   % (r + 1, b_rate, b_rss, sync, "on" if triage else "off",
                      "on" if conv else "off", ", plugin isolated" if isolated else "", rate, cpu,
-                     peak, rate / b_rate))
+                     peak, rate / b_rate, steal))
 
 
 def median(values):

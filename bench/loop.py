@@ -33,6 +33,7 @@ import time
 import socket
 
 from benchargs import check
+from procstat import steal_jiffies, steal_share
 
 check(__doc__, flags=("--shared-cores",))
 
@@ -119,17 +120,6 @@ def wrk(url, conns, script=None):
     return rps, pct[50], pct[99], int(bad.group(1)) if bad else 0
 
 
-def cpu_times(cpu):
-    """(steal, total) jiffies of one CPU ("cpu1") or all ("cpu") so far."""
-    with open("/proc/stat") as f:
-        for line in f:
-            fields = line.split()
-            if fields[0] == cpu:
-                values = [int(v) for v in fields[1:9]]  # user .. steal
-                return values[7], sum(values)
-    return 0, 0
-
-
 STEAL_CPU = "cpu1" if pinned else "cpu"
 
 
@@ -175,10 +165,9 @@ def main():
                     base = "http://127.0.0.1:%d" % port
                     for name, url, s in (("GET /healthz", base + "/healthz", None),
                                          ("POST webhook", base + "/webhooks/mock/acme", script)):
-                        steal0, total0 = cpu_times(STEAL_CPU)
+                        before = steal_jiffies(STEAL_CPU)
                         rps, p50, p99, bad = wrk(url, conns, s)
-                        steal1, total1 = cpu_times(STEAL_CPU)
-                        steal = 100.0 * (steal1 - steal0) / max(1, total1 - total0)
+                        steal = steal_share(before, steal_jiffies(STEAL_CPU))
                         tmax, tp99, _ = ticks(port)
                         print("%-8s %5d %-16s %9.0f %8.2f %8.2f %7.1f %8.2fms %10.2fms %5d %5.1f%%" % (
                             sync, conns, name, rps, p50, p99, p99 / p50, tmax, tp99, bad, steal))

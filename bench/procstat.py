@@ -1,6 +1,6 @@
 """What the benchmarks read of a process from /proc (Linux): peak and
 current memory, CPU time, child processes. Imported by the scripts beside
-it (flood.py, sse.py, accounts.py)."""
+it (flood.py, sse.py, accounts.py, loop.py)."""
 import os
 
 
@@ -29,3 +29,23 @@ def children(pid):
             return [int(c) for c in f.read().split()]
     except OSError:
         return []
+
+
+def steal_jiffies(cpu="cpu"):
+    """(steal, total) jiffies of one CPU ("cpu1") or all ("cpu") since
+    boot, from /proc/stat: the time a hypervisor ran something else while
+    this machine's CPU was ready. Two readings give the share stolen in
+    between; (0, 0) when the line is missing."""
+    with open("/proc/stat") as f:
+        for line in f:
+            fields = line.split()
+            if fields[0] == cpu:
+                values = [int(v) for v in fields[1:9]]  # user .. steal
+                return values[7], sum(values)
+    return 0, 0
+
+
+def steal_share(before, after):
+    """Per cent of the CPU time between two steal_jiffies() readings that
+    was stolen."""
+    return 100.0 * (after[0] - before[0]) / max(1, after[1] - before[1])
