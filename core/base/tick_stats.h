@@ -27,4 +27,26 @@ extern const double tick_bucket_bounds[TICK_BUCKETS];
 /* Count one tick of busy_ns nanoseconds. */
 void tick_stats_record(tick_stats *t, uint64_t busy_ns);
 
+/* Where the last tick ended: the clock, the loop's idle time and the
+ * thread's CPU time then. Zero-initialise it. */
+typedef struct tick_meter {
+    uint64_t end_ns, idle_ns, cpu_ns;
+    uint64_t said_ns; /* when a long tick was last reported */
+} tick_meter;
+
+/* A tick worth a log line: at least TICK_LONG_NS busy. cpu_ns: how much
+ * of the tick the calling thread spent on the CPU; the rest it waited (a
+ * blocking call, or the CPU taken by another thread or the hypervisor). */
+#define TICK_LONG_NS (50 * 1000 * 1000ull)
+typedef struct tick_long {
+    uint64_t busy_ns, cpu_ns;
+} tick_long;
+
+/* End a tick on the loop's thread: now_ns (uv_hrtime) and idle_ns
+ * (uv_metrics_idle_time, the time blocked in poll so far) give its busy
+ * time, which is recorded. Returns 1 with *out when it was long and none
+ * was reported in the last second, else 0. */
+int tick_stats_end(tick_stats *t, tick_meter *m, uint64_t now_ns, uint64_t idle_ns,
+                   tick_long *out);
+
 #endif

@@ -63,8 +63,7 @@ typedef struct gateway {
     store_checkpointer *checkpointer; /* owned: WAL checkpoints off the loop */
     durable *durable;            /* owned with synchronous = "full": the
                                     commits' fdatasync on a worker */
-    uint64_t tick_end_ns;        /* uv_hrtime at the end of the last commit phase */
-    uint64_t tick_idle_ns;       /* uv_metrics_idle_time then */
+    tick_meter tick;             /* where the last commit phase ended */
 } gateway;
 
 static gateway *gateway_of(gw_runtime *rt)
@@ -193,19 +192,20 @@ static void commit_phase(gateway *gw)
 
 /* The commit closes each iteration's work: the time since the last one
  * ended, less what the loop spent blocked in poll, is this tick's busy
- * time (the histogram of /metrics). */
+ * time (the histogram of /metrics). A long one is logged, at most once a
+ * second, with how much of it the thread spent on the CPU. */
 static void commit_cb(uv_prepare_t *h)
 {
     gateway *gw = h->data;
     commit_phase(gw);
-    uint64_t now = uv_hrtime();
-    uint64_t idle = uv_metrics_idle_time(&gw->rt->loop);
-    if (gw->tick_end_ns != 0) {
-        uint64_t span = now - gw->tick_end_ns, blocked = idle - gw->tick_idle_ns;
-        tick_stats_record(&gw->rt->ticks, span > blocked ? span - blocked : 0);
-    }
-    gw->tick_end_ns = now;
-    gw->tick_idle_ns = idle;
+    tick_long lt;
+    /* the last iterations of a stop free everything: nobody waits on them */
+    if (tick_stats_end(&gw->rt->ticks, &gw->tick, uv_hrtime(),
+                       uv_metrics_idle_time(&gw->rt->loop), &lt) &&
+        !gw->rt->stopping)
+        log_warn(&gw->rt->log, "loop", "one loop iteration took %.1f ms, %.1f ms of it on the CPU "
+                 "(the rest waiting: a blocking call, or the CPU taken by another thread or the "
+                 "host)", (double)lt.busy_ns / 1e6, (double)lt.cpu_ns / 1e6);
 }
 
 static void ready_cb(uv_check_t *h)
