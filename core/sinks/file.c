@@ -30,6 +30,7 @@
  *
  * Missing parent directories of path are created (mode 0755): the default
  * configuration writes under a data directory that need not exist yet.
+ * Reading lines back (their seq, the last complete one) is file_scan.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,12 +45,9 @@
 
 #include "gateway/error.h"
 #include "sinks/file_rotate.h"
+#include "sinks/file_scan.h"
 #include "sinks/sink.h"
 
-/* Bytes read per step when scanning the file backwards for a line end. */
-#define FILE_SCAN_CHUNK 65536
-/* A last line longer than this was not written by the gateway. */
-#define FILE_MAX_LINE (64 * 1024 * 1024)
 
 typedef enum file_fsync {
     FILE_FSYNC_BATCH,    /* after every batch */
@@ -110,17 +108,6 @@ static const gw_option sink_file_options[] = {
     {.name = NULL},
 };
 
-/* One line "file sink: <what> <path>: <strerror>" into err. strerror_r,
- * because write() runs on a worker thread. */
-static void file_error(char *err, size_t errlen, const char *what, const char *path, int errnum)
-{
-    char reason[128];
-
-    if (strerror_r(errnum, reason, sizeof reason) != 0)
-        snprintf(reason, sizeof reason, "error %d", errnum);
-    snprintf(err, errlen, "file sink: %s %s: %s", what, path, reason);
-}
-
 static int64_t monotonic_ms(void)
 {
     struct timespec ts;
@@ -147,25 +134,6 @@ static int file_write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* pread all of [offset, offset + len). Returns 0 or an errno value. */
-static int file_read_at(int fd, char *buf, size_t len, off_t offset)
-{
-    while (len > 0) {
-        ssize_t n = pread(fd, buf, len, offset);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        if (n == 0)
-            return EIO; /* the file shrank under us */
-        buf += n;
-        len -= (size_t)n;
-        offset += n;
-    }
-    return 0;
-}
-
 /* Create the missing directories above path (mkdir -p of its dirname). */
 static int file_make_parents(const char *path, char *err, size_t errlen)
 {
@@ -181,7 +149,7 @@ static int file_make_parents(const char *path, char *err, size_t errlen)
             continue;
         *p = '\0';
         if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-            file_error(err, errlen, "cannot create directory", dir, errno);
+            file_scan_error(err, errlen, "cannot create directory", dir, errno);
             rc = GW_EIO;
             break;
         }
@@ -212,7 +180,7 @@ static int file_sync_dir(const char *path, char *err, size_t errlen)
         *slash = '\0';
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0) {
-        file_error(err, errlen, "cannot sync directory", dir, errno);
+        file_scan_error(err, errlen, "cannot sync directory", dir, errno);
         rc = GW_EIO;
     }
     if (fd >= 0)
@@ -237,11 +205,11 @@ static int file_open_active(sink_file *f, char *err, size_t errlen)
         fd = open(f->path, flags, 0644);
     }
     if (fd < 0) {
-        file_error(err, errlen, "cannot open", f->path, errno);
+        file_scan_error(err, errlen, "cannot open", f->path, errno);
         return GW_EIO;
     }
     if (fstat(fd, &st) != 0) {
-        file_error(err, errlen, "cannot stat", f->path, errno);
+        file_scan_error(err, errlen, "cannot stat", f->path, errno);
         close(fd);
         return GW_EIO;
     }
@@ -271,7 +239,7 @@ static int file_flush(sink_file *f, char *err, size_t errlen)
     if (f->fd < 0 || !f->unsynced || f->fsync_mode == FILE_FSYNC_NEVER)
         return 0;
     if (fdatasync(f->fd) != 0) {
-        file_error(err, errlen, "cannot sync", f->path, errno);
+        file_scan_error(err, errlen, "cannot sync", f->path, errno);
         return GW_EIO;
     }
     f->unsynced = 0;
@@ -292,140 +260,13 @@ static int file_rotate(sink_file *f, char *err, size_t errlen)
     f->fd = -1;
     if ((rc = file_rotate_shift(f->path, f->max_files, &failed)) != 0) {
         char *name = failed > 0 ? file_rotate_name(f->path, failed) : NULL;
-        file_error(err, errlen, f->max_files ? "cannot rotate" : "cannot remove",
+        file_scan_error(err, errlen, f->max_files ? "cannot rotate" : "cannot remove",
                    name ? name : f->path, rc);
         free(name);
         return rc == ENOMEM ? GW_ENOMEM : GW_EIO;
     }
     /* file_open_active syncs the directory, which covers the renames. */
     return file_open_active(f, err, errlen);
-}
-
-/* Offset of the last '\n' before `before`, or -1 when there is none,
- * reading backwards a chunk at a time. Returns 0 or an errno value. */
-static int file_find_newline(int fd, off_t before, off_t *found)
-{
-    char buf[FILE_SCAN_CHUNK];
-
-    *found = -1;
-    while (before > 0) {
-        size_t n = before > FILE_SCAN_CHUNK ? FILE_SCAN_CHUNK : (size_t)before;
-        off_t start = before - (off_t)n;
-        int rc = file_read_at(fd, buf, n, start);
-        if (rc)
-            return rc;
-        for (size_t i = n; i > 0; i--) {
-            if (buf[i - 1] == '\n') {
-                *found = start + (off_t)(i - 1);
-                return 0;
-            }
-        }
-        before = start;
-    }
-    return 0;
-}
-
-static int line_is_blank(const char *line, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-            return 0;
-    return 1;
-}
-
-/* The "seq" of the JSON line data[0, len) into *seq; 0 when it is no
- * event with a positive integer seq. */
-static int line_seq(const char *data, size_t len, int64_t *seq)
-{
-    json_error_t jerr;
-    json_t *event = json_loadb(data, len, 0, &jerr);
-    json_t *value = json_object_get(event, "seq");
-    int ok = json_is_integer(value) && json_integer_value(value) >= 1;
-
-    if (ok)
-        *seq = json_integer_value(value);
-    json_decref(event);
-    return ok;
-}
-
-/* The "seq" of the line [start, end) of fd. */
-static int file_parse_line_seq(int fd, const char *name, off_t start, off_t end, int *blank,
-                               int64_t *seq, char *err, size_t errlen)
-{
-    size_t len = (size_t)(end - start);
-    char *line;
-    int rc;
-
-    if (end - start > FILE_MAX_LINE) {
-        snprintf(err, errlen,
-                 "file sink: the last line of %s (at byte %lld) is over 64 MiB; it was not "
-                 "written by the gateway, move the file aside",
-                 name, (long long)start);
-        return GW_EPARSE;
-    }
-    line = malloc(len ? len : 1);
-    if (!line) {
-        snprintf(err, errlen, "file sink: out of memory");
-        return GW_ENOMEM;
-    }
-    if ((rc = file_read_at(fd, line, len, start)) != 0) {
-        file_error(err, errlen, "cannot read", name, rc);
-        rc = GW_EIO;
-        goto done;
-    }
-    *blank = line_is_blank(line, len);
-    if (*blank)
-        goto done;
-    if (!line_seq(line, len, seq)) {
-        snprintf(err, errlen,
-                 "file sink: the last line of %s (at byte %lld) is not an event with a "
-                 "positive integer \"seq\"; move the file aside so the gateway starts a "
-                 "new one",
-                 name, (long long)start);
-        rc = GW_EPARSE;
-    }
-done:
-    free(line);
-    return rc;
-}
-
-/* The highest seq in the file open as fd (its last complete, non-blank
- * line), or *seq = 0 when it holds none. A torn last line (no '\n', left
- * by a crash mid-write) is truncated away first and the cut made durable,
- * so the next batch starts on a line of its own. */
-static int file_last_seq(int fd, const char *name, int64_t *seq, char *err, size_t errlen)
-{
-    struct stat st;
-    off_t line_end, line_start;
-    int rc;
-
-    *seq = 0;
-    if (fstat(fd, &st) != 0) {
-        file_error(err, errlen, "cannot stat", name, errno);
-        return GW_EIO;
-    }
-    if ((rc = file_find_newline(fd, st.st_size, &line_end)) != 0) {
-        file_error(err, errlen, "cannot read", name, rc);
-        return GW_EIO;
-    }
-    if (line_end + 1 < st.st_size) {
-        if (ftruncate(fd, line_end + 1) != 0 || fdatasync(fd) != 0) {
-            file_error(err, errlen, "cannot truncate the torn last line of", name, errno);
-            return GW_EIO;
-        }
-    }
-    while (line_end >= 0) {
-        int blank = 0;
-        if ((rc = file_find_newline(fd, line_end, &line_start)) != 0) {
-            file_error(err, errlen, "cannot read", name, rc);
-            return GW_EIO;
-        }
-        rc = file_parse_line_seq(fd, name, line_start + 1, line_end, &blank, seq, err, errlen);
-        if (rc || !blank)
-            return rc;
-        line_end = line_start;
-    }
-    return 0;
 }
 
 static int sink_file_reconcile(void *state, int64_t *last_seq, char *err, size_t errlen)
@@ -437,7 +278,7 @@ static int sink_file_reconcile(void *state, int64_t *last_seq, char *err, size_t
     *last_seq = 0;
     if (f->fd < 0 && (rc = file_open_active(f, err, errlen)) != 0)
         return rc;
-    if ((rc = file_last_seq(f->fd, f->path, last_seq, err, errlen)) != 0 || *last_seq > 0)
+    if ((rc = file_scan_last_seq(f->fd, f->path, last_seq, err, errlen)) != 0 || *last_seq > 0)
         return rc;
 
     /* The active file holds nothing: a rotation may have happened just
@@ -450,11 +291,11 @@ static int sink_file_reconcile(void *state, int64_t *last_seq, char *err, size_t
     if (fd < 0) {
         rc = 0;
         if (errno != ENOENT) {
-            file_error(err, errlen, "cannot open", older, errno);
+            file_scan_error(err, errlen, "cannot open", older, errno);
             rc = GW_EIO;
         }
     } else {
-        rc = file_last_seq(fd, older, last_seq, err, errlen);
+        rc = file_scan_last_seq(fd, older, last_seq, err, errlen);
         close(fd);
     }
     free(older);
@@ -489,7 +330,7 @@ static void file_skip_written(const sink_file *f, const sink_batch *batch, const
         return;
     while (*len > 0) {
         size_t line = file_rotate_first_line(*data, *len);
-        if (!line_seq(*data, line, &seq) || seq > f->split_seq)
+        if (!file_scan_line_seq(*data, line, &seq) || seq > f->split_seq)
             return;
         *data += line;
         *len -= line;
@@ -512,7 +353,7 @@ static int sink_file_write(void *state, const sink_batch *batch, char *err, size
         return rc;
     if (f->cut_back_to >= 0) {
         if (ftruncate(f->fd, f->cut_back_to) != 0) {
-            file_error(err, errlen, "cannot remove a failed batch from", f->path, errno);
+            file_scan_error(err, errlen, "cannot remove a failed batch from", f->path, errno);
             return GW_EIO;
         }
         f->cut_back_to = -1;
@@ -523,7 +364,7 @@ static int sink_file_write(void *state, const sink_batch *batch, char *err, size
         part_data = data;
         part_at = -1;
         if (fstat(f->fd, &st) != 0) {
-            file_error(err, errlen, "cannot stat", f->path, errno);
+            file_scan_error(err, errlen, "cannot stat", f->path, errno);
             rc = GW_EIO;
             goto failed;
         }
@@ -541,7 +382,7 @@ static int sink_file_write(void *state, const sink_batch *batch, char *err, size
             part = file_rotate_first_line(data, len);
         part_at = st.st_size;
         if ((rc = file_write_all(f->fd, data, part)) != 0) {
-            file_error(err, errlen, "cannot write", f->path, rc);
+            file_scan_error(err, errlen, "cannot write", f->path, rc);
             rc = GW_EIO;
             goto failed;
         }
@@ -565,7 +406,7 @@ failed:
         const char *last = part_data - 1;
         while (last > batch->data && last[-1] != '\n')
             last--;
-        if (line_seq(last, (size_t)(part_data - last), &seq))
+        if (file_scan_line_seq(last, (size_t)(part_data - last), &seq))
             f->split_seq = seq;
     }
     return rc;
