@@ -258,7 +258,7 @@ static void apply_customer(conv_pending *p, const json_t *ev, const pipeline_enr
     }
     if (cv->waiting_ms == 0 || s > cv->priority_score) {
         cv->priority_score = s < 0 ? 0 : s > 100 ? 100 : s;
-        gw_sdk_str_copy(cv->priority, sizeof cv->priority, prio != NULL ? prio : "");
+        conv_set_priority(cv, prio);
     }
     if (cv->waiting_ms == 0)
         cv->waiting_ms = now;

@@ -15,18 +15,28 @@ const char *const conv_priority_names[CONV_PRIORITIES] = {"urgent", "high", "nor
 typedef struct gather {
     conv_metrics *m;
     size_t cap;
+    size_t last; /* the group found last */
     int failed;
 } gather;
+
+static int group_is(const conv_group *gr, const conv *cv)
+{
+    return gr->net_len == cv->net_len && gr->acct_len == cv->acct_len &&
+           memcmp(gr->network, cv->key, cv->net_len) == 0 &&
+           memcmp(gr->account, cv->key + cv->net_len + 1, cv->acct_len) == 0;
+}
 
 static conv_group *group_of(gather *g, const conv *cv)
 {
     conv_metrics *m = g->m;
+    /* conversations of one account mostly follow each other */
+    if (g->last < m->group_count && group_is(&m->groups[g->last], cv))
+        return &m->groups[g->last];
     for (size_t i = 0; i < m->group_count; i++) {
-        conv_group *gr = &m->groups[i];
-        if (strlen(gr->network) == cv->net_len && memcmp(gr->network, cv->key, cv->net_len) == 0 &&
-            strlen(gr->account) == cv->acct_len &&
-            memcmp(gr->account, cv->key + cv->net_len + 1, cv->acct_len) == 0)
-            return gr;
+        if (group_is(&m->groups[i], cv)) {
+            g->last = i;
+            return &m->groups[i];
+        }
     }
     if (m->group_count == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 8;
@@ -41,6 +51,9 @@ static conv_group *group_of(gather *g, const conv *cv)
     snprintf(gr->network, sizeof gr->network, "%.*s", (int)cv->net_len, cv->key);
     snprintf(gr->account, sizeof gr->account, "%.*s", (int)cv->acct_len,
              cv->key + cv->net_len + 1);
+    gr->net_len = strlen(gr->network); /* as cut to fit */
+    gr->acct_len = strlen(gr->account);
+    g->last = m->group_count - 1;
     return gr;
 }
 
@@ -59,12 +72,7 @@ static int gather_one(void *arg, void *value)
     gr->unanswered += cv->answered_ms == 0;
     if (cv->waiting_ms > 0 && (gr->oldest_waiting_ms == 0 || cv->waiting_ms < gr->oldest_waiting_ms))
         gr->oldest_waiting_ms = cv->waiting_ms;
-    size_t p = CONV_PRIORITIES - 1;
-    for (size_t i = 0; i + 1 < CONV_PRIORITIES; i++) {
-        if (strcmp(cv->priority, conv_priority_names[i]) == 0)
-            p = i;
-    }
-    g->m->priority[p]++;
+    g->m->priority[cv->priority_index]++;
     return 0;
 }
 

@@ -54,7 +54,7 @@ static int conv_from_row(void *arg, const conv_row *r)
     cv->is_public = strcmp(r->visibility, "public") == 0;
     cv->state = strcmp(r->state, "answered") == 0 ? CONV_ANSWERED : CONV_OPEN;
     cv->priority_score = r->priority_score;
-    snprintf(cv->priority, sizeof cv->priority, "%s", r->priority ? r->priority : "");
+    conv_set_priority(cv, r->priority);
     cv->items = r->items;
     cv->first_ms = r->first_ms;
     cv->waiting_ms = r->waiting_ms;

@@ -85,6 +85,7 @@ void conv_service_counts(conv_service *svc, conv_counts *out);
 #define CONV_BUCKETS 10
 typedef struct conv_group {
     char network[64], account[128];
+    size_t net_len, acct_len;
     uint64_t open;       /* waiting for an answer */
     uint64_t unanswered; /* never answered yet */
     int64_t oldest_waiting_ms; /* 0: none waiting */

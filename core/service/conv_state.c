@@ -2,11 +2,14 @@
  * it for the flush, listing an event in it. */
 #include "service/conv_state.h"
 
+#include "service/conv_service.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway/error.h"
+#include "gateway/sdk.h"
 
 void conv_free(conv *cv)
 {
@@ -25,6 +28,18 @@ void conv_mark(conv_service *svc, conv *cv)
         cv->next_dirty = svc->dirty_convs;
         svc->dirty_convs = cv;
     }
+}
+
+void conv_set_priority(conv *cv, const char *priority)
+{
+    const char *p = priority != NULL ? priority : "";
+    size_t index = CONV_PRIORITIES - 1; /* "none" */
+    for (size_t i = 0; i + 1 < CONV_PRIORITIES; i++) {
+        if (strcmp(p, conv_priority_names[i]) == 0)
+            index = i;
+    }
+    gw_sdk_str_copy(cv->priority, sizeof cv->priority, p);
+    cv->priority_index = (unsigned char)index;
 }
 
 int conv_add_seq(conv *cv, int64_t seq)

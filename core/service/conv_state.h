@@ -39,6 +39,7 @@ typedef struct conv {
     conv_state state;
     int priority_score;
     char priority[8];
+    unsigned char priority_index; /* priority's in conv_priority_names (conv_set_priority) */
     int64_t items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms;
     int breached;
     jw_buf seqs; /* owned: the events' seqs, "12,40,41", a NUL after len (conv_row.seqs) */
@@ -147,5 +148,7 @@ void conv_sla_free(conv_service *svc);
 void conv_mark(conv_service *svc, conv *cv);
 void conv_free(conv *cv);
 int conv_add_seq(conv *cv, int64_t seq);
+/* Set cv's priority label (NULL or unknown: none) and its index. */
+void conv_set_priority(conv *cv, const char *priority);
 
 #endif /* GW_CONV_STATE_H */

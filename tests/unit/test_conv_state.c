@@ -14,6 +14,7 @@
 
 #include "gateway/error.h"
 #include "service/conv_id.h"
+#include "service/conv_service.h"
 #include "service/conv_state.h"
 
 static void test_id_format_matches_printf(void **state)
@@ -59,11 +60,30 @@ static void test_add_seq_lists_in_order(void **state)
     conv_free(cv);
 }
 
+/* The metrics count open conversations by this index instead of comparing
+ * labels for each of them at every scrape. */
+static void test_set_priority_index(void **state)
+{
+    (void)state;
+    conv cv = {0};
+    for (size_t i = 0; i + 1 < CONV_PRIORITIES; i++) {
+        conv_set_priority(&cv, conv_priority_names[i]);
+        assert_int_equal(cv.priority_index, i);
+        assert_string_equal(cv.priority, conv_priority_names[i]);
+    }
+    conv_set_priority(&cv, NULL);
+    assert_int_equal(cv.priority_index, CONV_PRIORITIES - 1);
+    assert_string_equal(cv.priority, "");
+    conv_set_priority(&cv, "bogus");
+    assert_int_equal(cv.priority_index, CONV_PRIORITIES - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_format_matches_printf),
         cmocka_unit_test(test_add_seq_lists_in_order),
+        cmocka_unit_test(test_set_priority_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
