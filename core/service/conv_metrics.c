@@ -9,9 +9,6 @@
 #include "service/conv_service.h"
 #include "service/conv_state.h"
 
-const char *const conv_priority_names[CONV_PRIORITIES] = {"urgent", "high", "normal", "low",
-                                                          "none"};
-
 typedef struct gather {
     conv_metrics *m;
     size_t cap;

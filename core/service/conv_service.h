@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "service/conv_id.h"
 #include "service/conv_options.h"
+#include "service/conv_priority.h"
 #include "engine/pipeline.h"
 #include "store/contact_store.h"
 #include "store/conv_store.h"
@@ -81,7 +82,6 @@ typedef struct conv_counts {
 void conv_service_counts(conv_service *svc, conv_counts *out);
 
 /* Figures for /metrics (conv_metrics.c), from memory. */
-#define CONV_PRIORITIES 5 /* urgent, high, normal, low, none */
 #define CONV_BUCKETS 10
 typedef struct conv_group {
     char network[64], account[128];
@@ -100,7 +100,6 @@ typedef struct conv_metrics {
     double response_sum_s;
     uint64_t breaches, closed;
 } conv_metrics;
-extern const char *const conv_priority_names[CONV_PRIORITIES];
 int conv_service_metrics(conv_service *svc, conv_metrics *out);
 void conv_metrics_free(conv_metrics *m);
 

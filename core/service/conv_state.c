@@ -2,7 +2,7 @@
  * it for the flush, listing an event in it. */
 #include "service/conv_state.h"
 
-#include "service/conv_service.h"
+#include "service/conv_priority.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,14 +32,8 @@ void conv_mark(conv_service *svc, conv *cv)
 
 void conv_set_priority(conv *cv, const char *priority)
 {
-    const char *p = priority != NULL ? priority : "";
-    size_t index = CONV_PRIORITIES - 1; /* "none" */
-    for (size_t i = 0; i + 1 < CONV_PRIORITIES; i++) {
-        if (strcmp(p, conv_priority_names[i]) == 0)
-            index = i;
-    }
-    gw_sdk_str_copy(cv->priority, sizeof cv->priority, p);
-    cv->priority_index = (unsigned char)index;
+    gw_sdk_str_copy(cv->priority, sizeof cv->priority, priority != NULL ? priority : "");
+    cv->priority_index = (unsigned char)conv_priority_index(priority);
 }
 
 int conv_add_seq(conv *cv, int64_t seq)
