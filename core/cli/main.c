@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "daemon/gateway.h"
 #include "isolate/child.h"
+#include "store/store.h"
 #include "triage/triage.h"
 
 static void print_errors(const cfg_errors *errs)
@@ -251,6 +252,8 @@ int main(int argc, char **argv)
     /* A sink reader that goes away must surface as a write error (EPIPE),
      * retried by the dispatcher, not kill the gateway. */
     signal(SIGPIPE, SIG_IGN);
+    /* Before any thread or database (store.h); a failure only costs speed. */
+    (void)store_library_init();
     /* Hidden: the plugin host an isolated account runs in (isolate/child.h),
      * the same binary so an install carries one file. */
     if (argc == 4 && strcmp(argv[1], "__plugin-host") == 0)

@@ -315,6 +315,13 @@ static void store_free(store *s)
     free(s);
 }
 
+int store_library_init(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        return GW_EIO; /* initialised already: the defaults stand */
+    return sqlite3_initialize() == SQLITE_OK ? GW_OK : GW_EIO;
+}
+
 int store_open(const char *path, const store_options *opts, store **out, char *err, size_t errlen)
 {
     static const store_options defaults = {.synchronous_full = 1, .retention_ms = 0};

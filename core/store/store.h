@@ -32,6 +32,14 @@ typedef struct store_options {
 
 typedef struct store_sync store_sync;
 
+/* Process-wide SQLite settings, called once by main before any thread
+ * starts and before any database is opened (sqlite3_config refuses
+ * later calls; a program that skips it gets SQLite's defaults, which are
+ * correct, only slower). Turns off SQLite's memory statistics, which take
+ * a global mutex on every allocation and free: nothing reads them, and
+ * they were ~7% of a conversation row's write. Returns 0 or GW_EIO. */
+int store_library_init(void);
+
 /* Open (creating if needed) the database at path. Returns 0 and sets *out
  * (caller closes with store_close) or a negative GW_E* code with err set. */
 int store_open(const char *path, const store_options *opts, store **out,
