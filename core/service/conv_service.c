@@ -238,6 +238,7 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     return GW_OK;
 }
 
+/* net and acct: len bytes each */
 static void conv_row_of(const conv *cv, conv_row *r, char *net, char *acct, size_t len)
 {
     /* the key's first two parts (copied by hand: snprintf was a tenth of
@@ -270,27 +271,41 @@ static void conv_row_of(const conv *cv, conv_row *r, char *net, char *acct, size
                     .seqs = cv->seqs.data};
 }
 
+/* A conversation written with a closed state leaves memory. */
+static void forget_closed(conv_service *svc, conv *cv)
+{
+    strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
+    if (cv->alias != NULL)
+        strmap_remove(svc->by_key, cv->alias, cv->alias_len, cv);
+    strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
+    if (svc->pending.cv == cv)
+        svc->pending = (conv_pending){0};
+    conv_free(cv);
+}
+
 int conv_service_flush(conv_service *svc)
 {
     int rc = GW_OK, wrc;
     while (svc->dirty_convs != NULL) {
-        conv *cv = svc->dirty_convs;
-        svc->dirty_convs = cv->next_dirty;
-        cv->dirty = 0;
-        cv->next_dirty = NULL;
-        char net[128], acct[256];
-        conv_row r;
-        conv_row_of(cv, &r, net, acct, sizeof acct);
-        if ((wrc = conv_store_put_conversation(svc->cs, &r)) != GW_OK && rc == GW_OK)
+        /* a batch of rows per statement (conv_store_put_conversations);
+         * the names are copied out of each key for its row */
+        conv *batch[CONV_PUT_BATCH];
+        conv_row rows[CONV_PUT_BATCH];
+        char net[CONV_PUT_BATCH][256], acct[CONV_PUT_BATCH][256]; /* both len bytes */
+        size_t n = 0;
+        while (n < CONV_PUT_BATCH && svc->dirty_convs != NULL) {
+            conv *cv = svc->dirty_convs;
+            svc->dirty_convs = cv->next_dirty;
+            cv->dirty = 0;
+            cv->next_dirty = NULL;
+            conv_row_of(cv, &rows[n], net[n], acct[n], sizeof acct[n]);
+            batch[n++] = cv;
+        }
+        if ((wrc = conv_store_put_conversations(svc->cs, rows, n)) != GW_OK && rc == GW_OK)
             rc = wrc;
-        if (cv->state == CONV_CLOSED) { /* written: it leaves memory */
-            strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
-            if (cv->alias != NULL)
-                strmap_remove(svc->by_key, cv->alias, cv->alias_len, cv);
-            strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
-            if (svc->pending.cv == cv)
-                svc->pending = (conv_pending){0};
-            conv_free(cv);
+        for (size_t i = 0; i < n; i++) {
+            if (batch[i]->state == CONV_CLOSED)
+                forget_closed(svc, batch[i]);
         }
     }
     if ((wrc = conv_contact_flush(svc, 0)) != GW_OK && rc == GW_OK)

@@ -59,11 +59,65 @@ static const char conv_schema[] =
     "id, network, account, thread, alias, contact, visibility, state, priority_score, priority,"   \
     " items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms, breached, seqs"
 
+#define CONV_COLUMN_COUNT 19
+
 struct conv_store {
     store *st;
     sqlite3 *db;
-    sqlite3_stmt *put;
+    sqlite3_stmt *put;       /* one row */
+    sqlite3_stmt *put_batch; /* CONV_PUT_BATCH rows */
 };
+
+/* The upsert of rows rows: the columns that never change after the
+ * insert (network, account, thread, contact, visibility, first_ms) are
+ * left alone on conflict. Returns the text (caller frees) or NULL. */
+static char *put_sql(size_t rows)
+{
+    static const char head[] = "INSERT INTO conversations (" CONV_COLUMNS ") VALUES ";
+    static const char tail[] =
+        " ON CONFLICT (id) DO UPDATE SET alias = excluded.alias,"
+        " state = excluded.state, priority_score = excluded.priority_score,"
+        " priority = excluded.priority, items = excluded.items,"
+        " waiting_ms = excluded.waiting_ms, last_ms = excluded.last_ms,"
+        " answered_ms = excluded.answered_ms, closed_ms = excluded.closed_ms,"
+        " deadline_ms = excluded.deadline_ms, breached = excluded.breached,"
+        " seqs = excluded.seqs";
+    /* "(?,?,...,?)," per row: two bytes per column, one more for the comma */
+    size_t row_len = 2 * CONV_COLUMN_COUNT + 2;
+    size_t len = sizeof head - 1 + rows * row_len + sizeof tail;
+    char *sql = malloc(len);
+    if (sql == NULL)
+        return NULL;
+    char *o = sql;
+    memcpy(o, head, sizeof head - 1);
+    o += sizeof head - 1;
+    for (size_t r = 0; r < rows; r++) {
+        if (r > 0)
+            *o++ = ',';
+        *o++ = '(';
+        for (int c = 0; c < CONV_COLUMN_COUNT; c++) {
+            if (c > 0)
+                *o++ = ',';
+            *o++ = '?';
+        }
+        *o++ = ')';
+    }
+    memcpy(o, tail, sizeof tail);
+    return sql;
+}
+
+static int prepare(conv_store *cs, const char *sql, sqlite3_stmt **out);
+
+static int prepare_puts(conv_store *cs)
+{
+    char *one = put_sql(1), *batch = put_sql(CONV_PUT_BATCH);
+    int rc = one && batch ? prepare(cs, one, &cs->put) : GW_ENOMEM;
+    if (rc == GW_OK)
+        rc = prepare(cs, batch, &cs->put_batch);
+    free(one);
+    free(batch);
+    return rc;
+}
 
 static int prepare(conv_store *cs, const char *sql, sqlite3_stmt **out)
 {
@@ -93,16 +147,7 @@ int conv_store_open(store *st, conv_store **out, char *err, size_t errlen)
             rc = store_write_failed(st, src, "conversations: create the tables");
     }
     if (rc == GW_OK)
-        rc = prepare(cs, "INSERT INTO conversations (" CONV_COLUMNS ") VALUES (?1, ?2, ?3, ?4,"
-                         " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
-                         " ON CONFLICT (id) DO UPDATE SET alias = excluded.alias,"
-                         " state = excluded.state, priority_score = excluded.priority_score,"
-                         " priority = excluded.priority, items = excluded.items,"
-                         " waiting_ms = excluded.waiting_ms, last_ms = excluded.last_ms,"
-                         " answered_ms = excluded.answered_ms, closed_ms = excluded.closed_ms,"
-                         " deadline_ms = excluded.deadline_ms, breached = excluded.breached,"
-                         " seqs = excluded.seqs",
-                     &cs->put);
+        rc = prepare_puts(cs);
     if (rc != GW_OK) {
         snprintf(err, errlen, "conversations: %s", store_last_error(st));
         conv_store_close(cs);
@@ -117,6 +162,7 @@ void conv_store_close(conv_store *cs)
     if (cs == NULL)
         return;
     sqlite3_finalize(cs->put);
+    sqlite3_finalize(cs->put_batch);
     free(cs);
 }
 
@@ -151,41 +197,50 @@ static void bind_text_or_null(sqlite3_stmt *q, int col, const char *s)
         sqlite3_bind_null(q, col);
 }
 
-static int run(conv_store *cs, sqlite3_stmt *q, const char *what)
+/* Bind r as the row starting at parameter base + 1. Every parameter is
+ * bound each time (a missing contact as NULL), so the statements need no
+ * sqlite3_clear_bindings between uses. */
+static void bind_row(sqlite3_stmt *q, int base, const conv_row *r)
 {
-    int src = sqlite3_step(q);
-    sqlite3_reset(q);
-    sqlite3_clear_bindings(q);
-    return src == SQLITE_DONE ? GW_OK : store_write_failed(cs->st, src, what);
+    sqlite3_bind_int64(q, base + 1, r->id);
+    sqlite3_bind_text(q, base + 2, r->network, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, base + 3, r->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, base + 4, r->thread, -1, SQLITE_STATIC);
+    bind_text_or_null(q, base + 5, r->alias);
+    if (r->contact > 0)
+        sqlite3_bind_int64(q, base + 6, r->contact);
+    else
+        sqlite3_bind_null(q, base + 6);
+    sqlite3_bind_text(q, base + 7, r->visibility, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, base + 8, r->state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, base + 9, r->priority_score);
+    bind_text_or_null(q, base + 10, r->priority);
+    sqlite3_bind_int64(q, base + 11, r->items);
+    sqlite3_bind_int64(q, base + 12, r->first_ms);
+    sqlite3_bind_int64(q, base + 13, r->waiting_ms);
+    sqlite3_bind_int64(q, base + 14, r->last_ms);
+    sqlite3_bind_int64(q, base + 15, r->answered_ms);
+    sqlite3_bind_int64(q, base + 16, r->closed_ms);
+    sqlite3_bind_int64(q, base + 17, r->deadline_ms);
+    sqlite3_bind_int(q, base + 18, r->breached);
+    sqlite3_bind_text(q, base + 19, r->seqs != NULL ? r->seqs : "", -1, SQLITE_STATIC);
 }
 
-int conv_store_put_conversation(conv_store *cs, const conv_row *r)
+int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n)
 {
-    int rc = store_write_begin_rebuildable(cs->st);
-    if (rc != GW_OK)
-        return rc;
-    sqlite3_stmt *q = cs->put;
-    sqlite3_bind_int64(q, 1, r->id);
-    sqlite3_bind_text(q, 2, r->network, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, r->account, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, r->thread, -1, SQLITE_STATIC);
-    bind_text_or_null(q, 5, r->alias);
-    if (r->contact > 0)
-        sqlite3_bind_int64(q, 6, r->contact);
-    sqlite3_bind_text(q, 7, r->visibility, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 8, r->state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 9, r->priority_score);
-    bind_text_or_null(q, 10, r->priority);
-    sqlite3_bind_int64(q, 11, r->items);
-    sqlite3_bind_int64(q, 12, r->first_ms);
-    sqlite3_bind_int64(q, 13, r->waiting_ms);
-    sqlite3_bind_int64(q, 14, r->last_ms);
-    sqlite3_bind_int64(q, 15, r->answered_ms);
-    sqlite3_bind_int64(q, 16, r->closed_ms);
-    sqlite3_bind_int64(q, 17, r->deadline_ms);
-    sqlite3_bind_int(q, 18, r->breached);
-    sqlite3_bind_text(q, 19, r->seqs != NULL ? r->seqs : "", -1, SQLITE_STATIC);
-    return run(cs, q, "conversations: write");
+    int rc = n > 0 ? store_write_begin_rebuildable(cs->st) : GW_OK;
+    for (size_t i = 0; rc == GW_OK && i < n;) {
+        size_t take = n - i >= CONV_PUT_BATCH ? CONV_PUT_BATCH : 1;
+        sqlite3_stmt *q = take > 1 ? cs->put_batch : cs->put;
+        for (size_t k = 0; k < take; k++)
+            bind_row(q, (int)k * CONV_COLUMN_COUNT, &rows[i + k]);
+        int src = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (src != SQLITE_DONE)
+            rc = store_write_failed(cs->st, src, "conversations: write");
+        i += take;
+    }
+    return rc;
 }
 
 static const char *column_text(sqlite3_stmt *q, int col)

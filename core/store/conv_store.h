@@ -55,8 +55,12 @@ void conv_store_close(conv_store *cs);
 /* The largest conversation and contact ids used so far (0: none). */
 int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact);
 
-/* Write (insert or update) one conversation, in the tick's transaction. */
-int conv_store_put_conversation(conv_store *cs, const conv_row *row);
+/* Write (insert or update) n conversations, in the tick's transaction.
+ * Rows go CONV_PUT_BATCH to a statement (one statement's fixed cost,
+ * about a fifth of a row's, is then shared), the rest one by one. The
+ * rows' strings need only last for the call. Returns 0 or GW_E*. */
+#define CONV_PUT_BATCH 16
+int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n);
 
 /* Every conversation not closed, by id (start-up). */
 int conv_store_each_active(conv_store *cs, conv_row_fn fn, void *arg);

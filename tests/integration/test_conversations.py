@@ -281,6 +281,35 @@ class ConversationsTest(GatewayTestCase):
         self.assertRegex(table.stdout, r"mock\s+4\s+3\s+75\.0%\s+50\.0%\s+10m00s\s+2h00m")
         self.assertEqual(0, gw.stop())
 
+    def test_a_tick_of_many_conversations_is_written_whole_and_reloaded(self):
+        # 200 synthetic items in one fetch: one tick flushes more than a
+        # hundred conversations, in statements of several rows and single
+        # ones (conv_store_put_conversations); every event's conversation
+        # must be listed with its items, before and after a restart.
+        cfg = gw_config(accounts=[mock_account(rate=0, count=200, batch=200, seed=42)])
+        gw = self.start(cfg, items=200)
+        ev = self.events()
+        want = {}
+        for e in sorted(ev.values(), key=lambda e: e["seq"]):
+            want.setdefault(e["conversation_id"], []).append(e["id"])
+        self.assertGreater(len(want), 2 * 16 + 1, "conversations in the tick")
+
+        def listed():
+            got = self.get(gw, "/v1/conversations?limit=1000")
+            self.assertIsNone(got["next_cursor"])
+            return {c["id"]: c["item_count"] for c in got["conversations"]}
+
+        before = listed()
+        self.assertEqual({k: len(v) for k, v in want.items()}, before)
+        longest = max(want, key=lambda k: len(want[k]))
+        one = self.get(gw, "/v1/conversations/" + longest)
+        self.assertEqual(want[longest], [i["id"] for i in one["items"]])
+        self.assertEqual(0, gw.stop())
+        gw = self.gateway(cfg, env=ENV).start()  # the mock emits its 200 once
+        gw.port()
+        self.assertEqual(before, listed())
+        self.assertEqual(0, gw.stop())
+
     def test_service_off_leaves_events_as_they_were(self):
         gw = self.start(gw_config(service="conversations = false"))
         self.assertFalse(any("conversation_id" in e for e in self.events().values()))
