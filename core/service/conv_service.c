@@ -77,6 +77,7 @@ static int conv_from_row(void *arg, const conv_row *r)
         conv_free(cv);
         return GW_ENOMEM;
     }
+    conv_tally_update(svc, cv);
     return GW_OK;
 }
 
@@ -156,6 +157,7 @@ static int drop_state(conv_service *svc)
     svc->pending = (conv_pending){0};
     if (svc->by_id != NULL)
         strmap_each(svc->by_id, free_conv, NULL);
+    conv_tally_free(svc);
     strmap_free(svc->by_id);
     strmap_free(svc->by_key);
     conv_contact_free_all(svc);
@@ -167,7 +169,10 @@ static int drop_state(conv_service *svc)
     svc->by_key = strmap_new();
     svc->contacts = strmap_new();
     svc->contact_ids = strmap_new();
-    return svc->by_id && svc->by_key && svc->contacts && svc->contact_ids ? GW_OK : GW_ENOMEM;
+    return svc->by_id && svc->by_key && svc->contacts && svc->contact_ids &&
+                   conv_tally_open(svc) == GW_OK
+               ? GW_OK
+               : GW_ENOMEM;
 }
 
 int conv_service_reload(conv_service *svc)
@@ -209,7 +214,8 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
         rc = contact_store_open(svc->cs, &svc->ks, err, errlen);
     if (rc == GW_OK && ((svc->by_key = strmap_new()) == NULL || (svc->by_id = strmap_new()) == NULL ||
                         (svc->contacts = strmap_new()) == NULL ||
-                        (svc->contact_ids = strmap_new()) == NULL)) {
+                        (svc->contact_ids = strmap_new()) == NULL ||
+                        conv_tally_open(svc) != GW_OK)) {
         snprintf(err, errlen, "out of memory");
         rc = GW_ENOMEM;
     }
@@ -417,25 +423,23 @@ contact_store *conv_service_contacts(conv_service *svc)
     return svc->ks;
 }
 
-static int count_one(void *arg, void *value)
+int conv_service_metrics(conv_service *svc, conv_metrics *out)
 {
-    conv_counts *c = arg;
-    const conv *cv = value;
-    if (cv->state == CONV_OPEN)
-        c->open++;
-    else if (cv->state == CONV_ANSWERED)
-        c->answered++;
-    if (cv->state == CONV_OPEN && cv->waiting_ms > 0 &&
-        (c->oldest_waiting_ms == 0 || (uint64_t)cv->waiting_ms < c->oldest_waiting_ms))
-        c->oldest_waiting_ms = (uint64_t)cv->waiting_ms;
-    return 0;
+    *out = (conv_metrics){.bucket_bounds = conv_response_bounds,
+                          .responses = svc->response_count,
+                          .within_target = svc->response_within,
+                          .response_sum_s = svc->response_sum_s,
+                          .breaches = svc->breaches,
+                          .closed = svc->closed_total};
+    memcpy(out->buckets, svc->response_buckets, sizeof out->buckets);
+    return conv_tally_groups(svc, out);
 }
 
-void conv_service_counts(conv_service *svc, conv_counts *out)
+void conv_metrics_free(conv_metrics *m)
 {
-    *out = (conv_counts){.closed_total = svc->closed_total,
-                         .contacts_cached = svc->contact_count};
-    strmap_each(svc->by_id, count_one, out);
+    free(m->groups);
+    m->groups = NULL;
+    m->group_count = 0;
 }
 
 void conv_service_close(conv_service *svc)
@@ -468,6 +472,7 @@ void conv_service_free(conv_service *svc)
     strmap_free(svc->by_key);
     strmap_free(svc->contacts);
     strmap_free(svc->contact_ids);
+    conv_tally_free(svc);
     conv_sla_free(svc);
     jw_buf_free(&svc->members_text);
     contact_store_close(svc->ks);

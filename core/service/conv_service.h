@@ -72,16 +72,9 @@ int conv_service_link(conv_service *svc, int64_t a, int64_t b);
 conv_store *conv_service_conversations(conv_service *svc);
 contact_store *conv_service_contacts(conv_service *svc);
 
-/* Counts from memory, for /metrics. */
-typedef struct conv_counts {
-    uint64_t open, answered;  /* conversations in memory per state */
-    uint64_t oldest_waiting_ms; /* wall ms of the oldest unanswered item; 0: none */
-    uint64_t closed_total;
-    uint64_t contacts_cached;
-} conv_counts;
-void conv_service_counts(conv_service *svc, conv_counts *out);
-
-/* Figures for /metrics (conv_metrics.c), from memory. */
+/* Figures for /metrics (conv_tally.c), from counters kept per network
+ * and account: O(accounts), not O(conversations). A group stays listed,
+ * with zeros, once it had an open conversation. */
 #define CONV_BUCKETS 10
 typedef struct conv_group {
     char network[64], account[128];

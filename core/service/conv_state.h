@@ -14,6 +14,7 @@
 #include "base/strmap.h"
 #include "service/conv_id.h"
 #include "service/conv_options.h"
+#include "service/conv_priority.h"
 #include "store/contact_store.h"
 #include "store/conv_store.h"
 
@@ -46,6 +47,10 @@ typedef struct conv {
     char idstr[24]; /* "cv_<hex>", formatted once */
     int dirty; /* on svc->dirty_convs */
     struct conv *next_dirty;
+    /* what it adds to its account's counters (conv_tally.c) */
+    struct conv_tally_group *group; /* NULL until first counted */
+    unsigned char t_open, t_unanswered, t_priority;
+    int64_t t_waiting;
 } conv;
 
 /* One contact in the cache. */
@@ -121,6 +126,12 @@ struct conv_service {
     double response_sum_s;
     uint64_t breaches;
     uint64_t closed_total;
+    /* open conversations per network and account, and per priority,
+     * for /metrics (conv_tally.c) */
+    strmap *tally_index; /* network \x1f account -> its group */
+    struct conv_tally_group **tally_groups; /* owned, in creation order */
+    size_t tally_count, tally_cap;
+    uint64_t tally_priority[CONV_PRIORITIES];
 };
 
 /* conv_contacts.c */
@@ -144,7 +155,19 @@ void conv_sla_answered(conv_service *svc, const conv *cv);
 void conv_sla_close(conv_service *svc);
 void conv_sla_free(conv_service *svc);
 
+/* conv_tally.c: conv_tally_update counts cv as it is now (conv_mark
+ * calls it after every change); open makes the index, free drops every
+ * group (the conversations counted must be freed with them). */
+int conv_tally_open(conv_service *svc);
+void conv_tally_update(conv_service *svc, conv *cv);
+void conv_tally_free(conv_service *svc);
+/* The groups (out->groups, freed by conv_metrics_free) and the
+ * per-priority counts into out. 0 or GW_ENOMEM. */
+struct conv_metrics;
+int conv_tally_groups(conv_service *svc, struct conv_metrics *out);
+
 /* conv_state.c */
+/* Queue cv for the flush, and recount it (call after changing it). */
 void conv_mark(conv_service *svc, conv *cv);
 void conv_free(conv *cv);
 int conv_add_seq(conv *cv, int64_t seq);

@@ -78,12 +78,144 @@ static void test_set_priority_index(void **state)
     assert_int_equal(cv.priority_index, CONV_PRIORITIES - 1);
 }
 
+/* The counters /metrics reads (conv_tally.c) against a walk of every
+ * conversation, as /metrics computed them before: 20,000 random changes
+ * (new items, answers, priorities, closes, restarts of the clock) over
+ * three accounts, compared after each. */
+#define TALLY_CONVS 300
+
+static void tally_walk(conv_service *svc, conv **all, const char *group_key, size_t glen,
+                       uint64_t *open, uint64_t *unanswered, int64_t *oldest,
+                       uint64_t *priority)
+{
+    *open = *unanswered = 0;
+    *oldest = 0;
+    for (size_t i = 0; i < TALLY_CONVS; i++) {
+        conv *cv = all[i];
+        if (cv == NULL || cv->state != CONV_OPEN)
+            continue;
+        assert_ptr_equal(strmap_get(svc->by_id, &cv->id, sizeof cv->id), cv);
+        if (group_key == NULL) {
+            priority[cv->priority_index]++;
+            continue;
+        }
+        if (cv->net_len + 1 + cv->acct_len != glen || memcmp(cv->key, group_key, glen) != 0)
+            continue;
+        (*open)++;
+        *unanswered += cv->answered_ms == 0;
+        if (cv->waiting_ms > 0 && (*oldest == 0 || cv->waiting_ms < *oldest))
+            *oldest = cv->waiting_ms;
+    }
+}
+
+static conv *tally_conv(int64_t id, const char *acct)
+{
+    conv *cv = calloc(1, sizeof *cv);
+    assert_non_null(cv);
+    char key[64];
+    int n = snprintf(key, sizeof key, "mock\x1f%s\x1ft%lld", acct, (long long)id);
+    cv->key = strdup(key);
+    assert_non_null(cv->key);
+    cv->key_len = (size_t)n;
+    cv->net_len = 4;
+    cv->acct_len = strlen(acct);
+    cv->id = id;
+    cv->state = CONV_OPEN;
+    conv_set_priority(cv, NULL);
+    return cv;
+}
+
+static void test_tally_matches_a_walk(void **state)
+{
+    (void)state;
+    static const char *accounts[] = {"acme", "globex", "initech"};
+    static const char *prios[] = {"urgent", "high", "normal", "low", NULL};
+    conv_service *svc = calloc(1, sizeof *svc);
+    assert_non_null(svc);
+    svc->by_id = strmap_new();
+    assert_non_null(svc->by_id);
+    assert_int_equal(GW_OK, conv_tally_open(svc));
+    conv *all[TALLY_CONVS] = {0};
+    int64_t next_id = 1, now = 1000;
+    srand(7);
+    for (int step = 0; step < 20000; step++) {
+        size_t i = (size_t)rand() % TALLY_CONVS;
+        conv *cv = all[i];
+        now += rand() % 3 == 0 ? -(rand() % 50) : rand() % 100; /* the clock may step back */
+        switch (rand() % 5) {
+        case 0: /* a customer item, new conversation or not */
+        case 1:
+            if (cv == NULL) {
+                cv = all[i] = tally_conv(next_id++, accounts[rand() % 3]);
+                assert_int_equal(GW_OK, strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv));
+            }
+            cv->state = CONV_OPEN;
+            if (cv->waiting_ms == 0 || rand() % 2)
+                conv_set_priority(cv, prios[rand() % 5]);
+            if (cv->waiting_ms == 0)
+                cv->waiting_ms = now;
+            break;
+        case 2: /* an answer */
+            if (cv == NULL)
+                continue;
+            if (cv->answered_ms == 0)
+                cv->answered_ms = now;
+            cv->state = CONV_ANSWERED;
+            cv->waiting_ms = 0;
+            break;
+        case 3: /* closed, written and forgotten */
+            if (cv == NULL)
+                continue;
+            cv->state = CONV_CLOSED;
+            cv->waiting_ms = 0;
+            conv_tally_update(svc, cv);
+            strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
+            conv_free(cv);
+            all[i] = NULL;
+            continue;
+        default: /* marked without a change (an SLA breach) */
+            if (cv == NULL)
+                continue;
+            break;
+        }
+        conv_tally_update(svc, cv);
+        conv_metrics m;
+        assert_int_equal(GW_OK, conv_service_metrics(svc, &m));
+        uint64_t prio[CONV_PRIORITIES] = {0}, open, unanswered;
+        int64_t oldest;
+        tally_walk(svc, all, NULL, 0, &open, &unanswered, &oldest, prio);
+        assert_memory_equal(prio, m.priority, sizeof prio);
+        uint64_t open_total = 0;
+        for (size_t g = 0; g < m.group_count; g++) {
+            char key[64];
+            int n = snprintf(key, sizeof key, "%s\x1f%s", m.groups[g].network,
+                             m.groups[g].account);
+            tally_walk(svc, all, key, (size_t)n, &open, &unanswered, &oldest, prio);
+            assert_int_equal(open, m.groups[g].open);
+            assert_int_equal(unanswered, m.groups[g].unanswered);
+            assert_int_equal(oldest, m.groups[g].oldest_waiting_ms);
+            open_total += open;
+        }
+        uint64_t want_total = 0;
+        for (size_t k = 0; k < CONV_PRIORITIES; k++)
+            want_total += prio[k];
+        assert_int_equal(want_total, open_total); /* no open conversation outside a group */
+        conv_metrics_free(&m);
+    }
+    for (size_t i = 0; i < TALLY_CONVS; i++)
+        conv_free(all[i]);
+    conv_tally_free(svc);
+    strmap_free(svc->by_id);
+    free(svc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_format_matches_printf),
         cmocka_unit_test(test_add_seq_lists_in_order),
         cmocka_unit_test(test_set_priority_index),
+        cmocka_unit_test(test_tally_matches_a_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
