@@ -197,9 +197,8 @@ static void bind_text_or_null(sqlite3_stmt *q, int col, const char *s)
         sqlite3_bind_null(q, col);
 }
 
-/* Bind r as the row starting at parameter base + 1. Every parameter is
- * bound each time (a missing contact as NULL), so the statements need no
- * sqlite3_clear_bindings between uses. */
+/* Bind r as the row starting at parameter base + 1 (strings as
+ * SQLITE_STATIC: the caller's, unbound again after the step). */
 static void bind_row(sqlite3_stmt *q, int base, const conv_row *r)
 {
     sqlite3_bind_int64(q, base + 1, r->id);
@@ -236,6 +235,8 @@ int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n)
             bind_row(q, (int)k * CONV_COLUMN_COUNT, &rows[i + k]);
         int src = sqlite3_step(q);
         sqlite3_reset(q);
+        /* the strings need only last for the call (conv_store.h) */
+        sqlite3_clear_bindings(q);
         if (src != SQLITE_DONE)
             rc = store_write_failed(cs->st, src, "conversations: write");
         i += take;
