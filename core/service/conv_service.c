@@ -20,6 +20,12 @@
 #define CLOSE_CHECK_MIN_MS 100
 /* Contacts' counters are written this often (see conv_contact_flush). */
 #define CONTACT_SWEEP_MS 30000
+/* Conversations are linked to their contacts (conv_store_link_contacts)
+ * at most this many to a batch, at least this often, and at the close:
+ * a batch touches each page of the links once, where linking every new
+ * conversation in its tick rewrote most of them every tick. */
+#define LINK_BATCH 2048
+#define LINK_EVERY_MS 1000
 
 static const char *state_name(conv_state s)
 {
@@ -121,6 +127,8 @@ static int load_state(conv_service *svc, char *err, size_t errlen)
 {
     int64_t max_conv = 0, max_contact = 0;
     int rc = conv_store_max_ids(svc->cs, &max_conv, &max_contact);
+    if (rc == GW_OK)
+        rc = conv_store_load_mark(svc->cs);
     if (rc != GW_OK) {
         snprintf(err, errlen, "conversations: cannot read the tables");
         return rc;
@@ -289,6 +297,21 @@ static void forget_closed(conv_service *svc, conv *cv)
     conv_free(cv);
 }
 
+/* Link the conversations written so far to their contacts when a batch
+ * is full or due, or all of them (all). */
+static int link_contacts(conv_service *svc, int all)
+{
+    int64_t last = svc->next_conv_id - 1; /* every id handed out is written or dropped */
+    int64_t through = conv_store_linked_through(svc->cs);
+    uint64_t now = uv_now(svc->loop);
+    if (last <= through ||
+        (!all && last - through < LINK_BATCH && now - svc->linked_at_ms < LINK_EVERY_MS))
+        return GW_OK;
+    svc->linked_at_ms = now;
+    int64_t upto = all || last - through <= LINK_BATCH ? last : through + LINK_BATCH;
+    return conv_store_link_contacts(svc->cs, upto);
+}
+
 int conv_service_flush(conv_service *svc)
 {
     int rc = GW_OK, wrc;
@@ -316,6 +339,8 @@ int conv_service_flush(conv_service *svc)
     }
     if ((wrc = conv_contact_flush(svc, 0)) != GW_OK && rc == GW_OK)
         rc = wrc;
+    if (rc == GW_OK)
+        rc = link_contacts(svc, 0);
     return rc;
 }
 
@@ -448,6 +473,7 @@ void conv_service_close(conv_service *svc)
         return;
     conv_service_flush(svc);
     conv_contact_flush(svc, 1);
+    link_contacts(svc, 1);
     conv_sla_close(svc);
     uv_handle_t *timers[] = {(uv_handle_t *)&svc->close_timer, (uv_handle_t *)&svc->sweep_timer};
     for (size_t i = 0; i < 2; i++) {

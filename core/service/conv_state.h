@@ -109,6 +109,7 @@ struct conv_service {
      * object: building a json_t of eight members per event, to dump and
      * free it, was a fifth of the service's cost per event */
     jw_buf members_text;
+    uint64_t linked_at_ms; /* loop time of the last batch of contact links */
     uv_timer_t close_timer;
     uv_timer_t sweep_timer; /* writes stale contacts */
     /* SLA (conv_sla.c): conversations waiting for a first answer, in the

@@ -37,7 +37,22 @@ static const char conv_schema[] =
     " deadline_ms INTEGER NOT NULL,"
     " breached INTEGER NOT NULL,"
     " seqs TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS conversations_contact ON conversations(contact);"
+    /* A contact's conversations, for its history and its open count.
+     * Not an index on conversations(contact): contacts are few beside
+     * conversations, so each new conversation's entry landed inside the
+     * index and every tick rewrote most of its pages (4.7x the page
+     * writes of the flood without conversations). The links are added in
+     * batches sorted by contact (conv_store_link_contacts); reads add
+     * the conversations after the last batch from the table itself. */
+    "DROP INDEX IF EXISTS conversations_contact;"
+    "CREATE TABLE IF NOT EXISTS contact_conversations ("
+    " contact INTEGER NOT NULL,"
+    " conversation INTEGER NOT NULL,"
+    " PRIMARY KEY (contact, conversation)) WITHOUT ROWID;"
+    /* the last conversation id linked: one row */
+    "CREATE TABLE IF NOT EXISTS contact_links ("
+    " one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " through INTEGER NOT NULL);"
     /* Contacts (contact_store.c's statements): one per author and network;
      * person groups contacts linked across networks (its smallest id). */
     "CREATE TABLE IF NOT EXISTS contacts ("
@@ -66,6 +81,8 @@ struct conv_store {
     sqlite3 *db;
     sqlite3_stmt *put;       /* one row */
     sqlite3_stmt *put_batch; /* CONV_PUT_BATCH rows */
+    sqlite3_stmt *link, *link_mark;
+    int64_t linked_through; /* conversations with ids up to this are linked */
 };
 
 /* The upsert of rows rows: the columns that never change after the
@@ -107,6 +124,7 @@ static char *put_sql(size_t rows)
 }
 
 static int prepare(conv_store *cs, const char *sql, sqlite3_stmt **out);
+static int query_max(sqlite3 *db, const char *sql, int64_t *out);
 
 static int prepare_puts(conv_store *cs)
 {
@@ -130,6 +148,16 @@ static int prepare(conv_store *cs, const char *sql, sqlite3_stmt **out)
     return GW_OK;
 }
 
+static int query_max(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *q = NULL;
+    int src = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+    if (src == SQLITE_OK && (src = sqlite3_step(q)) == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return src == SQLITE_ROW || src == SQLITE_DONE ? GW_OK : GW_EIO;
+}
+
 int conv_store_open(store *st, conv_store **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -148,6 +176,17 @@ int conv_store_open(store *st, conv_store **out, char *err, size_t errlen)
     }
     if (rc == GW_OK)
         rc = prepare_puts(cs);
+    if (rc == GW_OK)
+        rc = prepare(cs, "INSERT OR IGNORE INTO contact_conversations (contact, conversation)"
+                         " SELECT contact, id FROM conversations WHERE id > ?1 AND id <= ?2"
+                         " AND contact IS NOT NULL",
+                     &cs->link);
+    if (rc == GW_OK)
+        rc = prepare(cs, "INSERT INTO contact_links (one, through) VALUES (1, ?1)"
+                         " ON CONFLICT (one) DO UPDATE SET through = excluded.through",
+                     &cs->link_mark);
+    if (rc == GW_OK)
+        rc = conv_store_load_mark(cs);
     if (rc != GW_OK) {
         snprintf(err, errlen, "conversations: %s", store_last_error(st));
         conv_store_close(cs);
@@ -163,6 +202,8 @@ void conv_store_close(conv_store *cs)
         return;
     sqlite3_finalize(cs->put);
     sqlite3_finalize(cs->put_batch);
+    sqlite3_finalize(cs->link);
+    sqlite3_finalize(cs->link_mark);
     free(cs);
 }
 
@@ -171,15 +212,6 @@ store *conv_store_store(conv_store *cs)
     return cs->st;
 }
 
-static int query_max(sqlite3 *db, const char *sql, int64_t *out)
-{
-    sqlite3_stmt *q = NULL;
-    int src = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
-    if (src == SQLITE_OK && (src = sqlite3_step(q)) == SQLITE_ROW)
-        *out = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return src == SQLITE_ROW || src == SQLITE_DONE ? GW_OK : GW_EIO;
-}
 
 int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact)
 {
@@ -242,6 +274,43 @@ int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n)
         i += take;
     }
     return rc;
+}
+
+int conv_store_link_contacts(conv_store *cs, int64_t upto)
+{
+    if (upto <= cs->linked_through)
+        return GW_OK;
+    int rc = store_write_begin_rebuildable(cs->st);
+    if (rc != GW_OK)
+        return rc;
+    sqlite3_bind_int64(cs->link, 1, cs->linked_through);
+    sqlite3_bind_int64(cs->link, 2, upto);
+    int src = sqlite3_step(cs->link);
+    sqlite3_reset(cs->link);
+    if (src == SQLITE_DONE) {
+        sqlite3_bind_int64(cs->link_mark, 1, upto);
+        src = sqlite3_step(cs->link_mark);
+        sqlite3_reset(cs->link_mark);
+    }
+    if (src != SQLITE_DONE)
+        return store_write_failed(cs->st, src, "conversations: link them to their contacts");
+    /* ahead of the table until the commit: a lost tick rereads it
+     * (conv_store_load_mark, from the service's reload) */
+    cs->linked_through = upto;
+    return GW_OK;
+}
+
+int conv_store_load_mark(conv_store *cs)
+{
+    int rc = query_max(cs->db, "SELECT COALESCE(MAX(through), 0) FROM contact_links",
+                       &cs->linked_through);
+    return rc == GW_OK ? GW_OK : store_write_failed(cs->st, SQLITE_ERROR,
+                                                    "conversations: read the links' mark");
+}
+
+int64_t conv_store_linked_through(const conv_store *cs)
+{
+    return cs->linked_through;
 }
 
 static const char *column_text(sqlite3_stmt *q, int col)
@@ -353,17 +422,25 @@ int conv_store_list(conv_store *cs, const conv_page *p, conv_row_fn fn, void *ar
     return walk_rows(cs, q, fn, arg);
 }
 
+/* The ids of one contact's conversations, or of every contact of a
+ * person: the links, and the conversations after the last batch of them
+ * (a walk of the table's newest rows only). ?3 is the mark. */
+#define CONTACT_CONVERSATIONS(contacts)                                                            \
+    "SELECT conversation FROM contact_conversations WHERE contact IN (" contacts ")"               \
+    " UNION ALL SELECT id FROM conversations WHERE id > ?3 AND contact IN (" contacts ")"
+
 int conv_store_each_of_person(conv_store *cs, int64_t person, size_t limit, conv_row_fn fn,
                               void *arg)
 {
     sqlite3_stmt *q = NULL;
-    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations WHERE contact IN"
-                             " (SELECT id FROM contacts WHERE person = ?1)"
-                             " ORDER BY first_ms DESC, id DESC LIMIT ?2", &q);
+    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations WHERE id IN ("
+                             CONTACT_CONVERSATIONS("SELECT id FROM contacts WHERE person = ?1")
+                             ") ORDER BY first_ms DESC, id DESC LIMIT ?2", &q);
     if (rc != GW_OK)
         return rc;
     sqlite3_bind_int64(q, 1, person);
     sqlite3_bind_int64(q, 2, (int64_t)limit);
+    sqlite3_bind_int64(q, 3, cs->linked_through);
     return walk_rows(cs, q, fn, arg);
 }
 
@@ -371,9 +448,11 @@ int64_t conv_store_open_of_contact(conv_store *cs, int64_t contact)
 {
     sqlite3_stmt *q = NULL;
     int64_t n = 0;
-    if (sqlite3_prepare_v2(cs->db, "SELECT COUNT(*) FROM conversations WHERE contact = ?1"
-                                   " AND state <> 'closed'", -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(cs->db, "SELECT COUNT(*) FROM conversations WHERE id IN ("
+                                   CONTACT_CONVERSATIONS("?1") ") AND state <> 'closed'",
+                           -1, &q, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, contact);
+        sqlite3_bind_int64(q, 3, cs->linked_through);
         if (sqlite3_step(q) == SQLITE_ROW)
             n = sqlite3_column_int64(q, 0);
     }

@@ -5,7 +5,9 @@
  * Every write joins the store's per-tick transaction (store_write_begin),
  * so a conversation's row commits in the same group commit as the events
  * that carry its id: a crash cannot keep an event whose conversation row
- * is lost. The service (core/service/) keeps the open conversations and
+ * is lost. The list of each contact's conversations is written in
+ * batches instead (conv_store_link_contacts), and reads complete it from
+ * the conversations table. The service (core/service/) keeps the open conversations and
  * recent contacts in memory and writes only what changed, once per tick;
  * reads here serve its start-up, a contact cache miss, and the API.
  * Failed statements are reported to the store (store_write_failed).
@@ -61,6 +63,20 @@ int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact);
  * rows' strings need only last for the call. Returns 0 or GW_E*. */
 #define CONV_PUT_BATCH 16
 int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n);
+
+/* List the conversations with ids after the last linked one, up to
+ * upto, under their contacts (the table a contact's history and open
+ * count read), in the tick's transaction: one statement, sorted by
+ * contact, so a batch touches each page of the links once. Reads do not
+ * wait for it: they add the conversations after the mark from the
+ * table itself, so a batch may be late, or lost with a tick, without a
+ * read missing anything. Returns 0 or GW_E*. */
+int conv_store_link_contacts(conv_store *cs, int64_t upto);
+
+/* The last conversation id linked (0: none), and reading it again from
+ * the table (at open, and after a lost tick). 0 or GW_E*. */
+int64_t conv_store_linked_through(const conv_store *cs);
+int conv_store_load_mark(conv_store *cs);
 
 /* Every conversation not closed, by id (start-up). */
 int conv_store_each_active(conv_store *cs, conv_row_fn fn, void *arg);

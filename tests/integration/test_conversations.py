@@ -281,7 +281,7 @@ class ConversationsTest(GatewayTestCase):
         self.assertRegex(table.stdout, r"mock\s+4\s+3\s+75\.0%\s+50\.0%\s+10m00s\s+2h00m")
         self.assertEqual(0, gw.stop())
 
-    def test_a_tick_of_many_conversations_is_written_whole_and_reloaded(self):
+    def test_a_tick_of_many_conversations_is_written_whole_and_reloaded(self):  # noqa: C901
         # 200 synthetic items in one fetch: one tick flushes more than a
         # hundred conversations, in statements of several rows and single
         # ones (conv_store_put_conversations); every event's conversation
@@ -299,15 +299,43 @@ class ConversationsTest(GatewayTestCase):
             self.assertIsNone(got["next_cursor"])
             return {c["id"]: c["item_count"] for c in got["conversations"]}
 
+        def by_contact():
+            # a conversation is its first item's author's
+            first, got = {}, {}
+            for e in sorted(self.events().values(), key=lambda e: e["seq"]):
+                first.setdefault(e["conversation_id"], e["contact"]["id"])
+            for conv, contact in first.items():
+                got.setdefault(contact, set()).add(conv)
+            return got
+
+        def histories(contacts):
+            # a contact's history: the links written in batches
+            # (conv_store_link_contacts) and the conversations after the
+            # last batch, read from the table; either way, all of them
+            return {c: {h["id"] for h in self.get(gw, "/v1/contacts/" + c)["conversations"]}
+                    for c in contacts}
+
         before = listed()
         self.assertEqual({k: len(v) for k, v in want.items()}, before)
         longest = max(want, key=lambda k: len(want[k]))
         one = self.get(gw, "/v1/conversations/" + longest)
         self.assertEqual(want[longest], [i["id"] for i in one["items"]])
-        self.assertEqual(0, gw.stop())
+        owners = by_contact()
+        busiest = sorted(owners, key=lambda c: -len(owners[c]))[:4]
+        self.assertGreater(len(owners[busiest[0]]), 1)
+        self.assertEqual({c: owners[c] for c in busiest}, histories(busiest))
+        self.assertEqual(0, gw.stop())  # the stop links every conversation
         gw = self.gateway(cfg, env=ENV).start()  # the mock emits its 200 once
         gw.port()
         self.assertEqual(before, listed())
+        self.assertEqual({c: owners[c] for c in busiest}, histories(busiest))
+        self.assertEqual(0, gw.stop())
+        # 50 more: linked or not yet, the histories hold them
+        gw = self.gateway(cfg.replace("count = 200", "count = 250"), env=ENV).start()
+        gw.port()
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= 250, 20, "50 more items")
+        owners = by_contact()
+        self.assertEqual({c: owners[c] for c in busiest}, histories(busiest))
         self.assertEqual(0, gw.stop())
 
     def test_service_off_leaves_events_as_they_were(self):
