@@ -21,7 +21,8 @@
 /* Contacts' counters are written this often (see conv_contact_flush). */
 #define CONTACT_SWEEP_MS 30000
 /* Conversations are linked to their contacts (conv_store_link_contacts)
- * at most this many to a batch, at least this often, and at the close:
+ * at most this many to a batch, at least this often, and once at the
+ * close:
  * a batch touches each page of the links once, where linking every new
  * conversation in its tick rewrote most of them every tick. */
 #define LINK_BATCH 2048
@@ -297,19 +298,21 @@ static void forget_closed(conv_service *svc, conv *cv)
     conv_free(cv);
 }
 
-/* Link the conversations written so far to their contacts when a batch
- * is full or due, or all of them (all). */
-static int link_contacts(conv_service *svc, int all)
+/* Link a batch of the conversations written so far to their contacts
+ * when it is full or due, or now (the stop); never more than a batch, so
+ * a database from before the links (none linked) is caught up a batch a
+ * tick, not in one long statement. */
+static int link_contacts(conv_service *svc, int now_anyway)
 {
     int64_t last = svc->next_conv_id - 1; /* every id handed out is written or dropped */
     int64_t through = conv_store_linked_through(svc->cs);
     uint64_t now = uv_now(svc->loop);
-    if (last <= through ||
-        (!all && last - through < LINK_BATCH && now - svc->linked_at_ms < LINK_EVERY_MS))
+    if (last <= through || (!now_anyway && last - through < LINK_BATCH &&
+                            now - svc->linked_at_ms < LINK_EVERY_MS))
         return GW_OK;
     svc->linked_at_ms = now;
-    int64_t upto = all || last - through <= LINK_BATCH ? last : through + LINK_BATCH;
-    return conv_store_link_contacts(svc->cs, upto);
+    return conv_store_link_contacts(svc->cs,
+                                    last - through <= LINK_BATCH ? last : through + LINK_BATCH);
 }
 
 int conv_service_flush(conv_service *svc)
