@@ -141,8 +141,12 @@ static void list_conversations(void *arg, http_exchange *ex)
     }
     page.limit = (size_t)limit;
     list_ctx c = {.list = json_array()};
-    int n = c.list ? conv_store_list(conv_service_conversations(rt->conv), &page, on_row, &c)
-                   : GW_ENOMEM;
+    /* the work queue is served from memory (conv_queue.c), the rest by
+     * the table */
+    int queue = page.by_priority && page.state != NULL && strcmp(page.state, "open") == 0;
+    int n = c.list == NULL ? GW_ENOMEM
+            : queue        ? conv_service_queue(rt->conv, &page, on_row, &c)
+                           : conv_store_list(conv_service_conversations(rt->conv), &page, on_row, &c);
     if (n < 0) {
         json_decref(c.list);
         http_exchange_respond_error(ex, 503, "store_unavailable",

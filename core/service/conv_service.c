@@ -28,11 +28,6 @@
 #define LINK_BATCH 2048
 #define LINK_EVERY_MS 1000
 
-static const char *state_name(conv_state s)
-{
-    return s == CONV_OPEN ? "open" : s == CONV_ANSWERED ? "answered" : "closed";
-}
-
 static int conv_from_row(void *arg, const conv_row *r)
 {
     conv_service *svc = arg;
@@ -85,6 +80,7 @@ static int conv_from_row(void *arg, const conv_row *r)
         return GW_ENOMEM;
     }
     conv_tally_update(svc, cv);
+    conv_queue_update(svc, cv);
     return GW_OK;
 }
 
@@ -167,6 +163,7 @@ static int drop_state(conv_service *svc)
     if (svc->by_id != NULL)
         strmap_each(svc->by_id, free_conv, NULL);
     conv_tally_free(svc);
+    conv_queue_reset(svc);
     strmap_free(svc->by_id);
     strmap_free(svc->by_key);
     conv_contact_free_all(svc);
@@ -253,39 +250,6 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     return GW_OK;
 }
 
-/* net and acct: len bytes each */
-static void conv_row_of(const conv *cv, conv_row *r, char *net, char *acct, size_t len)
-{
-    /* the key's first two parts (copied by hand: snprintf was a tenth of
-     * writing the row) */
-    size_t nl = cv->net_len < len ? cv->net_len : len - 1;
-    size_t al = cv->acct_len < len ? cv->acct_len : len - 1;
-    memcpy(net, cv->key, nl);
-    net[nl] = '\0';
-    memcpy(acct, cv->key + cv->net_len + 1, al);
-    acct[al] = '\0';
-    size_t prefix = cv->net_len + cv->acct_len + 2;
-    *r = (conv_row){.id = cv->id,
-                    .network = net,
-                    .account = acct,
-                    .thread = cv->key + prefix,
-                    .alias = cv->alias != NULL ? cv->alias + prefix : NULL,
-                    .contact = cv->contact,
-                    .visibility = cv->is_public ? "public" : "private",
-                    .state = state_name(cv->state),
-                    .priority_score = cv->priority_score,
-                    .priority = cv->priority[0] ? cv->priority : NULL,
-                    .items = cv->items,
-                    .first_ms = cv->first_ms,
-                    .waiting_ms = cv->waiting_ms,
-                    .last_ms = cv->last_ms,
-                    .answered_ms = cv->answered_ms,
-                    .closed_ms = cv->closed_ms,
-                    .deadline_ms = cv->deadline_ms,
-                    .breached = cv->breached,
-                    .seqs = cv->seqs.data};
-}
-
 /* A conversation written with a closed state leaves memory. */
 static void forget_closed(conv_service *svc, conv *cv)
 {
@@ -330,7 +294,7 @@ int conv_service_flush(conv_service *svc)
             svc->dirty_convs = cv->next_dirty;
             cv->dirty = 0;
             cv->next_dirty = NULL;
-            conv_row_of(cv, &rows[n], net[n], acct[n], sizeof acct[n]);
+            conv_row_fill(cv, &rows[n], net[n], acct[n], sizeof acct[n]);
             batch[n++] = cv;
         }
         if ((wrc = conv_store_put_conversations(svc->cs, rows, n)) != GW_OK && rc == GW_OK)

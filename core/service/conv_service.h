@@ -68,6 +68,12 @@ int conv_service_close_conversation(conv_service *svc, int64_t id, uint64_t now_
  * 0 when one of them is unknown, or GW_E*. */
 int conv_service_link(conv_service *svc, int64_t a, int64_t b);
 
+/* The work queue from memory: open conversations by priority score
+ * (descending), then waiting since, then id, after page's cursor (its
+ * state and by_priority are taken as "open" and set), at most
+ * page->limit, to fn. Returns how many, or GW_E* (fn's error). */
+int conv_service_queue(conv_service *svc, const conv_page *page, conv_row_fn fn, void *arg);
+
 /* The tables, for the API's reads (flush first). Borrowed. */
 conv_store *conv_service_conversations(conv_service *svc);
 contact_store *conv_service_contacts(conv_service *svc);

@@ -24,6 +24,7 @@ void conv_free(conv *cv)
 void conv_mark(conv_service *svc, conv *cv)
 {
     conv_tally_update(svc, cv);
+    conv_queue_update(svc, cv);
     if (!cv->dirty) {
         cv->dirty = 1;
         cv->next_dirty = svc->dirty_convs;

@@ -20,6 +20,8 @@
 
 typedef struct conv_service conv_service;
 
+#define CONV_QUEUE_SCORES 101 /* priority scores 0-100 */
+
 #define CONV_RESPONSE_BUCKETS 10
 /* Upper bounds of the first-response histogram, seconds. */
 extern const double conv_response_bounds[CONV_RESPONSE_BUCKETS];
@@ -47,6 +49,12 @@ typedef struct conv {
     char idstr[24]; /* "cv_<hex>", formatted once */
     int dirty; /* on svc->dirty_convs */
     struct conv *next_dirty;
+    /* its place in the work queue (conv_queue.c): the list of q_score,
+     * filed by (q_waiting, id) */
+    struct conv *q_prev, *q_next;
+    int q_score;
+    int64_t q_waiting;
+    unsigned char q_filed;
     /* what it adds to its account's counters (conv_tally.c) */
     struct conv_tally_group *group; /* NULL until first counted */
     unsigned char t_open, t_unanswered, t_priority;
@@ -127,6 +135,9 @@ struct conv_service {
     double response_sum_s;
     uint64_t breaches;
     uint64_t closed_total;
+    /* the work queue: open conversations, a list per priority score
+     * (conv_queue.c) */
+    struct conv *queue_head[CONV_QUEUE_SCORES], *queue_tail[CONV_QUEUE_SCORES];
     /* open conversations per network and account, and per priority,
      * for /metrics (conv_tally.c) */
     strmap *tally_index; /* network \x1f account -> its group */
@@ -166,6 +177,16 @@ void conv_tally_free(conv_service *svc);
  * per-priority counts into out. 0 or GW_ENOMEM. */
 struct conv_metrics;
 int conv_tally_groups(conv_service *svc, struct conv_metrics *out);
+
+/* conv_queue.c: conv_queue_update files cv as it is now (conv_mark
+ * calls it after every change); reset empties the lists (the
+ * conversations in them must be freed with them). */
+void conv_queue_update(conv_service *svc, conv *cv);
+void conv_queue_reset(conv_service *svc);
+
+/* conv_row.c: cv as its table row; the network and account are copied
+ * into net and acct (len bytes each), the other strings borrowed from cv. */
+void conv_row_fill(const conv *cv, conv_row *r, char *net, char *acct, size_t len);
 
 /* conv_state.c */
 /* Queue cv for the flush, and recount it (call after changing it). */

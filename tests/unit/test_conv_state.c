@@ -81,7 +81,8 @@ static void test_set_priority_index(void **state)
 /* The counters /metrics reads (conv_tally.c) against a walk of every
  * conversation, as /metrics computed them before: 20,000 random changes
  * (new items, answers, priorities, closes, restarts of the clock) over
- * three accounts, compared after each. */
+ * three accounts, compared after each; and every tenth change, the work
+ * queue (conv_queue.c) against a sort. */
 #define TALLY_CONVS 300
 
 static void tally_walk(conv_service *svc, conv **all, const char *group_key, size_t glen,
@@ -123,6 +124,67 @@ static conv *tally_conv(int64_t id, const char *acct)
     cv->state = CONV_OPEN;
     conv_set_priority(cv, NULL);
     return cv;
+}
+
+/* The work queue (conv_queue.c) against a sort of the open
+ * conversations, read whole and a page of 7 at a time through cursors. */
+typedef struct queue_seen {
+    int64_t ids[TALLY_CONVS];
+    int scores[TALLY_CONVS];
+    int64_t waiting[TALLY_CONVS];
+    size_t n;
+} queue_seen;
+
+static int queue_collect(void *arg, const conv_row *r)
+{
+    queue_seen *q = arg;
+    q->ids[q->n] = r->id;
+    q->scores[q->n] = r->priority_score;
+    q->waiting[q->n++] = r->waiting_ms;
+    return 0;
+}
+
+static int queue_order(const void *a, const void *b)
+{
+    const conv *x = *(conv *const *)a, *y = *(conv *const *)b;
+    if (x->priority_score != y->priority_score)
+        return x->priority_score > y->priority_score ? -1 : 1;
+    if (x->waiting_ms != y->waiting_ms)
+        return x->waiting_ms < y->waiting_ms ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void check_queue(conv_service *svc, conv **all)
+{
+    conv *want[TALLY_CONVS];
+    size_t n = 0;
+    for (size_t i = 0; i < TALLY_CONVS; i++) {
+        if (all[i] != NULL && all[i]->state == CONV_OPEN)
+            want[n++] = all[i];
+    }
+    qsort(want, n, sizeof *want, queue_order);
+    queue_seen whole = {0};
+    conv_page page = {.limit = TALLY_CONVS};
+    assert_int_equal((int)n, conv_service_queue(svc, &page, queue_collect, &whole));
+    queue_seen paged = {0};
+    for (;;) {
+        size_t before = paged.n;
+        conv_page p = {.limit = 7};
+        if (before > 0)
+            p = (conv_page){.limit = 7, .has_cursor = 1,
+                            .after_score = paged.scores[before - 1],
+                            .after_waiting = paged.waiting[before - 1],
+                            .after_id = paged.ids[before - 1]};
+        int got = conv_service_queue(svc, &p, queue_collect, &paged);
+        assert_in_range(got, 0, 7);
+        if (got < 7)
+            break;
+    }
+    assert_int_equal(n, paged.n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(want[i]->id, whole.ids[i]);
+        assert_int_equal(want[i]->id, paged.ids[i]);
+    }
 }
 
 static void test_tally_matches_a_walk(void **state)
@@ -169,6 +231,7 @@ static void test_tally_matches_a_walk(void **state)
             cv->state = CONV_CLOSED;
             cv->waiting_ms = 0;
             conv_tally_update(svc, cv);
+            conv_queue_update(svc, cv);
             strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
             conv_free(cv);
             all[i] = NULL;
@@ -178,7 +241,12 @@ static void test_tally_matches_a_walk(void **state)
                 continue;
             break;
         }
+        if (rand() % 4 == 0)
+            cv->priority_score = rand() % 101; /* triage raised it, or a load */
         conv_tally_update(svc, cv);
+        conv_queue_update(svc, cv);
+        if (step % 10 == 0)
+            check_queue(svc, all);
         conv_metrics m;
         assert_int_equal(GW_OK, conv_service_metrics(svc, &m));
         uint64_t prio[CONV_PRIORITIES] = {0}, open, unanswered;
