@@ -22,9 +22,8 @@
 #define CONTACT_SWEEP_MS 30000
 /* Conversations are linked to their contacts (conv_store_link_contacts)
  * at most this many to a batch, at least this often, and once at the
- * close:
- * a batch touches each page of the links once, where linking every new
- * conversation in its tick rewrote most of them every tick. */
+ * close: a batch touches each page of the links once, where linking
+ * every new conversation in its tick rewrote most of them every tick. */
 #define LINK_BATCH 2048
 #define LINK_EVERY_MS 1000
 
