@@ -42,8 +42,9 @@ static const char conv_schema[] =
      * conversations, so each new conversation's entry landed inside the
      * index and every tick rewrote most of its pages (4.7x the page
      * writes of the flood without conversations). The links are added in
-     * batches sorted by contact (conv_store_link_contacts); reads add
-     * the conversations after the last batch from the table itself. */
+     * batches (conv_store_link_contacts), each page written once per
+     * batch; reads add the conversations after the last batch from the
+     * table itself. */
     "DROP INDEX IF EXISTS conversations_contact;"
     "CREATE TABLE IF NOT EXISTS contact_conversations ("
     " contact INTEGER NOT NULL,"
@@ -123,20 +124,6 @@ static char *put_sql(size_t rows)
     return sql;
 }
 
-static int prepare(conv_store *cs, const char *sql, sqlite3_stmt **out);
-static int query_max(sqlite3 *db, const char *sql, int64_t *out);
-
-static int prepare_puts(conv_store *cs)
-{
-    char *one = put_sql(1), *batch = put_sql(CONV_PUT_BATCH);
-    int rc = one && batch ? prepare(cs, one, &cs->put) : GW_ENOMEM;
-    if (rc == GW_OK)
-        rc = prepare(cs, batch, &cs->put_batch);
-    free(one);
-    free(batch);
-    return rc;
-}
-
 static int prepare(conv_store *cs, const char *sql, sqlite3_stmt **out)
 {
     int src = sqlite3_prepare_v3(cs->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
@@ -156,6 +143,17 @@ static int query_max(sqlite3 *db, const char *sql, int64_t *out)
         *out = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
     return src == SQLITE_ROW || src == SQLITE_DONE ? GW_OK : GW_EIO;
+}
+
+static int prepare_puts(conv_store *cs)
+{
+    char *one = put_sql(1), *batch = put_sql(CONV_PUT_BATCH);
+    int rc = one && batch ? prepare(cs, one, &cs->put) : GW_ENOMEM;
+    if (rc == GW_OK)
+        rc = prepare(cs, batch, &cs->put_batch);
+    free(one);
+    free(batch);
+    return rc;
 }
 
 int conv_store_open(store *st, conv_store **out, char *err, size_t errlen)

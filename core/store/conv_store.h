@@ -66,8 +66,8 @@ int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n)
 
 /* List the conversations with ids after the last linked one, up to
  * upto, under their contacts (the table a contact's history and open
- * count read), in the tick's transaction: one statement, sorted by
- * contact, so a batch touches each page of the links once. Reads do not
+ * count read), in the tick's transaction: one statement, so each page
+ * of the links is written once per batch, not once per tick. Reads do not
  * wait for it: they add the conversations after the mark from the
  * table itself, so a batch may be late, or lost with a tick, without a
  * read missing anything. Returns 0 or GW_E*. */
