@@ -78,8 +78,7 @@ static int conv_from_row(void *arg, const conv_row *r)
         conv_free(cv);
         return GW_ENOMEM;
     }
-    conv_tally_update(svc, cv);
-    conv_queue_update(svc, cv);
+    conv_refile(svc, cv);
     return GW_OK;
 }
 

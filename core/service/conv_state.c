@@ -21,10 +21,15 @@ void conv_free(conv *cv)
     free(cv);
 }
 
-void conv_mark(conv_service *svc, conv *cv)
+void conv_refile(conv_service *svc, conv *cv)
 {
     conv_tally_update(svc, cv);
     conv_queue_update(svc, cv);
+}
+
+void conv_mark(conv_service *svc, conv *cv)
+{
+    conv_refile(svc, cv);
     if (!cv->dirty) {
         cv->dirty = 1;
         cv->next_dirty = svc->dirty_convs;

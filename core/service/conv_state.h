@@ -189,7 +189,10 @@ void conv_queue_reset(conv_service *svc);
 void conv_row_fill(const conv *cv, conv_row *r, char *net, char *acct, size_t len);
 
 /* conv_state.c */
-/* Queue cv for the flush, and recount it (call after changing it). */
+/* Bring what is derived from cv up to date (its account's counters, its
+ * place in the work queue): after a load, and from conv_mark. */
+void conv_refile(conv_service *svc, conv *cv);
+/* Queue cv for the flush, and refile it (call after changing it). */
 void conv_mark(conv_service *svc, conv *cv);
 void conv_free(conv *cv);
 int conv_add_seq(conv *cv, int64_t seq);
