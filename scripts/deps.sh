@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libc6-dev
-            libuv1-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev
+            libuv1-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev
             libnats-dev)  # the nats sink (JetStream)
 test_pkgs=(libcmocka-dev python3 python3-jsonschema python3-yaml curl  # curl: the README example test_readme runs
            nodejs node-eventsource  # the webhook receiver example (test_webhook_sink); the SSE client library (test_events_stream)

@@ -306,8 +306,9 @@ static void on_pump(uv_idle_t *t)
 }
 
 /* Only streams with nothing waiting are idle: the others are sending (or
- * their client reads nothing, which MHD's idle timeout ends). An idle
- * stream is suspended and would not notice its client leaving otherwise. */
+ * their client reads nothing, which the server's idle timeout ends). The
+ * comment keeps proxies between the client and us from timing an idle
+ * stream out. */
 static void on_keepalive(uv_timer_t *t)
 {
     events_hub *hub = t->data;

@@ -8,17 +8,7 @@
 #include <string.h>
 
 #include "gateway/error.h"
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "gateway/sdk.h"
 
 /* Percent-decode n bytes of s ('+' is a space, as forms send it) into a
  * new string; NULL (and *bad set) for a broken escape or %00. */
@@ -32,8 +22,8 @@ static char *decode(const char *s, size_t n, int *bad)
         if (s[i] == '+') {
             out[o++] = ' ';
         } else if (s[i] == '%') {
-            int hi = i + 1 < n ? hex_value(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
+            int hi = i + 1 < n ? gw_sdk_hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < n ? gw_sdk_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 *bad = 1;

@@ -249,8 +249,9 @@ static int cmd_run(const char *path)
 
 int main(int argc, char **argv)
 {
-    /* A sink reader that goes away must surface as a write error (EPIPE),
-     * retried by the dispatcher, not kill the gateway. */
+    /* A sink reader or an HTTP client that goes away must surface as a
+     * write error (EPIPE: the dispatcher retries, the HTTP server closes
+     * the connection), not kill the gateway. */
     signal(SIGPIPE, SIG_IGN);
     /* Before any thread or database (store.h); a failure only costs speed. */
     (void)store_library_init();

@@ -1,16 +1,21 @@
 /* http_server.h - the embedded HTTP/1.1 server: webhooks, health, metrics
  * and the action API, served from the gateway's single libuv loop thread.
  *
- * GNU libmicrohttpd does all HTTP parsing and framing; this module drives it
- * from the loop (its epoll fd under one uv_poll_t, its timeouts under one
- * uv_timer_t), routes requests to handlers, buffers each request body under
- * a size cap, and lets a handler answer later than its own call: the
- * connection is suspended until http_exchange_respond() is called.
+ * The server is our own, on libuv (docs/design.md, "HTTP server", says
+ * why): it frames requests (server_parse.c), routes them to handlers,
+ * buffers each request body under a size cap, and lets a handler answer
+ * later than its own call: the connection waits, unread, until
+ * http_exchange_respond() is called.
  *
- * Implemented by core/http/server*.c and mhd_loop.c (the map, bottom up,
- * is in server_state.h); this header is the only one callers include.
+ * Implemented by core/http/server*.c (the map, bottom up, is in
+ * server_state.h); this header is the only one callers include.
  *
  * Threading: every function here must be called on the loop thread.
+ *
+ * Signals: answers are written with libuv's uv_write (write(2)), so a
+ * client that has gone raises SIGPIPE; the process must ignore it, as the
+ * gateway's main does (the write then fails with EPIPE and the connection
+ * is closed).
  *
  * Exchange contract (one request awaiting its answer):
  *   - A handler receives an http_exchange and MUST call
@@ -51,15 +56,14 @@ typedef struct http_server_limits {
     size_t max_body_bytes;       /* [1 MiB] larger bodies get 413; the
                                     handler is never called for them */
     size_t max_header_bytes;     /* [16 KiB] request line + headers: 431
-                                    beyond; far beyond (1.5x + 2 KiB, MHD's
-                                    memory pool) MHD answers 414/431 itself,
-                                    see docs/design.md */
+                                    beyond (414 when the request line alone
+                                    is), as soon as the limit is passed */
     unsigned max_connections;    /* [256] further connections are closed
                                     right after accept */
     unsigned idle_timeout_s;     /* [30] a connection without a byte moving
-                                    this long is closed, no answer (MHD's own
-                                    timeout; matters while an answer is sent,
-                                    the receive timeout covers the rest) */
+                                    this long while a request arrives or an
+                                    answer (a stream's too) is written is
+                                    closed, no answer */
     uint64_t receive_timeout_ms; /* [15000] a whole request (headers and
                                     body) must arrive within this time from
                                     when the connection became ready for it
@@ -77,13 +81,14 @@ typedef struct http_server_stats {
     uint64_t connections_refused;       /* over max_connections or closing */
     uint64_t requests;                  /* request lines received */
     uint64_t responses_by_status[600];  /* by status code, counted when the
-                                           request ends, including MHD's own
-                                           400/413/414/431 */
+                                           answer is out (a stream's when its
+                                           head is queued), the server's own
+                                           400/413/414/431 included */
     uint64_t rejected_body_too_large;   /* our 413s (limit exceeded) */
     uint64_t rejected_header_too_large; /* 414 and 431 */
     uint64_t receive_timeouts;          /* connections cut by receive_timeout_ms
                                            (slow or idle clients) */
-    uint64_t idle_timeouts;             /* requests ended by MHD's idle timeout */
+    uint64_t idle_timeouts;             /* connections closed by idle_timeout_s */
     uint64_t handler_timeouts;          /* 503 for a handler too slow */
     uint64_t aborted;                   /* requests that ended without their
                                            response fully sent */
@@ -99,7 +104,7 @@ typedef void (*http_handler)(void *arg, http_exchange *ex);
  * NULL means HTTP_SERVER_DEFAULT_LISTEN. `loop` and `log` are borrowed
  * and must outlive the server. `limits` is copied; NULL = all defaults.
  * Returns 0 and *out (free with http_server_close), or GW_EINVAL (bad
- * listen string or limits), GW_EIO (socket/bind/listen/MHD failure) or
+ * listen string or limits), GW_EIO (socket/bind/listen failure) or
  * GW_ENOMEM, with a one-line reason naming the address in err. */
 int http_server_start(uv_loop_t *loop, const logger *log, const char *listen,
                       const http_server_limits *limits, http_server **out, char *err,
@@ -109,8 +114,8 @@ int http_server_start(uv_loop_t *loop, const logger *log, const char *listen,
 int http_server_port(const http_server *s);
 
 /* Register a handler. `methods` is a comma-separated list of
- * GET,HEAD,POST,PUT,DELETE,PATCH,OPTIONS (GET implies HEAD; MHD drops the
- * body of a HEAD answer). `path` (copied) is matched against the raw,
+ * GET,HEAD,POST,PUT,DELETE,PATCH,OPTIONS (GET implies HEAD; the server
+ * drops the body of a HEAD answer, keeping its Content-Length). `path` (copied) is matched against the raw,
  * still percent-encoded request path: exactly, or with `prefix` != 0 as a
  * prefix, which must end in '/' ("/webhooks/" matches "/webhooks/x/y").
  * An exact route wins over prefix routes; the longest prefix wins among
@@ -157,8 +162,9 @@ int http_exchange_expired(const http_exchange *ex);
 /* Answer and release the handler's reference; ex must not be used after.
  * `body` (len bytes, may contain NULs) and every string are copied.
  * `content_type` may be NULL (no Content-Type). `extra_headers` are added
- * as given; an invalid one (CR/LF, Content-Length...) turns the answer
- * into a 500 and is logged. MHD adds Content-Length and Date. */
+ * as given; an invalid one (CR/LF or another control byte, or one the
+ * server sets: Content-Length, Transfer-Encoding, Connection, Date) turns
+ * the answer into a 500 and is logged. */
 void http_exchange_respond(http_exchange *ex, int status, const char *content_type,
                            const void *body, size_t len, const gw_http_header *extra_headers,
                            size_t n_extra);
@@ -179,13 +185,12 @@ void http_exchange_respond_error_headers(http_exchange *ex, int status, const ch
  *
  * A stream is an answer whose body has no length known up front: it is
  * sent chunked, as the handler writes it, for as long as both sides want.
- * While nothing is buffered the connection is suspended (MHD does not
- * watch it), so an idle stream costs no CPU. Memory is bounded by the
- * stream's own max_buffered: a write that would pass it is refused and
- * the caller decides (typically http_stream_cut: the client reconnects).
- * A suspended connection does not notice its client leaving; the next
- * write does, so a stream that may stay idle should write something now
- * and then (SSE: a comment line).
+ * Writes made in one loop iteration leave together as one chunk. While
+ * nothing is buffered the stream costs no CPU and no buffer memory; its
+ * connection is still read, so a client leaving is noticed at once.
+ * Memory is bounded by the stream's own max_buffered: a write that would
+ * pass it is refused and the caller decides (typically http_stream_cut:
+ * the client reconnects).
  */
 typedef struct http_stream http_stream;
 
@@ -221,7 +226,8 @@ http_stream *http_exchange_respond_stream(http_exchange *ex, int status,
  * stream was ended or cut, or GW_ENOMEM. */
 int http_stream_write(http_stream *st, const void *data, size_t len);
 
-/* Bytes queued and not yet handed to the socket. */
+/* Bytes written and not yet handed to the kernel (buffered, or in the
+ * write in flight). */
 size_t http_stream_buffered(const http_stream *st);
 
 /* Finish the answer once what is buffered has been sent (the chunked

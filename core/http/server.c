@@ -1,36 +1,32 @@
-/* server.c - the embedded HTTP/1.1 server's start and close, and the rest
- * of http_server.h not about one exchange; see http_server.h for the
- * contract and docs/design.md ("HTTP server") for why it is built this way.
+/* server.c - the embedded HTTP/1.1 server's start, accept and close, and
+ * the rest of http_server.h not about one exchange; see http_server.h for
+ * the contract and docs/design.md ("HTTP server") for why it is built this
+ * way.
  *
- * libmicrohttpd (MHD) parses and frames; it runs in "external epoll" mode
- * driven from the loop (mhd_loop.c). The server is spread over the files
- * listed in server_state.h, bottom up; this one sits on top. It owns:
+ * The server is the gateway's own, on the loop: libuv accepts and moves
+ * the bytes, server_parse.c frames requests, and the files listed in
+ * server_state.h, bottom up, do the rest; this one sits on top. It owns:
  *   - the listen socket (bound by server_listen.c so a bind error names
- *     the address), adopted by MHD;
- *   - the MHD daemon, wired to the callbacks of server_conns.c (one
- *     http_conn per TCP connection) and server_request.c (one
- *     http_exchange per request);
- *   - the handles, and the order of shutdown: refuse, answer the waiting
- *     exchanges 503, let answers drain, then stop MHD and free.
- * Memory reaches MHD only as copies (MHD_RESPMEM_MUST_COPY), so nothing
- * MHD holds points into our structures.
+ *     the address), adopted by a uv_tcp_t;
+ *   - every connection's handle, through server_io.c, and the two hooks
+ *     by which lower files hand a connection back up;
+ *   - the order of shutdown: refuse, answer the waiting exchanges 503,
+ *     end the streams, let answers drain, then close every handle and free.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
+#include <arpa/inet.h>
 
+#include "base/listen_addr.h"
 #include "gateway/error.h"
 #include "http/http_server.h"
-#include "http/mhd_loop.h"
-#include "http/server_conns.h"
 #include "http/server_deadlines.h"
 #include "http/server_exchange.h"
-#include "base/listen_addr.h"
+#include "http/server_io.h"
 #include "http/server_listen.h"
 #include "http/server_request.h"
 #include "http/server_routes.h"
@@ -44,67 +40,26 @@
 #define DEFAULT_RECEIVE_TIMEOUT_MS 15000u
 #define DEFAULT_REQUEST_TIMEOUT_MS 10000u
 
-/* Below this MHD cannot even hold a typical request line and the answer. */
+/* Below this not even a typical request line and its headers fit. */
 #define MIN_HEADER_BYTES 1024u
-/* Far above what one process can hold open anyway; keeps max + 1 safe. */
+/* Far above what one process can hold open anyway. */
 #define MAX_CONNECTIONS_CAP 100000u
-/* MHD keeps the raw request header, one ~56-byte entry per header line
- * and the response header in one per-connection memory pool of fixed
- * size; a request filling it gets MHD's own 431 (or, within ~200 bytes
- * of full, no answer at all: no room left for one). So the pool is
- * max_header_bytes plus room for entries and the answer, and the limit
- * itself is checked here, with a JSON 431. */
-#define POOL_SIZE(max_header) ((max_header) + (max_header) / 2 + 2048u)
 /* After close, in-flight answers get this long to leave the socket. */
 #define DRAIN_GRACE_MS 2000u
-
-static void server_finalize(http_server *s);
-
-/* mhd_loop's after_run hook: finish a close once drained, else arm MHD's
- * timer and the deadlines for what the run changed. */
-static void server_after_run(void *arg)
-{
-    http_server *s = arg;
-    if (s->finalizing)
-        return;
-    if (s->closing && server_exchange_all_drained(s)) {
-        server_finalize(s);
-        return;
-    }
-    server_stream_run_drained(s);
-    mhd_loop_schedule(&s->mhd_loop);
-    server_deadlines_arm(s);
-}
-
-GW_PRINTF(2, 0)
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    http_server *s = cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
-    if (s->start_err) {
-        snprintf(s->start_err, s->start_errlen, "%s", msg);
-        return;
-    }
-    /* Mostly client mistakes ("Error processing request ... 431"). */
-    log_debug(s->log, SERVER_COMPONENT, "libmicrohttpd: %s", msg);
-}
 
 /* ------------------------------------------------------------------------
  * Close.
  */
 
-/* One of the server's three handle groups (two timers, mhd_loop) closed;
- * the last one frees the server. */
-static void server_part_closed(http_server *s)
+/* Every handle and connection is closed: free the server. */
+static void server_free_if_closed(http_server *s)
 {
-    if (--s->handles_open > 0)
+    if (s->handles_open > 0)
         return;
     void (*done)(void *) = s->done;
     void *arg = s->done_arg;
+    /* Handlers may still hold exchanges; they must not point at s. */
+    server_exchange_detach_all(s);
     server_routes_free(&s->routes);
     free(s);
     if (done)
@@ -113,32 +68,42 @@ static void server_part_closed(http_server *s)
 
 static void on_handle_closed(uv_handle_t *h)
 {
-    server_part_closed(h->data);
+    http_server *s = h->data;
+    s->handles_open--;
+    server_free_if_closed(s);
 }
 
-static void on_mhd_loop_closed(void *arg)
-{
-    server_part_closed(arg);
-}
-
-/* Stop MHD and close the handles; never called from inside MHD_run. */
+/* Close every connection and handle; the last close frees the server. */
 static void server_finalize(http_server *s)
 {
     if (s->finalizing)
         return;
     s->finalizing = true;
-    /* Stop polling the epoll fd before MHD closes it. */
-    mhd_loop_close(&s->mhd_loop, on_mhd_loop_closed);
     uv_close((uv_handle_t *)&s->sweep_timer, on_handle_closed);
     uv_close((uv_handle_t *)&s->drain_timer, on_handle_closed);
-    server_stream_resume_all(s);
-    /* Every request still open is completed (freeing what no handler
-     * holds) and every connection closed, through our callbacks. */
-    MHD_stop_daemon(s->mhd);
-    s->mhd = NULL;
-    server_stream_detach_all(s);
-    server_exchange_detach_all(s);
+    uv_close((uv_handle_t *)&s->flush_idle, on_handle_closed);
+    while (!dlink_empty(&s->conns))
+        server_io_close(CONTAINER_OF(s->conns.next, http_conn, all));
     log_info(s->log, SERVER_COMPONENT, "HTTP server on port %d stopped", s->port);
+}
+
+/* Nothing left that a client waits for: no request being read or
+ * handled, no answer or stream under way. Idle and lingering connections
+ * do not count. */
+static bool server_drained(const http_server *s)
+{
+    for (const dlink *l = s->conns.next; l != &s->conns; l = l->next) {
+        const http_conn *c = CONTAINER_OF(l, http_conn, all);
+        if (c->state != CONN_LINGER && !(c->state == CONN_HEAD && !c->got_bytes))
+            return false;
+    }
+    return true;
+}
+
+static void check_drained(http_server *s)
+{
+    if (s->closing && !s->finalizing && server_drained(s))
+        server_finalize(s);
 }
 
 static void on_drain_timeout(uv_timer_t *t)
@@ -157,17 +122,84 @@ void http_server_close(http_server *s, void (*done)(void *arg), void *arg)
     s->done = done;
     s->done_arg = arg;
     /* New connections are refused by the kernel from here on. */
-    MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
+    uv_close((uv_handle_t *)&s->listener, on_handle_closed);
     while (!dlink_empty(&s->waiting)) {
         http_exchange *ex = CONTAINER_OF(s->waiting.next, http_exchange, waiting);
-        server_exchange_answer_for_handler(ex, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting_down",
+        server_exchange_answer_for_handler(ex, 503, "shutting_down",
                                            "the server is shutting down");
     }
     server_stream_end_all(s);
+    /* Connections owing nothing are closed now; the rest as they finish. */
+    for (dlink *l = s->conns.next, *next; l != &s->conns; l = next) {
+        next = l->next;
+        http_conn *c = CONTAINER_OF(l, http_conn, all);
+        if (c->state == CONN_HEAD && !c->got_bytes)
+            server_io_close(c);
+    }
     uv_timer_start(&s->drain_timer, on_drain_timeout, DRAIN_GRACE_MS, 0);
-    mhd_loop_kick(&s->mhd_loop);
+    check_drained(s);
+}
+
+/* ------------------------------------------------------------------------
+ * The hooks and accept.
+ */
+static void on_conn_next(http_conn *c)
+{
+    server_request_next(c);
+    check_drained(c->server);
+}
+
+/* Runs from the connection's close callback; c is freed after it
+ * returns, and s too when c was the last handle of a closed server. */
+static void on_conn_closed(http_conn *c)
+{
+    http_server *s = c->server;
+    if (c->ex)
+        server_exchange_conn_gone(c->ex);
+    c->ex = NULL;
+    if (c->stream)
+        server_stream_conn_gone(c->stream);
+    if (c->counted)
+        s->conn_count--;
+    s->handles_open--;
+    if (s->finalizing)
+        server_free_if_closed(s);
+    else
+        check_drained(s);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    http_server *s = listener->data;
+    if (status != 0 || s->closing)
+        return;
+    http_conn *c = server_io_accept(s);
+    if (c == NULL)
+        return;
+    if (s->conn_count >= s->limits.max_connections) {
+        /* Closed at once: left in the kernel's backlog instead, a client
+         * would hang until its own timeout. */
+        s->stats.connections_refused++;
+        log_debug(s->log, SERVER_COMPONENT, "refused a connection: %u open, limit %u",
+                  s->conn_count, s->limits.max_connections);
+        server_io_close(c);
+        return;
+    }
+    c->counted = true;
+    s->conn_count++;
+    s->stats.connections_accepted++;
+    struct sockaddr_storage peer;
+    int len = sizeof peer;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &len) == 0) {
+        if (peer.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&peer)->sin_addr,
+                      c->remote, sizeof c->remote);
+        else if (peer.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&peer)->sin6_addr,
+                      c->remote, sizeof c->remote);
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    server_request_start(c);
 }
 
 /* ------------------------------------------------------------------------
@@ -238,11 +270,17 @@ int http_server_start(uv_loop_t *loop, const logger *log, const char *listen,
     s->loop = loop;
     s->log = log;
     s->limits = lim;
+    dlink_init(&s->conns);
     dlink_init(&s->reading);
+    dlink_init(&s->lingering);
+    dlink_init(&s->active);
     dlink_init(&s->exchanges);
     dlink_init(&s->waiting);
     dlink_init(&s->streams);
-    dlink_init(&s->streams_drained);
+    dlink_init(&s->flushing);
+    s->conn_next = on_conn_next;
+    s->conn_closed = on_conn_closed;
+    s->sweep_cb = server_deadlines_sweep;
 
     int fd = server_listen_open(&ss, sslen, &s->port);
     if (fd < 0) {
@@ -250,48 +288,34 @@ int http_server_start(uv_loop_t *loop, const logger *log, const char *listen,
         free(s);
         return GW_EIO;
     }
-
-    char mhd_err[256] = "";
-    s->start_err = mhd_err;
-    s->start_errlen = sizeof mhd_err;
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    s->mhd = MHD_start_daemon(
-        flags, 0, server_conn_on_accept, s, server_request_on_access, s, MHD_OPTION_LISTEN_SOCKET,
-        (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(lim.max_connections + 1),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)lim.idle_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_SIZE(lim.max_header_bytes),
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_URI_LOG_CALLBACK,
-        server_request_on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, server_request_on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, server_conn_on_notify, s, MHD_OPTION_END);
-    s->start_err = NULL;
-    if (s->mhd == NULL) {
-        snprintf(err, errlen, "cannot start the HTTP server on %.100s: %s", listen,
-                 mhd_err[0] ? mhd_err : "libmicrohttpd refused its options");
+    int rc = uv_tcp_init(loop, &s->listener);
+    if (rc == 0) {
+        rc = uv_tcp_open(&s->listener, fd);
+        if (rc != 0)
+            close(fd);
+    } else {
         close(fd);
         free(s);
+        snprintf(err, errlen, "cannot start the HTTP server on %.100s: %s", listen,
+                 uv_strerror(rc));
         return GW_EIO;
     }
-    int rc = mhd_loop_init(&s->mhd_loop, loop, log, s->mhd, server_after_run, s);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot watch the HTTP server's epoll fd: %s", uv_strerror(rc));
-        MHD_stop_daemon(s->mhd); /* closes the listen socket it adopted */
-        free(s);
-        return GW_EIO;
-    }
+    s->listener.data = s;
     uv_timer_init(loop, &s->sweep_timer);
     uv_timer_init(loop, &s->drain_timer);
-    s->sweep_timer.data = s->drain_timer.data = s;
-    s->handles_open = 3; /* the two timers, and mhd_loop's handles as one */
-    rc = mhd_loop_start(&s->mhd_loop);
+    uv_idle_init(loop, &s->flush_idle);
+    s->sweep_timer.data = s->drain_timer.data = s->flush_idle.data = s;
+    s->handles_open = 4; /* the listener, two timers and the flush idle */
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&s->listener, SOMAXCONN, on_connection);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot watch the HTTP server's epoll fd: %s", uv_strerror(rc));
+        snprintf(err, errlen, "cannot start the HTTP server on %.100s: %s", listen,
+                 uv_strerror(rc));
         s->closing = true;
+        uv_close((uv_handle_t *)&s->listener, on_handle_closed);
         server_finalize(s); /* s is freed once the loop has closed its handles */
         return GW_EIO;
     }
-    server_after_run(s);
     log_info(log, SERVER_COMPONENT, "HTTP server listening on %s (port %d)", listen, s->port);
     *out = s;
     return GW_OK;

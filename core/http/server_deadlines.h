@@ -1,18 +1,16 @@
-/* server_deadlines.h - the HTTP server's two deadlines on one timer: a
- * connection owing a request past limits.receive_timeout_ms is cut, and a
- * handler silent past limits.request_timeout_ms is answered 503 for.
- *
- * Both queues (server->reading, server->waiting) are in deadline order,
- * since entries join at the tail at "now" and the timeouts are fixed, so
- * only their heads are looked at.
+/* server_deadlines.h - the HTTP server's one sweep timer: the receive
+ * deadline of connections owing a request, the idle timeout of
+ * connections whose bytes should be moving, the linger of closing ones,
+ * and the handler deadline of exchanges awaiting an answer. Each list is
+ * oldest first, so a sweep looks only at the heads; server_io_arm sets the
+ * timer as lists fill.
  */
 #ifndef GW_HTTP_SERVER_DEADLINES_H
 #define GW_HTTP_SERVER_DEADLINES_H
 
-#include "http/server_state.h"
+#include <uv.h>
 
-/* (Re)arm server->sweep_timer for the earliest deadline, or stop it when
- * nothing is due. Called after every MHD run; no-op once finalizing. */
-void server_deadlines_arm(http_server *s);
+/* The sweep (s->sweep_cb): act on what is due, then arm for the next. */
+void server_deadlines_sweep(uv_timer_t *t);
 
 #endif /* GW_HTTP_SERVER_DEADLINES_H */

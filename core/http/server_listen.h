@@ -1,7 +1,7 @@
 /* server_listen.h - the HTTP server's listen socket (the address is
  * parsed by base/listen_addr.h).
  *
- * The server binds its own socket (then hands it to libmicrohttpd) so a
+ * The server binds its own socket (then hands it to libuv) so a
  * bind error names the address with errno's words and the port bound for
  * "port 0" is known. Addresses are numeric only, so starting never blocks
  * on a resolver.

@@ -1,477 +1,405 @@
-/* server_request.c - MHD's request callbacks: intake, checks, routing,
- * the body under its limit, and dispatch to the handler; see
- * server_request.h.
+/* server_request.c - requests on a connection: head, checks, routing,
+ * body, dispatch; see server_request.h.
+ *
+ * Input arrives in the connection's buffer (server_io.c); process() takes
+ * from it what the connection's state wants: a head, then body bytes. A
+ * request is judged on its head alone wherever possible, so a doomed
+ * request is answered before its body is read. While the handler holds
+ * the exchange and while the answer is written, input is not read: the
+ * client's next (pipelined) request waits in the buffer or the kernel.
  */
 #include "http/server_request.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
 #include "gateway/error.h"
-#include "http/server_conns.h"
 #include "http/server_exchange.h"
-#include "http/server_head.h"
-#include "http/server_response.h"
+#include "http/server_io.h"
+#include "http/server_parse.h"
 #include "http/server_routes.h"
-#include "http/server_state.h"
-#include "http/server_stream.h"
 
-/* The request line is complete: MHD hands over the raw target before it
- * splits and percent-decodes it, so this is where the raw path and query
- * are kept. The return value becomes the request context. */
-void *server_request_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+/* A chunk-size line (size and extensions) longer than this is refused. */
+#define CHUNK_LINE_MAX 1024u
+
+static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+static void on_input(http_conn *c, ssize_t nread);
+
+/* Answer the request on c with the server's own error. With `close` the
+ * connection closes after the answer: the request's end is in doubt or a
+ * body is still on its way. */
+static void reject(http_conn *c, unsigned status, const char *code, const char *message,
+                   unsigned allow, bool close)
 {
-    http_server *s = cls;
-    s->stats.requests++;
-    http_exchange *ex = calloc(1, sizeof *ex);
-    if (ex == NULL)
-        return NULL;
-    ex->target = strdup(uri ? uri : "");
-    if (ex->target == NULL) {
-        free(ex);
-        return NULL;
-    }
-    /* Where MHD keeps the target, to find a NUL hidden in it once the
-     * whole head has arrived (server_head.h). */
-    ex->uri_addr = (uintptr_t)uri;
-    ex->uri_len = strlen(ex->target);
-    char *q = strchr(ex->target, '?');
-    if (q) {
-        *q = '\0';
-        ex->query = q + 1;
-    } else {
-        ex->query = "";
-    }
-    ex->path = ex->target;
-    ex->path_tail = "";
-    ex->server = s;
-    ex->conn = c;
-    ex->state = EX_NEW;
-    dlink_init(&ex->waiting);
-    dlink_push_back(&s->exchanges, &ex->all);
-    return ex;
+    http_server *s = c->server;
+    if (status == 431 || status == 414)
+        s->stats.rejected_header_too_large++;
+    if (close)
+        c->close_after = true;
+    c->got_bytes = false;
+    server_exchange_answer(c->ex, status, code, message, allow);
 }
 
-/* ------------------------------------------------------------------------
- * Intake: copies out of MHD's per-connection pool.
- */
-typedef struct header_copy {
-    size_t count, bytes; /* first pass: sizes */
-    gw_http_header *out; /* second pass: fill */
-    char *text;
-    size_t i;
-} header_copy;
-
-static enum MHD_Result header_measure(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
+/* A header's value by lower-case name, and how many times it came. */
+static const char *header_of(const http_exchange *ex, const char *name, unsigned *count)
 {
-    (void)kind;
-    header_copy *hc = cls;
-    hc->count++;
-    hc->bytes += strlen(key) + 1 + strlen(value ? value : "") + 1;
-    return MHD_YES;
-}
-
-static enum MHD_Result header_fill(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    (void)kind;
-    header_copy *hc = cls;
-    if (hc->i >= hc->count)
-        return MHD_NO;
-    gw_http_header *h = &hc->out[hc->i++];
-    size_t klen = strlen(key);
-    for (size_t k = 0; k <= klen; k++)
-        hc->text[k] = (char)((key[k] >= 'A' && key[k] <= 'Z') ? key[k] - 'A' + 'a' : key[k]);
-    h->name = hc->text;
-    hc->text += klen + 1;
-    size_t vlen = strlen(value ? value : "");
-    memcpy(hc->text, value ? value : "", vlen + 1);
-    h->value = hc->text;
-    hc->text += vlen + 1;
-    return MHD_YES;
-}
-
-/* Copy method, headers and peer address out of MHD's per-connection pool,
- * which may be gone by the time a suspended handler answers. */
-static int exchange_capture(http_exchange *ex, struct MHD_Connection *c, const char *method)
-{
-    ex->method = strdup(method);
-    if (ex->method == NULL)
-        return GW_ENOMEM;
-    header_copy hc = {0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, header_measure, &hc);
-    if (hc.count > 0) {
-        ex->headers = malloc(hc.count * sizeof(gw_http_header) + hc.bytes);
-        if (ex->headers == NULL)
-            return GW_ENOMEM;
-        hc.out = ex->headers;
-        hc.text = (char *)(ex->headers + hc.count);
-        MHD_get_connection_values(c, MHD_HEADER_KIND, header_fill, &hc);
-        ex->header_count = hc.i;
-    }
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = info ? info->client_addr : NULL;
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ex->remote,
-                  sizeof ex->remote);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ex->remote,
-                  sizeof ex->remote);
-    return GW_OK;
-}
-
-/* ------------------------------------------------------------------------
- * Checks.
- */
-static bool is_token(const char *name)
-{
-    if (*name == '\0')
-        return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("!#$%&'*+-.^_`|~", *p) != NULL))
-            return false;
-    }
-    return true;
-}
-
-/* Checks left to us: MHD 0.9.75's strict mode would do the Host check but
- * garbles its own 400 (headers sent twice), and it accepts header names
- * with spaces. One unambiguous body framing keeps a proxy in front and
- * this server agreed on where a request ends. NULL when fine, else the
- * reason for a 400. */
-static const char *request_malformed(const http_exchange *ex, struct MHD_Connection *c,
-                                     const char *method, const char *version)
-{
-    if (!server_head_is_clean(c, method, ex->uri_addr, ex->uri_len, version))
-        return "the request line or a header holds a NUL byte (or a header is folded over "
-               "lines)";
-    bool http11_or_later =
-        strncmp(version, "HTTP/1.", 7) == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0;
-    if (http11_or_later && http_exchange_header(ex, "host") == NULL)
-        return "HTTP/1.1 requests must carry a Host header";
-    size_t lengths = 0, encodings = 0;
+    const char *v = NULL;
+    *count = 0;
     for (size_t i = 0; i < ex->header_count; i++) {
-        const char *name = ex->headers[i].name;
-        if (!is_token(name))
-            return "a header name is not a valid token";
-        lengths += strcmp(name, "content-length") == 0;
-        encodings += strcmp(name, "transfer-encoding") == 0;
-    }
-    if (lengths > 1 || encodings > 1 || (lengths && encodings))
-        return "the body length is ambiguous: repeated or combined Content-Length and "
-               "Transfer-Encoding headers";
-    return NULL;
-}
-
-/* Content-Length as a number; -1 when absent or not a plain number (MHD
- * has already answered 400 to a malformed one). */
-static long long content_length(struct MHD_Connection *c)
-{
-    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (v == NULL || *v < '0' || *v > '9')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || *end != '\0' || n > LLONG_MAX)
-        return LLONG_MAX;
-    return (long long)n;
-}
-
-static bool request_has_body(struct MHD_Connection *c)
-{
-    long long len = content_length(c);
-    return len > 0 || MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                  MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
-}
-
-/* ------------------------------------------------------------------------
- * Answering through MHD.
- */
-
-/* Hand the pending response to MHD; it takes its own reference. */
-static enum MHD_Result exchange_queue(http_exchange *ex, struct MHD_Connection *c)
-{
-    struct MHD_Response *resp = ex->response;
-    ex->response = NULL;
-    ex->state = EX_ANSWERED;
-    server_conn_stop_reading(server_conn_of(c));
-    if (resp == NULL)
-        return MHD_NO; /* no memory for an answer: MHD closes the connection */
-    enum MHD_Result ret = MHD_queue_response(c, ex->status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static enum MHD_Result exchange_answer_now(http_exchange *ex, struct MHD_Connection *c,
-                                           unsigned status, const char *code, const char *message,
-                                           unsigned allow)
-{
-    http_server *s = ex->server;
-    if (ex->response)
-        MHD_destroy_response(ex->response);
-    ex->response = server_response_error(s->log, s->closing, code, message, allow);
-    ex->status = status;
-    return exchange_queue(ex, c);
-}
-
-static enum MHD_Result exchange_dispatch(http_exchange *ex, struct MHD_Connection *c)
-{
-    http_server *s = ex->server;
-    server_conn_stop_reading(server_conn_of(c));
-    ex->state = EX_HANDLING;
-    ex->handler_holds = true;
-    ex->in_handler = true;
-    ex->handler(ex->handler_arg, ex);
-    ex->in_handler = false;
-    if (ex->response)
-        return exchange_queue(ex, c);
-    if (!ex->handler_holds)
-        return MHD_NO; /* it answered, but no response could be built */
-    if (s->closing) {
-        ex->expired = true;
-        return exchange_answer_now(ex, c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting_down",
-                                   "the server is shutting down", 0);
-    }
-    /* Answer later: MHD stops watching the socket until resumed. */
-    MHD_suspend_connection(c);
-    ex->suspended = true;
-    ex->waiting_since_ms = uv_now(s->loop);
-    dlink_push_back(&s->waiting, &ex->waiting);
-    return MHD_YES;
-}
-
-/* ------------------------------------------------------------------------
- * The request's stages.
- */
-
-/* First call, headers complete: decide everything that does not need the
- * body, so a doomed request is answered before its body is read. */
-static enum MHD_Result exchange_begin(http_exchange *ex, struct MHD_Connection *c,
-                                      const char *method, const char *version)
-{
-    http_server *s = ex->server;
-    if (exchange_capture(ex, c, method) != GW_OK)
-        return MHD_NO;
-
-    unsigned allowed = 0;
-    const server_route *r = NULL;
-    const char *malformed = request_malformed(ex, c, method, version);
-    const char *te = http_exchange_header(ex, "transfer-encoding");
-    const union MHD_ConnectionInfo *head =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (s->closing) {
-        ex->reject_status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        ex->reject_code = "shutting_down";
-        ex->reject_message = "the server is shutting down";
-    } else if (head && head->header_size > s->limits.max_header_bytes) {
-        ex->reject_status = MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
-        ex->reject_code = "headers_too_large";
-        ex->reject_message = "the request line and headers exceed the server's limit";
-    } else if (malformed) {
-        ex->reject_status = MHD_HTTP_BAD_REQUEST;
-        ex->reject_code = "bad_request";
-        ex->reject_message = malformed;
-    } else if (te && strcasecmp(te, "chunked") != 0) {
-        /* MHD would read such a body until the connection ends. */
-        ex->reject_status = MHD_HTTP_NOT_IMPLEMENTED;
-        ex->reject_code = "unsupported_transfer_encoding";
-        ex->reject_message = "only Transfer-Encoding: chunked is supported";
-    } else if (!server_target_is_valid(ex->target) || !server_query_is_valid(ex->query)) {
-        ex->reject_status = MHD_HTTP_BAD_REQUEST;
-        ex->reject_code = "bad_request";
-        ex->reject_message = "the request target must be a path starting with '/', "
-                             "without spaces, control characters or %00";
-    } else if ((r = server_routes_find(&s->routes, ex->path,
-                                       server_method_bit(method, strlen(method)), &allowed)) ==
-               NULL) {
-        if (allowed) {
-            ex->reject_status = MHD_HTTP_METHOD_NOT_ALLOWED;
-            ex->reject_code = "method_not_allowed";
-            ex->reject_message = "this path does not accept this method; see the Allow header";
-            ex->reject_allow = allowed;
-        } else {
-            ex->reject_status = MHD_HTTP_NOT_FOUND;
-            ex->reject_code = "not_found";
-            ex->reject_message = "no such path";
+        if (strcmp(ex->headers[i].name, name) == 0) {
+            if ((*count)++ == 0)
+                v = ex->headers[i].value;
         }
-    } else if (content_length(c) > 0 &&
-               (unsigned long long)content_length(c) > s->limits.max_body_bytes) {
-        ex->reject_status = MHD_HTTP_CONTENT_TOO_LARGE;
-        ex->reject_code = "body_too_large";
-        ex->reject_message = "the request body exceeds the server's limit";
+    }
+    return v;
+}
+
+/* Whether a comma-separated header value lists `token` (any case). */
+static bool lists_token(const char *value, const char *token)
+{
+    size_t n = strlen(token);
+    for (const char *p = value; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ' && *e != '\t')
+            e++;
+        if ((size_t)(e - p) == n && strncasecmp(p, token, n) == 0)
+            return true;
+        p = e;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------------
+ * Dispatch.
+ */
+static void dispatch(http_conn *c)
+{
+    http_server *s = c->server;
+    http_exchange *ex = c->ex;
+    if (s->closing) {
+        reject(c, 503, "shutting_down", "the server is shutting down", 0, true);
+        return;
+    }
+    c->state = CONN_HANDLING;
+    c->got_bytes = false;
+    server_io_read_stop(c);
+    server_io_deadline_none(c);
+    server_io_idle_off(c);
+    server_io_trim(c);
+    ex->handler_holds = true;
+    ex->handler(ex->handler_arg, ex);
+    /* The handler may have answered (the connection is sending), started
+     * a stream (ex is freed already) or let the connection close: only an
+     * exchange still held by both is waited for. */
+    if (c->closing || c->ex != ex || c->state != CONN_HANDLING)
+        return;
+    if (s->closing)
+        server_exchange_answer_for_handler(ex, 503, "shutting_down", "the server is shutting down");
+    else
+        server_exchange_wait(ex);
+}
+
+/* ------------------------------------------------------------------------
+ * The head.
+ */
+
+/* Judge a parsed head: every answer that needs no body. Returns true when
+ * the request goes on to its body or handler, false when answered. */
+static bool judge(http_conn *c)
+{
+    http_server *s = c->server;
+    http_exchange *ex = c->ex;
+    unsigned n_len, n_te, n_host, n;
+    const char *cl = header_of(ex, "content-length", &n_len);
+    const char *te = header_of(ex, "transfer-encoding", &n_te);
+    header_of(ex, "host", &n_host);
+    const char *conn_hdr = header_of(ex, "connection", &n);
+    if (ex->minor == 0 || (conn_hdr && lists_token(conn_hdr, "close")))
+        c->close_after = true;
+
+    unsigned long long length = 0;
+    bool length_ok = true, too_long = false;
+    if (cl) {
+        length_ok = *cl != '\0';
+        for (const char *p = cl; *p && length_ok; p++) {
+            if (*p < '0' || *p > '9')
+                length_ok = false;
+            else if (length > (~0ULL - 9) / 10)
+                too_long = true;
+            else
+                length = length * 10 + (unsigned long long)(*p - '0');
+        }
+    }
+    bool has_body = (cl && (length > 0 || too_long)) || te != NULL;
+
+    if (s->closing) {
+        reject(c, 503, "shutting_down", "the server is shutting down", 0, has_body);
+        return false;
+    }
+    if (n_len > 1 || n_te > 1 || (n_len && n_te)) {
+        reject(c, 400, "bad_request",
+               "the body length is ambiguous: repeated or combined Content-Length and "
+               "Transfer-Encoding headers",
+               0, true);
+        return false;
+    }
+    if (!length_ok) {
+        reject(c, 400, "bad_request", "Content-Length must be a number of bytes", 0, true);
+        return false;
+    }
+    if (ex->minor == 1 && n_host == 0) {
+        reject(c, 400, "bad_request", "HTTP/1.1 requests must carry a Host header", 0, true);
+        return false;
+    }
+    if (te && strcasecmp(te, "chunked") != 0) {
+        reject(c, 501, "unsupported_transfer_encoding",
+               "only Transfer-Encoding: chunked is supported", 0, true);
+        return false;
+    }
+    if (!server_target_is_valid(ex->target) || !server_query_is_valid(ex->query)) {
+        reject(c, 400, "bad_request",
+               "the request target must be a path starting with '/', without spaces, control "
+               "characters or %00",
+               0, true);
+        return false;
+    }
+    unsigned allowed = 0;
+    const server_route *r = server_routes_find(
+        &s->routes, ex->path, server_method_bit(ex->method, strlen(ex->method)), &allowed);
+    if (r == NULL && allowed) {
+        reject(c, 405, "method_not_allowed",
+               "this path does not accept this method; see the Allow header", allowed, has_body);
+        return false;
+    }
+    if (r == NULL) {
+        reject(c, 404, "not_found", "no such path", 0, has_body);
+        return false;
+    }
+    if (too_long || length > s->limits.max_body_bytes) {
         s->stats.rejected_body_too_large++;
+        reject(c, 413, "body_too_large", "the request body exceeds the server's limit", 0, true);
+        return false;
     }
-
-    if (ex->reject_status) {
-        /* With a body, or when where the request ends is in doubt, answer
-         * now: MHD then skips the body and closes the connection. Else
-         * answer at the next call (same MHD run), keeping it alive. */
-        if (request_has_body(c) || ex->reject_status == MHD_HTTP_BAD_REQUEST ||
-            ex->reject_status == MHD_HTTP_NOT_IMPLEMENTED ||
-            ex->reject_status == MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE)
-            return exchange_answer_now(ex, c, (unsigned)ex->reject_status, ex->reject_code,
-                                       ex->reject_message, ex->reject_allow);
-        ex->state = EX_REJECTING;
-        return MHD_YES;
-    }
-
     ex->handler = r->handler;
     ex->handler_arg = r->arg;
     ex->path_tail = r->prefix ? ex->path + r->path_len : "";
-    /* Content-Length (already checked against the limit) sizes the buffer
-     * exactly; a chunked body grows it; no body needs only the NUL. */
-    long long len = content_length(c);
-    size_t cap = 0;
-    if (len > 0)
-        cap = (size_t)len;
-    else if (te)
-        cap = SERVER_BODY_INITIAL_CAP < s->limits.max_body_bytes ? SERVER_BODY_INITIAL_CAP
-                                                                 : s->limits.max_body_bytes;
-    ex->body_cap = cap + 1;
-    ex->body = malloc(ex->body_cap);
-    if (ex->body == NULL)
-        return MHD_NO;
+
+    /* Content-Length sizes the buffer exactly; chunked grows it. */
+    c->chunked_body = te != NULL;
+    c->body_left = length;
+    c->body_seen = 0;
+    if (!server_exchange_body_room(ex, (size_t)length)) {
+        server_io_close(c);
+        return false;
+    }
     ex->body[0] = '\0';
-    ex->state = EX_RECEIVING;
-    return MHD_YES;
+    if (c->chunked_body)
+        parse_chunked_init(&c->chunked, CHUNK_LINE_MAX, s->limits.max_header_bytes);
+    const char *expect = header_of(ex, "expect", &n);
+    if (has_body && ex->minor == 1 && c->in_len == 0 && expect &&
+        strcasecmp(expect, "100-continue") == 0) {
+        io_write *w = server_io_write_new(sizeof continue_line - 1);
+        if (w) {
+            memcpy(server_io_write_data(w), continue_line, sizeof continue_line - 1);
+            if (server_io_send(c, w, NULL, NULL) != 0)
+                server_io_close(c);
+        }
+    }
+    c->state = CONN_BODY;
+    return true;
 }
 
-/* A body chunk. Bytes are always consumed so MHD keeps reading. */
-static enum MHD_Result exchange_take(http_exchange *ex, const char *data, size_t size)
+/* Read a head from the input. Returns true when the connection's state
+ * moved on (process goes on), false when it needs more input or is done. */
+static bool read_head(http_conn *c)
 {
-    http_server *s = ex->server;
-    ex->body_seen += size;
-    if (ex->state == EX_DISCARDING) {
-        /* Only a chunked body gets here; answering needs its end, but a
-         * client still sending after twice the limit is not waited for. */
-        if (ex->body_seen > 2 * (uint64_t)s->limits.max_body_bytes + SERVER_BODY_INITIAL_CAP) {
-            log_debug(s->log, SERVER_COMPONENT,
-                      "closing a connection whose oversized body goes on");
-            return MHD_NO;
-        }
-        return MHD_YES;
+    http_server *s = c->server;
+    if (!c->got_bytes)
+        server_io_consumed(c, parse_skip_empty_lines(c->in + c->in_off, c->in_len));
+    if (c->in_len == 0) {
+        if (s->closing && !c->got_bytes)
+            server_io_close(c); /* idle during a close: nothing owed */
+        return false;
     }
-    if (ex->body_len + size > s->limits.max_body_bytes) {
-        ex->state = EX_DISCARDING;
+    c->got_bytes = true;
+    const char *buf = c->in + c->in_off;
+    size_t end = parse_head_end(buf, c->in_len, &c->head_scan);
+    size_t limit = s->limits.max_header_bytes;
+    if (end == 0 && c->in_len <= limit)
+        return false;
+    c->head_scan = 0;
+    s->stats.requests++;
+    if (end == 0 || end > limit) {
+        bool line_too_long = parse_request_line_end(buf, c->in_len < limit ? c->in_len : limit) == 0;
+        if (server_exchange_new(c, buf, NULL) == NULL) {
+            server_io_close(c);
+            return false;
+        }
+        server_io_consumed(c, c->in_len);
+        if (line_too_long)
+            reject(c, 414, "uri_too_long", "the request line exceeds the server's limit", 0, true);
+        else
+            reject(c, 431, "headers_too_large",
+                   "the request line and headers exceed the server's limit", 0, true);
+        return false;
+    }
+    parse_head h;
+    const char *why = NULL;
+    int rc = parse_head_read(buf, end, &h, &why);
+    http_exchange *ex = server_exchange_new(c, buf, rc == 0 ? &h : NULL);
+    free(h.fields);
+    server_io_consumed(c, end);
+    if (rc < 0 || ex == NULL) {
+        server_io_close(c);
+        return false;
+    }
+    if (rc != 0) {
+        reject(c, (unsigned)rc, rc == 505 ? "http_version_not_supported" : "bad_request", why, 0,
+               true);
+        return false;
+    }
+    return judge(c);
+}
+
+/* ------------------------------------------------------------------------
+ * The body.
+ */
+
+/* Take n body bytes; past the limit the body is dropped (chunked only:
+ * a Content-Length over the limit was refused from the head). */
+static bool take(http_conn *c, const char *data, size_t n)
+{
+    http_server *s = c->server;
+    http_exchange *ex = c->ex;
+    c->body_seen += n;
+    if (c->state == CONN_DISCARD)
+        return true;
+    if (ex->body_len + n > s->limits.max_body_bytes) {
+        c->state = CONN_DISCARD;
         s->stats.rejected_body_too_large++;
         free(ex->body);
         ex->body = NULL;
         ex->body_len = ex->body_cap = 0;
-        return MHD_YES;
+        return true;
     }
-    if (ex->body_len + size + 1 > ex->body_cap) {
-        size_t cap =
-            ex->body_cap < SERVER_BODY_INITIAL_CAP ? SERVER_BODY_INITIAL_CAP : ex->body_cap;
-        while (cap < ex->body_len + size + 1)
-            cap *= 2;
-        if (cap > s->limits.max_body_bytes + 1)
-            cap = s->limits.max_body_bytes + 1;
-        unsigned char *grown = realloc(ex->body, cap);
-        if (grown == NULL)
-            return MHD_NO;
-        ex->body = grown;
-        ex->body_cap = cap;
-    }
-    memcpy(ex->body + ex->body_len, data, size);
-    ex->body_len += size;
+    if (!server_exchange_body_room(ex, n))
+        return false;
+    memcpy(ex->body + ex->body_len, data, n);
+    ex->body_len += n;
     ex->body[ex->body_len] = '\0';
-    return MHD_YES;
+    return true;
 }
 
-enum MHD_Result server_request_on_access(void *cls, struct MHD_Connection *c, const char *url,
-                                         const char *method, const char *version,
-                                         const char *upload_data, size_t *upload_data_size,
-                                         void **con_cls)
+static bool read_body(http_conn *c)
 {
-    (void)cls;
-    (void)url; /* already percent-decoded by MHD; the raw one came to on_uri */
-    http_exchange *ex = *con_cls;
-    if (ex == NULL)
-        return MHD_NO; /* on_uri ran out of memory */
-
-    switch (ex->state) {
-    case EX_NEW:
-        return exchange_begin(ex, c, method, version);
-    case EX_RECEIVING:
-    case EX_DISCARDING:
-        if (*upload_data_size > 0) {
-            size_t size = *upload_data_size;
-            *upload_data_size = 0;
-            return exchange_take(ex, upload_data, size);
+    http_server *s = c->server;
+    if (!c->chunked_body) {
+        size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
+        if (n > 0 && !take(c, c->in + c->in_off, n)) {
+            server_io_close(c);
+            return false;
         }
-        if (ex->state == EX_DISCARDING)
-            return exchange_answer_now(ex, c, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
-                                       "the request body exceeds the server's limit", 0);
-        if (ex->server->closing)
-            return exchange_answer_now(ex, c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting_down",
-                                       "the server is shutting down", 0);
-        return exchange_dispatch(ex, c);
-    case EX_REJECTING:
-        *upload_data_size = 0;
-        return exchange_answer_now(ex, c, (unsigned)ex->reject_status, ex->reject_code,
-                                   ex->reject_message, ex->reject_allow);
-    case EX_HANDLING:
-        /* Resumed: the handler (or the server for it) set the answer. */
-        return exchange_queue(ex, c);
-    case EX_ANSWERED:
-        break;
+        server_io_consumed(c, n);
+        c->body_left -= n;
+        if (c->body_left > 0)
+            return false;
+        dispatch(c);
+        return true;
     }
-    return MHD_YES;
+    while (c->in_len > 0 && c->chunked.state != CHUNK_DONE && c->chunked.state != CHUNK_ERROR) {
+        const char *data;
+        size_t n;
+        size_t used = parse_chunked_step(&c->chunked, c->in + c->in_off, c->in_len, &data, &n);
+        if (n > 0 && !take(c, data, n)) {
+            server_io_close(c);
+            return false;
+        }
+        server_io_consumed(c, used);
+        /* An oversized body is read to its end to answer 413, but not
+         * without bound. */
+        if (c->state == CONN_DISCARD &&
+            c->body_seen > 2 * (uint64_t)s->limits.max_body_bytes + SERVER_BODY_INITIAL_CAP) {
+            log_debug(s->log, SERVER_COMPONENT, "closing a connection whose oversized body goes on");
+            server_io_close(c);
+            return false;
+        }
+    }
+    if (c->chunked.state == CHUNK_ERROR) {
+        reject(c, 400, "bad_request", c->chunked.why, 0, true);
+        return false;
+    }
+    if (c->chunked.state != CHUNK_DONE)
+        return false;
+    if (c->state == CONN_DISCARD) {
+        reject(c, 413, "body_too_large", "the request body exceeds the server's limit", 0, true);
+        return false;
+    }
+    dispatch(c);
+    return true;
 }
 
-void server_request_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                                 enum MHD_RequestTerminationCode toe)
+/* ------------------------------------------------------------------------
+ * The connection's input.
+ */
+static void process(http_conn *c)
 {
-    http_server *s = cls;
-    http_exchange *ex = *con_cls;
-    *con_cls = NULL;
+    while (!c->closing) {
+        bool more;
+        if (c->state == CONN_HEAD)
+            more = read_head(c);
+        else if (c->state == CONN_BODY || c->state == CONN_DISCARD)
+            more = read_body(c);
+        else
+            return;
+        if (!more)
+            return;
+    }
+}
 
-    /* MHD still holds the response here, including its own 4xx. */
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
-    unsigned status = info ? info->http_status : 0;
-    if (status > 0 && status < 600)
-        s->stats.responses_by_status[status]++;
-    if (status == MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE || status == MHD_HTTP_URI_TOO_LONG)
-        s->stats.rejected_header_too_large++;
-    if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
-        s->stats.idle_timeouts++;
-    else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
-             !(toe == MHD_REQUEST_TERMINATED_WITH_ERROR && status != 0))
-        s->stats.aborted++;
-
-    /* A kept-alive connection now owes its next request. */
-    if (!s->finalizing)
-        server_conn_start_reading(s, server_conn_of(c));
-
-    if (ex == NULL)
+static void on_input(http_conn *c, ssize_t nread)
+{
+    if (nread < 0) {
+        /* EOF or an error: the client is gone (a stream's too). */
+        server_io_close(c);
         return;
-    if (ex->suspended) {
-        /* Only MHD_stop_daemon ends a suspended request. */
-        dlink_remove(&ex->waiting);
-        ex->suspended = false;
     }
-    if (ex->response) {
-        MHD_destroy_response(ex->response);
-        ex->response = NULL;
+    if (c->state == CONN_STREAM || c->state == CONN_LINGER) {
+        server_io_consumed(c, c->in_len); /* nothing more is read as a request */
+        return;
     }
-    ex->conn = NULL;
-    ex->expired = true;
-    if (ex->stream) {
-        http_stream *st = ex->stream;
-        ex->stream = NULL;
-        server_stream_conn_gone(st);
+    process(c);
+}
+
+void server_request_start(http_conn *c)
+{
+    c->state = CONN_HEAD;
+    server_io_deadline_reading(c);
+    server_io_touch(c);
+    server_io_read_start(c, on_input);
+}
+
+void server_request_next(http_conn *c)
+{
+    http_server *s = c->server;
+    if (c->closing)
+        return;
+    if (c->close_after || s->closing) {
+        c->state = CONN_LINGER;
+        server_io_shutdown(c);
+        server_io_consumed(c, c->in_len);
+        server_io_deadline_lingering(c);
+        server_io_touch(c);
+        server_io_read_start(c, on_input);
+        return;
     }
-    server_exchange_release(ex);
+    c->state = CONN_HEAD;
+    server_io_deadline_reading(c);
+    server_io_touch(c);
+    server_io_read_start(c, on_input);
+    process(c); /* a pipelined request may be waiting already */
 }

@@ -1,16 +1,15 @@
-/* server_response.c - MHD responses and the server's JSON error bodies;
+/* server_response.c - an answer's head and the server's JSON error bodies;
  * see server_response.h.
  */
 #include "http/server_response.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
-
-#include "http/server_routes.h"
-
-#define COMPONENT "http"
 
 char *server_error_json(const char *code, const char *message)
 {
@@ -22,62 +21,161 @@ char *server_error_json(const char *code, const char *message)
     return text;
 }
 
-bool server_response_add_headers(const logger *log, bool closing, struct MHD_Response *resp,
-                                 const char *content_type, const gw_http_header *extra,
-                                 size_t n_extra, unsigned allow)
+static const char *reason_phrase(unsigned status)
 {
-    const char *bad = NULL;
-    if (content_type && MHD_add_response_header(resp, "Content-Type", content_type) != MHD_YES)
-        bad = "Content-Type";
-    for (size_t i = 0; bad == NULL && i < n_extra; i++) {
-        const char *name = extra[i].name ? extra[i].name : "";
-        if (MHD_add_response_header(resp, name, extra[i].value ? extra[i].value : "") != MHD_YES)
-            bad = name;
+    static const struct {
+        unsigned status;
+        const char *text;
+    } reasons[] = {
+        {200, "OK"},
+        {201, "Created"},
+        {202, "Accepted"},
+        {204, "No Content"},
+        {301, "Moved Permanently"},
+        {302, "Found"},
+        {303, "See Other"},
+        {304, "Not Modified"},
+        {307, "Temporary Redirect"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {406, "Not Acceptable"},
+        {408, "Request Timeout"},
+        {409, "Conflict"},
+        {410, "Gone"},
+        {411, "Length Required"},
+        {412, "Precondition Failed"},
+        {413, "Content Too Large"},
+        {414, "URI Too Long"},
+        {415, "Unsupported Media Type"},
+        {422, "Unprocessable Content"},
+        {429, "Too Many Requests"},
+        {431, "Request Header Fields Too Large"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+        {505, "HTTP Version Not Supported"},
+    };
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        if (reasons[i].status == status)
+            return reasons[i].text;
     }
-    if (bad == NULL && allow) {
-        char list[64];
-        server_methods_format(allow, list, sizeof list);
-        if (MHD_add_response_header(resp, "Allow", list) != MHD_YES)
-            bad = "Allow";
-    }
-    /* While closing, a kept-alive connection would only delay the drain. */
-    if (bad == NULL && closing && MHD_add_response_header(resp, "Connection", "close") != MHD_YES)
-        bad = "Connection";
-    if (bad) {
-        log_warn(log, COMPONENT,
-                 "refused response header \"%.64s\" (empty, CR/LF, or "
-                 "managed by the server such as Content-Length); answering 500",
-                 bad);
+    return "Status"; /* the phrase is informative only (RFC 9112 4) */
+}
+
+static bool header_name_ok(const char *name)
+{
+    if (name == NULL || *name == '\0')
         return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", *p) != NULL))
+            return false;
+    }
+    static const char *const managed[] = {"content-length", "transfer-encoding", "connection",
+                                          "date"};
+    for (size_t i = 0; i < sizeof managed / sizeof managed[0]; i++) {
+        if (strcasecmp(name, managed[i]) == 0)
+            return false;
     }
     return true;
 }
 
-struct MHD_Response *server_response_build(const logger *log, bool closing,
-                                           const char *content_type, const void *body, size_t len,
-                                           const gw_http_header *extra, size_t n_extra,
-                                           unsigned allow)
+static bool header_value_ok(const char *value)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (resp == NULL)
-        return NULL;
-    if (!server_response_add_headers(log, closing, resp, content_type, extra, n_extra, allow)) {
-        MHD_destroy_response(resp);
-        return NULL;
+    for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return false;
     }
-    return resp;
+    return true;
 }
 
-struct MHD_Response *server_response_error(const logger *log, bool closing, const char *code,
-                                           const char *message, unsigned allow)
+const char *server_response_refused(const response_head *h)
 {
-    /* Used only when even the JSON cannot be built: the body stays valid. */
-    static const char fallback[] = "{\"error\":\"internal_error\",\"message\":\"out of memory\"}";
-    char *text = server_error_json(code, message);
-    struct MHD_Response *resp =
-        server_response_build(log, closing, "application/json", text ? text : fallback,
-                              text ? strlen(text) : sizeof fallback - 1, NULL, 0, allow);
-    free(text);
-    return resp;
+    if (h->content_type && !header_value_ok(h->content_type))
+        return "Content-Type";
+    for (size_t i = 0; i < h->n_extra; i++) {
+        const char *name = h->extra[i].name;
+        if (!header_name_ok(name) || !header_value_ok(h->extra[i].value))
+            return name && *name ? name : "(empty name)";
+    }
+    return NULL;
+}
+
+/* Appends to a buffer that may be too small: counts what it cannot hold. */
+typedef struct head_out {
+    char *p;
+    size_t cap, len;
+} head_out;
+
+static void put(head_out *o, const char *s, size_t n)
+{
+    if (o->len < o->cap)
+        memcpy(o->p + o->len, s, o->len + n <= o->cap ? n : o->cap - o->len);
+    o->len += n;
+}
+
+static void put_str(head_out *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+static void put_header(head_out *o, const char *name, const char *value)
+{
+    put_str(o, name);
+    put(o, ": ", 2);
+    put_str(o, value ? value : "");
+    put(o, "\r\n", 2);
+}
+
+size_t server_response_head(char *out, size_t cap, const response_head *h, const char *date)
+{
+    head_out o = {out, cap, 0};
+    char line[64];
+    snprintf(line, sizeof line, "HTTP/1.1 %03u ", h->status);
+    put_str(&o, line);
+    put_str(&o, reason_phrase(h->status));
+    put(&o, "\r\n", 2);
+    put_header(&o, "Date", date);
+    if (h->content_type)
+        put_header(&o, "Content-Type", h->content_type);
+    for (size_t i = 0; i < h->n_extra; i++)
+        put_header(&o, h->extra[i].name, h->extra[i].value);
+    if (h->allow) {
+        char list[64];
+        server_methods_format(h->allow, list, sizeof list);
+        put_header(&o, "Allow", list);
+    }
+    if (h->close)
+        put_header(&o, "Connection", "close");
+    if (h->chunked) {
+        put_header(&o, "Transfer-Encoding", "chunked");
+    } else if (h->status != 204 && h->status != 304) {
+        snprintf(line, sizeof line, "%zu", h->content_length);
+        put_header(&o, "Content-Length", line);
+    }
+    put(&o, "\r\n", 2);
+    return o.len;
+}
+
+const char *server_response_date(http_server *s)
+{
+    time_t now = time(NULL);
+    if ((int64_t)now != s->date_sec || s->date_text[0] == '\0') {
+        /* Spelled out rather than strftime's %a/%b, which follow the locale. */
+        static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        snprintf(s->date_text, sizeof s->date_text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+        s->date_sec = (int64_t)now;
+    }
+    return s->date_text;
 }

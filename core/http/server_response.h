@@ -1,8 +1,9 @@
-/* server_response.h - building libmicrohttpd responses for the HTTP server:
- * a handler's answer, or one of the server's own JSON errors.
+/* server_response.h - an answer's bytes: status line, headers, body; and
+ * the server's JSON error bodies. Pure apart from the Date cache.
  *
- * Everything is copied into the response (MHD_RESPMEM_MUST_COPY), so
- * nothing MHD holds points into the server's structures.
+ * The server adds Date, Content-Length (or Transfer-Encoding: chunked for
+ * a stream) and, when the connection closes after the answer,
+ * "Connection: close"; a handler may not set those itself.
  */
 #ifndef GW_HTTP_SERVER_RESPONSE_H
 #define GW_HTTP_SERVER_RESPONSE_H
@@ -10,32 +11,35 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <microhttpd.h>
-
 #include "gateway/plugin.h" /* gw_http_header */
-#include "base/log.h"
+#include "http/server_state.h"
 
-/* A response with copies of body and headers; `content_type` may be NULL;
- * `allow` (method bits, see server_routes.h) adds an Allow header when
- * nonzero; `closing` adds "Connection: close". Returns NULL when memory
- * runs out or MHD refuses a header (logged on `log`, borrowed); the caller
- * owns the response (MHD_destroy_response). */
-struct MHD_Response *server_response_build(const logger *log, bool closing,
-                                           const char *content_type, const void *body, size_t len,
-                                           const gw_http_header *extra, size_t n_extra,
-                                           unsigned allow);
+/* What the head says besides the status. */
+typedef struct response_head {
+    unsigned status;
+    const char *content_type; /* may be NULL */
+    const gw_http_header *extra;
+    size_t n_extra;
+    unsigned allow;      /* method bits for an Allow header; 0: none */
+    bool close;          /* "Connection: close" */
+    bool chunked;        /* a stream: chunked, no Content-Length */
+    size_t content_length;
+} response_head;
 
-/* Add Content-Type (when not NULL), extra, Allow (when `allow`) and, when
- * `closing`, "Connection: close" to resp (borrowed). Returns false, logged,
- * when MHD refuses one; resp is then the caller's to destroy. */
-bool server_response_add_headers(const logger *log, bool closing, struct MHD_Response *resp,
-                                 const char *content_type, const gw_http_header *extra,
-                                 size_t n_extra, unsigned allow);
+/* NULL when every header of h may be sent; else the name of the first one
+ * that may not (empty, not a token, CR/LF/NUL or another control byte in
+ * its value, or one the server manages: Content-Length,
+ * Transfer-Encoding, Connection, Date). */
+const char *server_response_refused(const response_head *h);
 
-/* {"error": code, "message": message} as application/json, built as
- * above; falls back to a fixed out-of-memory body. Caller owns it. */
-struct MHD_Response *server_response_error(const logger *log, bool closing, const char *code,
-                                           const char *message, unsigned allow);
+/* Write the head (status line to the empty line) into out[0..cap) and
+ * return its length; with cap too small (0 to measure) nothing is written
+ * past cap and the length needed is still returned. `date` is the Date
+ * value. The headers must have passed server_response_refused. */
+size_t server_response_head(char *out, size_t cap, const response_head *h, const char *date);
+
+/* The current Date value, formatted once a second into s->date_text. */
+const char *server_response_date(http_server *s);
 
 /* {"error": code, "message": message}, compact; caller frees; NULL when
  * out of memory. */

@@ -1,6 +1,6 @@
 /* server_routes.c - the route table and method bits; see server_routes.h.
  * Kept apart from the request path so routing rules can be read (and
- * changed) without wading through MHD's callbacks.
+ * changed) without wading through the connection handling.
  */
 #include "http/server_routes.h"
 
@@ -81,8 +81,8 @@ static bool target_chars_valid(const char *s)
 }
 
 /* The absolute and asterisk forms are meaningless for these routes, and
- * control characters or spaces in a target are a malformed request that
- * MHD's lenient parser let through. */
+ * control characters or "%00" in a target make no path a route could
+ * mean (server_parse.c has already refused raw spaces and controls). */
 bool server_target_is_valid(const char *target)
 {
     return target[0] == '/' && target_chars_valid(target);

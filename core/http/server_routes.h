@@ -2,7 +2,7 @@
  *
  * Methods are bits (so a route's method list and an Allow header are
  * cheap); a route matches the raw request path exactly or as a prefix.
- * Pure data: no MHD, no loop. Used by the server's request handling (to
+ * Pure data: no sockets, no loop. Used by the server's request handling (to
  * route), its responses (Allow headers) and http_server_route().
  */
 #ifndef GW_HTTP_SERVER_ROUTES_H

@@ -1,260 +1,156 @@
 /* server_stream.c - streamed answers; see server_stream.h and the stream
  * part of http_server.h.
  *
- * MHD pulls the body through stream_read whenever the socket can take
- * more. With nothing buffered the reader suspends the connection (MHD
- * stops polling it; an idle stream costs nothing) and a write resumes it.
- * The buffer never grows past max_buffered, and an empty buffer is freed,
- * so a thousand idle streams hold no body memory at all.
+ * At most one write per stream is in flight. What the handler writes
+ * meanwhile waits in the stream's buffer and leaves as one chunk when the
+ * write in flight completes, so a slow client makes the buffer, not the
+ * number of writes, grow; the buffer is bounded by max_buffered. An empty
+ * buffer larger than a few KiB is freed, so idle streams hold no body
+ * memory.
  */
 #include "http/server_stream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "gateway/error.h"
-#include "http/mhd_loop.h"
 #include "http/server_exchange.h"
-#include "http/server_response.h"
+#include "http/server_io.h"
 
-/* What MHD asks the reader for at most per call. */
-#define STREAM_BLOCK 16384u
 /* Used when the handler passes max_buffered = 0. */
 #define STREAM_DEFAULT_MAX ((size_t)256 << 10)
 /* A drained buffer larger than this is freed rather than kept. */
 #define STREAM_KEEP_CAP 4096u
 
+static const char last_chunk[] = "0\r\n\r\n";
+
 struct http_stream {
-    http_server *server;         /* NULL once the request is over */
-    struct MHD_Connection *conn; /* NULL once the request is over */
-    dlink all;                   /* in server->streams */
-    dlink drained;               /* in server->streams_drained */
-    char *buf;
-    size_t off, len, cap, max, low;
-    int holders;      /* the response and the exchange, see server_stream.h */
-    bool suspended;   /* by stream_read, buffer empty */
-    bool ended, cut;  /* http_stream_end / http_stream_cut */
-    bool above_low;   /* a write took the buffer above low */
-    bool told_closed; /* on_close ran */
+    http_server *server;
+    http_conn *conn;     /* NULL once the stream is over */
+    dlink all;           /* in server->streams */
+    dlink flushing;      /* in server->flushing: bytes to hand to a write */
+    char *buf;           /* written, not yet in a write */
+    size_t len, cap;
+    size_t inflight;     /* data bytes of the write in flight */
+    bool writing;        /* a write is in flight */
+    size_t max, low;
+    bool ended, cut;     /* http_stream_end / http_stream_cut */
+    bool final_sent;     /* the last chunk is in the write in flight */
+    bool above_low;      /* a write took the buffer above low */
     http_stream_callbacks cb;
     void *arg;
 };
 
-static void stream_tell_closed(http_stream *st)
+static void stream_free(http_stream *st)
 {
     dlink_remove(&st->all);
-    dlink_remove(&st->drained);
-    if (st->told_closed)
-        return;
-    st->told_closed = true;
-    st->cb.on_close(st->arg, st);
-}
-
-static void stream_unhold(http_stream *st)
-{
-    stream_tell_closed(st);
-    if (--st->holders > 0)
-        return;
+    dlink_remove(&st->flushing);
     free(st->buf);
     free(st);
 }
 
-static void stream_wake(http_stream *st)
+/* Tell the handler and free; the connection no longer refers to st. */
+static void stream_over(http_stream *st)
 {
-    if (st->conn == NULL || st->server == NULL)
-        return;
-    if (st->suspended) {
-        st->suspended = false;
-        MHD_resume_connection(st->conn);
+    if (st->conn) {
+        st->conn->stream = NULL;
+        st->conn = NULL;
     }
-    mhd_loop_kick(&st->server->mhd_loop);
-}
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
-{
-    (void)pos;
-    http_stream *st = cls;
-    if (st->cut || st->conn == NULL)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    if (st->len == 0) {
-        if (st->ended)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        /* Nothing to send: stop polling until a write (stream_wake). */
-        MHD_suspend_connection(st->conn);
-        st->suspended = true;
-        return 0;
-    }
-    size_t n = st->len < max ? st->len : max;
-    memcpy(out, st->buf + st->off, n);
-    st->off += n;
-    st->len -= n;
-    if (st->len == 0) {
-        st->off = 0;
-        if (st->cap > STREAM_KEEP_CAP) {
-            free(st->buf);
-            st->buf = NULL;
-            st->cap = 0;
-        }
-    }
-    if (st->above_low && st->len <= st->low && st->server) {
-        st->above_low = false;
-        dlink_remove(&st->drained);
-        dlink_push_back(&st->server->streams_drained, &st->drained);
-    }
-    return (ssize_t)n;
-}
-
-/* MHD frees the response: it will not read again. */
-static void stream_free(void *cls)
-{
-    stream_unhold(cls);
+    st->cb.on_close(st->arg, st);
+    stream_free(st);
 }
 
 void server_stream_conn_gone(http_stream *st)
 {
     st->conn = NULL;
-    st->server = NULL;
-    st->suspended = false;
-    stream_unhold(st);
+    stream_over(st);
 }
 
-http_stream *http_exchange_respond_stream(http_exchange *ex, int status,
-                                          const char *content_type,
-                                          const gw_http_header *extra_headers, size_t n_extra,
-                                          size_t max_buffered, const http_stream_callbacks *cb,
-                                          void *arg)
+static void stream_schedule(http_stream *st)
 {
-    if (ex == NULL || !ex->handler_holds || cb == NULL || cb->on_close == NULL)
-        return NULL;
-    if (ex->expired || ex->conn == NULL || status < 200 || status > 599) {
-        if (!(ex->expired || ex->conn == NULL)) {
-            http_exchange_respond_error(ex, 500, "internal_error",
-                                        "the handler produced an invalid status");
-            return NULL;
-        }
-        ex->handler_holds = false;
-        server_exchange_release(ex);
-        return NULL;
-    }
-    http_server *s = ex->server;
-    http_stream *st = calloc(1, sizeof *st);
-    if (st == NULL) {
-        http_exchange_respond_error(ex, 500, "out_of_memory", "the stream could not be set up");
-        return NULL;
-    }
-    st->server = s;
-    st->conn = ex->conn;
-    st->max = max_buffered ? max_buffered : STREAM_DEFAULT_MAX;
-    st->low = st->max / 4;
-    st->cb = *cb;
-    st->arg = arg;
-    st->ended = s->closing;
-    dlink_init(&st->all);
-    dlink_init(&st->drained);
-    struct MHD_Response *resp = MHD_create_response_from_callback(
-        MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, st, stream_free);
-    if (resp == NULL ||
-        !server_response_add_headers(s->log, s->closing, resp, content_type, extra_headers,
-                                     n_extra, 0)) {
-        st->told_closed = true; /* the handler gets NULL: no callback */
-        st->holders = 1;
-        if (resp)
-            MHD_destroy_response(resp); /* frees st through stream_free */
-        else
-            free(st);
-        http_exchange_respond_error(ex, 500, "internal_error",
-                                    "the handler's answer could not be sent");
-        return NULL;
-    }
-    st->holders = 2;
-    dlink_push_back(&s->streams, &st->all);
-    ex->handler_holds = false;
-    ex->response = resp;
-    ex->status = (unsigned)status;
-    ex->stream = st;
-    if (!ex->in_handler)
-        server_exchange_resume(ex);
-    return st;
-}
-
-int http_stream_write(http_stream *st, const void *data, size_t len)
-{
-    if (st->ended || st->cut || st->conn == NULL)
-        return GW_ESTATE;
-    /* An empty buffer takes any write, so one frame larger than the bound
-     * still goes through (once) instead of cutting its stream forever. */
-    if (st->len > 0 && (st->len >= st->max || len > st->max - st->len))
-        return GW_ERANGE;
-    if (st->off + st->len + len > st->cap) {
-        if (st->off > 0) {
-            memmove(st->buf, st->buf + st->off, st->len);
-            st->off = 0;
-        }
-        if (st->len + len > st->cap) {
-            size_t cap = st->cap ? st->cap : STREAM_KEEP_CAP;
-            while (cap < st->len + len)
-                cap *= 2;
-            if (cap > st->max && st->max >= st->len + len)
-                cap = st->max;
-            char *grown = realloc(st->buf, cap);
-            if (grown == NULL)
-                return GW_ENOMEM;
-            st->buf = grown;
-            st->cap = cap;
-        }
-    }
-    memcpy(st->buf + st->off + st->len, data, len);
-    st->len += len;
-    if (st->len > st->low)
-        st->above_low = true;
-    stream_wake(st);
-    return GW_OK;
-}
-
-size_t http_stream_buffered(const http_stream *st)
-{
-    return st->len;
-}
-
-void http_stream_end(http_stream *st)
-{
-    if (st->ended || st->cut)
+    http_server *s = st->server;
+    if (st->conn == NULL || st->writing || st->flushing.next != &st->flushing)
         return;
-    st->ended = true;
-    stream_wake(st);
+    dlink_push_back(&s->flushing, &st->flushing);
+    uv_idle_start(&s->flush_idle, server_stream_on_flush);
 }
 
-void http_stream_cut(http_stream *st)
-{
-    if (st->cut)
-        return;
-    st->cut = true;
-    free(st->buf);
-    st->buf = NULL;
-    st->off = st->len = st->cap = 0;
-    dlink_remove(&st->drained);
-    if (st->conn == NULL)
-        return;
-    /* A client that reads nothing never makes MHD call the reader again;
-     * shutdown() (MHD still owns the fd) makes its next run close it. */
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (info && info->connect_fd != MHD_INVALID_SOCKET)
-        (void)shutdown(info->connect_fd, SHUT_RDWR);
-    stream_wake(st);
-}
+static void stream_flush(http_stream *st);
 
-void server_stream_detach_all(http_server *s)
+static void on_written(http_conn *c, int status, void *arg)
 {
-    for (dlink *l = s->exchanges.next; l != &s->exchanges; l = l->next) {
-        http_exchange *ex = CONTAINER_OF(l, http_exchange, all);
-        if (ex->stream) {
-            http_stream *st = ex->stream;
-            ex->stream = NULL;
-            server_stream_conn_gone(st);
-        }
+    http_stream *st = arg;
+    st->writing = false;
+    st->inflight = 0;
+    if (status != 0) {
+        server_io_close(c); /* the client is gone: on_close follows */
+        return;
     }
+    if (st->final_sent) {
+        /* Ended and sent: the answer is complete. */
+        c->close_after = true;
+        http_server *s = st->server;
+        stream_over(st);
+        s->conn_next(c);
+        return;
+    }
+    if (st->len > 0 || st->ended)
+        stream_flush(st);
+    if (st->above_low && st->len + st->inflight <= st->low && st->conn && !st->cut) {
+        st->above_low = false;
+        if (st->cb.on_drain)
+            st->cb.on_drain(st->arg, st);
+    }
+}
+
+/* Hand what is buffered (and the last chunk once ended) to one write. */
+static void stream_flush(http_stream *st)
+{
+    dlink_remove(&st->flushing);
+    if (st->conn == NULL || st->cut || st->writing || (st->len == 0 && !st->ended))
+        return;
+    char size_line[24];
+    int n = st->len ? snprintf(size_line, sizeof size_line, "%zx\r\n", st->len) : 0;
+    size_t total = (size_t)n + st->len + (st->len ? 2 : 0) + (st->ended ? sizeof last_chunk - 1 : 0);
+    io_write *w = server_io_write_new(total);
+    if (w == NULL) {
+        http_stream_cut(st);
+        return;
+    }
+    char *out = server_io_write_data(w);
+    size_t at = 0;
+    if (st->len) {
+        memcpy(out, size_line, (size_t)n);
+        memcpy(out + n, st->buf, st->len);
+        at = (size_t)n + st->len;
+        memcpy(out + at, "\r\n", 2);
+        at += 2;
+    }
+    if (st->ended) {
+        memcpy(out + at, last_chunk, sizeof last_chunk - 1);
+        st->final_sent = true;
+    }
+    st->inflight = st->len;
+    st->len = 0;
+    if (st->cap > STREAM_KEEP_CAP) {
+        free(st->buf);
+        st->buf = NULL;
+        st->cap = 0;
+    }
+    st->writing = true;
+    if (server_io_send(st->conn, w, on_written, st) != 0) {
+        st->writing = false;
+        server_io_close(st->conn);
+    }
+}
+
+void server_stream_on_flush(uv_idle_t *idle)
+{
+    http_server *s = idle->data;
+    while (!dlink_empty(&s->flushing))
+        stream_flush(CONTAINER_OF(s->flushing.next, http_stream, flushing));
+    uv_idle_stop(idle);
 }
 
 void server_stream_end_all(http_server *s)
@@ -263,24 +159,103 @@ void server_stream_end_all(http_server *s)
         http_stream_end(CONTAINER_OF(l, http_stream, all));
 }
 
-void server_stream_resume_all(http_server *s)
+/* ------------------------------------------------------------------------
+ * The stream API (http_server.h).
+ */
+http_stream *http_exchange_respond_stream(http_exchange *ex, int status, const char *content_type,
+                                          const gw_http_header *extra_headers, size_t n_extra,
+                                          size_t max_buffered, const http_stream_callbacks *cb,
+                                          void *arg)
 {
-    for (dlink *l = s->streams.next; l != &s->streams; l = l->next) {
-        http_stream *st = CONTAINER_OF(l, http_stream, all);
-        st->cut = true;
-        if (st->suspended) {
-            st->suspended = false;
-            MHD_resume_connection(st->conn);
-        }
+    if (ex == NULL || !ex->handler_holds || cb == NULL || cb->on_close == NULL)
+        return NULL;
+    ex->handler_holds = false;
+    http_conn *c = ex->conn;
+    if (ex->expired || c == NULL || ex->answered) {
+        server_exchange_release(ex); /* freed now, or once its answer is out */
+        return NULL;
     }
+    if (status < 200 || status > 599) {
+        server_exchange_answer(ex, 500, "internal_error", "the handler produced an invalid status",
+                               0);
+        return NULL;
+    }
+    http_stream *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        server_exchange_answer(ex, 500, "internal_error", "out of memory", 0);
+        return NULL;
+    }
+    if (!server_exchange_send_head(ex, (unsigned)status, content_type, extra_headers, n_extra, true,
+                                   NULL, 0)) {
+        free(st); /* a 500 went instead */
+        return NULL;
+    }
+    http_server *s = ex->server;
+    st->server = s;
+    st->conn = c;
+    st->max = max_buffered ? max_buffered : STREAM_DEFAULT_MAX;
+    st->low = st->max / 4;
+    st->cb = *cb;
+    st->arg = arg;
+    dlink_init(&st->flushing);
+    dlink_push_back(&s->streams, &st->all);
+    c->stream = st;
+    server_exchange_detach(ex);
+    /* Read on, only to see the client leave (server_request.c drops what
+     * arrives on a stream). */
+    server_io_trim(c);
+    server_io_read_start(c, c->on_input);
+    if (s->closing)
+        http_stream_end(st);
+    return st;
 }
 
-void server_stream_run_drained(http_server *s)
+int http_stream_write(http_stream *st, const void *data, size_t len)
 {
-    while (!dlink_empty(&s->streams_drained)) {
-        http_stream *st = CONTAINER_OF(s->streams_drained.next, http_stream, drained);
-        dlink_remove(&st->drained);
-        if (st->cb.on_drain && !st->told_closed && !st->cut && !st->ended)
-            st->cb.on_drain(st->arg, st);
+    if (st->ended || st->cut || st->conn == NULL)
+        return GW_ESTATE;
+    size_t held = st->len + st->inflight;
+    if (held > 0 && (len > st->max || held > st->max - len))
+        return GW_ERANGE;
+    if (len == 0)
+        return GW_OK;
+    if (st->len + len > st->cap) {
+        size_t cap = st->cap ? st->cap : 1024;
+        while (cap < st->len + len)
+            cap *= 2;
+        char *grown = realloc(st->buf, cap);
+        if (grown == NULL)
+            return GW_ENOMEM;
+        st->buf = grown;
+        st->cap = cap;
     }
+    memcpy(st->buf + st->len, data, len);
+    st->len += len;
+    if (st->len + st->inflight > st->low)
+        st->above_low = true;
+    stream_schedule(st);
+    return GW_OK;
+}
+
+size_t http_stream_buffered(const http_stream *st)
+{
+    return st->len + st->inflight;
+}
+
+void http_stream_end(http_stream *st)
+{
+    if (st->ended || st->cut)
+        return;
+    st->ended = true;
+    stream_schedule(st);
+}
+
+void http_stream_cut(http_stream *st)
+{
+    if (st->cut)
+        return;
+    st->cut = true;
+    dlink_remove(&st->flushing);
+    if (st->conn)
+        server_io_close(st->conn); /* on_close follows from its close callback */
 }

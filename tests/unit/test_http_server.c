@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -824,10 +825,9 @@ static void test_headers_over_limit_get_431(void **state)
     run_client(fx, client_headers);
     assert_int_equal(fx->r[0].status, 200);                 /* ~1990 bytes: within 2048 */
     assert_json_error(&fx->r[1], 431, "headers_too_large"); /* ~2190 bytes: ours */
-    /* Beyond MHD's memory pool: MHD's own 431 with its fixed HTML body. */
-    assert_int_equal(fx->r[2].status, 431);
-    char ct[64];
-    assert_null(resp_header(&fx->r[2], "Content-Type", ct, sizeof ct));
+    /* Far beyond: refused as soon as the limit is passed, without waiting
+     * for the head's end, with the same JSON answer. */
+    assert_json_error(&fx->r[2], 431, "headers_too_large");
     assert_int_equal(fx->calls, 1);
     assert_int_equal(http_server_stats_get(fx->srv)->rejected_header_too_large, 2);
     assert_int_equal(http_server_stats_get(fx->srv)->responses_by_status[431], 2);
@@ -1244,8 +1244,127 @@ static void test_keep_alive_serves_several_requests(void **state)
     assert_int_equal(http_server_stats_get(fx->srv)->connections_accepted, 1);
 }
 
+/* ------------------------------------------------------------------------
+ * Framing the server does itself: pipelining, Expect, versions, limits.
+ */
+static void client_pipelined(fixture *fx)
+{
+    int fd = cl_connect(fx->port);
+    if (fd < 0)
+        return;
+    /* Three requests in one send: each answered, in order. */
+    cl_send_str(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
+                    "POST /hooks/p HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+                    "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    for (int i = 0; i < 3; i++)
+        cl_read_response(fd, &fx->r[i], 0);
+    fx->waited_ms[0] = cl_wait_closed(fd, 5000, &fx->flags[0]);
+    close(fd);
+}
+
+static void test_pipelined_requests_are_answered_in_order(void **state)
+{
+    fixture *fx = *state;
+    start_server(fx, NULL);
+    assert_int_equal(http_server_route(fx->srv, "GET", "/health", 0, h_health, fx), GW_OK);
+    assert_int_equal(http_server_route(fx->srv, "POST", "/hooks/", 1, h_record, fx), GW_OK);
+    run_client(fx, client_pipelined);
+    assert_int_equal(fx->r[0].status, 200);
+    assert_string_equal((char *)fx->r[0].body, "ok");
+    assert_int_equal(fx->r[1].status, 200);
+    assert_string_equal((char *)fx->r[1].body, "recorded");
+    assert_int_equal(fx->r[2].status, 200);
+    char conn[32];
+    assert_non_null(resp_header(&fx->r[2], "Connection", conn, sizeof conn));
+    assert_string_equal(conn, "close");
+    assert_true(fx->waited_ms[0] >= 0); /* then the server closed */
+    assert_false(fx->flags[0]);
+    assert_int_equal(fx->calls, 3);
+    assert_int_equal(fx->seen_body_len, 5);
+    assert_memory_equal(fx->seen_body, "hello", 5);
+}
+
+static void client_expect(fixture *fx)
+{
+    int fd = cl_connect(fx->port);
+    if (fd < 0)
+        return;
+    cl_send_str(fd, "POST /hooks/e HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                    "Expect: 100-continue\r\nConnection: close\r\n\r\n");
+    /* The interim answer first, before any body byte was sent. */
+    char interim[64] = "";
+    size_t got = 0;
+    while (got + 1 < sizeof interim && strstr(interim, "\r\n\r\n") == NULL) {
+        ssize_t n = recv(fd, interim + got, 1, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        interim[got] = '\0';
+    }
+    fx->flags[0] = strcmp(interim, "HTTP/1.1 100 Continue\r\n\r\n") == 0;
+    cl_send_str(fd, "hello");
+    cl_read_response(fd, &fx->r[0], 0);
+    close(fd);
+}
+
+static void test_expect_100_continue_gets_the_interim_answer(void **state)
+{
+    fixture *fx = *state;
+    start_server(fx, NULL);
+    assert_int_equal(http_server_route(fx->srv, "POST", "/hooks/", 1, h_record, fx), GW_OK);
+    run_client(fx, client_expect);
+    assert_true(fx->flags[0]);
+    assert_int_equal(fx->r[0].status, 200);
+    assert_int_equal(fx->seen_body_len, 5);
+    assert_memory_equal(fx->seen_body, "hello", 5);
+}
+
+static void client_versions(fixture *fx)
+{
+    const char *h2 = "GET /health HTTP/2.0\r\nHost: t\r\n\r\n";
+    cl_exchange(fx->port, h2, strlen(h2), &fx->r[0]);
+    char *line = malloc(4096);
+    memcpy(line, "GET /", 5);
+    memset(line + 5, 'a', 3000);
+    strcpy(line + 3005, " HTTP/1.1\r\nHost: t\r\n\r\n");
+    cl_exchange(fx->port, line, strlen(line), &fx->r[1]);
+    free(line);
+    const char *bad_chunk = "POST /health HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+                            "\r\nzz\r\n";
+    cl_exchange(fx->port, bad_chunk, strlen(bad_chunk), &fx->r[2]);
+    const char *head = "HEAD /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    int fd = cl_connect(fx->port);
+    if (fd >= 0) {
+        cl_send_str(fd, head);
+        cl_read_response(fd, &fx->r[3], 1);
+        fx->waited_ms[0] = cl_wait_closed(fd, 5000, &fx->flags[0]);
+        close(fd);
+    }
+}
+
+static void test_versions_long_lines_and_bad_chunks_get_json_errors(void **state)
+{
+    fixture *fx = *state;
+    http_server_limits lim = {.max_header_bytes = 2048};
+    start_server(fx, &lim);
+    assert_int_equal(http_server_route(fx->srv, "GET,POST", "/health", 0, h_health, fx), GW_OK);
+    run_client(fx, client_versions);
+    assert_json_error(&fx->r[0], 505, "http_version_not_supported");
+    assert_json_error(&fx->r[1], 414, "uri_too_long");
+    assert_json_error(&fx->r[2], 400, "bad_request");
+    /* HEAD: GET's headers, Content-Length included, and no body at all. */
+    assert_int_equal(fx->r[3].status, 200);
+    char len[16];
+    assert_non_null(resp_header(&fx->r[3], "Content-Length", len, sizeof len));
+    assert_string_equal(len, "2");
+    assert_false(fx->flags[0]);
+    assert_int_equal(fx->calls, 1);
+    assert_int_equal(http_server_stats_get(fx->srv)->rejected_header_too_large, 1);
+}
+
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* see http_server.h, "Signals" */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_listen_strings_are_validated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_registration_rules, setup, teardown),
@@ -1272,6 +1391,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_answers_pending_exchange_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_alive_serves_several_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_gone_while_suspended_then_respond_is_safe,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_requests_are_answered_in_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_expect_100_continue_gets_the_interim_answer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_versions_long_lines_and_bad_chunks_get_json_errors,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

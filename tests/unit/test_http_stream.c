@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,20 @@ static void test_client_gone_is_noticed_by_the_next_write(void **state)
     assert_int_equal(1, fx->closes);
 }
 
+/* Nothing is written after "hello": the server notices the client leave
+ * from the connection itself, so an idle stream is not left open until
+ * its next keep-alive write. */
+static void test_client_gone_from_an_idle_stream_is_noticed_without_a_write(void **state)
+{
+    fixture *fx = *state;
+    fx->hangup_early = 1;
+    start_client(fx);
+    run_until(fx, stream_closed);
+    join_client(fx);
+    assert_int_equal(1, fx->closes);
+    assert_int_equal(GW_OK, fx->write_rc[0]);
+}
+
 static void test_server_close_ends_open_streams_without_waiting_for_the_drain(void **state)
 {
     fixture *fx = *state;
@@ -396,6 +411,7 @@ static void test_on_drain_after_the_buffer_empties_below_low_water(void **state)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* see http_server.h, "Signals" */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_writes_arrive_in_order_and_end_completes_the_chunked_body, setup, teardown),
@@ -405,6 +421,8 @@ int main(void)
             test_an_empty_buffer_takes_one_write_larger_than_the_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_gone_is_noticed_by_the_next_write, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_client_gone_from_an_idle_stream_is_noticed_without_a_write, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_server_close_ends_open_streams_without_waiting_for_the_drain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_on_drain_after_the_buffer_empties_below_low_water,
