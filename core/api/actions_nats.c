@@ -1,9 +1,10 @@
 /* actions_nats.c - the action API over NATS; see actions_nats.h.
  *
- * Owns, per nats sink with actions_subject: one connection (libnats
- * reconnects it by itself, forever: a request/reply has no order to
- * keep), a queue subscription per account, the requests waiting for the
- * loop and the answers still to send.
+ * Owns, per nats sink with actions_subject: a libnats table
+ * (sinks/nats_lib.h: libnats is loaded only when actions_subject is set),
+ * one connection (libnats reconnects it by itself, forever: a
+ * request/reply has no order to keep), a queue subscription per account,
+ * the requests waiting for the loop and the answers still to send.
  *
  * Lifetime: the subscriptions' callbacks get this struct as closure. They
  * only touch it under its mutex and do nothing once `closed` is set; it
@@ -19,6 +20,7 @@
 #include <nats/nats.h>
 
 #include "api/actions_submit.h"
+#include "sinks/nats_lib.h"
 #include "sinks/nats_options.h"
 #include "sinks/nats_subject.h"
 
@@ -36,6 +38,8 @@ typedef struct request {
 
 struct actions_nats {
     actions_nats *next; /* the next sink's */
+    nats_lib lib;       /* every libnats call; closed with the struct, after
+                           the connection and subscriptions are destroyed */
     gw_runtime *rt;
     char *prefix; /* actions_subject */
     char *sink;   /* the sink's name, for the log */
@@ -71,7 +75,7 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     if (an->closed || r == NULL) {
         uv_mutex_unlock(&an->mu);
         free(r);
-        natsMsg_Destroy(msg);
+        an->lib.natsMsg_Destroy(msg);
         return;
     }
     r->next = NULL;
@@ -105,19 +109,19 @@ static void send_answer(void *arg, int status, const char *json, size_t len, con
     char code[8];
     snprintf(code, sizeof code, "%d", status);
     natsMsg *m = NULL;
-    natsStatus s = natsMsg_Create(&m, to->subject, NULL, json, (int)len);
+    natsStatus s = an->lib.natsMsg_Create(&m, to->subject, NULL, json, (int)len);
     if (s == NATS_OK)
-        s = natsMsgHeader_Set(m, "Gateway-Status", code);
+        s = an->lib.natsMsgHeader_Set(m, "Gateway-Status", code);
     if (s == NATS_OK)
-        s = natsMsgHeader_Set(m, "Content-Type", "application/json");
+        s = an->lib.natsMsgHeader_Set(m, "Content-Type", "application/json");
     if (s == NATS_OK && location != NULL)
-        s = natsMsgHeader_Set(m, "Location", location);
+        s = an->lib.natsMsgHeader_Set(m, "Location", location);
     if (s == NATS_OK)
-        s = natsConnection_PublishMsg(an->nc, m);
+        s = an->lib.natsConnection_PublishMsg(an->nc, m);
     if (s != NATS_OK)
         log_warn(&an->rt->log, COMPONENT, "sink %s: could not answer an action request (%d): %s",
-                 an->sink, status, natsStatus_GetText(s));
-    natsMsg_Destroy(m);
+                 an->sink, status, an->lib.natsStatus_GetText(s));
+    an->lib.natsMsg_Destroy(m);
     free(to);
     an->answers_pending--;
     if (an->closing && an->answers_pending == 0)
@@ -129,7 +133,8 @@ static void send_answer(void *arg, int status, const char *json, size_t len, con
 static int subject_matches_body(const actions_nats *an, const char *subject, const natsMsg *msg,
                                 char *why, size_t whylen)
 {
-    json_t *body = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, NULL);
+    json_t *body = json_loadb(an->lib.natsMsg_GetData(msg),
+                              (size_t)an->lib.natsMsg_GetDataLength(msg), 0, NULL);
     const char *network = json_string_value(json_object_get(body, "network"));
     const char *account = json_string_value(json_object_get(body, "account"));
     int ok = 1;
@@ -152,12 +157,12 @@ static int subject_matches_body(const actions_nats *an, const char *subject, con
 
 static void handle(actions_nats *an, natsMsg *msg)
 {
-    const char *reply = natsMsg_GetReply(msg);
+    const char *reply = an->lib.natsMsg_GetReply(msg);
     if (reply == NULL || reply[0] == '\0') {
         log_warn(&an->rt->log, COMPONENT,
                  "sink %s: an action request on %s without a reply subject was ignored (send "
                  "it as a request)",
-                 an->sink, natsMsg_GetSubject(msg));
+                 an->sink, an->lib.natsMsg_GetSubject(msg));
         return;
     }
     size_t n = strlen(reply);
@@ -168,15 +173,15 @@ static void handle(actions_nats *an, natsMsg *msg)
     memcpy(to->subject, reply, n + 1);
     an->answers_pending++;
     char why[400];
-    if (!subject_matches_body(an, natsMsg_GetSubject(msg), msg, why, sizeof why)) {
+    if (!subject_matches_body(an, an->lib.natsMsg_GetSubject(msg), msg, why, sizeof why)) {
         actions_answer_error(400, "invalid_request", why, send_answer, to);
         return;
     }
     const char *key = NULL;
-    if (natsMsgHeader_Get(msg, "Idempotency-Key", &key) != NATS_OK)
+    if (an->lib.natsMsgHeader_Get(msg, "Idempotency-Key", &key) != NATS_OK)
         key = NULL;
-    actions_submit(an->rt, (const unsigned char *)natsMsg_GetData(msg),
-                   (size_t)natsMsg_GetDataLength(msg), key, send_answer, to);
+    actions_submit(an->rt, (const unsigned char *)an->lib.natsMsg_GetData(msg),
+                   (size_t)an->lib.natsMsg_GetDataLength(msg), key, send_answer, to);
 }
 
 static void on_wake(uv_async_t *a)
@@ -190,7 +195,7 @@ static void on_wake(uv_async_t *a)
         request *next = r->next;
         if (!an->closing)
             handle(an, r->msg);
-        natsMsg_Destroy(r->msg);
+        an->lib.natsMsg_Destroy(r->msg);
         free(r);
         r = next;
     }
@@ -204,6 +209,7 @@ static void free_cb(uv_handle_t *h)
         return;
     uv_cond_destroy(&an->cond);
     uv_mutex_destroy(&an->mu);
+    nats_lib_close(&an->lib); /* finish_close destroyed all it made */
     free(an->subs);
     free(an->prefix);
     free(an->sink);
@@ -217,7 +223,7 @@ static void finish_close(actions_nats *an)
     an->closed = 1;
     uv_mutex_unlock(&an->mu);
     for (size_t i = 0; i < an->sub_count; i++)
-        natsSubscription_Unsubscribe(an->subs[i]);
+        an->lib.natsSubscription_Unsubscribe(an->subs[i]);
     uint64_t deadline = uv_hrtime() + (uint64_t)CLOSE_WAIT_MS * 1000000u;
     uv_mutex_lock(&an->mu);
     while (an->subs_open > 0 && uv_hrtime() < deadline)
@@ -227,12 +233,12 @@ static void finish_close(actions_nats *an)
     an->head = an->tail = NULL;
     uv_mutex_unlock(&an->mu);
     for (; r != NULL; r = r->next)
-        natsMsg_Destroy(r->msg);
+        an->lib.natsMsg_Destroy(r->msg);
     for (size_t i = 0; i < an->sub_count; i++)
-        natsSubscription_Destroy(an->subs[i]);
-    if (an->nc != NULL && natsConnection_Status(an->nc) == NATS_CONN_STATUS_CONNECTED)
-        natsConnection_FlushTimeout(an->nc, FLUSH_WAIT_MS);
-    natsConnection_Destroy(an->nc);
+        an->lib.natsSubscription_Destroy(an->subs[i]);
+    if (an->nc != NULL && an->lib.natsConnection_Status(an->nc) == NATS_CONN_STATUS_CONNECTED)
+        an->lib.natsConnection_FlushTimeout(an->nc, FLUSH_WAIT_MS);
+    an->lib.natsConnection_Destroy(an->nc);
     an->nc = NULL;
     if (left > 0) {
         /* A delivery thread may still hold it: keep it rather than free
@@ -272,18 +278,18 @@ static int subscribe_all(actions_nats *an, char *err, size_t errlen)
         }
         snprintf(subject, sizeof subject, "%s.%s.%s", an->prefix, net, acct);
         natsSubscription *sub = NULL;
-        natsStatus s =
-            natsConnection_QueueSubscribe(&sub, an->nc, subject, QUEUE_GROUP, on_request, an);
+        natsStatus s = an->lib.natsConnection_QueueSubscribe(&sub, an->nc, subject, QUEUE_GROUP,
+                                                             on_request, an);
         if (s == NATS_OK) {
             uv_mutex_lock(&an->mu);
             an->subs_open++;
             uv_mutex_unlock(&an->mu);
             an->subs[an->sub_count++] = sub;
-            s = natsSubscription_SetOnCompleteCB(sub, on_sub_complete, an);
+            s = an->lib.natsSubscription_SetOnCompleteCB(sub, on_sub_complete, an);
         }
         if (s != NATS_OK) {
             char why[240];
-            nats_options_describe(s, why, sizeof why);
+            nats_options_describe(&an->lib, s, why, sizeof why);
             snprintf(err, errlen, "cannot subscribe to %.150s: %.120s", subject, why);
             return GW_EIO;
         }
@@ -304,6 +310,17 @@ static int open_one(gw_runtime *rt, const cfg_sink *sk, const char *prefix, acti
         free(wake);
         return GW_ENOMEM;
     }
+    /* Before anything that needs closing: finish_close calls libnats. */
+    char why[300];
+    int rc = nats_lib_open(&an->lib, why, sizeof why);
+    if (rc != GW_OK) {
+        snprintf(err, errlen, "sink \"%s\": actions_subject: %s", sk->name, why);
+        free(an->prefix);
+        free(an->sink);
+        free(an);
+        free(wake);
+        return rc;
+    }
     an->rt = rt;
     uv_mutex_init(&an->mu);
     uv_cond_init(&an->cond);
@@ -313,20 +330,19 @@ static int open_one(gw_runtime *rt, const cfg_sink *sk, const char *prefix, acti
     *out = an; /* closed by the caller from here on, whatever fails */
 
     natsOptions *o = NULL;
-    char why[300];
-    int rc = nats_options_new(sk->settings, "social-gateway-actions", 1, &o, why, sizeof why);
+    rc = nats_options_new(&an->lib, sk->settings, "social-gateway-actions", 1, &o, why, sizeof why);
     if (rc != GW_OK) {
         snprintf(err, errlen, "sink \"%s\": actions_subject: %s", sk->name, why);
         return rc;
     }
     /* A broker that is down now is normal: libnats connects later and
      * sends the subscriptions then. */
-    natsStatus s = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL);
+    natsStatus s = an->lib.natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL);
     if (s == NATS_OK)
-        s = natsConnection_Connect(&an->nc, o);
-    natsOptions_Destroy(o);
+        s = an->lib.natsConnection_Connect(&an->nc, o);
+    an->lib.natsOptions_Destroy(o);
     if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-        nats_options_describe(s, why, sizeof why);
+        nats_options_describe(&an->lib, s, why, sizeof why);
         snprintf(err, errlen, "sink \"%s\": actions_subject: cannot connect: %s", sk->name, why);
         return GW_EIO;
     }

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli/cli_http.h"
+#include "gateway/error.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -45,12 +45,12 @@ static int refused(long status, json_t *doc, const char *why)
     return EXIT_FAILED;
 }
 
-static int list(const char *base, const char *token)
+static int list(const curl_lib *lib, const char *base, const char *token)
 {
     char url[1024], why[512] = "";
     snprintf(url, sizeof url, "%s/v1/accounts", base);
     json_t *doc = NULL;
-    long status = cli_api_call(url, token, NULL, &doc, why, sizeof why);
+    long status = cli_api_call(lib, url, token, NULL, &doc, why, sizeof why);
     const json_t *accounts = json_object_get(doc, "accounts");
     if (status != 200 || !json_is_array(accounts))
         return refused(status, doc, why);
@@ -67,7 +67,8 @@ static int list(const char *base, const char *token)
     return EXIT_OK;
 }
 
-static int restart(const char *base, const char *token, const char *target)
+static int restart(const curl_lib *lib, const char *base, const char *token,
+                   const char *target)
 {
     const char *slash = strchr(target, '/');
     if (slash == NULL || slash == target || slash[1] == '\0' || strchr(slash + 1, '/') != NULL) {
@@ -77,7 +78,7 @@ static int restart(const char *base, const char *token, const char *target)
     char url[1024], why[512] = "";
     snprintf(url, sizeof url, "%s/v1/accounts/%s/restart", base, target);
     json_t *doc = NULL;
-    long status = cli_api_call(url, token, "", &doc, why, sizeof why);
+    long status = cli_api_call(lib, url, token, "", &doc, why, sizeof why);
     if (status != 200)
         return refused(status, doc, why);
     printf("%s %s: %s\n", target,
@@ -104,12 +105,14 @@ int cli_accounts_main(const cli_parsed *p)
     int rc = cli_api_locate(p, "accounts", &base, &token);
     if (rc != 0)
         return rc;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "gateway accounts: cannot initialise libcurl\n");
+    curl_lib lib;
+    char why[256];
+    if (curl_lib_open(&lib, why, sizeof why) != GW_OK) {
+        fprintf(stderr, "gateway accounts: %s\n", why);
         rc = EXIT_FAILED;
     } else {
-        rc = is_restart ? restart(base, token, p->argv[1]) : list(base, token);
-        curl_global_cleanup();
+        rc = is_restart ? restart(&lib, base, token, p->argv[1]) : list(&lib, base, token);
+        curl_lib_close(&lib);
     }
     free(base);
     free(token);

@@ -8,10 +8,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli/cli_http.h"
+#include "gateway/error.h"
 #include "config/config.h"
 
 #define TOKEN_ENV "GATEWAY_API_TOKEN"
@@ -187,7 +187,7 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static int submit(const cli_args *a, const char *base, const char *token)
+static int submit(const curl_lib *lib, const cli_args *a, const char *base, const char *token)
 {
     char key[64];
     if (a->key == NULL)
@@ -212,7 +212,7 @@ static int submit(const cli_args *a, const char *base, const char *token)
     char url[1024], why[512] = "";
     snprintf(url, sizeof url, "%s/v1/actions", base);
     json_t *doc = NULL;
-    long status = cli_api_call(url, token, text, &doc, why, sizeof why);
+    long status = cli_api_call(lib, url, token, text, &doc, why, sizeof why);
     free(text);
     if (status == 0) {
         fprintf(stderr, "gateway %s: %s\n", a->command, why);
@@ -246,7 +246,7 @@ static int submit(const cli_args *a, const char *base, const char *token)
     snprintf(url, sizeof url, "%s/v1/actions/%s", base, id);
     for (long waited = 0; waited < a->wait_s * 1000; waited += POLL_INTERVAL_MS) {
         sleep_ms(POLL_INTERVAL_MS);
-        status = cli_api_call(url, token, NULL, &doc, why, sizeof why);
+        status = cli_api_call(lib, url, token, NULL, &doc, why, sizeof why);
         if (status == 200) {
             code = print_state(doc);
             json_decref(doc);
@@ -283,13 +283,15 @@ int cli_actions_main(const cli_parsed *p)
     size_t n = strlen(base);
     while (n > 0 && base[n - 1] == '/')
         base[--n] = '\0';
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    curl_lib lib;
+    char why[256];
+    if (curl_lib_open(&lib, why, sizeof why) != GW_OK) {
         free(base);
-        fprintf(stderr, "gateway %s: cannot initialise libcurl\n", command);
+        fprintf(stderr, "gateway %s: %s\n", command, why);
         return EXIT_FAILED;
     }
-    rc = submit(&a, base, token);
-    curl_global_cleanup();
+    rc = submit(&lib, &a, base, token);
+    curl_lib_close(&lib);
     free(base);
     return rc;
 }

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli/cli_http.h"
+#include "gateway/error.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -29,19 +29,20 @@ static int refused(long status, json_t *doc, const char *why)
     return EXIT_FAILED;
 }
 
-static int list(const char *base, const char *token, const char *sink)
+static int list(const curl_lib *lib, const char *base, const char *token, const char *sink)
 {
     long long after = 0;
     size_t shown = 0;
     for (;;) {
         char url[1024], why[512] = "", *esc = NULL;
-        if (sink != NULL && (esc = curl_easy_escape(NULL, sink, 0)) == NULL)
+        if (sink != NULL && (esc = lib->easy_escape(NULL, sink, 0)) == NULL)
             return refused(0, NULL, "out of memory");
         snprintf(url, sizeof url, "%s/v1/deadletters?after=%lld%s%s", base, after,
                  esc ? "&sink=" : "", esc ? esc : "");
-        curl_free(esc);
+        if (esc)
+            lib->free(esc);
         json_t *doc = NULL;
-        long status = cli_api_call(url, token, NULL, &doc, why, sizeof why);
+        long status = cli_api_call(lib, url, token, NULL, &doc, why, sizeof why);
         const json_t *rows = json_object_get(doc, "deadletters");
         if (status != 200 || !json_is_array(rows))
             return refused(status, doc, why);
@@ -80,22 +81,23 @@ static int is_id(const char *s)
 }
 
 /* show, replay or drop of one id. */
-static int one(const char *base, const char *token, const char *verb, const char *id)
+static int one(const curl_lib *lib, const char *base, const char *token, const char *verb,
+               const char *id)
 {
     char url[1024], why[512] = "";
     json_t *doc = NULL;
     long status, want;
     if (strcmp(verb, "show") == 0) {
         snprintf(url, sizeof url, "%s/v1/deadletters/%s", base, id);
-        status = cli_api_call(url, token, NULL, &doc, why, sizeof why);
+        status = cli_api_call(lib, url, token, NULL, &doc, why, sizeof why);
         want = 200;
     } else if (strcmp(verb, "replay") == 0) {
         snprintf(url, sizeof url, "%s/v1/deadletters/%s/replay", base, id);
-        status = cli_api_call(url, token, "", &doc, why, sizeof why);
+        status = cli_api_call(lib, url, token, "", &doc, why, sizeof why);
         want = 202;
     } else {
         snprintf(url, sizeof url, "%s/v1/deadletters/%s", base, id);
-        status = cli_api_method("DELETE", url, token, NULL, &doc, why, sizeof why);
+        status = cli_api_method(lib, "DELETE", url, token, NULL, &doc, why, sizeof why);
         want = 200;
     }
     if (status != want)
@@ -140,15 +142,17 @@ int cli_deadletter_main(const cli_parsed *p)
     int rc = cli_api_locate(p, "deadletter", &base, &token);
     if (rc != 0)
         return rc;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "gateway deadletter: cannot initialise libcurl\n");
+    curl_lib lib;
+    char why[256];
+    if (curl_lib_open(&lib, why, sizeof why) != GW_OK) {
+        fprintf(stderr, "gateway deadletter: %s\n", why);
         rc = EXIT_FAILED;
     } else {
         if (is_list)
-            rc = list(base, token, cli_value(p, "sink"));
+            rc = list(&lib, base, token, cli_value(p, "sink"));
         for (int i = 1; i < p->argc && rc == EXIT_OK; i++)
-            rc = one(base, token, verb, p->argv[i]);
-        curl_global_cleanup();
+            rc = one(&lib, base, token, verb, p->argv[i]);
+        curl_lib_close(&lib);
     }
     free(base);
     free(token);

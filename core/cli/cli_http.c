@@ -10,6 +10,8 @@
 
 #include <curl/curl.h>
 
+#include "http/curl_lib.h"
+
 #include "config/config.h"
 
 #define REQUEST_TIMEOUT_MS 10000L
@@ -34,53 +36,53 @@ static size_t collect_cb(char *ptr, size_t size, size_t n, void *arg)
     return add;
 }
 
-long cli_api_call(const char *url, const char *token, const char *body, json_t **doc, char *why,
+long cli_api_call(const curl_lib *lib, const char *url, const char *token, const char *body, json_t **doc, char *why,
                   size_t whylen)
 {
-    return cli_api_method(body != NULL ? "POST" : "GET", url, token, body, doc, why, whylen);
+    return cli_api_method(lib, body != NULL ? "POST" : "GET", url, token, body, doc, why, whylen);
 }
 
-long cli_api_method(const char *method, const char *url, const char *token, const char *body,
+long cli_api_method(const curl_lib *lib, const char *method, const char *url, const char *token, const char *body,
                     json_t **doc, char *why, size_t whylen)
 {
     *doc = NULL;
-    CURL *h = curl_easy_init();
+    CURL *h = lib->easy_init();
     if (h == NULL) {
         snprintf(why, whylen, "cannot start an HTTP client");
         return 0;
     }
     char auth[1024];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    struct curl_slist *headers = curl_slist_append(NULL, auth);
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    headers = curl_slist_append(headers, "Accept: application/json");
+    struct curl_slist *headers = lib->slist_append(NULL, auth);
+    headers = lib->slist_append(headers, "Content-Type: application/json");
+    headers = lib->slist_append(headers, "Accept: application/json");
     cli_buffer answer = {0};
     char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_cb);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    lib->easy_setopt(h, CURLOPT_URL, url);
+    lib->easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    lib->easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_cb);
+    lib->easy_setopt(h, CURLOPT_WRITEDATA, &answer);
+    lib->easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+    lib->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    lib->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (body != NULL)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        lib->easy_setopt(h, CURLOPT_POSTFIELDS, body);
     if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        lib->easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     long status = 0;
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = lib->easy_perform(h);
     if (rc != CURLE_OK)
         snprintf(why, whylen, "cannot reach the gateway at %s: %s", url,
-                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+                 errbuf[0] ? errbuf : lib->easy_strerror(rc));
     else
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        lib->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (status != 0 && answer.data != NULL) {
         json_error_t jerr;
         *doc = json_loads(answer.data, 0, &jerr);
     }
     free(answer.data);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(h);
+    lib->slist_free_all(headers);
+    lib->easy_cleanup(h);
     return status;
 }
 

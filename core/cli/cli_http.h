@@ -2,7 +2,7 @@
  * cli_accounts.c: accounts; cli_deadletter.c: deadletter) talk to the running gateway's API: one
  * blocking libcurl request with the bearer token, and the gateway's
  * address from [http] listen. Fine in the CLI's own short-lived process,
- * never in the daemon's loop. The caller runs curl_global_init first.
+ * never in the daemon's loop. The caller loads libcurl (curl_lib_open).
  */
 #ifndef GW_CLI_HTTP_H
 #define GW_CLI_HTTP_H
@@ -12,16 +12,17 @@
 #include <jansson.h>
 
 #include "cli/args.h"
+#include "http/curl_lib.h"
 
 /* One request to the API: a POST of body when it is not NULL ("" for an
  * empty one), else a GET. Returns the HTTP status (0 when the gateway
  * could not be reached, with why filled) and sets *doc to the parsed JSON
  * answer or NULL (caller decrefs). */
-long cli_api_call(const char *url, const char *token, const char *body, json_t **doc, char *why,
+long cli_api_call(const curl_lib *lib, const char *url, const char *token, const char *body, json_t **doc, char *why,
                   size_t whylen);
 
 /* The same with any method ("DELETE"); body NULL sends none. */
-long cli_api_method(const char *method, const char *url, const char *token, const char *body,
+long cli_api_method(const curl_lib *lib, const char *method, const char *url, const char *token, const char *body,
                     json_t **doc, char *why, size_t whylen);
 
 /* Where the gateway is and its token, for the command cmd ("accounts"):

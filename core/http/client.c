@@ -84,8 +84,8 @@ static void finish_close(void *arg)
     void (*done)(void *) = c->done;
     void *done_arg = c->done_arg;
     free(c->ca_file);
+    curl_lib_close(&c->lib);
     free(c);
-    curl_global_cleanup();
     if (done != NULL)
         done(done_arg);
 }
@@ -116,20 +116,22 @@ int http_client_new(uv_loop_t *loop, const http_client_options *opts, http_clien
         }
     }
     c->opts.ca_file = c->ca_file;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    char why[256];
+    if (curl_lib_open(&c->lib, why, sizeof why) != GW_OK) {
         free(c->ca_file);
         free(c);
-        set_err(err, errlen, "http client: curl_global_init failed");
+        set_err(err, errlen, why);
         return GW_EIO;
     }
-    if (curl_loop_init(&c->curl, loop, client_attempt_on_done, finish_close, c) != GW_OK) {
-        curl_global_cleanup();
+    if (curl_loop_init(&c->curl, loop, &c->lib, client_attempt_on_done, finish_close, c) !=
+        GW_OK) {
+        curl_lib_close(&c->lib);
         free(c->ca_file);
         free(c);
         set_err(err, errlen, "http client: curl_multi_init failed");
         return GW_ENOMEM;
     }
-    curl_multi_setopt(c->curl.multi, CURLMOPT_MAX_HOST_CONNECTIONS, c->opts.max_host_connections);
+    c->lib.multi_setopt(c->curl.multi, CURLMOPT_MAX_HOST_CONNECTIONS, c->opts.max_host_connections);
 
     c->loop = loop;
     snprintf(c->user_agent, sizeof c->user_agent, "social-gateway/%s", GW_VERSION);
@@ -245,8 +247,8 @@ int http_client_request(http_client *c, ratelimit_budget *budget, void *owner,
 
 fail:
     if (r->easy != NULL)
-        curl_easy_cleanup(r->easy);
-    curl_slist_free_all(r->req_headers);
+        c->lib.easy_cleanup(r->easy);
+    c->lib.slist_free_all(r->req_headers);
     free(r->req_body);
     free(r->log_url);
     free(r->label);

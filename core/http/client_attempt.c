@@ -40,9 +40,9 @@ static void unlink_req(http_req *r)
 static void req_free(http_req *r)
 {
     if (r->easy != NULL)
-        curl_easy_cleanup(r->easy);
+        r->client->lib.easy_cleanup(r->easy);
     r->easy = NULL;
-    curl_slist_free_all(r->req_headers);
+    r->client->lib.slist_free_all(r->req_headers);
     client_response_free(&r->resp);
     free(r->req_body);
     free(r->log_url);
@@ -66,7 +66,7 @@ void client_attempt_cancel(http_req *r)
 {
     http_client *c = r->client;
     if (r->state == REQ_RUNNING)
-        curl_multi_remove_handle(c->curl.multi, r->easy);
+        c->lib.multi_remove_handle(c->curl.multi, r->easy);
     unlink_req(r);
     c->stats.cancelled++;
     req_free(r);
@@ -132,10 +132,10 @@ static void start_attempt(http_req *r, uint64_t now_ms)
     r->budget_wait_counted = false;
     r->attempt_start_ms = now_ms;
     c->stats.attempts++;
-    CURLMcode mc = curl_multi_add_handle(c->curl.multi, r->easy);
+    CURLMcode mc = c->lib.multi_add_handle(c->curl.multi, r->easy);
     if (mc != CURLM_OK) {
         char msg[160];
-        snprintf(msg, sizeof msg, "cannot start transfer: %s", curl_multi_strerror(mc));
+        snprintf(msg, sizeof msg, "cannot start transfer: %s", c->lib.multi_strerror(mc));
         log_warn(c->opts.log, r->label, "%s %s: %s", r->method, r->log_url, msg);
         fail_later(r, GW_EIO, 0, msg);
         return;
@@ -256,12 +256,12 @@ static int classify_failure(http_req *r, CURLcode res)
     } else if (res == CURLE_OPERATION_TIMEDOUT) {
         error = GW_EBUSY;
         snprintf(raw, sizeof raw, "timed out after %llu ms: %s", (unsigned long long)r->timeout_ms,
-                 r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
+                 r->errbuf[0] ? r->errbuf : r->client->lib.easy_strerror(res));
     } else if (res == CURLE_PARTIAL_FILE) {
         snprintf(raw, sizeof raw, "truncated response: %s",
-                 r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
+                 r->errbuf[0] ? r->errbuf : r->client->lib.easy_strerror(res));
     } else {
-        snprintf(raw, sizeof raw, "%s%s%s", curl_easy_strerror(res), r->errbuf[0] ? ": " : "",
+        snprintf(raw, sizeof raw, "%s%s%s", r->client->lib.easy_strerror(res), r->errbuf[0] ? ": " : "",
                  r->errbuf);
     }
     redact_url(raw, r->errbuf, sizeof r->errbuf);
@@ -301,7 +301,7 @@ static void finish_attempt(http_req *r, CURLcode res)
     uint64_t wall = clock_wall_ms();
     uint64_t elapsed = now - r->attempt_start_ms;
     long http_code = 0;
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http_code);
+    r->client->lib.easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http_code);
 
     int error = 0;
     bool transient = false;
@@ -397,9 +397,9 @@ static void finish_attempt(http_req *r, CURLcode res)
 
 void client_attempt_on_done(void *arg, CURL *easy, CURLcode result)
 {
-    (void)arg;
+    http_client *c = arg;
     char *priv = NULL;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+    c->lib.easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     http_req *r = (http_req *)priv;
     r->state = REQ_WAITING;
     finish_attempt(r, result);

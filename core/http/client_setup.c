@@ -89,7 +89,7 @@ static int build_headers(http_req *r, const gw_http_request *req)
             snprintf(line, len, "%s;", h->name);
         else
             snprintf(line, len, "%s: %s", h->name, h->value);
-        struct curl_slist *grown = curl_slist_append(r->req_headers, line);
+        struct curl_slist *grown = r->client->lib.slist_append(r->req_headers, line);
         free(line);
         if (grown == NULL)
             return GW_ENOMEM;
@@ -98,7 +98,7 @@ static int build_headers(http_req *r, const gw_http_request *req)
     /* "Expect: 100-continue" on large bodies costs a round trip (or a 1 s
      * stall against servers that ignore it); API bodies are small. */
     if (req->body_len > 0 && !has_expect) {
-        struct curl_slist *grown = curl_slist_append(r->req_headers, "Expect:");
+        struct curl_slist *grown = r->client->lib.slist_append(r->req_headers, "Expect:");
         if (grown == NULL)
             return GW_ENOMEM;
         r->req_headers = grown;
@@ -110,7 +110,7 @@ static int setup_easy(http_client *c, http_req *r, const gw_http_request *req, b
 {
     CURL *e = r->easy;
     bool ok = true;
-#define SET(opt, val) ok = ok && curl_easy_setopt(e, opt, val) == CURLE_OK
+#define SET(opt, val) ok = ok && c->lib.easy_setopt(e, opt, val) == CURLE_OK
     SET(CURLOPT_URL, req->url);
     SET(CURLOPT_PRIVATE, (char *)r);
     SET(CURLOPT_NOSIGNAL, 1L);
@@ -156,7 +156,7 @@ int client_setup_transfer(http_client *c, http_req *r, const gw_http_request *re
     int rc = build_headers(r, req);
     if (rc != GW_OK)
         return rc;
-    if ((r->easy = curl_easy_init()) == NULL)
+    if ((r->easy = c->lib.easy_init()) == NULL)
         return GW_ENOMEM;
     return setup_easy(c, r, req, https);
 }

@@ -71,6 +71,7 @@ struct http_req {
 
 struct http_client {
     uv_loop_t *loop;
+    curl_lib lib;   /* libcurl, loaded by http_client_new (curl_lib.h) */
     curl_loop curl; /* the multi handle, its sockets and timer */
     http_client_options opts;
     char *ca_file; /* owned copy of opts.ca_file */

@@ -49,12 +49,12 @@ static void drain(curl_loop *cl)
 {
     CURLMsg *msg;
     int left;
-    while (!cl->closing && (msg = curl_multi_info_read(cl->multi, &left)) != NULL) {
+    while (!cl->closing && (msg = cl->lib->multi_info_read(cl->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         CURL *easy = msg->easy_handle;
         CURLcode res = msg->data.result; /* msg dies with remove_handle */
-        curl_multi_remove_handle(cl->multi, easy);
+        cl->lib->multi_remove_handle(cl->multi, easy);
         cl->on_done(cl->arg, easy, res);
     }
 }
@@ -78,7 +78,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
             flags |= CURL_CSELECT_OUT;
     }
     int running;
-    curl_multi_socket_action(cl->multi, fd, flags, &running);
+    cl->lib->multi_socket_action(cl->multi, fd, flags, &running);
     drain(cl);
 }
 
@@ -86,7 +86,7 @@ static void on_timer(uv_timer_t *t)
 {
     curl_loop *cl = t->data;
     int running;
-    curl_multi_socket_action(cl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    cl->lib->multi_socket_action(cl->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     drain(cl);
 }
 
@@ -171,18 +171,18 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-int curl_loop_init(curl_loop *cl, uv_loop_t *loop,
+int curl_loop_init(curl_loop *cl, uv_loop_t *loop, const curl_lib *lib,
                    void (*on_done)(void *arg, CURL *easy, CURLcode result),
                    void (*on_closed)(void *arg), void *arg)
 {
-    *cl = (curl_loop){.loop = loop, .on_done = on_done, .on_closed = on_closed, .arg = arg};
-    cl->multi = curl_multi_init();
+    *cl = (curl_loop){.loop = loop, .lib = lib, .on_done = on_done, .on_closed = on_closed, .arg = arg};
+    cl->multi = cl->lib->multi_init();
     if (cl->multi == NULL)
         return GW_ENOMEM;
-    curl_multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
-    curl_multi_setopt(cl->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(cl->multi, CURLMOPT_TIMERDATA, cl);
+    cl->lib->multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    cl->lib->multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
+    cl->lib->multi_setopt(cl->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    cl->lib->multi_setopt(cl->multi, CURLMOPT_TIMERDATA, cl);
     uv_timer_init(loop, &cl->timer);
     cl->timer.data = cl;
     cl->open_handles = 1;
@@ -195,7 +195,7 @@ void curl_loop_close(curl_loop *cl)
     cl->closing = true;
     while (cl->socks != NULL)
         close_watch(cl, cl->socks);
-    curl_multi_cleanup(cl->multi);
+    cl->lib->multi_cleanup(cl->multi);
     cl->multi = NULL;
     uv_timer_stop(&cl->timer);
     uv_close((uv_handle_t *)&cl->timer, on_timer_closed);

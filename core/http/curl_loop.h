@@ -17,10 +17,13 @@
 #include <curl/curl.h>
 #include <uv.h>
 
+#include "http/curl_lib.h"
+
 typedef struct curl_watch curl_watch;
 
 typedef struct curl_loop {
     uv_loop_t *loop;     /* borrowed */
+    const curl_lib *lib; /* borrowed: libcurl's functions */
     CURLM *multi;        /* owned; NULL once closed */
     uv_timer_t timer;    /* curl's single timeout */
     curl_watch *socks;   /* active socket watches */
@@ -31,13 +34,14 @@ typedef struct curl_loop {
     void *arg;
 } curl_loop;
 
-/* Create the multi handle and the timer on `loop` (borrowed). For every
+/* Create the multi handle (through `lib`, borrowed, which must outlive
+ * cl) and the timer on `loop` (borrowed). For every
  * finished transfer, already removed from the multi, on_done(arg, easy,
  * result) runs from a loop callback; it may add handles, or close.
  * on_closed(arg) runs once every handle is closed after curl_loop_close;
  * cl may be freed from it. Returns 0, or GW_ENOMEM when curl cannot make
  * a multi handle (then nothing needs closing). */
-int curl_loop_init(curl_loop *cl, uv_loop_t *loop,
+int curl_loop_init(curl_loop *cl, uv_loop_t *loop, const curl_lib *lib,
                    void (*on_done)(void *arg, CURL *easy, CURLcode result),
                    void (*on_closed)(void *arg), void *arg);
 

@@ -28,11 +28,11 @@
  * inside http_client_request and never from inside a curl callback, so it
  * may freely start new requests, cancel others, or close the client.
  *
- * libcurl global state: http_client_new() calls curl_global_init() and the
- * end of http_client_close() calls curl_global_cleanup(); libcurl counts
- * these, so main needs no curl calls of its own. A main that also calls
- * curl_global_init(CURL_GLOBAL_DEFAULT) once at start (before any thread)
- * only avoids re-initialising TLS when clients come and go, as in tests.
+ * libcurl: http_client_new() loads it (http/curl_lib.h: dlopen, then
+ * curl_global_init) and the end of http_client_close() lets it go; both
+ * are counted by the C library and libcurl, so main needs no curl calls of
+ * its own, and a gateway that never makes a client never loads libcurl or
+ * the TLS libraries it brings.
  */
 #ifndef GW_HTTP_CLIENT_H
 #define GW_HTTP_CLIENT_H

@@ -2,9 +2,10 @@
  * stream, under a subject made from its network, account and type, with
  * Nats-Msg-Id = the event id.
  *
- * Owns: its settings (the token among them: never logged), one connection
- * and JetStream context, the batch in flight and what the server
- * acknowledged of it.
+ * Owns: its settings (the token among them: never logged), its libnats
+ * table (sinks/nats_lib.h: libnats is loaded when a nats sink opens, and
+ * released when the sink is freed), one connection and JetStream context,
+ * the batch in flight and what the server acknowledged of it.
  *
  * Asynchronous (sink.h write_async). Connecting, creating the stream and
  * publishing block, so they run on a libuv worker (uv_queue_work); the
@@ -36,6 +37,7 @@
 #include <nats/nats.h>
 
 #include "gateway/error.h"
+#include "sinks/nats_lib.h"
 #include "sinks/nats_options.h"
 #include "sinks/nats_stream.h"
 #include "sinks/nats_subject.h"
@@ -47,6 +49,8 @@
 #define NATS_TICK_MS 50
 
 typedef struct sink_nats {
+    nats_lib lib;     /* every libnats call, from any thread; open until
+                         free_shared, once no libnats thread can reach us */
     json_t *settings; /* owned copy: url, token, TLS for each connection */
     char *stream;
     char *subject; /* the template */
@@ -104,11 +108,11 @@ static void reclaim_pending(sink_nats *n)
     /* (libnats 3.4 makes the list on the first publish and dereferences
      * it unchecked.) */
     if (n->js != NULL && n->js_published &&
-        js_PublishAsyncGetPendingList(&pending, n->js) == NATS_OK) {
+        n->lib.js_PublishAsyncGetPendingList(&pending, n->js) == NATS_OK) {
         uv_mutex_lock(&n->mu);
         n->inflight -= pending.Count;
         uv_mutex_unlock(&n->mu);
-        natsMsgList_Destroy(&pending);
+        n->lib.natsMsgList_Destroy(&pending);
     }
     uint64_t deadline = uv_hrtime() + (uint64_t)NATS_CLOSE_WAIT_MS * 1000000u;
     uv_mutex_lock(&n->mu);
@@ -120,18 +124,18 @@ static void reclaim_pending(sink_nats *n)
 static void disconnect(sink_nats *n)
 {
     reclaim_pending(n);
-    jsCtx_Destroy(n->js);
+    n->lib.jsCtx_Destroy(n->js);
     n->js = NULL;
     n->js_published = 0;
-    natsConnection_Destroy(n->nc);
+    n->lib.natsConnection_Destroy(n->nc);
     n->nc = NULL;
 }
 
 /* The seq a published message carries; 0 when it has none. */
-static int64_t message_seq(natsMsg *msg)
+static int64_t message_seq(const sink_nats *n, natsMsg *msg)
 {
     const char *v = NULL;
-    if (msg == NULL || natsMsgHeader_Get(msg, "Gateway-Seq", &v) != NATS_OK || v == NULL)
+    if (msg == NULL || n->lib.natsMsgHeader_Get(msg, "Gateway-Seq", &v) != NATS_OK || v == NULL)
         return 0;
     return strtoll(v, NULL, 10);
 }
@@ -141,7 +145,10 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 {
     (void)js;
     sink_nats *n = closure;
-    int64_t seq = message_seq(msg);
+    /* Taken now: once inflight is down below, the sink (and its table) may
+     * be freed before this handler is done with the message. */
+    void (*msg_destroy)(natsMsg *) = n->lib.natsMsg_Destroy;
+    int64_t seq = message_seq(n, msg);
     uv_mutex_lock(&n->mu);
     if (!n->closed && seq >= n->first_seq && seq <= n->last_seq && n->expected > 0) {
         size_t i = (size_t)(seq - n->first_seq);
@@ -152,7 +159,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
             n->failed = 1;
             snprintf(n->fail_msg, sizeof n->fail_msg, "the server refused seq %" PRId64 ": %s", seq,
                      pae != NULL && pae->ErrText != NULL ? pae->ErrText
-                     : pae != NULL                       ? natsStatus_GetText(pae->Err)
+                     : pae != NULL                       ? n->lib.natsStatus_GetText(pae->Err)
                                                          : "no answer");
         }
         if (n->failed || n->acked_count == n->expected)
@@ -162,36 +169,36 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
     if (n->inflight == 0)
         uv_cond_signal(&n->idle);
     uv_mutex_unlock(&n->mu);
-    natsMsg_Destroy(msg);
+    msg_destroy(msg);
 }
 
 /* Connect (and create the stream) when there is no usable connection. */
 static int ensure_connected(sink_nats *n, const char *name, char *err, size_t errlen)
 {
-    if (n->nc != NULL && natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED)
+    if (n->nc != NULL && n->lib.natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED)
         return GW_OK;
     disconnect(n);
     natsOptions *o = NULL;
-    int rc = nats_options_new(n->settings, name, 0, &o, err, errlen);
+    int rc = nats_options_new(&n->lib, n->settings, name, 0, &o, err, errlen);
     if (rc != GW_OK)
         return rc;
     char why[240];
-    natsStatus s = natsConnection_Connect(&n->nc, o);
-    natsOptions_Destroy(o);
+    natsStatus s = n->lib.natsConnection_Connect(&n->nc, o);
+    n->lib.natsOptions_Destroy(o);
     if (s != NATS_OK) {
-        nats_options_describe(s, why, sizeof why);
+        nats_options_describe(&n->lib, s, why, sizeof why);
         snprintf(err, errlen, "cannot connect: %s", why);
         n->nc = NULL;
         return GW_EIO;
     }
     jsOptions jo;
-    jsOptions_Init(&jo);
+    n->lib.jsOptions_Init(&jo);
     jo.Wait = (int64_t)n->timeout_ms;
     jo.PublishAsync.AckHandler = on_ack;
     jo.PublishAsync.AckHandlerClosure = n;
-    s = natsConnection_JetStream(&n->js, n->nc, &jo);
+    s = n->lib.natsConnection_JetStream(&n->js, n->nc, &jo);
     if (s != NATS_OK) {
-        nats_options_describe(s, why, sizeof why);
+        nats_options_describe(&n->lib, s, why, sizeof why);
         snprintf(err, errlen, "cannot use JetStream: %s", why);
         disconnect(n);
         return GW_EIO;
@@ -229,18 +236,18 @@ static int publish_line(sink_nats *n, const sink_batch *b, const char *line, siz
      * leave gaps, so the line's place in the batch is not its seq). */
     snprintf(seqtext, sizeof seqtext, "%" PRId64, seq);
     natsMsg *msg = NULL;
-    natsStatus s = natsMsg_Create(&msg, subject, NULL, line, (int)len);
+    natsStatus s = n->lib.natsMsg_Create(&msg, subject, NULL, line, (int)len);
     if (s == NATS_OK)
-        s = natsMsgHeader_Set(msg, "Gateway-Seq", seqtext);
+        s = n->lib.natsMsgHeader_Set(msg, "Gateway-Seq", seqtext);
     jsPubOptions po;
-    jsPubOptions_Init(&po);
+    n->lib.jsPubOptions_Init(&po);
     po.MsgId = id;
     po.ExpectStream = n->stream;
     if (s == NATS_OK) {
         uv_mutex_lock(&n->mu);
         n->inflight++;
         uv_mutex_unlock(&n->mu);
-        s = js_PublishMsgAsync(n->js, &msg, &po);
+        s = n->lib.js_PublishMsgAsync(n->js, &msg, &po);
         n->js_published |= s == NATS_OK;
         if (s != NATS_OK) { /* its handler never runs */
             uv_mutex_lock(&n->mu);
@@ -248,11 +255,11 @@ static int publish_line(sink_nats *n, const sink_batch *b, const char *line, siz
             uv_mutex_unlock(&n->mu);
         }
     }
-    natsMsg_Destroy(msg); /* NULL once libnats took it */
+    n->lib.natsMsg_Destroy(msg); /* NULL once libnats took it */
     json_decref(ev);
     if (s != NATS_OK) {
         char why[240];
-        nats_options_describe(s, why, sizeof why);
+        nats_options_describe(&n->lib, s, why, sizeof why);
         snprintf(err, errlen, "cannot publish seq %" PRId64 ": %s", seq, why);
         return GW_EIO;
     }
@@ -271,7 +278,7 @@ static void publish_work(uv_work_t *w)
      * later messages stored if the stream appeared halfway, and the retry
      * would then put the earlier ones after them. */
     if (n->work_rc == GW_OK && !n->stream_ready) {
-        n->work_rc = nats_stream_ensure(n->js, n->stream, n->subject, n->create_stream,
+        n->work_rc = nats_stream_ensure(&n->lib, n->js, n->stream, n->subject, n->create_stream,
                                         n->max_age_ms, n->duplicate_window_ms, n->work_msg,
                                         sizeof n->work_msg);
         n->stream_ready = n->work_rc == GW_OK;
@@ -286,7 +293,7 @@ static void publish_work(uv_work_t *w)
     if (n->work_rc != GW_OK)
         n->stream_ready = 0;
     if (n->work_rc != GW_OK && n->nc != NULL &&
-        natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED)
+        n->lib.natsConnection_Status(n->nc) != NATS_CONN_STATUS_CONNECTED)
         disconnect(n);
 }
 
@@ -302,6 +309,7 @@ static void free_shared(sink_nats *n)
         return; /* an ack handler outlived the wait: keep what it may touch */
     uv_cond_destroy(&n->idle);
     uv_mutex_destroy(&n->mu);
+    nats_lib_close(&n->lib); /* destroy() disconnected: nothing of libnats left */
     free(n->acked);
     free(n);
 }
@@ -398,7 +406,7 @@ static void on_tick(uv_timer_t *t)
 {
     sink_nats *n = t->data;
     char why[160];
-    if (n->nc != NULL && natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED &&
+    if (n->nc != NULL && n->lib.natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED &&
         uv_now(n->loop) < n->wait_until)
         return;
     uv_mutex_lock(&n->mu);
@@ -572,6 +580,14 @@ static int sink_nats_open(const json_t *settings, void **state, char *err, size_
         free(n);
         snprintf(err, errlen, "out of memory");
         return GW_ENOMEM;
+    }
+    /* Here and not in check: check-config must not need libnats. */
+    if ((rc = nats_lib_open(&n->lib, err, errlen)) != GW_OK) {
+        json_decref(n->settings);
+        free(n->stream);
+        free(n->subject);
+        free(n);
+        return rc;
     }
     uv_mutex_init(&n->mu);
     uv_cond_init(&n->idle);

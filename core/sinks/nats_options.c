@@ -146,21 +146,21 @@ int nats_options_check(const json_t *settings, const char **key, char *err, size
     return GW_OK;
 }
 
-void nats_options_describe(natsStatus s, char *out, size_t outlen)
+void nats_options_describe(const nats_lib *lib, natsStatus s, char *out, size_t outlen)
 {
     natsStatus last = NATS_OK;
-    const char *text = nats_GetLastError(&last);
+    const char *text = lib->nats_GetLastError(&last);
     if (text != NULL && text[0] != '\0' && last == s)
-        snprintf(out, outlen, "%s (%s)", natsStatus_GetText(s), text);
+        snprintf(out, outlen, "%s (%s)", lib->natsStatus_GetText(s), text);
     else
-        snprintf(out, outlen, "%s", natsStatus_GetText(s));
+        snprintf(out, outlen, "%s", lib->natsStatus_GetText(s));
 }
 
-int nats_options_new(const json_t *settings, const char *name, int reconnect, natsOptions **out,
-                     char *err, size_t errlen)
+int nats_options_new(const nats_lib *lib, const json_t *settings, const char *name, int reconnect,
+                     natsOptions **out, char *err, size_t errlen)
 {
     natsOptions *o = NULL;
-    natsStatus s = natsOptions_Create(&o);
+    natsStatus s = lib->natsOptions_Create(&o);
     const char *what = "the options";
     json_int_t timeout = json_integer_value(json_object_get(settings, "timeout"));
     const char *token = setting(settings, "token");
@@ -171,49 +171,49 @@ int nats_options_new(const json_t *settings, const char *name, int reconnect, na
 
     if (s == NATS_OK) {
         what = "url";
-        s = natsOptions_SetURL(o, url);
+        s = lib->natsOptions_SetURL(o, url);
     }
     if (s == NATS_OK)
-        s = natsOptions_SetName(o, name);
+        s = lib->natsOptions_SetName(o, name);
     if (s == NATS_OK)
-        s = natsOptions_SetTimeout(o, timeout > 0 ? (int64_t)timeout : 5000);
+        s = lib->natsOptions_SetTimeout(o, timeout > 0 ? (int64_t)timeout : 5000);
     if (s == NATS_OK)
-        s = natsOptions_SetPingInterval(o, NATS_PING_INTERVAL_MS);
+        s = lib->natsOptions_SetPingInterval(o, NATS_PING_INTERVAL_MS);
     if (s == NATS_OK)
-        s = natsOptions_SetAllowReconnect(o, reconnect != 0);
+        s = lib->natsOptions_SetAllowReconnect(o, reconnect != 0);
     if (s == NATS_OK && reconnect) {
-        s = natsOptions_SetMaxReconnect(o, -1);
+        s = lib->natsOptions_SetMaxReconnect(o, -1);
         if (s == NATS_OK)
-            s = natsOptions_SetReconnectWait(o, NATS_RECONNECT_WAIT_MS);
+            s = lib->natsOptions_SetReconnectWait(o, NATS_RECONNECT_WAIT_MS);
         if (s == NATS_OK)
-            s = natsOptions_SetReconnectBufSize(o, NATS_RECONNECT_BUFFER);
+            s = lib->natsOptions_SetReconnectBufSize(o, NATS_RECONNECT_BUFFER);
     }
     if (s == NATS_OK && token != NULL) {
         what = "token";
-        s = natsOptions_SetToken(o, token);
+        s = lib->natsOptions_SetToken(o, token);
     }
     if (s == NATS_OK && creds != NULL) {
         what = "credentials";
-        s = natsOptions_SetUserCredentialsFromFiles(o, creds, NULL);
+        s = lib->natsOptions_SetUserCredentialsFromFiles(o, creds, NULL);
     }
     if (s == NATS_OK && (ca != NULL || cert != NULL || strstr(url, "tls://") != NULL)) {
         /* TLS is verified always: against tls_ca, else the system's CAs. */
         what = "TLS";
-        s = natsOptions_SetSecure(o, true);
+        s = lib->natsOptions_SetSecure(o, true);
         if (s == NATS_OK && ca != NULL) {
             what = "tls_ca";
-            s = natsOptions_LoadCATrustedCertificates(o, ca);
+            s = lib->natsOptions_LoadCATrustedCertificates(o, ca);
         }
         if (s == NATS_OK && cert != NULL) {
             what = "tls_cert/tls_key";
-            s = natsOptions_LoadCertificatesChain(o, cert, setting(settings, "tls_key"));
+            s = lib->natsOptions_LoadCertificatesChain(o, cert, setting(settings, "tls_key"));
         }
     }
     if (s != NATS_OK) {
         char why[200];
-        nats_options_describe(s, why, sizeof why);
+        nats_options_describe(lib, s, why, sizeof why);
         snprintf(err, errlen, "cannot use %s: %s", what, why);
-        natsOptions_Destroy(o);
+        lib->natsOptions_Destroy(o);
         return s == NATS_NO_MEMORY ? GW_ENOMEM : GW_EINVAL;
     }
     *out = o;

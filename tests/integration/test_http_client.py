@@ -2,6 +2,7 @@
 plugin (tests/plugins_test/http_probe.c) fetches one URL of the fault
 server per poll through host->http_request."""
 import os
+import re
 import time
 import unittest
 import urllib.request
@@ -54,6 +55,18 @@ class HttpClientFaultTest(GatewayTestCase):
             self.assertGreaterEqual(after["t"], before["reset"] - 0.001, reqs)
         wait_for(lambda: "fetch will be retried" in gw.log(), 10, "the account backs off")
         self.assertIn('gateway_http_client_status_total{code="429"}', self.metrics(gw))
+        self.assertEqual(0, gw.stop())
+
+    def test_libcurl_is_loaded_for_the_first_request(self):
+        # test_loader checks that an idle gateway has no libcurl mapped; the
+        # first request loads it (http/curl_lib.c) and goes through.
+        gw = self.gw("/ok")
+        wait_for(lambda: len(self.requests_to("/ok")) >= 1, 30, "the probe's first request")
+        with open("/proc/%d/maps" % gw.proc.pid) as f:
+            files = {os.path.basename(l.split()[-1]) for l in f if "/" in l}
+        self.assertTrue([f for f in files if f.startswith("libcurl.so.4")], files)
+        wait_for(lambda: re.search(r'(?m)^gateway_http_client_responses_total\{class="2xx"\} [1-9]',
+                                   self.metrics(gw)), 10, "a 2xx answer counted")
         self.assertEqual(0, gw.stop())
 
     def test_503_is_retried_with_backoff_and_reported_as_retry(self):

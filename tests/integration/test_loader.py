@@ -209,8 +209,9 @@ class ReleasedAbiTest(OlderAbiTest):
 
 
 class UnusedPluginsTest(GatewayTestCase):
-    """`gateway run` keeps mapped only the plugins its accounts use;
-    `gateway plugins` and check-config still read every descriptor."""
+    """`gateway run` keeps mapped only the plugins its accounts use, and no
+    TLS library; `gateway plugins` and check-config still read every
+    descriptor."""
 
     def test_run_maps_only_used_plugins_and_plugins_lists_all(self):
         gw = self.gateway(config(accounts=[mock_account(rate=0, count=3)])).start()
@@ -222,9 +223,13 @@ class UnusedPluginsTest(GatewayTestCase):
         self.assertIn("mock.so", mapped)
         self.assertNotIn("twitter.so", mapped)
         self.assertNotIn("forum.so", mapped)
-        # The HTTP server is the gateway's own: libmicrohttpd (and the
-        # GnuTLS it initialised at load) is gone.
-        self.assertEqual([], [f for f in files if f.startswith("libmicrohttpd.")])
+        # No TLS library is even loaded while no account makes an HTTP
+        # request and no nats sink is configured: libcurl comes on the
+        # first request (test_http_client checks that), libnats (and the
+        # libssl/libcrypto it pulls in) when a nats sink or actions_subject
+        # opens, and the HTTP server is the gateway's own.
+        for lib in ("libcurl", "libgnutls", "libmicrohttpd", "libssl", "libcrypto", "libnats"):
+            self.assertEqual([], [f for f in files if f.startswith(lib + ".")], lib)
         r = run_cli("-c", gw.config, "plugins")
         self.assertRegex(r.stdout, r"(?m)^twitter\s")
         self.assertRegex(r.stdout, r"(?m)^mock\s")
