@@ -170,7 +170,6 @@ static void send_answer(http_exchange *ex, response_head *h, const void *body, s
     server_response_head(out, head, h, date);
     if (body_out)
         memcpy(out + head, body, body_out);
-    server_io_read_stop(c);
     server_io_deadline_none(c);
     if (h->chunked) {
         c->state = CONN_STREAM;

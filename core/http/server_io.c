@@ -161,7 +161,11 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return; /* EAGAIN: nothing this time */
     if (nread > 0) {
         c->in_len += (size_t)nread;
-        server_io_touch(c);
+        /* Bytes count as moving only where the idle timeout watches reads;
+         * a pipelined request arriving meanwhile is not progress. */
+        if (c->state == CONN_HEAD || c->state == CONN_BODY || c->state == CONN_DISCARD ||
+            c->state == CONN_LINGER)
+            server_io_touch(c);
     }
     c->on_input(c, nread);
 }
@@ -195,7 +199,9 @@ void server_io_consumed(http_conn *c, size_t n)
 
 void server_io_trim(http_conn *c)
 {
-    if (c->in_len == 0 && c->in != NULL && !c->reading) {
+    /* libuv asks on_alloc for a buffer before every read, so a buffer
+     * freed between reads is simply made again when bytes come. */
+    if (c->in_len == 0 && c->in != NULL) {
         free(c->in);
         c->in = NULL;
         c->in_cap = c->in_off = 0;

@@ -53,8 +53,8 @@ void server_io_read_stop(http_conn *c);
 /* The first n unread input bytes are used. */
 void server_io_consumed(http_conn *c, size_t n);
 
-/* Free the input buffer when it holds nothing unread (an idle stream or a
- * handler's long wait should not hold it). */
+/* Free the input buffer when it holds nothing unread (an idle stream
+ * should not hold it); the next read makes one again. */
 void server_io_trim(http_conn *c);
 
 /* Deadline lists: c owes a request from now on (receive deadline), is

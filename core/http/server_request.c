@@ -87,10 +87,8 @@ static void dispatch(http_conn *c)
     }
     c->state = CONN_HANDLING;
     c->got_bytes = false;
-    server_io_read_stop(c);
     server_io_deadline_none(c);
     server_io_idle_off(c);
-    server_io_trim(c);
     ex->handler_holds = true;
     ex->handler(ex->handler_arg, ex);
     /* The handler may have answered (the connection is sending), started
@@ -361,8 +359,20 @@ static void process(http_conn *c)
     }
 }
 
+/* Input arrives in every state: the connection stays read while a
+ * handler works and its answer is written (stopping and restarting would
+ * cost two epoll_ctl calls a request), and only what is read then waits. */
 static void on_input(http_conn *c, ssize_t nread)
 {
+    bool answering = c->state == CONN_HANDLING || c->state == CONN_SENDING;
+    if (nread == UV_EOF && answering) {
+        /* The client shut its side after its request (a half-close):
+         * answer, then close. A reset, below, means it is gone. */
+        c->peer_eof = true;
+        c->close_after = true;
+        server_io_read_stop(c);
+        return;
+    }
     if (nread < 0) {
         /* EOF or an error: the client is gone (a stream's too). */
         server_io_close(c);
@@ -370,6 +380,14 @@ static void on_input(http_conn *c, ssize_t nread)
     }
     if (c->state == CONN_STREAM || c->state == CONN_LINGER) {
         server_io_consumed(c, c->in_len); /* nothing more is read as a request */
+        server_io_trim(c);
+        return;
+    }
+    if (answering) {
+        /* A pipelined request waits; past a head's worth, so does the
+         * client (the kernel's buffers fill). */
+        if (c->in_len > c->server->limits.max_header_bytes)
+            server_io_read_stop(c);
         return;
     }
     process(c);
@@ -388,6 +406,10 @@ void server_request_next(http_conn *c)
     http_server *s = c->server;
     if (c->closing)
         return;
+    if (c->peer_eof) {
+        server_io_close(c); /* everything it sent was read: a clean close */
+        return;
+    }
     if (c->close_after || s->closing) {
         c->state = CONN_LINGER;
         server_io_shutdown(c);

@@ -48,7 +48,7 @@ typedef enum conn_state {
     CONN_HEAD,     /* owes a request head */
     CONN_BODY,     /* reading the body into the exchange */
     CONN_DISCARD,  /* reading a chunked body past the limit, to answer 413 */
-    CONN_HANDLING, /* the handler holds the exchange; input not read */
+    CONN_HANDLING, /* the handler holds the exchange; input waits */
     CONN_SENDING,  /* an answer is being written */
     CONN_STREAM,   /* a streamed answer; input read only to notice EOF */
     CONN_LINGER    /* answered, write side shut; input dropped until EOF */
@@ -83,6 +83,7 @@ struct http_conn {
     bool closing;      /* server_io.c: uv_close called */
     bool reading;      /* server_io.c: uv_read_start is on */
     bool counted;      /* server.c: in conn_count (not refused) */
+    bool peer_eof;     /* server_request.c: the client shut its side */
     bool got_bytes;    /* server_request.c: bytes of the current request arrived */
     char remote[INET6_ADDRSTRLEN]; /* server.c, at accept */
 };

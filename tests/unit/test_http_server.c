@@ -1362,6 +1362,34 @@ static void test_versions_long_lines_and_bad_chunks_get_json_errors(void **state
     assert_int_equal(http_server_stats_get(fx->srv)->rejected_header_too_large, 1);
 }
 
+static void client_half_close(fixture *fx)
+{
+    int fd = cl_connect(fx->port);
+    if (fd < 0)
+        return;
+    cl_send_str(fd, "GET /later HTTP/1.1\r\nHost: t\r\n\r\n");
+    shutdown(fd, SHUT_WR); /* done sending; still reading */
+    cl_read_response(fd, &fx->r[0], 0);
+    fx->waited_ms[0] = cl_wait_closed(fd, 5000, &fx->flags[0]);
+    close(fd);
+}
+
+/* A client that shuts its sending side after the request (nc -N does)
+ * still gets its answer, given while the server already saw the EOF;
+ * then the connection is closed. */
+static void test_a_half_closed_client_still_gets_its_answer(void **state)
+{
+    fixture *fx = *state;
+    start_server(fx, NULL);
+    assert_int_equal(http_server_route(fx->srv, "GET", "/later", 0, h_hold, fx), GW_OK);
+    fx->answer_timer_used = 1; /* h_hold answers 100 ms later */
+    run_client(fx, client_half_close);
+    assert_int_equal(fx->r[0].status, 200);
+    assert_true(fx->waited_ms[0] >= 0);
+    assert_false(fx->flags[0]);
+    assert_int_equal(http_server_stats_get(fx->srv)->responses_by_status[200], 1);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* see http_server.h, "Signals" */
@@ -1398,6 +1426,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_versions_long_lines_and_bad_chunks_get_json_errors,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_half_closed_client_still_gets_its_answer, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
