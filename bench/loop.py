@@ -5,7 +5,9 @@ POST /webhooks/mock/acme (each answered 2xx only after its event is
 committed, the file sink fsyncing as shipped) with wrk at 16 and 64
 connections, with [gateway] synchronous = "full" (shipped) and "normal",
 against GET /healthz on the same gateway (same run, no storage). Prints
-requests/s, p50, p99, p99/p50 and the loop's longest tick
+requests/s, p50, p99, p99/p50, the gateway's CPU time per request
+(user + system, which hardly moves when the host takes CPU away), the
+loop's longest tick
 (gateway_loop_tick_max_seconds from /metrics) and its p99 estimated from
 the gateway_loop_tick_seconds histogram (an iteration of 50 ms or more
 is also printed as the gateway logged it, with how much of it was spent
@@ -35,7 +37,7 @@ import time
 import socket
 
 from benchargs import check
-from procstat import steal_jiffies, steal_share
+from procstat import cpu_seconds, steal_jiffies, steal_share
 
 check(__doc__, flags=("--shared-cores",))
 
@@ -119,7 +121,8 @@ def wrk(url, conns, script=None):
     for m in re.finditer(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
         pct[int(m.group(1))] = ms(m.group(2), m.group(3))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, pct[50], pct[99], int(bad.group(1)) if bad else 0
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, pct[50], pct[99], int(bad.group(1)) if bad else 0, done
 
 
 STEAL_CPU = "cpu1" if pinned else "cpu"
@@ -155,9 +158,9 @@ def main():
               % seconds)
         print("wrk on CPU 0 (1 thread), the gateway on CPU 1" if pinned else
               "wrk (2 threads) and the gateway sharing every CPU")
-        print("%-8s %5s %-16s %9s %8s %8s %7s %10s %12s %5s %6s" % (
-            "sync", "conns", "request", "req/s", "p50 ms", "p99 ms", "p99/p50", "tick max",
-            "tick p99 <=", "non2xx", "steal"))
+        print("%-8s %5s %-16s %9s %8s %8s %7s %7s %10s %12s %5s %6s" % (
+            "sync", "conns", "request", "req/s", "p50 ms", "p99 ms", "p99/p50", "CPU us",
+            "tick max", "tick p99 <=", "non2xx", "steal"))
         for sync in ("full", "normal"):
             for conns in (16, 64):
                 wd = os.path.join(d, "%s-%d" % (sync, conns))
@@ -168,11 +171,14 @@ def main():
                     for name, url, s in (("GET /healthz", base + "/healthz", None),
                                          ("POST webhook", base + "/webhooks/mock/acme", script)):
                         before = steal_jiffies(STEAL_CPU)
-                        rps, p50, p99, bad = wrk(url, conns, s)
+                        cpu0 = cpu_seconds(gw.pid)
+                        rps, p50, p99, bad, done = wrk(url, conns, s)
+                        cpu_us = (cpu_seconds(gw.pid) - cpu0) * 1e6 / max(done, 1)
                         steal = steal_share(before, steal_jiffies(STEAL_CPU))
                         tmax, tp99, _ = ticks(port)
-                        print("%-8s %5d %-16s %9.0f %8.2f %8.2f %7.1f %8.2fms %10.2fms %5d %5.1f%%" % (
-                            sync, conns, name, rps, p50, p99, p99 / p50, tmax, tp99, bad, steal))
+                        print("%-8s %5d %-16s %9.0f %8.2f %8.2f %7.1f %7.1f %8.2fms %10.2fms %5d "
+                              "%5.1f%%" % (sync, conns, name, rps, p50, p99, p99 / p50, cpu_us,
+                                           tmax, tp99, bad, steal))
                 finally:
                     gw.terminate()
                     gw.wait()
