@@ -153,7 +153,8 @@ const gw_http_header *http_exchange_headers(const http_exchange *ex, size_t *cou
 /* The exact body bytes received (after de-chunking), never NULL, with a
  * NUL after the last byte for convenience; *len excludes it. */
 const unsigned char *http_exchange_body(const http_exchange *ex, size_t *len);
-/* The client's numeric address, "127.0.0.1" or "::1". */
+/* The client's numeric address, "127.0.0.1" or "::1"; "unknown" when the
+ * client had reset the connection before it was accepted. */
 const char *http_exchange_remote_addr(const http_exchange *ex);
 /* Nonzero once the answer can no longer reach the client: the server
  * already answered 503 (timeout, shutdown) or the connection is gone. */

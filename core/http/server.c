@@ -190,6 +190,10 @@ static void on_connection(uv_stream_t *listener, int status)
     s->stats.connections_accepted++;
     struct sockaddr_storage peer;
     int len = sizeof peer;
+    /* libuv's accept does not keep the address; a client that reset the
+     * connection before this callback has none left to ask for (its
+     * request, already queued, is still served). */
+    snprintf(c->remote, sizeof c->remote, "unknown");
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &len) == 0) {
         if (peer.ss_family == AF_INET)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&peer)->sin_addr,
