@@ -27,19 +27,24 @@ extern const double tick_bucket_bounds[TICK_BUCKETS];
 /* Count one tick of busy_ns nanoseconds. */
 void tick_stats_record(tick_stats *t, uint64_t busy_ns);
 
-/* Where the last tick ended: the clock, the loop's idle time and the
- * thread's CPU time then. Zero-initialise it. */
+/* Where the last tick ended: the clock, the loop's idle time, the
+ * thread's CPU time and its context switches then. Zero-initialise it. */
 typedef struct tick_meter {
     uint64_t end_ns, idle_ns, cpu_ns;
-    uint64_t said_ns; /* when a long tick was last reported */
+    uint64_t blocks, preempts; /* voluntary and involuntary switches */
+    uint64_t said_ns;          /* when a long tick was last reported */
 } tick_meter;
 
 /* A tick worth a log line: at least TICK_LONG_NS busy. cpu_ns: how much
- * of the tick the calling thread spent on the CPU; the rest it waited (a
- * blocking call, or the CPU taken by another thread or the hypervisor). */
+ * of the tick the calling thread spent on the CPU; the rest it waited.
+ * Why it waited, the thread's context switches during the tick tell:
+ * `blocked` times it gave the CPU up (a blocking call: a lock, I/O, a
+ * sleep), `preempted` times it was taken from it (another thread or the
+ * hypervisor). Both come with the CPU time from one getrusage call. */
 #define TICK_LONG_NS (50 * 1000 * 1000ull)
 typedef struct tick_long {
     uint64_t busy_ns, cpu_ns;
+    uint64_t blocked, preempted;
 } tick_long;
 
 /* End a tick on the loop's thread: now_ns (uv_hrtime) and idle_ns

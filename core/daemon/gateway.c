@@ -203,9 +203,11 @@ static void commit_cb(uv_prepare_t *h)
     if (tick_stats_end(&gw->rt->ticks, &gw->tick, uv_hrtime(),
                        uv_metrics_idle_time(&gw->rt->loop), &lt) &&
         !gw->rt->stopping)
-        log_warn(&gw->rt->log, "loop", "one loop iteration took %.1f ms, %.1f ms of it on the CPU "
-                 "(the rest waiting: a blocking call, or the CPU taken by another thread or the "
-                 "host)", (double)lt.busy_ns / 1e6, (double)lt.cpu_ns / 1e6);
+        log_warn(&gw->rt->log, "loop", "one loop iteration took %.1f ms, %.1f ms of it on the CPU; "
+                 "meanwhile the thread blocked %llu times (a lock, I/O or a sleep) and was "
+                 "preempted %llu times (another thread or the host)",
+                 (double)lt.busy_ns / 1e6, (double)lt.cpu_ns / 1e6,
+                 (unsigned long long)lt.blocked, (unsigned long long)lt.preempted);
 }
 
 static void ready_cb(uv_check_t *h)

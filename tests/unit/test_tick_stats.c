@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include <time.h>
+
 #include "base/tick_stats.h"
 
 #define MS 1000000ull
@@ -53,11 +55,31 @@ static void test_end_reports_long_ticks_once_a_second(void **state)
     assert_int_equal(lt.busy_ns, 60 * MS);
 }
 
+/* A long tick says how often the thread gave the CPU up meanwhile: here
+ * it sleeps three times, each a voluntary switch. */
+static void test_a_long_tick_counts_the_threads_blocking(void **state)
+{
+    (void)state;
+    tick_stats t = {0};
+    tick_meter m = {0};
+    tick_long lt = {0};
+    uint64_t now = 5000 * MS;
+    assert_int_equal(0, tick_stats_end(&t, &m, now, 0, &lt));
+    for (int i = 0; i < 3; i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    now += 80 * MS;
+    assert_int_equal(1, tick_stats_end(&t, &m, now, 0, &lt));
+    assert_true(lt.blocked >= 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_buckets),
         cmocka_unit_test(test_end_reports_long_ticks_once_a_second),
+        cmocka_unit_test(test_a_long_tick_counts_the_threads_blocking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
