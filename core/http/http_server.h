@@ -4,8 +4,9 @@
  * The server is our own, on libuv (docs/design.md, "HTTP server", says
  * why): it frames requests (server_parse.c), routes them to handlers,
  * buffers each request body under a size cap, and lets a handler answer
- * later than its own call: the connection waits, unread, until
- * http_exchange_respond() is called.
+ * later than its own call: the connection waits for
+ * http_exchange_respond(), what the client sends meanwhile kept for
+ * after the answer.
  *
  * Implemented by core/http/server*.c (the map, bottom up, is in
  * server_state.h); this header is the only one callers include.

@@ -145,8 +145,8 @@ static void on_stream_head_sent(http_conn *c, int status, void *arg)
         server_io_close(c);
 }
 
-/* Head, then body unless HEAD or a stream; the connection stops reading
- * until the answer is out. */
+/* Head, then body unless HEAD, 204, 304 or a stream; what the client
+ * sends meanwhile waits in its buffer until the answer is out. */
 static void send_answer(http_exchange *ex, response_head *h, const void *body, size_t len)
 {
     http_conn *c = ex->conn;

@@ -5,8 +5,10 @@
  * from it what the connection's state wants: a head, then body bytes. A
  * request is judged on its head alone wherever possible, so a doomed
  * request is answered before its body is read. While the handler holds
- * the exchange and while the answer is written, input is not read: the
- * client's next (pipelined) request waits in the buffer or the kernel.
+ * the exchange and while the answer is written, input is still read
+ * (on_input: a reset is noticed at once) but not processed: the client's
+ * next (pipelined) request waits in the buffer, and past a head's worth
+ * in the kernel.
  */
 #include "http/server_request.h"
 
