@@ -3,7 +3,6 @@
  */
 #include "http/client_setup.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <strings.h>
 
 #include "gateway/error.h"
+#include "http/server_parse.h"
 
 #define MAX_REDIRECTS 5L
 
@@ -18,14 +18,7 @@ static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "
 
 static bool header_name_ok(const char *name)
 {
-    if (name == NULL || *name == '\0')
-        return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        /* RFC 9110 token characters. */
-        if (!isalnum(*p) && strchr("!#$%&'*+-.^_`|~", *p) == NULL)
-            return false;
-    }
-    return true;
+    return name != NULL && parse_is_token(name, strlen(name));
 }
 
 static bool header_value_ok(const char *value)

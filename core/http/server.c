@@ -87,6 +87,12 @@ static void server_finalize(http_server *s)
     log_info(s->log, SERVER_COMPONENT, "HTTP server on port %d stopped", s->port);
 }
 
+/* Waiting for a request of which no byte has come: owes nothing. */
+static bool conn_idle(const http_conn *c)
+{
+    return c->state == CONN_HEAD && !c->got_bytes;
+}
+
 /* Nothing left that a client waits for: no request being read or
  * handled, no answer or stream under way. Idle and lingering connections
  * do not count. */
@@ -94,7 +100,7 @@ static bool server_drained(const http_server *s)
 {
     for (const dlink *l = s->conns.next; l != &s->conns; l = l->next) {
         const http_conn *c = CONTAINER_OF(l, http_conn, all);
-        if (c->state != CONN_LINGER && !(c->state == CONN_HEAD && !c->got_bytes))
+        if (c->state != CONN_LINGER && !conn_idle(c))
             return false;
     }
     return true;
@@ -133,7 +139,7 @@ void http_server_close(http_server *s, void (*done)(void *arg), void *arg)
     for (dlink *l = s->conns.next, *next; l != &s->conns; l = next) {
         next = l->next;
         http_conn *c = CONTAINER_OF(l, http_conn, all);
-        if (c->state == CONN_HEAD && !c->got_bytes)
+        if (conn_idle(c))
             server_io_close(c);
     }
     uv_timer_start(&s->drain_timer, on_drain_timeout, DRAIN_GRACE_MS, 0);

@@ -33,6 +33,15 @@ void server_io_write_free(io_write *w)
     free(w);
 }
 
+/* The states in which the idle timeout watches reads: the connection is
+ * reading a request, or lingering. In the others only a pending write
+ * keeps it on the idle list. */
+static bool watches_reads(const http_conn *c)
+{
+    return c->state == CONN_HEAD || c->state == CONN_BODY || c->state == CONN_DISCARD ||
+           c->state == CONN_LINGER;
+}
+
 static void on_written(uv_write_t *req, int status)
 {
     io_write *w = (io_write *)(void *)req;
@@ -43,8 +52,7 @@ static void on_written(uv_write_t *req, int status)
     c->writes--;
     if (status == 0)
         server_io_touch(c);
-    if (c->writes == 0 && c->state != CONN_HEAD && c->state != CONN_BODY &&
-        c->state != CONN_DISCARD && c->state != CONN_LINGER)
+    if (c->writes == 0 && !watches_reads(c))
         server_io_idle_off(c);
     if (done)
         done(c, status, arg);
@@ -163,8 +171,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         c->in_len += (size_t)nread;
         /* Bytes count as moving only where the idle timeout watches reads;
          * a pipelined request arriving meanwhile is not progress. */
-        if (c->state == CONN_HEAD || c->state == CONN_BODY || c->state == CONN_DISCARD ||
-            c->state == CONN_LINGER)
+        if (watches_reads(c))
             server_io_touch(c);
     }
     c->on_input(c, nread);

@@ -12,7 +12,7 @@ static bool is_tchar(unsigned char c)
            (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-static bool is_token(const char *p, size_t n)
+bool parse_is_token(const char *p, size_t n)
 {
     if (n == 0)
         return false;
@@ -99,7 +99,7 @@ static int request_line(const char *buf, size_t n, parse_head *out, const char *
             break;
         }
     }
-    if (sp1 == NULL || sp1 == buf || !is_token(buf, (size_t)(sp1 - buf))) {
+    if (sp1 == NULL || sp1 == buf || !parse_is_token(buf, (size_t)(sp1 - buf))) {
         *why = "the request line must start with a method";
         return 400;
     }
@@ -139,7 +139,7 @@ static int header_line(const char *buf, size_t pos, size_t n, parse_field *f, co
         return 400;
     }
     const char *colon = memchr(line, ':', n);
-    if (colon == NULL || !is_token(line, (size_t)(colon - line))) {
+    if (colon == NULL || !parse_is_token(line, (size_t)(colon - line))) {
         *why = "a header line must be a token name, a colon and a value";
         return 400;
     }

@@ -34,6 +34,11 @@ typedef struct parse_head {
     size_t field_count;
 } parse_head;
 
+/* Whether p[0..n) is an RFC 9110 token (a method, a header name): one
+ * byte or more of letters, digits and !#$%&'*+-.^_`|~. Also what the
+ * server's answers and the HTTP client accept as header names. */
+bool parse_is_token(const char *p, size_t n);
+
 /* Skip the empty lines a client may send before a request line (RFC 9112
  * 2.2). Returns how many leading bytes of buf[0..len) are CR LF or LF
  * pairs; a lone trailing CR is left for the next call. */

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "http/server_parse.h"
+
 char *server_error_json(const char *code, const char *message)
 {
     json_t *obj = json_pack("{s:s, s:s}", "error", code, "message", message);
@@ -69,13 +71,8 @@ static const char *reason_phrase(unsigned status)
 
 static bool header_name_ok(const char *name)
 {
-    if (name == NULL || *name == '\0')
+    if (name == NULL || !parse_is_token(name, strlen(name)))
         return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("!#$%&'*+-.^_`|~", *p) != NULL))
-            return false;
-    }
     static const char *const managed[] = {"content-length", "transfer-encoding", "connection",
                                           "date"};
     for (size_t i = 0; i < sizeof managed / sizeof managed[0]; i++) {
