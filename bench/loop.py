@@ -12,7 +12,9 @@ loop's longest tick
 the gateway_loop_tick_seconds histogram (an iteration of 50 ms or more
 is also printed as the gateway logged it, with how much of it was spent
 on the CPU), and the share of the gateway's
-CPU the hypervisor took while wrk ran ("steal", from /proc/stat): on a
+CPU the hypervisor took while wrk ran ("steal", from /proc/stat), and
+the largest size of gateway.db-wal seen while wrk ran (read every 0.2 s;
+it stays near 16 MiB while checkpoints let the WAL start over). On a
 virtual machine a case with steal above a few per cent measured the host
 as much as the gateway, and its p99 says little.
 
@@ -35,6 +37,7 @@ import sys
 import tempfile
 import time
 import socket
+import threading
 
 from benchargs import check
 from procstat import cpu_seconds, steal_jiffies, steal_share
@@ -148,6 +151,28 @@ def ticks(port):
     return mx * 1000, p99 * 1000, total
 
 
+def wal_watch(path):
+    """Sample path's size every 0.2 s until the returned stop() is called;
+    stop() returns the largest size seen, in MiB."""
+    done = threading.Event()
+    peak = [0]
+
+    def run():
+        while not done.wait(0.2):
+            try:
+                peak[0] = max(peak[0], os.path.getsize(path))
+            except OSError:
+                pass
+    t = threading.Thread(target=run)
+    t.start()
+
+    def stop():
+        done.set()
+        t.join()
+        return peak[0] / 1048576
+    return stop
+
+
 def main():
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: install it (apt-get install wrk)")
@@ -158,9 +183,9 @@ def main():
               % seconds)
         print("wrk on CPU 0 (1 thread), the gateway on CPU 1" if pinned else
               "wrk (2 threads) and the gateway sharing every CPU")
-        print("%-8s %5s %-16s %9s %8s %8s %7s %7s %10s %12s %5s %6s" % (
+        print("%-8s %5s %-16s %9s %8s %8s %7s %7s %10s %12s %5s %6s %8s" % (
             "sync", "conns", "request", "req/s", "p50 ms", "p99 ms", "p99/p50", "CPU us",
-            "tick max", "tick p99 <=", "non2xx", "steal"))
+            "tick max", "tick p99 <=", "non2xx", "steal", "WAL MiB"))
         for sync in ("full", "normal"):
             for conns in (16, 64):
                 wd = os.path.join(d, "%s-%d" % (sync, conns))
@@ -172,13 +197,15 @@ def main():
                                          ("POST webhook", base + "/webhooks/mock/acme", script)):
                         before = steal_jiffies(STEAL_CPU)
                         cpu0 = cpu_seconds(gw.pid)
+                        stop_watch = wal_watch(os.path.join(wd, "var", "gateway.db-wal"))
                         rps, p50, p99, bad, done = wrk(url, conns, s)
+                        wal_mib = stop_watch()
                         cpu_us = (cpu_seconds(gw.pid) - cpu0) * 1e6 / max(done, 1)
                         steal = steal_share(before, steal_jiffies(STEAL_CPU))
                         tmax, tp99, _ = ticks(port)
                         print("%-8s %5d %-16s %9.0f %8.2f %8.2f %7.1f %7.1f %8.2fms %10.2fms %5d "
-                              "%5.1f%%" % (sync, conns, name, rps, p50, p99, p99 / p50, cpu_us,
-                                           tmax, tp99, bad, steal))
+                              "%5.1f%% %8.1f" % (sync, conns, name, rps, p50, p99, p99 / p50,
+                                                 cpu_us, tmax, tp99, bad, steal, wal_mib))
                 finally:
                     gw.terminate()
                     gw.wait()

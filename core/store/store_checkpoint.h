@@ -13,10 +13,20 @@
  * PASSIVE never takes the write lock, so the loop's commits go on while
  * a checkpoint copies and syncs. Durability does not change: a commit is
  * durable in the WAL (synchronous as configured) before its 2xx, and a
- * checkpoint is crash-safe in SQLite whenever it runs or stops. The WAL
- * stays bounded as before: once a checkpoint has copied every frame, the
- * next commit starts the WAL over and journal_size_limit truncates it;
- * only a reader held open for long (none in the gateway) could pin it.
+ * checkpoint is crash-safe in SQLite whenever it runs or stops.
+ *
+ * SQLite starts the WAL over only at a commit that finds every frame
+ * copied, which a PASSIVE run beside steady commits never leaves: the
+ * WAL would grow for as long as the load lasts. So when a PASSIVE run
+ * leaves threshold_pages * STORE_CHECKPOINT_RESTART_FACTOR pages or more,
+ * a RESTART follows at once: it holds the write lock while it copies the
+ * frames committed since the PASSIVE run and syncs, and the next commit
+ * starts the WAL over. The loop's commit waits only that long; a reader
+ * of another process pinning the WAL is waited for at most 100 ms, then
+ * the RESTART gives up until the next run. The WAL file stays near that
+ * size, and journal_size_limit (the truncation is the committing
+ * thread's, an ftruncate that took 100-200 ms on a long WAL) has nothing
+ * to cut.
  */
 #ifndef GW_STORE_CHECKPOINT_H
 #define GW_STORE_CHECKPOINT_H
@@ -30,10 +40,13 @@ typedef struct store_checkpointer store_checkpointer;
 
 /* SQLite's own default threshold for the automatic checkpoint. */
 #define STORE_CHECKPOINT_PAGES 1000
+/* A WAL this many thresholds long after a PASSIVE run gets a RESTART. */
+#define STORE_CHECKPOINT_RESTART_FACTOR 4
 
 typedef struct store_checkpoint_stats {
     uint64_t runs;      /* checkpoints completed */
     uint64_t failures;  /* checkpoints that returned an error */
+    uint64_t restarts;  /* of the runs, those that let the WAL start over */
     uint64_t max_pages; /* largest WAL (pages) a commit left behind */
 } store_checkpoint_stats;
 
