@@ -21,12 +21,6 @@ static bool header_name_ok(const char *name)
     return name != NULL && parse_is_token(name, strlen(name));
 }
 
-static bool header_value_ok(const char *value)
-{
-    /* CR or LF would let a value smuggle extra headers. */
-    return value != NULL && strpbrk(value, "\r\n") == NULL;
-}
-
 static bool url_scheme_ok(const char *url, bool *https)
 {
     if (strncasecmp(url, "https://", 8) == 0) {
@@ -69,7 +63,7 @@ static int build_headers(http_req *r, const gw_http_request *req)
     bool has_expect = false;
     for (size_t i = 0; i < req->header_count; i++) {
         const gw_http_header *h = &req->headers[i];
-        if (!header_name_ok(h->name) || !header_value_ok(h->value))
+        if (!header_name_ok(h->name) || !parse_is_field_value(h->value))
             return GW_EINVAL;
         if (strcasecmp(h->name, "expect") == 0)
             has_expect = true;

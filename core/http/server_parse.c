@@ -29,6 +29,17 @@ static bool is_ctl(unsigned char c)
     return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
+bool parse_is_field_value(const char *s)
+{
+    if (s == NULL)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (is_ctl(*p))
+            return false;
+    }
+    return true;
+}
+
 size_t parse_skip_empty_lines(const char *buf, size_t len)
 {
     size_t i = 0;

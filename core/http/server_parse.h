@@ -39,6 +39,12 @@ typedef struct parse_head {
  * server's answers and the HTTP client accept as header names. */
 bool parse_is_token(const char *p, size_t n);
 
+/* Whether the string s may be an RFC 9110 field value: no control byte
+ * but a tab (CR or LF would smuggle a header in, NUL or the others are
+ * refused by the server's parser). What the server's answers and the
+ * HTTP client accept as header values. s NULL is false. */
+bool parse_is_field_value(const char *s);
+
 /* Skip the empty lines a client may send before a request line (RFC 9112
  * 2.2). Returns how many leading bytes of buf[0..len) are CR LF or LF
  * pairs; a lone trailing CR is left for the next call. */

@@ -82,22 +82,13 @@ static bool header_name_ok(const char *name)
     return true;
 }
 
-static bool header_value_ok(const char *value)
-{
-    for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++) {
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 const char *server_response_refused(const response_head *h)
 {
-    if (h->content_type && !header_value_ok(h->content_type))
+    if (h->content_type && !parse_is_field_value(h->content_type))
         return "Content-Type";
     for (size_t i = 0; i < h->n_extra; i++) {
         const char *name = h->extra[i].name;
-        if (!header_name_ok(name) || !header_value_ok(h->extra[i].value))
+        if (!header_name_ok(name) || !parse_is_field_value(h->extra[i].value))
             return name && *name ? name : "(empty name)";
     }
     return NULL;

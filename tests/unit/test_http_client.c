@@ -1137,6 +1137,8 @@ static void test_invalid_requests_are_refused(void **state)
     make_url(ok, sizeof ok, &s->http, "/ok");
     result r = {0};
     gw_http_header crlf[] = {{"X-Evil", "a\r\nX-Injected: 1"}};
+    /* every control byte but a tab, as the server refuses them */
+    gw_http_header ctl[] = {{"X-Ctl", "a\001b"}}, del[] = {{"X-Del", "a\177"}};
     gw_http_header badname[] = {{"Bad Name", "v"}};
     assert_int_equal(GW_EINVAL, send_req(&t, NULL, NULL, "TRACE", ok, NULL, 0, NULL, 0, &r, NULL));
     assert_int_equal(GW_EINVAL, send_req(&t, NULL, NULL, "get", ok, NULL, 0, NULL, 0, &r, NULL));
@@ -1145,6 +1147,8 @@ static void test_invalid_requests_are_refused(void **state)
     assert_int_equal(GW_EINVAL, send_req(&t, NULL, NULL, "GET", "file:///etc/passwd", NULL, 0, NULL,
                                          0, &r, NULL));
     assert_int_equal(GW_EINVAL, send_req(&t, NULL, NULL, "GET", ok, crlf, 1, NULL, 0, &r, NULL));
+    assert_int_equal(GW_EINVAL, send_req(&t, NULL, NULL, "GET", ok, ctl, 1, NULL, 0, &r, NULL));
+    assert_int_equal(GW_EINVAL, send_req(&t, NULL, NULL, "GET", ok, del, 1, NULL, 0, &r, NULL));
     assert_int_equal(GW_EINVAL, send_req(&t, NULL, NULL, "GET", ok, badname, 1, NULL, 0, &r, NULL));
     assert_int_equal(GW_EINVAL, send_req(&t, NULL, NULL, "GET", ok, NULL, 0, "body", 0, &r, NULL));
     gw_http_request req = {.struct_size = sizeof req, .method = "GET", .url = ok};

@@ -143,6 +143,26 @@ static parse_chunk_state decode(const char *in, size_t len, size_t step, char *o
     return d.state;
 }
 
+/* Tokens (methods, header names) and field values, as the server's
+ * parser, its answers and the HTTP client all check them. */
+static void test_tokens_and_field_values(void **state)
+{
+    (void)state;
+    assert_true(parse_is_token("X-Request-Id", 12));
+    assert_true(parse_is_token("!#$%&'*+-.^_`|~", 15));
+    assert_false(parse_is_token("", 0));
+    assert_false(parse_is_token("Bad Name", 8));
+    assert_false(parse_is_token("a:b", 3));
+    assert_true(parse_is_field_value(""));
+    assert_true(parse_is_field_value("text/plain; charset=utf-8"));
+    assert_true(parse_is_field_value("a\tb \xc3\xa9")); /* tab and obs-text */
+    assert_false(parse_is_field_value(NULL));
+    assert_false(parse_is_field_value("a\r\nX-Injected: 1"));
+    assert_false(parse_is_field_value("a\nb"));
+    assert_false(parse_is_field_value("a\001b"));
+    assert_false(parse_is_field_value("a\177"));
+}
+
 static void test_chunked_bodies_decode_the_same_in_any_split(void **state)
 {
     (void)state;
@@ -188,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_head_end_is_found_however_the_bytes_arrive),
         cmocka_unit_test(test_a_head_is_read_into_spans),
         cmocka_unit_test(test_what_is_refused_and_why),
+        cmocka_unit_test(test_tokens_and_field_values),
         cmocka_unit_test(test_chunked_bodies_decode_the_same_in_any_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
