@@ -13,10 +13,10 @@ from gwtest import (TEST_PLUGINS, GatewayTestCase, config, count_lines, read_jso
 FAST = 'retry_base = "50ms"\nretry_max = "500ms"\nmax_failures = 3'
 
 
-def probe_account(url, poll="100ms", immediate=False):
-    return ('[[account]]\nnetwork = "probe"\nname = "p"\npoll_interval = "%s"\n'
+def probe_account(url, poll="100ms", immediate=False, name="p"):
+    return ('[[account]]\nnetwork = "probe"\nname = "%s"\npoll_interval = "%s"\n'
             '  [account.options]\n  url = "%s"\n  immediate = %s\n'
-            % (poll, url, "true" if immediate else "false"))
+            % (name, poll, url, "true" if immediate else "false"))
 
 
 def rss_kb(pid):
@@ -67,6 +67,29 @@ class HttpClientFaultTest(GatewayTestCase):
         self.assertTrue([f for f in files if f.startswith("libcurl.so.4")], files)
         wait_for(lambda: re.search(r'(?m)^gateway_http_client_responses_total\{class="2xx"\} [1-9]',
                                    self.metrics(gw)), 10, "a 2xx answer counted")
+        self.assertEqual(0, gw.stop())
+
+    def test_plugin_gauges_and_escaped_labels_for_every_account(self):
+        # Two accounts set the probe's own gauge: one # TYPE for the name,
+        # a line per account; a name with a quote and a backslash is
+        # escaped in every per-account series (metrics.c renders each
+        # account's labels once per scrape).
+        odd = 'q\\"\\\\x'  # TOML for q"\x
+        cfg = config(accounts=[probe_account(self.server.url("/ok")),
+                               probe_account(self.server.url("/ok"), name=odd)],
+                     gateway_extra=FAST)
+        cfg = cfg.replace('plugin_dir = "', 'plugin_dir = "%s" #' % TEST_PLUGINS, 1)
+        gw = self.gateway(cfg).start()
+        line = r'(?m)^gateway_plugin_answers\{network="probe",account="%s"\} ([1-9][0-9]*)$'
+        wait_for(lambda: re.search(line % "p", self.metrics(gw))
+                 and re.search(line % re.escape('q\\"\\\\x'), self.metrics(gw)),
+                 30, "both accounts' answers gauge")
+        text = self.metrics(gw)
+        self.assertEqual(1, text.count("# TYPE gateway_plugin_answers gauge\n"), text)
+        self.assertIn("# HELP gateway_plugin_answers HTTP answers the probe received.\n", text)
+        self.assertRegex(text, r'(?m)^gateway_fetch_total\{network="probe",account="q\\"'
+                               r'\\\\x",outcome="ok"\} [1-9]')
+        self.assertIn('gateway_account_up{network="probe",account="q\\"\\\\x"} 1\n', text)
         self.assertEqual(0, gw.stop())
 
     def test_503_is_retried_with_backoff_and_reported_as_retry(self):

@@ -21,6 +21,7 @@ struct gw_instance {
     const char *url;    /* borrowed from host->config */
     int immediate;      /* fetch again at once after an OK */
     gw_op *op;          /* the fetch waiting for its answer */
+    unsigned answers;   /* answers received: the plugin gauge "answers" */
 };
 
 static const gw_option probe_options[] = {
@@ -57,6 +58,10 @@ static void probe_answer(void *arg, const gw_http_response *r)
     gw_instance *p = arg;
     gw_op *op = p->op;
     p->op = NULL;
+    p->answers++;
+    if (GW_HOST_HAS(p->host, metric_set))
+        p->host->metric_set(p->acct, "answers", "HTTP answers the probe received.",
+                            (double)p->answers);
     if (r->suggested != GW_OUTCOME_OK || r->status < 200 || r->status > 299) {
         char msg[160];
         snprintf(msg, sizeof msg, "HTTP %d%s%s", r->status, r->error_message ? ": " : "",
