@@ -13,10 +13,10 @@ from gwtest import (TEST_PLUGINS, GatewayTestCase, config, count_lines, read_jso
 FAST = 'retry_base = "50ms"\nretry_max = "500ms"\nmax_failures = 3'
 
 
-def probe_account(url, poll="100ms", immediate=False, name="p"):
+def probe_account(url, poll="100ms", immediate=False, name="p", gauge=False):
     return ('[[account]]\nnetwork = "probe"\nname = "%s"\npoll_interval = "%s"\n'
-            '  [account.options]\n  url = "%s"\n  immediate = %s\n'
-            % (name, poll, url, "true" if immediate else "false"))
+            '  [account.options]\n  url = "%s"\n  immediate = %s\n  gauge = %s\n'
+            % (name, poll, url, "true" if immediate else "false", "true" if gauge else "false"))
 
 
 def rss_kb(pid):
@@ -75,8 +75,8 @@ class HttpClientFaultTest(GatewayTestCase):
         # escaped in every per-account series (metrics.c renders each
         # account's labels once per scrape).
         odd = 'q\\"\\\\x'  # TOML for q"\x
-        cfg = config(accounts=[probe_account(self.server.url("/ok")),
-                               probe_account(self.server.url("/ok"), name=odd)],
+        cfg = config(accounts=[probe_account(self.server.url("/ok"), gauge=True),
+                               probe_account(self.server.url("/ok"), name=odd, gauge=True)],
                      gateway_extra=FAST)
         cfg = cfg.replace('plugin_dir = "', 'plugin_dir = "%s" #' % TEST_PLUGINS, 1)
         gw = self.gateway(cfg).start()

@@ -21,13 +21,16 @@ struct gw_instance {
     const char *url;    /* borrowed from host->config */
     int immediate;      /* fetch again at once after an OK */
     gw_op *op;          /* the fetch waiting for its answer */
-    unsigned answers;   /* answers received: the plugin gauge "answers" */
+    int gauge;          /* publish the answers as the plugin gauge "answers" */
+    unsigned answers;   /* answers received */
 };
 
 static const gw_option probe_options[] = {
     {"url", GW_OPT_STRING, GW_OPTF_REQUIRED, NULL, NULL, 0, 0, "URL fetched on every poll"},
     {"immediate", GW_OPT_BOOL, 0, "false", NULL, 0, 0,
      "after a good answer fetch again at once instead of waiting for the poll interval"},
+    {"gauge", GW_OPT_BOOL, 0, "false", NULL, 0, 0,
+     "publish the answers received as the plugin gauge \"answers\" (gw_host.metric_set)"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
 
@@ -44,6 +47,7 @@ static int probe_create(const gw_host *host, gw_account *acct, gw_instance **out
     p->acct = acct;
     p->url = json_string_value(json_object_get(cfg, "url"));
     p->immediate = json_is_true(json_object_get(cfg, "immediate"));
+    p->gauge = json_is_true(json_object_get(cfg, "gauge"));
     *out = p;
     return GW_OK;
 }
@@ -59,7 +63,7 @@ static void probe_answer(void *arg, const gw_http_response *r)
     gw_op *op = p->op;
     p->op = NULL;
     p->answers++;
-    if (GW_HOST_HAS(p->host, metric_set))
+    if (p->gauge && GW_HOST_HAS(p->host, metric_set))
         p->host->metric_set(p->acct, "answers", "HTTP answers the probe received.",
                             (double)p->answers);
     if (r->suggested != GW_OUTCOME_OK || r->status < 200 || r->status > 299) {
