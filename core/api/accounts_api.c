@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api_auth.h"
+#include "base/json_write.h"
 #include "engine/account.h"
 #include "engine/outbox.h"
 #include "gateway/sdk.h"
@@ -25,19 +26,39 @@ static const char *const state_names[] = {
     [ACCOUNT_STOPPED] = "stopped",
 };
 
-/* An RFC 3339 time, or null for 0 (none). */
-static json_t *time_or_null(uint64_t ms)
+/* A string member ,"key":"value" (lead "," or "{"), or null for NULL. */
+static int member_string(jw_buf *b, const char *lead, const char *key, const char *value)
 {
-    char buf[40];
-    if (ms == 0 || gw_sdk_time_format((int64_t)ms, buf, sizeof buf) < 0)
-        return json_null();
-    return json_string(buf);
+    int rc = jw_raw(b, lead, 1);
+    if (rc == 0)
+        rc = jw_string(b, key, strlen(key));
+    if (rc == 0)
+        rc = jw_raw(b, ":", 1);
+    if (rc == 0)
+        rc = value != NULL ? jw_string(b, value, strlen(value)) : jw_raw(b, "null", 4);
+    return rc;
 }
 
-/* One account's document. acct is the running account, or NULL for one
- * configured but not running (disabled, or its start failed). */
-static json_t *account_document(const gw_runtime *rt, const cfg_account *ca,
-                                const gw_account *acct)
+static int member_integer(jw_buf *b, const char *key, json_int_t value)
+{
+    int rc = jw_raw(b, ",", 1);
+    if (rc == 0)
+        rc = jw_string(b, key, strlen(key));
+    if (rc == 0)
+        rc = jw_raw(b, ":", 1);
+    if (rc == 0)
+        rc = jw_integer(b, value);
+    return rc;
+}
+
+/* Append one account's document to b. acct is the running account, or
+ * NULL for one configured but not running (disabled, or its start
+ * failed). restarted < 0 leaves the "restarted" member out. Written as
+ * text, not built as a json_t and dumped: a list of 10,000 accounts took
+ * 65-91 ms on the loop that way. Returns 0, GW_EINVAL (a string that is
+ * not UTF-8) or GW_ENOMEM. */
+static int account_document(jw_buf *b, const gw_runtime *rt, const cfg_account *ca,
+                            const gw_account *acct, int restarted)
 {
     account_status st = {.max_failures = rt->max_failures, .last_error = ""};
     const char *state = "disabled";
@@ -47,11 +68,41 @@ static json_t *account_document(const gw_runtime *rt, const cfg_account *ca,
     } else if (json_is_true(json_object_get(ca->settings, "enabled"))) {
         state = "not_started"; /* create failed: the log says why */
     }
-    return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o}", "network", ca->network, "name",
-                     ca->name, "state", state, "last_error",
-                     st.last_error[0] ? json_string(st.last_error) : json_null(),
-                     "consecutive_failures", (json_int_t)st.failures, "max_failures",
-                     (json_int_t)st.max_failures, "next_retry_at", time_or_null(st.next_retry_ms));
+    char next[40];
+    const char *next_retry = NULL;
+    if (st.next_retry_ms != 0 && gw_sdk_time_format((int64_t)st.next_retry_ms, next,
+                                                    sizeof next) >= 0)
+        next_retry = next;
+    int rc = member_string(b, "{", "network", ca->network);
+    if (rc == 0)
+        rc = member_string(b, ",", "name", ca->name);
+    if (rc == 0)
+        rc = member_string(b, ",", "state", state);
+    if (rc == 0)
+        rc = member_string(b, ",", "last_error", st.last_error[0] ? st.last_error : NULL);
+    if (rc == 0)
+        rc = member_integer(b, "consecutive_failures", (json_int_t)st.failures);
+    if (rc == 0)
+        rc = member_integer(b, "max_failures", (json_int_t)st.max_failures);
+    if (rc == 0)
+        rc = member_string(b, ",", "next_retry_at", next_retry);
+    if (rc == 0 && restarted >= 0)
+        rc = jw_raw(b, restarted ? ",\"restarted\":true" : ",\"restarted\":false",
+                    restarted ? 17 : 18);
+    if (rc == 0)
+        rc = jw_raw(b, "}", 1);
+    return rc;
+}
+
+/* Answer 200 with b's JSON text, or 500 when writing it failed (rc). */
+static void respond_text(http_exchange *ex, jw_buf *b, int rc)
+{
+    if (rc == 0)
+        http_exchange_respond(ex, 200, "application/json", b->data, b->len, NULL, 0);
+    else
+        http_exchange_respond_error(ex, 500, rc == GW_ENOMEM ? "out_of_memory" : "internal_error",
+                                    "the answer could not be built");
+    jw_buf_free(b);
 }
 
 static void list_accounts(void *arg, http_exchange *ex)
@@ -59,20 +110,18 @@ static void list_accounts(void *arg, http_exchange *ex)
     gw_runtime *rt = arg;
     if (!api_authorize(rt, ex))
         return;
-    json_t *list = json_array();
-    for (size_t i = 0; list != NULL && i < rt->cfg->account_count; i++) {
+    jw_buf b = {0};
+    int rc = jw_raw(&b, "{\"accounts\":[", 13);
+    for (size_t i = 0; rc == 0 && i < rt->cfg->account_count; i++) {
         const cfg_account *ca = &rt->cfg->accounts[i];
-        if (json_array_append_new(list, account_document(rt, ca, account_find(rt, ca->network,
-                                                                              ca->name))) != 0) {
-            json_decref(list);
-            list = NULL;
-        }
+        if (i > 0)
+            rc = jw_raw(&b, ",", 1);
+        if (rc == 0)
+            rc = account_document(&b, rt, ca, account_find(rt, ca->network, ca->name), -1);
     }
-    if (list == NULL) {
-        http_exchange_respond_error(ex, 500, "out_of_memory", "the list could not be built");
-        return;
-    }
-    http_exchange_respond_json(ex, 200, json_pack("{s:o}", "accounts", list));
+    if (rc == 0)
+        rc = jw_raw(&b, "]}", 2);
+    respond_text(ex, &b, rc);
 }
 
 /* The configured account named by "<network>/<name>" followed by
@@ -131,10 +180,8 @@ static void restart_account(void *arg, http_exchange *ex)
                  account_label(acct));
         outbox_wake(rt->outbox); /* its actions waited while it was stopped */
     }
-    json_t *doc = account_document(rt, ca, acct);
-    if (doc != NULL)
-        json_object_set_new(doc, "restarted", json_boolean(rc == 1));
-    http_exchange_respond_json(ex, 200, doc);
+    jw_buf b = {0};
+    respond_text(ex, &b, account_document(&b, rt, ca, acct, rc == 1));
 }
 
 int accounts_api_install(gw_runtime *rt)

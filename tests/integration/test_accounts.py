@@ -129,6 +129,22 @@ class AccountsTest(GatewayTestCase):
         self.assertEqual(2, r.returncode)
         self.assertEqual(0, gw.stop())
 
+    def test_the_list_escapes_names_and_keeps_every_member(self):
+        # accounts_api.c writes the list as text: a name with a quote, a
+        # backslash and a non-ASCII letter comes back as configured, and
+        # every account has the same members in the same order.
+        odd = acme().replace('name = "acme"', 'name = "caf\u00e9 \\"q\\\\"')
+        self.gw = self.gateway(api_config(accounts=[acme(), odd, DISABLED]), env=ENV).start()
+        status, _, doc = call(self.gw, "GET", "/v1/accounts")
+        self.assertEqual(200, status, doc)
+        self.assertEqual(["acme", 'caf\u00e9 "q\\', "off"], [a["name"] for a in doc["accounts"]])
+        members = ["network", "name", "state", "last_error", "consecutive_failures",
+                   "max_failures", "next_retry_at"]
+        for a in doc["accounts"]:
+            self.assertEqual(members, list(a), a)
+        self.assertEqual("disabled", doc["accounts"][2]["state"])
+        self.assertEqual(0, self.gw.stop())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
