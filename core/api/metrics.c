@@ -99,13 +99,19 @@ static void put_u64(FILE *f, unsigned long long v)
     fwrite_unlocked(digits + n, 1, sizeof digits - n, f);
 }
 
-/* name{network="...",account="..."<extra>} value: account i's line. */
-static void account_line(FILE *f, const char *name, const account_labels *al, size_t i,
-                         const char *extra, unsigned long long value)
+/* name{network="...",account="..." of account i: a line's start. */
+static void account_line_start(FILE *f, const char *name, const account_labels *al, size_t i)
 {
     size_t from = i ? al->end[i - 1] : 0;
     fputs_unlocked(name, f);
     fwrite_unlocked(al->text + from, 1, al->end[i] - from, f);
+}
+
+/* name{network="...",account="..."<extra>} value: account i's line. */
+static void account_line(FILE *f, const char *name, const account_labels *al, size_t i,
+                         const char *extra, unsigned long long value)
+{
+    account_line_start(f, name, al, i);
     if (extra)
         fputs_unlocked(extra, f);
     fputs_unlocked("} ", f);
@@ -208,9 +214,7 @@ done:
             for (size_t l = 0; l < o->metric_count; l++) {
                 if (strcmp(o->metrics[l].name, names[n]->name) != 0)
                     continue;
-                size_t from = i ? al->end[i - 1] : 0;
-                fputs_unlocked(name, f);
-                fwrite_unlocked(al->text + from, 1, al->end[i] - from, f);
+                account_line_start(f, name, al, i);
                 fprintf(f, "} %.17g\n", o->metrics[l].value);
             }
         }
