@@ -26,29 +26,26 @@ static const char *const state_names[] = {
     [ACCOUNT_STOPPED] = "stopped",
 };
 
-/* A string member ,"key":"value" (lead "," or "{"), or null for NULL. */
-static int member_string(jw_buf *b, const char *lead, const char *key, const char *value)
+/* Append text, a literal (a key with what leads it, ",\"name\":"). */
+static int literal(jw_buf *b, const char *text)
 {
-    int rc = jw_raw(b, lead, 1);
+    return jw_raw(b, text, strlen(text));
+}
+
+/* The key (as literal() takes it), then value as a JSON string, or null
+ * for NULL. */
+static int string_member(jw_buf *b, const char *key, const char *value)
+{
+    int rc = literal(b, key);
     if (rc == 0)
-        rc = jw_string(b, key, strlen(key));
-    if (rc == 0)
-        rc = jw_raw(b, ":", 1);
-    if (rc == 0)
-        rc = value != NULL ? jw_string(b, value, strlen(value)) : jw_raw(b, "null", 4);
+        rc = value != NULL ? jw_string(b, value, strlen(value)) : literal(b, "null");
     return rc;
 }
 
-static int member_integer(jw_buf *b, const char *key, json_int_t value)
+static int integer_member(jw_buf *b, const char *key, json_int_t value)
 {
-    int rc = jw_raw(b, ",", 1);
-    if (rc == 0)
-        rc = jw_string(b, key, strlen(key));
-    if (rc == 0)
-        rc = jw_raw(b, ":", 1);
-    if (rc == 0)
-        rc = jw_integer(b, value);
-    return rc;
+    int rc = literal(b, key);
+    return rc == 0 ? jw_integer(b, value) : rc;
 }
 
 /* Append one account's document to b. acct is the running account, or
@@ -73,24 +70,23 @@ static int account_document(jw_buf *b, const gw_runtime *rt, const cfg_account *
     if (st.next_retry_ms != 0 && gw_sdk_time_format((int64_t)st.next_retry_ms, next,
                                                     sizeof next) >= 0)
         next_retry = next;
-    int rc = member_string(b, "{", "network", ca->network);
+    int rc = string_member(b, "{\"network\":", ca->network);
     if (rc == 0)
-        rc = member_string(b, ",", "name", ca->name);
+        rc = string_member(b, ",\"name\":", ca->name);
     if (rc == 0)
-        rc = member_string(b, ",", "state", state);
+        rc = string_member(b, ",\"state\":", state);
     if (rc == 0)
-        rc = member_string(b, ",", "last_error", st.last_error[0] ? st.last_error : NULL);
+        rc = string_member(b, ",\"last_error\":", st.last_error[0] ? st.last_error : NULL);
     if (rc == 0)
-        rc = member_integer(b, "consecutive_failures", (json_int_t)st.failures);
+        rc = integer_member(b, ",\"consecutive_failures\":", (json_int_t)st.failures);
     if (rc == 0)
-        rc = member_integer(b, "max_failures", (json_int_t)st.max_failures);
+        rc = integer_member(b, ",\"max_failures\":", (json_int_t)st.max_failures);
     if (rc == 0)
-        rc = member_string(b, ",", "next_retry_at", next_retry);
+        rc = string_member(b, ",\"next_retry_at\":", next_retry);
     if (rc == 0 && restarted >= 0)
-        rc = jw_raw(b, restarted ? ",\"restarted\":true" : ",\"restarted\":false",
-                    restarted ? 17 : 18);
+        rc = literal(b, restarted ? ",\"restarted\":true" : ",\"restarted\":false");
     if (rc == 0)
-        rc = jw_raw(b, "}", 1);
+        rc = literal(b, "}");
     return rc;
 }
 
@@ -111,16 +107,16 @@ static void list_accounts(void *arg, http_exchange *ex)
     if (!api_authorize(rt, ex))
         return;
     jw_buf b = {0};
-    int rc = jw_raw(&b, "{\"accounts\":[", 13);
+    int rc = literal(&b, "{\"accounts\":[");
     for (size_t i = 0; rc == 0 && i < rt->cfg->account_count; i++) {
         const cfg_account *ca = &rt->cfg->accounts[i];
         if (i > 0)
-            rc = jw_raw(&b, ",", 1);
+            rc = literal(&b, ",");
         if (rc == 0)
             rc = account_document(&b, rt, ca, account_find(rt, ca->network, ca->name), -1);
     }
     if (rc == 0)
-        rc = jw_raw(&b, "]}", 2);
+        rc = literal(&b, "]}");
     respond_text(ex, &b, rc);
 }
 
