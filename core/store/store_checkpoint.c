@@ -17,7 +17,6 @@
 struct store_checkpointer {
     sqlite3 *db; /* owned, used by the thread only once started */
     unsigned threshold;
-    unsigned restart_pages; /* a WAL this long after a PASSIVE run: RESTART */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -49,7 +48,8 @@ static void *checkpoint_main(void *arg)
          * after the PASSIVE run: it takes the write lock, copies the few
          * frames committed since, syncs, and lets the next commit start
          * the WAL over. The loop waits for it only that long. */
-        if (rc == SQLITE_OK && (unsigned)log >= c->restart_pages) {
+        if (rc == SQLITE_OK &&
+            (unsigned)log >= c->threshold * STORE_CHECKPOINT_RESTART_FACTOR) {
             rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
             restarted = rc == SQLITE_OK;
             if (rc == SQLITE_BUSY) /* gave up waiting: it ran as a PASSIVE one */
@@ -117,7 +117,6 @@ int store_checkpoint_start(store *s, const char *path, int synchronous_full,
         return GW_ENOMEM;
     }
     c->threshold = threshold_pages ? threshold_pages : STORE_CHECKPOINT_PAGES;
-    c->restart_pages = c->threshold * STORE_CHECKPOINT_RESTART_FACTOR;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
