@@ -58,6 +58,8 @@ static void *checkpoint_main(void *arg)
         pthread_mutex_lock(&c->mu);
         if (rc == SQLITE_OK)
             c->stats.runs++;
+        else if (rc == SQLITE_BUSY)
+            c->stats.busy++;
         else
             c->stats.failures++;
         c->stats.restarts += (uint64_t)restarted;
