@@ -138,9 +138,13 @@ static void test_wal_starts_over_under_steady_commits(void **state)
                   (long long)wal_max);
     assert_true(st.restarts > 0);
     assert_int_equal(st.failures, 0);
-    /* 200 pages of 4 KiB and what a few commits add while a RESTART
-     * waits: far below the 12 MB that went through */
-    assert_true(wal_max < 3 * 1024 * 1024);
+    /* 200 pages of 4 KiB and what commits add while a checkpoint runs:
+     * 1.1-3.2 MB over 150 runs on the 2-core VM, depending on how the
+     * threads were scheduled. Without RESTARTs the WAL holds everything
+     * (32.7 MB, frames and their pages), so less than half of the event
+     * bytes tells the two apart without timing in the bound. */
+    const off_t through = 20000 * (off_t)sizeof text;
+    assert_true(wal_max < through / 2);
     stop_and_count(c, s, db, dir, 20000);
 }
 
