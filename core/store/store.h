@@ -139,9 +139,11 @@ int store_kv_get(store *s, const char *scope, const char *key, char *buf,
 int store_kv_set(store *s, const char *scope, const char *key, const char *value);
 
 /* Retention: delete events received before now_ms - retention_ms whose seq
- * every sink has passed (seq <= min_cursor), oldest first, at most max_rows
- * of them (<= 0: no limit) so a large backlog is pruned in slices that do
- * not stall the loop. Returns the number deleted or a negative GW_E* code. */
+ * every sink has passed (seq <= min_cursor), oldest received first, at
+ * most max_rows of them (<= 0: no limit) so a large backlog is pruned in
+ * slices that do not stall the loop. It reads the old events only (the
+ * index on received_at_ms), never the rest of the log. Returns the number
+ * deleted or a negative GW_E* code. */
 int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_rows);
 
 /* ---- tables of other modules in the same database (added for the

@@ -396,6 +396,45 @@ static void test_prune_respects_cursor_and_keeps_seq(void **state)
     assert_int_equal(c.seqs[0], 7);
 }
 
+static int count_progress(void *arg)
+{
+    (*(long *)arg)++;
+    return 0;
+}
+
+/* Pruning reads the old events only, whatever the size of the retained
+ * log: it runs on the loop every minute. Counted in SQLite's virtual
+ * machine steps (a progress callback every 100), not in time. The old
+ * statement walked the rowids up to the sinks' cursor, every event here,
+ * to find the three old enough. */
+static void test_prune_reads_only_the_old_events(void **state)
+{
+    fixture *f = *state;
+    int64_t now_ms = 1700000000000;
+    long ticks = 0;
+    char id[16];
+
+    store_close(f->s);
+    f->s = open_store(f->db, 60 * 1000);
+    for (int i = 1; i <= 3; i++) {
+        snprintf(id, sizeof id, "old%d", i);
+        assert_int_equal(append_id(f->s, id, "2020-01-01T00:00:00Z", NULL), 1);
+    }
+    for (int i = 0; i < 20000; i++) {
+        snprintf(id, sizeof id, "new%d", i);
+        assert_int_equal(append_id(f->s, id, "2023-11-14T22:13:10Z", NULL), 1);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+
+    sqlite3_progress_handler(store_db(f->s), 100, count_progress, &ticks);
+    assert_int_equal(store_prune(f->s, now_ms, INT64_MAX, 0), 3);
+    assert_int_equal(store_prune(f->s, now_ms, INT64_MAX, 0), 0);
+    sqlite3_progress_handler(store_db(f->s), 0, NULL, NULL);
+    assert_int_equal(store_commit(f->s), 0);
+    /* a few dozen steps per statement; the walk took 20 or more per event */
+    assert_true(ticks < 20);
+}
+
 static void test_prune_disabled_without_retention(void **state)
 {
     fixture *f = *state;
@@ -590,6 +629,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_without_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursors_and_kv_survive_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_respects_cursor_and_keeps_seq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_reads_only_the_old_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_disabled_without_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_keeps_committed_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors_name_the_file, setup, teardown),
