@@ -85,6 +85,21 @@ static const char ascii_classes[] =
 /* clang-format on */
 _Static_assert(sizeof ascii_classes == 129, "one class per ASCII byte");
 
+/* The lower case of each ASCII word byte ('.' for the others, and for
+ * every byte from 0x80): the splitter's loop over a run of ASCII word
+ * characters tests and folds each with one lookup. */
+/* clang-format off */
+#define NOT_ASCII_WORD "................................"
+static const char ascii_lower[] =
+    NOT_ASCII_WORD                         /* controls */
+    "................" "0123456789......" /*  !"#$%&'()*+,-./ 0-9:;<=>? */
+    ".abcdefghijklmno" "pqrstuvwxyz...._" /* @A-O P-Z[\]^_ */
+    ".abcdefghijklmno" "pqrstuvwxyz....." /* `a-o p-z{|}~ DEL */
+    NOT_ASCII_WORD NOT_ASCII_WORD NOT_ASCII_WORD NOT_ASCII_WORD;
+#undef NOT_ASCII_WORD
+/* clang-format on */
+_Static_assert(sizeof ascii_lower == 257, "one entry per byte");
+
 static enum char_class classify(int32_t cp)
 {
     if (cp < 0)
@@ -130,6 +145,8 @@ typedef struct splitter {
     triage_text *t;
     char *out;        /* next free byte of t->buf */
     char *word;       /* start of the open word, NULL when none */
+    char *hashed;     /* the open word's bytes before this are in hash */
+    uint64_t hash;    /* hash_fnv1a of word..hashed */
     uint32_t start;   /* its start in the text */
     uint32_t flags;   /* its flags so far */
     uint32_t pending; /* flags for the next word (an '@' just seen) */
@@ -146,7 +163,17 @@ static void close_token(splitter *s, uint32_t end)
         triage_token *k = &s->t->tokens[s->t->count++];
         k->word = s->word;
         k->len = (uint32_t)(s->out - s->word);
-        k->hash = hash_fnv1a(s->word, k->len);
+        /* The fast loop hashed its bytes as it wrote them; the others,
+         * written one at a time, are hashed here. Stripped apostrophes
+         * that were hashed make it start over. */
+        if (s->out < s->hashed) {
+            s->hashed = s->word;
+            s->hash = HASH_FNV1A_BASIS;
+        }
+        uint64_t h = s->hash;
+        for (const char *p = s->hashed; p < s->out; p++)
+            h = hash_fnv1a_step(h, (unsigned char)*p);
+        k->hash = h;
         k->start = s->start;
         k->end = end;
         k->flags = s->flags;
@@ -160,7 +187,8 @@ static void open_word(splitter *s, uint32_t at)
 {
     if (s->word != NULL)
         return;
-    s->word = s->out;
+    s->word = s->hashed = s->out;
+    s->hash = HASH_FNV1A_BASIS;
     s->start = at;
     s->flags = s->pending;
     s->pending = 0;
@@ -177,7 +205,8 @@ static void add_single(splitter *s, const char *bytes, size_t n, uint32_t at, ui
         prev->flags |= flags;
         return;
     }
-    s->word = s->out;
+    s->word = s->hashed = s->out;
+    s->hash = HASH_FNV1A_BASIS;
     s->start = at;
     s->flags = flags;
     memcpy(s->out, bytes, n);
@@ -197,13 +226,20 @@ int triage_text_split(triage_text *t, const char *text, size_t len)
     size_t i = 0;
     while (i < len) {
         /* A run of ASCII word characters, the bulk of most texts, copied
-         * lower-cased in a tight loop. */
-        if (u[i] < 0x80 && ascii_classes[u[i]] == '0' + C_WORD) {
+         * lower-cased and hashed in a tight loop. */
+        char lower = ascii_lower[u[i]];
+        if (lower != '.') {
             open_word(&s, (uint32_t)i);
+            uint64_t h = s.hash;
+            char *o = s.out;
+            for (const char *p = s.hashed; p < o; p++) /* written one at a time */
+                h = hash_fnv1a_step(h, (unsigned char)*p);
             do {
-                unsigned char c = u[i];
-                *s.out++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-            } while (++i < len && u[i] < 0x80 && ascii_classes[u[i]] == '0' + C_WORD);
+                *o++ = lower;
+                h = hash_fnv1a_step(h, (unsigned char)lower);
+            } while (++i < len && (lower = ascii_lower[u[i]]) != '.');
+            s.out = s.hashed = o;
+            s.hash = h;
             continue;
         }
         size_t n;

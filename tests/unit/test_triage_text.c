@@ -67,6 +67,35 @@ static void test_tokens_flags_and_offsets(void **state)
     triage_text_free(&t);
 }
 
+/* Every token's hash is hash_fnv1a of its word, however the word was
+ * written: the ASCII loop hashes as it copies, the other paths (accents
+ * folded, expansions, kept apostrophes, non-Latin letters) are hashed
+ * when the word closes, and stripped apostrophes make it start over. */
+static void test_token_hashes_match_their_words(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "Caf\xc3\xa9's na\xc3\xafve CAF\xc3\x89 \xc5\x92uvreX brands' don't",
+        "l'\xc3\xa9t\xc3\xa9 Stra\xc3\x9f"
+        "eABC abc\xc3\x9f"
+        "def x''' 'y' z'\xc3\xa9'",
+        "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"
+        "abc \xc3\xa6on \xc3\xbeorn @Acme_2 don\xe2\x80\x99t",
+    };
+    triage_text t = {0};
+    size_t words = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        assert_int_equal(GW_OK, triage_text_split(&t, texts[i], strlen(texts[i])));
+        for (size_t k = 0; k < t.count; k++) {
+            assert_int_equal(strlen(t.tokens[k].word), t.tokens[k].len);
+            assert_int_equal(hash_fnv1a(t.tokens[k].word, t.tokens[k].len), t.tokens[k].hash);
+        }
+        words += t.count;
+    }
+    assert_int_equal(17, words);
+    triage_text_free(&t);
+}
+
 typedef struct seen {
     char phrase[64][64];
     double weight[64];
@@ -238,6 +267,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case_accents_and_words),
         cmocka_unit_test(test_tokens_flags_and_offsets),
+        cmocka_unit_test(test_token_hashes_match_their_words),
         cmocka_unit_test(test_line_format),
         cmocka_unit_test(test_shipped_lexicons_load),
         cmocka_unit_test(test_lexicon_dir_extends_and_overrides),
