@@ -287,10 +287,15 @@ static int store_prepare_all(store *s)
                      "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value"},
         /* INDEXED BY: with ORDER BY seq SQLite walked the rowids up to
          * ?2, every event every sink had passed, to find the few old
-         * enough: the whole retained log, on the loop, every minute. */
+         * enough: the whole retained log, on the loop, every minute. The
+         * oldest event's seq, in the LIMIT so that it is tested before
+         * the walk starts (a WHERE term was tested at every step), spares
+         * the walk when a sink stuck for longer than the retention holds
+         * every old event back: they all have seqs past ?2. */
         {&s->prune, "DELETE FROM events WHERE seq IN (SELECT seq FROM events"
                     " INDEXED BY events_received_at WHERE received_at_ms < ?1 AND seq <= ?2"
-                    " ORDER BY received_at_ms LIMIT ?3)"},
+                    " ORDER BY received_at_ms"
+                    " LIMIT CASE WHEN (SELECT min(seq) FROM events) <= ?2 THEN ?3 ELSE 0 END)"},
         {&s->meta_set, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                        "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)"},
     };

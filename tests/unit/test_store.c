@@ -433,6 +433,20 @@ static void test_prune_reads_only_the_old_events(void **state)
     assert_int_equal(store_commit(f->s), 0);
     /* a few dozen steps per statement; the walk took 20 or more per event */
     assert_true(ticks < 20);
+
+    /* A sink stuck for longer than the retention: every old event is
+     * past its cursor, and the walk over them would find none to delete. */
+    for (int i = 0; i < 20000; i++) {
+        snprintf(id, sizeof id, "stuck%d", i);
+        assert_int_equal(append_id(f->s, id, "2020-01-01T00:00:00Z", NULL), 1);
+    }
+    assert_int_equal(store_commit(f->s), 0);
+    ticks = 0;
+    sqlite3_progress_handler(store_db(f->s), 100, count_progress, &ticks);
+    assert_int_equal(store_prune(f->s, now_ms, 3, 0), 0); /* the cursor before them all */
+    assert_int_equal(store_prune(f->s, now_ms, 3, 0), 0);
+    sqlite3_progress_handler(store_db(f->s), 0, NULL, NULL);
+    assert_true(ticks < 20);
 }
 
 static void test_prune_disabled_without_retention(void **state)
