@@ -139,13 +139,21 @@ static void list_conversations(void *arg, http_exchange *ex)
                                     "endpoint gave with the same sort");
         return;
     }
+    /* Conversations not closed are all in memory and served from there
+     * (conv_list.c); closed ones by the table, by id only: ordering them
+     * by priority would scan and sort the whole table on the loop. */
+    int active = page.state != NULL && strcmp(page.state, "closed") != 0;
+    if (page.by_priority && !active) {
+        http_exchange_respond_error(ex, 400, "invalid_query",
+                                    "sort=priority orders the conversations still waiting or "
+                                    "answered: add state=open or state=answered (the others "
+                                    "list by id)");
+        return;
+    }
     page.limit = (size_t)limit;
     list_ctx c = {.list = json_array()};
-    /* the work queue is served from memory (conv_queue.c), the rest by
-     * the table */
-    int queue = page.by_priority && page.state != NULL && strcmp(page.state, "open") == 0;
     int n = c.list == NULL ? GW_ENOMEM
-            : queue        ? conv_service_queue(rt->conv, &page, on_row, &c)
+            : active       ? conv_service_list_active(rt->conv, &page, on_row, &c)
                            : conv_store_list(conv_service_conversations(rt->conv), &page, on_row, &c);
     if (n < 0) {
         json_decref(c.list);

@@ -309,6 +309,7 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipel
             pending_drop(svc);
             return;
         }
+        conv_list_add(svc, cv);
         conv_sla_track(svc, cv);
     }
     if (p->join) {

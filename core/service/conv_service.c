@@ -78,6 +78,7 @@ static int conv_from_row(void *arg, const conv_row *r)
         conv_free(cv);
         return GW_ENOMEM;
     }
+    conv_list_add(svc, cv);
     conv_refile(svc, cv);
     return GW_OK;
 }
@@ -162,6 +163,7 @@ static int drop_state(conv_service *svc)
         strmap_each(svc->by_id, free_conv, NULL);
     conv_tally_free(svc);
     conv_queue_reset(svc);
+    conv_list_reset(svc);
     strmap_free(svc->by_id);
     strmap_free(svc->by_key);
     conv_contact_free_all(svc);
@@ -255,6 +257,7 @@ static void forget_closed(conv_service *svc, conv *cv)
     if (cv->alias != NULL)
         strmap_remove(svc->by_key, cv->alias, cv->alias_len, cv);
     strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
+    conv_list_remove(svc, cv);
     if (svc->pending.cv == cv)
         svc->pending = (conv_pending){0};
     conv_free(cv);

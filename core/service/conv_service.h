@@ -74,6 +74,14 @@ int conv_service_link(conv_service *svc, int64_t a, int64_t b);
  * page->limit, to fn. Returns how many, or GW_E* (fn's error). */
 int conv_service_queue(conv_service *svc, const conv_page *page, conv_row_fn fn, void *arg);
 
+/* A page of the conversations in page->state, which must be "open" or
+ * "answered", from memory, in the page's order (by_priority: as the work
+ * queue; else by id) after its cursor, at most page->limit, to fn (the
+ * open ones by priority are conv_service_queue's). Returns how many,
+ * GW_EINVAL for another state, or GW_E* (fn's error, out of memory). */
+int conv_service_list_active(conv_service *svc, const conv_page *page, conv_row_fn fn,
+                             void *arg);
+
 /* The tables, for the API's reads (flush first). Borrowed. */
 conv_store *conv_service_conversations(conv_service *svc);
 contact_store *conv_service_contacts(conv_service *svc);

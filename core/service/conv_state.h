@@ -55,6 +55,9 @@ typedef struct conv {
     int q_score;
     int64_t q_waiting;
     unsigned char q_filed;
+    /* its place among the conversations not closed, in id order
+     * (conv_list.c) */
+    struct conv *id_prev, *id_next;
     /* what it adds to its account's counters (conv_tally.c) */
     struct conv_tally_group *group; /* NULL until first counted */
     unsigned char t_open, t_unanswered, t_priority;
@@ -138,6 +141,8 @@ struct conv_service {
     /* the work queue: open conversations, a list per priority score
      * (conv_queue.c) */
     struct conv *queue_head[CONV_QUEUE_SCORES], *queue_tail[CONV_QUEUE_SCORES];
+    /* every conversation in by_id, in id order (conv_list.c) */
+    struct conv *id_head, *id_tail;
     /* open conversations per network and account, and per priority,
      * for /metrics (conv_tally.c) */
     strmap *tally_index; /* network \x1f account -> its group */
@@ -183,6 +188,13 @@ int conv_tally_groups(conv_service *svc, struct conv_metrics *out);
  * conversations in them must be freed with them). */
 void conv_queue_update(conv_service *svc, conv *cv);
 void conv_queue_reset(conv_service *svc);
+
+/* conv_list.c: add files cv among the conversations in memory in id
+ * order (as it enters by_id), remove takes it out (as it leaves), reset
+ * empties the list (the conversations in it must be freed with it). */
+void conv_list_add(conv_service *svc, conv *cv);
+void conv_list_remove(conv_service *svc, conv *cv);
+void conv_list_reset(conv_service *svc);
 
 /* conv_row.c: cv as its table row; the network and account are copied
  * into net and acct (len bytes each), the other strings borrowed from cv. */

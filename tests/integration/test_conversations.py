@@ -121,6 +121,25 @@ class ConversationsTest(GatewayTestCase):
         rest = self.queue(gw, limit=10, cursor=page["next_cursor"])
         self.assertEqual(order2, [c["id"] for c in page["conversations"] + rest["conversations"]])
         self.assertIsNone(rest["next_cursor"])
+        # the open ones by id, a page of two at a time, and the answered one
+        ids = []
+        cursor = None
+        while True:
+            page = self.queue(gw, sort="id", limit=2, **({"cursor": cursor} if cursor else {}))
+            ids += [c["id"] for c in page["conversations"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        self.assertEqual(sorted(order2, key=lambda c: int(c[3:], 16)), ids)
+        for sort in ("id", "priority"):
+            answered = self.queue(gw, state="answered", sort=sort)["conversations"]
+            self.assertEqual([(cv("mock:q-2"), "answered")],
+                             [(c["id"], c["state"]) for c in answered])
+        # closed ones, or all, by priority would sort the whole table
+        for query in ("sort=priority", "state=closed&sort=priority"):
+            status, doc = call(gw, "GET", "/v1/conversations?" + query)
+            self.assertEqual((400, "invalid_query"), (status, doc["error"]), query)
+            self.assertIn("state=open", doc["message"])
         self.assertEqual(0, gw.stop())
 
     def test_private_message_after_our_public_reply_joins_and_state_survives_restart(self):

@@ -299,8 +299,8 @@ class OpenApiTest(GatewayTestCase):
         m1, dm = events["mock:m-1"], events["mock:dm-1"]
         status, queue = self.call(gw, "GET", "/v1/conversations?state=open&sort=priority&limit=1")
         self.assertEqual((200, 1), (status, len(queue["conversations"])))
-        self.assertEqual(200, self.call(gw, "GET", "/v1/conversations?sort=priority&cursor="
-                                        + queue["next_cursor"])[0])
+        self.assertEqual(200, self.call(gw, "GET", "/v1/conversations?state=open&sort=priority"
+                                        "&cursor=" + queue["next_cursor"])[0])
         self.assertEqual(400, self.call(gw, "GET", "/v1/conversations?sort=bogus")[0])
         self.assertEqual(401, self.call(gw, "GET", "/v1/conversations", token=None)[0])
         one = "/v1/conversations/" + m1["conversation_id"]

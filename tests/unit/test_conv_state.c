@@ -81,8 +81,9 @@ static void test_set_priority_index(void **state)
 /* The counters /metrics reads (conv_tally.c) against a walk of every
  * conversation, as /metrics computed them before: 20,000 random changes
  * (new items, answers, priorities, closes, restarts of the clock) over
- * three accounts, compared after each; and every tenth change, the work
- * queue (conv_queue.c) against a sort. */
+ * three accounts, compared after each; and every tenth change, the lists
+ * of open and answered conversations (conv_queue.c, conv_list.c) against
+ * a sort. */
 #define TALLY_CONVS 300
 
 static void tally_walk(conv_service *svc, conv **all, const char *group_key, size_t glen,
@@ -126,8 +127,7 @@ static conv *tally_conv(int64_t id, const char *acct)
     return cv;
 }
 
-/* The work queue (conv_queue.c) against a sort of the open
- * conversations, read whole and a page of 7 at a time through cursors. */
+/* What a list gave, in order. */
 typedef struct queue_seen {
     int64_t ids[TALLY_CONVS];
     int scores[TALLY_CONVS];
@@ -154,28 +154,49 @@ static int queue_order(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void check_queue(conv_service *svc, conv **all)
+static int id_order(const void *a, const void *b)
+{
+    const conv *x = *(conv *const *)a, *y = *(conv *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* A page of list, after the last row seen (the cursor as the API makes
+ * it: by id the id alone, by priority all three). */
+static int list_page(conv_service *svc, conv_state st, int by_priority, size_t limit,
+                     queue_seen *seen)
+{
+    conv_page p = {.state = st == CONV_OPEN ? "open" : "answered",
+                   .by_priority = by_priority,
+                   .limit = limit};
+    size_t n = seen->n;
+    if (n > 0 && by_priority) {
+        p.has_cursor = 1;
+        p.after_score = seen->scores[n - 1];
+        p.after_waiting = seen->waiting[n - 1];
+    }
+    if (n > 0)
+        p.after_id = seen->ids[n - 1];
+    return conv_service_list_active(svc, &p, queue_collect, seen);
+}
+
+/* The conversations in one state (open or answered) in one order from
+ * memory (conv_queue.c for the work queue, conv_list.c for the rest)
+ * against a sort of them, read whole and a page of 7 at a time through
+ * cursors. */
+static void check_list(conv_service *svc, conv **all, conv_state st, int by_priority)
 {
     conv *want[TALLY_CONVS];
     size_t n = 0;
     for (size_t i = 0; i < TALLY_CONVS; i++) {
-        if (all[i] != NULL && all[i]->state == CONV_OPEN)
+        if (all[i] != NULL && all[i]->state == st)
             want[n++] = all[i];
     }
-    qsort(want, n, sizeof *want, queue_order);
+    qsort(want, n, sizeof *want, by_priority ? queue_order : id_order);
     queue_seen whole = {0};
-    conv_page page = {.limit = TALLY_CONVS};
-    assert_int_equal((int)n, conv_service_queue(svc, &page, queue_collect, &whole));
+    assert_int_equal((int)n, list_page(svc, st, by_priority, TALLY_CONVS, &whole));
     queue_seen paged = {0};
     for (;;) {
-        size_t before = paged.n;
-        conv_page p = {.limit = 7};
-        if (before > 0)
-            p = (conv_page){.limit = 7, .has_cursor = 1,
-                            .after_score = paged.scores[before - 1],
-                            .after_waiting = paged.waiting[before - 1],
-                            .after_id = paged.ids[before - 1]};
-        int got = conv_service_queue(svc, &p, queue_collect, &paged);
+        int got = list_page(svc, st, by_priority, 7, &paged);
         assert_in_range(got, 0, 7);
         if (got < 7)
             break;
@@ -185,6 +206,27 @@ static void check_queue(conv_service *svc, conv **all)
         assert_int_equal(want[i]->id, whole.ids[i]);
         assert_int_equal(want[i]->id, paged.ids[i]);
     }
+    if (by_priority || n == 0)
+        return;
+    /* a cursor whose conversation may have left memory (closed) or be
+     * in the other state: the page starts after its id all the same */
+    queue_seen from = {.ids = {want[n / 2]->id - 1}, .n = 1};
+    int got = list_page(svc, st, 0, 7, &from);
+    size_t first = n / 2; /* the first with an id past the cursor */
+    assert_int_equal(n - first < 7 ? n - first : 7, got);
+    for (int k = 0; k < got; k++)
+        assert_int_equal(want[first + (size_t)k]->id, from.ids[1 + k]);
+}
+
+static void check_lists(conv_service *svc, conv **all)
+{
+    for (int by_priority = 0; by_priority <= 1; by_priority++) {
+        check_list(svc, all, CONV_OPEN, by_priority);
+        check_list(svc, all, CONV_ANSWERED, by_priority);
+    }
+    /* closed ones are the table's */
+    conv_page closed = {.state = "closed", .limit = 7};
+    assert_int_equal(GW_EINVAL, conv_service_list_active(svc, &closed, queue_collect, NULL));
 }
 
 static void test_tally_matches_a_walk(void **state)
@@ -210,6 +252,7 @@ static void test_tally_matches_a_walk(void **state)
             if (cv == NULL) {
                 cv = all[i] = tally_conv(next_id++, accounts[rand() % 3]);
                 assert_int_equal(GW_OK, strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv));
+                conv_list_add(svc, cv);
             }
             cv->state = CONV_OPEN;
             if (cv->waiting_ms == 0 || rand() % 2)
@@ -233,6 +276,7 @@ static void test_tally_matches_a_walk(void **state)
             conv_tally_update(svc, cv);
             conv_queue_update(svc, cv);
             strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
+            conv_list_remove(svc, cv);
             conv_free(cv);
             all[i] = NULL;
             continue;
@@ -246,7 +290,7 @@ static void test_tally_matches_a_walk(void **state)
         conv_tally_update(svc, cv);
         conv_queue_update(svc, cv);
         if (step % 10 == 0)
-            check_queue(svc, all);
+            check_lists(svc, all);
         conv_metrics m;
         assert_int_equal(GW_OK, conv_service_metrics(svc, &m));
         uint64_t prio[CONV_PRIORITIES] = {0}, open, unanswered;
