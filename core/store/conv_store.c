@@ -228,7 +228,7 @@ static void bind_text_or_null(sqlite3_stmt *q, int col, const char *s)
 }
 
 /* Bind r as the row starting at parameter base + 1 (strings as
- * SQLITE_STATIC: the caller's, unbound again after the step). */
+ * SQLITE_STATIC: the caller's, for the step). Binds every column. */
 static void bind_row(sqlite3_stmt *q, int base, const conv_row *r)
 {
     sqlite3_bind_int64(q, base + 1, r->id);
@@ -265,8 +265,10 @@ int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n)
             bind_row(q, (int)k * CONV_COLUMN_COUNT, &rows[i + k]);
         int src = sqlite3_step(q);
         sqlite3_reset(q);
-        /* the strings need only last for the call (conv_store.h) */
-        sqlite3_clear_bindings(q);
+        /* The strings need only last for the call (conv_store.h): the
+         * pointers left bound are never read, since every parameter is
+         * bound again before the next step. Clearing them cost more than
+         * a tenth of the binding. */
         if (src != SQLITE_DONE)
             rc = store_write_failed(cs->st, src, "conversations: write");
         i += take;
