@@ -209,6 +209,9 @@ static void one_deadletter(void *arg, http_exchange *ex)
         return;
     }
     int rc = replay ? deadletter_request_replay(rt->store, id) : deadletter_drop(rt->store, id);
+    dispatcher *held = !replay && rc > 0 ? sink_of(rt, sink) : NULL;
+    if (held != NULL)
+        dispatch_dead_letter_dropped(held);
     if (rc < 0) {
         json_decref(doc);
         http_exchange_respond_error(ex, 503, "store_unavailable", "the change could not be "

@@ -14,7 +14,6 @@
 #include "http/http_server.h"
 #include "engine/outbox.h"
 #include "service/conv_service.h"
-#include "store/deadletter_store.h"
 #include "http/ratelimit_class.h"
 
 /* Label values are network, account and sink names: escape the three
@@ -266,7 +265,7 @@ static void render_sinks(FILE *f, const gw_runtime *rt)
            "Dead letters a sink holds now (not yet replayed or dropped).");
     for (size_t i = 0; i < rt->sink_count; i++)
         sink_line(f, "gateway_sink_dead_letters", rt->sinks[i],
-                  (long long)deadletter_count(rt->store, dispatch_name(rt->sinks[i]) + 5));
+                  (long long)dispatch_stats_get(rt->sinks[i])->dead_letters_held);
 }
 
 static void render_http_server(FILE *f, const gw_runtime *rt)

@@ -95,6 +95,8 @@ static int commit_tick(gateway *gw, int wait_for_disk)
                                                    : store_commit(rt->store);
     if (rc != GW_OK && rt->conv != NULL)
         conv_service_reload(rt->conv); /* memory names events the rollback took */
+    for (size_t i = 0; rc != GW_OK && i < rt->sink_count; i++)
+        dispatch_recount_dead_letters(rt->sinks[i]); /* parked or dropped in the lost tick */
     return rc;
 }
 

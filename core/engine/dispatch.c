@@ -192,6 +192,7 @@ static void park(dispatcher *d, const sink_result *res)
             size_t len = (size_t)(nl - p);
             rc = deadletter_park(rt->store, d->io.sink_name, d->seqs[i], p, len, res->status, why,
                                  now);
+            d->stats.dead_letters_held += rc == GW_OK;
             p = nl + 1;
         }
         log_warn(&rt->log, d->name,
@@ -222,9 +223,12 @@ static void finish(dispatcher *d, int rc, const sink_result *res)
             d->stats.delivered += d->batch.count;
         if (d->replay_id > 0) {
             /* A replay moves no cursor: the event is behind it already. */
-            if (!parked && deadletter_drop(rt->store, d->replay_id) < 0)
+            int dropped = parked ? 0 : deadletter_drop(rt->store, d->replay_id);
+            if (dropped < 0)
                 log_error(&rt->log, d->name, "could not remove the replayed dead letter: %s",
                           store_last_error(rt->store));
+            else if (dropped > 0)
+                dispatch_dead_letter_dropped(d);
             if (!parked)
                 log_info(&rt->log, d->name, "dead letter %lld replayed",
                          (long long)d->replay_id);
@@ -474,6 +478,18 @@ const char *dispatch_type(const dispatcher *d)
     return d->type->name;
 }
 
+void dispatch_dead_letter_dropped(dispatcher *d)
+{
+    if (d->stats.dead_letters_held > 0)
+        d->stats.dead_letters_held--;
+}
+
+void dispatch_recount_dead_letters(dispatcher *d)
+{
+    int64_t n = deadletter_count(d->rt->store, d->io.sink_name);
+    d->stats.dead_letters_held = n > 0 ? n : 0;
+}
+
 int64_t dispatch_cursor(const dispatcher *d)
 {
     return d->cursor;
@@ -547,6 +563,7 @@ int dispatch_open(gw_runtime *rt, const cfg_sink *cfg, dispatcher **out, char *e
                  store_last_error(rt->store));
         goto fail;
     }
+    dispatch_recount_dead_letters(d);
     int64_t stored = 0;
     rc = store_cursor_get(rt->store, d->name, &stored);
     if (rc < 0) {

@@ -41,6 +41,10 @@ typedef struct dispatch_stats {
     uint64_t write_failures;  /* failed write attempts (each one is retried
                                  or, when refused for good, parked) */
     uint64_t dead_letters;    /* events parked as dead letters */
+    int64_t dead_letters_held; /* dead letters held now (not replayed or
+                                  dropped): counted at open, then kept as
+                                  they are parked and removed, so a
+                                  scrape does not count the table */
     int last_status;          /* an asynchronous sink's last answer (HTTP
                                  status; 0: none yet, or no answer) */
     int failing;              /* the last attempt failed */
@@ -48,6 +52,13 @@ typedef struct dispatch_stats {
 
 const dispatch_stats *dispatch_stats_get(const dispatcher *d);
 const char *dispatch_type(const dispatcher *d); /* "file", "stdout" */
+
+/* One of this sink's dead letters was dropped (through the API). */
+void dispatch_dead_letter_dropped(dispatcher *d);
+
+/* Count this sink's dead letters in the table again (after a lost tick:
+ * what it parked or removed was rolled back). */
+void dispatch_recount_dead_letters(dispatcher *d);
 
 int64_t dispatch_cursor(const dispatcher *d);
 const char *dispatch_name(const dispatcher *d);

@@ -148,6 +148,11 @@ class WebhookSinkTest(GatewayTestCase):
         accepted = [e["seq"] for e in self.received(rx)["accepted"]]
         self.assertEqual(accepted.count(7), 1)
         self.assertEqual(7, accepted[-1])
+        # the gauge is kept in memory, counted from the table at the start
+        self.assertEqual(0, gw.stop())
+        gw = self.gateway(hook_config(port, 20, 'max_attempts = 2\ntimeout = "2s"\n'),
+                          env=ENV).start()
+        self.assertEqual(1, metric(gw, "gateway_sink_dead_letters"))
         out = self.cli(gw, "drop", ids[9])
         self.assertEqual(0, out.returncode, out.stderr)
         self.assertEqual(0, metric(gw, "gateway_sink_dead_letters"))
