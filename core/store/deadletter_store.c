@@ -18,7 +18,10 @@ static const char deadletter_schema[] =
     " reason TEXT NOT NULL,"
     " parked_ms INTEGER NOT NULL,"
     " replay INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS deadletters_replay ON deadletters(sink, id) WHERE replay = 1;";
+    "CREATE INDEX IF NOT EXISTS deadletters_replay ON deadletters(sink, id) WHERE replay = 1;"
+    /* one sink's list: without it a page walked every other sink's rows
+     * (dead letters are never pruned; 59 ms with 200,000) */
+    "CREATE INDEX IF NOT EXISTS deadletters_sink ON deadletters(sink, id);";
 
 #define COLUMNS "id, sink, seq, event, status, reason, parked_ms, replay"
 
@@ -119,9 +122,13 @@ int deadletter_list(store *s, const char *sink, int64_t after_id, size_t limit, 
     if (!table_exists(store_db(s)))
         return 0;
     sqlite3_stmt *st = NULL;
+    /* two statements: "?2 IS NULL OR sink = ?2" would keep SQLite from
+     * the index on (sink, id) */
     int rc = prepare(s,
-                     "SELECT " COLUMNS " FROM deadletters WHERE id > ?1"
-                     " AND (?2 IS NULL OR sink = ?2) ORDER BY id LIMIT ?3",
+                     sink != NULL ? "SELECT " COLUMNS " FROM deadletters WHERE sink = ?2"
+                                    " AND id > ?1 ORDER BY id LIMIT ?3"
+                                  : "SELECT " COLUMNS " FROM deadletters WHERE id > ?1"
+                                    " ORDER BY id LIMIT ?3",
                      &st, "deadletters: list");
     if (rc != GW_OK)
         return rc;
@@ -151,8 +158,10 @@ int deadletter_next_replay(store *s, const char *sink, deadletter_fn fn, void *a
         return 0;
     sqlite3_stmt *st = NULL;
     int rc = prepare(s,
-                     "SELECT " COLUMNS " FROM deadletters WHERE sink = ?1 AND replay = 1"
-                     " ORDER BY id LIMIT 1",
+                     /* INDEXED BY: the index on (sink, id) looks as good to
+                      * SQLite, and walks the sink's rows to find one asked */
+                     "SELECT " COLUMNS " FROM deadletters INDEXED BY deadletters_replay"
+                     " WHERE sink = ?1 AND replay = 1 ORDER BY id LIMIT 1",
                      &st, "deadletters: next replay");
     if (rc != GW_OK)
         return rc;
