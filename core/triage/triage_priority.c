@@ -18,22 +18,54 @@ static int add_shared(json_t *reasons, int *score, int points, json_t *reason)
     return reason != NULL && json_array_append(reasons, reason) == 0 ? GW_OK : GW_ENOMEM;
 }
 
+/* The digits of n (>= 0) at out, which has room for 20; returns their
+ * count. By hand: snprintf was a thousand instructions a reason, and a
+ * tenth of triage's cost on the flood's items. */
+static size_t put_digits(char *out, unsigned long long n)
+{
+    char tmp[20];
+    size_t len = 0;
+    do {
+        tmp[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    for (size_t i = 0; i < len; i++)
+        out[i] = tmp[len - 1 - i];
+    return len;
+}
+
+/* "text (+points)" (the text cut at 300 bytes, as before). */
 static int add_line(json_t *reasons, int *score, int points, const char *text)
 {
     char line[340];
+    size_t n = strnlen(text, 300);
     *score += points;
-    snprintf(line, sizeof line, "%s (%+d)", text, points);
-    return json_array_append_new(reasons, json_string(line)) == 0 ? GW_OK : GW_ENOMEM;
+    memcpy(line, text, n);
+    line[n++] = ' ';
+    line[n++] = '(';
+    line[n++] = points < 0 ? '-' : '+';
+    n += put_digits(line + n, points < 0 ? 0ull - (unsigned)points : (unsigned)points);
+    line[n++] = ')';
+    return json_array_append_new(reasons, json_stringn(line, n)) == 0 ? GW_OK : GW_ENOMEM;
 }
 
 static void describe_followers(char *out, size_t cap, long long n)
 {
-    if (n >= 1000000)
+    static const char lead[] = "author has ", tail[] = " followers";
+    if (n >= 1000000) {
         snprintf(out, cap, "author has %.1fM followers", (double)n / 1e6);
-    else if (n >= 10000)
-        snprintf(out, cap, "author has %lldk followers", n / 1000);
-    else
+        return;
+    }
+    if (n < 0 || cap < sizeof lead + sizeof tail + 20) {
         snprintf(out, cap, "author has %lld followers", n);
+        return;
+    }
+    size_t len = sizeof lead - 1;
+    memcpy(out, lead, len);
+    len += put_digits(out + len, (unsigned long long)(n >= 10000 ? n / 1000 : n));
+    if (n >= 10000)
+        out[len++] = 'k';
+    memcpy(out + len, tail, sizeof tail);
 }
 
 static int add_intents(const triage_priority_input *in, int *score, json_t *reasons)

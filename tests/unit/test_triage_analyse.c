@@ -261,6 +261,51 @@ static void test_enrich_merges_and_omits(void **state)
     config_free(cfg);
 }
 
+/* The reasons that quote a number, formatted by hand (triage_priority.c):
+ * followers as they are, in thousands and in millions, points of either
+ * sign, a star rating. */
+static void test_reasons_quote_their_numbers(void **state)
+{
+    (void)state;
+    cfg_errors errs = {0};
+    gw_config *cfg = load("[triage]\ninfluence_high = 100\ninfluence_top = 1000\n", &errs);
+    triage *t = NULL;
+    assert_int_equal(GW_OK, triage_open(cfg, &t, &errs));
+    static const struct {
+        long long followers;
+        double rating;
+        const char *text, *want;
+    } cases[] = {
+        {1500, 0, "hello", "author has 1500 followers (+30)"},
+        {150, 0, "hello", "author has 150 followers (+20)"},
+        {12345, 0, "hello", "author has 12k followers (+30)"},
+        {2500000, 0, "hello", "author has 2.5M followers (+30)"},
+        {0, 1.5, "hello", "1.5-star review (+15)"},
+        {0, 0, "this is awful and broken", "negative sentiment"},
+        {0, 0, "you rock", "kudos: 'you rock' (-10)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:s, s:I}}", "type", "mention", "visibility",
+                               "public", "text", cases[i].text, "author", "id", "a",
+                               "followers", (json_int_t)cases[i].followers);
+        if (cases[i].rating > 0)
+            json_object_set_new(ev, "rating", json_real(cases[i].rating));
+        assert_int_equal(GW_OK, triage_enrich(t, "twitter", ev));
+        json_t *reasons = json_object_get(json_object_get(ev, "tags"), "priority_reasons");
+        int found = 0;
+        size_t k;
+        json_t *r;
+        json_array_foreach(reasons, k, r)
+            found |= strncmp(json_string_value(r), cases[i].want, strlen(cases[i].want)) == 0;
+        if (!found)
+            fail_msg("case %zu: no reason starting \"%s\" in %s", i, cases[i].want,
+                     json_dumps(reasons, 0));
+        json_decref(ev);
+    }
+    triage_free(t);
+    config_free(cfg);
+}
+
 /* The pipeline's path (triage_enrich_text: the tags written as text, no
  * object built) stores the same bytes and the same priority as the object
  * path, over every labelled sample post with authors of every tier,
@@ -371,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_rules_match_every_key),
         cmocka_unit_test(test_rule_errors_name_line_and_key),
         cmocka_unit_test(test_enrich_merges_and_omits),
+        cmocka_unit_test(test_reasons_quote_their_numbers),
         cmocka_unit_test(test_text_path_matches_object_path),
         cmocka_unit_test(test_influence_bounds_are_checked),
     };
