@@ -5,11 +5,12 @@
  * through a client of the dispatcher's own (no host-side retries: the
  * backoff here is the one retry policy, so every attempt is counted and
  * ordered). Both end in finish(), which moves the cursor, parks refused
- * events as dead letters (deadletter_store.h) or schedules the retry. A
+ * events as dead letters (dispatch_deadletters.c) or schedules the retry. A
  * replay asked through the API (dispatch_replay) goes before the next
  * batch of the log, as a batch of its one event, and moves no cursor.
  */
 #include "engine/dispatch.h"
+#include "engine/dispatch_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,50 +29,6 @@
 /* The longest Retry-After a receiver may impose on one attempt. */
 #define SINK_MAX_RETRY_AFTER_MS 3600000u
 
-struct dispatcher {
-    gw_runtime *rt;
-    const sink_type *type;
-    void *state;
-    char *name;
-    int64_t cursor;          /* highest seq the sink confirmed */
-    int64_t cursor_stored;   /* the cursor as last written to the store */
-    uint64_t cursor_stored_ms;
-    size_t batch_size;
-    uint64_t retry_max_ms;
-
-    uv_work_t work;
-    int busy;                /* a batch is being written */
-    int reopen_pending;
-    int closing;
-    char *buf;               /* the pending batch, kept for retries */
-    size_t len, cap;
-    sink_batch batch;
-    int pending;             /* buf holds a batch not yet confirmed */
-    int write_rc;
-    char write_err[320];
-    int64_t *seqs;           /* seq of each line of buf, for dead letters */
-    size_t seqs_cap;
-
-    /* A sink that names batches by their range (type->names_batches):
-     * each batch's last seq is recorded, and committed, before the batch
-     * is handed over, so after a crash the same range goes first. */
-    int names_batches;
-    char *plan_key;          /* "batch/<name>" in the cursor table */
-    int64_t plan_last;       /* the range planned durably ends here */
-    int64_t read_limit;      /* store_read stops past this seq; 0: none */
-    int plan_waiting;        /* a plan waits for its commit */
-
-    /* Asynchronous sinks (type->write_async). */
-    http_client *client;     /* owned; NULL for synchronous sinks */
-    sink_io io;
-    int replay_check;        /* dead letters may wait for a replay */
-    int64_t replay_id;       /* the pending batch replays this dead letter */
-
-    uv_timer_t *retry_timer; /* owns the dispatcher: freed in its close cb */
-    unsigned attempt;
-    int failing;
-    dispatch_stats stats;
-};
 
 static void dispatcher_free_cb(uv_handle_t *h)
 {
@@ -82,40 +39,6 @@ static void dispatcher_free_cb(uv_handle_t *h)
     free(d->plan_key);
     free(d);
     free(h);
-}
-
-static int append_line(void *arg, int64_t seq, const char *json, size_t len)
-{
-    dispatcher *d = arg;
-    if (d->read_limit > 0 && seq > d->read_limit)
-        return 1; /* the planned range ends before it: stop the walk */
-    if (d->len + len + 1 > d->cap) {
-        size_t cap = d->cap ? d->cap : 64 * 1024;
-        while (cap < d->len + len + 1)
-            cap *= 2;
-        char *grown = realloc(d->buf, cap);
-        if (grown == NULL)
-            return GW_ENOMEM;
-        d->buf = grown;
-        d->cap = cap;
-    }
-    if (d->batch.count >= d->seqs_cap) {
-        size_t cap = d->seqs_cap ? d->seqs_cap * 2 : 64;
-        int64_t *grown = realloc(d->seqs, cap * sizeof *grown);
-        if (grown == NULL)
-            return GW_ENOMEM;
-        d->seqs = grown;
-        d->seqs_cap = cap;
-    }
-    d->seqs[d->batch.count] = seq;
-    memcpy(d->buf + d->len, json, len);
-    d->len += len;
-    d->buf[d->len++] = '\n';
-    if (d->batch.count == 0)
-        d->batch.first_seq = seq;
-    d->batch.last_seq = seq;
-    d->batch.count++;
-    return 0;
 }
 
 static void work_cb(uv_work_t *w)
@@ -173,40 +96,6 @@ static void really_close(dispatcher *d)
     uv_close((uv_handle_t *)d->retry_timer, dispatcher_free_cb);
 }
 
-/* Park every event of the refused batch (or mark the replayed dead letter
- * refused again) and step over it. */
-static void park(dispatcher *d, const sink_result *res)
-{
-    gw_runtime *rt = d->rt;
-    const char *why = res->message ? res->message : "refused";
-    int64_t now = (int64_t)clock_wall_ms();
-    int rc = GW_OK;
-    if (d->replay_id > 0) {
-        rc = deadletter_replay_refused(rt->store, d->replay_id, res->status, why, now);
-        log_warn(&rt->log, d->name, "replay of dead letter %lld refused again: %s",
-                 (long long)d->replay_id, why);
-    } else {
-        const char *p = d->buf;
-        for (size_t i = 0; i < d->batch.count && rc == GW_OK; i++) {
-            const char *nl = memchr(p, '\n', (size_t)(d->buf + d->len - p));
-            size_t len = (size_t)(nl - p);
-            rc = deadletter_park(rt->store, d->io.sink_name, d->seqs[i], p, len, res->status, why,
-                                 now);
-            d->stats.dead_letters_held += rc == GW_OK;
-            p = nl + 1;
-        }
-        log_warn(&rt->log, d->name,
-                 "parked %zu event%s (seq %lld-%lld) as dead letters: %s (see gateway "
-                 "deadletter list)",
-                 d->batch.count, d->batch.count == 1 ? "" : "s", (long long)d->batch.first_seq,
-                 (long long)d->batch.last_seq, why);
-    }
-    if (rc < 0)
-        log_error(&rt->log, d->name, "could not park the refused events: %s",
-                  store_last_error(rt->store));
-    d->stats.dead_letters += d->replay_id > 0 ? 0 : d->batch.count;
-}
-
 /* A write ended (either kind of sink): rc as write returned; res is the
  * asynchronous sink's report, or NULL. */
 static void finish(dispatcher *d, int rc, const sink_result *res)
@@ -218,7 +107,7 @@ static void finish(dispatcher *d, int rc, const sink_result *res)
     int parked = rc != GW_OK && res != NULL && res->park;
     if ((rc == GW_OK || parked) && d->batch.count > 0) {
         if (parked)
-            park(d, res);
+            dispatch_park(d, res);
         else
             d->stats.delivered += d->batch.count;
         if (d->replay_id > 0) {
@@ -313,29 +202,6 @@ static int io_http_send(void *ctx, const gw_http_request *req, gw_http_cb cb, vo
     return http_client_request(d->client, NULL, d, d->name, req, cb, arg, NULL);
 }
 
-static void on_replay_row(void *arg, const deadletter_row *row)
-{
-    dispatcher *d = arg;
-    if (append_line(d, row->seq, row->event, strlen(row->event)) == GW_OK)
-        d->replay_id = row->id;
-}
-
-/* Fill the batch with a dead letter waiting for its replay; 1 when one
- * was found. */
-static int take_replay(dispatcher *d)
-{
-    if (!d->replay_check)
-        return 0;
-    int rc = deadletter_next_replay(d->rt->store, d->io.sink_name, on_replay_row, d);
-    if (rc <= 0 || d->replay_id == 0) {
-        d->replay_check = 0;
-        d->len = 0;
-        memset(&d->batch, 0, sizeof d->batch);
-        return 0;
-    }
-    return 1;
-}
-
 /* The loop must not sleep in poll while a plan waits for its commit: the
  * commit runs before poll (daemon/gateway.c), and a due timer makes poll
  * return at once. Nothing to do when it fires. */
@@ -392,13 +258,13 @@ static void submit(dispatcher *d)
         memset(&d->batch, 0, sizeof d->batch);
         d->replay_id = 0;
         int64_t committed = store_committed_seq(d->rt->store);
-        if (take_replay(d)) {
+        if (dispatch_take_replay(d)) {
             /* the batch holds the replayed dead letter */
         } else if (d->cursor < committed) {
             /* After a restart, a range planned before the crash goes first,
              * exactly as it may have gone then. */
             d->read_limit = d->names_batches && d->plan_last > d->cursor ? d->plan_last : 0;
-            int rc = store_read(d->rt->store, d->cursor, d->batch_size, append_line, d);
+            int rc = store_read(d->rt->store, d->cursor, d->batch_size, dispatch_append_line, d);
             d->read_limit = 0;
             if (rc < 0) {
                 log_error(&d->rt->log, d->name, "could not read the log: %s",
@@ -476,18 +342,6 @@ const dispatch_stats *dispatch_stats_get(const dispatcher *d)
 const char *dispatch_type(const dispatcher *d)
 {
     return d->type->name;
-}
-
-void dispatch_dead_letter_dropped(dispatcher *d)
-{
-    if (d->stats.dead_letters_held > 0)
-        d->stats.dead_letters_held--;
-}
-
-void dispatch_recount_dead_letters(dispatcher *d)
-{
-    int64_t n = deadletter_count(d->rt->store, d->io.sink_name);
-    d->stats.dead_letters_held = n > 0 ? n : 0;
 }
 
 int64_t dispatch_cursor(const dispatcher *d)

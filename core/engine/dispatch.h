@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "engine/dispatch_types.h"
 #include "engine/runtime.h"
 #include "sinks/sink.h"
 
@@ -36,19 +37,6 @@ void dispatch_request_reopen(dispatcher *d);
 int dispatch_settled(const dispatcher *d);
 int dispatch_busy(const dispatcher *d);
 
-typedef struct dispatch_stats {
-    uint64_t delivered;       /* events the sink confirmed */
-    uint64_t write_failures;  /* failed write attempts (each one is retried
-                                 or, when refused for good, parked) */
-    uint64_t dead_letters;    /* events parked as dead letters */
-    int64_t dead_letters_held; /* dead letters held now (not replayed or
-                                  dropped): counted at open, then kept as
-                                  they are parked and removed, so a
-                                  scrape does not count the table */
-    int last_status;          /* an asynchronous sink's last answer (HTTP
-                                 status; 0: none yet, or no answer) */
-    int failing;              /* the last attempt failed */
-} dispatch_stats;
 
 const dispatch_stats *dispatch_stats_get(const dispatcher *d);
 const char *dispatch_type(const dispatcher *d); /* "file", "stdout" */
