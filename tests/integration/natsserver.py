@@ -6,7 +6,7 @@ import os
 import socket
 import subprocess
 
-from gwtest import BUILD, wait_for
+from gwtest import BUILD, SLOW, wait_for
 
 NATS_SERVER = "/usr/sbin/nats-server"
 NATS_TOOL = os.path.join(BUILD, "tests", "nats_tool")
@@ -78,7 +78,7 @@ class NatsServer:
         if self.tls:
             env["NATS_CA"] = self.tls[0]
         out = subprocess.run([NATS_TOOL, args[0], self.url] + list(args[1:]), env=env,
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120 * SLOW)
         if check and out.returncode != 0:
             raise AssertionError("nats_tool %s failed (%d): %s" % (args[0], out.returncode,
                                                                   out.stderr))
