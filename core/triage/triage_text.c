@@ -152,6 +152,22 @@ typedef struct splitter {
     uint32_t pending; /* flags for the next word (an '@' just seen) */
 } splitter;
 
+/* Bring the open word's hash up to what is written: the fast loop hashes
+ * its bytes as it writes them; the others, written one at a time, are
+ * hashed here. Stripped apostrophes that were hashed make it start over. */
+static void hash_written(splitter *s)
+{
+    if (s->out < s->hashed) {
+        s->hashed = s->word;
+        s->hash = HASH_FNV1A_BASIS;
+    }
+    uint64_t h = s->hash;
+    for (const char *p = s->hashed; p < s->out; p++)
+        h = hash_fnv1a_step(h, (unsigned char)*p);
+    s->hash = h;
+    s->hashed = s->out;
+}
+
 static void close_token(splitter *s, uint32_t end)
 {
     if (s->word == NULL)
@@ -163,17 +179,8 @@ static void close_token(splitter *s, uint32_t end)
         triage_token *k = &s->t->tokens[s->t->count++];
         k->word = s->word;
         k->len = (uint32_t)(s->out - s->word);
-        /* The fast loop hashed its bytes as it wrote them; the others,
-         * written one at a time, are hashed here. Stripped apostrophes
-         * that were hashed make it start over. */
-        if (s->out < s->hashed) {
-            s->hashed = s->word;
-            s->hash = HASH_FNV1A_BASIS;
-        }
-        uint64_t h = s->hash;
-        for (const char *p = s->hashed; p < s->out; p++)
-            h = hash_fnv1a_step(h, (unsigned char)*p);
-        k->hash = h;
+        hash_written(s);
+        k->hash = s->hash;
         k->start = s->start;
         k->end = end;
         k->flags = s->flags;
@@ -230,10 +237,9 @@ int triage_text_split(triage_text *t, const char *text, size_t len)
         char lower = ascii_lower[u[i]];
         if (lower != '.') {
             open_word(&s, (uint32_t)i);
+            hash_written(&s);
             uint64_t h = s.hash;
             char *o = s.out;
-            for (const char *p = s.hashed; p < o; p++) /* written one at a time */
-                h = hash_fnv1a_step(h, (unsigned char)*p);
             do {
                 *o++ = lower;
                 h = hash_fnv1a_step(h, (unsigned char)lower);
