@@ -63,6 +63,7 @@ struct triage_lexicon {
     size_t node_count, node_cap;
     lex_slot *slots;
     size_t slot_mask;
+    uint64_t question_hash; /* of "?": where a question mark's phrases are */
 };
 
 /* What the line parser's callback needs. */
@@ -426,6 +427,7 @@ int triage_lexicon_open(const char *lexicon_dir, const json_t *brand_terms,
     triage_lexicon *lx = calloc(1, sizeof *lx);
     if (lx == NULL)
         return GW_ENOMEM;
+    lx->question_hash = hash_fnv1a("?", 1);
     int rc = GW_OK;
     for (const embed_file *f = embed_triage_lexicons; f->path != NULL; f++) {
         char where[96];
@@ -474,8 +476,11 @@ void triage_lexicon_free(triage_lexicon *lx)
     free(lx);
 }
 
-const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, uint64_t hash, int32_t *cursor)
+const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage_token *tok,
+                                          int32_t *cursor)
 {
+    /* "!?" is one token whose word is "!": it asks as "?" does */
+    uint64_t hash = (tok->flags & TRIAGE_TOKEN_QUESTION) ? lx->question_hash : tok->hash;
     *cursor = slot_for(lx, hash)->head;
     return *cursor >= 0 ? &lx->phrases[lx->nodes[*cursor].phrase] : NULL;
 }
@@ -526,7 +531,7 @@ const triage_phrase *triage_lexicon_longest(const triage_lexicon *lx, triage_lis
     *len = 0;
     if (i >= count)
         return NULL;
-    for (const triage_phrase *p = triage_lexicon_first(lx, tokens[i].hash, &cur); p != NULL;
+    for (const triage_phrase *p = triage_lexicon_first(lx, &tokens[i], &cur); p != NULL;
          p = triage_lexicon_next(lx, &cur)) {
         if (p->list != list || lx->words[p->first].placeholder)
             continue;

@@ -68,11 +68,13 @@ int triage_lexicon_open(const char *lexicon_dir, const json_t *brand_terms,
 
 void triage_lexicon_free(triage_lexicon *lx);
 
-/* The phrases that may start at a word hashing to hash: the first one
- * (NULL when none), then triage_lexicon_next with the same cursor until
- * NULL. A phrase starting with <competitor> is found under each
- * competitor's first word. Borrowed. */
-const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, uint64_t hash, int32_t *cursor);
+/* The phrases that may start at tok: the first one (NULL when none), then
+ * triage_lexicon_next with the same cursor until NULL. A phrase starting
+ * with <competitor> is found under each competitor's first word; a
+ * question mark's phrases ("?") under any token that asks ("?", "?!",
+ * "!?"). Borrowed. */
+const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage_token *tok,
+                                          int32_t *cursor);
 const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, int32_t *cursor);
 
 /* How many tokens p covers from tokens[i] (0: it does not match there).

@@ -45,7 +45,7 @@ static unsigned find_matches(const triage_lexicon *lx, triage_text *t, size_t i,
     int32_t cur;
     triage_token *tok = &t->tokens[i];
     m->found = 0;
-    for (const triage_phrase *p = triage_lexicon_first(lx, tok->hash, &cur); p != NULL;
+    for (const triage_phrase *p = triage_lexicon_first(lx, tok, &cur); p != NULL;
          p = triage_lexicon_next(lx, &cur)) {
         size_t n = triage_lexicon_match(lx, p, t->tokens, t->count, i);
         if (n == 0)

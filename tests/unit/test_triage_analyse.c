@@ -111,6 +111,10 @@ static void test_intents_and_their_cues(void **state)
     a = analyse(f, "open on sunday?");
     assert_true(has(a, TRIAGE_QUESTION));
     assert_string_equal("?", a->intent_cue[TRIAGE_QUESTION].phrase->text);
+    /* ... wherever it stands in a run of marks: "!?" asks as "?!" does. */
+    assert_true(has(analyse(f, "open on sunday!?"), TRIAGE_QUESTION));
+    assert_true(has(analyse(f, "open on sunday?!"), TRIAGE_QUESTION));
+    assert_false(has(analyse(f, "open on sunday!!"), TRIAGE_QUESTION));
     /* A negative weight counts against: politeness is no kudos. */
     assert_false(has(analyse(f, "thanks in advance"), TRIAGE_KUDOS));
     assert_true(has(analyse(f, "thanks"), TRIAGE_KUDOS));
