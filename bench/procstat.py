@@ -22,6 +22,15 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu_seconds(pid, tid=None):
+    """user + system CPU time of one thread of a process (the main thread,
+    the gateway's event loop, by default): the loop's cost per event is
+    what bounds the events/s, whatever the other threads spend."""
+    with open("/proc/%d/task/%d/stat" % (pid, pid if tid is None else tid)) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid):
     """The process's children (an isolated plugin's host); [] when gone."""
     try:
