@@ -4,10 +4,11 @@
  *
  * Owns: the in-memory list of actions still to send (queued, sending,
  * retrying), one timer that wakes the scheduler when the next retry is
- * due, the state each attempt writes and the action.* event of an
- * outcome. Deciding on a new request is outbox_submit.c's, what the API
- * reads (an action's document, echo recognition) outbox_read.c's; the
- * table and its SQL are store/outbox_store.c's.
+ * due, and the state each attempt writes; a final state, with the
+ * action.* event that commits with it, is outbox_final.c's. Deciding on
+ * a new request is outbox_submit.c's, what the API reads (an action's
+ * document, echo recognition) outbox_read.c's; the table and its SQL are
+ * store/outbox_store.c's.
  *
  * Scheduling. At most one action per account is in the plugin at a time,
  * so the answers of one account reach the network in the order they were
@@ -52,7 +53,6 @@ typedef enum action_state {
 } action_state;
 
 static const char *const state_names[] = {"queued", "sending", "retrying", "succeeded", "failed"};
-static const char *const kind_names[] = {"reply", "private"};
 
 /* An action still to send. Strings are owned. */
 typedef struct outbox_action {
@@ -84,11 +84,6 @@ static int parse_state(const char *name, action_state *out)
         }
     }
     return GW_EINVAL;
-}
-
-const char *outbox_kind_name(outbox_kind kind)
-{
-    return kind_names[kind];
 }
 
 /* ---- the in-memory list ------------------------------------------------- */
@@ -183,73 +178,6 @@ static int write_state(outbox_action *a, action_state state, const char *result_
                                clock_wall_ms(), result_native, url, reason);
 }
 
-/* Only an http(s) URL without spaces may become the event's "url" (the
- * schema's format); anything else stays in detail only. */
-static int url_is_linkable(const char *url)
-{
-    if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
-        return 0;
-    return strpbrk(url, " \t\r\n") == NULL;
-}
-
-/* The action.succeeded / action.failed event of a final state. Ownership:
- * returns a new object (caller passes it on or decrefs), NULL on ENOMEM. */
-static json_t *outcome_event(const outbox_action *a, int succeeded, const char *result_native,
-                             const char *url, const char *reason, int outcome_unknown)
-{
-    char native[96];
-    snprintf(native, sizeof native, "action:%s", a->id);
-    json_t *detail = json_pack(
-        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I}", "action_id", a->id, "kind", kind_names[a->kind],
-        "idempotency_key", a->key, "in_reply_to", outbox_string_or_null(a->reply_native), "native_id",
-        outbox_string_or_null(result_native), "url", outbox_string_or_null(url), "to",
-        outbox_string_or_null(a->recipient), "attempts", (json_int_t)(a->attempts ? a->attempts : 1));
-    if (detail == NULL)
-        return NULL;
-    if (!succeeded &&
-        (json_object_set_new(detail, "reason", json_string(reason ? reason : "")) ||
-         json_object_set_new(detail, "outcome_unknown", json_boolean(outcome_unknown)))) {
-        json_decref(detail);
-        return NULL;
-    }
-    /* The event mirrors the answer: a public reply is public, a private
-     * message private, so a consumer can tell what the customer saw. */
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "type",
-                           succeeded ? "action.succeeded" : "action.failed", "visibility",
-                           a->kind == OUTBOX_REPLY ? "public" : "private", "native_id", native,
-                           "thread_id", outbox_string_or_null(a->thread), "in_reply_to",
-                           outbox_string_or_null(a->reply_native), "text", a->text, "detail", detail);
-    if (ev != NULL && succeeded && url_is_linkable(url) &&
-        json_object_set_new(ev, "url", json_string(url)) != 0) {
-        json_decref(ev);
-        return NULL;
-    }
-    return ev;
-}
-
-/* Write a final state and its event in one savepoint: both commit with
- * the tick, or neither does. The row goes first so that a failure of the
- * append (last) leaves the store's seq counter untouched by the rollback. */
-static int write_final(outbox_action *a, int succeeded, const char *result_native, const char *url,
-                       const char *reason, int outcome_unknown)
-{
-    outbox *ob = a->ob;
-    int rc = outbox_store_final_begin(ob->db);
-    if (rc != GW_OK)
-        return rc;
-    rc = write_state(a, succeeded ? ST_SUCCEEDED : ST_FAILED, result_native, url, reason);
-    if (rc == GW_OK) {
-        json_t *ev = outcome_event(a, succeeded, result_native, url, reason, outcome_unknown);
-        rc = ev == NULL ? GW_ENOMEM
-                        : pipeline_ingest_host_observed(ob->rt->store, a->network, a->account,
-                                                        ev, clock_wall_ms(), &ob->events,
-                                                        &ob->rt->observer);
-        rc = rc < 0 ? rc : GW_OK;
-    }
-    outbox_store_final_end(ob->db, rc == GW_OK);
-    return rc;
-}
-
 /* ---- the send path ------------------------------------------------------- */
 
 static void schedule(outbox *ob);
@@ -263,7 +191,23 @@ static void finish(outbox_action *a, int succeeded, const char *result_native, c
     gw_runtime *rt = ob->rt;
     char label[256];
     snprintf(label, sizeof label, "%s/%s", a->network, a->account);
-    int rc = write_final(a, succeeded, result_native, url, reason, outcome_unknown);
+    outbox_outcome o = {.id = a->id,
+                        .key = a->key,
+                        .network = a->network,
+                        .account = a->account,
+                        .reply_native = a->reply_native,
+                        .recipient = a->recipient,
+                        .thread = a->thread,
+                        .text = a->text,
+                        .kind = a->kind,
+                        .attempts = a->attempts,
+                        .next_at_ms = a->next_at_ms,
+                        .succeeded = succeeded,
+                        .result_native = result_native,
+                        .url = url,
+                        .reason = reason,
+                        .outcome_unknown = outcome_unknown};
+    int rc = outbox_write_final(ob, &o);
     if (rc != GW_OK)
         log_error(&rt->log, label, "action %s: could not record its outcome (%s): %s", a->id,
                   succeeded ? "succeeded" : "failed", write_error(ob, rc));
@@ -271,12 +215,12 @@ static void finish(outbox_action *a, int succeeded, const char *result_native, c
         ob->stats.succeeded++;
         if (result_native != NULL)
             ob->echo_candidates++;
-        log_info(&rt->log, label, "action %s (%s) succeeded: %s", a->id, kind_names[a->kind],
+        log_info(&rt->log, label, "action %s (%s) succeeded: %s", a->id, outbox_kind_name(a->kind),
                  result_native ? result_native : "(the network gave no id)");
     } else {
         ob->stats.failed++;
         log_warn(&rt->log, label, "action %s (%s) failed after %u attempt%s: %s", a->id,
-                 kind_names[a->kind], a->attempts, a->attempts == 1 ? "" : "s",
+                 outbox_kind_name(a->kind), a->attempts, a->attempts == 1 ? "" : "s",
                  reason ? reason : "no reason given");
     }
     list_remove(ob, a);
@@ -394,7 +338,7 @@ static void send_after_commit(void *arg, int committed)
     };
     ob->stats.attempts++;
     log_debug(&rt->log, account_label(acct), "action %s: attempt %u (%s)", a->id, a->attempts,
-              kind_names[a->kind]);
+              outbox_kind_name(a->kind));
     /* post_done may run inside this call and free a. */
     int rc = account_post(acct, a->kind == OUTBOX_PRIVATE, &action, post_done, a);
     json_decref(answered);

@@ -1,7 +1,7 @@
 /* outbox_internal.h - the outbox's state, shared by its parts: outbox.c
  * (the queue and the send path), outbox_submit.c (deciding on new
- * requests) and outbox_read.c (what the API reads). No other file
- * includes it.
+ * requests), outbox_read.c (what the API reads) and outbox_final.c (a
+ * final state and its event). No other file includes it.
  */
 #ifndef GW_OUTBOX_INTERNAL_H
 #define GW_OUTBOX_INTERNAL_H
@@ -41,7 +41,28 @@ static inline json_t *outbox_string_or_null(const char *s)
 }
 
 /* "reply" or "private": the kind as the table and the events spell it. */
-const char *outbox_kind_name(outbox_kind kind);
+static inline const char *outbox_kind_name(outbox_kind kind)
+{
+    return kind == OUTBOX_PRIVATE ? "private" : "reply";
+}
+
+/* An action's outcome: the action as the row has it, and how it ended.
+ * Strings borrowed; a NULL one is null in the event. */
+typedef struct outbox_outcome {
+    const char *id, *key, *network, *account, *reply_native, *recipient, *thread, *text;
+    outbox_kind kind;
+    unsigned attempts;
+    uint64_t next_at_ms;
+    int succeeded;
+    const char *result_native, *url, *reason; /* reason: a failure's */
+    int outcome_unknown;
+} outbox_outcome;
+
+/* Write the final state (succeeded or failed) and its action.* event in
+ * one savepoint: both commit with the tick, or neither does
+ * (outbox_final.c). Returns 0, GW_ESTATE when the row is no longer in the
+ * state this gateway left it in, or another negative code. */
+int outbox_write_final(outbox *ob, const outbox_outcome *o);
 
 /* The pruning, and the kept keys of pruned actions: outbox_prune.h. */
 
