@@ -13,8 +13,10 @@
  * declared options and their validation), request.c (URLs, the bearer and
  * OAuth 1.0a Authorization headers, requests in flight, reading X's
  * answers), fetch.c (the fetch state machine and its durable cursors),
- * normalise.c (X JSON -> gateway.event/1; pure, shared with the fuzz
- * target and unit tests), actions.c (post_public and send_private),
+ * normalise.c, normalise_v1.c and normalise_build.c (X JSON ->
+ * gateway.event/1: the v2 shapes, the webhooks' v1.1 shapes, what both
+ * build items with; pure, shared with the fuzz target and unit tests),
+ * actions.c (post_public and send_private),
  * webhook.c (CRC challenge, signature check, deliveries).
  */
 #ifndef TWITTER_TWITTER_H
@@ -70,7 +72,7 @@ void tw_options_free(tw_options *opt);
 bool tw_options_have_user_context(const tw_options *opt);
 
 /* ------------------------------------------------------------------------
- * Normalisation (normalise.c): X's JSON -> gateway.event/1 items. Pure
+ * Normalisation (normalise*.c): X's JSON -> gateway.event/1 items. Pure
  * functions of their inputs: no host, no I/O, no allocation that
  * outlives the call except the events handed to `emit`.
  */

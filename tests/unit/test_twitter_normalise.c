@@ -1,7 +1,7 @@
 /* tests/unit/test_twitter_normalise.c - the X plugin's normaliser (X JSON
  * -> gateway.event/1), without a host.
  *
- * normalise.c is compiled into this test (its functions are hidden inside
+ * normalise*.c are compiled into this test (their functions are hidden in
  * twitter.so). Every event it produces is also run through the host's own
  * pipeline_validate, so "the plugin emits what the host accepts" is
  * checked here and not only end to end.
@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include "../../plugins/twitter/normalise.c"
+#include "../../plugins/twitter/normalise_build.c"
+#include "../../plugins/twitter/normalise_v1.c"
 #include "engine/pipeline.h"
 
 static const char *const TERMS[] = {"acme", "acme blender"};
@@ -388,13 +390,13 @@ static void test_word_matching(void **state)
     assert_false(contains_word("@acme_fans", "@acme"));
     assert_true(contains_word("the acme  blender, acme blender!", "acme blender"));
     assert_false(contains_word("anything", ""));
-    assert_true(useful_lang("en") != NULL);
-    assert_true(useful_lang("pt-BR") != NULL);
-    assert_null(useful_lang("und"));
-    assert_null(useful_lang("qht"));
-    assert_null(useful_lang("e"));
-    assert_null(useful_lang("en-"));
-    assert_null(useful_lang("en_US"));
+    assert_true(tw_useful_lang("en") != NULL);
+    assert_true(tw_useful_lang("pt-BR") != NULL);
+    assert_null(tw_useful_lang("und"));
+    assert_null(tw_useful_lang("qht"));
+    assert_null(tw_useful_lang("e"));
+    assert_null(tw_useful_lang("en-"));
+    assert_null(tw_useful_lang("en_US"));
 }
 
 int main(void)
