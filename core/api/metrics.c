@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/digits.h"
 #include "engine/account.h"
 #include "engine/dispatch.h"
 #include "http/http_client.h"
@@ -89,13 +90,8 @@ static int account_labels_make(account_labels *al, const gw_runtime *rt)
 /* A number in decimal, without printf's format parsing. */
 static void put_u64(FILE *f, unsigned long long v)
 {
-    char digits[24];
-    size_t n = sizeof digits;
-    do {
-        digits[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    fwrite_unlocked(digits + n, 1, sizeof digits - n, f);
+    char digits[DIGITS_MAX];
+    fwrite_unlocked(digits, 1, digits_put(digits, v), f);
 }
 
 /* name{network="...",account="..." of account i: a line's start. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/digits.h"
 #include "gateway/error.h"
 
 /* jansson's parser refuses deeper input; the bound also ends a cycle. */
@@ -161,17 +162,12 @@ int jw_string(jw_buf *b, const char *str, size_t len)
 
 int jw_integer(jw_buf *b, json_int_t v)
 {
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
+    char tmp[1 + DIGITS_MAX];
+    tmp[0] = '-';
     /* through unsigned: the negation of the smallest value is defined */
     unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        *--p = '-';
-    return jw_raw(b, p, (size_t)(tmp + sizeof tmp - p));
+    size_t n = digits_put(tmp + 1, u);
+    return v < 0 ? jw_raw(b, tmp, n + 1) : jw_raw(b, tmp + 1, n);
 }
 
 /* jansson's jsonp_dtostr at precision 15: "%.15g", a '.' whatever the

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/digits.h"
 #include "gateway/error.h"
 
 /* A shared reason: the array takes a new reference. */
@@ -16,22 +17,6 @@ static int add_shared(json_t *reasons, int *score, int points, json_t *reason)
 {
     *score += points;
     return reason != NULL && json_array_append(reasons, reason) == 0 ? GW_OK : GW_ENOMEM;
-}
-
-/* The digits of n (>= 0) at out, which has room for 20; returns their
- * count. By hand: snprintf was a thousand instructions a reason, and a
- * tenth of triage's cost on the flood's items. */
-static size_t put_digits(char *out, unsigned long long n)
-{
-    char tmp[20];
-    size_t len = 0;
-    do {
-        tmp[len++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n > 0);
-    for (size_t i = 0; i < len; i++)
-        out[i] = tmp[len - 1 - i];
-    return len;
 }
 
 /* "text (+points)" (the text cut at 300 bytes, as before). */
@@ -44,7 +29,7 @@ static int add_line(json_t *reasons, int *score, int points, const char *text)
     line[n++] = ' ';
     line[n++] = '(';
     line[n++] = points < 0 ? '-' : '+';
-    n += put_digits(line + n, points < 0 ? 0ull - (unsigned)points : (unsigned)points);
+    n += digits_put(line + n, points < 0 ? 0ull - (unsigned)points : (unsigned)points);
     line[n++] = ')';
     return json_array_append_new(reasons, json_stringn(line, n)) == 0 ? GW_OK : GW_ENOMEM;
 }
@@ -62,7 +47,7 @@ static void describe_followers(char *out, size_t cap, long long n)
     }
     size_t len = sizeof lead - 1;
     memcpy(out, lead, len);
-    len += put_digits(out + len, (unsigned long long)(n >= 10000 ? n / 1000 : n));
+    len += digits_put(out + len, (unsigned long long)(n >= 10000 ? n / 1000 : n));
     if (n >= 10000)
         out[len++] = 'k';
     memcpy(out + len, tail, sizeof tail);
