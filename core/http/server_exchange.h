@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/dlink.h"
+#include "base/dlink.h"
 #include "http/server_parse.h"
 #include "http/server_state.h"
 

@@ -28,7 +28,7 @@
 
 #include <uv.h>
 
-#include "http/dlink.h"
+#include "base/dlink.h"
 #include "http/http_server.h"
 #include "http/server_parse.h"
 #include "http/server_routes.h"

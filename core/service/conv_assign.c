@@ -64,7 +64,7 @@ static size_t thread_key(char *buf, const char *network, const char *account, co
 static conv *conv_new(conv_service *svc, const char *key, size_t len, size_t net_len,
                       size_t acct_len, int is_public, const contact *ct, uint64_t now_ms)
 {
-    conv *cv = calloc(1, sizeof *cv);
+    conv *cv = conv_alloc();
     if (cv == NULL || (cv->key = malloc(len + 1)) == NULL) {
         free(cv);
         return NULL;

@@ -9,35 +9,11 @@
 #include "gateway/sdk.h"
 #include "service/conv_state.h"
 
-static void lru_unlink(conv_service *svc, contact *ct)
-{
-    if (ct->lru_prev != NULL)
-        ct->lru_prev->lru_next = ct->lru_next;
-    else
-        svc->lru_head = ct->lru_next;
-    if (ct->lru_next != NULL)
-        ct->lru_next->lru_prev = ct->lru_prev;
-    else
-        svc->lru_tail = ct->lru_prev;
-    ct->lru_prev = ct->lru_next = NULL;
-}
-
-static void lru_push_front(conv_service *svc, contact *ct)
-{
-    ct->lru_next = svc->lru_head;
-    ct->lru_prev = NULL;
-    if (svc->lru_head != NULL)
-        svc->lru_head->lru_prev = ct;
-    svc->lru_head = ct;
-    if (svc->lru_tail == NULL)
-        svc->lru_tail = ct;
-}
-
 void conv_contact_touch(conv_service *svc, contact *ct)
 {
-    if (svc->lru_head != ct) {
-        lru_unlink(svc, ct);
-        lru_push_front(svc, ct);
+    if (svc->lru.next != &ct->lru_link) {
+        dlink_remove(&ct->lru_link);
+        dlink_insert_after(&svc->lru, &ct->lru_link);
     }
 }
 
@@ -80,6 +56,7 @@ static contact *contact_add(conv_service *svc, int64_t id, const char *network, 
     ct->net_len = net_len;
     ct->id = ct->person = id;
     ct->followers = -1;
+    dlink_init(&ct->lru_link);
     conv_id_format("ct_", id, ct->idstr, sizeof ct->idstr);
     if (strmap_put(svc->contacts, ct->key, ct->key_len, ct) != GW_OK ||
         strmap_put(svc->contact_ids, &ct->id, sizeof ct->id, ct) != GW_OK) {
@@ -87,7 +64,7 @@ static contact *contact_add(conv_service *svc, int64_t id, const char *network, 
         contact_free(ct);
         return NULL;
     }
-    lru_push_front(svc, ct);
+    dlink_insert_after(&svc->lru, &ct->lru_link); /* the most recent */
     svc->contact_count++;
     return ct;
 }
@@ -98,6 +75,9 @@ static int contact_from_row(void *arg, const contact_row *r)
     contact *ct = contact_add(svc, r->id, r->network, strlen(r->network), r->author);
     if (ct == NULL)
         return GW_ENOMEM;
+    /* read most recent first: each goes after those read before it */
+    dlink_remove(&ct->lru_link);
+    dlink_push_back(&svc->lru, &ct->lru_link);
     ct->handle = dup_or_null(r->handle);
     ct->name = dup_or_null(r->name);
     ct->followers = r->followers;
@@ -116,17 +96,6 @@ int conv_contact_load(conv_service *svc)
     int rc = contact_store_each_recent(svc->ks, svc->opt.contact_cache, contact_from_row, svc);
     if (rc < 0)
         return rc;
-    /* walked most recent first: pushed to the front each, so reverse */
-    contact *ct = svc->lru_head, *prev = NULL;
-    svc->lru_tail = ct;
-    while (ct != NULL) {
-        contact *next = ct->lru_next;
-        ct->lru_next = prev;
-        ct->lru_prev = next;
-        prev = ct;
-        ct = next;
-    }
-    svc->lru_head = prev;
     svc->contacts_all_loaded = total <= (int64_t)svc->opt.contact_cache;
     return GW_OK;
 }
@@ -231,15 +200,16 @@ int conv_contact_flush(conv_service *svc, int stale_too)
         if ((wrc = contact_write(svc, ct)) != GW_OK && rc == GW_OK)
             rc = wrc;
     }
-    for (contact *ct = stale_too ? svc->lru_head : NULL; ct != NULL; ct = ct->lru_next) {
+    for (contact *ct = stale_too ? conv_lru_first(svc) : NULL; ct != NULL;
+         ct = conv_lru_next(svc, ct)) {
         if (ct->stale && (wrc = contact_write(svc, ct)) != GW_OK && rc == GW_OK)
             rc = wrc;
     }
-    while (svc->contact_count > svc->opt.contact_cache && svc->lru_tail != NULL) {
-        contact *ct = svc->lru_tail;
+    while (svc->contact_count > svc->opt.contact_cache && !dlink_empty(&svc->lru)) {
+        contact *ct = CONTAINER_OF(svc->lru.prev, contact, lru_link); /* the least recent */
         if (ct->stale && (wrc = contact_write(svc, ct)) != GW_OK && rc == GW_OK)
             rc = wrc;
-        lru_unlink(svc, ct);
+        dlink_remove(&ct->lru_link);
         strmap_remove(svc->contacts, ct->key, ct->key_len, ct);
         strmap_remove(svc->contact_ids, &ct->id, sizeof ct->id, ct);
         contact_free(ct);
@@ -251,13 +221,11 @@ int conv_contact_flush(conv_service *svc, int stale_too)
 
 void conv_contact_free_all(conv_service *svc)
 {
-    contact *ct = svc->lru_head;
-    while (ct != NULL) {
-        contact *next = ct->lru_next;
+    for (contact *ct = conv_lru_first(svc), *next; ct != NULL; ct = next) {
+        next = conv_lru_next(svc, ct);
         contact_free(ct);
-        ct = next;
     }
-    svc->lru_head = svc->lru_tail = NULL;
+    dlink_init(&svc->lru);
     svc->contact_count = 0;
 }
 

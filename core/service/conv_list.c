@@ -19,39 +19,36 @@
 #include "service/conv_service.h"
 #include "service/conv_state.h"
 
+static conv *listed(dlink *l)
+{
+    return CONTAINER_OF(l, conv, id_link);
+}
+
+/* The conversation after cv in id order (the first one when cv is NULL),
+ * NULL at the end. */
+static conv *list_next(conv_service *svc, const conv *cv)
+{
+    dlink *n = cv != NULL ? cv->id_link.next : svc->id_list.next;
+    return n == &svc->id_list ? NULL : listed(n);
+}
+
 void conv_list_add(conv_service *svc, conv *cv)
 {
-    conv *at = svc->id_tail; /* the last one before cv */
-    while (at != NULL && at->id > cv->id)
-        at = at->id_prev;
-    cv->id_prev = at;
-    cv->id_next = at != NULL ? at->id_next : svc->id_head;
-    if (cv->id_next != NULL)
-        cv->id_next->id_prev = cv;
-    else
-        svc->id_tail = cv;
-    if (at != NULL)
-        at->id_next = cv;
-    else
-        svc->id_head = cv;
+    dlink *at = svc->id_list.prev; /* the last one before cv */
+    while (at != &svc->id_list && listed(at)->id > cv->id)
+        at = at->prev;
+    dlink_insert_after(at, &cv->id_link);
 }
 
 void conv_list_remove(conv_service *svc, conv *cv)
 {
-    if (cv->id_prev != NULL)
-        cv->id_prev->id_next = cv->id_next;
-    else if (svc->id_head == cv)
-        svc->id_head = cv->id_next;
-    if (cv->id_next != NULL)
-        cv->id_next->id_prev = cv->id_prev;
-    else if (svc->id_tail == cv)
-        svc->id_tail = cv->id_prev;
-    cv->id_prev = cv->id_next = NULL;
+    (void)svc;
+    dlink_remove(&cv->id_link);
 }
 
 void conv_list_reset(conv_service *svc)
 {
-    svc->id_head = svc->id_tail = NULL;
+    dlink_init(&svc->id_list);
 }
 
 typedef struct list_walk {
@@ -142,19 +139,19 @@ static int emit(conv *cv, conv_row_fn fn, void *arg)
 
 /* By id: the list from the cursor's conversation on (from the start of
  * the list when it has left memory since). */
-static int page_by_id(conv_service *svc, const conv_page *page, conv_state state,
-                      conv_row_fn fn, void *arg)
+static int page_by_id(conv_service *svc, const conv_page *page, conv_state state, conv_row_fn fn,
+                      void *arg)
 {
     int64_t after = page->after_id;
     conv *cv = after > 0 ? strmap_get(svc->by_id, &after, sizeof after) : NULL;
     if (cv != NULL) {
-        cv = cv->id_next;
+        cv = list_next(svc, cv);
     } else {
-        for (cv = svc->id_head; cv != NULL && cv->id <= after; cv = cv->id_next)
+        for (cv = list_next(svc, NULL); cv != NULL && cv->id <= after; cv = list_next(svc, cv))
             ;
     }
     int n = 0, rc = 0;
-    for (; cv != NULL && (size_t)n < page->limit; cv = cv->id_next) {
+    for (; cv != NULL && (size_t)n < page->limit; cv = list_next(svc, cv)) {
         if (cv->state != state)
             continue;
         if ((rc = emit(cv, fn, arg)) != 0)
@@ -164,8 +161,7 @@ static int page_by_id(conv_service *svc, const conv_page *page, conv_state state
     return n;
 }
 
-int conv_service_list_active(conv_service *svc, const conv_page *page, conv_row_fn fn,
-                             void *arg)
+int conv_service_list_active(conv_service *svc, const conv_page *page, conv_row_fn fn, void *arg)
 {
     if (page->state == NULL || page->limit == 0)
         return GW_EINVAL;
@@ -181,7 +177,7 @@ int conv_service_list_active(conv_service *svc, const conv_page *page, conv_row_
     list_walk w = {.page = page, .state = state, .heap = malloc(page->limit * sizeof(conv *))};
     if (w.heap == NULL)
         return GW_ENOMEM;
-    for (conv *cv = svc->id_head; cv != NULL; cv = cv->id_next)
+    for (conv *cv = list_next(svc, NULL); cv != NULL; cv = list_next(svc, cv))
         consider(&w, cv);
     /* a heap sort: the last kept goes to the end, then the last of the
      * rest before it, and so on */

@@ -10,8 +10,6 @@
  * so it nearly always joins the end of its list; one filed out of order
  * (a load, a clock step back) is walked into place from the end.
  */
-#include <string.h>
-
 #include "gateway/error.h"
 #include "service/conv_service.h"
 #include "service/conv_state.h"
@@ -24,41 +22,42 @@ static int after(int64_t wa, int64_t ida, int64_t wb, int64_t idb)
 
 static int score_of(const conv *cv)
 {
-    return cv->priority_score < 0 ? 0 : cv->priority_score >= CONV_QUEUE_SCORES
-                                             ? CONV_QUEUE_SCORES - 1
-                                             : cv->priority_score;
+    return cv->priority_score < 0                    ? 0
+           : cv->priority_score >= CONV_QUEUE_SCORES ? CONV_QUEUE_SCORES - 1
+                                                     : cv->priority_score;
 }
 
-static void unfile(conv_service *svc, conv *cv)
+static conv *queued(dlink *l)
 {
-    int s = cv->q_score;
-    if (cv->q_prev != NULL)
-        cv->q_prev->q_next = cv->q_next;
-    else
-        svc->queue_head[s] = cv->q_next;
-    if (cv->q_next != NULL)
-        cv->q_next->q_prev = cv->q_prev;
-    else
-        svc->queue_tail[s] = cv->q_prev;
-    cv->q_prev = cv->q_next = NULL;
+    return CONTAINER_OF(l, conv, q_link);
+}
+
+/* The first conversation of list s, NULL when it is empty. */
+static conv *queue_first(conv_service *svc, int s)
+{
+    return dlink_empty(&svc->queue[s]) ? NULL : queued(svc->queue[s].next);
+}
+
+/* The conversation after cv in its list, NULL at the end. */
+static conv *queue_next(conv_service *svc, const conv *cv)
+{
+    dlink *n = cv->q_link.next;
+    return n == &svc->queue[cv->q_score] ? NULL : queued(n);
+}
+
+static void unfile(conv *cv)
+{
+    dlink_remove(&cv->q_link);
     cv->q_filed = 0;
 }
 
 static void file(conv_service *svc, conv *cv, int s)
 {
-    conv *at = svc->queue_tail[s]; /* the last one before cv */
-    while (at != NULL && after(at->q_waiting, at->id, cv->waiting_ms, cv->id))
-        at = at->q_prev;
-    cv->q_prev = at;
-    cv->q_next = at != NULL ? at->q_next : svc->queue_head[s];
-    if (cv->q_next != NULL)
-        cv->q_next->q_prev = cv;
-    else
-        svc->queue_tail[s] = cv;
-    if (at != NULL)
-        at->q_next = cv;
-    else
-        svc->queue_head[s] = cv;
+    dlink *at = svc->queue[s].prev; /* the last one before cv */
+    while (at != &svc->queue[s] &&
+           after(queued(at)->q_waiting, queued(at)->id, cv->waiting_ms, cv->id))
+        at = at->prev;
+    dlink_insert_after(at, &cv->q_link);
     cv->q_score = s;
     cv->q_waiting = cv->waiting_ms;
     cv->q_filed = 1;
@@ -70,15 +69,15 @@ void conv_queue_update(conv_service *svc, conv *cv)
     if (cv->q_filed && open && cv->q_score == s && cv->q_waiting == cv->waiting_ms)
         return;
     if (cv->q_filed)
-        unfile(svc, cv);
+        unfile(cv);
     if (open)
         file(svc, cv, s);
 }
 
 void conv_queue_reset(conv_service *svc)
 {
-    memset(svc->queue_head, 0, sizeof svc->queue_head);
-    memset(svc->queue_tail, 0, sizeof svc->queue_tail);
+    for (int s = 0; s < CONV_QUEUE_SCORES; s++)
+        dlink_init(&svc->queue[s]);
 }
 
 /* The first conversation of list s after the cursor (waiting, id). */
@@ -86,10 +85,10 @@ static conv *first_after(conv_service *svc, int s, int64_t waiting, int64_t id)
 {
     const conv *known = strmap_get(svc->by_id, &id, sizeof id);
     if (known != NULL && known->q_filed && known->q_score == s && known->q_waiting == waiting)
-        return known->q_next; /* the cursor's own conversation has not moved */
-    conv *cv = svc->queue_head[s];
+        return queue_next(svc, known); /* the cursor's own conversation has not moved */
+    conv *cv = queue_first(svc, s);
     while (cv != NULL && !after(cv->q_waiting, cv->id, waiting, id))
-        cv = cv->q_next;
+        cv = queue_next(svc, cv);
     return cv;
 }
 
@@ -103,12 +102,12 @@ int conv_service_queue(conv_service *svc, const conv_page *page, conv_row_fn fn,
         s = page->after_score < CONV_QUEUE_SCORES ? page->after_score : CONV_QUEUE_SCORES - 1;
         cv = page->after_score < CONV_QUEUE_SCORES
                  ? first_after(svc, s, page->after_waiting, page->after_id)
-                 : svc->queue_head[s];
+                 : queue_first(svc, s);
     } else {
-        cv = svc->queue_head[s];
+        cv = queue_first(svc, s);
     }
     while ((size_t)n < page->limit) {
-        for (; cv != NULL && (size_t)n < page->limit; cv = cv->q_next) {
+        for (; cv != NULL && (size_t)n < page->limit; cv = queue_next(svc, cv)) {
             char net[256], acct[256];
             conv_row r;
             conv_row_fill(cv, &r, net, acct, sizeof net);
@@ -119,7 +118,7 @@ int conv_service_queue(conv_service *svc, const conv_page *page, conv_row_fn fn,
         }
         if (--s < 0)
             break;
-        cv = svc->queue_head[s]; /* the next lower score */
+        cv = queue_first(svc, s); /* the next lower score */
     }
     return n;
 }

@@ -31,7 +31,7 @@ static int conv_from_row(void *arg, const conv_row *r)
 {
     conv_service *svc = arg;
     size_t n = strlen(r->network), a = strlen(r->account), t = strlen(r->thread);
-    conv *cv = calloc(1, sizeof *cv);
+    conv *cv = conv_alloc();
     if (cv == NULL || (cv->key = malloc(n + a + t + 3)) == NULL) {
         free(cv);
         return GW_ENOMEM;
@@ -112,7 +112,7 @@ static int count_open_of(void *arg, void *value)
  * again (approximated by the first answer's time). */
 static void recount_open(conv_service *svc)
 {
-    for (contact *ct = svc->lru_head; ct != NULL; ct = ct->lru_next)
+    for (contact *ct = conv_lru_first(svc); ct != NULL; ct = conv_lru_next(svc, ct))
         ct->open = 0;
     strmap_each(svc->by_id, count_open_of, svc);
 }
@@ -208,6 +208,9 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
         snprintf(err, errlen, "out of memory");
         return GW_ENOMEM;
     }
+    conv_queue_reset(svc);
+    conv_list_reset(svc);
+    dlink_init(&svc->lru);
     svc->loop = loop;
     svc->st = st;
     svc->log = log;
@@ -399,7 +402,7 @@ int conv_service_link(conv_service *svc, int64_t a, int64_t b)
         rc = contact_store_merge_person(svc->ks, from, to);
     if (rc != GW_OK)
         return rc;
-    for (contact *ct = svc->lru_head; ct != NULL; ct = ct->lru_next) {
+    for (contact *ct = conv_lru_first(svc); ct != NULL; ct = conv_lru_next(svc, ct)) {
         if (ct->person == from)
             ct->person = to;
     }

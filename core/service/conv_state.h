@@ -6,9 +6,12 @@
 #ifndef GW_CONV_STATE_H
 #define GW_CONV_STATE_H
 
+#include <stdlib.h>
+
 #include <jansson.h>
 #include <uv.h>
 
+#include "base/dlink.h"
 #include "base/json_write.h"
 #include "base/log.h"
 #include "base/strmap.h"
@@ -32,10 +35,10 @@ typedef enum { CONV_OPEN, CONV_ANSWERED, CONV_CLOSED } conv_state;
  * the flush that writes it). */
 typedef struct conv {
     int64_t id;
-    char *key;      /* owned: network \x1f account \x1f thread */
+    char *key; /* owned: network \x1f account \x1f thread */
     size_t key_len;
     size_t net_len, acct_len; /* the network's and the account's part of key */
-    char *alias;    /* owned: a private thread's key that joined it, or NULL */
+    char *alias;              /* owned: a private thread's key that joined it, or NULL */
     size_t alias_len;
     int64_t contact;
     int is_public;
@@ -45,19 +48,19 @@ typedef struct conv {
     unsigned char priority_index; /* priority's in conv_priority_names (conv_set_priority) */
     int64_t items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms;
     int breached;
-    jw_buf seqs; /* owned: the events' seqs, "12,40,41", a NUL after len (conv_row.seqs) */
+    jw_buf seqs;    /* owned: the events' seqs, "12,40,41", a NUL after len (conv_row.seqs) */
     char idstr[24]; /* "cv_<hex>", formatted once */
-    int dirty; /* on svc->dirty_convs */
+    int dirty;      /* on svc->dirty_convs */
     struct conv *next_dirty;
     /* its place in the work queue (conv_queue.c): the list of q_score,
      * filed by (q_waiting, id) */
-    struct conv *q_prev, *q_next;
+    dlink q_link;
     int q_score;
     int64_t q_waiting;
     unsigned char q_filed;
     /* its place among the conversations not closed, in id order
      * (conv_list.c) */
-    struct conv *id_prev, *id_next;
+    dlink id_link;
     /* what it adds to its account's counters (conv_tally.c) */
     struct conv_tally_group *group; /* NULL until first counted */
     unsigned char t_open, t_unanswered, t_priority;
@@ -73,24 +76,24 @@ typedef struct contact {
     int64_t followers, first_ms, last_ms, items, open, person;
     int64_t join_conv; /* its latest public conversation we answered, and when */
     int64_t join_ms;
-    char idstr[24];  /* "ct_<hex>" and first_seen, formatted once */
+    char idstr[24]; /* "ct_<hex>" and first_seen, formatted once */
     char first_seen[40];
-    int dirty;       /* new: written at this tick's flush (on dirty_contacts) */
-    int stale;       /* counters or profile changed: written by the sweep */
+    int dirty; /* new: written at this tick's flush (on dirty_contacts) */
+    int stale; /* counters or profile changed: written by the sweep */
     struct contact *next_dirty;
-    struct contact *lru_prev, *lru_next; /* lru_head: most recent */
+    dlink lru_link; /* on svc->lru */
 } contact;
 
 /* What annotate found for the event now being appended; stored applies it. */
 typedef struct conv_pending {
     int valid;
-    int customer;      /* a customer item (else an answer) */
-    conv *cv;          /* the conversation */
-    int is_new;        /* cv is not indexed yet */
-    int join;          /* a private item joining cv (alias = join_key) */
-    char *join_key;    /* owned until applied */
+    int customer;   /* a customer item (else an answer) */
+    conv *cv;       /* the conversation */
+    int is_new;     /* cv is not indexed yet */
+    int join;       /* a private item joining cv (alias = join_key) */
+    char *join_key; /* owned until applied */
     size_t join_len;
-    contact *ct;       /* the author's contact, or NULL */
+    contact *ct; /* the author's contact, or NULL */
     uint64_t now_ms;
     /* the author's members as annotate read them (borrowed from the
      * event, which outlives the pending state), so stored() does not
@@ -106,9 +109,9 @@ struct conv_service {
     contact_store *ks;
     const logger *log;
     conv_options opt;
-    strmap *by_key, *by_id;        /* conversations: thread keys (and aliases), ids */
+    strmap *by_key, *by_id;         /* conversations: thread keys (and aliases), ids */
     strmap *contacts, *contact_ids; /* contacts: network+author, ids */
-    contact *lru_head, *lru_tail;
+    dlink lru;                      /* the contacts cached, the most recently used first */
     size_t contact_count;
     int contacts_all_loaded; /* every stored contact is in the cache: a miss is new */
     conv *dirty_convs;
@@ -140,12 +143,12 @@ struct conv_service {
     uint64_t closed_total;
     /* the work queue: open conversations, a list per priority score
      * (conv_queue.c) */
-    struct conv *queue_head[CONV_QUEUE_SCORES], *queue_tail[CONV_QUEUE_SCORES];
+    dlink queue[CONV_QUEUE_SCORES];
     /* every conversation in by_id, in id order (conv_list.c) */
-    struct conv *id_head, *id_tail;
+    dlink id_list;
     /* open conversations per network and account, and per priority,
      * for /metrics (conv_tally.c) */
-    strmap *tally_index; /* network \x1f account -> its group */
+    strmap *tally_index;                    /* network \x1f account -> its group */
     struct conv_tally_group **tally_groups; /* owned, in creation order */
     size_t tally_count, tally_cap;
     uint64_t tally_priority[CONV_PRIORITIES];
@@ -182,6 +185,31 @@ void conv_tally_free(conv_service *svc);
  * per-priority counts into out. 0 or GW_ENOMEM. */
 struct conv_metrics;
 int conv_tally_groups(conv_service *svc, struct conv_metrics *out);
+
+/* A zeroed conversation, on no list (conv_free frees it). NULL when out
+ * of memory. */
+static inline conv *conv_alloc(void)
+{
+    conv *cv = calloc(1, sizeof *cv);
+    if (cv != NULL) {
+        dlink_init(&cv->q_link);
+        dlink_init(&cv->id_link);
+    }
+    return cv;
+}
+
+/* The cached contacts, the most recent first: for (ct = conv_lru_first(svc);
+ * ct != NULL; ct = conv_lru_next(svc, ct)). */
+static inline contact *conv_lru_first(conv_service *svc)
+{
+    return dlink_empty(&svc->lru) ? NULL : CONTAINER_OF(svc->lru.next, contact, lru_link);
+}
+
+static inline contact *conv_lru_next(conv_service *svc, const contact *ct)
+{
+    return ct->lru_link.next == &svc->lru ? NULL
+                                          : CONTAINER_OF(ct->lru_link.next, contact, lru_link);
+}
 
 /* conv_queue.c: conv_queue_update files cv as it is now (conv_mark
  * calls it after every change); reset empties the lists (the

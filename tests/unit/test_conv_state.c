@@ -112,7 +112,7 @@ static void tally_walk(conv_service *svc, conv **all, const char *group_key, siz
 
 static conv *tally_conv(int64_t id, const char *acct)
 {
-    conv *cv = calloc(1, sizeof *cv);
+    conv *cv = conv_alloc();
     assert_non_null(cv);
     char key[64];
     int n = snprintf(key, sizeof key, "mock\x1f%s\x1ft%lld", acct, (long long)id);
@@ -236,6 +236,8 @@ static void test_tally_matches_a_walk(void **state)
     static const char *prios[] = {"urgent", "high", "normal", "low", NULL};
     conv_service *svc = calloc(1, sizeof *svc);
     assert_non_null(svc);
+    conv_queue_reset(svc); /* the lists empty, as conv_service_open leaves them */
+    conv_list_reset(svc);
     svc->by_id = strmap_new();
     assert_non_null(svc->by_id);
     assert_int_equal(GW_OK, conv_tally_open(svc));

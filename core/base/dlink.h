@@ -1,13 +1,15 @@
-/* dlink.h - intrusive doubly-linked circular lists, for the HTTP server's
- * connection and exchange queues.
+/* dlink.h - intrusive doubly-linked circular lists: the HTTP server's
+ * connection and exchange queues, the conversation service's lists (its
+ * conversations in id order, the work queue's lists, the contacts from
+ * the most recently used).
  *
  * A node embeds a dlink; a list head is a dlink that links to itself when
  * empty. An unlinked node points at itself too, so removing it twice is
  * harmless, which the server relies on (an exchange leaves the waiting
  * queue from several paths). Header-only: nothing here is worth a call.
  */
-#ifndef GW_HTTP_DLINK_H
-#define GW_HTTP_DLINK_H
+#ifndef GW_BASE_DLINK_H
+#define GW_BASE_DLINK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,12 +31,18 @@ static inline bool dlink_empty(const dlink *head)
     return head->next == head;
 }
 
+/* Link l right after at (a node, or the head: the front of the list). */
+static inline void dlink_insert_after(dlink *at, dlink *l)
+{
+    l->prev = at;
+    l->next = at->next;
+    at->next->prev = l;
+    at->next = l;
+}
+
 static inline void dlink_push_back(dlink *head, dlink *l)
 {
-    l->prev = head->prev;
-    l->next = head;
-    head->prev->next = l;
-    head->prev = l;
+    dlink_insert_after(head->prev, l);
 }
 
 static inline void dlink_remove(dlink *l)
@@ -44,4 +52,4 @@ static inline void dlink_remove(dlink *l)
     dlink_init(l);
 }
 
-#endif /* GW_HTTP_DLINK_H */
+#endif /* GW_BASE_DLINK_H */
