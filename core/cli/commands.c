@@ -98,7 +98,8 @@ static const cli_command commands[] = {
                      "every key takes its default)"},
                     {0, "fake", "URL", "the fake network's base URL, as ${FAKE_URL}"},
                     {0, "max-block-ms", "MS",
-                     "longest a call into the plugin may hold the loop (default 5)"},
+                     "longest a call into the plugin may hold the loop (default 5; 20 in "
+                     "a sanitizer build)"},
                     {0, "deadline-ms", "MS",
                      "longest a hook may take to complete (default 60000, the gateway's "
                      "fetch_timeout)"},

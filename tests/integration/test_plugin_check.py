@@ -86,6 +86,17 @@ class FixtureTest(GatewayTestCase):
         r = self.assert_one_breach("block_loop", "block-loop")
         self.assertRegex(r.stdout, r"hook fetch held the loop for \d+ ms")
 
+    def test_block_loop_default_limit(self):
+        # Without --max-block-ms: 5 ms, or 20 ms in a sanitizer build,
+        # whose own part of every call runs several times slower (the
+        # fixture works 50 ms, past either).
+        r = run_cli("plugin-check", os.path.join(FIXTURES, "block_loop.so"))
+        self.assertEqual(1, r.returncode, r.stdout + r.stderr)
+        self.assertEqual(["block-loop"], breaches(r.stdout), r.stdout)
+        self.assertIn("the limit is %d ms)" % (20 if sanitized() else 5), r.stdout)
+        help_text = run_cli("plugin-check", "--help").stdout
+        self.assertIn("(default 5; 20 in a sanitizer build)", help_text)
+
     def test_event_valid(self):
         r = self.assert_one_breach("event_valid", "event-valid")
         self.assertIn('"type" is "tweet"', r.stdout)
