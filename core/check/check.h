@@ -15,7 +15,7 @@
  * -O0) runs its own part of every call, and a plugin built to load into
  * it, several times slower, so its default is four times as long: with
  * 5 ms, the skeleton's own test failed there on a busy machine (7 ms on
- * the CPU for a callback that takes well under 1 ms in a normal build). */
+ * the CPU for one callback), where the normal build's passes. */
 #if defined(__SANITIZE_ADDRESS__)
 #define CHECK_DEFAULT_MAX_BLOCK_MS 20
 #elif defined(__has_feature)
