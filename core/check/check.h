@@ -10,20 +10,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/sanitizer.h"
+
 /* How long one call may hold the loop unless --max-block-ms says. A
  * sanitizer build of the gateway (-DGW_SANITIZE=ON: ASan and UBSan at
  * -O0) runs its own part of every call, and a plugin built to load into
  * it, several times slower, so its default is four times as long: with
  * 5 ms, the skeleton's own test failed there on a busy machine (7 ms on
  * the CPU for one callback), where the normal build's passes. */
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef GW_UNDER_ASAN
 #define CHECK_DEFAULT_MAX_BLOCK_MS 20
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CHECK_DEFAULT_MAX_BLOCK_MS 20
-#endif
-#endif
-#ifndef CHECK_DEFAULT_MAX_BLOCK_MS
+#else
 #define CHECK_DEFAULT_MAX_BLOCK_MS 5
 #endif
 #define CHECK_DEFAULT_DEADLINE_MS 60000 /* the gateway's default fetch_timeout */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/sanitizer.h"
 #include "engine/isolated_internal.h"
 
 /* The child's end becomes this descriptor (the plugin host's FD argument). */
@@ -24,14 +25,6 @@
 /* Bytes asked of the socket per read. */
 #define READ_CHUNK 65536
 #define SOCKET_BUFFER (4 * 1024 * 1024)
-
-#if defined(__SANITIZE_ADDRESS__)
-#define ISO_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ISO_UNDER_ASAN 1
-#endif
-#endif
 
 typedef struct iso_write {
     uv_write_t req;
@@ -197,7 +190,7 @@ static void exit_cb(uv_process_t *proc, int64_t status, int term_signal)
  * Not under AddressSanitizer, whose shadow memory alone exceeds it. */
 static void limit_memory(iso_proxy *px)
 {
-#ifndef ISO_UNDER_ASAN
+#ifndef GW_UNDER_ASAN
     uint64_t limit = px->ip->memory_limit;
     if (limit == 0)
         return;

@@ -38,6 +38,7 @@
 #endif
 
 #include "base/clock.h"
+#include "base/sanitizer.h"
 #include "gateway/error.h"
 #include "http/http_client.h"
 #include "http/ratelimit.h"
@@ -1319,7 +1320,7 @@ static void test_memory_flat_over_2000_requests(void **state)
     printf("RSS after 200 requests: %ld kB, after 2000: %ld kB, growth %ld kB\n", c.rss_at_200,
            rss_end, growth);
     bool instrumented = false;
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef GW_UNDER_ASAN
     instrumented = true; /* ASan's quarantine holds freed memory on purpose */
 #endif
 #ifdef HAVE_VALGRIND_H
