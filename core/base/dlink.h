@@ -31,6 +31,12 @@ static inline bool dlink_empty(const dlink *head)
     return head->next == head;
 }
 
+/* Whether node l is on a list (an unlinked node points at itself). */
+static inline bool dlink_linked(const dlink *l)
+{
+    return l->next != l;
+}
+
 /* Link l right after at (a node, or the head: the front of the list). */
 static inline void dlink_insert_after(dlink *at, dlink *l)
 {

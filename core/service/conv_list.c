@@ -40,9 +40,8 @@ void conv_list_add(conv_service *svc, conv *cv)
     dlink_insert_after(at, &cv->id_link);
 }
 
-void conv_list_remove(conv_service *svc, conv *cv)
+void conv_list_remove(conv *cv)
 {
-    (void)svc;
     dlink_remove(&cv->id_link);
 }
 

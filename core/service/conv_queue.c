@@ -45,12 +45,6 @@ static conv *queue_next(conv_service *svc, const conv *cv)
     return n == &svc->queue[cv->q_score] ? NULL : queued(n);
 }
 
-static void unfile(conv *cv)
-{
-    dlink_remove(&cv->q_link);
-    cv->q_filed = 0;
-}
-
 static void file(conv_service *svc, conv *cv, int s)
 {
     dlink *at = svc->queue[s].prev; /* the last one before cv */
@@ -60,16 +54,16 @@ static void file(conv_service *svc, conv *cv, int s)
     dlink_insert_after(at, &cv->q_link);
     cv->q_score = s;
     cv->q_waiting = cv->waiting_ms;
-    cv->q_filed = 1;
 }
 
 void conv_queue_update(conv_service *svc, conv *cv)
 {
     int open = cv->state == CONV_OPEN, s = score_of(cv);
-    if (cv->q_filed && open && cv->q_score == s && cv->q_waiting == cv->waiting_ms)
+    int filed = dlink_linked(&cv->q_link);
+    if (filed && open && cv->q_score == s && cv->q_waiting == cv->waiting_ms)
         return;
-    if (cv->q_filed)
-        unfile(cv);
+    if (filed)
+        dlink_remove(&cv->q_link);
     if (open)
         file(svc, cv, s);
 }
@@ -84,7 +78,8 @@ void conv_queue_reset(conv_service *svc)
 static conv *first_after(conv_service *svc, int s, int64_t waiting, int64_t id)
 {
     const conv *known = strmap_get(svc->by_id, &id, sizeof id);
-    if (known != NULL && known->q_filed && known->q_score == s && known->q_waiting == waiting)
+    if (known != NULL && dlink_linked(&known->q_link) && known->q_score == s &&
+        known->q_waiting == waiting)
         return queue_next(svc, known); /* the cursor's own conversation has not moved */
     conv *cv = queue_first(svc, s);
     while (cv != NULL && !after(cv->q_waiting, cv->id, waiting, id))

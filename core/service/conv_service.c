@@ -260,7 +260,7 @@ static void forget_closed(conv_service *svc, conv *cv)
     if (cv->alias != NULL)
         strmap_remove(svc->by_key, cv->alias, cv->alias_len, cv);
     strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
-    conv_list_remove(svc, cv);
+    conv_list_remove(cv);
     if (svc->pending.cv == cv)
         svc->pending = (conv_pending){0};
     conv_free(cv);

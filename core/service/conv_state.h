@@ -53,11 +53,10 @@ typedef struct conv {
     int dirty;      /* on svc->dirty_convs */
     struct conv *next_dirty;
     /* its place in the work queue (conv_queue.c): the list of q_score,
-     * filed by (q_waiting, id) */
+     * filed by (q_waiting, id); on no list when q_link is unlinked */
     dlink q_link;
     int q_score;
     int64_t q_waiting;
-    unsigned char q_filed;
     /* its place among the conversations not closed, in id order
      * (conv_list.c) */
     dlink id_link;
@@ -221,7 +220,7 @@ void conv_queue_reset(conv_service *svc);
  * order (as it enters by_id), remove takes it out (as it leaves), reset
  * empties the list (the conversations in it must be freed with it). */
 void conv_list_add(conv_service *svc, conv *cv);
-void conv_list_remove(conv_service *svc, conv *cv);
+void conv_list_remove(conv *cv);
 void conv_list_reset(conv_service *svc);
 
 /* conv_row.c: cv as its table row; the network and account are copied

@@ -278,7 +278,7 @@ static void test_tally_matches_a_walk(void **state)
             conv_tally_update(svc, cv);
             conv_queue_update(svc, cv);
             strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
-            conv_list_remove(svc, cv);
+            conv_list_remove(cv);
             conv_free(cv);
             all[i] = NULL;
             continue;
