@@ -14,21 +14,24 @@ def status_kb(pid, field):
     return 0
 
 
+def _stat_cpu_seconds(path):
+    """user + system CPU time from a stat file of /proc."""
+    with open(path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid):
     """user + system CPU time of a process so far (from /proc/PID/stat):
     unlike a rate, it hardly moves when other processes share the cores."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat_cpu_seconds("/proc/%d/stat" % pid)
 
 
 def thread_cpu_seconds(pid, tid=None):
     """user + system CPU time of one thread of a process (the main thread,
     the gateway's event loop, by default): the loop's cost per event is
     what bounds the events/s, whatever the other threads spend."""
-    with open("/proc/%d/task/%d/stat" % (pid, pid if tid is None else tid)) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat_cpu_seconds("/proc/%d/task/%d/stat" % (pid, pid if tid is None else tid))
 
 
 def children(pid):
