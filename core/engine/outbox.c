@@ -4,8 +4,9 @@
  *
  * Owns: the in-memory list of actions still to send (queued, sending,
  * retrying), one timer that wakes the scheduler when the next retry is
- * due, and the state each attempt writes; a final state, with the
- * action.* event that commits with it, is outbox_final.c's. Deciding on
+ * due, and which state each attempt writes; writing it, and a final
+ * state with the action.* event that commits with it, is outbox_write.c's.
+ * Deciding on
  * a new request is outbox_submit.c's, what the API reads (an action's
  * document, echo recognition) outbox_read.c's; the table and its SQL are
  * store/outbox_store.c's.
@@ -44,30 +45,6 @@
  * this much later rather than spin. */
 #define OUTBOX_STORE_RETRY_MS 1000
 
-typedef enum action_state {
-    ST_QUEUED,
-    ST_SENDING,
-    ST_RETRYING,
-    ST_SUCCEEDED,
-    ST_FAILED
-} action_state;
-
-static const char *const state_names[] = {"queued", "sending", "retrying", "succeeded", "failed"};
-
-/* An action still to send. Strings are owned. */
-typedef struct outbox_action {
-    struct outbox_action *prev, *next;
-    outbox *ob;
-    char *id, *key, *network, *account, *in_reply_to, *reply_native, *thread, *recipient, *text;
-    outbox_kind kind;
-    action_state state;        /* queued, sending or retrying */
-    action_state resume_state; /* what "sending" reverts to if never sent */
-    unsigned attempts;
-    uint64_t next_at_ms;
-    int in_flight;      /* from step 1 until the plugin completes */
-    int waiting_logged; /* "account not running" said once */
-} outbox_action;
-
 /* ---- small helpers ------------------------------------------------------ */
 
 static char *dup_or_null(const char *s)
@@ -77,9 +54,9 @@ static char *dup_or_null(const char *s)
 
 static int parse_state(const char *name, action_state *out)
 {
-    for (size_t i = 0; i < sizeof state_names / sizeof state_names[0]; i++) {
-        if (name != NULL && strcmp(name, state_names[i]) == 0) {
-            *out = (action_state)i;
+    for (action_state st = ST_QUEUED; st <= ST_FAILED; st++) {
+        if (name != NULL && strcmp(name, outbox_state_name(st)) == 0) {
+            *out = st;
             return GW_OK;
         }
     }
@@ -170,14 +147,6 @@ static const char *write_error(const outbox *ob, int rc)
     return store_last_error(ob->rt->store);
 }
 
-/* Write the row's state. result_native, url and reason may be NULL. */
-static int write_state(outbox_action *a, action_state state, const char *result_native,
-                       const char *url, const char *reason)
-{
-    return outbox_store_update(a->ob->db, a->id, state_names[state], a->attempts, a->next_at_ms,
-                               clock_wall_ms(), result_native, url, reason);
-}
-
 /* ---- the send path ------------------------------------------------------- */
 
 static void schedule(outbox *ob);
@@ -191,23 +160,7 @@ static void finish(outbox_action *a, int succeeded, const char *result_native, c
     gw_runtime *rt = ob->rt;
     char label[256];
     snprintf(label, sizeof label, "%s/%s", a->network, a->account);
-    outbox_outcome o = {.id = a->id,
-                        .key = a->key,
-                        .network = a->network,
-                        .account = a->account,
-                        .reply_native = a->reply_native,
-                        .recipient = a->recipient,
-                        .thread = a->thread,
-                        .text = a->text,
-                        .kind = a->kind,
-                        .attempts = a->attempts,
-                        .next_at_ms = a->next_at_ms,
-                        .succeeded = succeeded,
-                        .result_native = result_native,
-                        .url = url,
-                        .reason = reason,
-                        .outcome_unknown = outcome_unknown};
-    int rc = outbox_write_final(ob, &o);
+    int rc = outbox_write_final(a, succeeded, result_native, url, reason, outcome_unknown);
     if (rc != GW_OK)
         log_error(&rt->log, label, "action %s: could not record its outcome (%s): %s", a->id,
                   succeeded ? "succeeded" : "failed", write_error(ob, rc));
@@ -233,7 +186,7 @@ static void unclaim(outbox_action *a)
     a->in_flight = 0;
     a->attempts--;
     a->state = a->resume_state;
-    int rc = write_state(a, a->state, NULL, NULL, NULL);
+    int rc = outbox_write_state(a, a->state);
     if (rc != GW_OK)
         log_error(&a->ob->rt->log, COMPONENT,
                   "action %s: could not put it back in the queue: %s (after a restart it is "
@@ -289,7 +242,7 @@ static void post_done(void *ctx, gw_outcome outcome, uint64_t delay_ms, const ch
                      "action %s will be retried in %llu ms (attempt %u of %u): %s", a->id,
                      (unsigned long long)wait, a->attempts, ob->max_attempts,
                      message ? message : "retry requested");
-            int wrc = write_state(a, ST_RETRYING, NULL, NULL, NULL);
+            int wrc = outbox_write_state(a, ST_RETRYING);
             if (wrc != GW_OK)
                 log_error(&rt->log, COMPONENT, "action %s: could not record the retry: %s", a->id,
                           write_error(a->ob, wrc));
@@ -359,7 +312,7 @@ static void start_send(outbox_action *a)
     a->attempts++;
     a->in_flight = 1;
     a->state = ST_SENDING;
-    int rc = write_state(a, ST_SENDING, NULL, NULL, NULL);
+    int rc = outbox_write_state(a, ST_SENDING);
     if (rc == GW_OK && runtime_after_commit(ob->rt, send_after_commit, a) == GW_OK)
         return;
     log_error(&ob->rt->log, COMPONENT, "action %s: cannot start an attempt: %s", a->id,

@@ -1,7 +1,7 @@
 /* outbox_internal.h - the outbox's state, shared by its parts: outbox.c
  * (the queue and the send path), outbox_submit.c (deciding on new
- * requests), outbox_read.c (what the API reads) and outbox_final.c (a
- * final state and its event). No other file includes it.
+ * requests), outbox_read.c (what the API reads) and outbox_write.c (the
+ * row's states, a final one with its event). No other file includes it.
  */
 #ifndef GW_OUTBOX_INTERNAL_H
 #define GW_OUTBOX_INTERNAL_H
@@ -15,7 +15,34 @@
 #include "engine/runtime.h"
 #include "store/outbox_store.h"
 
-struct outbox_action;
+typedef enum action_state {
+    ST_QUEUED,
+    ST_SENDING,
+    ST_RETRYING,
+    ST_SUCCEEDED,
+    ST_FAILED
+} action_state;
+
+/* The state as the table spells it. */
+static inline const char *outbox_state_name(action_state st)
+{
+    static const char *const names[] = {"queued", "sending", "retrying", "succeeded", "failed"};
+    return names[st];
+}
+
+/* An action still to send (outbox.c's list). Strings are owned. */
+typedef struct outbox_action {
+    struct outbox_action *prev, *next;
+    struct outbox *ob;
+    char *id, *key, *network, *account, *in_reply_to, *reply_native, *thread, *recipient, *text;
+    outbox_kind kind;
+    action_state state;        /* queued, sending or retrying */
+    action_state resume_state; /* what "sending" reverts to if never sent */
+    unsigned attempts;
+    uint64_t next_at_ms;
+    int in_flight;      /* from step 1 until the plugin completes */
+    int waiting_logged; /* "account not running" said once */
+} outbox_action;
 
 struct outbox {
     gw_runtime *rt;   /* borrowed */
@@ -46,23 +73,17 @@ static inline const char *outbox_kind_name(outbox_kind kind)
     return kind == OUTBOX_PRIVATE ? "private" : "reply";
 }
 
-/* An action's outcome: the action as the row has it, and how it ended.
- * Strings borrowed; a NULL one is null in the event. */
-typedef struct outbox_outcome {
-    const char *id, *key, *network, *account, *reply_native, *recipient, *thread, *text;
-    outbox_kind kind;
-    unsigned attempts;
-    uint64_t next_at_ms;
-    int succeeded;
-    const char *result_native, *url, *reason; /* reason: a failure's */
-    int outcome_unknown;
-} outbox_outcome;
+/* Write a's state as it is now, attempts and next attempt included
+ * (outbox_write.c). Returns as outbox_write_final. */
+int outbox_write_state(const outbox_action *a, action_state state);
 
-/* Write the final state (succeeded or failed) and its action.* event in
- * one savepoint: both commit with the tick, or neither does
- * (outbox_final.c). Returns 0, GW_ESTATE when the row is no longer in the
- * state this gateway left it in, or another negative code. */
-int outbox_write_final(outbox *ob, const outbox_outcome *o);
+/* Write a's final state (succeeded or failed; result_native, url and a
+ * failure's reason may be NULL) and its action.* event in one savepoint:
+ * both commit with the tick, or neither does (outbox_write.c). Returns 0,
+ * GW_ESTATE when the row is no longer in the state this gateway left it
+ * in, or another negative code. */
+int outbox_write_final(const outbox_action *a, int succeeded, const char *result_native,
+                       const char *url, const char *reason, int outcome_unknown);
 
 /* The pruning, and the kept keys of pruned actions: outbox_prune.h. */
 
