@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/dispatch_internal.h"
+#include "base/grow.h"
 #include "gateway/error.h"
 
 int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)
@@ -11,24 +12,14 @@ int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)
     dispatcher *d = arg;
     if (d->read_limit > 0 && seq > d->read_limit)
         return 1; /* the planned range ends before it: stop the walk */
-    if (d->len + len + 1 > d->cap) {
-        size_t cap = d->cap ? d->cap : 64 * 1024;
-        while (cap < d->len + len + 1)
-            cap *= 2;
-        char *grown = realloc(d->buf, cap);
-        if (grown == NULL)
-            return GW_ENOMEM;
-        d->buf = grown;
-        d->cap = cap;
-    }
-    if (d->batch.count >= d->seqs_cap) {
-        size_t cap = d->seqs_cap ? d->seqs_cap * 2 : 64;
-        int64_t *grown = realloc(d->seqs, cap * sizeof *grown);
-        if (grown == NULL)
-            return GW_ENOMEM;
-        d->seqs = grown;
-        d->seqs_cap = cap;
-    }
+    char *buf = grow_array(d->buf, &d->cap, d->len + len + 1, 1, 64 * 1024);
+    if (buf == NULL)
+        return GW_ENOMEM;
+    d->buf = buf;
+    int64_t *seqs = grow_array(d->seqs, &d->seqs_cap, d->batch.count + 1, sizeof *seqs, 64);
+    if (seqs == NULL)
+        return GW_ENOMEM;
+    d->seqs = seqs;
     d->seqs[d->batch.count] = seq;
     memcpy(d->buf + d->len, json, len);
     d->len += len;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "gateway/error.h"
 
 static const char *const method_names[] = {"GET",    "HEAD",  "POST",   "PUT",
@@ -110,14 +111,10 @@ int server_routes_add(server_routes *t, const char *methods, const char *path, i
         if (!r->prefix == !prefix && strcmp(r->path, path) == 0 && (r->methods & mask))
             return GW_EEXIST;
     }
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        server_route *grown = realloc(t->routes, cap * sizeof *grown);
-        if (grown == NULL)
-            return GW_ENOMEM;
-        t->routes = grown;
-        t->cap = cap;
-    }
+    server_route *grown = grow_array(t->routes, &t->cap, t->count + 1, sizeof *grown, 8);
+    if (grown == NULL)
+        return GW_ENOMEM;
+    t->routes = grown;
     char *copy = strdup(path);
     if (copy == NULL)
         return GW_ENOMEM;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/grow.h"
 #include "gateway/error.h"
 #include "gateway/sdk.h"
 #include "service/conv_state.h"
@@ -37,14 +38,11 @@ static int sla_push(conv_service *svc, int64_t id)
             memmove(svc->sla_ids, svc->sla_ids + svc->sla_head, svc->sla_len * sizeof(int64_t));
             svc->sla_head = 0;
         }
-        if (svc->sla_len == svc->sla_cap) {
-            size_t cap = svc->sla_cap ? svc->sla_cap * 2 : 256;
-            int64_t *grown = realloc(svc->sla_ids, cap * sizeof *grown);
-            if (grown == NULL)
-                return GW_ENOMEM;
-            svc->sla_ids = grown;
-            svc->sla_cap = cap;
-        }
+        int64_t *grown =
+            grow_array(svc->sla_ids, &svc->sla_cap, svc->sla_len + 1, sizeof *grown, 256);
+        if (grown == NULL)
+            return GW_ENOMEM;
+        svc->sla_ids = grown;
     }
     svc->sla_ids[svc->sla_head + svc->sla_len++] = id;
     return GW_OK;
@@ -61,8 +59,8 @@ void conv_sla_track(conv_service *svc, conv *cv)
 {
     if (svc->opt.target_ms == 0)
         return;
-    cv->deadline_ms = business_hours_add(&svc->opt.hours, svc->tz, cv->first_ms,
-                                         (int64_t)svc->opt.target_ms);
+    cv->deadline_ms =
+        business_hours_add(&svc->opt.hours, svc->tz, cv->first_ms, (int64_t)svc->opt.target_ms);
     if (sla_push(svc, cv->id) != GW_OK) {
         log_write(svc->log, GW_LOG_ERROR, "conversations",
                   "out of memory: conversation %s is not watched for its target", cv->idstr);
@@ -86,14 +84,13 @@ static void sla_emit(conv_service *svc, conv *cv, int64_t now)
     svc->breaches++;
     if (svc->opt.emit == NULL)
         return;
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:f, s:f}}", "type",
-                           "sla.breached", "visibility", cv->is_public ? "public" : "private",
-                           "native_id", native, "thread_id",
-                           cv->key + cv->net_len + cv->acct_len + 2, "conversation_id",
-                           cv->idstr, "detail", "conversation_id", cv->idstr, "first_item_at",
-                           first, "deadline", deadline, "target_seconds",
-                           (double)svc->opt.target_ms / 1000.0, "waited_seconds",
-                           (double)(now - cv->first_ms) / 1000.0);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:f, s:f}}", "type", "sla.breached",
+                  "visibility", cv->is_public ? "public" : "private", "native_id", native,
+                  "thread_id", cv->key + cv->net_len + cv->acct_len + 2, "conversation_id",
+                  cv->idstr, "detail", "conversation_id", cv->idstr, "first_item_at", first,
+                  "deadline", deadline, "target_seconds", (double)svc->opt.target_ms / 1000.0,
+                  "waited_seconds", (double)(now - cv->first_ms) / 1000.0);
     if (ev != NULL)
         svc->opt.emit(svc->opt.emit_arg, net, acct, ev);
 }
@@ -150,8 +147,7 @@ static int by_id(const void *a, const void *b)
 
 int conv_sla_open(conv_service *svc, char *err, size_t errlen)
 {
-    int rc = tzif_load(NULL, svc->opt.timezone ? svc->opt.timezone : "UTC", &svc->tz, err,
-                       errlen);
+    int rc = tzif_load(NULL, svc->opt.timezone ? svc->opt.timezone : "UTC", &svc->tz, err, errlen);
     if (rc != GW_OK)
         return rc;
     uv_timer_init(svc->loop, &svc->sla_timer);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "gateway/error.h"
 #include "base/embed.h"
 #include "base/hash.h"
@@ -74,21 +75,6 @@ typedef struct load_ctx {
     cfg_errors *errs;
 } load_ctx;
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return GW_OK;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return GW_ENOMEM;
-    *p = q;
-    *cap = n;
-    return GW_OK;
-}
-
 static int is_one_word_list(triage_list list)
 {
     return list == TRIAGE_NEGATOR || list == TRIAGE_INTENSIFIER || list == TRIAGE_HANDLE;
@@ -137,9 +123,13 @@ static int add_words(load_ctx *c, const char *raw, size_t len, int line, char *t
                 rc = GW_EINVAL;
                 break;
             }
-            if ((rc = grow((void **)&lx->words, &lx->word_cap, lx->word_count + 1,
-                           sizeof *lx->words)) != GW_OK)
+            lex_word *grown =
+                grow_array(lx->words, &lx->word_cap, lx->word_count + 1, sizeof *grown, 64);
+            if (grown == NULL) {
+                rc = GW_ENOMEM;
                 break;
+            }
+            lx->words = grown;
             lex_word *lw = &lx->words[lx->word_count];
             lw->word = strndup(s, slen);
             if (lw->word == NULL) {
@@ -249,8 +239,11 @@ static int add_entry(void *arg, const char *raw, size_t len, int has_weight, dou
         old->weight = (float)weight;
         return GW_OK;
     }
-    if (grow((void **)&lx->phrases, &lx->phrase_cap, lx->phrase_count + 1, sizeof *lx->phrases))
+    triage_phrase *phrases =
+        grow_array(lx->phrases, &lx->phrase_cap, lx->phrase_count + 1, sizeof *phrases, 64);
+    if (phrases == NULL)
         return GW_ENOMEM;
+    lx->phrases = phrases;
     triage_phrase *p = &lx->phrases[lx->phrase_count];
     *p = (triage_phrase){.first = (uint32_t)words_before,
                          .nwords = (uint32_t)n,
@@ -307,11 +300,13 @@ static int load_dir(triage_lexicon *lx, const char *dir, cfg_errors *errs)
         size_t n = strlen(e->d_name);
         if (n < 5 || strcmp(e->d_name + n - 4, ".txt") != 0 || e->d_name[0] == '.')
             continue;
-        if (grow((void **)&names, &cap, count + 1, sizeof *names) != GW_OK ||
-            (names[count] = strdup(e->d_name)) == NULL) {
+        char **grown = grow_array(names, &cap, count + 1, sizeof *names, 64);
+        if (grown == NULL || (grown[count] = strdup(e->d_name)) == NULL) {
+            names = grown != NULL ? grown : names;
             rc = GW_ENOMEM;
             break;
         }
+        names = grown;
         count++;
     }
     closedir(d);
@@ -371,8 +366,10 @@ static lex_slot *slot_for(const triage_lexicon *lx, uint64_t key)
 
 static int link_node(triage_lexicon *lx, uint64_t key, int32_t phrase)
 {
-    if (grow((void **)&lx->nodes, &lx->node_cap, lx->node_count + 1, sizeof *lx->nodes))
+    lex_node *nodes = grow_array(lx->nodes, &lx->node_cap, lx->node_count + 1, sizeof *nodes, 64);
+    if (nodes == NULL)
         return GW_ENOMEM;
+    lx->nodes = nodes;
     lex_slot *s = slot_for(lx, key);
     if (s->head < 0)
         s->key = key;
