@@ -33,8 +33,8 @@ struct triage {
     triage_rules *rules;
     triage_values values; /* shared JSON values of the tags */
     triage_text scratch;
-    jw_buf text; /* the last item's tags as text (triage_enrich_text) */
-    json_t *reasons; /* an item's reasons on their way into text, emptied after */
+    jw_buf text;            /* the last item's tags as text (triage_enrich_text) */
+    triage_reasons reasons; /* an item's reasons, emptied for each */
 };
 
 static int check_influence(const gw_config *cfg, long long high, long long top, cfg_errors *errs)
@@ -60,11 +60,6 @@ int triage_open(const gw_config *cfg, triage **out, cfg_errors *errs)
     if (t == NULL)
         return GW_ENOMEM;
     const json_t *s = cfg->triage;
-    t->reasons = json_array();
-    if (t->reasons == NULL) {
-        free(t);
-        return GW_ENOMEM;
-    }
     t->enabled = json_is_true(json_object_get(s, "enabled"));
     t->default_rules = json_is_true(json_object_get(s, "default_rules"));
     t->influence_high = json_integer_value(json_object_get(s, "influence_high"));
@@ -97,7 +92,7 @@ void triage_free(triage *t)
     triage_values_free(&t->values);
     triage_text_free(&t->scratch);
     jw_buf_free(&t->text);
-    json_decref(t->reasons);
+    triage_reasons_free(&t->reasons);
     free(t);
 }
 
@@ -277,7 +272,7 @@ static int sentiment_index(double sentiment)
  * clamped and fitted to a forced level, its level, and the reasons
  * appended to the empty array the caller gives. Returns 0 or GW_ENOMEM. */
 static int rank(triage *t, verdict *v, int mentioned, int *score_out, int *level_out,
-                json_t *reasons)
+                triage_reasons *reasons)
 {
     int score = TRIAGE_PRIORITY_BASE, rc = GW_OK;
     triage_level level = TRIAGE_LEVEL_NONE;
@@ -324,16 +319,15 @@ static int enrich_object(triage *t, const char *network, json_t *event, const tr
         return GW_ENOMEM;
     v.f.tags = tags;
     int score, level;
-    json_t *reasons = json_array(); /* the tags keep it */
-    if (reasons == NULL || rank(t, &v, mentioned, &score, &level, reasons) != GW_OK) {
-        json_decref(reasons);
+    triage_reasons_clear(&t->reasons);
+    if (rank(t, &v, mentioned, &score, &level, &t->reasons) != GW_OK)
         return GW_ENOMEM;
-    }
     int rc = set_shared(tags, "priority", t->values.level[level]);
     rc |= set_shared(tags, "priority_score", t->values.score[score]);
-    if (rc == GW_OK && json_array_size(reasons) > 0)
-        rc = json_object_set(tags, "priority_reasons", reasons) == 0 ? GW_OK : GW_ENOMEM;
-    json_decref(reasons);
+    if (rc == GW_OK && t->reasons.count > 0)
+        rc = json_object_set_new(tags, "priority_reasons", triage_reasons_array(&t->reasons)) == 0
+                 ? GW_OK
+                 : GW_ENOMEM;
     if (rc != GW_OK)
         return GW_ENOMEM;
     out_priority(out, score, level);
@@ -376,13 +370,11 @@ int triage_enrich_text(triage *t, const char *network, json_t *event, const tria
                           .sentiment = label_of(v.sentiment),
                           .sentiment_score = sentiment_index(v.sentiment),
                           .influence = v.influence};
-    /* written out as text right away: the array is t's, emptied per item */
-    json_array_clear(t->reasons);
-    if (rank(t, &v, mentioned, &set.score, &set.level, t->reasons) != GW_OK)
+    triage_reasons_clear(&t->reasons);
+    if (rank(t, &v, mentioned, &set.score, &set.level, &t->reasons) != GW_OK)
         return GW_ENOMEM;
-    set.reasons = t->reasons;
+    set.reasons = &t->reasons;
     int rc = triage_tags_text(&t->text, &t->values, &set);
-    json_array_clear(t->reasons);
     if (rc != GW_OK)
         return rc;
     out->members = t->text.data;

@@ -12,15 +12,16 @@
 #include "base/digits.h"
 #include "gateway/error.h"
 
-/* A shared reason: the array takes a new reference. */
-static int add_shared(json_t *reasons, int *score, int points, json_t *reason)
+/* A shared reason (triage_values'). */
+static int add_shared(triage_reasons *reasons, int *score, int points,
+                      const triage_shared_reason *reason)
 {
     *score += points;
-    return reason != NULL && json_array_append(reasons, reason) == 0 ? GW_OK : GW_ENOMEM;
+    return triage_reasons_share(reasons, reason);
 }
 
 /* "text (+points)" (the text cut at 300 bytes, as before). */
-static int add_line(json_t *reasons, int *score, int points, const char *text)
+static int add_line(triage_reasons *reasons, int *score, int points, const char *text)
 {
     char line[340];
     size_t n = strnlen(text, 300);
@@ -31,7 +32,7 @@ static int add_line(json_t *reasons, int *score, int points, const char *text)
     line[n++] = points < 0 ? '-' : '+';
     n += digits_put(line + n, points < 0 ? 0ull - (unsigned)points : (unsigned)points);
     line[n++] = ')';
-    return json_array_append_new(reasons, json_stringn(line, n)) == 0 ? GW_OK : GW_ENOMEM;
+    return triage_reasons_line(reasons, line, n);
 }
 
 static void describe_followers(char *out, size_t cap, long long n)
@@ -53,7 +54,7 @@ static void describe_followers(char *out, size_t cap, long long n)
     memcpy(out + len, tail, sizeof tail);
 }
 
-static int add_intents(const triage_priority_input *in, int *score, json_t *reasons)
+static int add_intents(const triage_priority_input *in, int *score, triage_reasons *reasons)
 {
     const triage_analysis *a = in->analysis;
     int rc = GW_OK;
@@ -69,7 +70,7 @@ static int add_intents(const triage_priority_input *in, int *score, json_t *reas
             rc = add_line(reasons, score, points, line);
         } else if (cue != NULL) {
             rc = add_shared(reasons, score, points,
-                            in->values->intent_reason[triage_lexicon_index(in->lexicon, cue)]);
+                            &in->values->intent_reason[triage_lexicon_index(in->lexicon, cue)]);
         } else {
             rc = add_line(reasons, score, points, triage_intent_labels[i]);
         }
@@ -77,7 +78,7 @@ static int add_intents(const triage_priority_input *in, int *score, json_t *reas
     return rc;
 }
 
-int triage_priority_builtin(const triage_priority_input *in, int *score, json_t *reasons)
+int triage_priority_builtin(const triage_priority_input *in, int *score, triage_reasons *reasons)
 {
     const triage_analysis *a = in->analysis;
     const triage_facts *f = in->facts;
@@ -105,14 +106,14 @@ int triage_priority_builtin(const triage_priority_input *in, int *score, json_t 
         rc |= add_line(reasons, score, 30, line);
     } else if (f->influence != NULL && f->influence[0] == 'h') { /* high */
         if (in->verified) {
-            rc |= add_shared(reasons, score, 20, in->values->fixed[TRIAGE_REASON_VERIFIED]);
+            rc |= add_shared(reasons, score, 20, &in->values->fixed[TRIAGE_REASON_VERIFIED]);
         } else {
             describe_followers(line, sizeof line, f->followers);
             rc |= add_line(reasons, score, 20, line);
         }
     }
     if (f->visibility != NULL && strcmp(f->visibility, "private") == 0)
-        rc |= add_shared(reasons, score, 10, in->values->fixed[TRIAGE_REASON_PRIVATE]);
+        rc |= add_shared(reasons, score, 10, &in->values->fixed[TRIAGE_REASON_PRIVATE]);
     return rc == GW_OK ? GW_OK : GW_ENOMEM;
 }
 

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "triage/triage_analyse.h"
+#include "triage/triage_reasons.h"
 #include "triage/triage_rules.h"
 #include "triage/triage_values.h"
 
@@ -35,7 +36,7 @@ typedef struct triage_priority_input {
 
 /* Add the built-in points to *score with a reason each (the base
  * included). Returns 0 or GW_ENOMEM. */
-int triage_priority_builtin(const triage_priority_input *in, int *score, json_t *reasons);
+int triage_priority_builtin(const triage_priority_input *in, int *score, triage_reasons *reasons);
 
 /* The level of a clamped score. */
 triage_level triage_priority_level(int score);

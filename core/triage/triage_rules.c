@@ -288,7 +288,7 @@ static int matches(const rule *r, const triage_facts *f)
 }
 
 int triage_rules_apply(const triage_rules *r, const triage_facts *f, int *score,
-                       triage_level *level, json_t *reasons)
+                       triage_level *level, triage_reasons *reasons)
 {
     for (size_t i = 0; r != NULL && i < r->count; i++) {
         const rule *ru = &r->items[i];
@@ -310,7 +310,7 @@ int triage_rules_apply(const triage_rules *r, const triage_facts *f, int *score,
             snprintf(line, sizeof line, "%s (%s)", ru->reason, effect);
         else
             snprintf(line, sizeof line, "rule %s (%s)", ru->name, effect);
-        if (json_array_append_new(reasons, json_string(line)) != 0)
+        if (triage_reasons_line(reasons, line, strnlen(line, sizeof line)) != GW_OK)
             return GW_ENOMEM;
     }
     return GW_OK;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "triage/triage_reasons.h"
 
 /* Priority levels, lowest first. */
 typedef enum triage_level {
@@ -65,6 +66,6 @@ void triage_rules_free(triage_rules *r);
  * written to *level, one readable reason each appended to reasons.
  * Returns 0 or GW_ENOMEM. */
 int triage_rules_apply(const triage_rules *r, const triage_facts *f, int *score,
-                       triage_level *level, json_t *reasons);
+                       triage_level *level, triage_reasons *reasons);
 
 #endif /* GW_TRIAGE_RULES_H */

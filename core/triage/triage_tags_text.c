@@ -15,21 +15,6 @@ static int member(jw_buf *b, const triage_member_text *m)
 
 #define LIT(b, s) jw_raw((b), (s), sizeof(s) - 1)
 
-static int string_array(jw_buf *b, const json_t *arr)
-{
-    int rc = GW_OK;
-    size_t i;
-    const json_t *s;
-    json_array_foreach(arr, i, s)
-    {
-        if (rc == GW_OK)
-            rc = jw_raw(b, i > 0 ? "," : "[", 1);
-        if (rc == GW_OK)
-            rc = jw_string(b, json_string_value(s), json_string_length(s));
-    }
-    return rc != GW_OK ? rc : LIT(b, "]");
-}
-
 static int keywords(jw_buf *b, const triage_tag_set *s)
 {
     int rc = LIT(b, "\"keywords\":[");
@@ -71,10 +56,10 @@ int triage_tags_text(jw_buf *b, const triage_values *v, const triage_tag_set *s)
         rc = member(b, &v->level_text[s->level]);
     if (rc == GW_OK)
         rc = member(b, &v->score_text[s->score]);
-    if (rc == GW_OK && json_array_size(s->reasons) > 0) {
+    if (rc == GW_OK && s->reasons->count > 0) {
         rc = LIT(b, ",\"priority_reasons\":");
         if (rc == GW_OK)
-            rc = string_array(b, s->reasons);
+            rc = triage_reasons_write(b, s->reasons);
     }
     if (rc == GW_OK)
         rc = LIT(b, "}");

@@ -16,6 +16,7 @@
 
 #include "base/json_write.h"
 #include "triage/lexicon.h"
+#include "triage/triage_reasons.h"
 #include "triage/triage_values.h"
 
 /* What triage decided for one item, before it is written. */
@@ -24,13 +25,13 @@ typedef struct triage_tag_set {
     size_t keyword_count;
     int mentioned;
     int unaddressed;
-    unsigned intents;      /* bit mask, triage_intent_names' order */
-    int sentiment;         /* 0 negative, 1 neutral, 2 positive */
-    int sentiment_score;   /* index into triage_values.sentiment_score */
-    int influence;         /* 0 top, 1 high, 2 normal, -1 unknown */
-    int level;             /* triage_level, LOW..URGENT */
-    int score;             /* 0-100 */
-    const json_t *reasons; /* an array of strings (borrowed) */
+    unsigned intents;              /* bit mask, triage_intent_names' order */
+    int sentiment;                 /* 0 negative, 1 neutral, 2 positive */
+    int sentiment_score;           /* index into triage_values.sentiment_score */
+    int influence;                 /* 0 top, 1 high, 2 normal, -1 unknown */
+    int level;                     /* triage_level, LOW..URGENT */
+    int score;                     /* 0-100 */
+    const triage_reasons *reasons; /* borrowed */
 } triage_tag_set;
 
 /* Replace b's contents with `"tags":{...}` for s. Returns 0, GW_ENOMEM,

@@ -59,7 +59,7 @@ static int make_phrase_values(triage_values *v, const triage_lexicon *lx)
             else
                 snprintf(line, sizeof line, "%s: '%s' (%+d)", triage_intent_labels[p->list],
                          p->display, triage_intent_points[p->list]);
-            if ((v->intent_reason[i] = json_string(line)) == NULL)
+            if (triage_shared_reason_make(&v->intent_reason[i], line) != GW_OK)
                 return GW_ENOMEM;
         } else if (p->list == TRIAGE_BRAND) {
             json_t *arr = json_array();
@@ -124,9 +124,12 @@ int triage_values_open(triage_values *v, const triage_lexicon *lx)
         return GW_ENOMEM;
     if (make_strings(v->sentiment, sentiment_names, 3) != GW_OK ||
         make_strings(v->level, level_names, 4) != GW_OK ||
-        make_strings(v->influence, influence_names, 3) != GW_OK ||
-        make_strings(v->fixed, fixed_reasons, TRIAGE_REASON_COUNT) != GW_OK)
+        make_strings(v->influence, influence_names, 3) != GW_OK)
         return GW_ENOMEM;
+    for (int i = 0; i < TRIAGE_REASON_COUNT; i++) {
+        if (triage_shared_reason_make(&v->fixed[i], fixed_reasons[i]) != GW_OK)
+            return GW_ENOMEM;
+    }
     for (int i = 0; i <= 100; i++) {
         if ((v->score[i] = json_integer(i)) == NULL)
             return GW_ENOMEM;
@@ -146,6 +149,12 @@ static void decref_all(json_t **arr, size_t n)
         json_decref(arr[i]);
 }
 
+static void free_reasons(triage_shared_reason *arr, size_t n)
+{
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        triage_shared_reason_free(&arr[i]);
+}
+
 void triage_values_free(triage_values *v)
 {
     decref_all(v->sentiment, 3);
@@ -154,12 +163,12 @@ void triage_values_free(triage_values *v)
     decref_all(v->intents, 1u << TRIAGE_INTENT_COUNT);
     decref_all(v->score, 101);
     decref_all(v->sentiment_score, 201);
-    decref_all(v->fixed, TRIAGE_REASON_COUNT);
-    decref_all(v->intent_reason, v->phrases);
+    free_reasons(v->fixed, TRIAGE_REASON_COUNT);
+    free_reasons(v->intent_reason, v->phrases);
     decref_all(v->keywords, v->phrases);
-    decref_all(v->sentiment_reason, v->phrases * SLOTS_PER_PHRASE);
-    triage_member_text *texts[] = {v->sentiment_text,    v->level_text, v->influence_text,
-                                   v->intents_text,      v->score_text, v->sentiment_score_text};
+    free_reasons(v->sentiment_reason, v->phrases * SLOTS_PER_PHRASE);
+    triage_member_text *texts[] = {v->sentiment_text, v->level_text, v->influence_text,
+                                   v->intents_text,   v->score_text, v->sentiment_score_text};
     size_t counts[] = {3, 4, 3, 1u << TRIAGE_INTENT_COUNT, 101, 201};
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
         for (size_t i = 0; i < counts[k]; i++)
@@ -171,8 +180,10 @@ void triage_values_free(triage_values *v)
     *v = (triage_values){0};
 }
 
-json_t *triage_values_sentiment_reason(triage_values *v, const triage_lexicon *lx,
-                                       const triage_phrase *p, int negated, int points)
+const triage_shared_reason *triage_values_sentiment_reason(triage_values *v,
+                                                           const triage_lexicon *lx,
+                                                           const triage_phrase *p, int negated,
+                                                           int points)
 {
     if (points < 1)
         points = 1;
@@ -180,11 +191,15 @@ json_t *triage_values_sentiment_reason(triage_values *v, const triage_lexicon *l
         points = TRIAGE_SENTIMENT_POINTS_MAX;
     size_t slot = triage_lexicon_index(lx, p) * SLOTS_PER_PHRASE +
                   (size_t)(negated ? TRIAGE_SENTIMENT_POINTS_MAX + 1 : 0) + (size_t)points;
-    if (v->sentiment_reason[slot] == NULL) {
+    triage_shared_reason *s = &v->sentiment_reason[slot];
+    if (s->value == NULL) {
         char line[600];
         snprintf(line, sizeof line, "negative sentiment: '%s'%s (+%d)", p->display,
                  negated ? " negated" : "", points);
-        v->sentiment_reason[slot] = json_string(line);
+        if (triage_shared_reason_make(s, line) != GW_OK) {
+            triage_shared_reason_free(s);
+            return NULL;
+        }
     }
-    return v->sentiment_reason[slot];
+    return s;
 }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "triage/lexicon.h"
+#include "triage/triage_reasons.h"
 
 #define TRIAGE_SENTIMENT_POINTS_MAX 15
 
@@ -36,10 +37,10 @@ typedef struct triage_values {
     json_t *intents[1u << TRIAGE_INTENT_COUNT]; /* arrays by bit mask; [0] is NULL */
     json_t *score[101];                         /* 0..100 */
     json_t *sentiment_score[201];               /* -1.00..1.00 by hundredths */
-    json_t *fixed[TRIAGE_REASON_COUNT];
-    json_t **intent_reason;    /* per phrase: an intent phrase's reason, else NULL */
-    json_t **keywords;         /* per phrase: a brand term alone in an array, else NULL */
-    json_t **sentiment_reason; /* per phrase x negated x points, made on first use */
+    triage_shared_reason fixed[TRIAGE_REASON_COUNT];
+    triage_shared_reason *intent_reason;    /* per phrase: an intent phrase's, else empty */
+    json_t **keywords;                      /* per phrase: a brand term alone in an array */
+    triage_shared_reason *sentiment_reason; /* per phrase x negated x points, made on use */
     size_t phrases;
     /* The values above that have no per-phrase part as whole members,
      * `,"key":<compact JSON>`, for tags written straight as text
@@ -65,7 +66,9 @@ extern const char *const triage_intent_labels[TRIAGE_INTENT_COUNT];
 /* "negative sentiment: 'awful' (+N)" for a cue phrase (negated: "'happy'
  * negated"), made the first time it is needed. Borrowed; NULL when out
  * of memory. points is 1..TRIAGE_SENTIMENT_POINTS_MAX. */
-json_t *triage_values_sentiment_reason(triage_values *v, const triage_lexicon *lx,
-                                       const triage_phrase *p, int negated, int points);
+const triage_shared_reason *triage_values_sentiment_reason(triage_values *v,
+                                                           const triage_lexicon *lx,
+                                                           const triage_phrase *p, int negated,
+                                                           int points);
 
 #endif /* GW_TRIAGE_VALUES_H */
