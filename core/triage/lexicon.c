@@ -20,6 +20,7 @@
 
 #define PHRASE_WORDS_MAX 8
 #define PHRASE_TEXT_MAX 512
+#define FIRST_BITS 4096
 
 const char *const triage_intent_names[TRIAGE_INTENT_COUNT] = {"purchase", "churn_risk", "question",
                                                               "complaint", "kudos"};
@@ -44,10 +45,14 @@ typedef struct lex_word {
                             <brand>, else 0 */
 } lex_word;
 
-/* One entry of a first-word chain; a phrase may be on several chains. */
+/* One entry of a first-word chain; a phrase may be on several chains.
+ * second is the hash of the phrase's second word, or 0 when any token
+ * may follow as far as the walk can tell (one word, a placeholder first
+ * or second, "?"). */
 typedef struct lex_node {
     int32_t phrase;
     int32_t next;
+    uint64_t second;
 } lex_node;
 
 typedef struct lex_slot {
@@ -64,6 +69,10 @@ struct triage_lexicon {
     size_t node_count, node_cap;
     lex_slot *slots;
     size_t slot_mask;
+    /* A bit per first word's hash, folded to 4,096 bits: most of a text's
+     * words begin no phrase, and this answers for them from 512 bytes
+     * that stay in the cache, without probing the slots. */
+    uint64_t first_bits[FIRST_BITS / 64];
     uint64_t question_hash; /* of "?": where a question mark's phrases are */
 };
 
@@ -356,6 +365,11 @@ static int load_terms(triage_lexicon *lx, triage_list list, const char *key, con
     return rc;
 }
 
+static size_t first_bit(uint64_t key)
+{
+    return (size_t)(key >> 40) & (FIRST_BITS - 1);
+}
+
 static lex_slot *slot_for(const triage_lexicon *lx, uint64_t key)
 {
     size_t i = (size_t)(key ^ (key >> 29)) & lx->slot_mask;
@@ -373,7 +387,16 @@ static int link_node(triage_lexicon *lx, uint64_t key, int32_t phrase)
     lex_slot *s = slot_for(lx, key);
     if (s->head < 0)
         s->key = key;
-    lx->nodes[lx->node_count] = (lex_node){phrase, s->head};
+    lx->first_bits[first_bit(key) / 64] |= 1ull << (first_bit(key) % 64);
+    const triage_phrase *p = &lx->phrases[phrase];
+    /* after a placeholder, which may be several words, the second word
+     * is not necessarily the next token */
+    const lex_word *w2 =
+        p->nwords > 1 && !lx->words[p->first].placeholder ? &lx->words[p->first + 1] : NULL;
+    uint64_t second = 0;
+    if (w2 != NULL && !w2->placeholder && !(w2->len == 1 && w2->word[0] == '?'))
+        second = w2->hash;
+    lx->nodes[lx->node_count] = (lex_node){phrase, s->head, second};
     s->head = (int32_t)lx->node_count++;
     return GW_OK;
 }
@@ -473,21 +496,39 @@ void triage_lexicon_free(triage_lexicon *lx)
     free(lx);
 }
 
-const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage_token *tok,
-                                          int32_t *cursor)
+/* The node at c->node or the first after it whose second word may be
+ * the next token; its phrase, or NULL at the chain's end. */
+static const triage_phrase *candidate(const triage_lexicon *lx, triage_lexicon_cursor *c)
 {
-    /* "!?" is one token whose word is "!": it asks as "?" does */
-    uint64_t hash = (tok->flags & TRIAGE_TOKEN_QUESTION) ? lx->question_hash : tok->hash;
-    *cursor = slot_for(lx, hash)->head;
-    return *cursor >= 0 ? &lx->phrases[lx->nodes[*cursor].phrase] : NULL;
+    int32_t n = c->node;
+    while (n >= 0 && lx->nodes[n].second != 0 && lx->nodes[n].second != c->next_hash)
+        n = lx->nodes[n].next;
+    c->node = n;
+    return n >= 0 ? &lx->phrases[lx->nodes[n].phrase] : NULL;
 }
 
-const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, int32_t *cursor)
+const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage_token *tokens,
+                                          size_t count, size_t i, triage_lexicon_cursor *c)
 {
-    if (*cursor < 0)
+    const triage_token *tok = &tokens[i];
+    /* "!?" is one token whose word is "!": it asks as "?" does */
+    uint64_t hash = (tok->flags & TRIAGE_TOKEN_QUESTION) ? lx->question_hash : tok->hash;
+    size_t bit = first_bit(hash);
+    if (!(lx->first_bits[bit / 64] & (1ull << (bit % 64)))) {
+        c->node = -1;
         return NULL;
-    *cursor = lx->nodes[*cursor].next;
-    return *cursor >= 0 ? &lx->phrases[lx->nodes[*cursor].phrase] : NULL;
+    }
+    c->node = slot_for(lx, hash)->head;
+    c->next_hash = i + 1 < count ? tokens[i + 1].hash : 0;
+    return candidate(lx, c);
+}
+
+const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, triage_lexicon_cursor *c)
+{
+    if (c->node < 0)
+        return NULL;
+    c->node = lx->nodes[c->node].next;
+    return candidate(lx, c);
 }
 
 static int word_matches(const lex_word *w, const triage_token *t)
@@ -524,11 +565,11 @@ const triage_phrase *triage_lexicon_longest(const triage_lexicon *lx, triage_lis
                                             size_t *len)
 {
     const triage_phrase *best = NULL;
-    int32_t cur;
+    triage_lexicon_cursor cur;
     *len = 0;
     if (i >= count)
         return NULL;
-    for (const triage_phrase *p = triage_lexicon_first(lx, &tokens[i], &cur); p != NULL;
+    for (const triage_phrase *p = triage_lexicon_first(lx, tokens, count, i, &cur); p != NULL;
          p = triage_lexicon_next(lx, &cur)) {
         if (p->list != list || lx->words[p->first].placeholder)
             continue;

@@ -68,14 +68,24 @@ int triage_lexicon_open(const char *lexicon_dir, const json_t *brand_terms,
 
 void triage_lexicon_free(triage_lexicon *lx);
 
-/* The phrases that may start at tok: the first one (NULL when none), then
- * triage_lexicon_next with the same cursor until NULL. A phrase starting
- * with <competitor> is found under each competitor's first word; a
- * question mark's phrases ("?") under any token that asks ("?", "?!",
- * "!?"). Borrowed. */
-const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage_token *tok,
-                                          int32_t *cursor);
-const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, int32_t *cursor);
+/* Where a walk of the phrases that may start at a token is. */
+typedef struct triage_lexicon_cursor {
+    int32_t node;
+    uint64_t next_hash; /* the following token's hash; 0 when there is none */
+} triage_lexicon_cursor;
+
+/* The phrases that may start at tokens[i] (i < count): the first one
+ * (NULL when none), then triage_lexicon_next with the same cursor until
+ * NULL. A phrase starting with <competitor> is found under each
+ * competitor's first word; a question mark's phrases ("?") under any
+ * token that asks ("?", "?!", "!?"). A phrase whose second word is not
+ * the next token's is passed over without reading the phrase: most
+ * candidates of a common first word ("where can i buy" for "where") fail
+ * there. The others are candidates only: triage_lexicon_match decides.
+ * Borrowed. */
+const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage_token *tokens,
+                                          size_t count, size_t i, triage_lexicon_cursor *c);
+const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, triage_lexicon_cursor *c);
 
 /* How many tokens p covers from tokens[i] (0: it does not match there).
  * Punctuation tokens only match punctuation words ("?"). */

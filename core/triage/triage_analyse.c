@@ -42,10 +42,10 @@ static int is_conjunction(const triage_token *t)
  * m->found: 0 when nothing matched. */
 static unsigned find_matches(const triage_lexicon *lx, triage_text *t, size_t i, word_matches *m)
 {
-    int32_t cur;
+    triage_lexicon_cursor cur;
     triage_token *tok = &t->tokens[i];
     m->found = 0;
-    for (const triage_phrase *p = triage_lexicon_first(lx, tok, &cur); p != NULL;
+    for (const triage_phrase *p = triage_lexicon_first(lx, t->tokens, t->count, i, &cur); p != NULL;
          p = triage_lexicon_next(lx, &cur)) {
         size_t n = triage_lexicon_match(lx, p, t->tokens, t->count, i);
         if (n == 0)

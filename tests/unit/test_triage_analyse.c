@@ -133,6 +133,12 @@ static void test_brand_terms_competitors_and_handles(void **state)
     assert_int_equal(1, a->keyword_count);
     assert_string_equal("Acme", a->keywords[0]->display);
     assert_int_equal(0, a->handle_mentioned);
+    /* A phrase that opens with a two-word competitor: its second word is
+     * not the token after the competitor's first (the lexicon's walk must
+     * not pass it over). */
+    a = analyse(f, "globex corp is cheaper");
+    assert_true(has(a, TRIAGE_CHURN_RISK));
+    assert_string_equal("<competitor> is cheaper", a->intent_cue[TRIAGE_CHURN_RISK].phrase->text);
     /* Naming a competitor alone is half of churn risk. */
     a = analyse(f, "globex corp has a sale");
     assert_true(a->intent[TRIAGE_CHURN_RISK] == TRIAGE_COMPETITOR_CHURN);
