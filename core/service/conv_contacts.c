@@ -21,8 +21,11 @@ void conv_contact_mark(conv_service *svc, contact *ct)
 {
     if (!ct->dirty) {
         ct->dirty = 1;
-        ct->next_dirty = svc->dirty_contacts;
-        svc->dirty_contacts = ct;
+        ct->next_dirty = NULL;
+        if (svc->dirty_contacts == NULL)
+            svc->dirty_contacts_tail = &svc->dirty_contacts;
+        *svc->dirty_contacts_tail = ct;
+        svc->dirty_contacts_tail = &ct->next_dirty;
     }
 }
 

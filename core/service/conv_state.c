@@ -32,8 +32,11 @@ void conv_mark(conv_service *svc, conv *cv)
     conv_refile(svc, cv);
     if (!cv->dirty) {
         cv->dirty = 1;
-        cv->next_dirty = svc->dirty_convs;
-        svc->dirty_convs = cv;
+        cv->next_dirty = NULL;
+        if (svc->dirty_convs == NULL)
+            svc->dirty_tail = &svc->dirty_convs;
+        *svc->dirty_tail = cv;
+        svc->dirty_tail = &cv->next_dirty;
     }
 }
 

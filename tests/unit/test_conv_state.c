@@ -20,8 +20,8 @@
 static void test_id_format_matches_printf(void **state)
 {
     (void)state;
-    const int64_t ids[] = {1, 9, 10, 15, 16, 255, 4096, 0x7fffffff, INT64_C(0x123456789abcde),
-                           INT64_MAX};
+    const int64_t ids[] = {
+        1, 9, 10, 15, 16, 255, 4096, 0x7fffffff, INT64_C(0x123456789abcde), INT64_MAX};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         char got[24], want[24];
         conv_id_format("cv_", ids[i], got, sizeof got);
@@ -51,8 +51,8 @@ static void test_add_seq_lists_in_order(void **state)
         }
         int64_t v = seq * 7919 + (seq == 399 ? INT64_C(9000000000000000000) : 0);
         assert_int_equal(GW_OK, conv_add_seq(cv, v));
-        len += (size_t)snprintf(want + len, sizeof want - len, "%s%lld", seq ? "," : "",
-                                (long long)v);
+        len +=
+            (size_t)snprintf(want + len, sizeof want - len, "%s%lld", seq ? "," : "", (long long)v);
         assert_int_equal(cv->seqs.len, len);
         assert_string_equal(cv->seqs.data, want);
     }
@@ -87,8 +87,7 @@ static void test_set_priority_index(void **state)
 #define TALLY_CONVS 300
 
 static void tally_walk(conv_service *svc, conv **all, const char *group_key, size_t glen,
-                       uint64_t *open, uint64_t *unanswered, int64_t *oldest,
-                       uint64_t *priority)
+                       uint64_t *open, uint64_t *unanswered, int64_t *oldest, uint64_t *priority)
 {
     *open = *unanswered = 0;
     *oldest = 0;
@@ -165,9 +164,8 @@ static int id_order(const void *a, const void *b)
 static int list_page(conv_service *svc, conv_state st, int by_priority, size_t limit,
                      queue_seen *seen)
 {
-    conv_page p = {.state = st == CONV_OPEN ? "open" : "answered",
-                   .by_priority = by_priority,
-                   .limit = limit};
+    conv_page p = {
+        .state = st == CONV_OPEN ? "open" : "answered", .by_priority = by_priority, .limit = limit};
     size_t n = seen->n;
     if (n > 0 && by_priority) {
         p.has_cursor = 1;
@@ -302,8 +300,7 @@ static void test_tally_matches_a_walk(void **state)
         uint64_t open_total = 0;
         for (size_t g = 0; g < m.group_count; g++) {
             char key[64];
-            int n = snprintf(key, sizeof key, "%s\x1f%s", m.groups[g].network,
-                             m.groups[g].account);
+            int n = snprintf(key, sizeof key, "%s\x1f%s", m.groups[g].network, m.groups[g].account);
             tally_walk(svc, all, key, (size_t)n, &open, &unanswered, &oldest, prio);
             assert_int_equal(open, m.groups[g].open);
             assert_int_equal(unanswered, m.groups[g].unanswered);
@@ -323,6 +320,64 @@ static void test_tally_matches_a_walk(void **state)
     free(svc);
 }
 
+/* What the flush writes comes in the order it was first marked: new
+ * conversations and contacts in id order, so SQLite appends their rows
+ * (conv_state.h). Newest first, every full page was a full rebalance. */
+static void test_marked_in_order(void **state)
+{
+    (void)state;
+    conv_service *svc = calloc(1, sizeof *svc);
+    assert_non_null(svc);
+    conv_queue_reset(svc);
+    conv_list_reset(svc);
+    svc->by_id = strmap_new();
+    assert_non_null(svc->by_id);
+    assert_int_equal(GW_OK, conv_tally_open(svc));
+    conv *cv[5];
+    contact ct[5] = {{0}};
+    for (int i = 0; i < 5; i++) {
+        cv[i] = tally_conv(i + 1, "acme");
+        assert_int_equal(GW_OK, strmap_put(svc->by_id, &cv[i]->id, sizeof cv[i]->id, cv[i]));
+        conv_list_add(svc, cv[i]);
+        ct[i].id = i + 1;
+    }
+    static const int order[] = {2, 0, 3, 0, 4, 2}, want[] = {2, 0, 3, 4};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        conv_mark(svc, cv[order[k]]);
+        conv_contact_mark(svc, &ct[order[k]]);
+    }
+    const conv *c = svc->dirty_convs;
+    const contact *t = svc->dirty_contacts;
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        assert_non_null(c);
+        assert_non_null(t);
+        assert_ptr_equal(c, cv[want[k]]);
+        assert_ptr_equal(t, &ct[want[k]]);
+        c = c->next_dirty;
+        t = t->next_dirty;
+    }
+    assert_null(c);
+    assert_null(t);
+    /* taken by a flush, the lists start over */
+    for (c = svc->dirty_convs; c != NULL; c = c->next_dirty)
+        cv[c->id - 1]->dirty = 0;
+    for (t = svc->dirty_contacts; t != NULL; t = t->next_dirty)
+        ct[t->id - 1].dirty = 0;
+    svc->dirty_convs = NULL;
+    svc->dirty_contacts = NULL;
+    conv_mark(svc, cv[1]);
+    conv_contact_mark(svc, &ct[1]);
+    assert_ptr_equal(svc->dirty_convs, cv[1]);
+    assert_null(svc->dirty_convs->next_dirty);
+    assert_ptr_equal(svc->dirty_contacts, &ct[1]);
+    assert_null(svc->dirty_contacts->next_dirty);
+    for (int i = 0; i < 5; i++)
+        conv_free(cv[i]);
+    conv_tally_free(svc);
+    strmap_free(svc->by_id);
+    free(svc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_add_seq_lists_in_order),
         cmocka_unit_test(test_set_priority_index),
         cmocka_unit_test(test_tally_matches_a_walk),
+        cmocka_unit_test(test_marked_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
