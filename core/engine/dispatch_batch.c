@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/dispatch_internal.h"
 #include "base/grow.h"
+#include "engine/dispatch_internal.h"
 #include "gateway/error.h"
 
 int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)

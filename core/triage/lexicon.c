@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/grow.h"
-#include "gateway/error.h"
 #include "base/embed.h"
+#include "base/grow.h"
 #include "base/hash.h"
+#include "gateway/error.h"
 #include "triage/lexicon_file.h"
 
 #define PHRASE_WORDS_MAX 8

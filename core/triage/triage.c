@@ -270,7 +270,7 @@ static int sentiment_index(double sentiment)
 
 /* The built-in points, then the rules (which see v->f's tags): the score
  * clamped and fitted to a forced level, its level, and the reasons
- * appended to the empty array the caller gives. Returns 0 or GW_ENOMEM. */
+ * appended to the empty list the caller gives. Returns 0 or GW_ENOMEM. */
 static int rank(triage *t, verdict *v, int mentioned, int *score_out, int *level_out,
                 triage_reasons *reasons)
 {

@@ -18,7 +18,7 @@ int triage_shared_reason_make(triage_shared_reason *s, const char *line)
         jw_buf_free(&b);
         return rc;
     }
-    /* the buffer is the text's: it is freed with free() like any */
+    /* the buffer's bytes become the text (jw_buf_free is a free() of them) */
     s->json = b.data;
     s->json_len = b.len;
     return GW_OK;
