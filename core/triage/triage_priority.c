@@ -11,6 +11,7 @@
 
 #include "base/digits.h"
 #include "gateway/error.h"
+#include "gateway/sdk.h"
 
 /* A shared reason (triage_values'). */
 static int add_shared(triage_reasons *reasons, int *score, int points,
@@ -20,13 +21,15 @@ static int add_shared(triage_reasons *reasons, int *score, int points,
     return triage_reasons_share(reasons, reason);
 }
 
-/* "text (+points)" (the text cut at 300 bytes, as before). */
+/* "text (+points)" (the text cut at 300 bytes, as before, on a character
+ * boundary: half a UTF-8 sequence would make the reasons fail to write,
+ * and the item go untagged). */
 static int add_line(triage_reasons *reasons, int *score, int points, const char *text)
 {
     char line[340];
-    size_t n = strnlen(text, 300);
+    gw_sdk_str_copy(line, 301, text);
+    size_t n = strlen(line);
     *score += points;
-    memcpy(line, text, n);
     line[n++] = ' ';
     line[n++] = '(';
     line[n++] = points < 0 ? '-' : '+';
@@ -64,9 +67,12 @@ static int add_intents(const triage_priority_input *in, int *score, triage_reaso
         const triage_phrase *cue = a->intent_cue[i].phrase;
         int points = triage_intent_points[i];
         if (i == TRIAGE_CHURN_RISK && a->competitor.phrase != NULL) {
-            char line[300];
-            snprintf(line, sizeof line, "%.60s: '%.100s', names %.100s", triage_intent_labels[i],
-                     cue != NULL ? cue->display : "", a->competitor.phrase->display);
+            /* each part cut on a character boundary (add_line) */
+            char cue_text[101], rival[101], line[300];
+            gw_sdk_str_copy(cue_text, sizeof cue_text, cue != NULL ? cue->display : "");
+            gw_sdk_str_copy(rival, sizeof rival, a->competitor.phrase->display);
+            snprintf(line, sizeof line, "%s: '%s', names %s", triage_intent_labels[i], cue_text,
+                     rival);
             rc = add_line(reasons, score, points, line);
         } else if (cue != NULL) {
             rc = add_shared(reasons, score, points,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gateway/error.h"
+#include "gateway/sdk.h"
 #include "triage/lexicon.h"
 
 const char *const triage_level_names[4] = {"low", "normal", "high", "urgent"};
@@ -294,7 +295,7 @@ int triage_rules_apply(const triage_rules *r, const triage_facts *f, int *score,
         const rule *ru = &r->items[i];
         if (!matches(ru, f))
             continue;
-        char line[300], effect[64] = "";
+        char full[700], line[300], effect[64] = "";
         if (ru->has_points)
             *score += ru->points;
         if (ru->level != TRIAGE_LEVEL_NONE)
@@ -307,9 +308,12 @@ int triage_rules_apply(const triage_rules *r, const triage_facts *f, int *score,
         else
             snprintf(effect, sizeof effect, "level %s", triage_level_names[ru->level]);
         if (ru->reason != NULL)
-            snprintf(line, sizeof line, "%s (%s)", ru->reason, effect);
+            snprintf(full, sizeof full, "%s (%s)", ru->reason, effect);
         else
-            snprintf(line, sizeof line, "rule %s (%s)", ru->name, effect);
+            snprintf(full, sizeof full, "rule %s (%s)", ru->name, effect);
+        /* cut on a character boundary: half a UTF-8 sequence would make
+         * the reasons fail to write, and the item go untagged */
+        gw_sdk_str_copy(line, sizeof line, full);
         if (triage_reasons_line(reasons, line, strnlen(line, sizeof line)) != GW_OK)
             return GW_ENOMEM;
     }

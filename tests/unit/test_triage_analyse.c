@@ -274,6 +274,54 @@ static void test_enrich_merges_and_omits(void **state)
     config_free(cfg);
 }
 
+/* A reason cut to its length ends on a whole character: a competitor's
+ * name or a rule's reason of many two-byte letters, cut at 100 and 300
+ * bytes, once left half a character and the item untagged. */
+static void test_reasons_cut_on_a_character(void **state)
+{
+    (void)state;
+    char rival[1 + 60 * 2 + 1] = "x", reason[200 * 2 + 1] = "";
+    for (int i = 0; i < 60; i++)
+        strcat(rival, "\xd0\xb6"); /* U+0436 */
+    for (int i = 0; i < 200; i++)
+        strcat(reason, "\xd0\xb6");
+    char toml[1024];
+    snprintf(toml, sizeof toml,
+             "[triage]\ncompetitors = [\"%s\"]\n[[rule]]\nname = \"long\"\n"
+             "network = \"twitter\"\npoints = 1\nreason = \"%s\"\n",
+             rival, reason);
+    cfg_errors errs = {0};
+    gw_config *cfg = load(toml, &errs);
+    triage *t = NULL;
+    assert_int_equal(GW_OK, triage_open(cfg, &t, &errs));
+    char text[256];
+    snprintf(text, sizeof text, "switching to %s, bye", rival);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s}", "type", "mention", "visibility", "public", "text", text);
+    assert_int_equal(GW_OK, triage_enrich(t, "twitter", ev));
+    json_t *reasons = json_object_get(json_object_get(ev, "tags"), "priority_reasons");
+    int churn = 0, rule = 0;
+    size_t k;
+    json_t *r;
+    json_array_foreach(reasons, k, r)
+    {
+        const char *line = json_string_value(r);
+        static const char want[] = "churn risk: 'switching to <competitor>', names x";
+        churn |= strncmp(line, want, sizeof want - 1) == 0;
+        rule |= strncmp(line, "\xd0\xb6", 2) == 0 && strlen(line) <= 299;
+    }
+    assert_true(churn);
+    assert_true(rule);
+    /* the pipeline's path writes the same as text */
+    json_object_del(ev, "tags");
+    triage_out out;
+    assert_int_equal(GW_OK, triage_enrich_text(t, "twitter", ev, NULL, &out));
+    assert_true(out.len > 0);
+    json_decref(ev);
+    triage_free(t);
+    config_free(cfg);
+}
+
 /* The reasons that quote a number, formatted by hand (triage_priority.c):
  * followers as they are, in thousands and in millions, points of either
  * sign, a star rating. */
@@ -430,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_rule_errors_name_line_and_key),
         cmocka_unit_test(test_enrich_merges_and_omits),
         cmocka_unit_test(test_reasons_quote_their_numbers),
+        cmocka_unit_test(test_reasons_cut_on_a_character),
         cmocka_unit_test(test_text_path_matches_object_path),
         cmocka_unit_test(test_influence_bounds_are_checked),
     };
