@@ -1,4 +1,5 @@
-/* strmap.h - a chained hash map from byte-string keys to pointers.
+/* strmap.h - a hash map from byte-string keys to pointers (open
+ * addressing: the entries live in the table, see strmap.c).
  *
  * For the in-memory indexes of the conversation service (conversations by
  * thread key and by id, contacts by network and author), which the
@@ -24,8 +25,9 @@ void strmap_free(strmap *m);
 /* The value stored under key, or NULL. */
 void *strmap_get(const strmap *m, const void *key, size_t len);
 
-/* Store value under key (borrowed, see above), replacing any value there.
- * Returns 0 or GW_ENOMEM. */
+/* Store value under key (borrowed, see above; never NULL), replacing any
+ * value there. Returns 0, GW_ENOMEM, or GW_EINVAL for a NULL key or one
+ * of 4 GiB or more. */
 int strmap_put(strmap *m, const void *key, size_t len, void *value);
 
 /* Remove key's entry if its value is value (so that a key since taken
