@@ -19,14 +19,8 @@ void conv_contact_touch(conv_service *svc, contact *ct)
 
 void conv_contact_mark(conv_service *svc, contact *ct)
 {
-    if (!ct->dirty) {
-        ct->dirty = 1;
-        ct->next_dirty = NULL;
-        if (svc->dirty_contacts == NULL)
-            svc->dirty_contacts_tail = &svc->dirty_contacts;
-        *svc->dirty_contacts_tail = ct;
-        svc->dirty_contacts_tail = &ct->next_dirty;
-    }
+    if (!dlink_linked(&ct->dirty_link))
+        dlink_push_back(&svc->dirty_contacts, &ct->dirty_link);
 }
 
 static void contact_free(contact *ct)
@@ -60,6 +54,7 @@ static contact *contact_add(conv_service *svc, int64_t id, const char *network, 
     ct->id = ct->person = id;
     ct->followers = -1;
     dlink_init(&ct->lru_link);
+    dlink_init(&ct->dirty_link);
     conv_id_format("ct_", id, ct->idstr, sizeof ct->idstr);
     if (strmap_put(svc->contacts, ct->key, ct->key_len, ct) != GW_OK ||
         strmap_put(svc->contact_ids, &ct->id, sizeof ct->id, ct) != GW_OK) {
@@ -195,11 +190,9 @@ static int contact_write(conv_service *svc, contact *ct)
 int conv_contact_flush(conv_service *svc, int stale_too)
 {
     int rc = GW_OK, wrc;
-    while (svc->dirty_contacts != NULL) {
-        contact *ct = svc->dirty_contacts;
-        svc->dirty_contacts = ct->next_dirty;
-        ct->dirty = 0;
-        ct->next_dirty = NULL;
+    while (!dlink_empty(&svc->dirty_contacts)) {
+        contact *ct = CONTAINER_OF(svc->dirty_contacts.next, contact, dirty_link);
+        dlink_remove(&ct->dirty_link);
         if ((wrc = contact_write(svc, ct)) != GW_OK && rc == GW_OK)
             rc = wrc;
     }

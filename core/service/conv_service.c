@@ -169,8 +169,8 @@ static int drop_state(conv_service *svc)
     conv_contact_free_all(svc);
     strmap_free(svc->contacts);
     strmap_free(svc->contact_ids);
-    svc->dirty_convs = NULL;
-    svc->dirty_contacts = NULL;
+    dlink_init(&svc->dirty_convs);
+    dlink_init(&svc->dirty_contacts);
     svc->by_id = strmap_new();
     svc->by_key = strmap_new();
     svc->contacts = strmap_new();
@@ -211,6 +211,8 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     conv_queue_reset(svc);
     conv_list_reset(svc);
     dlink_init(&svc->lru);
+    dlink_init(&svc->dirty_convs);
+    dlink_init(&svc->dirty_contacts);
     svc->loop = loop;
     svc->st = st;
     svc->log = log;
@@ -286,18 +288,16 @@ static int link_contacts(conv_service *svc, int now_anyway)
 int conv_service_flush(conv_service *svc)
 {
     int rc = GW_OK, wrc;
-    while (svc->dirty_convs != NULL) {
+    while (!dlink_empty(&svc->dirty_convs)) {
         /* a batch of rows per statement (conv_store_put_conversations);
          * the names are copied out of each key for its row */
         conv *batch[CONV_PUT_BATCH];
         conv_row rows[CONV_PUT_BATCH];
         char net[CONV_PUT_BATCH][256], acct[CONV_PUT_BATCH][256]; /* both len bytes */
         size_t n = 0;
-        while (n < CONV_PUT_BATCH && svc->dirty_convs != NULL) {
-            conv *cv = svc->dirty_convs;
-            svc->dirty_convs = cv->next_dirty;
-            cv->dirty = 0;
-            cv->next_dirty = NULL;
+        while (n < CONV_PUT_BATCH && !dlink_empty(&svc->dirty_convs)) {
+            conv *cv = CONTAINER_OF(svc->dirty_convs.next, conv, dirty_link);
+            dlink_remove(&cv->dirty_link);
             conv_row_fill(cv, &rows[n], net[n], acct[n], sizeof acct[n]);
             batch[n++] = cv;
         }

@@ -30,14 +30,8 @@ void conv_refile(conv_service *svc, conv *cv)
 void conv_mark(conv_service *svc, conv *cv)
 {
     conv_refile(svc, cv);
-    if (!cv->dirty) {
-        cv->dirty = 1;
-        cv->next_dirty = NULL;
-        if (svc->dirty_convs == NULL)
-            svc->dirty_tail = &svc->dirty_convs;
-        *svc->dirty_tail = cv;
-        svc->dirty_tail = &cv->next_dirty;
-    }
+    if (!dlink_linked(&cv->dirty_link))
+        dlink_push_back(&svc->dirty_convs, &cv->dirty_link);
 }
 
 void conv_set_priority(conv *cv, const char *priority)

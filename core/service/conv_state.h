@@ -48,10 +48,9 @@ typedef struct conv {
     unsigned char priority_index; /* priority's in conv_priority_names (conv_set_priority) */
     int64_t items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms;
     int breached;
-    jw_buf seqs;    /* owned: the events' seqs, "12,40,41", a NUL after len (conv_row.seqs) */
-    char idstr[24]; /* "cv_<hex>", formatted once */
-    int dirty;      /* on svc->dirty_convs */
-    struct conv *next_dirty;
+    jw_buf seqs;      /* owned: the events' seqs, "12,40,41", a NUL after len (conv_row.seqs) */
+    char idstr[24];   /* "cv_<hex>", formatted once */
+    dlink dirty_link; /* on svc->dirty_convs while its row waits for the flush */
     /* its place in the work queue (conv_queue.c): the list of q_score,
      * filed by (q_waiting, id); on no list when q_link is unlinked */
     dlink q_link;
@@ -77,10 +76,9 @@ typedef struct contact {
     int64_t join_ms;
     char idstr[24]; /* "ct_<hex>" and first_seen, formatted once */
     char first_seen[40];
-    int dirty; /* new: written at this tick's flush (on dirty_contacts) */
-    int stale; /* counters or profile changed: written by the sweep */
-    struct contact *next_dirty;
-    dlink lru_link; /* on svc->lru */
+    dlink dirty_link; /* on svc->dirty_contacts: new, written at this tick's flush */
+    int stale;        /* counters or profile changed: written by the sweep */
+    dlink lru_link;   /* on svc->lru */
 } contact;
 
 /* What annotate found for the event now being appended; stored applies it. */
@@ -117,10 +115,8 @@ struct conv_service {
      * new ones in id order, so their rows are appended to the table
      * (SQLite splits its last page; written newest first, each split was
      * a full rebalance, ~14,000 instructions, and left pages half full) */
-    conv *dirty_convs;
-    conv **dirty_tail;       /* &the last one's next_dirty (stale when the list is empty) */
-    contact *dirty_contacts; /* in the order they were marked, like dirty_convs */
-    contact **dirty_contacts_tail;
+    dlink dirty_convs;
+    dlink dirty_contacts; /* in the order they were marked, like dirty_convs */
     int64_t next_conv_id, next_contact_id;
     conv_pending pending;
     /* the pending event's "conversation_id" and "contact" members as JSON
@@ -199,6 +195,7 @@ static inline conv *conv_alloc(void)
     if (cv != NULL) {
         dlink_init(&cv->q_link);
         dlink_init(&cv->id_link);
+        dlink_init(&cv->dirty_link);
     }
     return cv;
 }

@@ -330,6 +330,8 @@ static void test_marked_in_order(void **state)
     assert_non_null(svc);
     conv_queue_reset(svc);
     conv_list_reset(svc);
+    dlink_init(&svc->dirty_convs);
+    dlink_init(&svc->dirty_contacts);
     svc->by_id = strmap_new();
     assert_non_null(svc->by_id);
     assert_int_equal(GW_OK, conv_tally_open(svc));
@@ -340,37 +342,35 @@ static void test_marked_in_order(void **state)
         assert_int_equal(GW_OK, strmap_put(svc->by_id, &cv[i]->id, sizeof cv[i]->id, cv[i]));
         conv_list_add(svc, cv[i]);
         ct[i].id = i + 1;
+        dlink_init(&ct[i].dirty_link);
     }
     static const int order[] = {2, 0, 3, 0, 4, 2}, want[] = {2, 0, 3, 4};
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
         conv_mark(svc, cv[order[k]]);
         conv_contact_mark(svc, &ct[order[k]]);
     }
-    const conv *c = svc->dirty_convs;
-    const contact *t = svc->dirty_contacts;
+    const dlink *c = svc->dirty_convs.next, *t = svc->dirty_contacts.next;
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
-        assert_non_null(c);
-        assert_non_null(t);
-        assert_ptr_equal(c, cv[want[k]]);
-        assert_ptr_equal(t, &ct[want[k]]);
-        c = c->next_dirty;
-        t = t->next_dirty;
+        assert_ptr_not_equal(c, &svc->dirty_convs);
+        assert_ptr_not_equal(t, &svc->dirty_contacts);
+        assert_ptr_equal(CONTAINER_OF(c, conv, dirty_link), cv[want[k]]);
+        assert_ptr_equal(CONTAINER_OF(t, contact, dirty_link), &ct[want[k]]);
+        c = c->next;
+        t = t->next;
     }
-    assert_null(c);
-    assert_null(t);
+    assert_ptr_equal(c, &svc->dirty_convs);
+    assert_ptr_equal(t, &svc->dirty_contacts);
     /* taken by a flush, the lists start over */
-    for (c = svc->dirty_convs; c != NULL; c = c->next_dirty)
-        cv[c->id - 1]->dirty = 0;
-    for (t = svc->dirty_contacts; t != NULL; t = t->next_dirty)
-        ct[t->id - 1].dirty = 0;
-    svc->dirty_convs = NULL;
-    svc->dirty_contacts = NULL;
+    while (!dlink_empty(&svc->dirty_convs))
+        dlink_remove(svc->dirty_convs.next);
+    while (!dlink_empty(&svc->dirty_contacts))
+        dlink_remove(svc->dirty_contacts.next);
     conv_mark(svc, cv[1]);
     conv_contact_mark(svc, &ct[1]);
-    assert_ptr_equal(svc->dirty_convs, cv[1]);
-    assert_null(svc->dirty_convs->next_dirty);
-    assert_ptr_equal(svc->dirty_contacts, &ct[1]);
-    assert_null(svc->dirty_contacts->next_dirty);
+    assert_ptr_equal(svc->dirty_convs.next, &cv[1]->dirty_link);
+    assert_ptr_equal(svc->dirty_convs.prev, &cv[1]->dirty_link);
+    assert_ptr_equal(svc->dirty_contacts.next, &ct[1].dirty_link);
+    assert_ptr_equal(svc->dirty_contacts.prev, &ct[1].dirty_link);
     for (int i = 0; i < 5; i++)
         conv_free(cv[i]);
     conv_tally_free(svc);
