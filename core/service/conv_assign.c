@@ -180,7 +180,7 @@ static void annotate_customer(conv_service *svc, json_t *ev, const pipeline_item
             json_object_del(ev, "contact");
         size_t before = svc->members_text.len;
         if ((before > 0 && jw_raw(&svc->members_text, ",", 1) != GW_OK) ||
-            conv_contact_text(&svc->members_text, &shown, it->received_at) != GW_OK)
+            conv_contact_text_of(&svc->members_text, ct, &shown, it->received_at) != GW_OK)
             svc->members_text.len = before; /* stored without the member, not lost */
     }
 }
@@ -226,15 +226,17 @@ static void observe_annotate(void *arg, json_t *ev, const pipeline_item *it, uin
         annotate_answer(svc, ev, it, now_ms);
 }
 
-static void replace_string(char **dst, const char *src)
+/* Returns 1 when *dst changed. */
+static int replace_string(char **dst, const char *src)
 {
     if (src == NULL || (*dst != NULL && strcmp(*dst, src) == 0))
-        return;
+        return 0;
     char *copy = strdup(src);
-    if (copy != NULL) {
-        free(*dst);
-        *dst = copy;
-    }
+    if (copy == NULL)
+        return 0;
+    free(*dst);
+    *dst = copy;
+    return 1;
 }
 
 static void apply_customer(conv_pending *p, const json_t *ev, const pipeline_enriched *en)
@@ -269,10 +271,14 @@ static void apply_customer(conv_pending *p, const json_t *ev, const pipeline_enr
     ct->last_ms = now;
     ct->open += p->is_new;
     ct->stale = 1;
-    replace_string(&ct->handle, p->handle);
-    replace_string(&ct->name, p->name);
-    if (p->followers >= 0)
+    int changed = replace_string(&ct->handle, p->handle);
+    changed |= replace_string(&ct->name, p->name);
+    if (p->followers >= 0 && p->followers != ct->followers) {
         ct->followers = p->followers;
+        changed = 1;
+    }
+    if (changed)
+        ct->head.len = 0; /* the member's head text is made again */
 }
 
 static void apply_answer(conv_service *svc, conv_pending *p)

@@ -28,6 +28,7 @@ static void contact_free(contact *ct)
     free(ct->key);
     free(ct->handle);
     free(ct->name);
+    jw_buf_free(&ct->head);
     free(ct);
 }
 
@@ -225,10 +226,9 @@ void conv_contact_free_all(conv_service *svc)
     svc->contact_count = 0;
 }
 
-/* Append the event's "contact" member, `"contact":{...}`, to b: the
- * members json_object_set_new would give, in the same order. last_seen is
- * the event's received_at (borrowed). Returns 0 or a GW_E* code. */
-int conv_contact_text(jw_buf *b, const contact *ct, const char *last_seen)
+/* `"contact":{` and the members that stay with the contact: id, name,
+ * handle, followers, first_seen. */
+static int contact_head(jw_buf *b, const contact *ct)
 {
     const char *fields[] = {"id", ct->idstr, "display_name", ct->name, "handle", ct->handle};
     int rc = jw_raw(b, "\"contact\":{", 11);
@@ -244,7 +244,14 @@ int conv_contact_text(jw_buf *b, const contact *ct, const char *last_seen)
         rc = jw_integer(b, ct->followers);
     if (rc == 0 && (rc = jw_raw(b, ",\"first_seen\":", 14)) == 0)
         rc = jw_string(b, ct->first_seen, strlen(ct->first_seen));
-    if (rc == 0 && (rc = jw_raw(b, ",\"last_seen\":", 13)) == 0)
+    return rc;
+}
+
+/* The members that change with every item, and the closing brace. */
+static int contact_tail(jw_buf *b, const contact *ct, const char *last_seen)
+{
+    int rc = jw_raw(b, ",\"last_seen\":", 13);
+    if (rc == 0)
         rc = jw_string(b, last_seen, strlen(last_seen));
     if (rc == 0 && (rc = jw_raw(b, ",\"interactions\":", 16)) == 0)
         rc = jw_integer(b, ct->items);
@@ -253,4 +260,32 @@ int conv_contact_text(jw_buf *b, const contact *ct, const char *last_seen)
     if (rc == 0)
         rc = jw_raw(b, "}", 1);
     return rc;
+}
+
+/* The whole member for ct. */
+static int contact_text(jw_buf *b, const contact *ct, const char *last_seen)
+{
+    int rc = contact_head(b, ct);
+    return rc == 0 ? contact_tail(b, ct, last_seen) : rc;
+}
+
+static int same_text(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int conv_contact_text_of(jw_buf *b, contact *ct, const contact *shown, const char *last_seen)
+{
+    if (!same_text(shown->handle, ct->handle) || !same_text(shown->name, ct->name) ||
+        shown->followers != ct->followers)
+        return contact_text(b, shown, last_seen);
+    /* kept for every cached contact: a few hundred bytes, not the
+     * writer's first 1 KB */
+    if (ct->head.len == 0 && ((ct->head.cap == 0 && jw_buf_reserve(&ct->head, 192) != GW_OK) ||
+                              contact_head(&ct->head, ct) != GW_OK)) {
+        ct->head.len = 0;
+        return contact_text(b, shown, last_seen);
+    }
+    int rc = jw_raw(b, ct->head.data, ct->head.len);
+    return rc == 0 ? contact_tail(b, shown, last_seen) : rc;
 }

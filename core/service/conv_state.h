@@ -76,6 +76,10 @@ typedef struct contact {
     int64_t join_ms;
     char idstr[24]; /* "ct_<hex>" and first_seen, formatted once */
     char first_seen[40];
+    /* owned: the "contact" member's text from its start through
+     * first_seen, made at its first use (conv_contact_text_of); emptied
+     * (len 0) when the handle, name or followers change */
+    jw_buf head;
     dlink dirty_link; /* on svc->dirty_contacts: new, written at this tick's flush */
     int stale;        /* counters or profile changed: written by the sweep */
     dlink lru_link;   /* on svc->lru */
@@ -120,7 +124,7 @@ struct conv_service {
     int64_t next_conv_id, next_contact_id;
     conv_pending pending;
     /* the pending event's "conversation_id" and "contact" members as JSON
-     * text (conv_contact_text), handed to the store beside the event
+     * text (conv_contact_text_of), handed to the store beside the event
      * object: building a json_t of eight members per event, to dump and
      * free it, was a fifth of the service's cost per event */
     jw_buf members_text;
@@ -165,7 +169,14 @@ int conv_contact_load(conv_service *svc);
 int conv_contact_flush(conv_service *svc, int stale_too);
 void conv_contact_count_open(conv_service *svc, contact *ct);
 void conv_contact_free_all(conv_service *svc);
-int conv_contact_text(jw_buf *b, const contact *ct, const char *last_seen);
+/* Append the event's "contact" member, `"contact":{...}`, to b: the
+ * members json_object_set_new would give, in the same order, for shown, a
+ * copy of ct as this item shows it. last_seen is the event's received_at
+ * (borrowed). When shown's handle, name and followers are ct's, the text
+ * through first_seen is ct->head (made and kept the first time): escaping
+ * the same id, name, handle and first_seen again was half the member's
+ * cost per event. Returns 0 or a GW_E* code. */
+int conv_contact_text_of(jw_buf *b, contact *ct, const contact *shown, const char *last_seen);
 
 /* conv_sla.c */
 int conv_sla_open(conv_service *svc, char *err, size_t errlen);

@@ -99,6 +99,24 @@ class ConversationsTest(GatewayTestCase):
         self.assertNotIn("contact", ev["mock:anon-1"])
         self.assertEqual(0, gw.stop())
 
+    def test_contact_member_follows_profile_changes(self):
+        # each item's contact member shows the profile as of that item,
+        # whether the member's head was kept from the last item or made anew
+        cfg = gw_config(accounts=[account(scenario=os.path.join(FIXTURES, "profile.jsonl"))])
+        gw = self.start(cfg, items=6)
+        ev = self.events()
+        shown = [(c["display_name"], c["handle"], c["followers"], c["interactions"])
+                 for c in (ev["mock:p-%d" % i]["contact"] for i in range(1, 7))]
+        self.assertEqual([("Hana", "hana", 5, 1), ("Hana", "hana", 5, 2),
+                          ("Hana K\u00e9", "hana", 50, 3), ("Hana K\u00e9", "hana", 50, 4),
+                          ("Hana K\u00e9", "hanak", 50, 5), ("Hana K\u00e9", "hanak", 50, 6)],
+                         shown)
+        first = ev["mock:p-1"]["contact"]
+        self.assertTrue(all(ev["mock:p-%d" % i]["contact"]["first_seen"] == first["first_seen"]
+                            and ev["mock:p-%d" % i]["contact"]["id"] == first["id"]
+                            for i in range(2, 7)))
+        self.assertEqual(0, gw.stop())
+
     def test_reply_answers_the_conversation_and_the_queue_reorders(self):
         gw = self.start()
         ev = self.events()
