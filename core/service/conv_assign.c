@@ -84,7 +84,7 @@ static conv *conv_new(conv_service *svc, const char *key, size_t len, size_t net
 
 static conv *conv_by_id(conv_service *svc, int64_t id)
 {
-    return strmap_get(svc->by_id, &id, sizeof id);
+    return idmap_get(svc->by_id, id);
 }
 
 /* The author's public conversation a private item joins, or NULL. */
@@ -308,14 +308,13 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipel
     conv *cv = p->cv;
     if (p->is_new) {
         if (strmap_put(svc->by_key, cv->key, cv->key_len, cv) != GW_OK ||
-            strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv) != GW_OK) {
+            idmap_put(svc->by_id, cv->id, cv) != GW_OK) {
             strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
             log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld "
                       "keeps conversation %lld unrecorded", (long long)seq, (long long)cv->id);
             pending_drop(svc);
             return;
         }
-        conv_list_add(svc, cv);
         conv_sla_track(svc, cv);
     }
     if (p->join) {

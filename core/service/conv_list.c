@@ -5,11 +5,10 @@
  * and one by priority scanned and sorted the whole table (185 ms); an
  * index on the state would cost every new conversation an entry.
  *
- * Every conversation in memory is also on a list in id order: a new one
- * has the largest id so far and joins the end, and a load reads them in
- * id order, so filing is O(1); one leaves when it is forgotten, closed.
- * A page by id walks that list from the cursor's conversation; a page by
- * priority is one pass over it that keeps the best `limit` in a heap.
+ * The conversations in memory are in by_id (base/idmap.h), which walks
+ * them in id order: a page by id starts after the cursor's id, a page by
+ * priority is one pass over them all that keeps the best `limit` in a
+ * heap.
  * The work queue (open, by priority) has its own lists (conv_queue.c).
  */
 #include <stdlib.h>
@@ -19,35 +18,12 @@
 #include "service/conv_service.h"
 #include "service/conv_state.h"
 
-static conv *listed(dlink *l)
-{
-    return CONTAINER_OF(l, conv, id_link);
-}
-
 /* The conversation after cv in id order (the first one when cv is NULL),
  * NULL at the end. */
 static conv *list_next(conv_service *svc, const conv *cv)
 {
-    dlink *n = cv != NULL ? cv->id_link.next : svc->id_list.next;
-    return n == &svc->id_list ? NULL : listed(n);
-}
-
-void conv_list_add(conv_service *svc, conv *cv)
-{
-    dlink *at = svc->id_list.prev; /* the last one before cv */
-    while (at != &svc->id_list && listed(at)->id > cv->id)
-        at = at->prev;
-    dlink_insert_after(at, &cv->id_link);
-}
-
-void conv_list_remove(conv *cv)
-{
-    dlink_remove(&cv->id_link);
-}
-
-void conv_list_reset(conv_service *svc)
-{
-    dlink_init(&svc->id_list);
+    int64_t id;
+    return idmap_next(svc->by_id, cv != NULL ? cv->id : 0, &id);
 }
 
 typedef struct list_walk {
@@ -136,19 +112,13 @@ static int emit(conv *cv, conv_row_fn fn, void *arg)
     return fn(arg, &r);
 }
 
-/* By id: the list from the cursor's conversation on (from the start of
- * the list when it has left memory since). */
+/* By id: from the first id after the cursor's (which may have left
+ * memory since). */
 static int page_by_id(conv_service *svc, const conv_page *page, conv_state state, conv_row_fn fn,
                       void *arg)
 {
-    int64_t after = page->after_id;
-    conv *cv = after > 0 ? strmap_get(svc->by_id, &after, sizeof after) : NULL;
-    if (cv != NULL) {
-        cv = list_next(svc, cv);
-    } else {
-        for (cv = list_next(svc, NULL); cv != NULL && cv->id <= after; cv = list_next(svc, cv))
-            ;
-    }
+    int64_t id;
+    conv *cv = idmap_next(svc->by_id, page->after_id, &id);
     int n = 0, rc = 0;
     for (; cv != NULL && (size_t)n < page->limit; cv = list_next(svc, cv)) {
         if (cv->state != state)

@@ -77,7 +77,7 @@ void conv_queue_reset(conv_service *svc)
 /* The first conversation of list s after the cursor (waiting, id). */
 static conv *first_after(conv_service *svc, int s, int64_t waiting, int64_t id)
 {
-    const conv *known = strmap_get(svc->by_id, &id, sizeof id);
+    const conv *known = idmap_get(svc->by_id, id);
     if (known != NULL && dlink_linked(&known->q_link) && known->q_score == s &&
         known->q_waiting == waiting)
         return queue_next(svc, known); /* the cursor's own conversation has not moved */

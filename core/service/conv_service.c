@@ -71,14 +71,13 @@ static int conv_from_row(void *arg, const conv_row *r)
                                             r->alias);
     }
     if (strmap_put(svc->by_key, cv->key, cv->key_len, cv) != GW_OK ||
-        strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv) != GW_OK ||
+        idmap_put(svc->by_id, cv->id, cv) != GW_OK ||
         (cv->alias != NULL && strmap_put(svc->by_key, cv->alias, cv->alias_len, cv) != GW_OK)) {
         strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
-        strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
+        idmap_remove(svc->by_id, cv->id, cv);
         conv_free(cv);
         return GW_ENOMEM;
     }
-    conv_list_add(svc, cv);
     conv_refile(svc, cv);
     return GW_OK;
 }
@@ -114,7 +113,7 @@ static void recount_open(conv_service *svc)
 {
     for (contact *ct = conv_lru_first(svc); ct != NULL; ct = conv_lru_next(svc, ct))
         ct->open = 0;
-    strmap_each(svc->by_id, count_open_of, svc);
+    idmap_each(svc->by_id, count_open_of, svc);
 }
 
 /* Everything the database holds that lives in memory: the conversations
@@ -160,18 +159,17 @@ static int drop_state(conv_service *svc)
     free(svc->pending.join_key);
     svc->pending = (conv_pending){0};
     if (svc->by_id != NULL)
-        strmap_each(svc->by_id, free_conv, NULL);
+        idmap_each(svc->by_id, free_conv, NULL);
     conv_tally_free(svc);
     conv_queue_reset(svc);
-    conv_list_reset(svc);
-    strmap_free(svc->by_id);
+    idmap_free(svc->by_id);
     strmap_free(svc->by_key);
     conv_contact_free_all(svc);
     strmap_free(svc->contacts);
     strmap_free(svc->contact_ids);
     dlink_init(&svc->dirty_convs);
     dlink_init(&svc->dirty_contacts);
-    svc->by_id = strmap_new();
+    svc->by_id = idmap_new();
     svc->by_key = strmap_new();
     svc->contacts = strmap_new();
     svc->contact_ids = strmap_new();
@@ -195,7 +193,7 @@ int conv_service_reload(conv_service *svc)
                   "%s", err);
     else
         log_write(svc->log, GW_LOG_INFO, "conversations", "reloaded after a lost commit: %zu "
-                  "conversations open or answered", strmap_count(svc->by_id));
+                  "conversations open or answered", idmap_count(svc->by_id));
     return rc < 0 ? rc : GW_OK;
 }
 
@@ -209,7 +207,6 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
         return GW_ENOMEM;
     }
     conv_queue_reset(svc);
-    conv_list_reset(svc);
     dlink_init(&svc->lru);
     dlink_init(&svc->dirty_convs);
     dlink_init(&svc->dirty_contacts);
@@ -223,7 +220,7 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     int rc = conv_store_open(st, &svc->cs, err, errlen);
     if (rc == GW_OK)
         rc = contact_store_open(svc->cs, &svc->ks, err, errlen);
-    if (rc == GW_OK && ((svc->by_key = strmap_new()) == NULL || (svc->by_id = strmap_new()) == NULL ||
+    if (rc == GW_OK && ((svc->by_key = strmap_new()) == NULL || (svc->by_id = idmap_new()) == NULL ||
                         (svc->contacts = strmap_new()) == NULL ||
                         (svc->contact_ids = strmap_new()) == NULL ||
                         conv_tally_open(svc) != GW_OK)) {
@@ -250,7 +247,7 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
         uv_timer_start(&svc->close_timer, close_timer_cb, every, every);
     }
     log_write(log, GW_LOG_INFO, "conversations", "%zu conversations open or answered, %zu "
-              "contacts cached", strmap_count(svc->by_id), svc->contact_count);
+              "contacts cached", idmap_count(svc->by_id), svc->contact_count);
     *out = svc;
     return GW_OK;
 }
@@ -261,8 +258,7 @@ static void forget_closed(conv_service *svc, conv *cv)
     strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
     if (cv->alias != NULL)
         strmap_remove(svc->by_key, cv->alias, cv->alias_len, cv);
-    strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
-    conv_list_remove(cv);
+    idmap_remove(svc->by_id, cv->id, cv);
     if (svc->pending.cv == cv)
         svc->pending = (conv_pending){0};
     conv_free(cv);
@@ -331,7 +327,7 @@ static void close_one(conv_service *svc, conv *cv, uint64_t now_ms)
 
 int conv_service_close_conversation(conv_service *svc, int64_t id, uint64_t now_ms)
 {
-    conv *cv = strmap_get(svc->by_id, &id, sizeof id);
+    conv *cv = idmap_get(svc->by_id, id);
     if (cv == NULL || cv->state == CONV_CLOSED)
         return 0;
     close_one(svc, cv, now_ms);
@@ -370,7 +366,7 @@ static void close_timer_cb(uv_timer_t *t)
 {
     conv_service *svc = t->data;
     idle_walk w = {.svc = svc, .now_ms = clock_wall_ms()};
-    strmap_each(svc->by_id, collect_idle, &w);
+    idmap_each(svc->by_id, collect_idle, &w);
     for (size_t i = 0; i < w.count; i++)
         close_one(svc, w.due[i], w.now_ms);
     if (w.count > 0)
@@ -465,7 +461,7 @@ void conv_service_free(conv_service *svc)
     if (svc == NULL)
         return;
     drop_state(svc);
-    strmap_free(svc->by_id);
+    idmap_free(svc->by_id);
     strmap_free(svc->by_key);
     strmap_free(svc->contacts);
     strmap_free(svc->contact_ids);

@@ -103,7 +103,7 @@ static void sla_timer_cb(uv_timer_t *t)
     int64_t now = (int64_t)clock_wall_ms();
     while (svc->sla_len > 0) {
         int64_t id = svc->sla_ids[svc->sla_head];
-        conv *cv = strmap_get(svc->by_id, &id, sizeof id);
+        conv *cv = idmap_get(svc->by_id, id);
         if (sla_pending(cv) && cv->deadline_ms > now) {
             sla_arm(svc, cv->deadline_ms);
             return;
@@ -139,12 +139,6 @@ static int collect_waiting(void *arg, void *value)
     return 0;
 }
 
-static int by_id(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 int conv_sla_open(conv_service *svc, char *err, size_t errlen)
 {
     int rc = tzif_load(NULL, svc->opt.timezone ? svc->opt.timezone : "UTC", &svc->tz, err, errlen);
@@ -159,13 +153,12 @@ int conv_sla_load(conv_service *svc)
 {
     if (svc->opt.target_ms == 0)
         return GW_OK;
-    /* the loaded conversations, oldest first: ids follow creation order */
-    if (strmap_each(svc->by_id, collect_waiting, svc) != 0)
+    /* the loaded conversations, oldest first: ids follow creation order,
+     * and by_id is walked in id order */
+    if (idmap_each(svc->by_id, collect_waiting, svc) != 0)
         return GW_ENOMEM;
-    if (svc->sla_len > 0) {
-        qsort(svc->sla_ids + svc->sla_head, svc->sla_len, sizeof *svc->sla_ids, by_id);
+    if (svc->sla_len > 0)
         sla_arm(svc, 0);
-    }
     return GW_OK;
 }
 

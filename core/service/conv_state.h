@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "base/dlink.h"
+#include "base/idmap.h"
 #include "base/json_write.h"
 #include "base/log.h"
 #include "base/strmap.h"
@@ -56,9 +57,6 @@ typedef struct conv {
     dlink q_link;
     int q_score;
     int64_t q_waiting;
-    /* its place among the conversations not closed, in id order
-     * (conv_list.c) */
-    dlink id_link;
     /* what it adds to its account's counters (conv_tally.c) */
     struct conv_tally_group *group; /* NULL until first counted */
     unsigned char t_open, t_unanswered, t_priority;
@@ -110,7 +108,8 @@ struct conv_service {
     contact_store *ks;
     const logger *log;
     conv_options opt;
-    strmap *by_key, *by_id;         /* conversations: thread keys (and aliases), ids */
+    strmap *by_key;                 /* conversations: thread keys (and aliases) */
+    idmap *by_id;                   /* conversations: ids (walked in id order: conv_list.c) */
     strmap *contacts, *contact_ids; /* contacts: network+author, ids */
     dlink lru;                      /* the contacts cached, the most recently used first */
     size_t contact_count;
@@ -149,8 +148,6 @@ struct conv_service {
     /* the work queue: open conversations, a list per priority score
      * (conv_queue.c) */
     dlink queue[CONV_QUEUE_SCORES];
-    /* every conversation in by_id, in id order (conv_list.c) */
-    dlink id_list;
     /* open conversations per network and account, and per priority,
      * for /metrics (conv_tally.c) */
     strmap *tally_index;                    /* network \x1f account -> its group */
@@ -205,7 +202,6 @@ static inline conv *conv_alloc(void)
     conv *cv = calloc(1, sizeof *cv);
     if (cv != NULL) {
         dlink_init(&cv->q_link);
-        dlink_init(&cv->id_link);
         dlink_init(&cv->dirty_link);
     }
     return cv;
@@ -229,13 +225,6 @@ static inline contact *conv_lru_next(conv_service *svc, const contact *ct)
  * conversations in them must be freed with them). */
 void conv_queue_update(conv_service *svc, conv *cv);
 void conv_queue_reset(conv_service *svc);
-
-/* conv_list.c: add files cv among the conversations in memory in id
- * order (as it enters by_id), remove takes it out (as it leaves), reset
- * empties the list (the conversations in it must be freed with it). */
-void conv_list_add(conv_service *svc, conv *cv);
-void conv_list_remove(conv *cv);
-void conv_list_reset(conv_service *svc);
 
 /* conv_row.c: cv as its table row; the network and account are copied
  * into net and acct (len bytes each), the other strings borrowed from cv. */

@@ -67,7 +67,7 @@ static void sift_down(conv_wait *h, size_t len, size_t i)
 /* The entry still says when its conversation began waiting. */
 static int wait_is_live(const conv_service *svc, const conv_tally_group *g, const conv_wait *w)
 {
-    const conv *cv = strmap_get(svc->by_id, &w->id, sizeof w->id);
+    const conv *cv = idmap_get(svc->by_id, w->id);
     return cv != NULL && cv->group == g && cv->t_waiting == w->ms;
 }
 

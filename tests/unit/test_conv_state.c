@@ -95,7 +95,7 @@ static void tally_walk(conv_service *svc, conv **all, const char *group_key, siz
         conv *cv = all[i];
         if (cv == NULL || cv->state != CONV_OPEN)
             continue;
-        assert_ptr_equal(strmap_get(svc->by_id, &cv->id, sizeof cv->id), cv);
+        assert_ptr_equal(idmap_get(svc->by_id, cv->id), cv);
         if (group_key == NULL) {
             priority[cv->priority_index]++;
             continue;
@@ -235,8 +235,7 @@ static void test_tally_matches_a_walk(void **state)
     conv_service *svc = calloc(1, sizeof *svc);
     assert_non_null(svc);
     conv_queue_reset(svc); /* the lists empty, as conv_service_open leaves them */
-    conv_list_reset(svc);
-    svc->by_id = strmap_new();
+    svc->by_id = idmap_new();
     assert_non_null(svc->by_id);
     assert_int_equal(GW_OK, conv_tally_open(svc));
     conv *all[TALLY_CONVS] = {0};
@@ -251,8 +250,7 @@ static void test_tally_matches_a_walk(void **state)
         case 1:
             if (cv == NULL) {
                 cv = all[i] = tally_conv(next_id++, accounts[rand() % 3]);
-                assert_int_equal(GW_OK, strmap_put(svc->by_id, &cv->id, sizeof cv->id, cv));
-                conv_list_add(svc, cv);
+                assert_int_equal(GW_OK, idmap_put(svc->by_id, cv->id, cv));
             }
             cv->state = CONV_OPEN;
             if (cv->waiting_ms == 0 || rand() % 2)
@@ -275,8 +273,7 @@ static void test_tally_matches_a_walk(void **state)
             cv->waiting_ms = 0;
             conv_tally_update(svc, cv);
             conv_queue_update(svc, cv);
-            strmap_remove(svc->by_id, &cv->id, sizeof cv->id, cv);
-            conv_list_remove(cv);
+            idmap_remove(svc->by_id, cv->id, cv);
             conv_free(cv);
             all[i] = NULL;
             continue;
@@ -316,7 +313,7 @@ static void test_tally_matches_a_walk(void **state)
     for (size_t i = 0; i < TALLY_CONVS; i++)
         conv_free(all[i]);
     conv_tally_free(svc);
-    strmap_free(svc->by_id);
+    idmap_free(svc->by_id);
     free(svc);
 }
 
@@ -329,18 +326,16 @@ static void test_marked_in_order(void **state)
     conv_service *svc = calloc(1, sizeof *svc);
     assert_non_null(svc);
     conv_queue_reset(svc);
-    conv_list_reset(svc);
     dlink_init(&svc->dirty_convs);
     dlink_init(&svc->dirty_contacts);
-    svc->by_id = strmap_new();
+    svc->by_id = idmap_new();
     assert_non_null(svc->by_id);
     assert_int_equal(GW_OK, conv_tally_open(svc));
     conv *cv[5];
     contact ct[5] = {{0}};
     for (int i = 0; i < 5; i++) {
         cv[i] = tally_conv(i + 1, "acme");
-        assert_int_equal(GW_OK, strmap_put(svc->by_id, &cv[i]->id, sizeof cv[i]->id, cv[i]));
-        conv_list_add(svc, cv[i]);
+        assert_int_equal(GW_OK, idmap_put(svc->by_id, cv[i]->id, cv[i]));
         ct[i].id = i + 1;
         dlink_init(&ct[i].dirty_link);
     }
@@ -374,7 +369,7 @@ static void test_marked_in_order(void **state)
     for (int i = 0; i < 5; i++)
         conv_free(cv[i]);
     conv_tally_free(svc);
-    strmap_free(svc->by_id);
+    idmap_free(svc->by_id);
     free(svc);
 }
 
