@@ -215,6 +215,8 @@ static json_t *items_of(gw_runtime *rt, const char *seqs)
 }
 
 typedef struct seqs_ctx {
+    conv_store *cs;
+    int with_items; /* read the items' seqs too */
     json_t *doc;
     char *seqs;
 } seqs_ctx;
@@ -223,8 +225,9 @@ static int on_one_with_seqs(void *arg, const conv_row *row)
 {
     seqs_ctx *c = arg;
     c->doc = conversations_api_doc(row);
-    c->seqs = strdup(row->seqs ? row->seqs : "");
-    return c->doc && c->seqs ? 0 : GW_ENOMEM;
+    if (c->doc == NULL)
+        return GW_ENOMEM;
+    return !c->with_items ? 0 : conv_store_items(c->cs, row->id, row->seqs, ITEMS_MAX, &c->seqs);
 }
 
 static void one_conversation(void *arg, http_exchange *ex)
@@ -264,7 +267,7 @@ static void one_conversation(void *arg, http_exchange *ex)
             conv_service_flush(rt->conv);
         }
     }
-    seqs_ctx c = {0};
+    seqs_ctx c = {.cs = cs, .with_items = !close};
     int rc = id > 0 ? conv_store_get_conversation(cs, id, on_one_with_seqs, &c) : 0;
     if (rc <= 0 || c.doc == NULL) {
         json_decref(c.doc);

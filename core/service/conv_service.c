@@ -281,6 +281,21 @@ static int link_contacts(conv_service *svc, int now_anyway)
                                     last - through <= LINK_BATCH ? last : through + LINK_BATCH);
 }
 
+/* A conversation whose list of seqs passed CONV_ITEMS_CHUNK bytes moves
+ * it out of its row (conv_store_put_items) before the row is written;
+ * kept when that fails, so the row still lists every item. */
+static int move_items(conv_service *svc, conv *cv)
+{
+    if (cv->seqs.len <= CONV_ITEMS_CHUNK)
+        return GW_OK;
+    int rc = conv_store_put_items(svc->cs, cv->id, cv->seqs.data, cv->seqs.len);
+    if (rc == GW_OK) {
+        cv->seqs.len = 0;
+        cv->seqs.data[0] = '\0';
+    }
+    return rc;
+}
+
 int conv_service_flush(conv_service *svc)
 {
     int rc = GW_OK, wrc;
@@ -294,6 +309,8 @@ int conv_service_flush(conv_service *svc)
         while (n < CONV_PUT_BATCH && !dlink_empty(&svc->dirty_convs)) {
             conv *cv = CONTAINER_OF(svc->dirty_convs.next, conv, dirty_link);
             dlink_remove(&cv->dirty_link);
+            if ((wrc = move_items(svc, cv)) != GW_OK && rc == GW_OK)
+                rc = wrc;
             conv_row_fill(cv, &rows[n], net[n], acct[n], sizeof acct[n]);
             batch[n++] = cv;
         }

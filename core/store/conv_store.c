@@ -4,18 +4,24 @@
  */
 #include "store/conv_store.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
+#include "base/grow.h"
 #include "gateway/error.h"
 
 /* The items of a conversation are the "seqs" column (the events' seqs,
  * comma-separated, in order), rewritten with the row: a separate items
  * table, one index insert per event at scattered places, cost a third of
- * the flood benchmark's throughput; the row is written anyway. */
+ * the flood benchmark's throughput; the row is written anyway. The
+ * column keeps the latest seqs only: past CONV_ITEMS_CHUNK bytes the
+ * service moves them to conversation_items as one row (conv_store_put_items),
+ * so a long conversation is not rewritten whole at every tick it changes
+ * (the bytes written grew with the square of its items). */
 static const char conv_schema[] =
     "CREATE TABLE IF NOT EXISTS conversations ("
     " id INTEGER PRIMARY KEY,"
@@ -37,6 +43,12 @@ static const char conv_schema[] =
     " deadline_ms INTEGER NOT NULL,"
     " breached INTEGER NOT NULL,"
     " seqs TEXT NOT NULL);"
+    /* the items moved out of the row, a chunk of seqs per row */
+    "CREATE TABLE IF NOT EXISTS conversation_items ("
+    " conversation INTEGER NOT NULL,"
+    " first_seq INTEGER NOT NULL,"
+    " seqs TEXT NOT NULL,"
+    " PRIMARY KEY (conversation, first_seq)) WITHOUT ROWID;"
     /* A contact's conversations, for its history and its open count.
      * Not an index on conversations(contact): contacts are few beside
      * conversations, so each new conversation's entry landed inside the
@@ -83,6 +95,7 @@ struct conv_store {
     sqlite3_stmt *put;       /* one row */
     sqlite3_stmt *put_batch; /* CONV_PUT_BATCH rows */
     sqlite3_stmt *link, *link_mark;
+    sqlite3_stmt *put_items; /* a chunk into conversation_items */
     int64_t linked_through; /* conversations with ids up to this are linked */
 };
 
@@ -184,6 +197,10 @@ int conv_store_open(store *st, conv_store **out, char *err, size_t errlen)
                          " ON CONFLICT (one) DO UPDATE SET through = excluded.through",
                      &cs->link_mark);
     if (rc == GW_OK)
+        rc = prepare(cs, "INSERT OR REPLACE INTO conversation_items (conversation, first_seq, seqs)"
+                         " VALUES (?1, ?2, ?3)",
+                     &cs->put_items);
+    if (rc == GW_OK)
         rc = conv_store_load_mark(cs);
     if (rc != GW_OK) {
         snprintf(err, errlen, "conversations: %s", store_last_error(st));
@@ -202,6 +219,7 @@ void conv_store_close(conv_store *cs)
     sqlite3_finalize(cs->put_batch);
     sqlite3_finalize(cs->link);
     sqlite3_finalize(cs->link_mark);
+    sqlite3_finalize(cs->put_items);
     free(cs);
 }
 
@@ -274,6 +292,87 @@ int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n)
         i += take;
     }
     return rc;
+}
+
+int conv_store_put_items(conv_store *cs, int64_t id, const char *seqs, size_t len)
+{
+    char *end;
+    long long first = strtoll(seqs, &end, 10);
+    if (end == seqs || first < 1 || len > INT_MAX)
+        return GW_EINVAL;
+    int rc = store_write_begin_rebuildable(cs->st);
+    if (rc != GW_OK)
+        return rc;
+    sqlite3_bind_int64(cs->put_items, 1, id);
+    sqlite3_bind_int64(cs->put_items, 2, first);
+    sqlite3_bind_text(cs->put_items, 3, seqs, (int)len, SQLITE_STATIC); /* as in put_conversations */
+    int src = sqlite3_step(cs->put_items);
+    sqlite3_reset(cs->put_items);
+    return src == SQLITE_DONE ? GW_OK
+                              : store_write_failed(cs->st, src, "conversations: move items out");
+}
+
+/* Append len bytes of s to the text of *buf (NUL kept after it). */
+static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    char *grown = grow_array(*buf, cap, *len + n + 1, 1, 256);
+    if (grown == NULL)
+        return GW_ENOMEM;
+    memcpy(grown + *len, s, n);
+    *len += n;
+    grown[*len] = '\0';
+    *buf = grown;
+    return GW_OK;
+}
+
+/* Commas in s, plus one: the seqs in a non-empty list. */
+static size_t seqs_in(const char *s, size_t n)
+{
+    size_t k = n > 0;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == ',';
+    return k;
+}
+
+int conv_store_items(conv_store *cs, int64_t id, const char *tail, size_t max_items, char **out)
+{
+    *out = NULL;
+    sqlite3_stmt *q = NULL;
+    int rc = conv_store_prepare(cs->st, "SELECT seqs FROM conversation_items"
+                                        " WHERE conversation = ?1 ORDER BY first_seq",
+                                &q, "conversations: prepare a read of items");
+    if (rc != GW_OK)
+        return rc;
+    sqlite3_bind_int64(q, 1, id);
+    char *buf = NULL;
+    size_t len = 0, cap = 0, items = 0;
+    int src = SQLITE_DONE;
+    rc = append(&buf, &len, &cap, "", 0);
+    while (rc == GW_OK && items < max_items && (src = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(q, 0);
+        size_t n = (size_t)sqlite3_column_bytes(q, 0);
+        if (s == NULL || n == 0)
+            continue;
+        if (len > 0)
+            rc = append(&buf, &len, &cap, ",", 1);
+        if (rc == GW_OK)
+            rc = append(&buf, &len, &cap, s, n);
+        items += seqs_in(s, n);
+    }
+    if (rc == GW_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = store_write_failed(cs->st, src, "conversations: read items");
+    sqlite3_finalize(q);
+    size_t tl = tail != NULL ? strlen(tail) : 0;
+    if (rc == GW_OK && tl > 0 && items < max_items && len > 0)
+        rc = append(&buf, &len, &cap, ",", 1);
+    if (rc == GW_OK && tl > 0 && items < max_items)
+        rc = append(&buf, &len, &cap, tail, tl);
+    if (rc != GW_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return GW_OK;
 }
 
 int conv_store_link_contacts(conv_store *cs, int64_t upto)

@@ -43,7 +43,8 @@ typedef struct conv_row {
     int64_t closed_ms;      /* 0: not closed */
     int64_t deadline_ms;    /* first-response target deadline; 0: no target */
     int breached;           /* sla.breached was emitted */
-    const char *seqs;       /* the items' and answers' event seqs, "12,40,41" */
+    const char *seqs;       /* the latest items' and answers' event seqs, "12,40,41"
+                               (the earlier ones: conv_store_items) */
 } conv_row;
 
 typedef int (*conv_row_fn)(void *arg, const conv_row *row);
@@ -63,6 +64,22 @@ int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact);
  * rows' strings need only last for the call. Returns 0 or GW_E*. */
 #define CONV_PUT_BATCH 16
 int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n);
+
+/* Move a conversation's seqs out of its row, in the tick's transaction:
+ * seqs (len bytes, "12,40,41", not NUL-terminated necessarily, borrowed
+ * for the call) become one row of conversation_items, filed under its
+ * first seq; the caller then writes the row without them. The service
+ * does so once the row's list passes CONV_ITEMS_CHUNK bytes. Returns 0,
+ * GW_EINVAL when seqs does not start with a seq, or GW_E*. */
+#define CONV_ITEMS_CHUNK 512
+int conv_store_put_items(conv_store *cs, int64_t id, const char *seqs, size_t len);
+
+/* Conversation id's items in log order as one list, "12,40,41": the
+ * chunks moved out of its row, then tail (the row's own seqs, borrowed;
+ * NULL for none). Reading stops once max_items are listed, so the list
+ * holds at least max_items when there are as many (may hold a few more).
+ * *out is the caller's (free), "" when none. Returns 0 or a GW_E* code. */
+int conv_store_items(conv_store *cs, int64_t id, const char *tail, size_t max_items, char **out);
 
 /* List the conversations with ids after the last linked one, up to
  * upto, under their contacts (the table a contact's history and open

@@ -375,6 +375,49 @@ class ConversationsTest(GatewayTestCase):
         self.assertEqual({c: owners[c] for c in busiest}, histories(busiest))
         self.assertEqual(0, gw.stop())
 
+    def test_a_long_conversation_lists_every_item_in_order(self):
+        # 400 items in one thread, 25 a fetch: once the row's list of seqs
+        # passes 512 bytes (CONV_ITEMS_CHUNK), the flush moves it to
+        # conversation_items, so the row is not rewritten whole at every
+        # tick; the conversation still lists every item, in order, before
+        # and after a restart.
+        path = os.path.join(self.dir, "long.jsonl")
+        with open(path, "w") as f:
+            for i in range(400):
+                f.write(json.dumps({"type": "comment", "native_id": "l-%d" % i,
+                                    "thread_id": "long-1", "in_reply_to": "long-1",
+                                    "author": {"id": str(300 + i % 7)},
+                                    "text": "item %d" % i}) + "\n")
+        cfg = gw_config(accounts=[mock_account(scenario=path, rate=0, batch=25)])
+        gw = self.start(cfg, items=400)
+        ev = sorted(self.events().values(), key=lambda e: e["seq"])
+        self.assertEqual({"mock:l-%d" % i for i in range(400)}, {e["id"] for e in ev})
+        ids = {e["conversation_id"] for e in ev}
+        self.assertEqual(1, len(ids))
+        cid = ids.pop()
+
+        def listed():
+            one = self.get(gw, "/v1/conversations/" + cid)
+            self.assertEqual(400, one["item_count"])
+            return [i["id"] for i in one["items"]]
+
+        self.assertEqual([e["id"] for e in ev], listed())
+        self.assertEqual(0, gw.stop())
+        db = sqlite3.connect(self.path("var", "gateway.db"))
+        try:
+            chunks = db.execute("SELECT count(*) FROM conversation_items WHERE conversation = ?",
+                                (int(cid[3:], 16),)).fetchone()[0]
+            row = db.execute("SELECT length(seqs) FROM conversations WHERE id = ?",
+                             (int(cid[3:], 16),)).fetchone()[0]
+        finally:
+            db.close()
+        self.assertGreaterEqual(chunks, 2, "the list moved out more than once")
+        self.assertLess(row, 600, "the row keeps the latest seqs only")
+        gw = self.gateway(cfg, env=ENV).start()
+        gw.port()
+        self.assertEqual([e["id"] for e in ev], listed())
+        self.assertEqual(0, gw.stop())
+
     def test_service_off_leaves_events_as_they_were(self):
         gw = self.start(gw_config(service="conversations = false"))
         self.assertFalse(any("conversation_id" in e for e in self.events().values()))

@@ -2,7 +2,8 @@
  * in batches (conv_store_link_contacts) and the conversations after the
  * last batch, read from the table: the history and the open count are
  * whole whatever the batches' progress, across a reopen, and a lost tick
- * puts the mark back. Real SQLite in a temporary directory. */
+ * puts the mark back; a conversation's items moved out of its row read
+ * back in order. Real SQLite in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,11 +162,44 @@ static void test_lost_tick_puts_the_mark_back(void **state)
     check_reads(f);
 }
 
+static void expect_items(fixture *f, int64_t id, const char *tail, size_t max, const char *want)
+{
+    char *got = NULL;
+    assert_int_equal(GW_OK, conv_store_items(f->cs, id, tail, max, &got));
+    assert_string_equal(want, got);
+    free(got);
+}
+
+static void test_items_moved_out_read_back_in_order(void **state)
+{
+    fixture *f = *state;
+    /* chunks of conversation 5 written out of order, one of 6 between */
+    assert_int_equal(GW_OK, conv_store_put_items(f->cs, 5, "10,11,12", 8));
+    assert_int_equal(GW_OK, conv_store_put_items(f->cs, 6, "4,7", 3));
+    assert_int_equal(GW_OK, conv_store_put_items(f->cs, 5, "1,2,3,xx", 5)); /* len: "1,2,3" */
+    assert_int_equal(GW_EINVAL, conv_store_put_items(f->cs, 5, ",9", 2));
+    assert_int_equal(GW_OK, store_commit(f->st));
+    expect_items(f, 5, "20,21", 100, "1,2,3,10,11,12,20,21");
+    expect_items(f, 5, NULL, 100, "1,2,3,10,11,12");
+    expect_items(f, 5, "", 100, "1,2,3,10,11,12");
+    expect_items(f, 6, "30", 100, "4,7,30");
+    /* no chunk: the row's own list, or nothing */
+    expect_items(f, 9, "7,8", 100, "7,8");
+    expect_items(f, 9, NULL, 100, "");
+    /* enough after a chunk: the rest is not read */
+    expect_items(f, 5, "20,21", 3, "1,2,3");
+    expect_items(f, 5, "20,21", 4, "1,2,3,10,11,12");
+    /* the same chunk again (a tick written twice) replaces it */
+    assert_int_equal(GW_OK, conv_store_put_items(f->cs, 5, "1,2,3", 5));
+    expect_items(f, 5, NULL, 100, "1,2,3,10,11,12");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reads_are_whole_at_every_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_tick_puts_the_mark_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_items_moved_out_read_back_in_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
