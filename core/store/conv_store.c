@@ -296,9 +296,12 @@ int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n)
 
 int conv_store_put_items(conv_store *cs, int64_t id, const char *seqs, size_t len)
 {
-    char *end;
-    long long first = strtoll(seqs, &end, 10);
-    if (end == seqs || first < 1 || len > INT_MAX)
+    /* the first seq, read within len bytes */
+    int64_t first = 0;
+    size_t digits = 0;
+    for (; digits < len && digits < 18 && seqs[digits] >= '0' && seqs[digits] <= '9'; digits++)
+        first = first * 10 + (seqs[digits] - '0');
+    if (digits == 0 || first < 1 || len > INT_MAX)
         return GW_EINVAL;
     int rc = store_write_begin_rebuildable(cs->st);
     if (rc != GW_OK)

@@ -66,9 +66,9 @@ int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact);
 int conv_store_put_conversations(conv_store *cs, const conv_row *rows, size_t n);
 
 /* Move a conversation's seqs out of its row, in the tick's transaction:
- * seqs (len bytes, "12,40,41", not NUL-terminated necessarily, borrowed
- * for the call) become one row of conversation_items, filed under its
- * first seq; the caller then writes the row without them. The service
+ * seqs (len bytes, "12,40,41", NUL-terminated or not, borrowed for the
+ * call) become one row of conversation_items, filed under its first
+ * seq; the caller then writes the row without them. The service
  * does so once the row's list passes CONV_ITEMS_CHUNK bytes. Returns 0,
  * GW_EINVAL when seqs does not start with a seq, or GW_E*. */
 #define CONV_ITEMS_CHUNK 512

@@ -178,6 +178,7 @@ static void test_items_moved_out_read_back_in_order(void **state)
     assert_int_equal(GW_OK, conv_store_put_items(f->cs, 6, "4,7", 3));
     assert_int_equal(GW_OK, conv_store_put_items(f->cs, 5, "1,2,3,xx", 5)); /* len: "1,2,3" */
     assert_int_equal(GW_EINVAL, conv_store_put_items(f->cs, 5, ",9", 2));
+    assert_int_equal(GW_EINVAL, conv_store_put_items(f->cs, 5, "77", 0)); /* no digit within len */
     assert_int_equal(GW_OK, store_commit(f->st));
     expect_items(f, 5, "20,21", 100, "1,2,3,10,11,12,20,21");
     expect_items(f, 5, NULL, 100, "1,2,3,10,11,12");
