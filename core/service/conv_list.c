@@ -5,10 +5,14 @@
  * and one by priority scanned and sorted the whole table (185 ms); an
  * index on the state would cost every new conversation an entry.
  *
- * The conversations in memory are in by_id (base/idmap.h), which walks
- * them in id order: a page by id starts after the cursor's id, a page by
- * priority is one pass over them all that keeps the best `limit` in a
- * heap.
+ * The conversations in memory are in by_id (base/idmap.h), and the ids
+ * of those open and of those answered in a set each (base/idset.h),
+ * walked in id order: a page by id starts after the cursor's id, a page
+ * by priority is one pass over the state's set that keeps the best
+ * `limit` in a heap. Either reads only the conversations in the state
+ * asked: walking every conversation in memory to find no answered one
+ * took 4.7 ms on the loop with 104,000 open (0.14 ms now, at the
+ * client).
  * The work queue (open, by priority) has its own lists (conv_queue.c).
  */
 #include <stdlib.h>
@@ -18,12 +22,54 @@
 #include "service/conv_service.h"
 #include "service/conv_state.h"
 
-/* The conversation after cv in id order (the first one when cv is NULL),
- * NULL at the end. */
-static conv *list_next(conv_service *svc, const conv *cv)
+int conv_list_open(conv_service *svc)
 {
-    int64_t id;
-    return idmap_next(svc->by_id, cv != NULL ? cv->id : 0, &id);
+    for (int s = 0; s < CONV_CLOSED; s++) {
+        if ((svc->by_state[s] = idset_new()) == NULL) {
+            svc->lists_whole = 0;
+            return GW_ENOMEM;
+        }
+    }
+    svc->lists_whole = 1;
+    return GW_OK;
+}
+
+void conv_list_free(conv_service *svc)
+{
+    for (int s = 0; s < CONV_CLOSED; s++) {
+        idset_free(svc->by_state[s]);
+        svc->by_state[s] = NULL;
+    }
+}
+
+void conv_list_update(conv_service *svc, conv *cv)
+{
+    if (cv->listed == cv->state)
+        return;
+    if (cv->listed != CONV_CLOSED)
+        idset_remove(svc->by_state[cv->listed], cv->id);
+    cv->listed = CONV_CLOSED;
+    if (cv->state == CONV_CLOSED)
+        return;
+    if (idset_add(svc->by_state[cv->state], cv->id) == GW_OK)
+        cv->listed = cv->state;
+    else
+        svc->lists_whole = 0;
+}
+
+/* The conversation in state after id after (0: the first), in id order,
+ * or NULL at the end. */
+static conv *list_next(conv_service *svc, conv_state state, int64_t after)
+{
+    if (svc->lists_whole) {
+        int64_t id = idset_next(svc->by_state[state], after);
+        return id > 0 ? idmap_get(svc->by_id, id) : NULL;
+    }
+    int64_t id = after;
+    conv *cv;
+    while ((cv = idmap_next(svc->by_id, id, &id)) != NULL && cv->state != state)
+        ;
+    return cv;
 }
 
 typedef struct list_walk {
@@ -117,12 +163,9 @@ static int emit(conv *cv, conv_row_fn fn, void *arg)
 static int page_by_id(conv_service *svc, const conv_page *page, conv_state state, conv_row_fn fn,
                       void *arg)
 {
-    int64_t id;
-    conv *cv = idmap_next(svc->by_id, page->after_id, &id);
     int n = 0, rc = 0;
-    for (; cv != NULL && (size_t)n < page->limit; cv = list_next(svc, cv)) {
-        if (cv->state != state)
-            continue;
+    for (conv *cv = list_next(svc, state, page->after_id); cv != NULL && (size_t)n < page->limit;
+         cv = list_next(svc, state, cv->id)) {
         if ((rc = emit(cv, fn, arg)) != 0)
             return rc < 0 ? rc : n;
         n++;
@@ -146,7 +189,7 @@ int conv_service_list_active(conv_service *svc, const conv_page *page, conv_row_
     list_walk w = {.page = page, .state = state, .heap = malloc(page->limit * sizeof(conv *))};
     if (w.heap == NULL)
         return GW_ENOMEM;
-    for (conv *cv = list_next(svc, NULL); cv != NULL; cv = list_next(svc, cv))
+    for (conv *cv = list_next(svc, state, 0); cv != NULL; cv = list_next(svc, state, cv->id))
         consider(&w, cv);
     /* a heap sort: the last kept goes to the end, then the last of the
      * rest before it, and so on */

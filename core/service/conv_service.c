@@ -162,6 +162,7 @@ static int drop_state(conv_service *svc)
         idmap_each(svc->by_id, free_conv, NULL);
     conv_tally_free(svc);
     conv_queue_reset(svc);
+    conv_list_free(svc);
     idmap_free(svc->by_id);
     strmap_free(svc->by_key);
     conv_contact_free_all(svc);
@@ -174,7 +175,7 @@ static int drop_state(conv_service *svc)
     svc->contacts = strmap_new();
     svc->contact_ids = strmap_new();
     return svc->by_id && svc->by_key && svc->contacts && svc->contact_ids &&
-                   conv_tally_open(svc) == GW_OK
+                   conv_list_open(svc) == GW_OK && conv_tally_open(svc) == GW_OK
                ? GW_OK
                : GW_ENOMEM;
 }
@@ -223,7 +224,7 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     if (rc == GW_OK && ((svc->by_key = strmap_new()) == NULL || (svc->by_id = idmap_new()) == NULL ||
                         (svc->contacts = strmap_new()) == NULL ||
                         (svc->contact_ids = strmap_new()) == NULL ||
-                        conv_tally_open(svc) != GW_OK)) {
+                        conv_list_open(svc) != GW_OK || conv_tally_open(svc) != GW_OK)) {
         snprintf(err, errlen, "out of memory");
         rc = GW_ENOMEM;
     }
@@ -478,6 +479,7 @@ void conv_service_free(conv_service *svc)
     if (svc == NULL)
         return;
     drop_state(svc);
+    conv_list_free(svc);
     idmap_free(svc->by_id);
     strmap_free(svc->by_key);
     strmap_free(svc->contacts);

@@ -25,6 +25,7 @@ void conv_refile(conv_service *svc, conv *cv)
 {
     conv_tally_update(svc, cv);
     conv_queue_update(svc, cv);
+    conv_list_update(svc, cv);
 }
 
 void conv_mark(conv_service *svc, conv *cv)

@@ -13,6 +13,7 @@
 
 #include "base/dlink.h"
 #include "base/idmap.h"
+#include "base/idset.h"
 #include "base/json_write.h"
 #include "base/log.h"
 #include "base/strmap.h"
@@ -57,6 +58,8 @@ typedef struct conv {
     dlink q_link;
     int q_score;
     int64_t q_waiting;
+    /* the set of svc->by_state it is in (conv_list.c); CONV_CLOSED: none */
+    conv_state listed;
     /* what it adds to its account's counters (conv_tally.c) */
     struct conv_tally_group *group; /* NULL until first counted */
     unsigned char t_open, t_unanswered, t_priority;
@@ -110,6 +113,11 @@ struct conv_service {
     conv_options opt;
     strmap *by_key;                 /* conversations: thread keys (and aliases) */
     idmap *by_id;                   /* conversations: ids (walked in id order: conv_list.c) */
+    /* the ids of the conversations open and answered (conv_list.c);
+     * lists_whole is 0 once an insert failed for memory: the lists then
+     * walk by_id */
+    idset *by_state[CONV_CLOSED];
+    int lists_whole;
     strmap *contacts, *contact_ids; /* contacts: network+author, ids */
     dlink lru;                      /* the contacts cached, the most recently used first */
     size_t contact_count;
@@ -202,6 +210,7 @@ static inline conv *conv_alloc(void)
     conv *cv = calloc(1, sizeof *cv);
     if (cv != NULL) {
         dlink_init(&cv->q_link);
+        cv->listed = CONV_CLOSED;
         dlink_init(&cv->dirty_link);
     }
     return cv;
@@ -219,6 +228,13 @@ static inline contact *conv_lru_next(conv_service *svc, const contact *ct)
     return ct->lru_link.next == &svc->lru ? NULL
                                           : CONTAINER_OF(ct->lru_link.next, contact, lru_link);
 }
+
+/* conv_list.c: update files cv's id in the set of its state (conv_mark
+ * calls it after every change); open makes the sets empty (0 or
+ * GW_ENOMEM), free drops them. */
+void conv_list_update(conv_service *svc, conv *cv);
+int conv_list_open(conv_service *svc);
+void conv_list_free(conv_service *svc);
 
 /* conv_queue.c: conv_queue_update files cv as it is now (conv_mark
  * calls it after every change); reset empties the lists (the

@@ -218,9 +218,21 @@ static void check_list(conv_service *svc, conv **all, conv_state st, int by_prio
 
 static void check_lists(conv_service *svc, conv **all)
 {
-    for (int by_priority = 0; by_priority <= 1; by_priority++) {
-        check_list(svc, all, CONV_OPEN, by_priority);
-        check_list(svc, all, CONV_ANSWERED, by_priority);
+    /* from the sets of ids by state, and from a walk of every
+     * conversation (what the lists fall back to once a set missed an id
+     * for memory) */
+    for (int whole = 1; whole >= 0; whole--) {
+        svc->lists_whole = whole;
+        for (int by_priority = 0; by_priority <= 1; by_priority++) {
+            check_list(svc, all, CONV_OPEN, by_priority);
+            check_list(svc, all, CONV_ANSWERED, by_priority);
+        }
+    }
+    svc->lists_whole = 1;
+    for (size_t i = 0; i < TALLY_CONVS; i++) {
+        if (all[i] != NULL) /* each in its state's set only */
+            assert_true(idset_has(svc->by_state[all[i]->state], all[i]->id) &&
+                        !idset_has(svc->by_state[!all[i]->state], all[i]->id));
     }
     /* closed ones are the table's */
     conv_page closed = {.state = "closed", .limit = 7};
@@ -237,6 +249,7 @@ static void test_tally_matches_a_walk(void **state)
     conv_queue_reset(svc); /* the lists empty, as conv_service_open leaves them */
     svc->by_id = idmap_new();
     assert_non_null(svc->by_id);
+    assert_int_equal(GW_OK, conv_list_open(svc));
     assert_int_equal(GW_OK, conv_tally_open(svc));
     conv *all[TALLY_CONVS] = {0};
     int64_t next_id = 1, now = 1000;
@@ -273,6 +286,7 @@ static void test_tally_matches_a_walk(void **state)
             cv->waiting_ms = 0;
             conv_tally_update(svc, cv);
             conv_queue_update(svc, cv);
+            conv_list_update(svc, cv);
             idmap_remove(svc->by_id, cv->id, cv);
             conv_free(cv);
             all[i] = NULL;
@@ -286,6 +300,7 @@ static void test_tally_matches_a_walk(void **state)
             cv->priority_score = rand() % 101; /* triage raised it, or a load */
         conv_tally_update(svc, cv);
         conv_queue_update(svc, cv);
+        conv_list_update(svc, cv);
         if (step % 10 == 0)
             check_lists(svc, all);
         conv_metrics m;
@@ -313,6 +328,7 @@ static void test_tally_matches_a_walk(void **state)
     for (size_t i = 0; i < TALLY_CONVS; i++)
         conv_free(all[i]);
     conv_tally_free(svc);
+    conv_list_free(svc);
     idmap_free(svc->by_id);
     free(svc);
 }
@@ -330,6 +346,7 @@ static void test_marked_in_order(void **state)
     dlink_init(&svc->dirty_contacts);
     svc->by_id = idmap_new();
     assert_non_null(svc->by_id);
+    assert_int_equal(GW_OK, conv_list_open(svc));
     assert_int_equal(GW_OK, conv_tally_open(svc));
     conv *cv[5];
     contact ct[5] = {{0}};
@@ -369,6 +386,7 @@ static void test_marked_in_order(void **state)
     for (int i = 0; i < 5; i++)
         conv_free(cv[i]);
     conv_tally_free(svc);
+    conv_list_free(svc);
     idmap_free(svc->by_id);
     free(svc);
 }
