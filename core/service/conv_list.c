@@ -61,12 +61,17 @@ void conv_list_update(conv_service *svc, conv *cv)
  * or NULL at the end. */
 static conv *list_next(conv_service *svc, conv_state state, int64_t after)
 {
-    if (svc->lists_whole) {
-        int64_t id = idset_next(svc->by_state[state], after);
-        return id > 0 ? idmap_get(svc->by_id, id) : NULL;
-    }
     int64_t id = after;
     conv *cv;
+    if (svc->lists_whole) {
+        /* an id whose conversation left by_id without a change of state
+         * (none should) is passed over, not taken for the end */
+        while ((id = idset_next(svc->by_state[state], id)) > 0) {
+            if ((cv = idmap_get(svc->by_id, id)) != NULL)
+                return cv;
+        }
+        return NULL;
+    }
     while ((cv = idmap_next(svc->by_id, id, &id)) != NULL && cv->state != state)
         ;
     return cv;
