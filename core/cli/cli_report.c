@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -201,8 +202,12 @@ int cli_report_main(const cli_parsed *p)
     }
     cfg_errors_free(&errs);
     char db[4096], err[512], since[40];
-    snprintf(db, sizeof db, "%s/gateway.db",
-             json_string_value(json_object_get(cfg->gateway, "data_dir")));
+    /* a data directory the gateway has not opened since the
+     * conversations got a file of their own still has them in the log's */
+    const char *dir = json_string_value(json_object_get(cfg->gateway, "data_dir"));
+    snprintf(db, sizeof db, "%s/conversations.db", dir);
+    if (access(db, F_OK) != 0)
+        snprintf(db, sizeof db, "%s/gateway.db", dir);
     config_free(cfg);
     int64_t from = (int64_t)clock_wall_ms() - (int64_t)since_ms;
     gw_sdk_time_format(from, since, sizeof since);

@@ -81,19 +81,20 @@ static void kick_sinks(gw_runtime *rt)
 
 static void close_all(gateway *gw);
 
-/* Every commit of a tick: the conversations' changes join the tick's
- * transaction first, so the events and their conversation rows commit
- * together. With gw->durable the loop does not wait for the disk unless
- * wait_for_disk (the drain): answer_waiters hands the tick's waiters to
- * the sync that will cover it. */
+/* Every commit of a tick: the log's, then the conversations' (their own
+ * database, with the log's last seq as applied: a crash between the two
+ * is made good by applying the log again at start). With gw->durable the
+ * loop does not wait for the disk unless wait_for_disk (the drain):
+ * answer_waiters hands the tick's waiters to the sync that will cover
+ * it. */
 static int commit_tick(gateway *gw, int wait_for_disk)
 {
     gw_runtime *rt = gw->rt;
-    if (rt->conv != NULL)
-        conv_service_flush(rt->conv);
     int rc = gw->durable != NULL && !wait_for_disk ? store_commit_unsynced(rt->store)
                                                    : store_commit(rt->store);
-    if (rc != GW_OK && rt->conv != NULL)
+    if (rt->conv != NULL && rc == GW_OK)
+        conv_service_commit(rt->conv); /* a failure reloads it: the log has the events */
+    else if (rt->conv != NULL)
         conv_service_reload(rt->conv); /* memory names events the rollback took */
     for (size_t i = 0; rc != GW_OK && i < rt->sink_count; i++)
         dispatch_recount_dead_letters(rt->sinks[i]); /* parked or dropped in the lost tick */
@@ -349,9 +350,9 @@ static void close_all(gateway *gw)
     rt->accounts = NULL;
     rt->account_count = 0;
     rt->ready_head = NULL;
-    conv_service_close(rt->conv); /* its timer; the flush joins this commit */
     if (rt->store != NULL) {
         int ok = store_commit(rt->store) == GW_OK; /* waits for the disk */
+        conv_service_close(rt->conv, ok); /* its timers; its last commit, after the log's */
         durable_close(gw->durable, ok); /* the older ticks' waiters first */
         gw->durable = NULL;
         runtime_run_waiters(rt, ok);

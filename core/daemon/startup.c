@@ -186,7 +186,10 @@ int startup_conversations(gw_runtime *rt, startup_events *events, char *err, siz
     if (business_hours_parse(json_string_value(json_object_get(s, "hours")), &o.hours, err,
                              errlen) != GW_OK)
         return GW_EINVAL; /* checked with the configuration already */
-    int rc = conv_service_open(&rt->loop, rt->store, &rt->log, &o, &rt->conv, err, errlen);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/conversations.db",
+             json_string_value(json_object_get(rt->cfg->gateway, "data_dir")));
+    int rc = conv_service_open(&rt->loop, rt->store, path, &rt->log, &o, &rt->conv, err, errlen);
     if (rc != GW_OK)
         return rc;
     rt->observer = conv_service_observer(rt->conv);

@@ -349,3 +349,108 @@ pipeline_observer conv_service_observer(conv_service *svc)
                                .members = observe_members,
                                .arg = svc};
 }
+
+void conv_close_one(conv_service *svc, conv *cv, uint64_t now_ms)
+{
+    cv->state = CONV_CLOSED;
+    cv->closed_ms = (int64_t)now_ms;
+    cv->waiting_ms = 0;
+    svc->closed_total++;
+    contact *ct = cv->contact > 0 ? conv_contact_by_id(svc, cv->contact) : NULL;
+    if (ct != NULL && ct->open > 0) {
+        ct->open--;
+        conv_contact_mark(svc, ct);
+    }
+    conv_mark(svc, cv);
+}
+
+/* ---- replay: an event of the log the service's database had not applied
+ * (see conv_db.c). The decisions are made again from the same state and
+ * the event's own time (received_at, the time the live path used), so
+ * they agree with the ids the event carries, except where something that
+ * is not an event changed the state in between and was lost with the
+ * service's tick: a close (by inactivity or the API) makes the thread's
+ * next item open a conversation of its own. The ids the event carries
+ * win: they are what the help desk has seen. */
+
+/* The conversation holding the event's thread, as annotate_customer
+ * finds it, or NULL. */
+static conv *thread_holder(conv_service *svc, const json_t *ev, const char *network,
+                           const char *account)
+{
+    const char *thread = member(ev, "thread_id");
+    if (thread == NULL || *thread == '\0')
+        thread = member(ev, "native_id");
+    char key[KEY_MAX];
+    size_t len = thread != NULL ? thread_key(key, network, account, thread) : 0;
+    return len > 0 ? strmap_get(svc->by_key, key, len) : NULL;
+}
+
+/* A customer item recorded in a conversation that did not exist yet:
+ * ids handed out to items that were not stored (duplicates) left a gap,
+ * or its thread's conversation was closed in between. */
+static void replay_new_ids(conv_service *svc, const json_t *ev, int64_t id, int64_t now,
+                           const char *network, const char *account)
+{
+    /* likewise a contact first seen with this item */
+    int64_t ct = conv_id_parse("ct_", member(json_object_get(ev, "contact"), "id"));
+    if (ct >= svc->next_contact_id)
+        svc->next_contact_id = ct;
+    if (id < svc->next_conv_id)
+        return;
+    svc->next_conv_id = id;
+    conv *held = thread_holder(svc, ev, network, account);
+    if (held != NULL && held->state != CONV_CLOSED) {
+        int64_t quiet = held->last_ms + (int64_t)svc->opt.close_after_ms;
+        conv_close_one(svc, held,
+                       (uint64_t)(svc->opt.close_after_ms > 0 && quiet < now ? quiet : now));
+    }
+}
+
+int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
+{
+    const char *type = member(ev, "type");
+    int64_t id = conv_id_parse("cv_", member(ev, "conversation_id"));
+    if (type == NULL || id <= 0) /* none assigned: stored while the service was off */
+        return 0;
+    if (strcmp(type, "sla.breached") == 0) {
+        conv *cv = conv_by_id(svc, id);
+        if (cv != NULL && !cv->breached) {
+            cv->breached = 1;
+            conv_mark(svc, cv);
+        }
+        return 0;
+    }
+    int customer = strchr(type, '.') == NULL;
+    if (!customer && strcmp(type, "action.succeeded") != 0)
+        return 0;
+    pipeline_item it = {.network = member(ev, "network"),
+                        .account = member(ev, "account"),
+                        .received_at = member(ev, "received_at")};
+    int64_t now = 0;
+    if (it.network == NULL || it.account == NULL || it.received_at == NULL ||
+        gw_sdk_time_parse(it.received_at, &now) != 0 || now < 0)
+        return GW_EINVAL;
+    if (customer)
+        replay_new_ids(svc, ev, id, now, it.network, it.account);
+    observe_annotate(svc, ev, &it, (uint64_t)now);
+    conv_pending *p = &svc->pending;
+    if (p->valid && p->cv->id != id) {
+        conv *recorded = conv_by_id(svc, id);
+        if (recorded == NULL) {
+            pending_drop(svc);
+            return GW_ENOENT;
+        }
+        if (p->is_new)
+            conv_free(p->cv);
+        free(p->join_key);
+        p->join_key = NULL;
+        p->is_new = p->join = 0;
+        p->cv = recorded;
+    }
+    if (!p->valid)
+        return GW_ENOENT;
+    pipeline_enriched none = {.priority_score = -1};
+    observe_stored(svc, ev, seq, &none);
+    return 1;
+}

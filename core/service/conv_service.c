@@ -130,11 +130,11 @@ static int load_state(conv_service *svc, char *err, size_t errlen)
     }
     if ((rc = conv_store_each_active(svc->cs, conv_from_row, svc)) < 0) {
         snprintf(err, errlen, "conversations: cannot load the open ones: %s",
-                 store_last_error(svc->st));
+                 store_last_error(svc->db));
         return rc;
     }
     if ((rc = conv_contact_load(svc)) < 0) {
-        snprintf(err, errlen, "contacts: cannot load: %s", store_last_error(svc->st));
+        snprintf(err, errlen, "contacts: cannot load: %s", store_last_error(svc->db));
         return rc;
     }
     recount_open(svc);
@@ -143,9 +143,17 @@ static int load_state(conv_service *svc, char *err, size_t errlen)
         svc->next_conv_id = max_conv + 1;
     if (svc->next_contact_id < max_contact + 1)
         svc->next_contact_id = max_contact + 1;
-    if ((rc = conv_sla_load(svc)) != GW_OK)
+    if ((rc = conv_sla_load(svc)) != GW_OK) {
         snprintf(err, errlen, "out of memory");
-    return rc;
+        return rc;
+    }
+    /* then what the log holds beyond the database */
+    if ((rc = conv_db_replay(svc)) < 0) {
+        snprintf(err, errlen, "conversations: cannot apply the log's events again: %s",
+                 store_last_error(svc->st));
+        return rc;
+    }
+    return GW_OK;
 }
 
 static int free_conv(void *arg, void *value);
@@ -183,6 +191,7 @@ static int drop_state(conv_service *svc)
 int conv_service_reload(conv_service *svc)
 {
     char err[256];
+    store_rollback(svc->db);
     conv_sla_reset(svc);
     int rc = drop_state(svc);
     if (rc == GW_OK)
@@ -195,11 +204,12 @@ int conv_service_reload(conv_service *svc)
     else
         log_write(svc->log, GW_LOG_INFO, "conversations", "reloaded after a lost commit: %zu "
                   "conversations open or answered", idmap_count(svc->by_id));
+    svc->applied_seq = -1; /* written again at the next commit */
     return rc < 0 ? rc : GW_OK;
 }
 
-int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_options *opts,
-                      conv_service **out, char *err, size_t errlen)
+int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger *log,
+                      const conv_options *opts, conv_service **out, char *err, size_t errlen)
 {
     *out = NULL;
     conv_service *svc = calloc(1, sizeof *svc);
@@ -218,9 +228,8 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     svc->opt.timezone = NULL; /* borrowed for open only: read by conv_sla_open */
     if (svc->opt.contact_cache == 0)
         svc->opt.contact_cache = 1;
-    int rc = conv_store_open(st, &svc->cs, err, errlen);
-    if (rc == GW_OK)
-        rc = contact_store_open(svc->cs, &svc->ks, err, errlen);
+    svc->applied_seq = -1;
+    int rc = conv_db_open(svc, path, err, errlen);
     if (rc == GW_OK && ((svc->by_key = strmap_new()) == NULL || (svc->by_id = idmap_new()) == NULL ||
                         (svc->contacts = strmap_new()) == NULL ||
                         (svc->contact_ids = strmap_new()) == NULL ||
@@ -231,6 +240,8 @@ int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_
     svc->opt.timezone = opts->timezone;
     if (rc == GW_OK && (rc = conv_sla_open(svc, err, errlen)) == GW_OK)
         rc = load_state(svc, err, errlen);
+    if (rc == GW_OK && (rc = conv_service_commit(svc)) != GW_OK)
+        snprintf(err, errlen, "conversations: %s: %s", path, store_last_error(svc->db));
     if (rc < 0) {
         conv_service_free(svc);
         return rc;
@@ -329,26 +340,12 @@ int conv_service_flush(conv_service *svc)
     return rc;
 }
 
-static void close_one(conv_service *svc, conv *cv, uint64_t now_ms)
-{
-    cv->state = CONV_CLOSED;
-    cv->closed_ms = (int64_t)now_ms;
-    cv->waiting_ms = 0;
-    svc->closed_total++;
-    contact *ct = cv->contact > 0 ? conv_contact_by_id(svc, cv->contact) : NULL;
-    if (ct != NULL && ct->open > 0) {
-        ct->open--;
-        conv_contact_mark(svc, ct);
-    }
-    conv_mark(svc, cv);
-}
-
 int conv_service_close_conversation(conv_service *svc, int64_t id, uint64_t now_ms)
 {
     conv *cv = idmap_get(svc->by_id, id);
     if (cv == NULL || cv->state == CONV_CLOSED)
         return 0;
-    close_one(svc, cv, now_ms);
+    conv_close_one(svc, cv, now_ms);
     return 1;
 }
 
@@ -386,7 +383,7 @@ static void close_timer_cb(uv_timer_t *t)
     idle_walk w = {.svc = svc, .now_ms = clock_wall_ms()};
     idmap_each(svc->by_id, collect_idle, &w);
     for (size_t i = 0; i < w.count; i++)
-        close_one(svc, w.due[i], w.now_ms);
+        conv_close_one(svc, w.due[i], w.now_ms);
     if (w.count > 0)
         log_write(svc->log, GW_LOG_DEBUG, "conversations", "closed %zu inactive conversations",
                   w.count);
@@ -452,13 +449,25 @@ void conv_metrics_free(conv_metrics *m)
     m->group_count = 0;
 }
 
-void conv_service_close(conv_service *svc)
+int conv_service_commit(conv_service *svc)
+{
+    int rc = conv_service_flush(svc);
+    if (rc == GW_OK)
+        rc = conv_db_commit(svc);
+    if (rc != GW_OK)
+        conv_service_reload(svc); /* the log has what the rollback takes */
+    return rc;
+}
+
+void conv_service_close(conv_service *svc, int log_committed)
 {
     if (svc == NULL)
         return;
-    conv_service_flush(svc);
-    conv_contact_flush(svc, 1);
-    link_contacts(svc, 1);
+    if (log_committed) {
+        conv_contact_flush(svc, 1);
+        link_contacts(svc, 1);
+        conv_service_commit(svc);
+    }
     conv_sla_close(svc);
     uv_handle_t *timers[] = {(uv_handle_t *)&svc->close_timer, (uv_handle_t *)&svc->sweep_timer};
     for (size_t i = 0; i < 2; i++) {
@@ -487,7 +496,6 @@ void conv_service_free(conv_service *svc)
     conv_tally_free(svc);
     conv_sla_free(svc);
     jw_buf_free(&svc->members_text);
-    contact_store_close(svc->ks);
-    conv_store_close(svc->cs);
+    conv_db_close(svc);
     free(svc);
 }

@@ -10,8 +10,10 @@
  *
  * Memory: conversations not closed, and the contact_cache most recently
  * seen contacts (LRU; a miss reads SQLite). Durability: what changed is
- * written once per loop tick (conv_service_flush, called by the daemon
- * right before store_commit), into the same transaction as the events.
+ * written once per loop tick into the service's own database
+ * (conversations.db), committed after the log's tick with the last seq
+ * applied (conv_service_commit); a start, or a reload, applies the log's
+ * events after it again (conv_db.c).
  *
  * Single-threaded, on the loop thread.
  */
@@ -35,29 +37,43 @@
 typedef struct conv_service conv_service;
 
 
-/* Open the tables, load the conversations not closed and the most recent
- * contacts, and start the inactivity timer on loop. store, log borrowed
- * for the service's life. Returns 0 and *out (caller frees with
- * conv_service_close, before store_close), or GW_E* with err set. */
-int conv_service_open(uv_loop_t *loop, store *st, const logger *log, const conv_options *opts,
-                      conv_service **out, char *err, size_t errlen);
+/* Open the service's database at path (created when missing; an older
+ * data directory's tables are moved into it from st's), load the
+ * conversations not closed and the most recent contacts, apply the
+ * log's events it had not, and start the inactivity timer on loop. st
+ * (the event log), log borrowed for the service's life. Returns 0 and
+ * *out (caller frees with conv_service_close then conv_service_free,
+ * before store_close(st)), or GW_E* with err set. */
+int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger *log,
+                      const conv_options *opts, conv_service **out, char *err, size_t errlen);
 
-/* Stop the timer (closed asynchronously: run the loop afterwards, then
- * conv_service_free) and flush what changed. */
-void conv_service_close(conv_service *svc);
+/* Stop the timers (closed asynchronously: run the loop afterwards, then
+ * conv_service_free). log_committed: the log's last tick committed, so
+ * what changed is written and committed (conv_service_commit); else it
+ * is given up, and the next start applies the log again. */
+void conv_service_close(conv_service *svc, int log_committed);
+
+/* After the log's tick committed: write what changed, with the log's
+ * last seq as applied, and commit the service's database. When that
+ * fails the service reloads (conv_service_reload): nothing is lost, the
+ * log holds the events. Returns 0 or GW_E* (logged). */
+int conv_service_commit(conv_service *svc);
 void conv_service_free(conv_service *svc);
 
 /* The pipeline observer that assigns conversations and contacts; valid
  * while svc is. */
 pipeline_observer conv_service_observer(conv_service *svc);
 
-/* Write every change since the last flush into the tick's transaction.
- * Returns 0 or GW_E* (the store then fails the tick). */
+/* Write every change since the last flush into the service database's
+ * open transaction (committed by conv_service_commit; the API flushes to
+ * read its own writes). Returns 0 or GW_E*. */
 int conv_service_flush(conv_service *svc);
 
-/* The tick's commit failed: what memory holds may name events that are
- * gone. Drop it and load the database's state again (the networks
- * deliver the lost items anew). Returns 0 or GW_E* (logged). */
+/* The log's tick, or the service's own commit, failed: what memory
+ * holds may name events that are gone. Roll the service's writes back,
+ * load its database's state again and apply the log's events after its
+ * applied seq (the networks deliver the lost items anew). Returns 0 or
+ * GW_E* (logged). */
 int conv_service_reload(conv_service *svc);
 
 /* Close conversation id now. Returns 1 when closed, 0 when it is not

@@ -106,7 +106,10 @@ typedef struct conv_pending {
 
 struct conv_service {
     uv_loop_t *loop;
-    store *st;
+    store *st;  /* the event log (borrowed) */
+    store *db;  /* owned: the service's own database (conv_db.c) */
+    struct store_checkpointer *checkpointer; /* owned: db's checkpoints, or NULL */
+    int64_t applied_seq; /* the log's seq db's last commit recorded as applied */
     conv_store *cs;
     contact_store *ks;
     const logger *log;
@@ -241,6 +244,30 @@ void conv_list_free(conv_service *svc);
  * conversations in them must be freed with them). */
 void conv_queue_update(conv_service *svc, conv *cv);
 void conv_queue_reset(conv_service *svc);
+
+/* conv_assign.c: close cv at now_ms (memory; written at the flush). */
+void conv_close_one(conv_service *svc, conv *cv, uint64_t now_ms);
+
+/* conv_assign.c: apply an event of the log (ev owned by the caller, may
+ * be changed) that the database had not applied, with the ids it
+ * carries. Returns 1 when applied, 0 when it concerns no conversation,
+ * or GW_E* (GW_ENOENT: its conversation is unknown; GW_EINVAL: it lacks
+ * its host members): the caller logs it and goes on. */
+int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq);
+
+/* conv_db.c: the service's database. Open it at path (creating it, and
+ * moving the tables out of the log's database when a data directory
+ * from before has them there): svc->db, svc->cs, svc->ks. 0 or GW_E*
+ * with err set. */
+int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen);
+/* Apply the log's events after the database's applied seq (at start,
+ * after a reload). Returns how many were applied, or GW_E*. */
+int conv_db_replay(conv_service *svc);
+/* Record the log's last seq as applied (when it moved) and commit what
+ * was written since the last commit. 0 or GW_E* (logged; the caller
+ * reloads). */
+int conv_db_commit(conv_service *svc);
+void conv_db_close(conv_service *svc);
 
 /* conv_row.c: cv as its table row; the network and account are copied
  * into net and acct (len bytes each), the other strings borrowed from cv. */

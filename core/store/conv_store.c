@@ -81,7 +81,12 @@ static const char conv_schema[] =
     " open INTEGER NOT NULL,"
     " person INTEGER NOT NULL,"
     " UNIQUE (network, author));"
-    "CREATE INDEX IF NOT EXISTS contacts_person ON contacts(person);";
+    "CREATE INDEX IF NOT EXISTS contacts_person ON contacts(person);"
+    /* the last event seq of the log this database has applied: one row,
+     * written in each of its commits (conv_store_set_applied) */
+    "CREATE TABLE IF NOT EXISTS applied ("
+    " one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " seq INTEGER NOT NULL);";
 
 #define CONV_COLUMNS                                                                               \
     "id, network, account, thread, alias, contact, visibility, state, priority_score, priority,"   \
@@ -96,6 +101,7 @@ struct conv_store {
     sqlite3_stmt *put_batch; /* CONV_PUT_BATCH rows */
     sqlite3_stmt *link, *link_mark;
     sqlite3_stmt *put_items; /* a chunk into conversation_items */
+    sqlite3_stmt *applied;   /* the applied seq's row */
     int64_t linked_through; /* conversations with ids up to this are linked */
 };
 
@@ -201,6 +207,10 @@ int conv_store_open(store *st, conv_store **out, char *err, size_t errlen)
                          " VALUES (?1, ?2, ?3)",
                      &cs->put_items);
     if (rc == GW_OK)
+        rc = prepare(cs, "INSERT INTO applied (one, seq) VALUES (1, ?1)"
+                         " ON CONFLICT (one) DO UPDATE SET seq = excluded.seq",
+                     &cs->applied);
+    if (rc == GW_OK)
         rc = conv_store_load_mark(cs);
     if (rc != GW_OK) {
         snprintf(err, errlen, "conversations: %s", store_last_error(st));
@@ -220,6 +230,7 @@ void conv_store_close(conv_store *cs)
     sqlite3_finalize(cs->link);
     sqlite3_finalize(cs->link_mark);
     sqlite3_finalize(cs->put_items);
+    sqlite3_finalize(cs->applied);
     free(cs);
 }
 
@@ -228,6 +239,26 @@ store *conv_store_store(conv_store *cs)
     return cs->st;
 }
 
+
+int conv_store_applied(conv_store *cs, int64_t *seq)
+{
+    *seq = -1;
+    return query_max(cs->db, "SELECT COALESCE(MAX(seq), -1) FROM applied", seq) == GW_OK
+               ? GW_OK
+               : store_write_failed(cs->st, SQLITE_ERROR, "conversations: read the applied seq");
+}
+
+int conv_store_set_applied(conv_store *cs, int64_t seq)
+{
+    int rc = store_write_begin_rebuildable(cs->st);
+    if (rc != GW_OK)
+        return rc;
+    sqlite3_bind_int64(cs->applied, 1, seq);
+    int src = sqlite3_step(cs->applied);
+    sqlite3_reset(cs->applied);
+    return src == SQLITE_DONE ? GW_OK
+                              : store_write_failed(cs->st, src, "conversations: the applied seq");
+}
 
 int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact)
 {

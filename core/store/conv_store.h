@@ -1,17 +1,20 @@
-/* conv_store.h - the conversation service's tables in the event log's
- * database: conversations, the items (event seqs) of each, contacts and
- * their links across networks.
+/* conv_store.h - the conversation service's tables: conversations, the
+ * items (event seqs) of each, contacts and their links across networks,
+ * in a database of their own (conversations.db beside the log's
+ * gateway.db), opened as a bare store (store_options.bare).
  *
- * Every write joins the store's per-tick transaction (store_write_begin),
- * so a conversation's row commits in the same group commit as the events
- * that carry its id: a crash cannot keep an event whose conversation row
- * is lost. The list of each contact's conversations is written in
- * batches instead (conv_store_link_contacts), and reads complete it from
- * the conversations table. The service (core/service/) keeps the open conversations and
- * recent contacts in memory and writes only what changed, once per tick;
- * reads here serve its start-up, a contact cache miss, and the API.
- * Failed statements are reported to the store (store_write_failed).
- * Single-threaded, on the loop thread, like the store.
+ * The tables are derived from the event log: the service commits its
+ * writes after the log's tick has committed, with the last seq they
+ * applied (conv_store_set_applied), and at start applies the events
+ * after that seq again (service/conv_db.c). So a crash between the two
+ * commits loses nothing, and neither database waits for the other's
+ * lock. The list of each contact's conversations is written in batches
+ * (conv_store_link_contacts), and reads complete it from the
+ * conversations table. The service (core/service/) keeps the open
+ * conversations and recent contacts in memory and writes only what
+ * changed, once per tick; reads here serve its start-up, a contact cache
+ * miss, and the API. Failed statements are reported to the store they
+ * ran on (store_write_failed). Single-threaded, on the loop thread.
  */
 #ifndef GW_CONV_STORE_H
 #define GW_CONV_STORE_H
@@ -54,6 +57,27 @@ typedef int (*conv_row_fn)(void *arg, const conv_row *row);
  * a GW_E* code with err set. */
 int conv_store_open(store *st, conv_store **out, char *err, size_t errlen);
 void conv_store_close(conv_store *cs);
+
+/* The last event seq of the log that the tables have applied: *seq, or
+ * -1 when none was ever written (a new file). 0 or GW_E*. */
+int conv_store_applied(conv_store *cs, int64_t *seq);
+
+/* Record seq as applied, in the open transaction (every commit of the
+ * service's writes carries it). 0 or GW_E*. */
+int conv_store_set_applied(conv_store *cs, int64_t seq);
+
+/* Fill a new file: copy the tables of a data directory from before they
+ * had a file of their own from the event log's database at log_path
+ * (attached for the copy) when it has them, record applied as the seq
+ * applied, and commit. Call with no transaction open on cs's store.
+ * *copied: the conversations copied (0: none, or no such tables). 0 or
+ * GW_E* with err set (nothing committed). conv_migrate.c. */
+int conv_store_import(conv_store *cs, const char *log_path, int64_t applied, int64_t *copied,
+                      char *err, size_t errlen);
+
+/* Drop those tables from the event log's database (st, in its open
+ * transaction), once the service's own file has them. 0 or GW_E*. */
+int conv_store_drop_from_log(store *st);
 
 /* The largest conversation and contact ids used so far (0: none). */
 int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact);

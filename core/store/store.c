@@ -262,7 +262,7 @@ static int store_configure(store *s, const store_options *opts)
     return 0;
 }
 
-static int store_prepare_all(store *s)
+static int store_prepare_all(store *s, int bare)
 {
     const struct {
         sqlite3_stmt **slot;
@@ -300,7 +300,9 @@ static int store_prepare_all(store *s)
                        "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)"},
     };
 
-    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+    /* a bare store has the transaction's three only */
+    size_t n = bare ? 3 : sizeof stmts / sizeof stmts[0];
+    for (size_t i = 0; i < n; i++) {
         int rc = sqlite3_prepare_v3(s->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
                                     stmts[i].slot, NULL);
         if (rc != SQLITE_OK)
@@ -390,8 +392,8 @@ int store_open(const char *path, const store_options *opts, store **out, char *e
     sqlite3_busy_handler(s->db, store_busy, NULL);
     /* configure first: journal_mode is the first statement to read the
      * file, so "file is not a database" surfaces here, named. */
-    if ((rc = store_configure(s, opts)) || (rc = schema_migrate(s)) ||
-        (rc = store_prepare_all(s)) || (rc = store_recover_seq(s)))
+    if ((rc = store_configure(s, opts)) || (!opts->bare && (rc = schema_migrate(s))) ||
+        (rc = store_prepare_all(s, opts->bare)) || (!opts->bare && (rc = store_recover_seq(s))))
         goto fail;
     /* after the first read: SQLite has created the WAL by then */
     if (opts->defer_sync && opts->synchronous_full &&

@@ -28,6 +28,12 @@ typedef struct store_options {
     int defer_sync;         /* with synchronous_full: the loop's ticks
                                commit with store_commit_unsynced and a
                                worker makes them durable (store_sync.h) */
+    int bare;               /* no event log in this file: only the
+                               transaction, health and connection of a
+                               store, for a database of derived state
+                               (the conversations') with tables of its
+                               own; store_append, store_read, cursors and
+                               kv must not be called on it */
 } store_options;
 
 typedef struct store_sync store_sync;
@@ -47,6 +53,14 @@ int store_open(const char *path, const store_options *opts, store **out,
 
 /* Commit any open transaction, then close. NULL is a no-op. */
 void store_close(store *s);
+
+/* Roll the open transaction back, if any, without counting a failure:
+ * the caller gives up what it wrote since the last commit (a derived
+ * database whose source lost its tick). 0 or GW_EIO. */
+int store_rollback(store *s);
+
+/* The path the store was opened on (borrowed). */
+const char *store_path(const store *s);
 
 /* Commit the tick's transaction if one is open. After it returns 0, every
  * appended event, cursor and kv write so far is durable and
@@ -121,6 +135,13 @@ int64_t store_committed_seq(const store *s);
 typedef int (*store_read_cb)(void *arg, int64_t seq, const char *json, size_t len);
 int store_read(store *s, int64_t after_seq, size_t max_count, store_read_cb cb,
                void *arg);
+
+/* store_read of the events after after_seq up to upto_seq that SQLite
+ * has committed, durable or not yet (store_commit_unsynced): for a
+ * database derived from the log, which commits after the log and so
+ * applies what the log holds, not only what the sinks may see. */
+int store_read_upto(store *s, int64_t after_seq, int64_t upto_seq, size_t max_count,
+                    store_read_cb cb, void *arg);
 
 /* Fetch one event by id. Returns 0 and sets *out (caller decrefs),
  * GW_ENOENT, or a negative GW_E* code. */

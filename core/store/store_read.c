@@ -24,6 +24,12 @@ int64_t store_committed_seq(const store *s)
  * the read statement (reported as GW_ESTATE). Other store calls are fine. */
 int store_read(store *s, int64_t after_seq, size_t max_count, store_read_cb cb, void *arg)
 {
+    return store_read_upto(s, after_seq, s->committed_seq, max_count, cb, arg);
+}
+
+int store_read_upto(store *s, int64_t after_seq, int64_t upto_seq, size_t max_count,
+                    store_read_cb cb, void *arg)
+{
     sqlite3_stmt *stmt = s->event_read;
     int rc, result = 0;
 
@@ -31,10 +37,12 @@ int store_read(store *s, int64_t after_seq, size_t max_count, store_read_cb cb, 
         store_set_error(s, "store_read called from its own callback");
         return GW_ESTATE;
     }
-    if (max_count == 0 || after_seq >= s->committed_seq)
+    if (upto_seq > s->written_seq)
+        upto_seq = s->written_seq; /* never the open tick's */
+    if (max_count == 0 || after_seq >= upto_seq)
         return 0;
     sqlite3_bind_int64(stmt, 1, after_seq);
-    sqlite3_bind_int64(stmt, 2, s->committed_seq);
+    sqlite3_bind_int64(stmt, 2, upto_seq);
     sqlite3_bind_int64(stmt, 3, max_count > INT64_MAX ? INT64_MAX : (int64_t)max_count);
     s->reading = 1;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {

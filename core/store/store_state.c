@@ -1,5 +1,5 @@
-/* store_state.c - the sink cursors, the plugins' key/value state and
- * retention pruning, on the store's connection and in the tick's
+/* store_state.c - the sink cursors, the plugins' key/value state,
+ * retention pruning and giving a tick up (store_rollback), on the store's connection and in the tick's
  * transaction (see store.h for the contract, store.c for the commit). */
 #include <stdio.h>
 #include <string.h>
@@ -131,5 +131,22 @@ int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_ro
     return deleted;
 }
 
-/* ---- tables of other modules (outbox) ---------------------------------- */
+/* ---- the transaction given up, and the file (a bare store's user) ---- */
 
+int store_rollback(store *s)
+{
+    int rc = 0;
+    if (s->in_txn) {
+        rc = sqlite3_step(s->rollback) == SQLITE_DONE ? 0 : GW_EIO;
+        sqlite3_reset(s->rollback);
+        s->in_txn = 0;
+    }
+    s->tick_failed = s->tick_state = 0;
+    s->last_seq = s->written_seq;
+    return rc;
+}
+
+const char *store_path(const store *s)
+{
+    return s->path;
+}

@@ -281,7 +281,7 @@ class ConversationsTest(GatewayTestCase):
 
     def test_report_matches_a_hand_computed_scenario(self):
         gw = self.start()
-        db = sqlite3.connect(self.path("var", "gateway.db"))
+        db = sqlite3.connect(self.path("var", "conversations.db"))
         db.execute("DELETE FROM conversations")
         now = int(time.time() * 1000)
         h = 3600 * 1000
@@ -375,6 +375,90 @@ class ConversationsTest(GatewayTestCase):
         self.assertEqual({c: owners[c] for c in busiest}, histories(busiest))
         self.assertEqual(0, gw.stop())
 
+    def synthetic(self, count):
+        return gw_config(accounts=[mock_account(rate=0, count=count, batch=50, seed=7)])
+
+    def snapshot(self, gw):
+        """What the help desk sees: every conversation with its state and
+        items, and each contact's history."""
+        got = self.get(gw, "/v1/conversations?limit=1000")
+        self.assertIsNone(got["next_cursor"])
+        convs = {c["id"]: c for c in got["conversations"]}
+        items = {cid: [i["id"] for i in self.get(gw, "/v1/conversations/" + cid)["items"]]
+                 for cid in convs}
+        contacts = {e["contact"]["id"] for e in self.events().values()}
+        hist = {c: sorted(h["id"] for h in self.get(gw, "/v1/contacts/" + c)["conversations"])
+                for c in contacts}
+        return convs, items, hist
+
+    def test_a_crash_between_the_two_commits_loses_no_conversation(self):
+        # The conversations commit in their own file after the log's tick
+        # (service/conv_db.c). A crash after the log's commit and before
+        # theirs is staged exactly: the file as it was after 200 events
+        # is put back under a gateway killed after 300. The start applies
+        # events 201-300 again from the log, with the ids they carry.
+        gw = self.start(self.synthetic(200), items=200)
+        self.assertEqual(0, gw.stop())
+        saved = self.path("conversations-200.db")
+        os.rename(self.path("var", "conversations.db"), saved)
+        self.assertFalse(os.path.exists(self.path("var", "conversations.db-wal")),
+                         "a clean stop leaves no WAL to copy")
+        # a copy stands in for the file the gateway goes on writing
+        with open(saved, "rb") as src, open(self.path("var", "conversations.db"), "wb") as dst:
+            dst.write(src.read())
+        gw = self.start(self.synthetic(300), items=300)
+        before = self.snapshot(gw)
+        self.assertEqual(300, sum(c["item_count"] for c in before[0].values()))
+        gw.kill9()
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.path("var", "conversations.db" + suffix)):
+                os.remove(self.path("var", "conversations.db" + suffix))
+        os.rename(saved, self.path("var", "conversations.db"))
+        gw = self.gateway(self.synthetic(300), env=ENV).start()
+        gw.port()
+        gw.wait_log("again: 100 concerned conversations")
+        self.assertEqual(before, self.snapshot(gw))
+        self.assertEqual(0, gw.stop())
+        # and the next start has nothing left to apply
+        gw = self.gateway(self.synthetic(300), env=ENV).start()
+        gw.port()
+        self.assertEqual(before, self.snapshot(gw))
+        self.assertEqual(0, gw.stop())
+        self.assertNotIn("applied the log's events", gw.log())
+
+    def test_tables_of_an_older_data_directory_move_into_their_own_file(self):
+        # Until stop 33 the tables were in gateway.db. Put them back there
+        # as an older gateway left them; the start moves them out.
+        gw = self.start(self.synthetic(120), items=120)
+        before = self.snapshot(gw)
+        self.assertEqual(0, gw.stop())
+        conv_db = self.path("var", "conversations.db")
+        log = sqlite3.connect(self.path("var", "gateway.db"))
+        try:
+            log.execute("ATTACH DATABASE ? AS c", (conv_db,))
+            for name, sql in log.execute("SELECT name, sql FROM c.sqlite_master WHERE sql IS NOT"
+                                         " NULL AND name <> 'applied'").fetchall():
+                log.execute(sql)
+                if sql.startswith("CREATE TABLE"):
+                    log.execute("INSERT INTO main.%s SELECT * FROM c.%s" % (name, name))
+            log.commit()
+            log.execute("DETACH DATABASE c")
+        finally:
+            log.close()
+        os.remove(conv_db)
+        gw = self.gateway(self.synthetic(120), env=ENV).start()
+        gw.port()
+        gw.wait_log("moved %d conversations from" % len(before[0]))
+        self.assertEqual(before, self.snapshot(gw))
+        self.assertEqual(0, gw.stop())
+        log = sqlite3.connect(self.path("var", "gateway.db"))
+        try:
+            left = log.execute("SELECT name FROM sqlite_master WHERE name LIKE 'conv%' OR name"
+                               " LIKE 'contact%'").fetchall()
+        finally:
+            log.close()
+        self.assertEqual([], left, "the log's copies are dropped")
+
     def test_a_long_conversation_lists_every_item_in_order(self):
         # 400 items in one thread, 25 a fetch: once the row's list of seqs
         # passes 512 bytes (CONV_ITEMS_CHUNK), the flush moves it to
@@ -403,7 +487,7 @@ class ConversationsTest(GatewayTestCase):
 
         self.assertEqual([e["id"] for e in ev], listed())
         self.assertEqual(0, gw.stop())
-        db = sqlite3.connect(self.path("var", "gateway.db"))
+        db = sqlite3.connect(self.path("var", "conversations.db"))
         try:
             chunks = db.execute("SELECT count(*) FROM conversation_items WHERE conversation = ?",
                                 (int(cid[3:], 16),)).fetchone()[0]

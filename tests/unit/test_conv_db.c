@@ -1,0 +1,277 @@
+/* test_conv_db.c - the conversation service's own database
+ * (service/conv_db.c): a crash after the log's commit and before the
+ * service's is made good at the next start by applying the log's events
+ * again with the ids they carry, a close lost with the service's tick
+ * included, and an older data directory's tables move out of the log's
+ * database. Real SQLite files in a temporary directory, the real
+ * pipeline and service; the "crash" frees the service without its
+ * commit, as a kill -9 between the two commits would leave the files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "engine/pipeline.h"
+#include "gateway/error.h"
+#include "service/conv_service.h"
+
+#define T0 1790000000000LL /* the items' received_at, ms */
+
+typedef struct fixture {
+    char dir[64], log_path[128], conv_path[128];
+    uv_loop_t loop;
+    logger log;
+    store *st;
+    conv_service *svc;
+    int64_t now;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/gw-convdb-XXXXXX");
+    if (f == NULL || mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->log_path, sizeof f->log_path, "%s/gateway.db", f->dir);
+    snprintf(f->conv_path, sizeof f->conv_path, "%s/conversations.db", f->dir);
+    store_options o = {.synchronous_full = 0};
+    char err[256];
+    if (uv_loop_init(&f->loop) != 0 || store_open(f->log_path, &o, &f->st, err, sizeof err) != 0)
+        return -1;
+    f->log = (logger){.level = GW_LOG_ERROR, .out = stderr};
+    f->now = T0;
+    *state = f;
+    return 0;
+}
+
+static void service_open(fixture *f)
+{
+    conv_options o = {.contact_cache = 100, .dm_join_window_ms = 3600000};
+    char err[256] = "";
+    if (conv_service_open(&f->loop, f->st, f->conv_path, &f->log, &o, &f->svc, err, sizeof err) !=
+        GW_OK)
+        fail_msg("conv_service_open: %s", err);
+}
+
+/* As the gateway stops (log_committed) or as a kill -9 after the log's
+ * commit leaves it (the service's writes since its last commit lost). */
+static void service_end(fixture *f, int log_committed)
+{
+    conv_service_close(f->svc, log_committed);
+    uv_run(&f->loop, UV_RUN_DEFAULT); /* the timers' close callbacks */
+    conv_service_free(f->svc);
+    f->svc = NULL;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f->svc != NULL)
+        service_end(f, 1);
+    store_close(f->st);
+    uv_loop_close(&f->loop);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+static void ingest(fixture *f, const char *native, const char *thread, const char *author)
+{
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:I}}", "type", "mention",
+                           "visibility", "public", "native_id", native, "thread_id", thread, "text",
+                           "@acme where is my parcel", "author", "id", author, "handle", author,
+                           "followers", (json_int_t)10);
+    pipeline_observer obs = conv_service_observer(f->svc);
+    pipeline_hooks hooks = {.observer = &obs};
+    pipeline_stats stats = {0};
+    char err[256] = "";
+    f->now += 1000;
+    int rc = pipeline_ingest_hooked(f->st, "mock", "acme", ev, (uint64_t)f->now, &stats, &hooks,
+                                    err, sizeof err);
+    if (rc != 1)
+        fail_msg("ingest %s: %d %s", native, rc, err);
+}
+
+/* The ids the stored event carries: its conversation's and contact's. */
+static void ids_of(fixture *f, const char *native, int64_t *conv, int64_t *contact)
+{
+    char id[64];
+    snprintf(id, sizeof id, "mock:%s", native);
+    json_t *ev = NULL;
+    assert_int_equal(GW_OK, store_event_get(f->st, id, &ev));
+    *conv = conv_id_parse("cv_", json_string_value(json_object_get(ev, "conversation_id")));
+    *contact = conv_id_parse(
+        "ct_", json_string_value(json_object_get(json_object_get(ev, "contact"), "id")));
+    assert_true(*conv > 0);
+    assert_true(*contact > 0);
+    json_decref(ev);
+}
+
+typedef struct row_copy {
+    int64_t contact, items;
+    char state[16], seqs[256];
+} row_copy;
+
+static int copy_row(void *arg, const conv_row *r)
+{
+    row_copy *c = arg;
+    c->contact = r->contact;
+    c->items = r->items;
+    snprintf(c->state, sizeof c->state, "%s", r->state);
+    snprintf(c->seqs, sizeof c->seqs, "%s", r->seqs);
+    return 0;
+}
+
+/* Conversation id as its row (after a flush). */
+static row_copy row_of(fixture *f, int64_t id)
+{
+    row_copy c = {0};
+    assert_int_equal(GW_OK, conv_service_flush(f->svc));
+    assert_int_equal(
+        1, conv_store_get_conversation(conv_service_conversations(f->svc), id, copy_row, &c));
+    return c;
+}
+
+static void test_a_lost_commit_is_applied_again_with_the_ids_the_events_carry(void **state)
+{
+    fixture *f = *state;
+    service_open(f);
+    ingest(f, "a-1", "t1", "u1");
+    ingest(f, "a-2", "t2", "u2");
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    /* the log commits these; the service's commit never happens */
+    ingest(f, "a-3", "t1", "u1");
+    ingest(f, "a-4", "t3", "u3");
+    assert_int_equal(GW_OK, store_commit(f->st));
+    int64_t c1, k1, c3, k3, c4, k4;
+    ids_of(f, "a-1", &c1, &k1);
+    ids_of(f, "a-3", &c3, &k3);
+    ids_of(f, "a-4", &c4, &k4);
+    assert_int_equal(c1, c3);
+    service_end(f, 0);
+
+    service_open(f);
+    row_copy t1 = row_of(f, c1), t3 = row_of(f, c4);
+    assert_int_equal(2, t1.items);
+    assert_string_equal("1,3", t1.seqs);
+    assert_int_equal(1, t3.items);
+    assert_string_equal("4", t3.seqs);
+    assert_int_equal(k4, t3.contact);
+    /* the ids go on after the applied ones: none is handed out twice */
+    ingest(f, "a-5", "t4", "u5");
+    int64_t c5, k5;
+    ids_of(f, "a-5", &c5, &k5);
+    assert_true(c5 > c4);
+    assert_true(k5 > k4);
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    service_end(f, 1);
+
+    /* applied and committed: the next start has nothing to apply */
+    service_open(f);
+    assert_int_equal(2, row_of(f, c1).items);
+    assert_int_equal(1, row_of(f, c5).items);
+}
+
+static void test_a_close_lost_with_the_tick_opens_the_thread_anew(void **state)
+{
+    fixture *f = *state;
+    service_open(f);
+    ingest(f, "b-1", "t1", "u1");
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    int64_t first, k;
+    ids_of(f, "b-1", &first, &k);
+    /* closed by the API, then the customer writes again in the thread:
+     * a conversation of its own; the log commits, the service does not */
+    assert_int_equal(1, conv_service_close_conversation(f->svc, first, (uint64_t)f->now + 10));
+    ingest(f, "b-2", "t1", "u1");
+    assert_int_equal(GW_OK, store_commit(f->st));
+    int64_t second;
+    ids_of(f, "b-2", &second, &k);
+    assert_true(second != first);
+    service_end(f, 0);
+
+    /* deciding again from the database alone would add b-2 to the first
+     * conversation, still open there; the id b-2 carries wins */
+    service_open(f);
+    row_copy a = row_of(f, first), b = row_of(f, second);
+    assert_string_equal("closed", a.state);
+    assert_int_equal(1, a.items);
+    assert_string_equal("open", b.state);
+    assert_int_equal(1, b.items);
+    assert_string_equal("2", b.seqs);
+}
+
+static int table_count(sqlite3 *db, const char *like)
+{
+    sqlite3_stmt *q = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+                           " name LIKE ?1",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, like, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int(q, 0);
+    }
+    sqlite3_finalize(q);
+    return n;
+}
+
+static void test_an_older_data_directory_moves_its_tables_out_of_the_log(void **state)
+{
+    fixture *f = *state;
+    /* the old layout: the tables in the log's database */
+    conv_store *old = NULL;
+    char err[256] = "";
+    assert_int_equal(GW_OK, conv_store_open(f->st, &old, err, sizeof err));
+    conv_row r = {.id = 7,
+                  .network = "mock",
+                  .account = "acme",
+                  .thread = "t7",
+                  .visibility = "public",
+                  .state = "open",
+                  .items = 1,
+                  .first_ms = T0,
+                  .waiting_ms = T0,
+                  .last_ms = T0,
+                  .seqs = ""};
+    assert_int_equal(GW_OK, conv_store_put_conversations(old, &r, 1));
+    conv_store_close(old);
+    assert_int_equal(SQLITE_OK,
+                     sqlite3_exec(store_db(f->st), "DROP TABLE applied", NULL, NULL, NULL));
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_int_equal(5, table_count(store_db(f->st), "con%"));
+
+    service_open(f);
+    assert_string_equal("open", row_of(f, 7).state);
+    assert_int_equal(0, table_count(store_db(f->st), "con%"));
+    /* ids go on after the moved ones */
+    ingest(f, "c-1", "t8", "u8");
+    int64_t c, k;
+    ids_of(f, "c-1", &c, &k);
+    assert_true(c > 7);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_a_lost_commit_is_applied_again_with_the_ids_the_events_carry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_close_lost_with_the_tick_opens_the_thread_anew,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_an_older_data_directory_moves_its_tables_out_of_the_log, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
