@@ -115,12 +115,15 @@ int conv_db_replay(conv_service *svc)
         return rc;
     int64_t upto = store_last_seq(svc->st);
     if (applied > upto) {
+        /* the log lost its last commits (a power loss before they reached
+         * the disk) and this file kept some: new events must not take
+         * the seqs its conversations list */
         log_write(svc->log, GW_LOG_WARN, "conversations",
-                  "%s has applied the log up to seq "
-                  "%lld, but the log ends at %lld: the log lost its last commits (a power loss "
-                  "before they reached the disk); conversations may list events that are gone",
-                  store_path(svc->db), (long long)applied, (long long)upto);
-        return 0;
+                  "%s has applied the log up to seq %lld, but the log ends at %lld: the log "
+                  "lost its last commits to a power loss; seqs up to %lld are skipped, and "
+                  "conversations may list events that are gone",
+                  store_path(svc->db), (long long)applied, (long long)upto, (long long)applied);
+        return store_skip_seqs(svc->st, applied) == GW_OK ? 0 : GW_EIO;
     }
     replay_walk w = {.svc = svc, .last = applied};
     for (int64_t from = -1; from != w.last;) {

@@ -59,6 +59,13 @@ void store_close(store *s);
  * database whose source lost its tick). 0 or GW_EIO. */
 int store_rollback(store *s);
 
+/* Never hand out a seq up to seq: record it as the high-water mark and
+ * commit (a no-op when the log is past it already). For a database
+ * derived from the log that has applied seqs the log lost (a power loss
+ * took the log's last commits, not the derived file's): new events must
+ * not take them. Call between ticks. 0 or GW_E*. */
+int store_skip_seqs(store *s, int64_t seq);
+
 /* The path the store was opened on (borrowed). */
 const char *store_path(const store *s);
 

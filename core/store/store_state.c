@@ -131,7 +131,22 @@ int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_ro
     return deleted;
 }
 
-/* ---- the transaction given up, and the file (a bare store's user) ---- */
+/* ---- the transaction given up, seqs skipped, and the file ---------- */
+
+int store_skip_seqs(store *s, int64_t seq)
+{
+    if (seq <= s->last_seq)
+        return 0;
+    int rc = store_begin(s);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s->meta_set, 1, "high_seq", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->meta_set, 2, seq);
+    if ((rc = store_exec_stmt(s, s->meta_set, "skip seqs")) != 0)
+        return rc;
+    s->last_seq = seq; /* the commit moves the written and committed seqs */
+    return store_commit(s);
+}
 
 int store_rollback(store *s)
 {

@@ -263,6 +263,36 @@ static void test_an_older_data_directory_moves_its_tables_out_of_the_log(void **
     assert_true(c > 7);
 }
 
+static void test_a_log_behind_the_file_skips_the_seqs_it_lost(void **state)
+{
+    fixture *f = *state;
+    service_open(f);
+    ingest(f, "d-1", "t1", "u1");
+    ingest(f, "d-2", "t1", "u1");
+    ingest(f, "d-3", "t2", "u2");
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    service_end(f, 1);
+    /* a power loss took the log's last two events, not the file's commit */
+    assert_int_equal(SQLITE_OK, sqlite3_exec(store_db(f->st), "DELETE FROM events WHERE seq > 1",
+                                             NULL, NULL, NULL));
+    store_close(f->st);
+    store_options o = {.synchronous_full = 0};
+    char err[256];
+    assert_int_equal(GW_OK, store_open(f->log_path, &o, &f->st, err, sizeof err));
+    assert_int_equal(1, store_last_seq(f->st));
+
+    service_open(f);
+    assert_int_equal(3, store_last_seq(f->st));
+    ingest(f, "d-4", "t3", "u3");
+    assert_int_equal(4, store_last_seq(f->st)); /* not 2: conversation t1 lists 2 */
+    assert_int_equal(GW_OK, store_commit(f->st));
+    service_end(f, 1);
+    store_close(f->st);
+    assert_int_equal(GW_OK, store_open(f->log_path, &o, &f->st, err, sizeof err));
+    assert_int_equal(4, store_last_seq(f->st)); /* the mark outlives the restart */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +302,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_an_older_data_directory_moves_its_tables_out_of_the_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_log_behind_the_file_skips_the_seqs_it_lost, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
