@@ -426,6 +426,39 @@ class ConversationsTest(GatewayTestCase):
         self.assertEqual(0, gw.stop())
         self.assertNotIn("applied the log's events", gw.log())
 
+    def test_kill9_repeatedly_keeps_every_event_in_its_conversation(self):
+        # Killed three times mid-flood, at whatever point of the two
+        # commits: at the end every event's conversation lists it, once.
+        total = 12000
+        cfg = gw_config(accounts=[mock_account(rate=0, count=total, batch=200, seed=11)])
+        events_path = self.path("events.jsonl")
+        seen = 0
+        for round_ in range(3):
+            gw = self.gateway(cfg, env=ENV).start()
+            target = seen + 1500
+            wait_for(lambda: count_lines(events_path) >= target, 60,
+                     "progress in round %d" % round_)
+            gw.kill9()
+            seen = count_lines(events_path)
+        self.assertLess(seen, total, "the flood finished before the last kill; nothing tested")
+        gw = self.start(cfg, items=total)
+        want = {}
+        for e in sorted(self.events().values(), key=lambda e: e["seq"]):
+            want.setdefault(e["conversation_id"], []).append(e["id"])
+        got, cursor = {}, None
+        while True:
+            page = self.get(gw, "/v1/conversations?limit=1000" +
+                            ("&cursor=" + cursor if cursor else ""))
+            got.update((c["id"], c["item_count"]) for c in page["conversations"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        self.assertEqual({k: len(v) for k, v in want.items()}, got)
+        for cid in sorted(want, key=lambda k: -len(want[k]))[:10]:
+            one = self.get(gw, "/v1/conversations/" + cid)
+            self.assertEqual(want[cid], [i["id"] for i in one["items"]])
+        self.assertEqual(0, gw.stop())
+
     def test_tables_of_an_older_data_directory_move_into_their_own_file(self):
         # Until stop 33 the tables were in gateway.db. Put them back there
         # as an older gateway left them; the start moves them out.
