@@ -256,7 +256,7 @@ static void one_conversation(void *arg, http_exchange *ex)
         int rc = conv_service_close_conversation(rt->conv, id, clock_wall_ms());
         if (rc == 0) {
             json_t *doc = NULL;
-            int found = conv_store_get_conversation(cs, id, on_one, &doc);
+            int found = conv_service_get(rt->conv, id, on_one, &doc);
             json_decref(doc);
             if (found > 0) {
                 http_exchange_respond_error(ex, 409, "already_closed",
@@ -268,7 +268,7 @@ static void one_conversation(void *arg, http_exchange *ex)
         }
     }
     seqs_ctx c = {.cs = cs, .with_items = !close};
-    int rc = id > 0 ? conv_store_get_conversation(cs, id, on_one_with_seqs, &c) : 0;
+    int rc = id > 0 ? conv_service_get(rt->conv, id, on_one_with_seqs, &c) : 0;
     if (rc <= 0 || c.doc == NULL) {
         json_decref(c.doc);
         free(c.seqs);

@@ -463,6 +463,10 @@ static void render_conversations(FILE *f, const gw_runtime *rt)
             m.responses ? (double)m.within_target / (double)m.responses : 1.0);
     header(f, "gateway_sla_breaches_total", "counter", "sla.breached events emitted.");
     fprintf(f, "gateway_sla_breaches_total %llu\n", (unsigned long long)m.breaches);
+    header(f, "gateway_conversations_store_failing", "gauge",
+           "1 while conversations.db cannot be written (a retry pending; the conversations go "
+           "on from memory and the log).");
+    fprintf(f, "gateway_conversations_store_failing %d\n", m.store_failing);
     conv_metrics_free(&m);
 }
 

@@ -386,18 +386,25 @@ static conv *thread_holder(conv_service *svc, const json_t *ev, const char *netw
     return len > 0 ? strmap_get(svc->by_key, key, len) : NULL;
 }
 
-/* A customer item recorded in a conversation that did not exist yet:
- * ids handed out to items that were not stored (duplicates) left a gap,
- * or its thread's conversation was closed in between. */
-static void replay_new_ids(conv_service *svc, const json_t *ev, int64_t id, int64_t now,
-                           const char *network, const char *account)
+/* A customer item whose conversation is not in memory opened it: the id
+ * it carries is taken whatever the next id is (ids handed out to items
+ * that were not stored leave gaps; a reload keeps the next id of before,
+ * past the ids of the events it applies again). What holds its thread
+ * now was closed in between, by a close lost with the service's tick.
+ * The same for a contact first seen with this item. *ids (saved ids, to
+ * give back with replay_ids_restore) is set here. */
+static void replay_ids_force(conv_service *svc, const json_t *ev, int64_t id, int64_t now,
+                             const char *network, const char *account, int64_t saved[2])
 {
-    /* likewise a contact first seen with this item */
+    saved[0] = saved[1] = -1;
     int64_t ct = conv_id_parse("ct_", member(json_object_get(ev, "contact"), "id"));
-    if (ct >= svc->next_contact_id)
+    if (ct > 0 && conv_contact_by_id(svc, ct) == NULL) {
+        saved[1] = svc->next_contact_id;
         svc->next_contact_id = ct;
-    if (id < svc->next_conv_id)
+    }
+    if (conv_by_id(svc, id) != NULL)
         return;
+    saved[0] = svc->next_conv_id;
     svc->next_conv_id = id;
     conv *held = thread_holder(svc, ev, network, account);
     if (held != NULL && held->state != CONV_CLOSED) {
@@ -405,6 +412,20 @@ static void replay_new_ids(conv_service *svc, const json_t *ev, int64_t id, int6
         conv_close_one(svc, held,
                        (uint64_t)(svc->opt.close_after_ms > 0 && quiet < now ? quiet : now));
     }
+}
+
+/* The next ids after replay_ids_force: past the forced ones when they
+ * were taken, as they were otherwise. */
+static void replay_ids_restore(conv_service *svc, int64_t id, int64_t ct, const int64_t saved[2])
+{
+    if (saved[0] >= 0)
+        svc->next_conv_id = svc->next_conv_id == id ? saved[0]
+                            : saved[0] > id + 1 ? saved[0]
+                                                : id + 1;
+    if (saved[1] >= 0)
+        svc->next_contact_id = svc->next_contact_id == ct ? saved[1]
+                               : saved[1] > ct + 1   ? saved[1]
+                                                     : ct + 1;
 }
 
 int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
@@ -431,9 +452,12 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
     if (it.network == NULL || it.account == NULL || it.received_at == NULL ||
         gw_sdk_time_parse(it.received_at, &now) != 0 || now < 0)
         return GW_EINVAL;
+    int64_t saved[2] = {-1, -1};
+    int64_t ct = conv_id_parse("ct_", member(json_object_get(ev, "contact"), "id"));
     if (customer)
-        replay_new_ids(svc, ev, id, now, it.network, it.account);
+        replay_ids_force(svc, ev, id, now, it.network, it.account, saved);
     observe_annotate(svc, ev, &it, (uint64_t)now);
+    replay_ids_restore(svc, id, ct, saved);
     conv_pending *p = &svc->pending;
     if (p->valid && p->cv->id != id) {
         conv *recorded = conv_by_id(svc, id);

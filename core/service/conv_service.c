@@ -240,12 +240,16 @@ int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger
     svc->opt.timezone = opts->timezone;
     if (rc == GW_OK && (rc = conv_sla_open(svc, err, errlen)) == GW_OK)
         rc = load_state(svc, err, errlen);
-    if (rc == GW_OK && (rc = conv_service_commit(svc)) != GW_OK)
+    /* what the start applied again, written at once (no retry yet) */
+    if (rc == GW_OK && ((rc = conv_service_flush(svc)) != GW_OK ||
+                        (rc = conv_db_commit(svc)) != GW_OK))
         snprintf(err, errlen, "conversations: %s: %s", path, store_last_error(svc->db));
     if (rc < 0) {
         conv_service_free(svc);
         return rc;
     }
+    uv_timer_init(loop, &svc->retry_timer);
+    svc->retry_timer.data = svc;
     uv_timer_init(loop, &svc->close_timer);
     svc->close_timer.data = svc;
     uv_timer_init(loop, &svc->sweep_timer);
@@ -308,10 +312,26 @@ static int move_items(conv_service *svc, conv *cv)
     return rc;
 }
 
+int conv_service_get(conv_service *svc, int64_t id, conv_row_fn fn, void *arg)
+{
+    const conv *cv = idmap_get(svc->by_id, id);
+    if (cv == NULL)
+        return conv_store_get_conversation(svc->cs, id, fn, arg);
+    conv_row r;
+    char net[256], acct[256];
+    conv_row_fill(cv, &r, net, acct, sizeof acct);
+    int rc = fn(arg, &r);
+    return rc < 0 ? rc : 1;
+}
+
 int conv_service_flush(conv_service *svc)
 {
+    if (svc->retry_ms > 0)
+        return GW_EIO; /* failing: nothing is written until the retry */
     int rc = GW_OK, wrc;
-    while (!dlink_empty(&svc->dirty_convs)) {
+    /* stops at the first failed write: the next would wait for the same
+     * lock or fail the same way, and the retry reloads anyway */
+    while (rc == GW_OK && !dlink_empty(&svc->dirty_convs)) {
         /* a batch of rows per statement (conv_store_put_conversations);
          * the names are copied out of each key for its row */
         conv *batch[CONV_PUT_BATCH];
@@ -333,8 +353,8 @@ int conv_service_flush(conv_service *svc)
                 forget_closed(svc, batch[i]);
         }
     }
-    if ((wrc = conv_contact_flush(svc, 0)) != GW_OK && rc == GW_OK)
-        rc = wrc;
+    if (rc == GW_OK)
+        rc = conv_contact_flush(svc, 0);
     if (rc == GW_OK)
         rc = link_contacts(svc, 0);
     return rc;
@@ -437,7 +457,8 @@ int conv_service_metrics(conv_service *svc, conv_metrics *out)
                           .within_target = svc->response_within,
                           .response_sum_s = svc->response_sum_s,
                           .breaches = svc->breaches,
-                          .closed = svc->closed_total};
+                          .closed = svc->closed_total,
+                          .store_failing = svc->retry_ms > 0};
     memcpy(out->buckets, svc->response_buckets, sizeof out->buckets);
     return conv_tally_groups(svc, out);
 }
@@ -449,14 +470,59 @@ void conv_metrics_free(conv_metrics *m)
     m->group_count = 0;
 }
 
+/* After a failed commit of its database the service goes on from memory
+ * (right for every event the log holds) and writes nothing until a
+ * retry, which rolls back, reloads the tables, applies the log's events
+ * after their applied seq and commits. One reload per retry, backing off
+ * from 1 s to 30 s: a reload at every tick of a lasting failure would
+ * apply an ever longer stretch of the log at every tick. */
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS 30000
+
+static void retry_timer_cb(uv_timer_t *t)
+{
+    conv_service *svc = t->data;
+    uint64_t delay = svc->retry_ms;
+    svc->retry_ms = 0; /* writing again, for this attempt */
+    int rc = conv_service_reload(svc);
+    if (rc == GW_OK)
+        rc = conv_service_flush(svc);
+    if (rc == GW_OK)
+        rc = conv_db_commit(svc);
+    if (rc == GW_OK) {
+        log_write(svc->log, GW_LOG_INFO, "conversations", "%s written again",
+                  store_path(svc->db));
+        return;
+    }
+    store_rollback(svc->db);
+    svc->retry_ms = delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
+    uv_update_time(svc->loop);
+    uv_timer_start(&svc->retry_timer, retry_timer_cb, svc->retry_ms, 0);
+}
+
 int conv_service_commit(conv_service *svc)
 {
+    if (svc->retry_ms > 0)
+        return GW_EIO; /* failing: the retry writes */
     int rc = conv_service_flush(svc);
     if (rc == GW_OK)
         rc = conv_db_commit(svc);
-    if (rc != GW_OK)
-        conv_service_reload(svc); /* the log has what the rollback takes */
+    if (rc != GW_OK) {
+        store_rollback(svc->db);
+        svc->retry_ms = RETRY_FIRST_MS;
+        uv_update_time(svc->loop); /* the failure may have waited (a busy lock) */
+        uv_timer_start(&svc->retry_timer, retry_timer_cb, svc->retry_ms, 0);
+        log_write(svc->log, GW_LOG_ERROR, "conversations", "nothing more is written to %s "
+                  "until a retry (in %d s, then backing off to %d s) succeeds; the conversations "
+                  "go on from memory and the log", store_path(svc->db), RETRY_FIRST_MS / 1000,
+                  RETRY_MAX_MS / 1000);
+    }
     return rc;
+}
+
+int conv_service_failing(const conv_service *svc)
+{
+    return svc->retry_ms > 0;
 }
 
 void conv_service_close(conv_service *svc, int log_committed)
@@ -469,8 +535,9 @@ void conv_service_close(conv_service *svc, int log_committed)
         conv_service_commit(svc);
     }
     conv_sla_close(svc);
-    uv_handle_t *timers[] = {(uv_handle_t *)&svc->close_timer, (uv_handle_t *)&svc->sweep_timer};
-    for (size_t i = 0; i < 2; i++) {
+    uv_handle_t *timers[] = {(uv_handle_t *)&svc->close_timer, (uv_handle_t *)&svc->sweep_timer,
+                             (uv_handle_t *)&svc->retry_timer};
+    for (size_t i = 0; i < 3; i++) {
         if (!uv_is_closing(timers[i]))
             uv_close(timers[i], NULL);
     }

@@ -55,9 +55,15 @@ void conv_service_close(conv_service *svc, int log_committed);
 
 /* After the log's tick committed: write what changed, with the log's
  * last seq as applied, and commit the service's database. When that
- * fails the service reloads (conv_service_reload): nothing is lost, the
- * log holds the events. Returns 0 or GW_E* (logged). */
+ * fails the service goes on from memory and writes nothing until a
+ * retry on a timer (1 s, backing off to 30 s) rolls back, reloads its
+ * tables, applies the log's events after their applied seq and commits:
+ * nothing is lost while the log holds the events. Returns 0, or GW_E*
+ * (logged) when it failed or is failing. */
 int conv_service_commit(conv_service *svc);
+
+/* 1 while the service's database is failing (a retry pending). */
+int conv_service_failing(const conv_service *svc);
 void conv_service_free(conv_service *svc);
 
 /* The pipeline observer that assigns conversations and contacts; valid
@@ -98,6 +104,12 @@ int conv_service_queue(conv_service *svc, const conv_page *page, conv_row_fn fn,
 int conv_service_list_active(conv_service *svc, const conv_page *page, conv_row_fn fn,
                              void *arg);
 
+/* Conversation id, from memory when it is there (open, answered, or
+ * closed and not written yet), else from the table: 1 and fn called
+ * with its row (the row's seqs are the latest; conv_store_items has the
+ * rest), 0 when unknown, or GW_E*. */
+int conv_service_get(conv_service *svc, int64_t id, conv_row_fn fn, void *arg);
+
 /* The tables, for the API's reads (flush first). Borrowed. */
 conv_store *conv_service_conversations(conv_service *svc);
 contact_store *conv_service_contacts(conv_service *svc);
@@ -122,6 +134,7 @@ typedef struct conv_metrics {
     uint64_t responses, within_target;
     double response_sum_s;
     uint64_t breaches, closed;
+    int store_failing; /* the service's database: a commit failed, a retry pending */
 } conv_metrics;
 int conv_service_metrics(conv_service *svc, conv_metrics *out);
 void conv_metrics_free(conv_metrics *m);

@@ -110,6 +110,8 @@ struct conv_service {
     store *db;  /* owned: the service's own database (conv_db.c) */
     struct store_checkpointer *checkpointer; /* owned: db's checkpoints, or NULL */
     int64_t applied_seq; /* the log's seq db's last commit recorded as applied */
+    uv_timer_t retry_timer; /* after a failed commit of db (conv_service_commit) */
+    uint64_t retry_ms;      /* its current delay; 0: db is not failing */
     conv_store *cs;
     contact_store *ks;
     const logger *log;

@@ -266,6 +266,38 @@ class ConversationsTest(GatewayTestCase):
         self.assertEqual("1", lines['gateway_conversations_priority{priority="none"}'])
         self.assertEqual("1", lines["gateway_first_response_seconds_count"])
         self.assertEqual("1.0000", lines["gateway_first_response_within_target_ratio"])
+        self.assertEqual("0", lines["gateway_conversations_store_failing"])
+        self.assertEqual(0, gw.stop())
+
+    def metric(self, gw, name):
+        with urllib.request.urlopen(gw.url("/metrics"), timeout=30) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return line.split(" ", 1)[1]
+        return None
+
+    def test_a_locked_conversations_file_is_written_once_released(self):
+        # Someone's sqlite3 shell holds conversations.db in a write
+        # transaction: the answer's commit fails (after the busy wait),
+        # the gateway goes on from memory, and the retry writes it once
+        # the lock is gone; a restart finds it.
+        gw = self.start()
+        cid = self.events()["mock:q-2"]["conversation_id"]
+        shell = sqlite3.connect(self.path("var", "conversations.db"), isolation_level=None)
+        shell.execute("BEGIN IMMEDIATE")
+        self.reply(gw, "mock:q-2", "k-locked")
+        wait_for(lambda: self.metric(gw, "gateway_conversations_store_failing") == "1", 30,
+                 "the commit to fail")
+        self.assertEqual("answered", self.get(gw, "/v1/conversations/" + cid)["state"])
+        shell.execute("ROLLBACK")
+        shell.close()
+        wait_for(lambda: self.metric(gw, "gateway_conversations_store_failing") == "0", 60,
+                 "the retry to write")
+        gw.wait_log("conversations.db written again")
+        gw.kill9()
+        gw = self.gateway(gw_config(), env=ENV).start()
+        gw.port()
+        self.assertEqual("answered", self.get(gw, "/v1/conversations/" + cid)["state"])
         self.assertEqual(0, gw.stop())
 
     def test_a_bad_hours_or_timezone_names_the_line(self):
@@ -430,7 +462,7 @@ class ConversationsTest(GatewayTestCase):
         # Killed three times mid-flood, at whatever point of the two
         # commits: at the end every event's conversation lists it, once.
         total = 12000
-        cfg = gw_config(accounts=[mock_account(rate=0, count=total, batch=200, seed=11)])
+        cfg = gw_config(accounts=[mock_account(rate=3000, count=total, batch=200, seed=11)])
         events_path = self.path("events.jsonl")
         seen = 0
         for round_ in range(3):

@@ -293,6 +293,46 @@ static void test_a_log_behind_the_file_skips_the_seqs_it_lost(void **state)
     assert_int_equal(4, store_last_seq(f->st)); /* the mark outlives the restart */
 }
 
+/* Another process holds conversations.db's write lock (a sqlite3 shell
+ * in a transaction): the service's commit fails once its busy wait gives
+ * up, it goes on from memory without writing, and the retry after the
+ * lock is released writes what the log holds. */
+static void test_a_failing_database_is_written_again_by_the_retry(void **state)
+{
+    fixture *f = *state;
+    service_open(f);
+    ingest(f, "e-1", "t1", "u1");
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    sqlite3 *other = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_open(f->conv_path, &other));
+    assert_int_equal(SQLITE_OK, sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+
+    ingest(f, "e-2", "t2", "u2");
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_true(conv_service_commit(f->svc) < 0); /* after the store's busy wait */
+    assert_true(conv_service_failing(f->svc));
+    ingest(f, "e-3", "t2", "u2"); /* assigned from memory meanwhile */
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_true(conv_service_commit(f->svc) < 0); /* no write until the retry */
+    int64_t c2, c3, k;
+    ids_of(f, "e-2", &c2, &k);
+    ids_of(f, "e-3", &c3, &k);
+    assert_int_equal(c2, c3);
+
+    assert_int_equal(SQLITE_OK, sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL));
+    sqlite3_close(other);
+    /* the retry's timer (1 s); bounded by the loop's other timers */
+    for (int i = 0; i < 20 && conv_service_failing(f->svc); i++)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_false(conv_service_failing(f->svc));
+    service_end(f, 0); /* nothing written after the retry: it must have */
+    service_open(f);
+    row_copy two = row_of(f, c2);
+    assert_int_equal(2, two.items);
+    assert_string_equal("2,3", two.seqs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +344,8 @@ int main(void)
             test_an_older_data_directory_moves_its_tables_out_of_the_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_log_behind_the_file_skips_the_seqs_it_lost, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_failing_database_is_written_again_by_the_retry,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
