@@ -511,6 +511,11 @@ class ConversationsTest(GatewayTestCase):
         finally:
             log.close()
         os.remove(conv_db)
+        # `gateway report` reads them where an older gateway left them
+        out = run_cli("-c", gw.config, "report", "--since", "7d", "--json", cwd=self.dir,
+                      env=dict(os.environ, **ENV))
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertEqual(len(before[0]), json.loads(out.stdout)["total"]["conversations"])
         gw = self.gateway(self.synthetic(120), env=ENV).start()
         gw.port()
         gw.wait_log("moved %d conversations from" % len(before[0]))
