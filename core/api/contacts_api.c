@@ -55,20 +55,19 @@ static int on_conversation(void *arg, const conv_row *row)
  * (*status says why: 404 unknown, 503 store). */
 static json_t *person_doc(gw_runtime *rt, int64_t id, int *status)
 {
-    contact_store *ks = conv_service_contacts(rt->conv);
     json_t *one = json_array(), *linked = json_array(), *history = json_array();
     json_t *doc = NULL;
     *status = 503;
-    int rc = one && linked && history && id > 0 ? contact_store_get(ks, id, on_contact, one) : 0;
+    int rc = one && linked && history && id > 0 ? conv_service_contact(rt->conv, id, on_contact, one)
+                                                : 0;
     if (rc == 0 && one != NULL)
         *status = 404;
     if (rc <= 0 || json_array_size(one) != 1)
         goto done;
     int64_t person = conv_id_parse("ct_", json_string_value(json_object_get(
                                               json_array_get(one, 0), "person")));
-    if (contact_store_each_of_person(ks, person, on_contact, linked) < 0 ||
-        conv_store_each_of_person(conv_service_conversations(rt->conv), person, HISTORY_MAX,
-                                  on_conversation, history) < 0)
+    if (conv_service_person(rt->conv, person, on_contact, linked, HISTORY_MAX, on_conversation,
+                            history) < 0)
         goto done;
     doc = json_pack("{s:O, s:O, s:O}", "contact", json_array_get(one, 0), "linked", linked,
                     "conversations", history);

@@ -152,9 +152,7 @@ static void list_conversations(void *arg, http_exchange *ex)
     }
     page.limit = (size_t)limit;
     list_ctx c = {.list = json_array()};
-    int n = c.list == NULL ? GW_ENOMEM
-            : active       ? conv_service_list_active(rt->conv, &page, on_row, &c)
-                           : conv_store_list(conv_service_conversations(rt->conv), &page, on_row, &c);
+    int n = c.list == NULL ? GW_ENOMEM : conv_service_list(rt->conv, &page, on_row, &c);
     if (n < 0) {
         json_decref(c.list);
         http_exchange_respond_error(ex, 503, "store_unavailable",
@@ -215,7 +213,7 @@ static json_t *items_of(gw_runtime *rt, const char *seqs)
 }
 
 typedef struct seqs_ctx {
-    conv_store *cs;
+    conv_service *svc;
     int with_items; /* read the items' seqs too */
     json_t *doc;
     char *seqs;
@@ -227,7 +225,8 @@ static int on_one_with_seqs(void *arg, const conv_row *row)
     c->doc = conversations_api_doc(row);
     if (c->doc == NULL)
         return GW_ENOMEM;
-    return !c->with_items ? 0 : conv_store_items(c->cs, row->id, row->seqs, ITEMS_MAX, &c->seqs);
+    return !c->with_items ? 0
+                          : conv_service_items(c->svc, row->id, row->seqs, ITEMS_MAX, &c->seqs);
 }
 
 static void one_conversation(void *arg, http_exchange *ex)
@@ -251,7 +250,6 @@ static void one_conversation(void *arg, http_exchange *ex)
     char idbuf[64];
     snprintf(idbuf, sizeof idbuf, "%.*s", (int)(close ? len - slen : len), tail);
     int64_t id = conv_id_parse("cv_", idbuf);
-    conv_store *cs = conv_service_conversations(rt->conv);
     if (close && id > 0) {
         int rc = conv_service_close_conversation(rt->conv, id, clock_wall_ms());
         if (rc == 0) {
@@ -267,7 +265,7 @@ static void one_conversation(void *arg, http_exchange *ex)
             conv_service_flush(rt->conv);
         }
     }
-    seqs_ctx c = {.cs = cs, .with_items = !close};
+    seqs_ctx c = {.svc = rt->conv, .with_items = !close};
     int rc = id > 0 ? conv_service_get(rt->conv, id, on_one_with_seqs, &c) : 0;
     if (rc <= 0 || c.doc == NULL) {
         json_decref(c.doc);

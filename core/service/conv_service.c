@@ -440,14 +440,32 @@ int conv_service_link(conv_service *svc, int64_t a, int64_t b)
     return 1;
 }
 
-conv_store *conv_service_conversations(conv_service *svc)
+int conv_service_list(conv_service *svc, const conv_page *page, conv_row_fn fn, void *arg)
 {
-    return svc->cs;
+    int active = page->state != NULL && strcmp(page->state, "closed") != 0;
+    return active ? conv_service_list_active(svc, page, fn, arg)
+                  : conv_store_list(svc->cs, page, fn, arg);
 }
 
-contact_store *conv_service_contacts(conv_service *svc)
+int conv_service_items(conv_service *svc, int64_t id, const char *tail, size_t max_items,
+                       char **out)
 {
-    return svc->ks;
+    return conv_store_items(svc->cs, id, tail, max_items, out);
+}
+
+int conv_service_contact(conv_service *svc, int64_t id, contact_row_fn fn, void *arg)
+{
+    return contact_store_get(svc->ks, id, fn, arg);
+}
+
+int conv_service_person(conv_service *svc, int64_t person, contact_row_fn contact_fn,
+                        void *contact_arg, size_t max_conversations, conv_row_fn conv_fn,
+                        void *conv_arg)
+{
+    int rc = contact_store_each_of_person(svc->ks, person, contact_fn, contact_arg);
+    return rc < 0 ? rc
+                  : conv_store_each_of_person(svc->cs, person, max_conversations, conv_fn,
+                                              conv_arg);
 }
 
 int conv_service_metrics(conv_service *svc, conv_metrics *out)

@@ -110,9 +110,23 @@ int conv_service_list_active(conv_service *svc, const conv_page *page, conv_row_
  * rest), 0 when unknown, or GW_E*. */
 int conv_service_get(conv_service *svc, int64_t id, conv_row_fn fn, void *arg);
 
-/* The tables, for the API's reads (flush first). Borrowed. */
-conv_store *conv_service_conversations(conv_service *svc);
-contact_store *conv_service_contacts(conv_service *svc);
+/* The API's reads (flush first, for the tables'), so that what serves
+ * them (memory, the tables) is the service's to choose:
+ * conv_service_list: a page in page->state's order (open and answered
+ * from memory, as conv_service_list_active; closed or any from the
+ * table, by id), to fn; how many, or GW_E*.
+ * conv_service_items: conversation id's items' seqs (conv_store_items).
+ * conv_service_contact: contact id to fn; 1, 0 when unknown, or GW_E*.
+ * conv_service_person: a person's contacts to contact_fn, then their
+ * conversations (newest first, at most max_conversations) to conv_fn;
+ * the conversations' count or GW_E*. */
+int conv_service_list(conv_service *svc, const conv_page *page, conv_row_fn fn, void *arg);
+int conv_service_items(conv_service *svc, int64_t id, const char *tail, size_t max_items,
+                       char **out);
+int conv_service_contact(conv_service *svc, int64_t id, contact_row_fn fn, void *arg);
+int conv_service_person(conv_service *svc, int64_t person, contact_row_fn contact_fn,
+                        void *contact_arg, size_t max_conversations, conv_row_fn conv_fn,
+                        void *conv_arg);
 
 /* Figures for /metrics (conv_tally.c), from counters kept per network
  * and account: O(accounts), not O(conversations). A group stays listed,

@@ -120,23 +120,27 @@ typedef struct row_copy {
     char state[16], seqs[256];
 } row_copy;
 
-static int copy_row(void *arg, const conv_row *r)
-{
-    row_copy *c = arg;
-    c->contact = r->contact;
-    c->items = r->items;
-    snprintf(c->state, sizeof c->state, "%s", r->state);
-    snprintf(c->seqs, sizeof c->seqs, "%s", r->seqs);
-    return 0;
-}
-
-/* Conversation id as its row (after a flush). */
+/* Conversation id as its row in conversations.db, read through a
+ * connection of the test's own after the service's commit. */
 static row_copy row_of(fixture *f, int64_t id)
 {
     row_copy c = {0};
-    assert_int_equal(GW_OK, conv_service_flush(f->svc));
-    assert_int_equal(
-        1, conv_store_get_conversation(conv_service_conversations(f->svc), id, copy_row, &c));
+    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_open_v2(f->conv_path, &db, SQLITE_OPEN_READONLY, NULL));
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db,
+                                                   "SELECT contact, items, state, seqs FROM"
+                                                   " conversations WHERE id = ?1",
+                                                   -1, &q, NULL));
+    sqlite3_bind_int64(q, 1, id);
+    assert_int_equal(SQLITE_ROW, sqlite3_step(q));
+    c.contact = sqlite3_column_int64(q, 0);
+    c.items = sqlite3_column_int64(q, 1);
+    snprintf(c.state, sizeof c.state, "%s", (const char *)sqlite3_column_text(q, 2));
+    snprintf(c.seqs, sizeof c.seqs, "%s", (const char *)sqlite3_column_text(q, 3));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
     return c;
 }
 
