@@ -148,10 +148,14 @@ static void sort_all(report *rep)
 {
     report_group *all[2] = {rep->networks, rep->priorities};
     size_t counts[2] = {rep->network_count, rep->priority_count};
+    /* qsort's array must not be NULL, even for none: a group with no
+     * answered conversation has no array */
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < counts[k]; i++)
-            qsort(all[k][i].seconds, all[k][i].answered, sizeof(double), by_value);
-    qsort(rep->total.seconds, rep->total.answered, sizeof(double), by_value);
+            if (all[k][i].answered > 0)
+                qsort(all[k][i].seconds, all[k][i].answered, sizeof(double), by_value);
+    if (rep->total.answered > 0)
+        qsort(rep->total.seconds, rep->total.answered, sizeof(double), by_value);
 }
 
 static void free_all(report *rep)
