@@ -417,6 +417,19 @@ void store_close(store *s)
     store_free(s);
 }
 
+int store_rollback(store *s)
+{
+    int rc = 0;
+    if (s->in_txn) {
+        rc = sqlite3_step(s->rollback) == SQLITE_DONE ? 0 : GW_EIO;
+        sqlite3_reset(s->rollback);
+        s->in_txn = 0;
+    }
+    s->tick_failed = s->tick_state = 0;
+    s->last_seq = s->written_seq;
+    return rc;
+}
+
 /* The tick's writes are gone, rolled back by SQLite or here: nothing of
  * it may be reported durable, and the next write opens a fresh one. */
 static int store_tick_lost(store *s)
@@ -424,13 +437,7 @@ static int store_tick_lost(store *s)
     int state = s->tick_state;
     size_t n = strlen(s->health.error);
 
-    if (s->in_txn) {
-        sqlite3_step(s->rollback);
-        sqlite3_reset(s->rollback);
-        s->in_txn = 0;
-    }
-    s->tick_failed = s->tick_state = 0;
-    s->last_seq = s->written_seq;
+    store_rollback(s);
     snprintf(s->health.error + n, sizeof s->health.error - n,
              " (writes since the last commit rolled back)");
     store_health_commit_failed(&s->health, state);

@@ -1,5 +1,5 @@
 /* store_state.c - the sink cursors, the plugins' key/value state,
- * retention pruning and giving a tick up (store_rollback), on the store's connection and in the tick's
+ * retention pruning, on the store's connection and in the tick's
  * transaction (see store.h for the contract, store.c for the commit). */
 #include <stdio.h>
 #include <string.h>
@@ -131,7 +131,7 @@ int64_t store_prune(store *s, int64_t now_ms, int64_t min_cursor, int64_t max_ro
     return deleted;
 }
 
-/* ---- the transaction given up, seqs skipped, and the file ---------- */
+/* ---- seqs skipped, and the file ------------------------------------- */
 
 int store_skip_seqs(store *s, int64_t seq)
 {
@@ -146,19 +146,6 @@ int store_skip_seqs(store *s, int64_t seq)
         return rc;
     s->last_seq = seq; /* the commit moves the written and committed seqs */
     return store_commit(s);
-}
-
-int store_rollback(store *s)
-{
-    int rc = 0;
-    if (s->in_txn) {
-        rc = sqlite3_step(s->rollback) == SQLITE_DONE ? 0 : GW_EIO;
-        sqlite3_reset(s->rollback);
-        s->in_txn = 0;
-    }
-    s->tick_failed = s->tick_state = 0;
-    s->last_seq = s->written_seq;
-    return rc;
 }
 
 const char *store_path(const store *s)
