@@ -391,13 +391,13 @@ static conv *thread_holder(conv_service *svc, const json_t *ev, const char *netw
  * that were not stored leave gaps; a reload keeps the next id of before,
  * past the ids of the events it applies again). What holds its thread
  * now was closed in between, by a close lost with the service's tick.
- * The same for a contact first seen with this item. *ids (saved ids, to
- * give back with replay_ids_restore) is set here. */
-static void replay_ids_force(conv_service *svc, const json_t *ev, int64_t id, int64_t now,
-                             const char *network, const char *account, int64_t saved[2])
+ * The same for contact ct first seen with this item. saved (the next
+ * ids, to give back with replay_ids_restore) is set here. */
+static void replay_ids_force(conv_service *svc, const json_t *ev, int64_t id, int64_t ct,
+                             int64_t now, const char *network, const char *account,
+                             int64_t saved[2])
 {
     saved[0] = saved[1] = -1;
-    int64_t ct = conv_id_parse("ct_", member(json_object_get(ev, "contact"), "id"));
     if (ct > 0 && conv_contact_by_id(svc, ct) == NULL) {
         saved[1] = svc->next_contact_id;
         svc->next_contact_id = ct;
@@ -455,7 +455,7 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
     int64_t saved[2] = {-1, -1};
     int64_t ct = conv_id_parse("ct_", member(json_object_get(ev, "contact"), "id"));
     if (customer)
-        replay_ids_force(svc, ev, id, now, it.network, it.account, saved);
+        replay_ids_force(svc, ev, id, ct, now, it.network, it.account, saved);
     observe_annotate(svc, ev, &it, (uint64_t)now);
     replay_ids_restore(svc, id, ct, saved);
     conv_pending *p = &svc->pending;

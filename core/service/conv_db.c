@@ -48,9 +48,8 @@ int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen)
                                 errlen)) == GW_OK &&
         copied > 0)
         log_write(svc->log, GW_LOG_INFO, "conversations",
-                  "moved %lld conversations from %s "
-                  "into %s",
-                  (long long)copied, store_path(svc->st), path);
+                  "moved %lld conversations from %s into %s", (long long)copied,
+                  store_path(svc->st), path);
     /* the log's copies go once this file has them (again after a crash
      * between the copy and the drop) */
     if (rc == GW_OK &&
@@ -101,8 +100,7 @@ static int replay_one(void *arg, int64_t seq, const char *json, size_t len)
     else if (rc < 0 && w->unknown++ == 0) /* the first only: the rest would say the same */
         log_write(w->svc->log, GW_LOG_WARN, "conversations", "event seq %lld left out: %s",
                   (long long)seq,
-                  rc == GW_ENOENT ? "it names a conversation this database "
-                                    "does not hold"
+                  rc == GW_ENOENT ? "it names a conversation this database does not hold"
                                   : "it is not readable");
     return 0;
 }
@@ -133,8 +131,7 @@ int conv_db_replay(conv_service *svc)
     }
     if (w.last > applied)
         log_write(svc->log, GW_LOG_INFO, "conversations",
-                  "applied the log's events %lld to %lld "
-                  "again: %zu concerned conversations",
+                  "applied the log's events %lld to %lld again: %zu concerned conversations",
                   (long long)applied + 1, (long long)w.last, w.applied);
     return (int)(w.applied > INT32_MAX ? INT32_MAX : w.applied);
 }
@@ -148,9 +145,7 @@ int conv_db_commit(conv_service *svc)
     if (rc == GW_OK)
         svc->applied_seq = seq;
     else
-        log_write(svc->log, GW_LOG_ERROR, "conversations",
-                  "cannot commit %s (%s): reading it "
-                  "back and applying the log's events after it again",
+        log_write(svc->log, GW_LOG_ERROR, "conversations", "cannot commit %s: %s",
                   store_path(svc->db), store_last_error(svc->db));
     return rc;
 }

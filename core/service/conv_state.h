@@ -267,7 +267,7 @@ int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen);
 int conv_db_replay(conv_service *svc);
 /* Record the log's last seq as applied (when it moved) and commit what
  * was written since the last commit. 0 or GW_E* (logged; the caller
- * reloads). */
+ * retries, conv_service_commit). */
 int conv_db_commit(conv_service *svc);
 void conv_db_close(conv_service *svc);
 
