@@ -100,6 +100,13 @@ static void ingest(fixture *f, const char *native, const char *thread, const cha
         fail_msg("ingest %s: %d %s", native, rc, err);
 }
 
+/* A tick as the daemon commits it: the log's, then the service's. */
+static void commit_both(fixture *f)
+{
+    assert_int_equal(GW_OK, store_commit(f->st));
+    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+}
+
 /* The ids the stored event carries: its conversation's and contact's. */
 static void ids_of(fixture *f, const char *native, int64_t *conv, int64_t *contact)
 {
@@ -150,8 +157,7 @@ static void test_a_lost_commit_is_applied_again_with_the_ids_the_events_carry(vo
     service_open(f);
     ingest(f, "a-1", "t1", "u1");
     ingest(f, "a-2", "t2", "u2");
-    assert_int_equal(GW_OK, store_commit(f->st));
-    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    commit_both(f);
     /* the log commits these; the service's commit never happens */
     ingest(f, "a-3", "t1", "u1");
     ingest(f, "a-4", "t3", "u3");
@@ -176,8 +182,7 @@ static void test_a_lost_commit_is_applied_again_with_the_ids_the_events_carry(vo
     ids_of(f, "a-5", &c5, &k5);
     assert_true(c5 > c4);
     assert_true(k5 > k4);
-    assert_int_equal(GW_OK, store_commit(f->st));
-    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    commit_both(f);
     service_end(f, 1);
 
     /* applied and committed: the next start has nothing to apply */
@@ -191,8 +196,7 @@ static void test_a_close_lost_with_the_tick_opens_the_thread_anew(void **state)
     fixture *f = *state;
     service_open(f);
     ingest(f, "b-1", "t1", "u1");
-    assert_int_equal(GW_OK, store_commit(f->st));
-    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    commit_both(f);
     int64_t first, k;
     ids_of(f, "b-1", &first, &k);
     /* closed by the API, then the customer writes again in the thread:
@@ -274,8 +278,7 @@ static void test_a_log_behind_the_file_skips_the_seqs_it_lost(void **state)
     ingest(f, "d-1", "t1", "u1");
     ingest(f, "d-2", "t1", "u1");
     ingest(f, "d-3", "t2", "u2");
-    assert_int_equal(GW_OK, store_commit(f->st));
-    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    commit_both(f);
     service_end(f, 1);
     /* a power loss took the log's last two events, not the file's commit */
     assert_int_equal(SQLITE_OK, sqlite3_exec(store_db(f->st), "DELETE FROM events WHERE seq > 1",
@@ -306,8 +309,7 @@ static void test_a_failing_database_is_written_again_by_the_retry(void **state)
     fixture *f = *state;
     service_open(f);
     ingest(f, "e-1", "t1", "u1");
-    assert_int_equal(GW_OK, store_commit(f->st));
-    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    commit_both(f);
     sqlite3 *other = NULL;
     assert_int_equal(SQLITE_OK, sqlite3_open(f->conv_path, &other));
     assert_int_equal(SQLITE_OK, sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL));
