@@ -8,6 +8,7 @@
 #include "gateway/error.h"
 #include "gateway/sdk.h"
 #include "service/conv_state.h"
+#include "service/conv_writer.h"
 
 void conv_contact_touch(conv_service *svc, contact *ct)
 {
@@ -119,6 +120,7 @@ contact *conv_contact_lookup(conv_service *svc, const char *network, size_t net_
     if (!svc->contacts_all_loaded) {
         char net[128];
         snprintf(net, sizeof net, "%.*s", (int)net_len, network);
+        conv_db_ready(svc); /* it may have been written since it left the cache */
         int rc = contact_store_find(svc->ks, net, author, contact_from_row, svc);
         if (rc < 0)
             return NULL;
@@ -143,6 +145,8 @@ contact *conv_contact_lookup(conv_service *svc, const char *network, size_t net_
 contact *conv_contact_by_id(conv_service *svc, int64_t id)
 {
     contact *ct = strmap_get(svc->contact_ids, &id, sizeof id);
+    if (ct == NULL)
+        conv_db_ready(svc);
     if (ct == NULL && contact_store_get(svc->ks, id, contact_from_row, svc) > 0 &&
         (ct = strmap_get(svc->contact_ids, &id, sizeof id)) != NULL)
         conv_contact_count_open(svc, ct);
@@ -153,6 +157,7 @@ contact *conv_contact_by_id(conv_service *svc, int64_t id)
  * conversations (the column is written lazily, see conv_contact_flush). */
 void conv_contact_count_open(conv_service *svc, contact *ct)
 {
+    conv_db_ready(svc);
     ct->open = conv_store_open_of_contact(svc->cs, ct->id);
 }
 
@@ -178,7 +183,7 @@ static int contact_write(conv_service *svc, contact *ct)
     contact_row r;
     contact_row_of(ct, &r, net, sizeof net);
     ct->stale = 0;
-    return contact_store_put(svc->ks, &r);
+    return conv_writer_contact(svc->writer, &r);
 }
 
 /* Write the new contacts (every tick: conversation rows name them) and,

@@ -17,10 +17,8 @@
 #include "gateway/error.h"
 #include "service/conv_service.h"
 #include "service/conv_state.h"
+#include "service/conv_writer.h"
 #include "store/store_checkpoint.h"
-
-/* Events read from the log at a time while applying them again. */
-#define REPLAY_BATCH 1024
 
 int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen)
 {
@@ -69,6 +67,8 @@ int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen)
 
 void conv_db_close(conv_service *svc)
 {
+    conv_writer_close(svc->writer); /* when conv_service_close did not */
+    svc->writer = NULL;
     contact_store_close(svc->ks);
     conv_store_close(svc->cs);
     svc->ks = NULL;
@@ -82,70 +82,42 @@ void conv_db_close(conv_service *svc)
     svc->db = NULL;
 }
 
-typedef struct replay_walk {
-    conv_service *svc;
-    int64_t last;
-    size_t applied, unknown;
-} replay_walk;
-
-static int replay_one(void *arg, int64_t seq, const char *json, size_t len)
-{
-    replay_walk *w = arg;
-    w->last = seq;
-    json_t *ev = json_loadb(json, len, 0, NULL);
-    int rc = ev != NULL ? conv_assign_replay(w->svc, ev, seq) : GW_EINVAL;
-    json_decref(ev);
-    if (rc == 1)
-        w->applied++;
-    else if (rc < 0 && w->unknown++ == 0) /* the first only: the rest would say the same */
-        log_write(w->svc->log, GW_LOG_WARN, "conversations", "event seq %lld left out: %s",
-                  (long long)seq,
-                  rc == GW_ENOENT ? "it names a conversation this database does not hold"
-                                  : "it is not readable");
-    return 0;
-}
-
-int conv_db_replay(conv_service *svc)
-{
-    int64_t applied = -1;
-    int rc = conv_store_applied(svc->cs, &applied);
-    if (rc != GW_OK)
-        return rc;
-    int64_t upto = store_last_seq(svc->st);
-    if (applied > upto) {
-        /* the log lost its last commits (a power loss before they reached
-         * the disk) and this file kept some: new events must not take
-         * the seqs its conversations list */
-        log_write(svc->log, GW_LOG_WARN, "conversations",
-                  "%s has applied the log up to seq %lld, but the log ends at %lld: the log "
-                  "lost its last commits to a power loss; seqs up to %lld are skipped, and "
-                  "conversations may list events that are gone",
-                  store_path(svc->db), (long long)applied, (long long)upto, (long long)applied);
-        return store_skip_seqs(svc->st, applied) == GW_OK ? 0 : GW_EIO;
-    }
-    replay_walk w = {.svc = svc, .last = applied};
-    for (int64_t from = -1; from != w.last;) {
-        from = w.last;
-        if ((rc = store_read_upto(svc->st, from, upto, REPLAY_BATCH, replay_one, &w)) < 0)
-            return rc;
-    }
-    if (w.last > applied)
-        log_write(svc->log, GW_LOG_INFO, "conversations",
-                  "applied the log's events %lld to %lld again: %zu concerned conversations",
-                  (long long)applied + 1, (long long)w.last, w.applied);
-    return (int)(w.applied > INT32_MAX ? INT32_MAX : w.applied);
-}
-
 int conv_db_commit(conv_service *svc)
 {
     int64_t seq = store_last_seq(svc->st);
-    int rc = seq != svc->applied_seq ? conv_store_set_applied(svc->cs, seq) : GW_OK;
-    if (rc == GW_OK)
-        rc = store_commit(svc->db);
-    if (rc == GW_OK)
+    if (seq == svc->applied_seq && !svc->uncommitted && !conv_writer_pending(svc->writer))
+        return GW_OK; /* an idle tick: nothing to hand over */
+    int rc = conv_writer_submit(svc->writer, seq != svc->applied_seq ? seq : -1, 1);
+    if (rc == GW_OK) {
         svc->applied_seq = seq;
-    else
-        log_write(svc->log, GW_LOG_ERROR, "conversations", "cannot commit %s: %s",
-                  store_path(svc->db), store_last_error(svc->db));
+        svc->uncommitted = 0;
+    }
+    return rc;
+}
+
+void conv_db_ready(conv_service *svc)
+{
+    /* a failure stays for the writer's uv_async (conv_retry.c) to take */
+    if (svc->writer != NULL)
+        conv_writer_wait(svc->writer);
+}
+
+int conv_db_sync(conv_service *svc)
+{
+    if (svc->retry_ms > 0)
+        return GW_EIO;
+    int rc = conv_writer_submit(svc->writer, -1, 0);
+    if (rc != GW_OK)
+        return rc; /* rows were lost: the tick's commit fails and the retry mends it */
+    svc->uncommitted = 1;
+    return conv_writer_wait(svc->writer);
+}
+
+int conv_db_start_writer(conv_service *svc, conv_writer_failed_fn failed, void *arg, char *err,
+                         size_t errlen)
+{
+    int rc = conv_writer_start(svc->loop, svc->db, svc->cs, svc->ks, failed, arg, &svc->writer);
+    if (rc != GW_OK)
+        snprintf(err, errlen, "conversations: cannot start the writer's thread");
     return rc;
 }

@@ -1,7 +1,9 @@
-/* conv_service.c - the conversation service's life: loading what is
- * open, the flush into the tick's transaction, closing (by the API or
- * after inactivity), contact links, and the figures for /metrics. The
- * per-event work is conv_assign.c's, the contact cache conv_contacts.c's.
+/* conv_service.c - the conversation service's life: opening it,
+ * closing conversations (by the API or after inactivity), contact links,
+ * the API's reads, the figures for /metrics, and the stop. The per-event
+ * work is conv_assign.c's, the contact cache conv_contacts.c's, loading
+ * conv_load.c's, the flush conv_flush.c's, the commit and its retries
+ * conv_retry.c's, the writes conv_writer.c's thread's.
  */
 #include "service/conv_service.h"
 
@@ -13,6 +15,7 @@
 #include "base/clock.h"
 #include "gateway/error.h"
 #include "service/conv_state.h"
+#include "service/conv_writer.h"
 
 /* The inactivity check runs at most this often (it walks the
  * conversations in memory), and at least four times per close_after. */
@@ -20,192 +23,12 @@
 #define CLOSE_CHECK_MIN_MS 100
 /* Contacts' counters are written this often (see conv_contact_flush). */
 #define CONTACT_SWEEP_MS 30000
-/* Conversations are linked to their contacts (conv_store_link_contacts)
- * at most this many to a batch, at least this often, and once at the
- * close: a batch touches each page of the links once, where linking
- * every new conversation in its tick rewrote most of them every tick. */
-#define LINK_BATCH 2048
-#define LINK_EVERY_MS 1000
-
-static int conv_from_row(void *arg, const conv_row *r)
-{
-    conv_service *svc = arg;
-    size_t n = strlen(r->network), a = strlen(r->account), t = strlen(r->thread);
-    conv *cv = conv_alloc();
-    if (cv == NULL || (cv->key = malloc(n + a + t + 3)) == NULL) {
-        free(cv);
-        return GW_ENOMEM;
-    }
-    cv->key_len = (size_t)sprintf(cv->key, "%s\x1f%s\x1f%s", r->network, r->account, r->thread);
-    cv->net_len = n;
-    cv->acct_len = a;
-    cv->id = r->id;
-    conv_id_format("cv_", cv->id, cv->idstr, sizeof cv->idstr);
-    if (r->seqs != NULL && *r->seqs != '\0') {
-        size_t len = strlen(r->seqs);
-        /* room for a few more seqs before it doubles */
-        if (jw_buf_reserve(&cv->seqs, len + 1 + 32) != GW_OK ||
-            jw_raw(&cv->seqs, r->seqs, len + 1) != GW_OK) {
-            conv_free(cv);
-            return GW_ENOMEM;
-        }
-        cv->seqs.len--; /* the NUL stays after the list (conv_add_seq) */
-    }
-    cv->contact = r->contact;
-    cv->is_public = strcmp(r->visibility, "public") == 0;
-    cv->state = strcmp(r->state, "answered") == 0 ? CONV_ANSWERED : CONV_OPEN;
-    cv->priority_score = r->priority_score;
-    conv_set_priority(cv, r->priority);
-    cv->items = r->items;
-    cv->first_ms = r->first_ms;
-    cv->waiting_ms = r->waiting_ms;
-    cv->last_ms = r->last_ms;
-    cv->answered_ms = r->answered_ms;
-    cv->deadline_ms = r->deadline_ms;
-    cv->breached = r->breached;
-    if (r->alias != NULL) {
-        /* the alias is stored as the private thread's id only */
-        size_t al = strlen(r->alias);
-        if ((cv->alias = malloc(n + a + al + 3)) != NULL)
-            cv->alias_len = (size_t)sprintf(cv->alias, "%s\x1f%s\x1f%s", r->network, r->account,
-                                            r->alias);
-    }
-    if (strmap_put(svc->by_key, cv->key, cv->key_len, cv) != GW_OK ||
-        idmap_put(svc->by_id, cv->id, cv) != GW_OK ||
-        (cv->alias != NULL && strmap_put(svc->by_key, cv->alias, cv->alias_len, cv) != GW_OK)) {
-        strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
-        idmap_remove(svc->by_id, cv->id, cv);
-        conv_free(cv);
-        return GW_ENOMEM;
-    }
-    conv_refile(svc, cv);
-    return GW_OK;
-}
-
 static void close_timer_cb(uv_timer_t *t);
 
 static void sweep_timer_cb(uv_timer_t *t)
 {
     conv_service *svc = t->data;
     conv_contact_flush(svc, 1);
-}
-
-static int count_open_of(void *arg, void *value)
-{
-    conv_service *svc = arg;
-    const conv *cv = value;
-    contact *ct = strmap_get(svc->contact_ids, &cv->contact, sizeof cv->contact);
-    if (ct == NULL)
-        return 0;
-    ct->open++;
-    if (cv->is_public && cv->answered_ms > ct->join_ms) {
-        ct->join_conv = cv->id;
-        ct->join_ms = cv->answered_ms;
-    }
-    return 0;
-}
-
-/* At start-up every conversation not closed is in memory: the cached
- * contacts' open counts are recounted from them (the column is lazy),
- * and the public conversation a private message would join is found
- * again (approximated by the first answer's time). */
-static void recount_open(conv_service *svc)
-{
-    for (contact *ct = conv_lru_first(svc); ct != NULL; ct = conv_lru_next(svc, ct))
-        ct->open = 0;
-    idmap_each(svc->by_id, count_open_of, svc);
-}
-
-/* Everything the database holds that lives in memory: the conversations
- * not closed, the most recent contacts, the SLA watch list. */
-static int load_state(conv_service *svc, char *err, size_t errlen)
-{
-    int64_t max_conv = 0, max_contact = 0;
-    int rc = conv_store_max_ids(svc->cs, &max_conv, &max_contact);
-    if (rc == GW_OK)
-        rc = conv_store_load_mark(svc->cs);
-    if (rc != GW_OK) {
-        snprintf(err, errlen, "conversations: cannot read the tables");
-        return rc;
-    }
-    if ((rc = conv_store_each_active(svc->cs, conv_from_row, svc)) < 0) {
-        snprintf(err, errlen, "conversations: cannot load the open ones: %s",
-                 store_last_error(svc->db));
-        return rc;
-    }
-    if ((rc = conv_contact_load(svc)) < 0) {
-        snprintf(err, errlen, "contacts: cannot load: %s", store_last_error(svc->db));
-        return rc;
-    }
-    recount_open(svc);
-    /* never reuse an id, even one only a lost tick had handed out */
-    if (svc->next_conv_id < max_conv + 1)
-        svc->next_conv_id = max_conv + 1;
-    if (svc->next_contact_id < max_contact + 1)
-        svc->next_contact_id = max_contact + 1;
-    if ((rc = conv_sla_load(svc)) != GW_OK) {
-        snprintf(err, errlen, "out of memory");
-        return rc;
-    }
-    /* then what the log holds beyond the database */
-    if ((rc = conv_db_replay(svc)) < 0) {
-        snprintf(err, errlen, "conversations: cannot apply the log's events again: %s",
-                 store_last_error(svc->st));
-        return rc;
-    }
-    return GW_OK;
-}
-
-static int free_conv(void *arg, void *value);
-
-/* Forget everything in memory (conversations, contacts, what was to be
- * written); the maps are made anew. */
-static int drop_state(conv_service *svc)
-{
-    if (svc->pending.valid && svc->pending.is_new)
-        conv_free(svc->pending.cv);
-    free(svc->pending.join_key);
-    svc->pending = (conv_pending){0};
-    if (svc->by_id != NULL)
-        idmap_each(svc->by_id, free_conv, NULL);
-    conv_tally_free(svc);
-    conv_queue_reset(svc);
-    conv_list_free(svc);
-    idmap_free(svc->by_id);
-    strmap_free(svc->by_key);
-    conv_contact_free_all(svc);
-    strmap_free(svc->contacts);
-    strmap_free(svc->contact_ids);
-    dlink_init(&svc->dirty_convs);
-    dlink_init(&svc->dirty_contacts);
-    svc->by_id = idmap_new();
-    svc->by_key = strmap_new();
-    svc->contacts = strmap_new();
-    svc->contact_ids = strmap_new();
-    return svc->by_id && svc->by_key && svc->contacts && svc->contact_ids &&
-                   conv_list_open(svc) == GW_OK && conv_tally_open(svc) == GW_OK
-               ? GW_OK
-               : GW_ENOMEM;
-}
-
-int conv_service_reload(conv_service *svc)
-{
-    char err[256];
-    store_rollback(svc->db);
-    conv_sla_reset(svc);
-    int rc = drop_state(svc);
-    if (rc == GW_OK)
-        rc = load_state(svc, err, sizeof err);
-    else
-        snprintf(err, sizeof err, "out of memory");
-    if (rc < 0)
-        log_write(svc->log, GW_LOG_ERROR, "conversations", "cannot reload after a lost commit: "
-                  "%s", err);
-    else
-        log_write(svc->log, GW_LOG_INFO, "conversations", "reloaded after a lost commit: %zu "
-                  "conversations open or answered", idmap_count(svc->by_id));
-    svc->applied_seq = -1; /* written again at the next commit */
-    return rc < 0 ? rc : GW_OK;
 }
 
 int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger *log,
@@ -239,11 +62,16 @@ int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger
     }
     svc->opt.timezone = opts->timezone;
     if (rc == GW_OK && (rc = conv_sla_open(svc, err, errlen)) == GW_OK)
-        rc = load_state(svc, err, errlen);
+        rc = conv_load_state(svc, err, errlen);
+    if (rc == GW_OK)
+        rc = conv_retry_start_writer(svc, err, errlen);
     /* what the start applied again, written at once (no retry yet) */
-    if (rc == GW_OK && ((rc = conv_service_flush(svc)) != GW_OK ||
-                        (rc = conv_db_commit(svc)) != GW_OK))
-        snprintf(err, errlen, "conversations: %s: %s", path, store_last_error(svc->db));
+    char werr[256] = "out of memory";
+    if (rc == GW_OK &&
+        ((rc = conv_flush_rows(svc)) != GW_OK || (rc = conv_db_commit(svc)) != GW_OK ||
+         (conv_writer_wait(svc->writer) != GW_OK &&
+          (rc = conv_writer_take_failure(svc->writer, werr, sizeof werr)) != GW_OK)))
+        snprintf(err, errlen, "conversations: %s: %s", path, werr);
     if (rc < 0) {
         conv_service_free(svc);
         return rc;
@@ -268,96 +96,18 @@ int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger
     return GW_OK;
 }
 
-/* A conversation written with a closed state leaves memory. */
-static void forget_closed(conv_service *svc, conv *cv)
-{
-    strmap_remove(svc->by_key, cv->key, cv->key_len, cv);
-    if (cv->alias != NULL)
-        strmap_remove(svc->by_key, cv->alias, cv->alias_len, cv);
-    idmap_remove(svc->by_id, cv->id, cv);
-    if (svc->pending.cv == cv)
-        svc->pending = (conv_pending){0};
-    conv_free(cv);
-}
-
-/* Link a batch of the conversations written so far to their contacts
- * when it is full or due, or now (the stop); never more than a batch, so
- * a database from before the links (none linked) is caught up a batch a
- * tick, not in one long statement. */
-static int link_contacts(conv_service *svc, int now_anyway)
-{
-    int64_t last = svc->next_conv_id - 1; /* every id handed out is written or dropped */
-    int64_t through = conv_store_linked_through(svc->cs);
-    uint64_t now = uv_now(svc->loop);
-    if (last <= through || (!now_anyway && last - through < LINK_BATCH &&
-                            now - svc->linked_at_ms < LINK_EVERY_MS))
-        return GW_OK;
-    svc->linked_at_ms = now;
-    return conv_store_link_contacts(svc->cs,
-                                    last - through <= LINK_BATCH ? last : through + LINK_BATCH);
-}
-
-/* A conversation whose list of seqs passed CONV_ITEMS_CHUNK bytes moves
- * it out of its row (conv_store_put_items) before the row is written;
- * kept when that fails, so the row still lists every item. */
-static int move_items(conv_service *svc, conv *cv)
-{
-    if (cv->seqs.len <= CONV_ITEMS_CHUNK)
-        return GW_OK;
-    int rc = conv_store_put_items(svc->cs, cv->id, cv->seqs.data, cv->seqs.len);
-    if (rc == GW_OK) {
-        cv->seqs.len = 0;
-        cv->seqs.data[0] = '\0';
-    }
-    return rc;
-}
-
 int conv_service_get(conv_service *svc, int64_t id, conv_row_fn fn, void *arg)
 {
     const conv *cv = idmap_get(svc->by_id, id);
-    if (cv == NULL)
+    if (cv == NULL) {
+        conv_db_ready(svc);
         return conv_store_get_conversation(svc->cs, id, fn, arg);
+    }
     conv_row r;
     char net[256], acct[256];
     conv_row_fill(cv, &r, net, acct, sizeof acct);
     int rc = fn(arg, &r);
     return rc < 0 ? rc : 1;
-}
-
-int conv_service_flush(conv_service *svc)
-{
-    if (svc->retry_ms > 0)
-        return GW_EIO; /* failing: nothing is written until the retry */
-    int rc = GW_OK, wrc;
-    /* stops at the first failed write: the next would wait for the same
-     * lock or fail the same way, and the retry reloads anyway */
-    while (rc == GW_OK && !dlink_empty(&svc->dirty_convs)) {
-        /* a batch of rows per statement (conv_store_put_conversations);
-         * the names are copied out of each key for its row */
-        conv *batch[CONV_PUT_BATCH];
-        conv_row rows[CONV_PUT_BATCH];
-        char net[CONV_PUT_BATCH][256], acct[CONV_PUT_BATCH][256]; /* both len bytes */
-        size_t n = 0;
-        while (n < CONV_PUT_BATCH && !dlink_empty(&svc->dirty_convs)) {
-            conv *cv = CONTAINER_OF(svc->dirty_convs.next, conv, dirty_link);
-            dlink_remove(&cv->dirty_link);
-            if ((wrc = move_items(svc, cv)) != GW_OK && rc == GW_OK)
-                rc = wrc;
-            conv_row_fill(cv, &rows[n], net[n], acct[n], sizeof acct[n]);
-            batch[n++] = cv;
-        }
-        if ((wrc = conv_store_put_conversations(svc->cs, rows, n)) != GW_OK && rc == GW_OK)
-            rc = wrc;
-        for (size_t i = 0; i < n; i++) {
-            if (batch[i]->state == CONV_CLOSED)
-                forget_closed(svc, batch[i]);
-        }
-    }
-    if (rc == GW_OK)
-        rc = conv_contact_flush(svc, 0);
-    if (rc == GW_OK)
-        rc = link_contacts(svc, 0);
-    return rc;
 }
 
 int conv_service_close_conversation(conv_service *svc, int64_t id, uint64_t now_ms)
@@ -430,9 +180,12 @@ int conv_service_link(conv_service *svc, int64_t a, int64_t b)
     }
     int rc = conv_contact_flush(svc, 1);
     if (rc == GW_OK)
+        rc = conv_db_sync(svc); /* the rows the merge updates, written */
+    if (rc == GW_OK)
         rc = contact_store_merge_person(svc->ks, from, to);
     if (rc != GW_OK)
         return rc;
+    svc->uncommitted = 1; /* committed with the next tick */
     for (contact *ct = conv_lru_first(svc); ct != NULL; ct = conv_lru_next(svc, ct)) {
         if (ct->person == from)
             ct->person = to;
@@ -443,18 +196,22 @@ int conv_service_link(conv_service *svc, int64_t a, int64_t b)
 int conv_service_list(conv_service *svc, const conv_page *page, conv_row_fn fn, void *arg)
 {
     int active = page->state != NULL && strcmp(page->state, "closed") != 0;
-    return active ? conv_service_list_active(svc, page, fn, arg)
-                  : conv_store_list(svc->cs, page, fn, arg);
+    if (active)
+        return conv_service_list_active(svc, page, fn, arg);
+    conv_db_ready(svc);
+    return conv_store_list(svc->cs, page, fn, arg);
 }
 
 int conv_service_items(conv_service *svc, int64_t id, const char *tail, size_t max_items,
                        char **out)
 {
+    conv_db_ready(svc);
     return conv_store_items(svc->cs, id, tail, max_items, out);
 }
 
 int conv_service_contact(conv_service *svc, int64_t id, contact_row_fn fn, void *arg)
 {
+    conv_db_ready(svc);
     return contact_store_get(svc->ks, id, fn, arg);
 }
 
@@ -462,6 +219,7 @@ int conv_service_person(conv_service *svc, int64_t person, contact_row_fn contac
                         void *contact_arg, size_t max_conversations, conv_row_fn conv_fn,
                         void *conv_arg)
 {
+    conv_db_ready(svc);
     int rc = contact_store_each_of_person(svc->ks, person, contact_fn, contact_arg);
     return rc < 0 ? rc
                   : conv_store_each_of_person(svc->cs, person, max_conversations, conv_fn,
@@ -488,70 +246,18 @@ void conv_metrics_free(conv_metrics *m)
     m->group_count = 0;
 }
 
-/* After a failed commit of its database the service goes on from memory
- * (right for every event the log holds) and writes nothing until a
- * retry, which rolls back, reloads the tables, applies the log's events
- * after their applied seq and commits. One reload per retry, backing off
- * from 1 s to 30 s: a reload at every tick of a lasting failure would
- * apply an ever longer stretch of the log at every tick. */
-#define RETRY_FIRST_MS 1000
-#define RETRY_MAX_MS 30000
-
-static void retry_timer_cb(uv_timer_t *t)
-{
-    conv_service *svc = t->data;
-    uint64_t delay = svc->retry_ms;
-    svc->retry_ms = 0; /* writing again, for this attempt */
-    int rc = conv_service_reload(svc);
-    if (rc == GW_OK)
-        rc = conv_service_flush(svc);
-    if (rc == GW_OK)
-        rc = conv_db_commit(svc);
-    if (rc == GW_OK) {
-        log_write(svc->log, GW_LOG_INFO, "conversations", "%s written again",
-                  store_path(svc->db));
-        return;
-    }
-    store_rollback(svc->db);
-    svc->retry_ms = delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
-    uv_update_time(svc->loop);
-    uv_timer_start(&svc->retry_timer, retry_timer_cb, svc->retry_ms, 0);
-}
-
-int conv_service_commit(conv_service *svc)
-{
-    if (svc->retry_ms > 0)
-        return GW_EIO; /* failing: the retry writes */
-    int rc = conv_service_flush(svc);
-    if (rc == GW_OK)
-        rc = conv_db_commit(svc);
-    if (rc != GW_OK) {
-        store_rollback(svc->db);
-        svc->retry_ms = RETRY_FIRST_MS;
-        uv_update_time(svc->loop); /* the failure may have waited (a busy lock) */
-        uv_timer_start(&svc->retry_timer, retry_timer_cb, svc->retry_ms, 0);
-        log_write(svc->log, GW_LOG_ERROR, "conversations", "nothing more is written to %s "
-                  "until a retry (in %d s, then backing off to %d s) succeeds; the conversations "
-                  "go on from memory and the log", store_path(svc->db), RETRY_FIRST_MS / 1000,
-                  RETRY_MAX_MS / 1000);
-    }
-    return rc;
-}
-
-int conv_service_failing(const conv_service *svc)
-{
-    return svc->retry_ms > 0;
-}
-
 void conv_service_close(conv_service *svc, int log_committed)
 {
     if (svc == NULL)
         return;
     if (log_committed) {
         conv_contact_flush(svc, 1);
-        link_contacts(svc, 1);
+        conv_link_contacts(svc, 1);
         conv_service_commit(svc);
+        conv_service_sync(svc); /* its outcome, logged */
     }
+    conv_writer_close(svc->writer); /* after every batch handed over */
+    svc->writer = NULL;
     conv_sla_close(svc);
     uv_handle_t *timers[] = {(uv_handle_t *)&svc->close_timer, (uv_handle_t *)&svc->sweep_timer,
                              (uv_handle_t *)&svc->retry_timer};
@@ -561,18 +267,11 @@ void conv_service_close(conv_service *svc, int log_committed)
     }
 }
 
-static int free_conv(void *arg, void *value)
-{
-    (void)arg;
-    conv_free(value);
-    return 0;
-}
-
 void conv_service_free(conv_service *svc)
 {
     if (svc == NULL)
         return;
-    drop_state(svc);
+    conv_drop_state(svc);
     conv_list_free(svc);
     idmap_free(svc->by_id);
     strmap_free(svc->by_key);

@@ -10,12 +10,14 @@
  *
  * Memory: conversations not closed, and the contact_cache most recently
  * seen contacts (LRU; a miss reads SQLite). Durability: what changed is
- * written once per loop tick into the service's own database
- * (conversations.db), committed after the log's tick with the last seq
- * applied (conv_service_commit); a start, or a reload, applies the log's
- * events after it again (conv_db.c).
+ * handed once per loop tick, after the log's tick committed, to a thread
+ * that writes it into the service's own database (conversations.db) and
+ * commits it with the last seq applied (conv_service_commit,
+ * conv_writer.c); a start, or a reload, applies the log's events after
+ * it again (conv_db.c).
  *
- * Single-threaded, on the loop thread.
+ * Called on the loop thread only; the writer's thread is the service's
+ * own (the loop waits for it before it reads the database itself).
  */
 #ifndef GW_CONV_SERVICE_H
 #define GW_CONV_SERVICE_H
@@ -47,15 +49,18 @@ typedef struct conv_service conv_service;
 int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger *log,
                       const conv_options *opts, conv_service **out, char *err, size_t errlen);
 
-/* Stop the timers (closed asynchronously: run the loop afterwards, then
- * conv_service_free). log_committed: the log's last tick committed, so
- * what changed is written and committed (conv_service_commit); else it
- * is given up, and the next start applies the log again. */
+/* Stop the timers and the writer's thread (their handles closed
+ * asynchronously: run the loop afterwards, then conv_service_free).
+ * log_committed: the log's last tick committed, so what changed is
+ * written and committed (conv_service_commit); else it is given up, and
+ * the next start applies the log again. Either way what was handed to
+ * the writer before is written first. */
 void conv_service_close(conv_service *svc, int log_committed);
 
-/* After the log's tick committed: write what changed, with the log's
- * last seq as applied, and commit the service's database. When that
- * fails the service goes on from memory and writes nothing until a
+/* After the log's tick committed: hand what changed to the writer's
+ * thread, which writes it with the log's last seq as applied and
+ * commits the service's database (conv_service_sync waits for it). When
+ * that fails the service goes on from memory and writes nothing until a
  * retry on a timer (1 s, backing off to 30 s) rolls back, reloads its
  * tables, applies the log's events after their applied seq and commits:
  * nothing is lost while the log holds the events. Returns 0, or GW_E*
@@ -64,6 +69,11 @@ int conv_service_commit(conv_service *svc);
 
 /* 1 while the service's database is failing (a retry pending). */
 int conv_service_failing(const conv_service *svc);
+
+/* Wait until the writer's thread has written what conv_service_commit
+ * handed it. Returns 0, or GW_EIO when the database is failing (a
+ * failure the wait found is logged and starts the retries). */
+int conv_service_sync(conv_service *svc);
 void conv_service_free(conv_service *svc);
 
 /* The pipeline observer that assigns conversations and contacts; valid

@@ -112,6 +112,11 @@ struct conv_service {
     int64_t applied_seq; /* the log's seq db's last commit recorded as applied */
     uv_timer_t retry_timer; /* after a failed commit of db (conv_service_commit) */
     uint64_t retry_ms;      /* its current delay; 0: db is not failing */
+    /* owned: writes db's rows on its thread; the loop uses db, cs and ks
+     * only after conv_db_ready */
+    struct conv_writer *writer;
+    int uncommitted;    /* the loop wrote to db (a link) or a batch left rows uncommitted */
+    int64_t link_through; /* conversations up to this id are linked, or handed over to be */
     conv_store *cs;
     contact_store *ks;
     const logger *log;
@@ -168,6 +173,11 @@ struct conv_service {
     size_t tally_count, tally_cap;
     uint64_t tally_priority[CONV_PRIORITIES];
 };
+
+/* conv_service.c: every change since the last flush given to the
+ * writer (committed by conv_service_commit). 0 or GW_E* (GW_EIO while
+ * the database is failing: nothing is given). */
+int conv_flush_rows(conv_service *svc);
 
 /* conv_contacts.c */
 contact *conv_contact_lookup(conv_service *svc, const char *network, size_t net_len,
@@ -262,13 +272,40 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq);
  * from before has them there): svc->db, svc->cs, svc->ks. 0 or GW_E*
  * with err set. */
 int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen);
-/* Apply the log's events after the database's applied seq (at start,
- * after a reload). Returns how many were applied, or GW_E*. */
-int conv_db_replay(conv_service *svc);
-/* Record the log's last seq as applied (when it moved) and commit what
- * was written since the last commit. 0 or GW_E* (logged; the caller
- * retries, conv_service_commit). */
+/* conv_replay.c: apply the log's events after the database's applied
+ * seq (at start, after a reload). Returns how many were applied, or
+ * GW_E*. */
+int conv_replay_log(conv_service *svc);
+/* Hand the writer what the flush gave it, with the log's last seq as
+ * applied (when it moved), to be committed; nothing when there is
+ * nothing new. 0 or GW_ENOMEM. */
 int conv_db_commit(conv_service *svc);
+/* Start the writer's thread (after the start's own reads), failed
+ * called on the loop after a batch failed. 0 or GW_E*. */
+int conv_db_start_writer(conv_service *svc, void (*failed)(void *arg), void *arg, char *err,
+                         size_t errlen);
+/* Before the loop reads or writes db itself: wait for the writer. A
+ * failure is left for the writer's callback (conv_retry.c). */
+void conv_db_ready(conv_service *svc);
+/* Hand over the rows given to the writer without a commit and wait for
+ * them, so the loop reads its own writes (the API, a link). 0, or GW_E*
+ * when they could not be written (the tick's commit then fails too, and
+ * the retry mends it). */
+int conv_db_sync(conv_service *svc);
+
+/* conv_retry.c: start the writer with the callback that takes its
+ * failures (the service then writes nothing until a retry). 0 or GW_E*. */
+int conv_retry_start_writer(conv_service *svc, char *err, size_t errlen);
+
+/* conv_load.c: load what db holds that lives in memory, then apply the
+ * log's events after its applied seq (0 or GW_E* with err set); forget
+ * everything in memory, the maps made anew (0 or GW_ENOMEM). */
+int conv_load_state(conv_service *svc, char *err, size_t errlen);
+int conv_drop_state(conv_service *svc);
+
+/* conv_flush.c: link a batch of the conversations written so far to
+ * their contacts when it is full or due, or now_anyway (the stop). */
+void conv_link_contacts(conv_service *svc, int now_anyway);
 void conv_db_close(conv_service *svc);
 
 /* conv_row.c: cv as its table row; the network and account are copied

@@ -105,6 +105,7 @@ static void commit_both(fixture *f)
 {
     assert_int_equal(GW_OK, store_commit(f->st));
     assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    assert_int_equal(GW_OK, conv_service_sync(f->svc)); /* the writer's thread has it */
 }
 
 /* The ids the stored event carries: its conversation's and contact's. */
@@ -316,7 +317,8 @@ static void test_a_failing_database_is_written_again_by_the_retry(void **state)
 
     ingest(f, "e-2", "t2", "u2");
     assert_int_equal(GW_OK, store_commit(f->st));
-    assert_true(conv_service_commit(f->svc) < 0); /* after the store's busy wait */
+    assert_int_equal(GW_OK, conv_service_commit(f->svc)); /* handed to the writer */
+    assert_true(conv_service_sync(f->svc) < 0);           /* after the store's busy wait */
     assert_true(conv_service_failing(f->svc));
     ingest(f, "e-3", "t2", "u2"); /* assigned from memory meanwhile */
     assert_int_equal(GW_OK, store_commit(f->st));

@@ -1,0 +1,254 @@
+/* test_conv_writer.c - the thread that writes the conversation service's
+ * rows (service/conv_writer.c): a tick's batch is written and committed
+ * with its applied seq, with copies of the rows' strings; rows handed
+ * over without a commit are the loop's to read on the same connection
+ * and no one else's until a commit; after a failed batch (another
+ * connection holds the write lock) the batches handed over before the
+ * failure is taken are dropped, not committed past the lost rows; the
+ * close writes every batch handed over. Real SQLite files, a real thread
+ * and a real uv loop; rows are read back through a connection of the
+ * test's own. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "gateway/error.h"
+#include "service/conv_writer.h"
+
+typedef struct fixture {
+    char dir[64], path[128];
+    uv_loop_t loop;
+    store *db;
+    conv_store *cs;
+    contact_store *ks;
+    conv_writer *w;
+    int failed_calls;
+} fixture;
+
+static void on_failed(void *arg)
+{
+    fixture *f = arg;
+    f->failed_calls++;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/gw-convwriter-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/conversations.db", f->dir);
+    store_options o = {.bare = 1};
+    char err[256];
+    if (uv_loop_init(&f->loop) != 0 || store_open(f->path, &o, &f->db, err, sizeof err) != GW_OK ||
+        conv_store_open(f->db, &f->cs, err, sizeof err) != GW_OK ||
+        contact_store_open(f->cs, &f->ks, err, sizeof err) != GW_OK ||
+        store_commit(f->db) != GW_OK ||
+        conv_writer_start(&f->loop, f->db, f->cs, f->ks, on_failed, f, &f->w) != GW_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static void writer_close(fixture *f)
+{
+    if (f->w != NULL) {
+        conv_writer_close(f->w);
+        uv_run(&f->loop, UV_RUN_DEFAULT); /* the handle's close frees it */
+        f->w = NULL;
+    }
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    writer_close(f);
+    contact_store_close(f->ks);
+    conv_store_close(f->cs);
+    store_close(f->db);
+    uv_loop_close(&f->loop);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static conv_row row_of(int64_t id, const char *thread, const char *seqs)
+{
+    return (conv_row){.id = id,
+                      .network = "mock",
+                      .account = "acme",
+                      .thread = thread,
+                      .contact = 1,
+                      .visibility = "public",
+                      .state = "open",
+                      .priority_score = 50,
+                      .priority = "normal",
+                      .items = 1,
+                      .first_ms = 1000,
+                      .last_ms = 1000,
+                      .seqs = seqs};
+}
+
+/* One integer from sql on a connection of the test's own: the committed
+ * state, as another process would see it. -1 when there is no row. */
+static int64_t others_see(const fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL));
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db, sql, -1, &q, NULL));
+    int64_t v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
+static int64_t applied_as_others_see(const fixture *f)
+{
+    return others_see(f, "SELECT seq FROM applied");
+}
+
+static void test_a_tick_batch_is_written_and_committed_with_its_applied_seq(void **state)
+{
+    fixture *f = *state;
+    char thread[16] = "t1", seqs[16] = "1,2";
+    conv_row r = row_of(1, thread, seqs);
+    assert_int_equal(GW_OK, conv_writer_conversation(f->w, &r));
+    char author[16] = "u1";
+    contact_row c = {.id = 1,
+                     .network = "mock",
+                     .author = author,
+                     .handle = "@u1",
+                     .followers = 10,
+                     .first_ms = 1000,
+                     .last_ms = 1000,
+                     .items = 2,
+                     .open = 1,
+                     .person = 1};
+    assert_int_equal(GW_OK, conv_writer_contact(f->w, &c));
+    assert_int_equal(GW_OK, conv_writer_items(f->w, 1, "1", 1));
+    conv_writer_link(f->w, 1);
+    /* the batch holds copies: the loop reuses its buffers at once */
+    strcpy(thread, "xx");
+    strcpy(seqs, "9");
+    strcpy(author, "zz");
+    assert_true(conv_writer_pending(f->w));
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, 7, 1));
+    assert_false(conv_writer_pending(f->w));
+    assert_int_equal(GW_OK, conv_writer_wait(f->w));
+
+    assert_int_equal(7, applied_as_others_see(f));
+    assert_int_equal(1, others_see(f, "SELECT count(*) FROM conversations WHERE thread = 't1' "
+                                      "AND seqs = '1,2'"));
+    assert_int_equal(1, others_see(f, "SELECT count(*) FROM contacts WHERE author = 'u1'"));
+    assert_int_equal(1, others_see(f, "SELECT count(*) FROM conversation_items"));
+    assert_int_equal(1, others_see(f, "SELECT count(*) FROM contact_conversations"));
+    assert_int_equal(0, f->failed_calls);
+}
+
+static void test_rows_without_a_commit_are_the_loops_to_read_until_a_commit(void **state)
+{
+    fixture *f = *state;
+    conv_row r = row_of(3, "t3", "5");
+    assert_int_equal(GW_OK, conv_writer_conversation(f->w, &r));
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, -1, 0));
+    assert_int_equal(GW_OK, conv_writer_wait(f->w));
+    /* the loop's reads, on the writer's connection once it waited */
+    int64_t max_conv = 0, max_contact = 0;
+    assert_int_equal(GW_OK, conv_store_max_ids(f->cs, &max_conv, &max_contact));
+    assert_int_equal(3, max_conv);
+    assert_int_equal(0, others_see(f, "SELECT count(*) FROM conversations"));
+    /* an empty batch that commits: what the earlier one wrote */
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, 12, 1));
+    assert_int_equal(GW_OK, conv_writer_wait(f->w));
+    assert_int_equal(1, others_see(f, "SELECT count(*) FROM conversations"));
+    assert_int_equal(12, applied_as_others_see(f));
+    /* and an empty batch without a commit is not handed over at all */
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, -1, 0));
+}
+
+static void test_batches_after_a_failed_one_are_dropped_until_the_take(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *other = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_open(f->path, &other));
+    assert_int_equal(SQLITE_OK, sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+
+    conv_row a = row_of(1, "ta", "1");
+    assert_int_equal(GW_OK, conv_writer_conversation(f->w, &a));
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, 1, 1));
+    assert_int_equal(GW_EIO, conv_writer_wait(f->w)); /* after the store's busy wait */
+    /* made before the loop heard of the failure: it must not commit an
+     * applied seq past row 1, which the file lacks */
+    conv_row b = row_of(2, "tb", "2");
+    assert_int_equal(GW_OK, conv_writer_conversation(f->w, &b));
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, 2, 1));
+    assert_int_equal(SQLITE_OK, sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL));
+    sqlite3_close(other);
+
+    /* the uv_async tells the loop (bounded: the send came before the
+     * wait above returned) */
+    for (int i = 0; i < 1000 && f->failed_calls == 0; i++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_int_equal(1, f->failed_calls);
+
+    char err[256] = "";
+    assert_int_equal(GW_EIO, conv_writer_take_failure(f->w, err, sizeof err));
+    assert_non_null(strstr(err, "locked"));
+    assert_int_equal(GW_OK, conv_writer_take_failure(f->w, err, sizeof err)); /* taken */
+    assert_int_equal(0, others_see(f, "SELECT count(*) FROM conversations"));
+    assert_int_equal(-1, applied_as_others_see(f));
+
+    /* batches run again: what the retry hands over is written */
+    conv_row c = row_of(3, "tc", "3");
+    assert_int_equal(GW_OK, conv_writer_conversation(f->w, &c));
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, 3, 1));
+    assert_int_equal(GW_OK, conv_writer_wait(f->w));
+    assert_int_equal(1, others_see(f, "SELECT count(*) FROM conversations"));
+    assert_int_equal(3, applied_as_others_see(f));
+}
+
+static void test_the_close_writes_every_batch_handed_over(void **state)
+{
+    fixture *f = *state;
+    for (int64_t i = 1; i <= 50; i++) {
+        char thread[16];
+        snprintf(thread, sizeof thread, "t%lld", (long long)i);
+        conv_row r = row_of(i, thread, "1");
+        assert_int_equal(GW_OK, conv_writer_conversation(f->w, &r));
+        assert_int_equal(GW_OK, conv_writer_submit(f->w, i, 1));
+    }
+    conv_row r = row_of(51, "never", "1"); /* filled, not handed over */
+    assert_int_equal(GW_OK, conv_writer_conversation(f->w, &r));
+    writer_close(f);
+    assert_int_equal(50, others_see(f, "SELECT count(*) FROM conversations"));
+    assert_int_equal(50, applied_as_others_see(f));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_a_tick_batch_is_written_and_committed_with_its_applied_seq, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_rows_without_a_commit_are_the_loops_to_read_until_a_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batches_after_a_failed_one_are_dropped_until_the_take,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_close_writes_every_batch_handed_over, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
