@@ -1,16 +1,19 @@
 /* conv_db.c - the conversation service's own database (conversations.db
- * beside gateway.db): opening it, committing it after the log, and
- * applying again the events of the log it had not applied.
+ * beside gateway.db): opening it (and moving an older data directory's
+ * tables into it), starting its writer's thread, handing the writer each
+ * tick's batch after the log's commit, and the waits before the loop
+ * uses the database itself. The events it had not applied are applied
+ * again by conv_replay.c.
  *
  * Why a file of its own: its rows are derived from the log (every change
  * but a close or a link is an event's), so they need not commit with
  * the events. Committing them after the log's tick, with the last seq
  * they applied, lets a crash between the two commits lose nothing (the
- * next start applies the events after that seq), and lets the service
- * later move to a thread of its own without either database waiting for
- * the other's write lock (docs/design.md, "What remains"). It is
- * written with synchronous = NORMAL, whatever the log's setting: a power
- * loss may take its last commits, which the log then gives back.
+ * next start applies the events after that seq), and lets its writes run
+ * on a thread of their own (conv_writer.c) without either database
+ * waiting for the other's write lock (docs/design.md). It is written
+ * with synchronous = NORMAL, whatever the log's setting: a power loss
+ * may take its last commits, which the log then gives back.
  */
 #include <stdio.h>
 

@@ -2,8 +2,8 @@
  * the conversations', conv_store.c): one contact per author and network,
  * grouped into a person by links across networks.
  *
- * Writes join the store's per-tick transaction, like conv_store's.
- * Single-threaded, on the loop thread.
+ * Writes join the store's per-tick transaction, like conv_store's, and
+ * are used by one thread at a time, as conv_store's.
  */
 #ifndef GW_CONTACT_STORE_H
 #define GW_CONTACT_STORE_H

@@ -14,7 +14,9 @@
  * conversations and recent contacts in memory and writes only what
  * changed, once per tick; reads here serve its start-up, a contact cache
  * miss, and the API. Failed statements are reported to the store they
- * ran on (store_write_failed). Single-threaded, on the loop thread.
+ * ran on (store_write_failed). One thread at a time: the service's
+ * writer thread writes, the loop reads once it has waited for the
+ * writer (service/conv_writer.h); nothing here locks.
  */
 #ifndef GW_CONV_STORE_H
 #define GW_CONV_STORE_H
