@@ -35,6 +35,14 @@ static int room(void **arr, size_t *cap, size_t need, size_t size)
 }
 
 #define BLOCK_MIN 65536
+/* Batches handed over and not yet run, at most: past it the loop waits
+ * for the thread (a slow disk slows the loop, rather than the queue
+ * growing without bound). Ticks come a few milliseconds apart under
+ * load, so this is a fraction of a second of writes. */
+#define QUEUED_MAX 16
+/* A batch's arrays past this many rows are freed when it is recycled
+ * (the start's batch can hold every conversation applied again). */
+#define KEEP_ROWS 4096
 
 typedef struct block {
     struct block *next;
@@ -73,9 +81,10 @@ struct conv_writer {
     batch *filling; /* the loop's */
     int lost;       /* the loop's: a row could not be added (no memory) */
     pthread_mutex_t mu;
-    pthread_cond_t work, idle;
+    pthread_cond_t work, idle; /* idle: a batch has run */
     /* under mu */
     batch *head, *tail; /* handed over, not yet run */
+    size_t queued;      /* how many */
     batch *spare;       /* run, to be filled again */
     int busy, stop;
     int failed;    /* a batch failed: later ones are dropped until a wait */
@@ -108,6 +117,21 @@ static void batch_reset(batch *b)
     if (keep != NULL)
         keep->used = 0;
     b->blocks = keep;
+    if (b->conv_cap > KEEP_ROWS) {
+        free(b->convs);
+        b->convs = NULL;
+        b->conv_cap = 0;
+    }
+    if (b->contact_cap > KEEP_ROWS) {
+        free(b->contacts);
+        b->contacts = NULL;
+        b->contact_cap = 0;
+    }
+    if (b->item_cap > KEEP_ROWS) {
+        free(b->items);
+        b->items = NULL;
+        b->item_cap = 0;
+    }
     b->conv_count = b->item_count = b->contact_count = 0;
     b->link_upto = 0;
     b->applied = -1;
@@ -259,11 +283,14 @@ int conv_writer_submit(conv_writer *w, int64_t applied, int commit)
     b->commit = commit;
     w->filling = NULL;
     pthread_mutex_lock(&w->mu);
+    while (w->queued >= QUEUED_MAX)
+        pthread_cond_wait(&w->idle, &w->mu);
     if (w->tail != NULL)
         w->tail->next = b;
     else
         w->head = b;
     w->tail = b;
+    w->queued++;
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mu);
     return GW_OK;
@@ -302,6 +329,7 @@ static void *writer_main(void *arg)
         w->head = b->next;
         if (w->head == NULL)
             w->tail = NULL;
+        w->queued--;
         int skip = w->failed;
         w->busy = 1;
         pthread_mutex_unlock(&w->mu);
@@ -320,8 +348,8 @@ static void *writer_main(void *arg)
         b->next = w->spare;
         w->spare = b;
         w->busy = 0;
-        if (w->head == NULL)
-            pthread_cond_broadcast(&w->idle);
+        /* for a wait (the queue empty) and a hand-over (room in it) */
+        pthread_cond_broadcast(&w->idle);
         if (tell)
             uv_async_send(&w->async);
     }

@@ -60,7 +60,8 @@ void conv_writer_discard(conv_writer *w);
 /* Hand the batch over. commit: record applied (when >= 0) and commit;
  * else the rows stay in the open transaction, for a read on the loop
  * after a wait (a later batch commits them), and an empty batch is not
- * handed over. 0, or GW_ENOMEM (a row was lost since the last discard,
+ * handed over. With 16 batches queued already it waits for the thread
+ * to run one. 0, or GW_ENOMEM (a row was lost since the last discard,
  * or no memory for an empty batch to commit). */
 int conv_writer_submit(conv_writer *w, int64_t applied, int commit);
 
