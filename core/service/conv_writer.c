@@ -21,19 +21,6 @@
 #include "base/grow.h"
 #include "gateway/error.h"
 
-/* Room for one more element in *arr (cap elements): 0, or -1 with *arr
- * unchanged. */
-#define ROOM_FOR_ONE(arr, cap, count) room((void **)&(arr), &(cap), (count) + 1, sizeof *(arr))
-
-static int room(void **arr, size_t *cap, size_t need, size_t size)
-{
-    void *grown = grow_array(*arr, cap, need, size, 64);
-    if (grown == NULL)
-        return -1;
-    *arr = grown;
-    return 0;
-}
-
 #define BLOCK_MIN 65536
 /* Batches handed over and not yet run, at most: past it the loop waits
  * for the thread (a slow disk slows the loop, rather than the queue
@@ -203,8 +190,11 @@ static int lose(conv_writer *w)
 int conv_writer_conversation(conv_writer *w, const conv_row *r)
 {
     batch *b = filling(w);
-    if (b == NULL || ROOM_FOR_ONE(b->convs, b->conv_cap, b->conv_count) != 0)
+    conv_row *rows =
+        b != NULL ? grow_array(b->convs, &b->conv_cap, b->conv_count + 1, sizeof *rows, 64) : NULL;
+    if (rows == NULL)
         return lose(w);
+    b->convs = rows;
     int failed = 0;
     conv_row c = *r;
     c.network = copy_str(b, r->network, &failed);
@@ -223,8 +213,11 @@ int conv_writer_conversation(conv_writer *w, const conv_row *r)
 int conv_writer_items(conv_writer *w, int64_t id, const char *seqs, size_t len)
 {
     batch *b = filling(w);
-    if (b == NULL || ROOM_FOR_ONE(b->items, b->item_cap, b->item_count) != 0)
+    items_chunk *items =
+        b != NULL ? grow_array(b->items, &b->item_cap, b->item_count + 1, sizeof *items, 64) : NULL;
+    if (items == NULL)
         return lose(w);
+    b->items = items;
     const char *c = copy_text(b, seqs, len);
     if (c == NULL)
         return lose(w);
@@ -235,8 +228,12 @@ int conv_writer_items(conv_writer *w, int64_t id, const char *seqs, size_t len)
 int conv_writer_contact(conv_writer *w, const contact_row *r)
 {
     batch *b = filling(w);
-    if (b == NULL || ROOM_FOR_ONE(b->contacts, b->contact_cap, b->contact_count) != 0)
+    contact_row *rows =
+        b != NULL ? grow_array(b->contacts, &b->contact_cap, b->contact_count + 1, sizeof *rows, 64)
+                  : NULL;
+    if (rows == NULL)
         return lose(w);
+    b->contacts = rows;
     int failed = 0;
     contact_row c = *r;
     c.network = copy_str(b, r->network, &failed);
