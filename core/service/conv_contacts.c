@@ -154,10 +154,10 @@ contact *conv_contact_by_id(conv_service *svc, int64_t id)
 }
 
 /* A contact read back from the table: its open count comes from the
- * conversations (the column is written lazily, see conv_contact_flush). */
+ * conversations (the column is written lazily, see conv_contact_flush).
+ * The caller's read of the contact has waited for the writer. */
 void conv_contact_count_open(conv_service *svc, contact *ct)
 {
-    conv_db_ready(svc);
     ct->open = conv_store_open_of_contact(svc->cs, ct->id);
 }
 

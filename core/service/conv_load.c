@@ -177,7 +177,6 @@ int conv_service_reload(conv_service *svc)
     /* the writer's batches first (its failure, if any, is what this
      * mends), then what the loop had not handed over is dropped */
     if (svc->writer != NULL) {
-        conv_writer_wait(svc->writer);
         conv_writer_take_failure(svc->writer, err, sizeof err);
         conv_writer_discard(svc->writer);
     }

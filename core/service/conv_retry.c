@@ -29,7 +29,7 @@ static void retry_timer_cb(uv_timer_t *t)
         rc = conv_flush_rows(svc);
     if (rc == GW_OK)
         rc = conv_db_commit(svc);
-    if (rc == GW_OK && conv_writer_wait(svc->writer) != GW_OK)
+    if (rc == GW_OK) /* waits for the batch */
         rc = conv_writer_take_failure(svc->writer, err, sizeof err);
     if (rc == GW_OK) {
         log_write(svc->log, GW_LOG_INFO, "conversations", "%s written again", store_path(svc->db));
@@ -78,8 +78,7 @@ int conv_service_failing(const conv_service *svc)
 int conv_service_sync(conv_service *svc)
 {
     char err[256];
-    conv_db_ready(svc);
-    if (conv_writer_take_failure(svc->writer, err, sizeof err) != GW_OK)
+    if (conv_writer_take_failure(svc->writer, err, sizeof err) != GW_OK) /* after a wait */
         start_failing(svc, err);
     return svc->retry_ms > 0 ? GW_EIO : GW_OK;
 }
@@ -87,10 +86,7 @@ int conv_service_sync(conv_service *svc)
 /* The writer's uv_async, on the loop: a batch failed. */
 static void writer_failed(void *arg)
 {
-    conv_service *svc = arg;
-    char err[256];
-    if (conv_writer_take_failure(svc->writer, err, sizeof err) != GW_OK)
-        start_failing(svc, err);
+    conv_service_sync(arg);
 }
 
 int conv_retry_start_writer(conv_service *svc, char *err, size_t errlen)

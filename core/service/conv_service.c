@@ -69,8 +69,7 @@ int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger
     char werr[256] = "out of memory";
     if (rc == GW_OK &&
         ((rc = conv_flush_rows(svc)) != GW_OK || (rc = conv_db_commit(svc)) != GW_OK ||
-         (conv_writer_wait(svc->writer) != GW_OK &&
-          (rc = conv_writer_take_failure(svc->writer, werr, sizeof werr)) != GW_OK)))
+         (rc = conv_writer_take_failure(svc->writer, werr, sizeof werr)) != GW_OK))
         snprintf(err, errlen, "conversations: %s: %s", path, werr);
     if (rc < 0) {
         conv_service_free(svc);

@@ -74,7 +74,7 @@ struct conv_writer {
     size_t queued;      /* how many */
     batch *spare;       /* run, to be filled again */
     int busy, stop;
-    int failed;    /* a batch failed: later ones are dropped until a wait */
+    int failed;    /* a batch failed: later ones are dropped until the take */
     char err[256]; /* its message */
 };
 
