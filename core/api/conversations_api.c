@@ -1,8 +1,8 @@
 /* conversations_api.c - handlers of /v1/conversations; see
  * conversations_api.h. The HTTP edge only: the state is the conversation
- * service's (core/service/), the rows conv_store's. Lists read the table
- * after the service flushed its changes into the tick's transaction, so
- * they show what memory holds. */
+ * service's (core/service/), the rows conv_store's; the service chooses
+ * memory or the table for each read, and keeps the table current for
+ * it. */
 #include "api/conversations_api.h"
 
 #include <inttypes.h>
@@ -67,7 +67,6 @@ int conversations_api_enabled(gw_runtime *rt, http_exchange *ex)
                                     "conversations are off ([service] conversations = false)");
         return 0;
     }
-    conv_service_flush(rt->conv);
     return 1;
 }
 
@@ -261,8 +260,6 @@ static void one_conversation(void *arg, http_exchange *ex)
                                             "the conversation is closed already");
                 return;
             }
-        } else {
-            conv_service_flush(rt->conv);
         }
     }
     seqs_ctx c = {.svc = rt->conv, .with_items = !close};

@@ -88,9 +88,3 @@ int conv_flush_rows(conv_service *svc)
         conv_link_contacts(svc, 0);
     return rc;
 }
-
-int conv_service_flush(conv_service *svc)
-{
-    int rc = conv_flush_rows(svc);
-    return rc == GW_OK ? conv_db_sync(svc) : rc;
-}

@@ -197,7 +197,11 @@ int conv_service_list(conv_service *svc, const conv_page *page, conv_row_fn fn, 
     int active = page->state != NULL && strcmp(page->state, "closed") != 0;
     if (active)
         return conv_service_list_active(svc, page, fn, arg);
-    conv_db_ready(svc);
+    /* the table, with this tick's changes too (a conversation closed
+     * since the last tick is still in memory): flushed, handed over
+     * without a commit, and written; failing, as it stands */
+    if (conv_flush_rows(svc) != GW_OK || conv_db_sync(svc) != GW_OK)
+        conv_db_ready(svc);
     return conv_store_list(svc->cs, page, fn, arg);
 }
 

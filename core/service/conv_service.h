@@ -80,11 +80,6 @@ void conv_service_free(conv_service *svc);
  * while svc is. */
 pipeline_observer conv_service_observer(conv_service *svc);
 
-/* Write every change since the last flush into the service database's
- * open transaction (committed by conv_service_commit; the API flushes to
- * read its own writes). Returns 0 or GW_E*. */
-int conv_service_flush(conv_service *svc);
-
 /* The log's tick, or the service's own commit, failed: what memory
  * holds may name events that are gone. Roll the service's writes back,
  * load its database's state again and apply the log's events after its
@@ -120,11 +115,12 @@ int conv_service_list_active(conv_service *svc, const conv_page *page, conv_row_
  * rest), 0 when unknown, or GW_E*. */
 int conv_service_get(conv_service *svc, int64_t id, conv_row_fn fn, void *arg);
 
-/* The API's reads (flush first, for the tables'), so that what serves
- * them (memory, the tables) is the service's to choose:
+/* The API's reads, so that what serves them (memory, the tables) is the
+ * service's to choose; a read of the tables waits for the writer first:
  * conv_service_list: a page in page->state's order (open and answered
  * from memory, as conv_service_list_active; closed or any from the
- * table, by id), to fn; how many, or GW_E*.
+ * table, by id, this tick's changes handed over first), to fn; how
+ * many, or GW_E*.
  * conv_service_items: conversation id's items' seqs (conv_store_items).
  * conv_service_contact: contact id to fn; 1, 0 when unknown, or GW_E*.
  * conv_service_person: a person's contacts to contact_fn, then their
