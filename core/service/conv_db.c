@@ -62,7 +62,7 @@ int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen)
     /* checkpoints off the loop, as the log's: with synchronous = NORMAL
      * SQLite's automatic one would fsync on the loop thread */
     char cerr[256];
-    if (rc == GW_OK && store_checkpoint_start(svc->db, path, 0, STORE_CHECKPOINT_PAGES,
+    if (rc == GW_OK && store_checkpoint_start(svc->db, path, 0, 0,
                                               &svc->checkpointer, cerr, sizeof cerr) != GW_OK)
         log_write(svc->log, GW_LOG_WARN, "conversations", "checkpoints stay on the loop: %s", cerr);
     return rc;

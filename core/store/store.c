@@ -228,8 +228,18 @@ static int schema_migrate(store *s)
 static int store_configure(store *s, const store_options *opts)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+    int rc = SQLITE_OK;
     int wal = 0;
+
+    /* Only a file without pages takes a page size, and in WAL mode only
+     * before the first write: so before journal_mode, which writes. */
+    if (opts->page_size != 0) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA page_size = %u", opts->page_size);
+        if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+            return store_fail(s, rc, "setting the page size");
+    }
+    rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
 
     if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const char *mode = (const char *)sqlite3_column_text(stmt, 0);

@@ -34,6 +34,10 @@ typedef struct store_options {
                                (the conversations') with tables of its
                                own; store_append, store_read, cursors and
                                kv must not be called on it */
+    unsigned page_size;     /* bytes a page (a power of two from 512 to
+                               65536) of a file this open creates; 0:
+                               SQLite's 4096. A file that exists keeps
+                               the size it was made with. */
 } store_options;
 
 typedef struct store_sync store_sync;

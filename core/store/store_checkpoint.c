@@ -100,6 +100,20 @@ static int checkpoint_busy(void *arg, int count)
     return 1;
 }
 
+/* STORE_CHECKPOINT_BYTES in pages of the file c's connection opened. */
+static int file_threshold(store_checkpointer *c)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA page_size", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int size = sqlite3_column_int(st, 0);
+        c->threshold = STORE_CHECKPOINT_BYTES / (unsigned)(size >= 512 ? size : 4096);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static void checkpointer_free(store_checkpointer *c)
 {
     sqlite3_close(c->db);
@@ -118,7 +132,7 @@ int store_checkpoint_start(store *s, const char *path, int synchronous_full,
         snprintf(err, errlen, "out of memory");
         return GW_ENOMEM;
     }
-    c->threshold = threshold_pages ? threshold_pages : STORE_CHECKPOINT_PAGES;
+    c->threshold = threshold_pages;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -130,6 +144,8 @@ int store_checkpoint_start(store *s, const char *path, int synchronous_full,
                           NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_handler(c->db, checkpoint_busy, NULL);
+    if (rc == SQLITE_OK && c->threshold == 0)
+        rc = file_threshold(c);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "checkpoint connection to %s: %s", path,
                  c->db ? sqlite3_errmsg(c->db) : "out of memory");

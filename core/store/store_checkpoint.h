@@ -40,6 +40,10 @@ typedef struct store_checkpointer store_checkpointer;
 
 /* SQLite's own default threshold for the automatic checkpoint. */
 #define STORE_CHECKPOINT_PAGES 1000
+/* The threshold in bytes when the caller gives none: SQLite's default
+ * in its default 4096-byte pages, whatever the file's page size, so a
+ * file of larger pages is not checkpointed less often. */
+#define STORE_CHECKPOINT_BYTES (STORE_CHECKPOINT_PAGES * 4096u)
 /* A WAL this many thresholds long after a PASSIVE run gets a RESTART. */
 #define STORE_CHECKPOINT_RESTART_FACTOR 4
 
@@ -58,6 +62,7 @@ typedef struct store_checkpoint_stats {
 /* Start checkpointing s's database (at path, opened with the same
  * synchronous setting) on a thread. Call from the loop thread after
  * store_open; *out (owned; store_checkpoint_stop) is set on success.
+ * threshold_pages 0: STORE_CHECKPOINT_BYTES in the file's pages.
  * Returns 0 or a GW_E* code with err set (the automatic checkpoint then
  * stays on). */
 int store_checkpoint_start(store *s, const char *path, int synchronous_full,

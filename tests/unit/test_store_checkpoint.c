@@ -2,7 +2,9 @@
  * (core/store/store_checkpoint.c): commits past the threshold run
  * checkpoints without error while the store keeps committing, and every
  * committed event is there after stop, close and reopen; under steady
- * commits the WAL still starts over, so its file stays small.
+ * commits the WAL still starts over, so its file stays small; a file
+ * made with larger pages keeps them, and the default threshold counts
+ * its bytes, not its pages.
  */
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -17,18 +19,40 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "gateway/error.h"
 #include "store/store.h"
 #include "store/store_checkpoint.h"
 
-static store *open_store(const char *path)
+static store *open_sized(const char *path, unsigned page_size)
 {
-    store_options opts = {.synchronous_full = 0};
+    store_options opts = {.synchronous_full = 0, .page_size = page_size};
     char err[512] = "";
     store *s = NULL;
     if (store_open(path, &opts, &s, err, sizeof err) != 0)
         fail_msg("store_open %s: %s", path, err);
     return s;
+}
+
+static store *open_store(const char *path)
+{
+    return open_sized(path, 0);
+}
+
+/* The page size of the file at path, read by a connection of the test's. */
+static int file_page_size(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int size = -1;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        size = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return size;
 }
 
 static void append_many(store *s, int from, int count)
@@ -148,11 +172,52 @@ static void test_wal_starts_over_under_steady_commits(void **state)
     stop_and_count(c, s, db, dir, 20000);
 }
 
+/* A file made with 16 KiB pages keeps them when opened again with
+ * another size. The default threshold is STORE_CHECKPOINT_BYTES: 250
+ * such pages, where a threshold in pages would have let the WAL reach
+ * 1000 (16 MB) before the first checkpoint. */
+static void test_page_size_and_a_threshold_in_bytes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/gwtest-ckpt-XXXXXX", db[128], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/gateway.db", dir);
+    store *s = open_sized(db, 16384);
+    store_close(s);
+    assert_int_equal(file_page_size(db), 16384);
+    s = open_sized(db, 4096);
+    assert_int_equal(file_page_size(db), 16384);
+
+    store_checkpointer *c = NULL;
+    assert_int_equal(store_checkpoint_start(s, db, 0, 0, &c, err, sizeof err), GW_OK);
+    const unsigned threshold = STORE_CHECKPOINT_BYTES / 16384;
+    store_checkpoint_stats st = {0};
+    int appended = 0;
+    /* below the threshold no checkpoint starts; past it one does */
+    while (appended < 40000) {
+        append_many(s, appended, 20);
+        appended += 20;
+        store_checkpoint_stats_get(c, &st);
+        if (st.max_pages >= threshold)
+            break;
+        assert_int_equal(st.runs + st.busy + st.failures, 0);
+    }
+    assert_true(st.max_pages >= threshold);
+    for (int i = 0; i < 1000 && st.runs == 0; i++) {
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        store_checkpoint_stats_get(c, &st);
+    }
+    assert_true(st.runs > 0);
+    assert_true(st.max_pages < 1000);
+    stop_and_count(c, s, db, dir, appended);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkpoints_off_the_committing_thread),
         cmocka_unit_test(test_wal_starts_over_under_steady_commits),
+        cmocka_unit_test(test_page_size_and_a_threshold_in_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
