@@ -1,7 +1,7 @@
 /* store_internal.h - the store's state and helpers shared by its own
- * files (store.c: the log and the commit; store_read.c: reading it back;
- * store_state.c: cursors, plugin kv and pruning). Not for other modules:
- * they use store.h. */
+ * files (store.c: the log and the commit; store_open.c: opening and
+ * closing; store_read.c: reading it back; store_state.c: cursors, plugin
+ * kv and pruning). Not for other modules: they use store.h. */
 #ifndef GW_STORE_INTERNAL_H
 #define GW_STORE_INTERNAL_H
 
