@@ -467,6 +467,11 @@ static void render_conversations(FILE *f, const gw_runtime *rt)
            "1 while conversations.db cannot be written (a retry pending; the conversations go "
            "on from memory and the log).");
     fprintf(f, "gateway_conversations_store_failing %d\n", m.store_failing);
+    header(f, "gateway_conversations_writer_waits_total", "counter",
+           "Ticks whose hand-over to the conversations' writer thread waited for its queue "
+           "(16 batches) to make room: conversations.db written slower than events come.");
+    fprintf(f, "gateway_conversations_writer_waits_total %llu\n",
+            (unsigned long long)m.writer_waits);
     conv_metrics_free(&m);
 }
 

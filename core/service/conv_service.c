@@ -238,6 +238,11 @@ int conv_service_metrics(conv_service *svc, conv_metrics *out)
                           .breaches = svc->breaches,
                           .closed = svc->closed_total,
                           .store_failing = svc->retry_ms > 0};
+    if (svc->writer != NULL) {
+        conv_writer_stats ws;
+        conv_writer_stats_get(svc->writer, &ws);
+        out->writer_waits = ws.full_waits;
+    }
     memcpy(out->buckets, svc->response_buckets, sizeof out->buckets);
     return conv_tally_groups(svc, out);
 }

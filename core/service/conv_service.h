@@ -155,6 +155,7 @@ typedef struct conv_metrics {
     double response_sum_s;
     uint64_t breaches, closed;
     int store_failing; /* the service's database: a commit failed, a retry pending */
+    uint64_t writer_waits; /* hand-overs that waited for the writer's full queue */
 } conv_metrics;
 int conv_service_metrics(conv_service *svc, conv_metrics *out);
 void conv_metrics_free(conv_metrics *m);

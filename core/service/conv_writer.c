@@ -22,11 +22,8 @@
 #include "gateway/error.h"
 
 #define BLOCK_MIN 65536
-/* Batches handed over and not yet run, at most: past it the loop waits
- * for the thread (a slow disk slows the loop, rather than the queue
- * growing without bound). Ticks come a few milliseconds apart under
- * load, so this is a fraction of a second of writes. */
-#define QUEUED_MAX 16
+/* CONV_WRITER_QUEUED_MAX (conv_writer.h): ticks come a few milliseconds
+ * apart under load, so the queue holds a fraction of a second of writes. */
 /* A batch's arrays past this many rows are freed when it is recycled
  * (the start's batch can hold every conversation applied again). */
 #define KEEP_ROWS 4096
@@ -72,6 +69,7 @@ struct conv_writer {
     /* under mu */
     batch *head, *tail; /* handed over, not yet run */
     size_t queued;      /* how many */
+    uint64_t full_waits; /* hand-overs that waited for room */
     batch *spare;       /* run, to be filled again */
     int busy, stop;
     int failed;    /* a batch failed: later ones are dropped until the take */
@@ -280,7 +278,8 @@ int conv_writer_submit(conv_writer *w, int64_t applied, int commit)
     b->commit = commit;
     w->filling = NULL;
     pthread_mutex_lock(&w->mu);
-    while (w->queued >= QUEUED_MAX)
+    w->full_waits += w->queued >= CONV_WRITER_QUEUED_MAX;
+    while (w->queued >= CONV_WRITER_QUEUED_MAX)
         pthread_cond_wait(&w->idle, &w->mu);
     if (w->tail != NULL)
         w->tail->next = b;
@@ -362,6 +361,13 @@ static void async_cb(uv_async_t *a)
     pthread_mutex_unlock(&w->mu);
     if (failed && w->failed_fn != NULL)
         w->failed_fn(w->failed_arg);
+}
+
+void conv_writer_stats_get(conv_writer *w, conv_writer_stats *out)
+{
+    pthread_mutex_lock(&w->mu);
+    *out = (conv_writer_stats){.queued = w->queued, .full_waits = w->full_waits};
+    pthread_mutex_unlock(&w->mu);
 }
 
 int conv_writer_wait(conv_writer *w)

@@ -31,6 +31,16 @@
 
 typedef struct conv_writer conv_writer;
 
+/* Batches handed over and not yet run, at most: past it a hand-over
+ * waits for the thread, so a slow disk slows the loop instead of growing
+ * the queue. */
+#define CONV_WRITER_QUEUED_MAX 16
+
+typedef struct conv_writer_stats {
+    size_t queued;       /* handed over, not yet taken by the thread */
+    uint64_t full_waits; /* hand-overs that waited for room in the queue */
+} conv_writer_stats;
+
 /* Called on the loop thread after a batch failed (arg as given). */
 typedef void (*conv_writer_failed_fn)(void *arg);
 
@@ -64,6 +74,9 @@ void conv_writer_discard(conv_writer *w);
  * to run one. 0, or GW_ENOMEM (a row was lost since the last discard,
  * or no memory for an empty batch to commit). */
 int conv_writer_submit(conv_writer *w, int64_t applied, int commit);
+
+/* The queue's figures (any thread). */
+void conv_writer_stats_get(conv_writer *w, conv_writer_stats *out);
 
 /* Wait until every batch handed over has run. Returns 0, or GW_EIO
  * while a failure was not taken (the connection rolled back; later

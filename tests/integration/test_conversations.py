@@ -267,6 +267,8 @@ class ConversationsTest(GatewayTestCase):
         self.assertEqual("1", lines["gateway_first_response_seconds_count"])
         self.assertEqual("1.0000", lines["gateway_first_response_within_target_ratio"])
         self.assertEqual("0", lines["gateway_conversations_store_failing"])
+        # a handful of ticks never fills the writer's queue of 16 batches
+        self.assertEqual("0", lines["gateway_conversations_writer_waits_total"])
         self.assertEqual(0, gw.stop())
 
     def metric(self, gw, name):

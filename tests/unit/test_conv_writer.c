@@ -4,18 +4,23 @@
  * over without a commit are the loop's to read on the same connection
  * and no one else's until a commit; after a failed batch (another
  * connection holds the write lock) the batches handed over before the
- * failure is taken are dropped, not committed past the lost rows; the
+ * failure is taken are dropped, not committed past the lost rows; a
+ * hand-over waits while CONV_WRITER_QUEUED_MAX batches are queued; the
  * close writes every batch handed over. Real SQLite files, a real thread
  * and a real uv loop; rows are read back through a connection of the
  * test's own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <pthread.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -221,6 +226,68 @@ static void test_batches_after_a_failed_one_are_dropped_until_the_take(void **st
     assert_int_equal(3, applied_as_others_see(f));
 }
 
+/* The loop's side of the bound test, on a thread of its own: hands over
+ * QUEUED_MAX + 2 batches, counting those whose hand-over returned. */
+typedef struct submitter {
+    conv_writer *w;
+    atomic_int done;
+} submitter;
+
+#define BOUND_BATCHES (CONV_WRITER_QUEUED_MAX + 2)
+
+static void *submit_all(void *arg)
+{
+    submitter *s = arg;
+    for (int64_t i = 1; i <= BOUND_BATCHES; i++) {
+        char thread[16];
+        snprintf(thread, sizeof thread, "q%lld", (long long)i);
+        conv_row r = row_of(i, thread, "1");
+        if (conv_writer_conversation(s->w, &r) != GW_OK || conv_writer_submit(s->w, i, 1) != GW_OK)
+            break;
+        atomic_store(&s->done, (int)i);
+    }
+    return NULL;
+}
+
+/* Another connection holds the write lock, so the thread is stuck in the
+ * store's busy wait on the first batch. The hand-overs fill the queue,
+ * and the one past CONV_WRITER_QUEUED_MAX waits instead of queueing: one
+ * batch busy, sixteen queued, so at least one of the eighteen cannot
+ * have returned while the lock is held. Without the bound every
+ * hand-over returns, the wait count stays 0 and the bounded poll fails.
+ * Released, every batch is written. */
+static void test_a_full_queue_makes_the_hand_over_wait(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *other = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_open(f->path, &other));
+    assert_int_equal(SQLITE_OK, sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+
+    submitter s = {.w = f->w};
+    pthread_t t;
+    assert_int_equal(0, pthread_create(&t, NULL, submit_all, &s));
+    /* well within the store's 5 s busy wait, which would fail batch 1 */
+    conv_writer_stats st = {0};
+    for (int i = 0; i < 300; i++) {
+        conv_writer_stats_get(f->w, &st);
+        if (st.full_waits > 0 && st.queued == CONV_WRITER_QUEUED_MAX)
+            break;
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    assert_true(st.full_waits > 0);
+    assert_int_equal(CONV_WRITER_QUEUED_MAX, st.queued);
+    assert_true(atomic_load(&s.done) < BOUND_BATCHES);
+
+    assert_int_equal(SQLITE_OK, sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL));
+    sqlite3_close(other);
+    assert_int_equal(0, pthread_join(t, NULL));
+    assert_int_equal(BOUND_BATCHES, atomic_load(&s.done));
+    assert_int_equal(GW_OK, conv_writer_wait(f->w));
+    assert_int_equal(BOUND_BATCHES, others_see(f, "SELECT count(*) FROM conversations"));
+    assert_int_equal(BOUND_BATCHES, applied_as_others_see(f));
+    assert_int_equal(0, f->failed_calls);
+}
+
 static void test_the_close_writes_every_batch_handed_over(void **state)
 {
     fixture *f = *state;
@@ -247,6 +314,8 @@ int main(void)
             test_rows_without_a_commit_are_the_loops_to_read_until_a_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_after_a_failed_one_are_dropped_until_the_take,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_full_queue_makes_the_hand_over_wait, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_the_close_writes_every_batch_handed_over, setup,
                                         teardown),
     };
