@@ -58,6 +58,14 @@ const gw_option config_gateway_options[] = {
      .default_value = "full",
      .allowed = "full|normal",
      .help = "SQLite durability: full survives a power loss, normal only a crash but is faster"},
+    {.name = "log_page_size",
+     .type = GW_OPT_STRING,
+     .default_value = "16KB",
+     .allowed = "4KB|8KB|16KB|32KB|64KB",
+     .help = "SQLite page size of the event log (data_dir/gateway.db) when the file is made; "
+             "a log that exists keeps its own. 16KB costs the event loop least per event; "
+             "4KB writes a third as much to disk when event ids are random (YouTube, Yelp) "
+             "and they come a few at a time"},
     {.name = "fetch_timeout",
      .type = GW_OPT_DURATION,
      .flags = GW_OPTF_BOUNDED,

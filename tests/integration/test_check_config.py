@@ -54,6 +54,14 @@ class CheckConfigTest(GatewayTestCase):
                 n = text.splitlines().index('listen = "%s"' % listen) + 1
                 self.assertIn(":%d:10: " % n, line)
 
+    def test_a_log_page_size_sqlite_has_not_is_refused_by_both(self):
+        text = config(accounts=[mock_account(count=1)], gateway_extra='log_page_size = "10KB"')
+        line = self.refused_alike(text, r"gateway\.log_page_size: ")
+        self.assertIn('"16KB"', line)
+        self.assertIn('"10KB"', line)
+        n = text.splitlines().index('log_page_size = "10KB"') + 1
+        self.assertIn(":%d:" % n, line)
+
     def test_partial_twitter_credentials_are_refused_by_both(self):
         line = self.refused_alike(config(accounts=[TWITTER_PARTIAL]),
                                   r"account\[0\]\.options\.consumer_secret: ")

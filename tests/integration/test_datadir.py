@@ -3,9 +3,12 @@ gateway A has answers in flight (mock latency), gateway B is started on the
 same data_dir. B must stop before it touches anything (exit 2, naming the
 directory and A's pid); A must go on undisturbed: every answer posted once,
 every event stored and delivered once. After A exits, the directory is free
-again, also after A was killed with -9 (the kernel drops the lock)."""
+again, also after A was killed with -9 (the kernel drops the lock). A new
+directory's log takes [gateway] log_page_size (16KB by default); a log that
+exists keeps its own."""
 import json
 import os
+import sqlite3
 import unittest
 import urllib.request
 
@@ -92,6 +95,38 @@ class DataDirOwner(GatewayTestCase):
         b.port()  # started: no stale lock to clean up by hand
         self.assertTrue(b.alive())
         self.assertEqual(0, b.stop())
+
+
+
+def page_size(path):
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        return db.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        db.close()
+
+
+class LogPageSize(GatewayTestCase):
+    def run_until_stored(self, text, events):
+        gw = self.gateway(text).start()
+        wait_for(lambda: count_lines(self.path("events.jsonl")) >= events, 20 * SLOW,
+                 "%d events delivered" % events)
+        self.assertEqual(0, gw.stop())
+
+    def test_the_option_picks_a_new_logs_pages_and_an_old_log_keeps_its_own(self):
+        self.run_until_stored(config(accounts=[mock_account(count=5)]), 5)
+        self.assertEqual(16384, page_size(self.path("var", "gateway.db")))
+
+        os.rename(self.path("var"), self.path("var.16k"))
+        os.unlink(self.path("events.jsonl"))
+        self.run_until_stored(config(accounts=[mock_account(count=5)],
+                                     gateway_extra='log_page_size = "4KB"'), 5)
+        self.assertEqual(4096, page_size(self.path("var", "gateway.db")))
+
+        # made with 4 KiB pages, opened with the default: the file's own
+        self.run_until_stored(config(accounts=[mock_account(count=10)]), 10)
+        self.assertEqual(4096, page_size(self.path("var", "gateway.db")))
+        self.assertEqual(10, len(read_jsonl(self.path("events.jsonl"))))
 
 
 if __name__ == "__main__":
