@@ -447,17 +447,17 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
         return rc;
     char db_path[4096];
     snprintf(db_path, sizeof db_path, "%s/gateway.db", data_dir);
+    /* one of the sizes config_schema.c allows, so it parses. Why 16 KiB
+     * by default, and what a smaller one is for: docs/design.md, "The
+     * log's pages". */
+    uint64_t page_size = 0;
+    cfg_parse_size(json_string_value(json_object_get(g, "log_page_size")), &page_size);
     store_options so = {
         .synchronous_full =
             strcmp(json_string_value(json_object_get(g, "synchronous")), "full") == 0,
         .retention_ms = gw->retention_ms,
         .defer_sync = 1,
-        /* "<n>KB", one of the allowed values config_schema.c checked.
-         * Why 16 KiB by default, and what a smaller one is for:
-         * docs/design.md, "The log's pages". */
-        .page_size = (unsigned)strtoul(
-                         json_string_value(json_object_get(g, "log_page_size")), NULL, 10) *
-                     1024u,
+        .page_size = (unsigned)page_size,
     };
     if ((rc = store_open(db_path, &so, &rt->store, err, errlen)) != GW_OK)
         return rc;
