@@ -76,6 +76,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     (void)name;
     store_checkpointer *c = arg;
     pthread_mutex_lock(&c->mu);
+    c->stats.last_pages = (uint64_t)pages;
     if ((uint64_t)pages > c->stats.max_pages)
         c->stats.max_pages = (uint64_t)pages;
     if ((unsigned)pages >= c->threshold && !c->pending) {

@@ -57,6 +57,10 @@ typedef struct store_checkpoint_stats {
     uint64_t busy;
     uint64_t restarts;  /* of the runs, those that let the WAL start over */
     uint64_t max_pages; /* largest WAL (pages) a commit left behind */
+    /* The WAL (pages) the last commit left behind: how far the commits
+     * are ahead of the checkpoints now, where max_pages is the worst yet
+     * (and the WAL file's size the longest the WAL ever was). */
+    uint64_t last_pages;
 } store_checkpoint_stats;
 
 /* Start checkpointing s's database (at path, opened with the same
