@@ -20,7 +20,6 @@
 
 #define PHRASE_WORDS_MAX 8
 #define PHRASE_TEXT_MAX 512
-#define FIRST_BITS 4096
 
 const char *const triage_intent_names[TRIAGE_INTENT_COUNT] = {"purchase", "churn_risk", "question",
                                                               "complaint", "kudos"};
@@ -72,7 +71,7 @@ struct triage_lexicon {
     /* A bit per first word's hash, folded to 4,096 bits: most of a text's
      * words begin no phrase, and this answers for them from 512 bytes
      * that stay in the cache, without probing the slots. */
-    uint64_t first_bits[FIRST_BITS / 64];
+    uint64_t first_bits[TRIAGE_LEXICON_FIRST_BITS / 64];
     uint64_t question_hash; /* of "?": where a question mark's phrases are */
 };
 
@@ -367,7 +366,12 @@ static int load_terms(triage_lexicon *lx, triage_list list, const char *key, con
 
 static size_t first_bit(uint64_t key)
 {
-    return (size_t)(key >> 40) & (FIRST_BITS - 1);
+    return (size_t)(key >> 40) & (TRIAGE_LEXICON_FIRST_BITS - 1);
+}
+
+const uint64_t *triage_lexicon_first_bits(const triage_lexicon *lx)
+{
+    return lx->first_bits;
 }
 
 static lex_slot *slot_for(const triage_lexicon *lx, uint64_t key)

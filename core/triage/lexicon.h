@@ -74,6 +74,19 @@ typedef struct triage_lexicon_cursor {
     uint64_t next_hash; /* the following token's hash; 0 when there is none */
 } triage_lexicon_cursor;
 
+/* The first-word filter, for a caller that walks every token: bit
+ * triage_lexicon_bit(hash) of it is clear when no phrase begins with a
+ * word of that hash, so most tokens are passed over without a call.
+ * Borrowed; valid as long as lx. */
+#define TRIAGE_LEXICON_FIRST_BITS 4096
+const uint64_t *triage_lexicon_first_bits(const triage_lexicon *lx);
+
+static inline int triage_lexicon_may_start(const uint64_t *bits, uint64_t hash)
+{
+    size_t bit = (size_t)(hash >> 40) & (TRIAGE_LEXICON_FIRST_BITS - 1);
+    return (bits[bit / 64] >> (bit % 64)) & 1;
+}
+
 /* The phrases that may start at tokens[i] (i < count): the first one
  * (NULL when none), then triage_lexicon_next with the same cursor until
  * NULL. A phrase starting with <competitor> is found under each

@@ -160,8 +160,14 @@ int triage_analyse(const triage_lexicon *lx, triage_text *scratch, const char *t
     triage_text *t = scratch;
     size_t intent_covered[TRIAGE_INTENT_COUNT] = {0};
     size_t sentiment_covered = 0;
+    const uint64_t *first_bits = triage_lexicon_first_bits(lx);
     for (size_t i = 0; i < t->count; i++) {
         word_matches m;
+        /* Most words begin no phrase; a question mark's phrases are
+         * found under "?" whatever the token, so it always asks. */
+        if (!(t->tokens[i].flags & TRIAGE_TOKEN_QUESTION) &&
+            !triage_lexicon_may_start(first_bits, t->tokens[i].hash))
+            continue;
         if (find_matches(lx, t, i, &m) == 0)
             continue;
         count_intents(t, i, &m, intent_covered, out);

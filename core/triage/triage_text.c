@@ -190,6 +190,22 @@ static void close_token(splitter *s, uint32_t end)
     s->word = NULL;
 }
 
+/* The open word, all of it hashed and ending in a word byte, as a token
+ * ending at end; no pending '@' survives it. */
+static void emit_word(splitter *s, uint32_t end)
+{
+    triage_token *k = &s->t->tokens[s->t->count++];
+    *k = (triage_token){.word = s->word,
+                        .hash = s->hash,
+                        .len = (uint32_t)(s->out - s->word),
+                        .start = s->start,
+                        .end = end,
+                        .flags = s->flags};
+    *s->out++ = '\0';
+    s->word = NULL;
+    s->pending = 0;
+}
+
 static void open_word(splitter *s, uint32_t at)
 {
     if (s->word != NULL)
@@ -246,6 +262,14 @@ int triage_text_split(triage_text *t, const char *text, size_t len)
             } while (++i < len && (lower = ascii_lower[u[i]]) != '.');
             s.out = s.hashed = o;
             s.hash = h;
+            /* A space or a line break after the run, the common case,
+             * ends the word here: its last byte is a letter (no
+             * apostrophe to strip) and it is hashed, so the token is
+             * written without close_token's checks or a decode. */
+            if (i < len && (u[i] == ' ' || u[i] == '\n')) {
+                emit_word(&s, (uint32_t)i);
+                i++;
+            }
             continue;
         }
         size_t n;

@@ -60,6 +60,20 @@ static void test_tokens_flags_and_offsets(void **state)
     assert_string_equal("\xf0\x9f\x98\x8d", t.tokens[5].word); /* the emoji, no selector */
     assert_true(t.tokens[6].flags & TRIAGE_TOKEN_QUESTION);
     assert_int_equal(hash_fnv1a("love", 4), t.tokens[3].hash);
+    /* A space or a line break ends a word where the ASCII run stops
+     * (the splitter's shortcut): the same offsets and flags as any other
+     * separator, and an '@' followed by a space marks nothing. */
+    s = "Caf\xc3\xa9 ok\nl'x  @a @ b";
+    assert_int_equal(GW_OK, triage_text_split(&t, s, strlen(s)));
+    assert_int_equal(5, t.count);
+    static const char *const words[] = {"cafe", "ok", "l'x", "a", "b"};
+    static const uint32_t starts[] = {0, 6, 9, 15, 19}, ends[] = {5, 8, 12, 16, 20};
+    for (size_t k = 0; k < 5; k++) {
+        assert_string_equal(words[k], t.tokens[k].word);
+        assert_int_equal(starts[k], t.tokens[k].start);
+        assert_int_equal(ends[k], t.tokens[k].end);
+        assert_int_equal(k == 3 ? TRIAGE_TOKEN_AT : 0, t.tokens[k].flags);
+    }
     /* Reused buffers, invalid UTF-8 separates words. */
     assert_int_equal(GW_OK, triage_text_split(&t, "a\xffz\xc3", 4));
     assert_int_equal(2, t.count);
