@@ -12,11 +12,11 @@
  * and unknown keys get a did-you-mean suggestion. Errors are collected,
  * not stopped at the first, so a user fixes a file in one pass.
  *
- * Loading and the walk over the sections are config.c; the pieces it
- * builds on have their own headers, and those that callers use are
- * included here: the error list (config_errors.h), durations and sizes
- * (config_types.h), ${ENV} (config_env.h) and the reference
- * (config_reference.h).
+ * Loading is config.c, and the walk over the sections config_document.c;
+ * the pieces they build on have their own headers, and those that
+ * callers use are included here: the error list (config_errors.h),
+ * durations and sizes (config_types.h), ${ENV} (config_env.h) and the
+ * reference (config_reference.h).
  */
 #ifndef GW_CONFIG_H
 #define GW_CONFIG_H

@@ -1,12 +1,15 @@
 /* toml.c - the structural half of the TOML 1.0 parser: reads the document
- * line by line, builds the toml_value tree and enforces which keys and
- * tables may be defined where (duplicates, redefined tables, inline tables
- * being complete, static arrays, dotted keys versus headers).
+ * line by line (key/value lines, arrays, inline tables, [header] and
+ * [[header]] lines), builds the toml_value tree and refuses a key defined
+ * twice in one table. Which tables a dotted key or a header may create,
+ * enter or define (redefined tables, inline tables being complete, static
+ * arrays, dotted keys versus headers) is toml_tables.c's.
  *
  * Tokens come from the lexer (toml_lex.c, toml_string.c, toml_scalar.c),
- * keys from toml_key.c, nodes from toml_tree.c; the tree is owned by its
- * root until toml_free(). While reading a value the parser keeps the key
- * path of where it is, so an error inside a value names the key.
+ * keys from toml_key.c, nodes from toml_tree.c; the parser's state is in
+ * toml_internal.h. The tree is owned by its root until toml_free(). While
+ * reading a value the parser keeps the key path of where it is, so an
+ * error inside a value names the key.
  */
 #include "config/toml.h"
 
@@ -15,134 +18,12 @@
 #include <string.h>
 
 #include "gateway/error.h"
+#include "config/toml_internal.h"
 #include "config/toml_key.h"
 #include "config/toml_lex.h"
 #include "config/toml_scalar.h"
 
-/* How deep tables and arrays may nest. Bounds both the parser's recursion
- * on hostile input and the recursion of everyone walking the tree. */
-#define TOML_MAX_DEPTH 256
-
-/* What the parser records on a node (toml_tree_add_flags). */
-enum {
-    NODE_HEADER = 1u << 0, /* table defined by a [header] or [[header]] */
-    NODE_DOTTED = 1u << 1, /* table created or entered by a dotted key */
-    NODE_INLINE = 1u << 2, /* inline table: complete once its '}' is read */
-    NODE_AOT = 1u << 3     /* array made by [[header]]: headers may append */
-};
-
-typedef struct toml_parser {
-    toml_lexer lx;
-    toml_value *root;
-    toml_value *current; /* table that receives key/value lines */
-    /* The key path of what is being read, as toml_path_key writes it: the
-     * current table's after a header, plus the keys and array positions
-     * of the value being read. Appends are undone by cutting it back. */
-    char path[TOML_PATH_MAX];
-} toml_parser;
-
 static int parse_value(toml_parser *p, int depth, toml_value **out);
-
-static toml_value *value_new(toml_type type, int depth, toml_pos pos)
-{
-    return toml_tree_new(type, depth, pos.line, pos.column);
-}
-
-/* Link v into table t (see toml_tree_insert), recording a failure. */
-static int table_insert(toml_parser *p, toml_value *t, char *name, size_t len, toml_pos pos,
-                        toml_value *v)
-{
-    return toml_tree_insert(t, name, len, pos.line, pos.column, v) ? toml_lex_nomem(&p->lx) : 0;
-}
-
-static int array_append(toml_parser *p, toml_value *a, toml_value *v)
-{
-    return toml_tree_append(a, v) ? toml_lex_nomem(&p->lx) : 0;
-}
-
-/* "an integer", "a table": for messages about what a key already holds. */
-static const char *type_with_article(toml_type type)
-{
-    switch (type) {
-    case TOML_INTEGER:
-        return "an integer";
-    case TOML_DATETIME:
-        return "an offset date-time";
-    case TOML_ARRAY:
-        return "an array";
-    case TOML_STRING:
-        return "a string";
-    case TOML_FLOAT:
-        return "a float";
-    case TOML_BOOL:
-        return "a boolean";
-    case TOML_DATETIME_LOCAL:
-        return "a local date-time";
-    case TOML_DATE_LOCAL:
-        return "a local date";
-    case TOML_TIME_LOCAL:
-        return "a local time";
-    case TOML_TABLE:
-        return "a table";
-    }
-    return "a value";
-}
-
-/* Create an empty table under t for key part i and link it in. The name
- * moves into the tree; the part keeps a borrowed pointer for messages. */
-static int add_table(toml_parser *p, toml_value *t, toml_key *key, size_t i, unsigned flags,
-                     toml_pos value_pos, toml_value **out)
-{
-    toml_key_part *part = &key->parts[i];
-    int depth = toml_tree_depth(t) + 1;
-
-    if (depth > TOML_MAX_DEPTH)
-        return toml_lex_fail(&p->lx, part->offset, "tables nested deeper than %d levels",
-                             TOML_MAX_DEPTH);
-    toml_value *v = value_new(TOML_TABLE, depth, value_pos);
-    if (!v)
-        return toml_lex_nomem(&p->lx);
-    toml_tree_add_flags(v, flags);
-    int rc = table_insert(p, t, part->name, part->len, part->pos, v);
-    if (rc) {
-        toml_free(v);
-        return rc;
-    }
-    part->owned = 0;
-    *out = v;
-    return 0;
-}
-
-/* Step from table *t into the table named by part i of a dotted key on a
- * key/value line, creating it when absent. */
-static int enter_dotted(toml_parser *p, toml_value **t, toml_key *key, size_t i)
-{
-    toml_key_part *part = &key->parts[i];
-    char name[96];
-    toml_keyval *kv = toml_tree_find(*t, part->name, part->len);
-
-    if (!kv)
-        return add_table(p, *t, key, i, NODE_DOTTED, part->pos, t);
-    toml_value *v = kv->value;
-    toml_key_display(key, i + 1, name, sizeof(name));
-    if (v->type != TOML_TABLE)
-        return toml_lex_fail(&p->lx, part->offset,
-                             "cannot add keys to \"%s\": it is already %s (line %d, column %d)",
-                             name, type_with_article(v->type), kv->line, kv->column);
-    if (toml_tree_flags(v) & NODE_INLINE)
-        return toml_lex_fail(&p->lx, part->offset,
-                             "cannot add keys to inline table \"%s\" (line %d, column %d): an "
-                             "inline table is complete where it is written",
-                             name, kv->line, kv->column);
-    if (toml_tree_flags(v) & NODE_HEADER)
-        return toml_lex_fail(&p->lx, part->offset,
-                             "cannot add keys to table \"%s\" with a dotted key: it has its own "
-                             "header at line %d, column %d; put them there",
-                             name, v->line, v->column);
-    toml_tree_add_flags(v, NODE_DOTTED);
-    *t = v;
-    return 0;
-}
 
 /* One `key = value` into table t (the current table, or an inline table
  * being read). */
@@ -167,7 +48,7 @@ static int parse_keyval(toml_parser *p, toml_value *t)
     lx->pos++;
     toml_lex_skip_space(lx);
     for (size_t i = 0; i + 1 < key.len; i++)
-        if ((rc = enter_dotted(p, &t, &key, i)))
+        if ((rc = toml_tables_enter_dotted(p, &t, &key, i)))
             goto fail;
 
     toml_key_part *last = &key.parts[key.len - 1];
@@ -376,150 +257,6 @@ static int expect_line_end(toml_parser *p, const char *after)
                          toml_lex_describe(lx, lx->pos, d));
 }
 
-/* Walk the parent parts of a header, creating implicit tables, and return
- * the table that will hold the last part. The path gets the parts, and an
- * array of tables the position of its last table, which is the one a
- * header inside it extends. */
-static int header_parent(toml_parser *p, toml_key *key, toml_value **out)
-{
-    char name[96];
-    toml_value *t = p->root;
-
-    for (size_t i = 0; i + 1 < key->len; i++) {
-        toml_key_part *part = &key->parts[i];
-        toml_keyval *kv = toml_tree_find(t, part->name, part->len);
-        toml_path_key(p->path, sizeof(p->path), part->name, part->len);
-        if (!kv) {
-            int rc = add_table(p, t, key, i, 0, part->pos, &t);
-            if (rc)
-                return rc;
-            continue;
-        }
-        toml_value *v = kv->value;
-        toml_key_display(key, i + 1, name, sizeof(name));
-        if (v->type == TOML_TABLE && (toml_tree_flags(v) & NODE_INLINE))
-            return toml_lex_fail(&p->lx, part->offset,
-                                 "cannot add a table to inline table \"%s\" (line %d, column "
-                                 "%d): an inline table is complete where it is written",
-                                 name, kv->line, kv->column);
-        if (v->type == TOML_TABLE) {
-            t = v;
-        } else if (v->type == TOML_ARRAY && (toml_tree_flags(v) & NODE_AOT)) {
-            t = v->u.array.items[v->u.array.len - 1];
-            toml_path_index(p->path, sizeof(p->path), v->u.array.len - 1);
-        } else if (v->type == TOML_ARRAY) {
-            return toml_lex_fail(&p->lx, part->offset,
-                                 "cannot add a table to \"%s\": it is a static array (line %d, "
-                                 "column %d), not an array of tables",
-                                 name, kv->line, kv->column);
-        } else {
-            return toml_lex_fail(&p->lx, part->offset,
-                                 "cannot add a table to \"%s\": it is already %s (line %d, "
-                                 "column %d)",
-                                 name, type_with_article(v->type), kv->line, kv->column);
-        }
-    }
-    *out = t;
-    return 0;
-}
-
-/* Define the table named by a [header]. */
-static int define_table(toml_parser *p, toml_value *parent, toml_key *key, toml_pos open)
-{
-    toml_key_part *part = &key->parts[key->len - 1];
-    char name[96];
-    toml_keyval *kv = toml_tree_find(parent, part->name, part->len);
-
-    toml_path_key(p->path, sizeof(p->path), part->name, part->len);
-    if (!kv)
-        return add_table(p, parent, key, key->len - 1, NODE_HEADER, open, &p->current);
-    toml_value *v = kv->value;
-    unsigned flags = toml_tree_flags(v);
-    toml_key_display(key, key->len, name, sizeof(name));
-    if (v->type == TOML_TABLE && !(flags & (NODE_HEADER | NODE_DOTTED | NODE_INLINE))) {
-        /* Named before only as the parent of another header: this is its
-         * definition, so the table now starts here. */
-        toml_tree_add_flags(v, NODE_HEADER);
-        v->line = open.line;
-        v->column = open.column;
-        p->current = v;
-        return 0;
-    }
-    if (v->type == TOML_TABLE && (flags & NODE_HEADER))
-        return toml_lex_fail(&p->lx, part->offset,
-                             "table [%s] is defined twice (first at line %d, column %d)", name,
-                             v->line, v->column);
-    if (v->type == TOML_TABLE && (flags & NODE_INLINE))
-        return toml_lex_fail(&p->lx, part->offset,
-                             "table [%s] is already defined as an inline table at line %d, "
-                             "column %d",
-                             name, kv->line, kv->column);
-    if (v->type == TOML_TABLE)
-        return toml_lex_fail(&p->lx, part->offset,
-                             "table [%s] is already defined by dotted keys at line %d, column "
-                             "%d; a header cannot reopen it",
-                             name, kv->line, kv->column);
-    if (v->type == TOML_ARRAY && (flags & NODE_AOT))
-        return toml_lex_fail(&p->lx, part->offset,
-                             "table [%s] conflicts with an array of tables of the same name "
-                             "at line %d, column %d",
-                             name, kv->line, kv->column);
-    return toml_lex_fail(&p->lx, part->offset,
-                         "cannot define table [%s]: the key is already %s (line %d, column %d)",
-                         name, type_with_article(v->type), kv->line, kv->column);
-}
-
-/* Append a new table to the array named by a [[header]]. */
-static int append_table(toml_parser *p, toml_value *parent, toml_key *key, toml_pos open)
-{
-    toml_key_part *part = &key->parts[key->len - 1];
-    char name[96];
-    toml_keyval *kv = toml_tree_find(parent, part->name, part->len);
-    toml_value *array;
-    int depth = toml_tree_depth(parent) + 1;
-    int rc;
-
-    if (kv) {
-        array = kv->value;
-        toml_key_display(key, key->len, name, sizeof(name));
-        if (array->type == TOML_ARRAY && !(toml_tree_flags(array) & NODE_AOT))
-            return toml_lex_fail(&p->lx, part->offset,
-                                 "cannot append a table to \"%s\": it is a static array "
-                                 "(line %d, column %d), not an array of tables",
-                                 name, kv->line, kv->column);
-        if (array->type != TOML_ARRAY)
-            return toml_lex_fail(&p->lx, part->offset,
-                                 "cannot define array of tables [[%s]]: the key is already %s "
-                                 "(line %d, column %d)",
-                                 name, type_with_article(array->type), kv->line, kv->column);
-    } else {
-        if (depth + 1 > TOML_MAX_DEPTH)
-            return toml_lex_fail(&p->lx, part->offset, "tables nested deeper than %d levels",
-                                 TOML_MAX_DEPTH);
-        if (!(array = value_new(TOML_ARRAY, depth, open)))
-            return toml_lex_nomem(&p->lx);
-        toml_tree_add_flags(array, NODE_AOT);
-        if ((rc = table_insert(p, parent, part->name, part->len, part->pos, array))) {
-            toml_free(array);
-            return rc;
-        }
-        part->owned = 0;
-    }
-
-    toml_value *t = value_new(TOML_TABLE, toml_tree_depth(array) + 1, open);
-    if (!t)
-        return toml_lex_nomem(&p->lx);
-    toml_tree_add_flags(t, NODE_HEADER);
-    if ((rc = array_append(p, array, t))) {
-        toml_free(t);
-        return rc;
-    }
-    p->current = t;
-    toml_path_key(p->path, sizeof(p->path), part->name, part->len);
-    toml_path_index(p->path, sizeof(p->path), array->u.array.len - 1);
-    return 0;
-}
-
 static int parse_header(toml_parser *p)
 {
     toml_lexer *lx = &p->lx;
@@ -549,9 +286,10 @@ static int parse_header(toml_parser *p)
     }
     lx->pos += aot ? 2 : 1;
     p->path[0] = '\0'; /* key/value lines after a header start from it */
-    if ((rc = header_parent(p, &key, &parent)))
+    if ((rc = toml_tables_header_parent(p, &key, &parent)))
         goto done;
-    rc = aot ? append_table(p, parent, &key, open) : define_table(p, parent, &key, open);
+    rc =
+        aot ? toml_tables_append(p, parent, &key, open) : toml_tables_define(p, parent, &key, open);
     if (rc)
         goto done;
     rc = expect_line_end(p, aot ? "an array of tables header" : "a table header");
