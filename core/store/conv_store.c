@@ -1,6 +1,8 @@
 /* conv_store.c - the conversations' tables and statements on the store's
- * connection; see conv_store.h. What the states mean, and when a row is
- * written, is the conversation service's (core/service/).
+ * connection, and the writes with their marks (the applied seq, the
+ * contacts' links); see conv_store.h. Reading the rows back is
+ * conv_store_read.c's. What the states mean, and when a row is written,
+ * is the conversation service's (core/service/).
  */
 #include "store/conv_store.h"
 
@@ -11,8 +13,8 @@
 
 #include <sqlite3.h>
 
-#include "base/grow.h"
 #include "gateway/error.h"
+#include "store/conv_store_internal.h"
 
 /* The items of a conversation are the "seqs" column (the events' seqs,
  * comma-separated, in order), rewritten with the row: a separate items
@@ -87,23 +89,6 @@ static const char conv_schema[] =
     "CREATE TABLE IF NOT EXISTS applied ("
     " one INTEGER PRIMARY KEY CHECK (one = 1),"
     " seq INTEGER NOT NULL);";
-
-#define CONV_COLUMNS                                                                               \
-    "id, network, account, thread, alias, contact, visibility, state, priority_score, priority,"   \
-    " items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms, breached, seqs"
-
-#define CONV_COLUMN_COUNT 19
-
-struct conv_store {
-    store *st;
-    sqlite3 *db;
-    sqlite3_stmt *put;       /* one row */
-    sqlite3_stmt *put_batch; /* CONV_PUT_BATCH rows */
-    sqlite3_stmt *link, *link_mark;
-    sqlite3_stmt *put_items; /* a chunk into conversation_items */
-    sqlite3_stmt *applied;   /* the applied seq's row */
-    int64_t linked_through; /* conversations with ids up to this are linked */
-};
 
 /* The upsert of rows rows: the columns that never change after the
  * insert (network, account, thread, contact, visibility, first_ms) are
@@ -268,14 +253,6 @@ int conv_store_max_ids(conv_store *cs, int64_t *conversation, int64_t *contact)
                        : query_max(cs->db, "SELECT COALESCE(MAX(id), 0) FROM contacts", contact);
 }
 
-static void bind_text_or_null(sqlite3_stmt *q, int col, const char *s)
-{
-    if (s != NULL)
-        sqlite3_bind_text(q, col, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, col);
-}
-
 /* Bind r as the row starting at parameter base + 1 (strings as
  * SQLITE_STATIC: the caller's, for the step). Binds every column. */
 static void bind_row(sqlite3_stmt *q, int base, const conv_row *r)
@@ -284,7 +261,7 @@ static void bind_row(sqlite3_stmt *q, int base, const conv_row *r)
     sqlite3_bind_text(q, base + 2, r->network, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, base + 3, r->account, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, base + 4, r->thread, -1, SQLITE_STATIC);
-    bind_text_or_null(q, base + 5, r->alias);
+    conv_store_bind_text_or_null(q, base + 5, r->alias);
     if (r->contact > 0)
         sqlite3_bind_int64(q, base + 6, r->contact);
     else
@@ -292,7 +269,7 @@ static void bind_row(sqlite3_stmt *q, int base, const conv_row *r)
     sqlite3_bind_text(q, base + 7, r->visibility, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, base + 8, r->state, -1, SQLITE_STATIC);
     sqlite3_bind_int(q, base + 9, r->priority_score);
-    bind_text_or_null(q, base + 10, r->priority);
+    conv_store_bind_text_or_null(q, base + 10, r->priority);
     sqlite3_bind_int64(q, base + 11, r->items);
     sqlite3_bind_int64(q, base + 12, r->first_ms);
     sqlite3_bind_int64(q, base + 13, r->waiting_ms);
@@ -346,69 +323,6 @@ int conv_store_put_items(conv_store *cs, int64_t id, const char *seqs, size_t le
                               : store_write_failed(cs->st, src, "conversations: move items out");
 }
 
-/* Append len bytes of s to the text of *buf (NUL kept after it). */
-static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-    char *grown = grow_array(*buf, cap, *len + n + 1, 1, 256);
-    if (grown == NULL)
-        return GW_ENOMEM;
-    memcpy(grown + *len, s, n);
-    *len += n;
-    grown[*len] = '\0';
-    *buf = grown;
-    return GW_OK;
-}
-
-/* Commas in s, plus one: the seqs in a non-empty list. */
-static size_t seqs_in(const char *s, size_t n)
-{
-    size_t k = n > 0;
-    for (size_t i = 0; i < n; i++)
-        k += s[i] == ',';
-    return k;
-}
-
-int conv_store_items(conv_store *cs, int64_t id, const char *tail, size_t max_items, char **out)
-{
-    *out = NULL;
-    sqlite3_stmt *q = NULL;
-    int rc = conv_store_prepare(cs->st, "SELECT seqs FROM conversation_items"
-                                        " WHERE conversation = ?1 ORDER BY first_seq",
-                                &q, "conversations: prepare a read of items");
-    if (rc != GW_OK)
-        return rc;
-    sqlite3_bind_int64(q, 1, id);
-    char *buf = NULL;
-    size_t len = 0, cap = 0, items = 0;
-    int src = SQLITE_DONE;
-    rc = append(&buf, &len, &cap, "", 0);
-    while (rc == GW_OK && items < max_items && (src = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(q, 0);
-        size_t n = (size_t)sqlite3_column_bytes(q, 0);
-        if (s == NULL || n == 0)
-            continue;
-        if (len > 0)
-            rc = append(&buf, &len, &cap, ",", 1);
-        if (rc == GW_OK)
-            rc = append(&buf, &len, &cap, s, n);
-        items += seqs_in(s, n);
-    }
-    if (rc == GW_OK && src != SQLITE_DONE && src != SQLITE_ROW)
-        rc = store_write_failed(cs->st, src, "conversations: read items");
-    sqlite3_finalize(q);
-    size_t tl = tail != NULL ? strlen(tail) : 0;
-    if (rc == GW_OK && tl > 0 && items < max_items && len > 0)
-        rc = append(&buf, &len, &cap, ",", 1);
-    if (rc == GW_OK && tl > 0 && items < max_items)
-        rc = append(&buf, &len, &cap, tail, tl);
-    if (rc != GW_OK) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    return GW_OK;
-}
-
 int conv_store_link_contacts(conv_store *cs, int64_t upto)
 {
     if (upto <= cs->linked_through)
@@ -444,176 +358,4 @@ int conv_store_load_mark(conv_store *cs)
 int64_t conv_store_linked_through(const conv_store *cs)
 {
     return cs->linked_through;
-}
-
-static const char *column_text(sqlite3_stmt *q, int col)
-{
-    return (const char *)sqlite3_column_text(q, col);
-}
-
-/* Step q (prepared by the caller, bound) to the end, handing each row to
- * fn; finalizes q. Returns the rows passed or GW_E*. */
-static int walk_rows(conv_store *cs, sqlite3_stmt *q, conv_row_fn fn, void *arg)
-{
-    int n = 0, src, rc = GW_OK;
-    while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-        conv_row r = {
-            .id = sqlite3_column_int64(q, 0),
-            .network = column_text(q, 1),
-            .account = column_text(q, 2),
-            .thread = column_text(q, 3),
-            .alias = column_text(q, 4),
-            .contact = sqlite3_column_int64(q, 5),
-            .visibility = column_text(q, 6),
-            .state = column_text(q, 7),
-            .priority_score = sqlite3_column_int(q, 8),
-            .priority = column_text(q, 9),
-            .items = sqlite3_column_int64(q, 10),
-            .first_ms = sqlite3_column_int64(q, 11),
-            .waiting_ms = sqlite3_column_int64(q, 12),
-            .last_ms = sqlite3_column_int64(q, 13),
-            .answered_ms = sqlite3_column_int64(q, 14),
-            .closed_ms = sqlite3_column_int64(q, 15),
-            .deadline_ms = sqlite3_column_int64(q, 16),
-            .breached = sqlite3_column_int(q, 17),
-            .seqs = column_text(q, 18),
-        };
-        if (r.network == NULL || r.account == NULL || r.thread == NULL || r.state == NULL ||
-            r.visibility == NULL) {
-            rc = GW_ENOMEM;
-            break;
-        }
-        n++;
-        if ((rc = fn(arg, &r)) != 0)
-            break;
-    }
-    if (rc == GW_OK && src != SQLITE_DONE && src != SQLITE_ROW)
-        rc = cs->st ? store_write_failed(cs->st, src, "conversations: read") : GW_EIO;
-    sqlite3_finalize(q);
-    return rc < 0 ? rc : n;
-}
-
-int conv_store_prepare(store *st, const char *sql, sqlite3_stmt **q, const char *what)
-{
-    int src = sqlite3_prepare_v2(store_db(st), sql, -1, q, NULL);
-    if (src != SQLITE_OK) {
-        sqlite3_finalize(*q);
-        *q = NULL;
-        return store_write_failed(st, src, what);
-    }
-    return GW_OK;
-}
-
-static int select_rows(conv_store *cs, const char *sql, sqlite3_stmt **q)
-{
-    return conv_store_prepare(cs->st, sql, q, "conversations: prepare a read");
-}
-
-int conv_store_each_active(conv_store *cs, conv_row_fn fn, void *arg)
-{
-    sqlite3_stmt *q = NULL;
-    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations"
-                             " WHERE state <> 'closed' ORDER BY id", &q);
-    return rc != GW_OK ? rc : walk_rows(cs, q, fn, arg);
-}
-
-int conv_store_get_conversation(conv_store *cs, int64_t id, conv_row_fn fn, void *arg)
-{
-    sqlite3_stmt *q = NULL;
-    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations WHERE id = ?1", &q);
-    if (rc != GW_OK)
-        return rc;
-    sqlite3_bind_int64(q, 1, id);
-    return walk_rows(cs, q, fn, arg);
-}
-
-int conv_store_list(conv_store *cs, const conv_page *p, conv_row_fn fn, void *arg)
-{
-    /* Keyset pagination: a page starts strictly after the previous one's
-     * last row in the same order, so rows that change meanwhile are
-     * neither repeated nor skipped within one order. */
-    static const char by_id[] = "SELECT " CONV_COLUMNS " FROM conversations"
-                                " WHERE (?1 IS NULL OR state = ?1) AND id > ?2"
-                                " ORDER BY id LIMIT ?3";
-    static const char by_priority[] =
-        "SELECT " CONV_COLUMNS " FROM conversations"
-        " WHERE (?1 IS NULL OR state = ?1) AND (?4 = 0 OR priority_score < ?5"
-        " OR (priority_score = ?5 AND (waiting_ms > ?6 OR (waiting_ms = ?6 AND id > ?2))))"
-        " ORDER BY priority_score DESC, waiting_ms ASC, id ASC LIMIT ?3";
-    sqlite3_stmt *q = NULL;
-    int rc = select_rows(cs, p->by_priority ? by_priority : by_id, &q);
-    if (rc != GW_OK)
-        return rc;
-    bind_text_or_null(q, 1, p->state);
-    sqlite3_bind_int64(q, 2, p->after_id);
-    sqlite3_bind_int64(q, 3, (int64_t)p->limit);
-    if (p->by_priority) {
-        sqlite3_bind_int(q, 4, p->has_cursor);
-        sqlite3_bind_int(q, 5, p->after_score);
-        sqlite3_bind_int64(q, 6, p->after_waiting);
-    }
-    return walk_rows(cs, q, fn, arg);
-}
-
-/* The ids of one contact's conversations, or of every contact of a
- * person: the links, and the conversations after the last batch of them
- * (a walk of the table's newest rows only). ?3 is the mark. */
-#define CONTACT_CONVERSATIONS(contacts)                                                            \
-    "SELECT conversation FROM contact_conversations WHERE contact IN (" contacts ")"               \
-    " UNION ALL SELECT id FROM conversations WHERE id > ?3 AND contact IN (" contacts ")"
-
-int conv_store_each_of_person(conv_store *cs, int64_t person, size_t limit, conv_row_fn fn,
-                              void *arg)
-{
-    sqlite3_stmt *q = NULL;
-    int rc = select_rows(cs, "SELECT " CONV_COLUMNS " FROM conversations WHERE id IN ("
-                             CONTACT_CONVERSATIONS("SELECT id FROM contacts WHERE person = ?1")
-                             ") ORDER BY first_ms DESC, id DESC LIMIT ?2", &q);
-    if (rc != GW_OK)
-        return rc;
-    sqlite3_bind_int64(q, 1, person);
-    sqlite3_bind_int64(q, 2, (int64_t)limit);
-    sqlite3_bind_int64(q, 3, cs->linked_through);
-    return walk_rows(cs, q, fn, arg);
-}
-
-int64_t conv_store_open_of_contact(conv_store *cs, int64_t contact)
-{
-    sqlite3_stmt *q = NULL;
-    int64_t n = 0;
-    if (sqlite3_prepare_v2(cs->db, "SELECT COUNT(*) FROM conversations WHERE id IN ("
-                                   CONTACT_CONVERSATIONS("?1") ") AND state <> 'closed'",
-                           -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, contact);
-        sqlite3_bind_int64(q, 3, cs->linked_through);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
-    return n;
-}
-
-int conv_store_report(const char *db_path, int64_t since_ms, conv_row_fn fn, void *arg, char *err,
-                      size_t errlen)
-{
-    conv_store cs = {0};
-    sqlite3_stmt *q = NULL;
-    int src = sqlite3_open_v2(db_path, &cs.db, SQLITE_OPEN_READONLY, NULL);
-    if (src == SQLITE_OK) {
-        sqlite3_busy_timeout(cs.db, 5000);
-        src = sqlite3_prepare_v2(cs.db, "SELECT " CONV_COLUMNS " FROM conversations"
-                                        " WHERE first_ms >= ?1 ORDER BY id", -1, &q, NULL);
-    }
-    if (src != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", db_path,
-                 cs.db ? sqlite3_errmsg(cs.db) : "cannot open the database");
-        sqlite3_close(cs.db);
-        return GW_EIO;
-    }
-    sqlite3_bind_int64(q, 1, since_ms);
-    int n = walk_rows(&cs, q, fn, arg);
-    if (n < 0)
-        snprintf(err, errlen, "%s: reading the conversations failed", db_path);
-    sqlite3_close(cs.db);
-    return n;
 }

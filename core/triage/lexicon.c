@@ -1,5 +1,6 @@
-/* lexicon.c - the phrase table (see lexicon.h): what each lexicon file
- * means, the configured terms, and the first-word index matching uses.
+/* lexicon.c - building the phrase table (see lexicon.h): what each
+ * lexicon file means, the configured terms, and the first-word index
+ * matching uses (lexicon_match.c; the layout is lexicon_internal.h).
  *
  * Owns every phrase, its words and the index. Built once when the
  * configuration is loaded; read-only afterwards, so matching needs no lock
@@ -17,6 +18,7 @@
 #include "base/hash.h"
 #include "gateway/error.h"
 #include "triage/lexicon_file.h"
+#include "triage/lexicon_internal.h"
 
 #define PHRASE_WORDS_MAX 8
 #define PHRASE_TEXT_MAX 512
@@ -35,45 +37,6 @@ static const struct {
     {"negators.txt", TRIAGE_NEGATOR},  {"intensifiers.txt", TRIAGE_INTENSIFIER},
 };
 #define LEXICON_FILE_COUNT (sizeof lexicon_files / sizeof lexicon_files[0])
-
-typedef struct lex_word {
-    char *word; /* owned, normalised */
-    uint64_t hash;
-    uint32_t len;
-    uint8_t placeholder; /* TRIAGE_COMPETITOR or TRIAGE_BRAND for <competitor> and
-                            <brand>, else 0 */
-} lex_word;
-
-/* One entry of a first-word chain; a phrase may be on several chains.
- * second is the hash of the phrase's second word, or 0 when any token
- * may follow as far as the walk can tell (one word, a placeholder first
- * or second, "?"). */
-typedef struct lex_node {
-    int32_t phrase;
-    int32_t next;
-    uint64_t second;
-} lex_node;
-
-typedef struct lex_slot {
-    uint64_t key;
-    int32_t head; /* -1: the slot is free */
-} lex_slot;
-
-struct triage_lexicon {
-    triage_phrase *phrases;
-    size_t phrase_count, phrase_cap;
-    lex_word *words;
-    size_t word_count, word_cap;
-    lex_node *nodes;
-    size_t node_count, node_cap;
-    lex_slot *slots;
-    size_t slot_mask;
-    /* A bit per first word's hash, folded to 4,096 bits: most of a text's
-     * words begin no phrase, and this answers for them from 512 bytes
-     * that stay in the cache, without probing the slots. */
-    uint64_t first_bits[TRIAGE_LEXICON_FIRST_BITS / 64];
-    uint64_t question_hash; /* of "?": where a question mark's phrases are */
-};
 
 /* What the line parser's callback needs. */
 typedef struct load_ctx {
@@ -364,34 +327,16 @@ static int load_terms(triage_lexicon *lx, triage_list list, const char *key, con
     return rc;
 }
 
-static size_t first_bit(uint64_t key)
-{
-    return (size_t)(key >> 40) & (TRIAGE_LEXICON_FIRST_BITS - 1);
-}
-
-const uint64_t *triage_lexicon_first_bits(const triage_lexicon *lx)
-{
-    return lx->first_bits;
-}
-
-static lex_slot *slot_for(const triage_lexicon *lx, uint64_t key)
-{
-    size_t i = (size_t)(key ^ (key >> 29)) & lx->slot_mask;
-    while (lx->slots[i].head >= 0 && lx->slots[i].key != key)
-        i = (i + 1) & lx->slot_mask;
-    return &lx->slots[i];
-}
-
 static int link_node(triage_lexicon *lx, uint64_t key, int32_t phrase)
 {
     lex_node *nodes = grow_array(lx->nodes, &lx->node_cap, lx->node_count + 1, sizeof *nodes, 64);
     if (nodes == NULL)
         return GW_ENOMEM;
     lx->nodes = nodes;
-    lex_slot *s = slot_for(lx, key);
+    lex_slot *s = lex_slot_for(lx, key);
     if (s->head < 0)
         s->key = key;
-    lx->first_bits[first_bit(key) / 64] |= 1ull << (first_bit(key) % 64);
+    lx->first_bits[lex_first_bit(key) / 64] |= 1ull << (lex_first_bit(key) % 64);
     const triage_phrase *p = &lx->phrases[phrase];
     /* after a placeholder, which may be several words, the second word
      * is not necessarily the next token */
@@ -498,113 +443,4 @@ void triage_lexicon_free(triage_lexicon *lx)
     free(lx->nodes);
     free(lx->slots);
     free(lx);
-}
-
-/* The node at c->node or the first after it whose second word may be
- * the next token; its phrase, or NULL at the chain's end. */
-static const triage_phrase *candidate(const triage_lexicon *lx, triage_lexicon_cursor *c)
-{
-    int32_t n = c->node;
-    while (n >= 0 && lx->nodes[n].second != 0 && lx->nodes[n].second != c->next_hash)
-        n = lx->nodes[n].next;
-    c->node = n;
-    return n >= 0 ? &lx->phrases[lx->nodes[n].phrase] : NULL;
-}
-
-const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage_token *tokens,
-                                          size_t count, size_t i, triage_lexicon_cursor *c)
-{
-    const triage_token *tok = &tokens[i];
-    /* "!?" is one token whose word is "!": it asks as "?" does */
-    uint64_t hash = (tok->flags & TRIAGE_TOKEN_QUESTION) ? lx->question_hash : tok->hash;
-    size_t bit = first_bit(hash);
-    if (!(lx->first_bits[bit / 64] & (1ull << (bit % 64)))) {
-        c->node = -1;
-        return NULL;
-    }
-    c->node = slot_for(lx, hash)->head;
-    c->next_hash = i + 1 < count ? tokens[i + 1].hash : 0;
-    return candidate(lx, c);
-}
-
-const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, triage_lexicon_cursor *c)
-{
-    if (c->node < 0)
-        return NULL;
-    c->node = lx->nodes[c->node].next;
-    return candidate(lx, c);
-}
-
-static int word_matches(const lex_word *w, const triage_token *t)
-{
-    if (w->len == 1 && w->word[0] == '?')
-        return (t->flags & TRIAGE_TOKEN_QUESTION) != 0;
-    return w->hash == t->hash && w->len == t->len && memcmp(w->word, t->word, w->len) == 0;
-}
-
-size_t triage_lexicon_match(const triage_lexicon *lx, const triage_phrase *p,
-                            const triage_token *tokens, size_t count, size_t i)
-{
-    size_t at = i;
-    for (uint32_t k = 0; k < p->nwords; k++) {
-        const lex_word *w = &lx->words[p->first + k];
-        if (at >= count)
-            return 0;
-        if (w->placeholder) {
-            size_t len;
-            if (triage_lexicon_longest(lx, w->placeholder, tokens, count, at, &len) == NULL)
-                return 0;
-            at += len;
-        } else {
-            if (!word_matches(w, &tokens[at]))
-                return 0;
-            at++;
-        }
-    }
-    return at - i;
-}
-
-const triage_phrase *triage_lexicon_longest(const triage_lexicon *lx, triage_list list,
-                                            const triage_token *tokens, size_t count, size_t i,
-                                            size_t *len)
-{
-    const triage_phrase *best = NULL;
-    triage_lexicon_cursor cur;
-    *len = 0;
-    if (i >= count)
-        return NULL;
-    for (const triage_phrase *p = triage_lexicon_first(lx, tokens, count, i, &cur); p != NULL;
-         p = triage_lexicon_next(lx, &cur)) {
-        if (p->list != list || lx->words[p->first].placeholder)
-            continue;
-        size_t n = triage_lexicon_match(lx, p, tokens, count, i);
-        if (n > *len) {
-            *len = n;
-            best = p;
-        }
-    }
-    return best;
-}
-
-size_t triage_lexicon_count(const triage_lexicon *lx, triage_list list)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < lx->phrase_count; i++)
-        n += lx->phrases[i].list == list;
-    return n;
-}
-
-size_t triage_lexicon_size(const triage_lexicon *lx)
-{
-    return lx->phrase_count;
-}
-
-size_t triage_lexicon_index(const triage_lexicon *lx, const triage_phrase *p)
-{
-    return (size_t)(p - lx->phrases);
-}
-
-const triage_phrase *triage_lexicon_phrase(const triage_lexicon *lx, size_t index)
-{
-    return &lx->phrases[index];
 }
