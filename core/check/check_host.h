@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include "gateway/plugin.h"
+#include "check/check_host_types.h"
 #include "check/check_report.h"
 #include "http/http_client.h"
 
@@ -36,23 +37,6 @@
 #define CHECK_KV_MAX_KEYS 64
 #define CHECK_KV_MAX_KEY_BYTES GW_KV_KEY_MAX
 #define CHECK_KV_MAX_VALUE_BYTES GW_KV_VALUE_MAX
-
-typedef struct check_limits {
-    uint64_t max_block_ms; /* longest a call into the plugin may hold the loop */
-    uint64_t deadline_ms;  /* longest a hook may take to complete */
-} check_limits;
-
-typedef struct check_host check_host;
-
-/* How an op ended, as its first complete() said. */
-typedef struct check_outcome {
-    int completed;      /* complete() was called before the deadline */
-    int timed_out;      /* the deadline passed first */
-    gw_outcome outcome; /* when completed */
-    uint64_t delay_ms;
-    char message[256]; /* complete()'s message, "" when none */
-    json_t *result;    /* owned by the op: complete()'s result, or NULL */
-} check_outcome;
 
 /* A host for one instance of the plugin desc (borrowed), with the validated
  * options (borrowed; must outlive the host), on loop with client (both

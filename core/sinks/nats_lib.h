@@ -91,7 +91,7 @@ typedef struct nats_lib {
     natsStatus (*natsMsgHeader_Set)(natsMsg *msg, const char *key, const char *value);
     void (*natsMsgList_Destroy)(natsMsgList *list);
 
-    /* JetStream (sinks/nats.c, sinks/nats_stream.c). */
+    /* JetStream (sinks/nats_connection.c, sinks/nats_stream.c). */
     natsStatus (*natsConnection_JetStream)(jsCtx **js, natsConnection *nc, jsOptions *opts);
     void (*jsCtx_Destroy)(jsCtx *js);
     natsStatus (*jsOptions_Init)(jsOptions *opts);
