@@ -15,6 +15,12 @@ service ([service] conversations). With both at "both" the run has all
 four combinations, and each feature's cost is read against the run with
 neither.
 
+Each feature's cost is printed twice: from the medians of each
+configuration's ratio to its baseline run, and paired within each round
+(the run with the feature against the run without it in the same round,
+their events/s and loop CPU compared directly; median and range of the
+rounds), which the baseline's own noise does not reach.
+
 --isolation inline|process|both (default both): the mock plugin in the
 gateway (isolation = "inline"), in its own child process (isolation =
 "process", issue 17), or both in the same round with the isolated/inline
@@ -249,6 +255,22 @@ for sync in ("full", "normal"):
                   % (name, 100.0 * (1 - ratio[on] / ratio[False, False]),
                      100.0 * (cpus[on] / cpus[False, False] - 1),
                      100.0 * (loops[on] / loops[False, False] - 1), sync))
+    # The same costs paired within each round: the run with the feature
+    # against the run without it a minute apart, neither divided by a
+    # baseline run (whose own events/s moved by a third between rounds on
+    # the shared VM). Median of the rounds, and their range.
+    for on, name in (((True, False), "triage"), ((False, True), "conversations"),
+                     ((True, True), "triage + conversations")):
+        if on in ratio and (False, False) in ratio:
+            with_it = results[sync, on[0], on[1], False]
+            without = results[sync, False, False, False]
+            rate_cost = [100.0 * (1 - w[1] / o[1]) for w, o in zip(with_it, without)]
+            loop_cost = [100.0 * (w[3] / o[3] - 1) for w, o in zip(with_it, without)]
+            print("    %s, paired in each round with the run without it: %.1f%% of the events/s "
+                  "(rounds %.1f to %.1f%%), %.1f%% more of the loop thread's (rounds %.1f to "
+                  "%.1f%%)"
+                  % (name, median(rate_cost), min(rate_cost), max(rate_cost), median(loop_cost),
+                     min(loop_cost), max(loop_cost)))
     if (sync, False, False, True) in results and (sync, False, False, False) in results:
         inline = results[sync, False, False, False]
         isolated = results[sync, False, False, True]
