@@ -90,19 +90,6 @@ static const char *network_of(const json_t *ev)
     return n != NULL ? n : "mock";
 }
 
-/* The members as validation finds them (engine/pipeline.c), "tags" left
- * out: the item's own tags were removed by item_of. */
-static triage_item view_of(const json_t *ev)
-{
-    const json_t *author = json_object_get(ev, "author");
-    return (triage_item){.type = json_object_get(ev, "type"),
-                         .visibility = json_object_get(ev, "visibility"),
-                         .text = json_object_get(ev, "text"),
-                         .rating = json_object_get(ev, "rating"),
-                         .followers = json_object_get(author, "followers"),
-                         .verified = json_object_get(author, "verified")};
-}
-
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : GW_SOURCE_DIR "/tests/data/triage_sample.jsonl";
@@ -120,7 +107,7 @@ int main(int argc, char **argv)
         return 2;
     }
     for (size_t i = 0; i < n; i++) {
-        views[i] = view_of(items[i]);
+        triage_item_of(items[i], &views[i]);
         networks[i] = network_of(items[i]);
     }
     cfg_errors errs = {0};

@@ -336,7 +336,8 @@ static int link_node(triage_lexicon *lx, uint64_t key, int32_t phrase)
     lex_slot *s = lex_slot_for(lx, key);
     if (s->head < 0)
         s->key = key;
-    lx->first_bits[lex_first_bit(key) / 64] |= 1ull << (lex_first_bit(key) % 64);
+    size_t bit = triage_lexicon_first_bit(key);
+    lx->first_bits[bit / 64] |= 1ull << (bit % 64);
     const triage_phrase *p = &lx->phrases[phrase];
     /* after a placeholder, which may be several words, the second word
      * is not necessarily the next token */

@@ -75,15 +75,22 @@ typedef struct triage_lexicon_cursor {
 } triage_lexicon_cursor;
 
 /* The first-word filter, for a caller that walks every token: bit
- * triage_lexicon_bit(hash) of it is clear when no phrase begins with a
- * word of that hash, so most tokens are passed over without a call.
- * Borrowed; valid as long as lx. */
+ * triage_lexicon_first_bit(hash) of it is set for the first word of every
+ * phrase, so triage_lexicon_may_start() answers 0 for most tokens without
+ * a call. Borrowed; valid as long as lx. */
 #define TRIAGE_LEXICON_FIRST_BITS 4096
 const uint64_t *triage_lexicon_first_bits(const triage_lexicon *lx);
 
+/* The bit a first word's hash sets in the filter. */
+static inline size_t triage_lexicon_first_bit(uint64_t hash)
+{
+    return (size_t)(hash >> 40) & (TRIAGE_LEXICON_FIRST_BITS - 1);
+}
+
+/* 0 when no phrase begins with a word of this hash. */
 static inline int triage_lexicon_may_start(const uint64_t *bits, uint64_t hash)
 {
-    size_t bit = (size_t)(hash >> 40) & (TRIAGE_LEXICON_FIRST_BITS - 1);
+    size_t bit = triage_lexicon_first_bit(hash);
     return (bits[bit / 64] >> (bit % 64)) & 1;
 }
 

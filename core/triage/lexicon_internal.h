@@ -57,12 +57,6 @@ struct triage_lexicon {
     uint64_t question_hash; /* of "?": where a question mark's phrases are */
 };
 
-/* The bit of first_bits a first word's hash sets. */
-static inline size_t lex_first_bit(uint64_t key)
-{
-    return (size_t)(key >> 40) & (TRIAGE_LEXICON_FIRST_BITS - 1);
-}
-
 /* The slot of key's chain, or the free slot where it would go. Inline:
  * building the index and the walk of every token both probe here. */
 static inline lex_slot *lex_slot_for(const triage_lexicon *lx, uint64_t key)

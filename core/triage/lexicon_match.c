@@ -33,8 +33,7 @@ const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage
     const triage_token *tok = &tokens[i];
     /* "!?" is one token whose word is "!": it asks as "?" does */
     uint64_t hash = (tok->flags & TRIAGE_TOKEN_QUESTION) ? lx->question_hash : tok->hash;
-    size_t bit = lex_first_bit(hash);
-    if (!(lx->first_bits[bit / 64] & (1ull << (bit % 64)))) {
+    if (!triage_lexicon_may_start(lx->first_bits, hash)) {
         c->node = -1;
         return NULL;
     }

@@ -213,8 +213,7 @@ typedef struct verdict {
     int verified;
 } verdict;
 
-/* The members triage reads, looked up (for a caller without a view). */
-static void item_of(const json_t *event, triage_item *in)
+void triage_item_of(const json_t *event, triage_item *in)
 {
     const json_t *author = json_object_get(event, "author");
     *in = (triage_item){.type = json_object_get(event, "type"),
@@ -337,7 +336,7 @@ static int enrich_object(triage *t, const char *network, json_t *event, const tr
 int triage_enrich(triage *t, const char *network, json_t *event)
 {
     triage_item in;
-    item_of(event, &in);
+    triage_item_of(event, &in);
     return enrich_object(t, network, event, &in, NULL);
 }
 
@@ -347,7 +346,7 @@ int triage_enrich_text(triage *t, const char *network, json_t *event, const tria
     *out = (triage_out){.priority_score = -1};
     triage_item looked;
     if (in == NULL) {
-        item_of(event, &looked);
+        triage_item_of(event, &looked);
         in = &looked;
     }
     if (in->tags != NULL)

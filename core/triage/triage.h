@@ -65,6 +65,10 @@ typedef struct triage_item {
     const json_t *followers, *verified; /* the author's */
 } triage_item;
 
+/* The members triage reads, looked up in event (borrowed): the view a
+ * caller without the pipeline's validation hands to triage_enrich_text. */
+void triage_item_of(const json_t *event, triage_item *in);
+
 /* triage_enrich for the pipeline: an item without a "tags" member of its
  * own gets its tags as text in *out (the same bytes the object would be
  * stored as, without building it); an item with one gets them merged

@@ -168,30 +168,8 @@ static void hash_written(splitter *s)
     s->hashed = s->out;
 }
 
-static void close_token(splitter *s, uint32_t end)
-{
-    if (s->word == NULL)
-        return;
-    /* An apostrophe only counts between letters: "brands'" -> "brands". */
-    while (s->out > s->word && s->out[-1] == '\'')
-        s->out--;
-    if (s->out > s->word) {
-        triage_token *k = &s->t->tokens[s->t->count++];
-        k->word = s->word;
-        k->len = (uint32_t)(s->out - s->word);
-        hash_written(s);
-        k->hash = s->hash;
-        k->start = s->start;
-        k->end = end;
-        k->flags = s->flags;
-        k->boost = 0;
-        *s->out++ = '\0';
-    }
-    s->word = NULL;
-}
-
-/* The open word, all of it hashed and ending in a word byte, as a token
- * ending at end; no pending '@' survives it. */
+/* The open word as a token ending at end: not empty, all of it hashed
+ * (hash_written) and nothing to strip. */
 static void emit_word(splitter *s, uint32_t end)
 {
     triage_token *k = &s->t->tokens[s->t->count++];
@@ -203,7 +181,21 @@ static void emit_word(splitter *s, uint32_t end)
                         .flags = s->flags};
     *s->out++ = '\0';
     s->word = NULL;
-    s->pending = 0;
+}
+
+static void close_token(splitter *s, uint32_t end)
+{
+    if (s->word == NULL)
+        return;
+    /* An apostrophe only counts between letters: "brands'" -> "brands". */
+    while (s->out > s->word && s->out[-1] == '\'')
+        s->out--;
+    if (s->out == s->word) {
+        s->word = NULL;
+        return;
+    }
+    hash_written(s);
+    emit_word(s, end);
 }
 
 static void open_word(splitter *s, uint32_t at)
@@ -265,7 +257,8 @@ int triage_text_split(triage_text *t, const char *text, size_t len)
             /* A space or a line break after the run, the common case,
              * ends the word here: its last byte is a letter (no
              * apostrophe to strip) and it is hashed, so the token is
-             * written without close_token's checks or a decode. */
+             * written without close_token's checks or a decode. The
+             * open word took any pending '@', so none is left to clear. */
             if (i < len && (u[i] == ' ' || u[i] == '\n')) {
                 emit_word(&s, (uint32_t)i);
                 i++;
