@@ -232,6 +232,10 @@ def median(values):
     return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
 
+# Each feature's (triage, conversations) switches, against the run with neither.
+FEATURES = (((True, False), "triage"), ((False, True), "conversations"),
+            ((True, True), "triage + conversations"))
+
 print("summary (medians over %d round(s)):" % repeat)
 for sync in ("full", "normal"):
     ratio, cpus, loops = {}, {}, {}
@@ -247,8 +251,7 @@ for sync in ("full", "normal"):
     # The loop thread's CPU is the figure that moves least between runs:
     # the other threads (the sink's writes, checkpoints) and the host's
     # other work do not count in it, and it bounds the events/s.
-    for on, name in (((True, False), "triage"), ((False, True), "conversations"),
-                     ((True, True), "triage + conversations")):
+    for on, name in FEATURES:
         if on in ratio and (False, False) in ratio:
             print("    %s costs %.1f%% of the events/s (against the baseline), %.1f%% more CPU "
                   "per event, %.1f%% more of the loop thread's (synchronous=%s)"
@@ -259,8 +262,7 @@ for sync in ("full", "normal"):
     # against the run without it a minute apart, neither divided by a
     # baseline run (whose own events/s moved by a third between rounds on
     # the shared VM). Median of the rounds, and their range.
-    for on, name in (((True, False), "triage"), ((False, True), "conversations"),
-                     ((True, True), "triage + conversations")):
+    for on, name in FEATURES:
         if on in ratio and (False, False) in ratio:
             with_it = results[sync, on[0], on[1], False]
             without = results[sync, False, False, False]
