@@ -102,14 +102,18 @@ static int add_words(load_ctx *c, const char *raw, size_t len, int line, char *t
             }
             lx->words = grown;
             lex_word *lw = &lx->words[lx->word_count];
-            lw->word = strndup(s, slen);
+            /* 8 zero bytes after it, for lex_word_head */
+            lw->word = calloc(1, slen + 8);
             if (lw->word == NULL) {
                 rc = GW_ENOMEM;
                 break;
             }
+            memcpy(lw->word, s, slen);
             lw->len = (uint32_t)slen;
             lw->hash = hash_fnv1a(s, slen);
+            lw->head = lex_word_head(lw->word, lw->len);
             lw->placeholder = placeholder;
+            lw->question = slen == 1 && s[0] == '?';
             lx->word_count++;
             if (used > 0)
                 text[used++] = ' ';
@@ -351,6 +355,33 @@ static int link_node(triage_lexicon *lx, uint64_t key, int32_t phrase)
     return GW_OK;
 }
 
+/* Lay each chain's nodes side by side, in the chain's order (which
+ * decides between equal matches), so a walk reads consecutive bytes
+ * instead of following links across the whole array: the nodes were
+ * appended phrase by phrase, and a common first word's chain ("i",
+ * "not") jumped between cache lines at every step. */
+static int relay_chains(triage_lexicon *lx)
+{
+    lex_node *laid = malloc((lx->node_count ? lx->node_count : 1) * sizeof *laid);
+    if (laid == NULL)
+        return GW_ENOMEM;
+    int32_t at = 0;
+    for (size_t i = 0; i <= lx->slot_mask; i++) {
+        lex_slot *s = &lx->slots[i];
+        if (s->head < 0)
+            continue;
+        int32_t n = s->head;
+        s->head = at;
+        for (; n >= 0; n = lx->nodes[n].next, at++)
+            laid[at] = (lex_node){lx->nodes[n].phrase, lx->nodes[n].next >= 0 ? at + 1 : -1,
+                                  lx->nodes[n].second};
+    }
+    free(lx->nodes);
+    lx->nodes = laid;
+    lx->node_cap = lx->node_count;
+    return GW_OK;
+}
+
 /* The first-word index. A phrase opening with a placeholder is linked
  * under the first word of every phrase the placeholder stands for. */
 static int build_index(triage_lexicon *lx)
@@ -386,7 +417,7 @@ static int build_index(triage_lexicon *lx)
                 return GW_ENOMEM;
         }
     }
-    return GW_OK;
+    return relay_chains(lx);
 }
 
 int triage_lexicon_open(const char *lexicon_dir, const json_t *brand_terms,

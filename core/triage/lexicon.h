@@ -108,7 +108,9 @@ const triage_phrase *triage_lexicon_first(const triage_lexicon *lx, const triage
 const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, triage_lexicon_cursor *c);
 
 /* How many tokens p covers from tokens[i] (0: it does not match there).
- * Punctuation tokens only match punctuation words ("?"). */
+ * Punctuation tokens only match punctuation words ("?"). Here and in the
+ * walk, tokens are triage_text_split's: a word is compared 8 bytes at a
+ * time, which its buffer's TRIAGE_TEXT_SLACK allows. */
 size_t triage_lexicon_match(const triage_lexicon *lx, const triage_phrase *p,
                             const triage_token *tokens, size_t count, size_t i);
 

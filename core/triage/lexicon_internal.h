@@ -17,14 +17,36 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct lex_word {
     char *word; /* owned, normalised */
     uint64_t hash;
+    /* its first 8 bytes (fewer when shorter, the rest zero) as
+     * lex_word_head() reads a token's: a match compares them here,
+     * beside the hash, instead of reading word, a line elsewhere */
+    uint64_t head;
     uint32_t len;
     uint8_t placeholder; /* TRIAGE_COMPETITOR or TRIAGE_BRAND for <competitor> and
                             <brand>, else 0 */
+    uint8_t question;    /* the word is "?" */
 } lex_word;
+
+/* The first min(len, 8) bytes at word as a number, the rest zero. word
+ * must have 8 readable bytes (a token's buffer has the slack, see
+ * triage_text.h; lexicon.c pads its own copy). */
+static inline uint64_t lex_word_head(const char *word, uint32_t len)
+{
+    uint64_t x;
+    memcpy(&x, word, sizeof x);
+    if (len >= 8)
+        return x;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return x & ~(~0ull >> (8 * len));
+#else
+    return x & ((1ull << (8 * len)) - 1);
+#endif
+}
 
 /* One entry of a first-word chain; a phrase may be on several chains.
  * second is the hash of the phrase's second word, or 0 when any token

@@ -52,9 +52,12 @@ const triage_phrase *triage_lexicon_next(const triage_lexicon *lx, triage_lexico
 
 static int word_matches(const lex_word *w, const triage_token *t)
 {
-    if (w->len == 1 && w->word[0] == '?')
+    if (w->question)
         return (t->flags & TRIAGE_TOKEN_QUESTION) != 0;
-    return w->hash == t->hash && w->len == t->len && memcmp(w->word, t->word, w->len) == 0;
+    /* the hash and the head first; only a word longer than 8 bytes reads
+     * the rest of its own bytes */
+    return w->hash == t->hash && w->len == t->len && w->head == lex_word_head(t->word, t->len) &&
+           (w->len <= 8 || memcmp(w->word + 8, t->word + 8, w->len - 8) == 0);
 }
 
 size_t triage_lexicon_match(const triage_lexicon *lx, const triage_phrase *p,

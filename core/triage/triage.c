@@ -9,7 +9,6 @@
  */
 #include "triage/triage.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -255,7 +254,7 @@ static int judge(triage *t, const char *network, const triage_item *in, verdict 
     }
     static const char *const labels[3] = {"negative", "neutral", "positive"};
     static const char *const tiers[3] = {"top", "high", "normal"};
-    v->sentiment = round(rated_sentiment(v->a.sentiment, &v->f) * 100) / 100;
+    v->sentiment = (double)triage_round(rated_sentiment(v->a.sentiment, &v->f) * 100) / 100;
     v->influence = influence_of(t, &v->f, v->verified);
     v->f.sentiment = labels[label_of(v->sentiment)];
     v->f.influence = v->influence >= 0 ? tiers[v->influence] : NULL;
@@ -264,7 +263,7 @@ static int judge(triage *t, const char *network, const triage_item *in, verdict 
 
 static int sentiment_index(double sentiment)
 {
-    return (int)lround(sentiment * 100) + 100;
+    return (int)triage_round(sentiment * 100) + 100;
 }
 
 /* The built-in points, then the rules (which see v->f's tags): the score

@@ -114,9 +114,12 @@ static void add_keyword(triage_analysis *a, const triage_phrase *p)
 static void count_intents(const triage_text *t, size_t i, const word_matches *m, size_t *covered,
                           triage_analysis *a)
 {
-    for (int k = 0; k < TRIAGE_INTENT_COUNT; k++) {
-        const triage_phrase *p = best_of(m, k);
-        if (p == NULL || i < covered[k])
+    /* the intents matched here, in list order, lowest bit first */
+    for (unsigned bits = m->found & ((1u << TRIAGE_INTENT_COUNT) - 1); bits != 0;
+         bits &= bits - 1) {
+        int k = __builtin_ctz(bits);
+        const triage_phrase *p = m->best[k];
+        if (i < covered[k])
             continue;
         covered[k] = i + m->len[k];
         if ((k == TRIAGE_PURCHASE || k == TRIAGE_CHURN_RISK || k == TRIAGE_KUDOS) &&

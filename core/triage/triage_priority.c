@@ -38,22 +38,56 @@ static int add_line(triage_reasons *reasons, int *score, int points, const char 
     return triage_reasons_line(reasons, line, n);
 }
 
+/* n in millions to one decimal, as "%.1f" of n / 1e6 prints it: rounded
+ * from the hundred thousands' remainder, which decides exactly unless it
+ * is a tie (then 0 and printf's own rounding of the double is used). */
+static size_t put_millions(char *out, long long n)
+{
+    long long tenths = n / 100000, rest = n % 100000;
+    if (rest == 50000)
+        return 0;
+    tenths += rest > 50000;
+    size_t len = digits_put(out, (unsigned long long)(tenths / 10));
+    out[len++] = '.';
+    out[len++] = (char)('0' + tenths % 10);
+    return len;
+}
+
 static void describe_followers(char *out, size_t cap, long long n)
 {
     static const char lead[] = "author has ", tail[] = " followers";
-    if (n >= 1000000) {
-        snprintf(out, cap, "author has %.1fM followers", (double)n / 1e6);
-        return;
-    }
-    if (n < 0 || cap < sizeof lead + sizeof tail + 20) {
+    if (n < 0 || cap < sizeof lead + sizeof tail + 2 * DIGITS_MAX) {
         snprintf(out, cap, "author has %lld followers", n);
         return;
     }
-    size_t len = sizeof lead - 1;
+    size_t len = sizeof lead - 1, m;
     memcpy(out, lead, len);
-    len += digits_put(out + len, (unsigned long long)(n >= 10000 ? n / 1000 : n));
-    if (n >= 10000)
-        out[len++] = 'k';
+    if (n >= 1000000) {
+        if ((m = put_millions(out + len, n)) == 0) {
+            snprintf(out, cap, "author has %.1fM followers", (double)n / 1e6);
+            return;
+        }
+        len += m;
+        out[len++] = 'M';
+    } else {
+        len += digits_put(out + len, (unsigned long long)(n >= 10000 ? n / 1000 : n));
+        if (n >= 10000)
+            out[len++] = 'k';
+    }
+    memcpy(out + len, tail, sizeof tail);
+}
+
+/* "<rating>-star review" as "%g" writes the rating: a whole number of
+ * stars (every network's ratings) by its digits. */
+static void describe_rating(char *out, size_t cap, double rating)
+{
+    static const char tail[] = "-star review";
+    if (!(rating >= 1 && rating <= 100 && rating == (double)(int)rating) ||
+        cap < DIGITS_MAX + sizeof tail) {
+        snprintf(out, cap, "%g-star review", rating);
+        return;
+    }
+    size_t len = digits_put(out, (unsigned long long)rating);
     memcpy(out + len, tail, sizeof tail);
 }
 
@@ -94,7 +128,7 @@ int triage_priority_builtin(const triage_priority_input *in, int *score, triage_
         *score += TRIAGE_PRIORITY_ADDRESSED;
     rc |= add_intents(in, score, reasons);
     if (f->sentiment != NULL && f->sentiment[0] == 'n' && f->sentiment[2] == 'g') {
-        int points = (int)lround(15 * fabs(in->sentiment));
+        int points = (int)triage_round(15 * fabs(in->sentiment));
         if (points > 0 && a->sentiment_cue.phrase != NULL && a->sentiment_cue_weight < 0)
             rc |= add_shared(reasons, score, points,
                              triage_values_sentiment_reason(in->values, in->lexicon,
@@ -104,7 +138,7 @@ int triage_priority_builtin(const triage_priority_input *in, int *score, triage_
             rc |= add_line(reasons, score, points, "negative sentiment");
     }
     if (f->has_rating && f->rating <= 2) {
-        snprintf(line, sizeof line, "%g-star review", f->rating);
+        describe_rating(line, sizeof line, f->rating);
         rc |= add_line(reasons, score, 15, line);
     }
     if (f->influence != NULL && f->influence[0] == 't') { /* top */

@@ -23,6 +23,20 @@
 #define TRIAGE_PRIORITY_BASE 10
 #define TRIAGE_PRIORITY_ADDRESSED 10
 
+/* x to the nearest integer, halves away from zero: lround(x) for
+ * |x| < 2^52, without libm's call. The hook rounds each item's sentiment
+ * three times, and lround with round was ~2% of its instructions. */
+static inline long triage_round(double x)
+{
+    long r = (long)x;           /* toward zero, exact */
+    double frac = x - (double)r; /* exact too, |x| being small */
+    if (frac >= 0.5)
+        r++;
+    else if (frac <= -0.5)
+        r--;
+    return r;
+}
+
 /* What the built-in points look at. */
 typedef struct triage_priority_input {
     triage_values *values; /* the shared reasons */

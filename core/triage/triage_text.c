@@ -122,8 +122,9 @@ static enum char_class classify(int32_t cp)
 static int reserve(triage_text *t, size_t len)
 {
     /* Each input byte yields at most two output bytes (a one-byte '?'
-     * becomes "?" and its NUL), and at most one token. */
-    size_t need = 2 * len + 1;
+     * becomes "?" and its NUL), and at most one token; 8 bytes of slack
+     * after the last word let a match read any word 8 bytes at a time. */
+    size_t need = 2 * len + 1 + TRIAGE_TEXT_SLACK;
     if (t->buf_cap < need) {
         char *b = realloc(t->buf, need);
         if (b == NULL)

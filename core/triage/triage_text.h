@@ -33,8 +33,13 @@ typedef struct triage_token {
     float boost;    /* an intensifier's factor (TRIAGE_TOKEN_BOOST) */
 } triage_token;
 
+/* Readable bytes after every token's word, its NUL included, in the
+ * text's buffer: a reader may load a word 8 bytes at a time (the bytes
+ * past its NUL are unspecified). */
+#define TRIAGE_TEXT_SLACK 8
+
 typedef struct triage_text {
-    char *buf; /* owned: the normalised words, NUL-separated */
+    char *buf; /* owned: the normalised words, NUL-separated, with TRIAGE_TEXT_SLACK after */
     size_t buf_cap;
     triage_token *tokens; /* owned */
     size_t count;

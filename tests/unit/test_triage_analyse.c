@@ -342,6 +342,7 @@ static void test_reasons_quote_their_numbers(void **state)
         {12345, 0, "hello", "author has 12k followers (+30)"},
         {2500000, 0, "hello", "author has 2.5M followers (+30)"},
         {0, 1.5, "hello", "1.5-star review (+15)"},
+        {0, 2, "hello", "2-star review (+15)"},
         {0, 0, "this is awful and broken", "negative sentiment"},
         {0, 0, "you rock", "kudos: 'you rock' (-10)"},
     };
@@ -361,6 +362,43 @@ static void test_reasons_quote_their_numbers(void **state)
         if (!found)
             fail_msg("case %zu: no reason starting \"%s\" in %s", i, cases[i].want,
                      json_dumps(reasons, 0));
+        json_decref(ev);
+    }
+    triage_free(t);
+    config_free(cfg);
+}
+
+/* Millions of followers are written by hand as "%.1f" of n / 1e6 would
+ * write them: rounded from the remainder, and printf's own rounding of
+ * the double for a tie (1.25M is "1.2M", 1.75M "1.8M"). Compared with
+ * snprintf over the edges and a spread of counts. */
+static void test_millions_read_as_printf_writes_them(void **state)
+{
+    (void)state;
+    cfg_errors errs = {0};
+    gw_config *cfg = load("[triage]\ninfluence_high = 100\ninfluence_top = 1000\n", &errs);
+    triage *t = NULL;
+    assert_int_equal(GW_OK, triage_open(cfg, &t, &errs));
+    long long counts[64] = {1000000, 1049999, 1050000, 1050001, 1150000, 1250000,
+                            1750000, 1949999, 1950000, 1999999, 9950000, 9960000,
+                            99950000, 123456789012LL};
+    size_t n = 14;
+    for (unsigned long long x = 88172645463325252ULL; n < sizeof counts / sizeof *counts; n++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        counts[n] = 1000000 + (long long)(x % 50000000);
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:s, s:I}}", "type", "mention", "visibility",
+                               "public", "text", "hello", "author", "id", "a", "followers",
+                               (json_int_t)counts[i]);
+        assert_int_equal(GW_OK, triage_enrich(t, "twitter", ev));
+        json_t *reasons = json_object_get(json_object_get(ev, "tags"), "priority_reasons");
+        char want[80];
+        snprintf(want, sizeof want, "author has %.1fM followers (+30)", (double)counts[i] / 1e6);
+        const char *got = json_string_value(json_array_get(reasons, 0));
+        if (got == NULL || strcmp(got, want) != 0)
+            fail_msg("%lld followers: \"%s\", want \"%s\"", counts[i], got ? got : "(none)",
+                     want);
         json_decref(ev);
     }
     triage_free(t);
@@ -478,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_rule_errors_name_line_and_key),
         cmocka_unit_test(test_enrich_merges_and_omits),
         cmocka_unit_test(test_reasons_quote_their_numbers),
+        cmocka_unit_test(test_millions_read_as_printf_writes_them),
         cmocka_unit_test(test_reasons_cut_on_a_character),
         cmocka_unit_test(test_text_path_matches_object_path),
         cmocka_unit_test(test_influence_bounds_are_checked),
