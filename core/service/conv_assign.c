@@ -74,7 +74,6 @@ static conv *conv_new(conv_service *svc, const char *key, size_t len, size_t net
     cv->net_len = net_len;
     cv->acct_len = acct_len;
     cv->id = svc->next_conv_id++;
-    conv_id_format("cv_", cv->id, cv->idstr, sizeof cv->idstr);
     cv->is_public = is_public;
     cv->contact = ct != NULL ? ct->id : 0;
     cv->state = CONV_OPEN;
@@ -108,9 +107,10 @@ static conv *join_target(conv_service *svc, const contact *ct, const char *key, 
 static void set_conversation_id(conv_service *svc, const conv *cv)
 {
     jw_buf *b = &svc->members_text;
+    char id[CONV_IDSTR_MAX];
+    conv_idstr(cv, id);
     b->len = 0;
-    if (jw_raw(b, "\"conversation_id\":", 18) != GW_OK ||
-        jw_string(b, cv->idstr, strlen(cv->idstr)) != GW_OK)
+    if (jw_raw(b, "\"conversation_id\":", 18) != GW_OK || jw_string(b, id, strlen(id)) != GW_OK)
         b->len = 0;
 }
 

@@ -28,11 +28,10 @@ static int conv_from_row(void *arg, const conv_row *r)
         free(cv);
         return GW_ENOMEM;
     }
-    cv->key_len = (size_t)sprintf(cv->key, "%s\x1f%s\x1f%s", r->network, r->account, r->thread);
-    cv->net_len = n;
-    cv->acct_len = a;
+    cv->key_len = (uint32_t)sprintf(cv->key, "%s\x1f%s\x1f%s", r->network, r->account, r->thread);
+    cv->net_len = (uint32_t)n;
+    cv->acct_len = (uint32_t)a;
     cv->id = r->id;
-    conv_id_format("cv_", cv->id, cv->idstr, sizeof cv->idstr);
     if (r->seqs != NULL && *r->seqs != '\0') {
         size_t len = strlen(r->seqs);
         /* room for a few more seqs before it doubles */

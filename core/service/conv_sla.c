@@ -62,8 +62,10 @@ void conv_sla_track(conv_service *svc, conv *cv)
     cv->deadline_ms =
         business_hours_add(&svc->opt.hours, svc->tz, cv->first_ms, (int64_t)svc->opt.target_ms);
     if (sla_push(svc, cv->id) != GW_OK) {
+        char id[CONV_IDSTR_MAX];
         log_write(svc->log, GW_LOG_ERROR, "conversations",
-                  "out of memory: conversation %s is not watched for its target", cv->idstr);
+                  "out of memory: conversation %s is not watched for its target",
+                  conv_idstr(cv, id));
         return;
     }
     if (svc->sla_len == 1)
@@ -77,8 +79,8 @@ static void sla_emit(conv_service *svc, conv *cv, int64_t now)
     gw_sdk_time_format(cv->deadline_ms, deadline, sizeof deadline);
     snprintf(net, sizeof net, "%.*s", (int)cv->net_len, cv->key);
     snprintf(acct, sizeof acct, "%.*s", (int)cv->acct_len, cv->key + cv->net_len + 1);
-    char native[48];
-    snprintf(native, sizeof native, "sla:%s", cv->idstr);
+    char native[48], id[CONV_IDSTR_MAX];
+    snprintf(native, sizeof native, "sla:%s", conv_idstr(cv, id));
     cv->breached = 1;
     conv_mark(svc, cv);
     svc->breaches++;
@@ -88,7 +90,7 @@ static void sla_emit(conv_service *svc, conv *cv, int64_t now)
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:f, s:f}}", "type", "sla.breached",
                   "visibility", cv->is_public ? "public" : "private", "native_id", native,
                   "thread_id", cv->key + cv->net_len + cv->acct_len + 2, "conversation_id",
-                  cv->idstr, "detail", "conversation_id", cv->idstr, "first_item_at", first,
+                  id, "detail", "conversation_id", id, "first_item_at", first,
                   "deadline", deadline, "target_seconds", (double)svc->opt.target_ms / 1000.0,
                   "waited_seconds", (double)(now - cv->first_ms) / 1000.0);
     if (ev != NULL)

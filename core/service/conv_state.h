@@ -34,37 +34,47 @@ extern const double conv_response_bounds[CONV_RESPONSE_BUCKETS];
 typedef enum { CONV_OPEN, CONV_ANSWERED, CONV_CLOSED } conv_state;
 
 /* One conversation in memory (open or answered; a closed one is freed at
- * the flush that writes it). */
+ * the flush that writes it). A flood keeps 100,000s of them, and on a
+ * virtual machine their pages' first touch costs the loop as much as
+ * their bookkeeping (docs/design.md, stop 37), so the fields are ordered
+ * and sized to pack: 216 bytes, a 224-byte allocation. */
 typedef struct conv {
     int64_t id;
-    char *key; /* owned: network \x1f account \x1f thread */
-    size_t key_len;
-    size_t net_len, acct_len; /* the network's and the account's part of key */
-    char *alias;              /* owned: a private thread's key that joined it, or NULL */
-    size_t alias_len;
+    char *key;   /* owned: network \x1f account \x1f thread */
+    char *alias; /* owned: a private thread's key that joined it, or NULL */
     int64_t contact;
-    int is_public;
-    conv_state state;
+    uint32_t key_len, alias_len;
+    uint32_t net_len, acct_len; /* the network's and the account's part of key */
     int priority_score;
-    char priority[8];
+    conv_state state;
+    /* the set of svc->by_state it is in (conv_list.c); CONV_CLOSED: none */
+    conv_state listed;
+    int q_score; /* its work queue's list (conv_queue.c, below) */
+    uint8_t is_public, breached;
     unsigned char priority_index; /* priority's in conv_priority_names (conv_set_priority) */
+    /* what it adds to its account's counters (conv_tally.c, with group
+     * and t_waiting below) */
+    unsigned char t_open, t_unanswered, t_priority;
+    char priority[8];
     int64_t items, first_ms, waiting_ms, last_ms, answered_ms, closed_ms, deadline_ms;
-    int breached;
+    int64_t q_waiting, t_waiting;
     jw_buf seqs;      /* owned: the events' seqs, "12,40,41", a NUL after len (conv_row.seqs) */
-    char idstr[24];   /* "cv_<hex>", formatted once */
     dlink dirty_link; /* on svc->dirty_convs while its row waits for the flush */
     /* its place in the work queue (conv_queue.c): the list of q_score,
      * filed by (q_waiting, id); on no list when q_link is unlinked */
     dlink q_link;
-    int q_score;
-    int64_t q_waiting;
-    /* the set of svc->by_state it is in (conv_list.c); CONV_CLOSED: none */
-    conv_state listed;
-    /* what it adds to its account's counters (conv_tally.c) */
     struct conv_tally_group *group; /* NULL until first counted */
-    unsigned char t_open, t_unanswered, t_priority;
-    int64_t t_waiting;
 } conv;
+_Static_assert(sizeof(conv) <= 216 || sizeof(void *) != 8, "conv packs into 224-byte chunks");
+
+/* cv's public id, "cv_<hex>", into buf (formatted when asked: kept in
+ * every conversation it was 24 of its bytes). */
+#define CONV_IDSTR_MAX 24
+static inline const char *conv_idstr(const conv *cv, char buf[CONV_IDSTR_MAX])
+{
+    conv_id_format("cv_", cv->id, buf, CONV_IDSTR_MAX);
+    return buf;
+}
 
 /* One contact in the cache. */
 typedef struct contact {
