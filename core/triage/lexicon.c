@@ -102,8 +102,9 @@ static int add_words(load_ctx *c, const char *raw, size_t len, int line, char *t
             }
             lx->words = grown;
             lex_word *lw = &lx->words[lx->word_count];
-            /* 8 zero bytes after it, for lex_word_head */
-            lw->word = calloc(1, slen + 8);
+            /* zeros after it, as a token's buffer has slack after its
+             * words, for lex_word_head */
+            lw->word = calloc(1, slen + TRIAGE_TEXT_SLACK);
             if (lw->word == NULL) {
                 rc = GW_ENOMEM;
                 break;
