@@ -34,6 +34,17 @@ def thread_cpu_seconds(pid, tid=None):
     return _stat_cpu_seconds("/proc/%d/task/%d/stat" % (pid, pid if tid is None else tid))
 
 
+def thread_kernel_and_faults(pid, tid=None):
+    """(system CPU seconds, minor page faults) of one thread (the main
+    thread by default): the kernel's share of the loop's time, and the
+    first touches of new memory that make most of it when the gateway's
+    state grows (docs/design.md, stop 37)."""
+    path = "/proc/%d/task/%d/stat" % (pid, pid if tid is None else tid)
+    with open(path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK"), int(fields[7])
+
+
 def children(pid):
     """The process's children (an isolated plugin's host); [] when gone."""
     try:
