@@ -14,10 +14,17 @@ def status_kb(pid, field):
     return 0
 
 
+def _stat_fields(path):
+    """The fields of a stat file of /proc after the command's name (which
+    may hold spaces and parentheses): [0] is the state, [7] minflt, [11]
+    utime, [12] stime."""
+    with open(path) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
 def _stat_cpu_seconds(path):
     """user + system CPU time from a stat file of /proc."""
-    with open(path) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+    fields = _stat_fields(path)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -39,9 +46,7 @@ def thread_kernel_and_faults(pid, tid=None):
     thread by default): the kernel's share of the loop's time, and the
     first touches of new memory that make most of it when the gateway's
     state grows (docs/design.md, stop 37)."""
-    path = "/proc/%d/task/%d/stat" % (pid, pid if tid is None else tid)
-    with open(path) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+    fields = _stat_fields("/proc/%d/task/%d/stat" % (pid, pid if tid is None else tid))
     return int(fields[12]) / os.sysconf("SC_CLK_TCK"), int(fields[7])
 
 

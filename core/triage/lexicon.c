@@ -349,7 +349,7 @@ static int link_node(triage_lexicon *lx, uint64_t key, int32_t phrase)
     const lex_word *w2 =
         p->nwords > 1 && !lx->words[p->first].placeholder ? &lx->words[p->first + 1] : NULL;
     uint64_t second = 0;
-    if (w2 != NULL && !w2->placeholder && !(w2->len == 1 && w2->word[0] == '?'))
+    if (w2 != NULL && !w2->placeholder && !w2->question)
         second = w2->hash;
     lx->nodes[lx->node_count] = (lex_node){phrase, s->head, second};
     s->head = (int32_t)lx->node_count++;
