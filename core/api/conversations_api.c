@@ -183,6 +183,7 @@ static int on_one(void *arg, const conv_row *row)
 typedef struct item_ctx {
     int64_t want;
     json_t *items;
+    egress_reader egress;
 } item_ctx;
 
 static int on_event(void *arg, int64_t seq, const char *json, size_t len)
@@ -190,6 +191,10 @@ static int on_event(void *arg, int64_t seq, const char *json, size_t len)
     item_ctx *c = arg;
     if (seq != c->want) /* pruned by retention: the next one came instead */
         return 0;
+    /* with its members; not held back: this is a read, not a delivery */
+    int rc = egress_event(&c->egress, seq, json, len, &json, &len);
+    if (rc != GW_OK)
+        return rc;
     json_t *ev = json_loadb(json, len, 0, NULL);
     if (ev != NULL)
         json_array_append_new(c->items, ev);
@@ -200,6 +205,7 @@ static int on_event(void *arg, int64_t seq, const char *json, size_t len)
 static json_t *items_of(gw_runtime *rt, const char *seqs)
 {
     item_ctx c = {.items = json_array()};
+    egress_begin(&c.egress, &rt->egress);
     size_t n = 0;
     for (const char *p = seqs; c.items != NULL && p != NULL && *p && n < ITEMS_MAX; n++) {
         c.want = strtoll(p, NULL, 10);
@@ -208,6 +214,7 @@ static json_t *items_of(gw_runtime *rt, const char *seqs)
         p = strchr(p, ',');
         p = p ? p + 1 : NULL;
     }
+    egress_end(&c.egress);
     return c.items;
 }
 

@@ -84,6 +84,7 @@ struct events_hub {
                        its own callback would run again at once) */
     int handles_open;
     int64_t live_seq; /* highest seq the fan-out has handled */
+    egress_reader egress; /* the fan-out's pass over the events' members */
     ev_link subs, queue;
     size_t stream_buffer;
     uint64_t keepalive_ms;
@@ -184,6 +185,9 @@ static int fan_one(void *arg, int64_t seq, const char *json, size_t len)
 {
     events_hub *hub = arg;
     int64_t prev = hub->live_seq;
+    int rc = egress_event(&hub->egress, seq, json, len, &json, &len); /* its members */
+    if (rc != GW_OK)
+        return rc;
     ev_fields f;
     fields_parse(&f, json, len);
     char *frame = NULL;
@@ -211,6 +215,7 @@ static int fan_one(void *arg, int64_t seq, const char *json, size_t len)
 typedef struct catch_ctx {
     events_hub *hub;
     events_sub *sub;
+    egress_reader egress;
     size_t read;
     bool reached_live; /* met an event past the live position */
 } catch_ctx;
@@ -224,6 +229,9 @@ static int catch_one(void *arg, int64_t seq, const char *json, size_t len)
         c->reached_live = true;
         return 1;
     }
+    int erc = egress_event(&c->egress, seq, json, len, &json, &len); /* its members */
+    if (erc != GW_OK)
+        return erc;
     c->read++;
     ev_fields f;
     fields_parse(&f, json, len);
@@ -255,7 +263,9 @@ static bool catch_up(events_hub *hub)
         sub->in_queue = false;
         catch_ctx c = {.hub = hub, .sub = sub};
         size_t page = budget < CATCHUP_PAGE ? budget : CATCHUP_PAGE;
+        egress_begin(&c.egress, &hub->rt->egress);
         int rc = store_read(hub->rt->store, sub->cursor, page, catch_one, &c);
+        egress_end(&c.egress);
         budget -= c.read > 0 ? (c.read < budget ? c.read : budget) : 1;
         if (rc < 0) {
             log_warn(&hub->rt->log, COMPONENT, "reading the log for a stream failed: %s",
@@ -288,17 +298,21 @@ static void on_pump(uv_idle_t *t)
 {
     events_hub *hub = t->data;
     bool more = false;
-    int64_t committed = store_committed_seq(hub->rt->store);
+    /* no event leaves before the members kept beside it (egress.h) */
+    int64_t committed = egress_limit(&hub->rt->egress, store_committed_seq(hub->rt->store));
     if (hub->live_seq < committed && !any_live(hub)) {
         /* Nobody to fan out to: streams that are behind read their own
          * pages up to the live position anyway. */
         hub->live_seq = committed;
     } else if (hub->live_seq < committed) {
-        if (store_read(hub->rt->store, hub->live_seq, LIVE_PAGE, fan_one, hub) < 0)
+        egress_begin(&hub->egress, &hub->rt->egress);
+        int rc = store_read_upto(hub->rt->store, hub->live_seq, committed, LIVE_PAGE, fan_one, hub);
+        egress_end(&hub->egress);
+        if (rc < 0)
             log_warn(&hub->rt->log, COMPONENT, "reading new events for the streams failed: %s",
                      store_last_error(hub->rt->store));
         else
-            more = hub->live_seq < store_committed_seq(hub->rt->store);
+            more = hub->live_seq < committed;
     }
     more = catch_up(hub) || more;
     if (!more)
@@ -323,6 +337,7 @@ static void on_keepalive(uv_timer_t *t)
 
 typedef struct page_ctx {
     const events_query *q;
+    egress_reader egress;
     char *buf;
     size_t len, cap;
     long matched, limit;
@@ -355,6 +370,9 @@ static void page_append(page_ctx *p, const char *s, size_t n)
 static int page_one(void *arg, int64_t seq, const char *json, size_t len)
 {
     page_ctx *p = arg;
+    int rc = egress_event(&p->egress, seq, json, len, &json, &len); /* its members */
+    if (rc != GW_OK)
+        return rc;
     p->scanned++;
     p->last = seq;
     ev_fields f;
@@ -372,10 +390,14 @@ static void respond_page(gw_runtime *rt, http_exchange *ex, const events_query *
 {
     page_ctx p = {.q = q, .limit = q->limit > 0 ? q->limit : PAGE_DEFAULT_LIMIT, .last = after};
     page_append(&p, "{\"events\":[", 11);
+    /* no event leaves before the members kept beside it (egress.h) */
+    int64_t upto = egress_limit(&rt->egress, store_committed_seq(rt->store));
+    egress_begin(&p.egress, &rt->egress);
     for (;;) {
         size_t before = p.scanned;
-        int rc = store_read(rt->store, p.last, PAGE_SLICE, page_one, &p);
+        int rc = store_read_upto(rt->store, p.last, upto, PAGE_SLICE, page_one, &p);
         if (rc < 0) {
+            egress_end(&p.egress);
             free(p.buf);
             http_exchange_respond_error(ex, 503, "store_unavailable",
                                         "the event log could not be read; retry later");
@@ -384,6 +406,7 @@ static void respond_page(gw_runtime *rt, http_exchange *ex, const events_query *
         if (rc > 0 || p.scanned - before < PAGE_SLICE || p.scanned >= PAGE_SCAN_MAX)
             break;
     }
+    egress_end(&p.egress);
     char tail[64];
     int n = snprintf(tail, sizeof tail, "],\"next_after\":%lld}", (long long)p.last);
     page_append(&p, tail, (size_t)n);
@@ -415,7 +438,8 @@ static void start_stream(events_hub *hub, http_exchange *ex, events_query *q, in
     }
     sub->q = *q;
     memset(q, 0, sizeof *q); /* moved */
-    sub->cursor = after >= 0 ? after : store_committed_seq(hub->rt->store);
+    sub->cursor = after >= 0 ? after
+                             : egress_limit(&hub->rt->egress, store_committed_seq(hub->rt->store));
     link_init(&sub->all);
     link_init(&sub->queued);
     static const gw_http_header headers[] = {{"Cache-Control", "no-cache"},
@@ -464,7 +488,8 @@ static void events_get(void *arg, http_exchange *ex)
         else
             http_exchange_respond_error(ex, 500, "out_of_memory", "the query could not be read");
     } else if (q.limit > 0 || wants_json(ex)) {
-        respond_page(rt, ex, &q, after >= 0 ? after : store_committed_seq(rt->store));
+        respond_page(rt, ex, &q,
+                     after >= 0 ? after : egress_limit(&rt->egress, store_committed_seq(rt->store)));
     } else {
         start_stream(hub, ex, &q, after);
     }
@@ -486,7 +511,7 @@ int events_api_install(gw_runtime *rt)
     if (hub == NULL)
         return GW_ENOMEM;
     hub->rt = rt;
-    hub->live_seq = store_committed_seq(rt->store);
+    hub->live_seq = egress_limit(&rt->egress, store_committed_seq(rt->store));
     hub->stream_buffer = (size_t)api_setting(rt, "stream_buffer", 256u << 10);
     hub->keepalive_ms = api_setting(rt, "stream_keepalive", 15000);
     link_init(&hub->subs);

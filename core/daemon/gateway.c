@@ -151,7 +151,8 @@ static void store_failed(gateway *gw)
     }
 }
 
-/* durable_hooks: a sync returned. */
+/* durable_hooks: a sync returned; and the conversation service's
+ * database committed the members of more events (egress.h). */
 static void durable_advanced(void *arg)
 {
     gateway *gw = arg;
@@ -236,6 +237,9 @@ static void retention_cb(uv_timer_t *t)
                             RETENTION_SLICE_ROWS);
     if (n > 0)
         log_debug(&rt->log, "store", "retention pruned %lld events", (long long)n);
+    int64_t first = n > 0 && rt->conv != NULL ? store_first_seq(rt->store) : 0;
+    if (first > 0)
+        conv_service_prune(rt->conv, first); /* the pruned events' members */
     else if (n < 0)
         log_warn(&rt->log, "store", "retention pruning failed: %s",
                  store_last_error(rt->store));
@@ -501,6 +505,8 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     if ((rc = outbox_open(rt, &rt->outbox, err, errlen)) != GW_OK)
         return rc;
     rt->echo = (pipeline_echo){.is_echo = outbox_is_echo, .arg = rt->outbox};
+    gw->conversation_events.members_durable = durable_advanced;
+    gw->conversation_events.members_durable_arg = gw;
     if ((rc = startup_conversations(rt, &gw->conversation_events, err, errlen)) != GW_OK)
         return rc;
     if ((rc = actions_nats_open(rt, &gw->nats_actions, err, errlen)) != GW_OK)
@@ -576,6 +582,7 @@ void gateway_close(gw_runtime *rt)
     triage_free(gw->triage);
     gw->triage = NULL;
     rt->observer = (pipeline_observer){0};
+    rt->egress = (event_egress){0};
     conv_service_free(rt->conv);
     rt->conv = NULL;
     outbox_close(rt->outbox);

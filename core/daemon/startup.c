@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "api/routes.h"
@@ -182,6 +183,11 @@ int startup_conversations(gw_runtime *rt, startup_events *events, char *err, siz
         .timezone = json_string_value(json_object_get(s, "timezone")),
         .emit = conversation_event,
         .emit_arg = events,
+        .durable = events->members_durable,
+        .durable_arg = events->members_durable_arg,
+        .synchronous_full = strcmp(json_string_value(json_object_get(rt->cfg->gateway,
+                                                                     "synchronous")),
+                                   "full") == 0,
     };
     if (business_hours_parse(json_string_value(json_object_get(s, "hours")), &o.hours, err,
                              errlen) != GW_OK)
@@ -193,5 +199,6 @@ int startup_conversations(gw_runtime *rt, startup_events *events, char *err, siz
     if (rc != GW_OK)
         return rc;
     rt->observer = conv_service_observer(rt->conv);
+    rt->egress = conv_service_egress(rt->conv);
     return store_commit(rt->store) == GW_OK ? GW_OK : GW_EIO;
 }

@@ -16,6 +16,10 @@ typedef struct triage triage;
 typedef struct startup_events {
     gw_runtime *rt;
     pipeline_stats stats;
+    /* the caller's: the events' members reached the disk further, so
+     * events waiting for them may leave (conv_options.durable) */
+    void (*members_durable)(void *arg);
+    void *members_durable_arg;
 } startup_events;
 
 /* startup_accounts' answer when an account's plugin refused to create it

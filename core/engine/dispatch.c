@@ -257,14 +257,18 @@ static void submit(dispatcher *d)
         d->len = 0;
         memset(&d->batch, 0, sizeof d->batch);
         d->replay_id = 0;
-        int64_t committed = store_committed_seq(d->rt->store);
+        /* no event leaves before the members kept beside it (egress.h) */
+        int64_t committed = egress_limit(&d->rt->egress, store_committed_seq(d->rt->store));
         if (dispatch_take_replay(d)) {
             /* the batch holds the replayed dead letter */
         } else if (d->cursor < committed) {
             /* After a restart, a range planned before the crash goes first,
              * exactly as it may have gone then. */
             d->read_limit = d->names_batches && d->plan_last > d->cursor ? d->plan_last : 0;
-            int rc = store_read(d->rt->store, d->cursor, d->batch_size, dispatch_append_line, d);
+            egress_begin(&d->egress, &d->rt->egress);
+            int rc = store_read_upto(d->rt->store, d->cursor, committed, d->batch_size,
+                                     dispatch_read_line, d);
+            egress_end(&d->egress);
             d->read_limit = 0;
             if (rc < 0) {
                 log_error(&d->rt->log, d->name, "could not read the log: %s",
@@ -331,7 +335,8 @@ int dispatch_settled(const dispatcher *d)
 {
     if (d->busy)
         return 0;
-    return d->failing || d->cursor >= store_committed_seq(d->rt->store);
+    return d->failing ||
+           d->cursor >= egress_limit(&d->rt->egress, store_committed_seq(d->rt->store));
 }
 
 const dispatch_stats *dispatch_stats_get(const dispatcher *d)

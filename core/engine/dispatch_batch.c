@@ -30,3 +30,14 @@ int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)
     d->batch.count++;
     return 0;
 }
+
+int dispatch_read_line(void *arg, int64_t seq, const char *json, size_t len)
+{
+    dispatcher *d = arg;
+    if (d->read_limit > 0 && seq > d->read_limit)
+        return 1;
+    const char *text;
+    size_t n;
+    int rc = egress_event(&d->egress, seq, json, len, &text, &n);
+    return rc != GW_OK ? rc : dispatch_append_line(d, seq, text, n);
+}

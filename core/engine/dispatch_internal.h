@@ -44,6 +44,7 @@ struct dispatcher {
     char *plan_key;          /* "batch/<name>" in the cursor table */
     int64_t plan_last;       /* the range planned durably ends here */
     int64_t read_limit;      /* store_read stops past this seq; 0: none */
+    egress_reader egress;    /* the read's pass over the events' members */
     int plan_waiting;        /* a plan waits for its commit */
 
     /* Asynchronous sinks (type->write_async). */
@@ -58,9 +59,12 @@ struct dispatcher {
     dispatch_stats stats;
 };
 
-/* store_read's callback: one event's line into the batch (arg is the
- * dispatcher). 0, 1 to stop the walk (past a planned range), or GW_ENOMEM. */
+/* One event's line into the batch (arg is the dispatcher), as it is to
+ * leave: 0, 1 to stop the walk (past a planned range), or GW_ENOMEM.
+ * dispatch_read_line is store_read's callback: the stored event with its
+ * members added (d->egress); a dead letter's line has them already. */
 int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len);
+int dispatch_read_line(void *arg, int64_t seq, const char *json, size_t len);
 
 /* Park every event of the refused batch (or mark the replayed dead letter
  * refused again) and step over it. */

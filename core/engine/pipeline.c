@@ -276,12 +276,10 @@ static int normalise_and_append(store *st, const char *network, const char *acco
     item->received_at = received;
     if (obs != NULL && obs->annotate != NULL)
         obs->annotate(obs->arg, ev, item, now_ms);
-    /* the enrichment's members (triage's tags), then the observer's */
-    store_members parts[2] = {{en->members, en->len}, {NULL, 0}};
-    if (obs != NULL && obs->members != NULL)
-        parts[1].text = obs->members(obs->arg, &parts[1].len);
+    /* the enrichment's members (triage's tags) */
+    store_members parts[1] = {{en->members, en->len}};
     int64_t seq = 0;
-    rc = store_append_parts(st, ev, parts, 2, &seq);
+    rc = store_append_parts(st, ev, parts, 1, &seq);
     if (rc == 1 && obs != NULL && obs->stored != NULL)
         obs->stored(obs->arg, ev, seq, en);
     if (rc == 1)

@@ -95,21 +95,19 @@ struct pipeline_enriched {
 
 /* Observer (conversations, core/service/): sees every event on its way
  * into the log. annotate(arg, event, item, now_ms) runs after the host
- * members are set and before the append, and may add members
- * (conversation_id, contact); item has the host members and, for a
- * plugin's item (item->validated), the members validation found (the
- * nulls among them are gone from the event by then); stored(arg, event, seq, enriched) runs after the event was
- * appended as new, with the event as stored (borrowed) and what the
- * enrichment decided beside it (never NULL). An event annotated but not
+ * members are set and before the append, and prepares what stored()
+ * applies (the conversation service decides there the members it keeps
+ * beside the log, engine/egress.h); item has the host members and, for
+ * a plugin's item (item->validated), the members validation found (the
+ * nulls among them are gone from the event by then); stored(arg, event,
+ * seq, enriched) runs after the event was appended as new, with the
+ * event as stored (borrowed) and what the enrichment decided beside it
+ * (never NULL). An event annotated but not
  * stored (a duplicate, an error) gets no stored() call: annotate must
  * only prepare what stored() applies. Either may be NULL. */
 typedef struct pipeline_observer {
     void (*annotate)(void *arg, json_t *event, const pipeline_item *item, uint64_t now_ms);
     void (*stored)(void *arg, const json_t *event, int64_t seq, const pipeline_enriched *enriched);
-    /* Members annotate prepared as JSON text, stored after the event's
-     * own (store_append_text), or NULL; *len set. Not in the event object
-     * stored() sees. May be NULL. */
-    const char *(*members)(void *arg, size_t *len);
     void *arg;
 } pipeline_observer;
 

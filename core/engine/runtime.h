@@ -23,6 +23,7 @@
 
 #include "base/backoff.h"
 #include "config/config.h"
+#include "engine/egress.h"
 #include "engine/loader.h"
 #include "base/log.h"
 #include "base/tick_stats.h"
@@ -76,7 +77,10 @@ typedef struct gw_runtime {
     /* Conversations (core/service/): assigns conversation_id and contact
      * to every event; annotate/stored NULL when the service is off. */
     pipeline_observer observer;
-    struct conv_service *conv; /* NULL when [service] conversations = false */
+    struct conv_service *conv;
+    /* Where events leave (engine/egress.h): the members the service keeps
+     * beside the log, and how far events may leave; empty without it. */
+    event_egress egress; /* NULL when [service] conversations = false */
 
     gw_account **accounts;   /* owned, one per [[account]] that started */
     size_t account_count;

@@ -198,7 +198,13 @@ static void annotate_answer(conv_service *svc, json_t *ev, const pipeline_item *
     if (n > 0 && (size_t)n < sizeof key) { /* the answered event's id */
         json_t *orig = NULL;
         if (store_event_get(svc->st, key, &orig) == GW_OK) {
+            /* carried by an event stored before the members were kept
+             * beside the log; else kept there */
             int64_t id = conv_id_parse("cv_", member(orig, "conversation_id"));
+            const json_t *seq = json_object_get(orig, "seq");
+            if (id <= 0 && json_is_integer(seq) &&
+                conv_members_conversation(svc, json_integer_value(seq), &id) != 1)
+                id = 0;
             cv = id > 0 ? conv_by_id(svc, id) : NULL;
         }
         json_decref(orig);
@@ -302,6 +308,11 @@ static void apply_answer(conv_service *svc, conv_pending *p)
 static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipeline_enriched *en)
 {
     conv_service *svc = arg;
+    /* the members annotate wrote, kept beside the log (conv_members.c) */
+    if (svc->members_text.len > 0 &&
+        conv_members_add(svc, seq, svc->members_text.data, svc->members_text.len) != GW_OK)
+        log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld "
+                  "leaves without its conversation and contact", (long long)seq);
     conv_pending *p = &svc->pending;
     if (!p->valid)
         return;
@@ -335,18 +346,10 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipel
     *p = (conv_pending){0};
 }
 
-static const char *observe_members(void *arg, size_t *len)
-{
-    conv_service *svc = arg;
-    *len = svc->members_text.len;
-    return svc->members_text.len > 0 ? svc->members_text.data : NULL;
-}
-
 pipeline_observer conv_service_observer(conv_service *svc)
 {
     return (pipeline_observer){.annotate = observe_annotate,
                                .stored = observe_stored,
-                               .members = observe_members,
                                .arg = svc};
 }
 
@@ -432,7 +435,7 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
 {
     const char *type = member(ev, "type");
     int64_t id = conv_id_parse("cv_", member(ev, "conversation_id"));
-    if (type == NULL || id <= 0) /* none assigned: stored while the service was off */
+    if (type == NULL)
         return 0;
     if (strcmp(type, "sla.breached") == 0) {
         conv *cv = conv_by_id(svc, id);
@@ -452,6 +455,19 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
     if (it.network == NULL || it.account == NULL || it.received_at == NULL ||
         gw_sdk_time_parse(it.received_at, &now) != 0 || now < 0)
         return GW_EINVAL;
+    pipeline_enriched none = {.priority_score = -1};
+    if (id <= 0) {
+        /* Its members were decided but not committed (a crash between
+         * the two commits: it has not left the gateway), or it was
+         * stored while the service was off: decided now, as live. */
+        observe_annotate(svc, ev, &it, (uint64_t)now);
+        if (!svc->pending.valid)
+            return 0;
+        observe_stored(svc, ev, seq, &none);
+        return 1;
+    }
+    /* An event stored with its members inside, before they were kept
+     * beside the log: they are what the help desk has seen. */
     int64_t saved[2] = {-1, -1};
     int64_t ct = conv_id_parse("ct_", member(json_object_get(ev, "contact"), "id"));
     if (customer)
@@ -474,7 +490,7 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
     }
     if (!p->valid)
         return GW_ENOENT;
-    pipeline_enriched none = {.priority_score = -1};
+    svc->members_text.len = 0; /* the event carries them */
     observe_stored(svc, ev, seq, &none);
     return 1;
 }

@@ -12,8 +12,8 @@
  * next start applies the events after that seq), and lets its writes run
  * on a thread of their own (conv_writer.c) without either database
  * waiting for the other's write lock (docs/design.md). It is written
- * with synchronous = NORMAL, whatever the log's setting: a power loss
- * may take its last commits, which the log then gives back.
+ * with the log's synchronous setting: it holds the members of the events
+ * (conv_members.c), which leave the gateway once it committed them.
  */
 #include <stdio.h>
 
@@ -31,12 +31,16 @@ int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "conversations: %s", store_last_error(svc->st));
         return GW_EIO;
     }
-    store_options o = {.synchronous_full = 0, .bare = 1};
+    /* As durable as the log: the events' members are here, and no event
+     * leaves before the commit that holds them (conv_members.c). */
+    store_options o = {.synchronous_full = svc->opt.synchronous_full, .bare = 1};
     int rc = store_open(path, &o, &svc->db, err, errlen);
     if (rc == GW_OK)
         rc = conv_store_open(svc->db, &svc->cs, err, errlen);
     if (rc == GW_OK)
         rc = contact_store_open(svc->cs, &svc->ks, err, errlen);
+    if (rc == GW_OK)
+        rc = event_members_open(svc->db, &svc->em, err, errlen);
     int64_t applied = -1;
     if (rc == GW_OK &&
         (store_commit(svc->db) != GW_OK || conv_store_applied(svc->cs, &applied) != GW_OK)) {
@@ -61,6 +65,14 @@ int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen)
     }
     /* checkpoints off the loop, as the log's: with synchronous = NORMAL
      * SQLite's automatic one would fsync on the loop thread */
+    /* the events' members read back where they leave, on a connection
+     * of the loop's own: it never waits for the writer's */
+    if (rc == GW_OK && store_commit(svc->db) != GW_OK) {
+        snprintf(err, errlen, "conversations: %s: %s", path, store_last_error(svc->db));
+        rc = GW_EIO;
+    }
+    if (rc == GW_OK)
+        rc = members_reader_open(path, &svc->reader, err, errlen);
     char cerr[256];
     if (rc == GW_OK && store_checkpoint_start(svc->db, path, 0, 0,
                                               &svc->checkpointer, cerr, sizeof cerr) != GW_OK)
@@ -74,8 +86,12 @@ void conv_db_close(conv_service *svc)
     svc->writer = NULL;
     contact_store_close(svc->ks);
     conv_store_close(svc->cs);
+    event_members_close(svc->em);
+    members_reader_close(svc->reader);
+    svc->reader = NULL;
     svc->ks = NULL;
     svc->cs = NULL;
+    svc->em = NULL;
     if (svc->db != NULL) {
         store_checkpoint_stop(svc->checkpointer, svc->db);
         store_rollback(svc->db); /* what was not committed did not happen */
@@ -116,10 +132,10 @@ int conv_db_sync(conv_service *svc)
     return conv_writer_wait(svc->writer);
 }
 
-int conv_db_start_writer(conv_service *svc, conv_writer_failed_fn failed, void *arg, char *err,
+int conv_db_start_writer(conv_service *svc, const conv_writer_hooks *hooks, char *err,
                          size_t errlen)
 {
-    int rc = conv_writer_start(svc->loop, svc->db, svc->cs, svc->ks, failed, arg, &svc->writer);
+    int rc = conv_writer_start(svc->loop, svc->db, svc->cs, svc->ks, svc->em, hooks, &svc->writer);
     if (rc != GW_OK)
         snprintf(err, errlen, "conversations: cannot start the writer's thread");
     return rc;

@@ -85,6 +85,8 @@ int conv_flush_rows(conv_service *svc)
     if (rc == GW_OK)
         rc = conv_contact_flush(svc, 0);
     if (rc == GW_OK)
+        rc = conv_members_flush(svc);
+    if (rc == GW_OK)
         conv_link_contacts(svc, 0);
     return rc;
 }

@@ -181,6 +181,8 @@ int conv_service_reload(conv_service *svc)
     }
     svc->uncommitted = 0;
     store_rollback(svc->db);
+    /* the members not committed are decided again by the replay */
+    conv_members_reset(svc, svc->durable_seq);
     conv_sla_reset(svc);
     int rc = conv_drop_state(svc);
     if (rc == GW_OK)

@@ -23,6 +23,12 @@ typedef struct conv_options {
     const char *timezone;       /* IANA zone of hours (borrowed for open) */
     conv_emit_fn emit;          /* may be NULL: breaches are then only recorded */
     void *emit_arg;
+    /* The events' members are on disk up to a higher seq
+     * (conv_service_members_bound): events waiting for them may leave.
+     * Called on the loop; may be NULL. */
+    void (*durable)(void *arg);
+    void *durable_arg;
+    int synchronous_full; /* commit the service's database as the log does */
 } conv_options;
 
 #endif /* GW_CONV_OPTIONS_H */

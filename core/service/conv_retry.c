@@ -89,7 +89,21 @@ static void writer_failed(void *arg)
     conv_service_sync(arg);
 }
 
+/* The writer's uv_async, on the loop: a commit recorded a higher applied
+ * seq, so the events up to it may leave with their members. */
+static void writer_durable(void *arg)
+{
+    conv_service *svc = arg;
+    int64_t durable = conv_writer_durable(svc->writer);
+    if (durable <= svc->durable_seq)
+        return;
+    svc->durable_seq = durable;
+    if (svc->opt.durable != NULL)
+        svc->opt.durable(svc->opt.durable_arg);
+}
+
 int conv_retry_start_writer(conv_service *svc, char *err, size_t errlen)
 {
-    return conv_db_start_writer(svc, writer_failed, svc, err, errlen);
+    conv_writer_hooks hooks = {.failed = writer_failed, .durable = writer_durable, .arg = svc};
+    return conv_db_start_writer(svc, &hooks, err, errlen);
 }

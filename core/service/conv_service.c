@@ -52,6 +52,7 @@ int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger
     if (svc->opt.contact_cache == 0)
         svc->opt.contact_cache = 1;
     svc->applied_seq = -1;
+    svc->durable_seq = -1;
     int rc = conv_db_open(svc, path, err, errlen);
     if (rc == GW_OK && ((svc->by_key = strmap_new()) == NULL || (svc->by_id = idmap_new()) == NULL ||
                         (svc->contacts = strmap_new()) == NULL ||
@@ -71,6 +72,8 @@ int conv_service_open(uv_loop_t *loop, store *st, const char *path, const logger
         ((rc = conv_flush_rows(svc)) != GW_OK || (rc = conv_db_commit(svc)) != GW_OK ||
          (rc = conv_writer_take_failure(svc->writer, werr, sizeof werr)) != GW_OK))
         snprintf(err, errlen, "conversations: %s: %s", path, werr);
+    if (rc == GW_OK) /* committed: the take waited for the writer */
+        svc->durable_seq = conv_writer_durable(svc->writer);
     if (rc < 0) {
         conv_service_free(svc);
         return rc;
@@ -288,6 +291,7 @@ void conv_service_free(conv_service *svc)
     conv_tally_free(svc);
     conv_sla_free(svc);
     jw_buf_free(&svc->members_text);
+    conv_members_free(svc);
     conv_db_close(svc);
     free(svc);
 }

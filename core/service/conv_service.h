@@ -32,6 +32,7 @@
 #include "service/conv_id.h"
 #include "service/conv_options.h"
 #include "service/conv_priority.h"
+#include "engine/egress.h"
 #include "engine/pipeline.h"
 #include "store/contact_store.h"
 #include "store/conv_store.h"
@@ -77,8 +78,16 @@ int conv_service_sync(conv_service *svc);
 void conv_service_free(conv_service *svc);
 
 /* The pipeline observer that assigns conversations and contacts; valid
- * while svc is. */
+ * while svc is. The members it decides for an event are not stored in
+ * it: they are kept beside the log (conv_members.c) and added where the
+ * event leaves, through conv_service_egress's table (valid while svc
+ * is), which holds events back until their members are committed. */
 pipeline_observer conv_service_observer(conv_service *svc);
+event_egress conv_service_egress(conv_service *svc);
+
+/* The log pruned its events before seq below: their members go too, at
+ * the next commit. */
+void conv_service_prune(conv_service *svc, int64_t below);
 
 /* The log's tick, or the service's own commit, failed: what memory
  * holds may name events that are gone. Roll the service's writes back,

@@ -22,8 +22,10 @@
 #include "service/conv_priority.h"
 #include "store/contact_store.h"
 #include "store/conv_store.h"
+#include "store/event_members.h"
 
 typedef struct conv_service conv_service;
+struct conv_writer_hooks;
 
 #define CONV_QUEUE_SCORES 101 /* priority scores 0-100 */
 
@@ -155,6 +157,19 @@ struct conv_service {
      * object: building a json_t of eight members per event, to dump and
      * free it, was a fifth of the service's cost per event */
     jw_buf members_text;
+    /* The events' members kept beside the log (conv_members.c): this
+     * tick's, handed to the writer at the commit, and the last ticks'
+     * in memory for where events leave; older ones are read back from
+     * the database (reader, a connection of the loop's own). */
+    event_members *em;
+    members_reader *reader;
+    char *tick_body;
+    size_t tick_len, tick_cap;
+    int64_t tick_first, tick_last;
+    struct conv_recent *recent; /* CONV_RECENT_TICKS, a ring in seq order */
+    size_t recent_start, recent_count;
+    int64_t durable_seq; /* the writer's highest committed applied seq */
+    int64_t prune_below; /* the log's first seq: rows before it go at the next flush */
     uint64_t linked_at_ms; /* loop time of the last batch of contact links */
     uv_timer_t close_timer;
     uv_timer_t sweep_timer; /* writes stale contacts */
@@ -188,6 +203,17 @@ struct conv_service {
  * writer (committed by conv_service_commit). 0 or GW_E* (GW_EIO while
  * the database is failing: nothing is given). */
 int conv_flush_rows(conv_service *svc);
+
+/* conv_members.c: the event members of the tick (seq's text, len
+ * bytes); handed to the writer with the tick's rows (conv_members_flush,
+ * from conv_flush_rows); forgotten past keep_upto after a reload (the
+ * replay makes them again); and the memory's release. */
+int conv_members_add(conv_service *svc, int64_t seq, const char *text, size_t len);
+int conv_members_flush(conv_service *svc);
+void conv_members_reset(conv_service *svc, int64_t keep_upto);
+void conv_members_free(conv_service *svc);
+/* The conversation id seq's members name: 1 and *id, 0 none, GW_E*. */
+int conv_members_conversation(conv_service *svc, int64_t seq, int64_t *id);
 
 /* conv_contacts.c */
 contact *conv_contact_lookup(conv_service *svc, const char *network, size_t net_len,
@@ -290,9 +316,9 @@ int conv_replay_log(conv_service *svc);
  * applied (when it moved), to be committed; nothing when there is
  * nothing new. 0 or GW_ENOMEM. */
 int conv_db_commit(conv_service *svc);
-/* Start the writer's thread (after the start's own reads), failed
- * called on the loop after a batch failed. 0 or GW_E*. */
-int conv_db_start_writer(conv_service *svc, void (*failed)(void *arg), void *arg, char *err,
+/* Start the writer's thread (after the start's own reads), its hooks
+ * called on the loop (conv_writer.h). 0 or GW_E*. */
+int conv_db_start_writer(conv_service *svc, const struct conv_writer_hooks *hooks, char *err,
                          size_t errlen);
 /* Before the loop reads or writes db itself: wait for the writer. A
  * failure is left for the writer's callback (conv_retry.c). */

@@ -40,6 +40,12 @@ typedef struct items_chunk {
     size_t len;
 } items_chunk;
 
+typedef struct members_row {
+    int64_t first, last;
+    const char *body;
+    size_t len;
+} members_row;
+
 typedef struct batch {
     struct batch *next;
     conv_row *convs;
@@ -48,7 +54,10 @@ typedef struct batch {
     size_t item_count, item_cap;
     contact_row *contacts;
     size_t contact_count, contact_cap;
+    members_row *members;
+    size_t member_count, member_cap;
     int64_t link_upto; /* 0: none */
+    int64_t prune_below; /* 0: none */
     int64_t applied;   /* -1: none */
     int commit;
     block *blocks; /* the strings; the first is kept when recycled */
@@ -58,9 +67,10 @@ struct conv_writer {
     store *db;
     conv_store *cs;
     contact_store *ks;
-    conv_writer_failed_fn failed_fn;
-    void *failed_arg;
-    uv_async_t async; /* the failure, told on the loop */
+    event_members *em;
+    conv_writer_hooks hooks;
+    uv_async_t async; /* a failure or a commit, told on the loop */
+    int64_t durable_told; /* the loop's: the durable seq hooks.durable was told of */
     pthread_t thread;
     batch *filling; /* the loop's */
     int lost;       /* the loop's: a row could not be added (no memory) */
@@ -73,6 +83,7 @@ struct conv_writer {
     batch *spare;       /* run, to be filled again */
     int busy, stop;
     int failed;    /* a batch failed: later ones are dropped until the take */
+    int64_t durable; /* the highest applied seq committed */
     char err[256]; /* its message */
 };
 
@@ -87,6 +98,7 @@ static void batch_free(batch *b)
     free(b->convs);
     free(b->items);
     free(b->contacts);
+    free(b->members);
     free(b);
 }
 
@@ -117,8 +129,13 @@ static void batch_reset(batch *b)
         b->items = NULL;
         b->item_cap = 0;
     }
-    b->conv_count = b->item_count = b->contact_count = 0;
-    b->link_upto = 0;
+    if (b->member_cap > KEEP_ROWS) {
+        free(b->members);
+        b->members = NULL;
+        b->member_cap = 0;
+    }
+    b->conv_count = b->item_count = b->contact_count = b->member_count = 0;
+    b->link_upto = b->prune_below = 0;
     b->applied = -1;
     b->commit = 0;
     b->next = NULL;
@@ -126,7 +143,8 @@ static void batch_reset(batch *b)
 
 static int batch_empty(const batch *b)
 {
-    return b->conv_count == 0 && b->item_count == 0 && b->contact_count == 0 && b->link_upto == 0;
+    return b->conv_count == 0 && b->item_count == 0 && b->contact_count == 0 &&
+           b->member_count == 0 && b->link_upto == 0 && b->prune_below == 0;
 }
 
 /* A copy of len bytes of s and a NUL in b's blocks, or NULL (no memory).
@@ -253,6 +271,31 @@ void conv_writer_link(conv_writer *w, int64_t upto)
         b->link_upto = upto;
 }
 
+int conv_writer_members(conv_writer *w, int64_t first, int64_t last, const char *body, size_t len)
+{
+    batch *b = filling(w);
+    members_row *rows =
+        b != NULL ? grow_array(b->members, &b->member_cap, b->member_count + 1, sizeof *rows, 8)
+                  : NULL;
+    if (rows == NULL)
+        return lose(w);
+    b->members = rows;
+    const char *c = copy_text(b, body, len);
+    if (c == NULL)
+        return lose(w);
+    b->members[b->member_count++] = (members_row){first, last, c, len};
+    return GW_OK;
+}
+
+void conv_writer_prune(conv_writer *w, int64_t below)
+{
+    batch *b = filling(w);
+    if (b == NULL)
+        lose(w);
+    else if (below > b->prune_below)
+        b->prune_below = below;
+}
+
 int conv_writer_pending(const conv_writer *w)
 {
     return w->filling != NULL && !batch_empty(w->filling);
@@ -305,6 +348,11 @@ static int run_batch(conv_writer *w, const batch *b)
         rc = contact_store_put(w->ks, &b->contacts[i]);
     if (rc == GW_OK && b->link_upto > 0)
         rc = conv_store_link_contacts(w->cs, b->link_upto);
+    for (size_t i = 0; rc == GW_OK && i < b->member_count; i++)
+        rc = event_members_put(w->em, b->members[i].first, b->members[i].last, b->members[i].body,
+                               b->members[i].len);
+    if (rc == GW_OK && b->prune_below > 0)
+        rc = event_members_prune(w->em, b->prune_below);
     if (rc == GW_OK && b->applied >= 0)
         rc = conv_store_set_applied(w->cs, b->applied);
     if (rc == GW_OK && b->commit)
@@ -330,7 +378,8 @@ static void *writer_main(void *arg)
         w->busy = 1;
         pthread_mutex_unlock(&w->mu);
         int rc = skip ? GW_OK : run_batch(w, b);
-        int tell = 0;
+        int tell = 0, committed = !skip && rc == GW_OK && b->commit && b->applied >= 0;
+        int64_t applied = b->applied;
         if (rc != GW_OK) {
             pthread_mutex_lock(&w->mu);
             snprintf(w->err, sizeof w->err, "%s", store_last_error(w->db));
@@ -341,6 +390,10 @@ static void *writer_main(void *arg)
         batch_reset(b);
         pthread_mutex_lock(&w->mu);
         w->failed |= tell;
+        if (committed && applied > w->durable) {
+            w->durable = applied;
+            tell = 1;
+        }
         b->next = w->spare;
         w->spare = b;
         w->busy = 0;
@@ -358,9 +411,23 @@ static void async_cb(uv_async_t *a)
     conv_writer *w = a->data;
     pthread_mutex_lock(&w->mu);
     int failed = w->failed;
+    int64_t durable = w->durable;
     pthread_mutex_unlock(&w->mu);
-    if (failed && w->failed_fn != NULL)
-        w->failed_fn(w->failed_arg);
+    if (durable > w->durable_told) {
+        w->durable_told = durable;
+        if (w->hooks.durable != NULL)
+            w->hooks.durable(w->hooks.arg);
+    }
+    if (failed && w->hooks.failed != NULL)
+        w->hooks.failed(w->hooks.arg);
+}
+
+int64_t conv_writer_durable(conv_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int64_t durable = w->durable;
+    pthread_mutex_unlock(&w->mu);
+    return durable;
 }
 
 void conv_writer_stats_get(conv_writer *w, conv_writer_stats *out)
@@ -416,13 +483,14 @@ static void on_closed(uv_handle_t *h)
 }
 
 int conv_writer_start(uv_loop_t *loop, store *db, conv_store *cs, contact_store *ks,
-                      conv_writer_failed_fn failed, void *arg, conv_writer **out)
+                      event_members *em, const conv_writer_hooks *hooks, conv_writer **out)
 {
     *out = NULL;
     conv_writer *w = calloc(1, sizeof *w);
     if (w == NULL)
         return GW_ENOMEM;
-    *w = (conv_writer){.db = db, .cs = cs, .ks = ks, .failed_fn = failed, .failed_arg = arg};
+    *w = (conv_writer){.db = db, .cs = cs, .ks = ks, .em = em, .hooks = *hooks, .durable = -1,
+                       .durable_told = -1};
     if (pthread_mutex_init(&w->mu, NULL) != 0 || pthread_cond_init(&w->work, NULL) != 0 ||
         pthread_cond_init(&w->idle, NULL) != 0 || uv_async_init(loop, &w->async, async_cb) != 0) {
         free(w); /* glibc's mutexes and conditions hold no resources */

@@ -28,6 +28,7 @@
 
 #include "store/contact_store.h"
 #include "store/conv_store.h"
+#include "store/event_members.h"
 
 typedef struct conv_writer conv_writer;
 
@@ -41,14 +42,25 @@ typedef struct conv_writer_stats {
     uint64_t full_waits; /* hand-overs that waited for room in the queue */
 } conv_writer_stats;
 
-/* Called on the loop thread after a batch failed (arg as given). */
+/* Called on the loop thread (arg as given): failed after a batch
+ * failed; durable after a commit recorded a higher applied seq
+ * (conv_writer_durable). */
 typedef void (*conv_writer_failed_fn)(void *arg);
+typedef struct conv_writer_hooks {
+    conv_writer_failed_fn failed, durable;
+    void *arg;
+} conv_writer_hooks;
 
-/* Start the thread for db, whose statements are cs's and ks's (all
+/* Start the thread for db, whose statements are cs's, ks's and em's (all
  * borrowed; the caller closes them after conv_writer_close). Returns 0
  * and *out, or GW_E* (nothing started). */
 int conv_writer_start(uv_loop_t *loop, store *db, conv_store *cs, contact_store *ks,
-                      conv_writer_failed_fn failed, void *arg, conv_writer **out);
+                      event_members *em, const conv_writer_hooks *hooks, conv_writer **out);
+
+/* The highest applied seq a commit recorded (-1 before the first), for
+ * the loop: what the events up to it carry is on disk as much as the
+ * database's synchronous setting makes it. */
+int64_t conv_writer_durable(conv_writer *w);
 
 /* Add to the batch being filled (its strings are copied): a
  * conversation's row, a conversation's seqs moved out of its row
@@ -60,6 +72,10 @@ int conv_writer_conversation(conv_writer *w, const conv_row *r);
 int conv_writer_items(conv_writer *w, int64_t id, const char *seqs, size_t len);
 int conv_writer_contact(conv_writer *w, const contact_row *r);
 void conv_writer_link(conv_writer *w, int64_t upto);
+/* A tick's event members (event_members.h: body len bytes, copied), and
+ * the rows of events before below to delete (written after the rows). */
+int conv_writer_members(conv_writer *w, int64_t first, int64_t last, const char *body, size_t len);
+void conv_writer_prune(conv_writer *w, int64_t below);
 
 /* 1 when the batch being filled holds something. */
 int conv_writer_pending(const conv_writer *w);

@@ -20,6 +20,20 @@ int64_t store_committed_seq(const store *s)
     return s->committed_seq;
 }
 
+int64_t store_first_seq(store *s)
+{
+    sqlite3_stmt *q = NULL;
+    int64_t first = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MIN(seq), 0) FROM events", -1, &q, NULL) !=
+        SQLITE_OK)
+        return GW_EIO;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        first = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? first : GW_EIO;
+}
+
 /* The callback must not call store_read on the same store: the walk holds
  * the read statement (reported as GW_ESTATE). Other store calls are fine. */
 int store_read(store *s, int64_t after_seq, size_t max_count, store_read_cb cb, void *arg)

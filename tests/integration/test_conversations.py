@@ -115,6 +115,13 @@ class ConversationsTest(GatewayTestCase):
         self.assertTrue(all(ev["mock:p-%d" % i]["contact"]["first_seen"] == first["first_seen"]
                             and ev["mock:p-%d" % i]["contact"]["id"] == first["id"]
                             for i in range(2, 7)))
+        # the members are kept beside the log and added where events leave:
+        # GET /v1/events gives each event what the sink got, byte for byte
+        page = self.get(gw, "/v1/events?after=0&limit=100")["events"]
+        self.assertEqual(6, len(page))
+        for e in page:
+            self.assertEqual(ev[e["id"]], e)
+            self.assertEqual(list(ev[e["id"]].keys()), list(e.keys()))
         self.assertEqual(0, gw.stop())
 
     def test_reply_answers_the_conversation_and_the_queue_reorders(self):

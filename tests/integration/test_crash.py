@@ -1,5 +1,7 @@
 """Crash and restart: kill -9 in the middle of a flood loses nothing and
-repeats nothing in the file sink."""
+repeats nothing in the file sink; with conversations on, every event
+leaves with its conversation and contact, the same ones on both sides of
+a crash (they are committed beside the log before the event leaves)."""
 import unittest
 
 from gwtest import (GatewayTestCase, config, count_lines, mock_account, read_jsonl,
@@ -31,22 +33,51 @@ class CrashTest(GatewayTestCase):
         self.assertEqual(TOTAL, len(native))
         validate_events(self, events[:: max(1, TOTAL // 2000)])
 
-    def test_kill9_repeatedly_loses_nothing(self):
+    def kill9_rounds(self, cfg, total, rounds, step):
+        """Start, let step more events reach the sink, kill -9; rounds
+        times; then start once more and let the flood finish. Returns the
+        events in the sink."""
         events_path = self.path("events.jsonl")
-        total = 20000
-        cfg = config(accounts=[mock_account(rate=0, count=total, batch=200)])
         seen = 0
-        for round_ in range(3):
+        for round_ in range(rounds):
             gw = self.gateway(cfg).start()
-            target = seen + 2000
+            target = seen + step
             wait_for(lambda: count_lines(events_path) >= min(target, total), 60,
                      "progress in round %d" % round_)
             gw.kill9()
             seen = count_lines(events_path)
+        self.assertLess(seen, total, "the flood finished before the last kill; nothing tested")
         gw = self.gateway(cfg).start()
         wait_for(lambda: count_lines(events_path) >= total, 120, "all events")
         self.assertEqual(0, gw.stop())
-        self.assert_exactly_once(read_jsonl(events_path), total)
+        return read_jsonl(events_path)
+
+    def test_kill9_repeatedly_loses_nothing(self):
+        total = 20000
+        cfg = config(accounts=[mock_account(rate=0, count=total, batch=200)])
+        self.assert_exactly_once(self.kill9_rounds(cfg, total, 3, 2000), total)
+
+    def test_kill9_with_conversations_leaves_every_event_with_its_members(self):
+        total = 20000
+        cfg = (config(accounts=[mock_account(rate=0, count=total, batch=500)]) +
+               "[service]\nconversations = true\n")
+        events = self.kill9_rounds(cfg, total, 2, 3000)
+        self.assert_exactly_once(events, total)
+        threads, authors = {}, {}
+        for e in events:
+            self.assertIn("conversation_id", e, e["id"])
+            self.assertIn("contact", e, e["id"])
+            threads.setdefault(e.get("thread_id") or e["native_id"], set()).add(
+                e["conversation_id"])
+            authors.setdefault(e["author"]["id"], set()).add(e["contact"]["id"])
+        # nothing closes within the test (no close_after, no answers): one
+        # conversation per thread and one contact per author, before and
+        # after each crash alike
+        split = [t for t, ids in threads.items() if len(ids) != 1]
+        self.assertEqual([], split[:5], "threads with more than one conversation")
+        split = [a for a, ids in authors.items() if len(ids) != 1]
+        self.assertEqual([], split[:5], "authors with more than one contact")
+        validate_events(self, events[:: max(1, total // 500)])
 
 
 if __name__ == "__main__":

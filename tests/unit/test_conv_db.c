@@ -1,9 +1,10 @@
 /* test_conv_db.c - the conversation service's own database
- * (service/conv_db.c): a crash after the log's commit and before the
- * service's is made good at the next start by applying the log's events
- * again with the ids they carry, a close lost with the service's tick
- * included, and an older data directory's tables move out of the log's
- * database. Real SQLite files in a temporary directory, the real
+ * (service/conv_db.c): the events' members are kept there, not in the
+ * stored event, and no event leaves before the commit that holds them;
+ * a crash after the log's commit and before the service's is made good
+ * at the next start by deciding those events again (none of them left),
+ * a close lost with the service's tick included; and an older data
+ * directory's tables move out of the log's database. Real SQLite files in a temporary directory, the real
  * pipeline and service; the "crash" frees the service without its
  * commit, as a kill -9 between the two commits would leave the files. */
 #include <setjmp.h>
@@ -106,21 +107,44 @@ static void commit_both(fixture *f)
     assert_int_equal(GW_OK, store_commit(f->st));
     assert_int_equal(GW_OK, conv_service_commit(f->svc));
     assert_int_equal(GW_OK, conv_service_sync(f->svc)); /* the writer's thread has it */
+    uv_run(&f->loop, UV_RUN_NOWAIT); /* its word that the members are committed */
 }
 
-/* The ids the stored event carries: its conversation's and contact's. */
+/* The ids the event leaves with (its members, kept beside the log, added
+ * as a sink gets them): its conversation's and contact's. */
 static void ids_of(fixture *f, const char *native, int64_t *conv, int64_t *contact)
 {
     char id[64];
     snprintf(id, sizeof id, "mock:%s", native);
-    json_t *ev = NULL;
-    assert_int_equal(GW_OK, store_event_get(f->st, id, &ev));
+    json_t *stored = NULL;
+    assert_int_equal(GW_OK, store_event_get(f->st, id, &stored));
+    int64_t seq = json_integer_value(json_object_get(stored, "seq"));
+    assert_null(json_object_get(stored, "conversation_id")); /* not in the stored event */
+    char *text = json_dumps(stored, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(stored);
+    event_egress eg = conv_service_egress(f->svc);
+    egress_reader r;
+    egress_begin(&r, &eg);
+    const char *out;
+    size_t n;
+    assert_int_equal(GW_OK, egress_event(&r, seq, text, strlen(text), &out, &n));
+    json_t *ev = json_loadb(out, n, 0, NULL);
+    egress_end(&r);
+    free(text);
+    assert_non_null(ev);
     *conv = conv_id_parse("cv_", json_string_value(json_object_get(ev, "conversation_id")));
     *contact = conv_id_parse(
         "ct_", json_string_value(json_object_get(json_object_get(ev, "contact"), "id")));
     assert_true(*conv > 0);
     assert_true(*contact > 0);
     json_decref(ev);
+}
+
+/* The seq up to which events may leave: their members are committed. */
+static int64_t leave_bound(fixture *f)
+{
+    event_egress eg = conv_service_egress(f->svc);
+    return eg.bound(eg.arg);
 }
 
 typedef struct row_copy {
@@ -152,13 +176,14 @@ static row_copy row_of(fixture *f, int64_t id)
     return c;
 }
 
-static void test_a_lost_commit_is_applied_again_with_the_ids_the_events_carry(void **state)
+static void test_a_lost_commit_is_decided_again_before_its_events_leave(void **state)
 {
     fixture *f = *state;
     service_open(f);
     ingest(f, "a-1", "t1", "u1");
     ingest(f, "a-2", "t2", "u2");
     commit_both(f);
+    assert_int_equal(2, leave_bound(f));
     /* the log commits these; the service's commit never happens */
     ingest(f, "a-3", "t1", "u1");
     ingest(f, "a-4", "t3", "u3");
@@ -168,9 +193,18 @@ static void test_a_lost_commit_is_applied_again_with_the_ids_the_events_carry(vo
     ids_of(f, "a-3", &c3, &k3);
     ids_of(f, "a-4", &c4, &k4);
     assert_int_equal(c1, c3);
+    assert_int_equal(2, leave_bound(f)); /* a-3 and a-4 wait for their members */
     service_end(f, 0);
 
     service_open(f);
+    assert_int_equal(4, leave_bound(f));
+    int64_t again, k_again;
+    ids_of(f, "a-3", &again, &k_again); /* the same state, the same decisions */
+    assert_int_equal(c3, again);
+    assert_int_equal(k3, k_again);
+    ids_of(f, "a-4", &again, &k_again);
+    assert_int_equal(c4, again);
+    assert_int_equal(k4, k_again);
     row_copy t1 = row_of(f, c1), t3 = row_of(f, c4);
     assert_int_equal(2, t1.items);
     assert_string_equal("1,3", t1.seqs);
@@ -192,7 +226,7 @@ static void test_a_lost_commit_is_applied_again_with_the_ids_the_events_carry(vo
     assert_int_equal(1, row_of(f, c5).items);
 }
 
-static void test_a_close_lost_with_the_tick_opens_the_thread_anew(void **state)
+static void test_a_close_lost_with_the_tick_is_decided_without_it(void **state)
 {
     fixture *f = *state;
     service_open(f);
@@ -208,17 +242,20 @@ static void test_a_close_lost_with_the_tick_opens_the_thread_anew(void **state)
     int64_t second;
     ids_of(f, "b-2", &second, &k);
     assert_true(second != first);
+    assert_int_equal(1, leave_bound(f)); /* b-2 has not left */
     service_end(f, 0);
 
-    /* deciding again from the database alone would add b-2 to the first
-     * conversation, still open there; the id b-2 carries wins */
+    /* the close was lost with the tick, and b-2 never left with the
+     * second conversation: decided again from the database, it joins the
+     * first, still open there */
     service_open(f);
-    row_copy a = row_of(f, first), b = row_of(f, second);
-    assert_string_equal("closed", a.state);
-    assert_int_equal(1, a.items);
-    assert_string_equal("open", b.state);
-    assert_int_equal(1, b.items);
-    assert_string_equal("2", b.seqs);
+    int64_t again;
+    ids_of(f, "b-2", &again, &k);
+    assert_int_equal(first, again);
+    row_copy a = row_of(f, first);
+    assert_string_equal("open", a.state);
+    assert_int_equal(2, a.items);
+    assert_string_equal("1,2", a.seqs);
 }
 
 static int table_count(sqlite3 *db, const char *like)
@@ -304,7 +341,8 @@ static void test_a_log_behind_the_file_skips_the_seqs_it_lost(void **state)
 /* Another process holds conversations.db's write lock (a sqlite3 shell
  * in a transaction): the service's commit fails once its busy wait gives
  * up, it goes on from memory without writing, and the retry after the
- * lock is released writes what the log holds. */
+ * lock is released writes what the log holds, its events' members
+ * decided again. */
 static void test_a_failing_database_is_written_again_by_the_retry(void **state)
 {
     fixture *f = *state;
@@ -334,6 +372,12 @@ static void test_a_failing_database_is_written_again_by_the_retry(void **state)
     for (int i = 0; i < 20 && conv_service_failing(f->svc); i++)
         uv_run(&f->loop, UV_RUN_ONCE);
     assert_false(conv_service_failing(f->svc));
+    /* e-2 and e-3 had not left (their members were never committed): the
+     * retry decided them again, together, under an id not handed out
+     * before */
+    ids_of(f, "e-2", &c2, &k);
+    ids_of(f, "e-3", &c3, &k);
+    assert_int_equal(c2, c3);
     service_end(f, 0); /* nothing written after the retry: it must have */
     service_open(f);
     row_copy two = row_of(f, c2);
@@ -345,8 +389,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_a_lost_commit_is_applied_again_with_the_ids_the_events_carry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_close_lost_with_the_tick_opens_the_thread_anew,
+            test_a_lost_commit_is_decided_again_before_its_events_leave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_close_lost_with_the_tick_is_decided_without_it,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_an_older_data_directory_moves_its_tables_out_of_the_log, setup, teardown),

@@ -6,7 +6,10 @@
  * connection holds the write lock) the batches handed over before the
  * failure is taken are dropped, not committed past the lost rows; a
  * hand-over waits while CONV_WRITER_QUEUED_MAX batches are queued; the
- * close writes every batch handed over. Real SQLite files, a real thread
+ * close writes every batch handed over; a tick's event members are a row
+ * read back on a connection of the loop's own once committed, the durable
+ * seq and its callback follow the commit, and pruning deletes the rows
+ * of older events. Real SQLite files, a real thread
  * and a real uv loop; rows are read back through a connection of the
  * test's own. */
 #include <setjmp.h>
@@ -34,14 +37,21 @@ typedef struct fixture {
     store *db;
     conv_store *cs;
     contact_store *ks;
+    event_members *em;
     conv_writer *w;
-    int failed_calls;
+    int failed_calls, durable_calls;
 } fixture;
 
 static void on_failed(void *arg)
 {
     fixture *f = arg;
     f->failed_calls++;
+}
+
+static void on_durable(void *arg)
+{
+    fixture *f = arg;
+    f->durable_calls++;
 }
 
 static int setup(void **state)
@@ -58,8 +68,11 @@ static int setup(void **state)
     if (uv_loop_init(&f->loop) != 0 || store_open(f->path, &o, &f->db, err, sizeof err) != GW_OK ||
         conv_store_open(f->db, &f->cs, err, sizeof err) != GW_OK ||
         contact_store_open(f->cs, &f->ks, err, sizeof err) != GW_OK ||
-        store_commit(f->db) != GW_OK ||
-        conv_writer_start(&f->loop, f->db, f->cs, f->ks, on_failed, f, &f->w) != GW_OK)
+        event_members_open(f->db, &f->em, err, sizeof err) != GW_OK ||
+        store_commit(f->db) != GW_OK)
+        return -1;
+    conv_writer_hooks hooks = {.failed = on_failed, .durable = on_durable, .arg = f};
+    if (conv_writer_start(&f->loop, f->db, f->cs, f->ks, f->em, &hooks, &f->w) != GW_OK)
         return -1;
     *state = f;
     return 0;
@@ -80,6 +93,7 @@ static int teardown(void **state)
     writer_close(f);
     contact_store_close(f->ks);
     conv_store_close(f->cs);
+    event_members_close(f->em);
     store_close(f->db);
     uv_loop_close(&f->loop);
     char cmd[160];
@@ -288,6 +302,87 @@ static void test_a_full_queue_makes_the_hand_over_wait(void **state)
     assert_int_equal(0, f->failed_calls);
 }
 
+/* The members of seqs first..last ("m<seq>" each; none for an odd seq
+ * when skip_odd), as the service builds a tick's body. */
+static size_t members_body(char **body, int64_t first, int64_t last, int skip_odd)
+{
+    size_t len = 0, cap = 0;
+    *body = NULL;
+    for (int64_t s = first; s <= last; s++) {
+        if (skip_odd && s % 2 == 1)
+            continue;
+        char text[32];
+        int n = snprintf(text, sizeof text, "\"m\":%lld", (long long)s);
+        assert_int_equal(GW_OK, members_body_add(body, &len, &cap, first, s, text, (size_t)n));
+    }
+    return len;
+}
+
+static void expect_members(members_walk *w, int64_t seq, const char *want)
+{
+    const char *text = NULL;
+    size_t len = 0;
+    int found = members_walk_find(w, seq, &text, &len);
+    if (want == NULL) {
+        assert_int_equal(0, found);
+        return;
+    }
+    assert_int_equal(1, found);
+    assert_int_equal(strlen(want), len);
+    assert_memory_equal(want, text, len);
+}
+
+static void test_a_ticks_members_are_read_back_once_committed(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    members_reader *r = NULL;
+    assert_int_equal(GW_OK, members_reader_open(f->path, &r, err, sizeof err));
+    assert_int_equal(-1, conv_writer_durable(f->w));
+
+    char *body;
+    size_t len = members_body(&body, 10, 20, 1);
+    assert_int_equal(GW_OK, conv_writer_members(f->w, 10, 20, body, len));
+    free(body); /* copied */
+    len = members_body(&body, 21, 23, 0);
+    assert_int_equal(GW_OK, conv_writer_members(f->w, 21, 23, body, len));
+    free(body);
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, 23, 1));
+    assert_int_equal(GW_OK, conv_writer_wait(f->w));
+    assert_int_equal(23, conv_writer_durable(f->w));
+    /* the callback comes through the loop */
+    for (int i = 0; i < 1000 && f->durable_calls == 0; i++) {
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+        if (f->durable_calls == 0)
+            usleep(1000);
+    }
+    assert_int_equal(1, f->durable_calls);
+
+    members_walk w;
+    assert_int_equal(1, members_reader_find(r, 14, &w));
+    assert_int_equal(10, w.first);
+    assert_int_equal(20, w.last);
+    expect_members(&w, 10, "\"m\":10");
+    expect_members(&w, 11, NULL); /* an event without members */
+    expect_members(&w, 14, "\"m\":14");
+    expect_members(&w, 20, "\"m\":20");
+    expect_members(&w, 12, "\"m\":12"); /* asked again, lower: from the start */
+    assert_int_equal(1, members_reader_find(r, 23, &w));
+    expect_members(&w, 23, "\"m\":23");
+    assert_int_equal(0, members_reader_find(r, 9, &w));  /* before every row */
+    assert_int_equal(0, members_reader_find(r, 24, &w)); /* not written */
+
+    /* pruned: the rows of events before 21 go, with the next commit */
+    conv_writer_prune(f->w, 21);
+    assert_int_equal(GW_OK, conv_writer_submit(f->w, 24, 1));
+    assert_int_equal(GW_OK, conv_writer_wait(f->w));
+    assert_int_equal(0, members_reader_find(r, 14, &w));
+    assert_int_equal(1, members_reader_find(r, 22, &w));
+    expect_members(&w, 22, "\"m\":22");
+    assert_int_equal(24, conv_writer_durable(f->w));
+    members_reader_close(r);
+}
+
 static void test_the_close_writes_every_batch_handed_over(void **state)
 {
     fixture *f = *state;
@@ -315,6 +410,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches_after_a_failed_one_are_dropped_until_the_take,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_full_queue_makes_the_hand_over_wait, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_ticks_members_are_read_back_once_committed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_the_close_writes_every_batch_handed_over, setup,
                                         teardown),

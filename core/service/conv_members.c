@@ -1,0 +1,234 @@
+/* conv_members.c - the events' "conversation_id" and "contact" members,
+ * kept beside the log instead of inside the stored event
+ * (store/event_members.h), and served where events leave (engine/egress.h).
+ *
+ * Each tick's members are gathered as the observer stores its events,
+ * handed to the writer with the tick's rows after the log's commit (one
+ * row for the tick), and kept in memory for the last CONV_RECENT_TICKS
+ * ticks: a sink or a stream reads the events it sends just after their
+ * commit, so those come from memory; a reader further behind (a sink
+ * catching up after an outage, a page of GET /v1/events) reads the rows
+ * back on a connection of its own. No event leaves before the commit
+ * that holds its members (conv_service_members_bound), so a crash before
+ * it lets the next start decide them again (conv_replay.c) without
+ * anyone having seen the first decision.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/grow.h"
+#include "engine/egress.h"
+#include "gateway/error.h"
+#include "service/conv_service.h"
+#include "service/conv_state.h"
+#include "service/conv_writer.h"
+
+/* A flood's tick holds up to a fetch's ~1,000 events, ~280 bytes of
+ * members each: 16 ticks are ~4 MB at most, reused. */
+#define CONV_RECENT_TICKS 16
+
+typedef struct conv_recent {
+    int64_t first, last; /* last < first: unused */
+    char *body;          /* owned, kept when the slot is reused */
+    size_t len, cap;
+} conv_recent;
+
+int conv_members_add(conv_service *svc, int64_t seq, const char *text, size_t len)
+{
+    if (svc->tick_len == 0)
+        svc->tick_first = seq;
+    int rc = members_body_add(&svc->tick_body, &svc->tick_len, &svc->tick_cap, svc->tick_first, seq,
+                              text, len);
+    if (rc == GW_OK)
+        svc->tick_last = seq;
+    return rc;
+}
+
+/* The tick's body kept in the ring's next slot (the oldest when full),
+ * whose buffer becomes the next tick's: nothing is allocated once the
+ * ring is full. */
+static int keep_recent(conv_service *svc)
+{
+    if (svc->recent == NULL &&
+        (svc->recent = calloc(CONV_RECENT_TICKS, sizeof *svc->recent)) == NULL)
+        return GW_ENOMEM;
+    size_t slot = (svc->recent_start + svc->recent_count) % CONV_RECENT_TICKS;
+    if (svc->recent_count == CONV_RECENT_TICKS)
+        svc->recent_start = (svc->recent_start + 1) % CONV_RECENT_TICKS;
+    else
+        svc->recent_count++;
+    conv_recent *r = &svc->recent[slot];
+    char *spare = r->body;
+    size_t spare_cap = r->cap;
+    *r = (conv_recent){.first = svc->tick_first,
+                       .last = svc->tick_last,
+                       .body = svc->tick_body,
+                       .len = svc->tick_len,
+                       .cap = svc->tick_cap};
+    svc->tick_body = spare;
+    svc->tick_cap = spare_cap;
+    svc->tick_len = 0;
+    return GW_OK;
+}
+
+int conv_members_flush(conv_service *svc)
+{
+    int rc = GW_OK;
+    if (svc->tick_len > 0) {
+        rc = conv_writer_members(svc->writer, svc->tick_first, svc->tick_last, svc->tick_body,
+                                 svc->tick_len);
+        if (rc == GW_OK)
+            rc = keep_recent(svc);
+    }
+    if (rc == GW_OK && svc->prune_below > 0) {
+        conv_writer_prune(svc->writer, svc->prune_below);
+        svc->prune_below = 0;
+    }
+    return rc;
+}
+
+void conv_members_reset(conv_service *svc, int64_t keep_upto)
+{
+    svc->tick_len = 0;
+    while (svc->recent_count > 0) {
+        conv_recent *r =
+            &svc->recent[(svc->recent_start + svc->recent_count - 1) % CONV_RECENT_TICKS];
+        if (r->last <= keep_upto)
+            break;
+        r->len = 0;
+        r->last = r->first - 1;
+        svc->recent_count--;
+    }
+}
+
+void conv_members_free(conv_service *svc)
+{
+    for (size_t i = 0; svc->recent != NULL && i < CONV_RECENT_TICKS; i++)
+        free(svc->recent[i].body);
+    free(svc->recent);
+    svc->recent = NULL;
+    free(svc->tick_body);
+    svc->tick_body = NULL;
+}
+
+/* ---- where events leave ----------------------------------------------- */
+
+struct egress_pass {
+    conv_service *svc;
+    int64_t lo, hi; /* the seqs w covers (hi < lo: none) */
+    members_walk w;
+    char *copy; /* a row read back: the reader's buffer is shared */
+    size_t cap;
+};
+
+static egress_pass *pass_open(void *arg)
+{
+    egress_pass *p = calloc(1, sizeof *p);
+    if (p != NULL) {
+        p->svc = arg;
+        p->hi = -1;
+    }
+    return p;
+}
+
+static void pass_close(egress_pass *p)
+{
+    free(p->copy);
+    free(p);
+}
+
+/* Point p at the tick holding seq: this one (not committed yet: for
+ * the API's reads, which are not held back), the ring's, else the
+ * database's. Returns 1, 0 when none holds it (p then covers seq alone,
+ * with nothing), or GW_E*. */
+static int pass_seek(egress_pass *p, int64_t seq)
+{
+    conv_service *svc = p->svc;
+    if (svc->tick_len > 0 && svc->tick_first <= seq && seq <= svc->tick_last) {
+        p->lo = svc->tick_first;
+        p->hi = svc->tick_last;
+        p->w = (members_walk){.body = svc->tick_body,
+                              .len = svc->tick_len,
+                              .first = svc->tick_first,
+                              .last = svc->tick_last};
+        return 1;
+    }
+    for (size_t i = 0; i < svc->recent_count; i++) {
+        const conv_recent *r = &svc->recent[(svc->recent_start + i) % CONV_RECENT_TICKS];
+        if (r->first <= seq && seq <= r->last) {
+            p->lo = r->first;
+            p->hi = r->last;
+            p->w =
+                (members_walk){.body = r->body, .len = r->len, .first = r->first, .last = r->last};
+            return 1;
+        }
+    }
+    p->lo = p->hi = seq;
+    p->w = (members_walk){0};
+    members_walk found;
+    int rc = svc->reader != NULL ? members_reader_find(svc->reader, seq, &found) : 0;
+    if (rc != 1)
+        return rc;
+    char *copy = grow_array(p->copy, &p->cap, found.len + 1, 1, 4096);
+    if (copy == NULL)
+        return GW_ENOMEM;
+    p->copy = copy;
+    memcpy(copy, found.body, found.len);
+    p->w = found;
+    p->w.body = copy;
+    p->lo = found.first;
+    p->hi = found.last;
+    return 1;
+}
+
+static int pass_find(egress_pass *p, int64_t seq, const char **text, size_t *len)
+{
+    if (seq < p->lo || seq > p->hi) {
+        int rc = pass_seek(p, seq);
+        if (rc <= 0)
+            return rc;
+    }
+    return members_walk_find(&p->w, seq, text, len);
+}
+
+static int64_t members_bound(void *arg)
+{
+    conv_service *svc = arg;
+    return svc->durable_seq;
+}
+
+event_egress conv_service_egress(conv_service *svc)
+{
+    return (event_egress){.bound = members_bound,
+                          .pass_open = pass_open,
+                          .pass_find = pass_find,
+                          .pass_close = pass_close,
+                          .arg = svc};
+}
+
+int conv_members_conversation(conv_service *svc, int64_t seq, int64_t *id)
+{
+    egress_pass p = {.svc = svc, .hi = -1};
+    const char *text;
+    size_t len;
+    int rc = pass_find(&p, seq, &text, &len);
+    free(p.copy);
+    if (rc != 1)
+        return rc;
+    static const char key[] = "\"conversation_id\":\"";
+    if (len < sizeof key - 1 || memcmp(text, key, sizeof key - 1) != 0)
+        return 0; /* members without a conversation */
+    char buf[CONV_IDSTR_MAX];
+    size_t n = 0;
+    for (size_t i = sizeof key - 1; i < len && text[i] != '"' && n + 1 < sizeof buf; i++)
+        buf[n++] = text[i];
+    buf[n] = '\0';
+    *id = conv_id_parse("cv_", buf);
+    return *id > 0;
+}
+
+void conv_service_prune(conv_service *svc, int64_t below)
+{
+    if (below > svc->prune_below)
+        svc->prune_below = below;
+}
