@@ -3,7 +3,8 @@
  * stored event, and no event leaves before the commit that holds them;
  * a crash after the log's commit and before the service's is made good
  * at the next start by deciding those events again (none of them left),
- * a close lost with the service's tick included; and an older data
+ * a close lost with the service's tick included; the members of events
+ * the log pruned go with them; and an older data
  * directory's tables move out of the log's database. Real SQLite files in a temporary directory, the real
  * pipeline and service; the "crash" frees the service without its
  * commit, as a kill -9 between the two commits would leave the files. */
@@ -21,6 +22,7 @@
 #include "engine/pipeline.h"
 #include "gateway/error.h"
 #include "service/conv_service.h"
+#include "store/event_members.h"
 
 #define T0 1790000000000LL /* the items' received_at, ms */
 
@@ -309,6 +311,39 @@ static void test_an_older_data_directory_moves_its_tables_out_of_the_log(void **
     assert_true(c > 7);
 }
 
+/* The log's retention pruned events before seq 4: their members' rows go
+ * at the service's next commit, the later ones stay. */
+static void test_the_members_of_pruned_events_go_with_them(void **state)
+{
+    fixture *f = *state;
+    service_open(f);
+    ingest(f, "g-1", "t1", "u1");
+    ingest(f, "g-2", "t2", "u2");
+    commit_both(f); /* a tick: seqs 1-2 */
+    ingest(f, "g-3", "t3", "u3");
+    commit_both(f); /* 3 */
+    ingest(f, "g-4", "t4", "u4");
+    ingest(f, "g-5", "t1", "u1");
+    commit_both(f); /* 4-5 */
+    service_end(f, 1);
+    service_open(f); /* from the table now, not the memory of recent ticks */
+    int64_t c, k;
+    ids_of(f, "g-1", &c, &k);
+    conv_service_prune(f->svc, 4);
+    commit_both(f);
+    char err[256];
+    members_reader *r = NULL;
+    assert_int_equal(GW_OK, members_reader_open(f->conv_path, &r, err, sizeof err));
+    members_walk w;
+    assert_int_equal(0, members_reader_find(r, 1, &w));
+    assert_int_equal(0, members_reader_find(r, 3, &w));
+    assert_int_equal(1, members_reader_find(r, 5, &w));
+    members_reader_close(r);
+    int64_t c5, k5;
+    ids_of(f, "g-5", &c5, &k5);
+    assert_int_equal(c, c5); /* the same thread, the same conversation */
+}
+
 static void test_a_log_behind_the_file_skips_the_seqs_it_lost(void **state)
 {
     fixture *f = *state;
@@ -394,6 +429,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_an_older_data_directory_moves_its_tables_out_of_the_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_members_of_pruned_events_go_with_them, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_a_log_behind_the_file_skips_the_seqs_it_lost, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_failing_database_is_written_again_by_the_retry,
