@@ -7,12 +7,15 @@
 #include "engine/dispatch_internal.h"
 #include "gateway/error.h"
 
-int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)
+/* The line of json with members (n bytes; none when 0) spliced in
+ * (egress.h), written straight into the batch. */
+static int append(dispatcher *d, int64_t seq, const char *json, size_t len, const char *members,
+                  size_t n)
 {
-    dispatcher *d = arg;
     if (d->read_limit > 0 && seq > d->read_limit)
         return 1; /* the planned range ends before it: stop the walk */
-    char *buf = grow_array(d->buf, &d->cap, d->len + len + 1, 1, 64 * 1024);
+    size_t out = egress_spliced_len(len, n);
+    char *buf = grow_array(d->buf, &d->cap, d->len + out + 1, 1, 64 * 1024);
     if (buf == NULL)
         return GW_ENOMEM;
     d->buf = buf;
@@ -21,8 +24,8 @@ int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)
         return GW_ENOMEM;
     d->seqs = seqs;
     d->seqs[d->batch.count] = seq;
-    memcpy(d->buf + d->len, json, len);
-    d->len += len;
+    egress_splice(d->buf + d->len, json, len, members, n);
+    d->len += out;
     d->buf[d->len++] = '\n';
     if (d->batch.count == 0)
         d->batch.first_seq = seq;
@@ -31,13 +34,18 @@ int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)
     return 0;
 }
 
+int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)
+{
+    return append(arg, seq, json, len, NULL, 0);
+}
+
 int dispatch_read_line(void *arg, int64_t seq, const char *json, size_t len)
 {
     dispatcher *d = arg;
     if (d->read_limit > 0 && seq > d->read_limit)
         return 1;
-    const char *text;
+    const char *members;
     size_t n;
-    int rc = egress_event(&d->egress, seq, json, len, &text, &n);
-    return rc != GW_OK ? rc : dispatch_append_line(d, seq, text, n);
+    int rc = egress_members(&d->egress, seq, json, len, &members, &n);
+    return rc != GW_OK ? rc : append(d, seq, json, len, members, n);
 }

@@ -55,6 +55,17 @@ int egress_event(egress_reader *r, int64_t seq, const char *json, size_t len, co
 
 void egress_end(egress_reader *r);
 
+/* The same in two steps, for a reader that writes the text into a
+ * buffer of its own (the dispatcher's batch): the members of event seq
+ * (json, len bytes: *n = 0 when none; borrowed until the next call), then
+ * the event written with them into out, which has room for
+ * egress_spliced_len(len, n) bytes. egress_members returns 0 or GW_E* as
+ * egress_event does. */
+int egress_members(egress_reader *r, int64_t seq, const char *json, size_t len,
+                   const char **members, size_t *n);
+size_t egress_spliced_len(size_t len, size_t n);
+void egress_splice(char *out, const char *json, size_t len, const char *members, size_t n);
+
 /* The highest seq that may leave: committed, capped by eg's bound. */
 int64_t egress_limit(const event_egress *eg, int64_t committed);
 
