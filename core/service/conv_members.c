@@ -212,19 +212,20 @@ int conv_members_conversation(conv_service *svc, int64_t seq, int64_t *id)
     const char *text;
     size_t len;
     int rc = pass_find(&p, seq, &text, &len);
-    free(p.copy);
-    if (rc != 1)
-        return rc;
     static const char key[] = "\"conversation_id\":\"";
-    if (len < sizeof key - 1 || memcmp(text, key, sizeof key - 1) != 0)
-        return 0; /* members without a conversation */
-    char buf[CONV_IDSTR_MAX];
+    char buf[CONV_IDSTR_MAX] = "";
     size_t n = 0;
-    for (size_t i = sizeof key - 1; i < len && text[i] != '"' && n + 1 < sizeof buf; i++)
-        buf[n++] = text[i];
+    /* read before the pass goes: text may be in its copy of a row */
+    if (rc == 1 && len >= sizeof key - 1 && memcmp(text, key, sizeof key - 1) == 0) {
+        for (size_t i = sizeof key - 1; i < len && text[i] != '"' && n + 1 < sizeof buf; i++)
+            buf[n++] = text[i];
+    }
     buf[n] = '\0';
-    *id = conv_id_parse("cv_", buf);
-    return *id > 0;
+    free(p.copy);
+    if (rc < 0)
+        return rc;
+    *id = n > 0 ? conv_id_parse("cv_", buf) : 0;
+    return *id > 0; /* 0: no members, or members without a conversation */
 }
 
 void conv_service_prune(conv_service *svc, int64_t below)
