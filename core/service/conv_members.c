@@ -165,8 +165,22 @@ static int pass_seek(egress_pass *p, int64_t seq)
     }
     p->lo = p->hi = seq;
     p->w = (members_walk){0};
-    members_walk found;
+    members_walk found = {.first = seq, .last = seq};
     int rc = svc->reader != NULL ? members_reader_find(svc->reader, seq, &found) : 0;
+    if (rc == 0) {
+        /* none there up to found.last: a gap of events without members
+         * (an older log's), short of what memory holds after seq */
+        int64_t hi = found.last;
+        for (size_t i = 0; i < svc->recent_count; i++) {
+            const conv_recent *r = &svc->recent[(svc->recent_start + i) % CONV_RECENT_TICKS];
+            if (r->first > seq && r->first - 1 < hi)
+                hi = r->first - 1;
+        }
+        if (svc->tick_len > 0 && svc->tick_first > seq && svc->tick_first - 1 < hi)
+            hi = svc->tick_first - 1;
+        p->hi = hi;
+        return 0;
+    }
     if (rc != 1)
         return rc;
     char *copy = grow_array(p->copy, &p->cap, found.len + 1, 1, 4096);

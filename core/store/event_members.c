@@ -154,7 +154,7 @@ int event_members_prune(event_members *em, int64_t below)
 
 struct members_reader {
     sqlite3 *db;
-    sqlite3_stmt *find;
+    sqlite3_stmt *find, *next;
     char *body; /* the last row's body, copied: the statement is reset at
                    once, so it holds no read snapshot (which would keep
                    the writer's checkpoints from ending the WAL) */
@@ -181,6 +181,11 @@ int members_reader_open(const char *path, members_reader **out, char *err, size_
                                  "SELECT first_seq, last_seq, body FROM event_members"
                                  " WHERE first_seq <= ?1 ORDER BY first_seq DESC LIMIT 1",
                                  -1, SQLITE_PREPARE_PERSISTENT, &r->find, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v3(r->db,
+                                 "SELECT first_seq FROM event_members WHERE first_seq > ?1"
+                                 " ORDER BY first_seq LIMIT 1",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &r->next, NULL);
     if (src != SQLITE_OK) {
         snprintf(err, errlen, "event members: %s: %s", path,
                  r->db != NULL ? sqlite3_errmsg(r->db) : sqlite3_errstr(src));
@@ -196,6 +201,7 @@ void members_reader_close(members_reader *r)
     if (r == NULL)
         return;
     sqlite3_finalize(r->find);
+    sqlite3_finalize(r->next);
     sqlite3_close(r->db);
     free(r->body);
     free(r);
@@ -226,5 +232,15 @@ int members_reader_find(members_reader *r, int64_t seq, members_walk *w)
         }
     }
     sqlite3_reset(r->find);
-    return rc;
+    if (rc != 0)
+        return rc;
+    /* the gap up to the next row */
+    sqlite3_bind_int64(r->next, 1, seq);
+    src = sqlite3_step(r->next);
+    if (src == SQLITE_ROW || src == SQLITE_DONE)
+        *w = (members_walk){.first = seq,
+                            .last = src == SQLITE_ROW ? sqlite3_column_int64(r->next, 0) - 1
+                                                      : INT64_MAX};
+    sqlite3_reset(r->next);
+    return src == SQLITE_ROW || src == SQLITE_DONE ? 0 : GW_EIO;
 }

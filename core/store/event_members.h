@@ -78,8 +78,11 @@ int members_reader_open(const char *path, members_reader **out, char *err, size_
 void members_reader_close(members_reader *r);
 
 /* The committed row holding seq into *w (its body borrowed until the next
- * call on r): 1, 0 when no row holds it (no members: an event from before
- * the service kept them apart, or one without), or GW_EIO. */
+ * call on r): 1; 0 when no row holds it (no members: an event from before
+ * the service kept them apart, or one without), w then covering the seqs
+ * from seq to the next row's first (w->last; INT64_MAX when none) with
+ * no body, so a reader walking an old log asks once for the whole gap;
+ * or GW_EIO. */
 int members_reader_find(members_reader *r, int64_t seq, members_walk *w);
 
 #endif /* GW_EVENT_MEMBERS_H */
