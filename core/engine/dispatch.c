@@ -335,8 +335,10 @@ int dispatch_settled(const dispatcher *d)
 {
     if (d->busy)
         return 0;
-    return d->failing ||
-           d->cursor >= egress_limit(&d->rt->egress, store_committed_seq(d->rt->store));
+    /* every committed event, not only those whose members are committed:
+     * a drain waits for the service's last commit too (its uv_async kicks
+     * the sinks, whose next batch asks again) */
+    return d->failing || d->cursor >= store_committed_seq(d->rt->store);
 }
 
 const dispatch_stats *dispatch_stats_get(const dispatcher *d)

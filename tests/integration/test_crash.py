@@ -2,6 +2,7 @@
 repeats nothing in the file sink; with conversations on, every event
 leaves with its conversation and contact, the same ones on both sides of
 a crash (they are committed beside the log before the event leaves)."""
+import sqlite3
 import unittest
 
 from gwtest import (GatewayTestCase, config, count_lines, mock_account, read_jsonl,
@@ -78,6 +79,29 @@ class CrashTest(GatewayTestCase):
         split = [a for a, ids in authors.items() if len(ids) != 1]
         self.assertEqual([], split[:5], "authors with more than one contact")
         validate_events(self, events[:: max(1, total // 500)])
+
+    def test_sigterm_with_conversations_delivers_every_stored_event(self):
+        # The drain waits for the service's last commit as well as the
+        # log's: every event the log holds at exit reached the sink, with
+        # its members, though the stop came in the middle of a flood.
+        events_path = self.path("events.jsonl")
+        total = 200000
+        cfg = (config(accounts=[mock_account(rate=0, count=total, batch=1000)]) +
+               "[service]\nconversations = true\n")
+        for round_ in range(3):
+            gw = self.gateway(cfg).start()
+            target = count_lines(events_path) + 5000
+            wait_for(lambda: count_lines(events_path) >= target, 60, "progress %d" % round_)
+            self.assertEqual(0, gw.stop())
+            db = sqlite3.connect(self.path("var/gateway.db"))
+            stored = db.execute("SELECT count(*) FROM events").fetchone()[0]
+            db.close()
+            self.assertLess(stored, total, "the flood finished before the stop; nothing tested")
+            events = read_jsonl(events_path)
+            self.assertEqual(stored, len(events), "round %d: events stored but not delivered"
+                             % round_)
+            self.assert_exactly_once(events, stored)
+            self.assertEqual([], [e["id"] for e in events if "conversation_id" not in e][:5])
 
 
 if __name__ == "__main__":
