@@ -221,6 +221,10 @@ class EventsStreamTest(GatewayTestCase):
     def test_json_page_mode_for_pollers(self):
         gw = self.start()
         self.post(gw, items("p", 5))
+        # The events leave once the conversation service has committed
+        # their members, just after the log's commit that answered the post.
+        wait_for(lambda: len(self.page(gw, "?after=0&limit=9")["events"]) == 5, 10,
+                 "the posted events in a page")
         doc = self.page(gw, "?after=0&limit=2")
         self.assertEqual([1, 2], [e["seq"] for e in doc["events"]])
         self.assertEqual(2, doc["next_after"])
