@@ -369,12 +369,14 @@ void conv_close_one(conv_service *svc, conv *cv, uint64_t now_ms)
 
 /* ---- replay: an event of the log the service's database had not applied
  * (see conv_db.c). The decisions are made again from the same state and
- * the event's own time (received_at, the time the live path used), so
- * they agree with the ids the event carries, except where something that
- * is not an event changed the state in between and was lost with the
- * service's tick: a close (by inactivity or the API) makes the thread's
- * next item open a conversation of its own. The ids the event carries
- * win: they are what the help desk has seen. */
+ * the event's own time (received_at, the time the live path used). Such
+ * an event has not left the gateway (its members were never committed),
+ * so what is decided now is what anyone will see. An event stored before
+ * the members were kept beside the log carries them, and may have been
+ * seen with them: for it the ids it carries win, even where something
+ * that is not an event changed the state in between and was lost with
+ * the service's tick (a close, by inactivity or the API, that made the
+ * thread's next item open a conversation of its own). */
 
 /* The conversation holding the event's thread, as annotate_customer
  * finds it, or NULL. */

@@ -1,8 +1,9 @@
 /* conv_replay.c - the log's events after the service database's applied
  * seq, applied again (at start, and after a reload): what a crash between
  * the log's commit and the service's took, or a commit the service lost.
- * The decisions come from conv_assign_replay, with the ids each event
- * carries.
+ * None of those events has left the gateway (egress waits for the
+ * service's commit), so conv_assign_replay decides them again; an event
+ * stored with its members inside (an older data directory) keeps its ids.
  */
 #include <stdio.h>
 

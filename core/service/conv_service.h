@@ -1,7 +1,8 @@
 /* conv_service.h - conversations and contacts: every customer item
  * belongs to a conversation (per network thread), every author has a
  * contact per network; the pipeline asks this service, from memory, for
- * the conversation_id and contact members of each event.
+ * the conversation_id and contact members of each event, which it keeps
+ * beside the log and adds where the event leaves (conv_members.c).
  *
  * States: open (waiting for us) -> answered (an action's answer
  * succeeded) -> closed (POST .../close, or close_after of inactivity).
