@@ -63,18 +63,16 @@ int conv_db_open(conv_service *svc, const char *path, char *err, size_t errlen)
                  store_path(svc->st), store_last_error(svc->st));
         rc = GW_EIO;
     }
-    /* checkpoints off the loop, as the log's: with synchronous = NORMAL
-     * SQLite's automatic one would fsync on the loop thread */
     /* the events' members read back where they leave, on a connection
-     * of the loop's own: it never waits for the writer's */
-    if (rc == GW_OK && store_commit(svc->db) != GW_OK) {
-        snprintf(err, errlen, "conversations: %s: %s", path, store_last_error(svc->db));
-        rc = GW_EIO;
-    }
+     * of the loop's own: it never waits for the writer's (their table was
+     * committed above, with the others) */
     if (rc == GW_OK)
         rc = members_reader_open(path, &svc->reader, err, errlen);
+    /* checkpoints on a thread of their own, as the log's (SQLite's
+     * automatic one would fsync on the committing thread), with the
+     * setting the file was opened with */
     char cerr[256];
-    if (rc == GW_OK && store_checkpoint_start(svc->db, path, 0, 0,
+    if (rc == GW_OK && store_checkpoint_start(svc->db, path, svc->opt.synchronous_full, 0,
                                               &svc->checkpointer, cerr, sizeof cerr) != GW_OK)
         log_write(svc->log, GW_LOG_WARN, "conversations", "checkpoints stay on the loop: %s", cerr);
     return rc;
