@@ -237,12 +237,12 @@ static void retention_cb(uv_timer_t *t)
                             RETENTION_SLICE_ROWS);
     if (n > 0)
         log_debug(&rt->log, "store", "retention pruned %lld events", (long long)n);
-    int64_t first = n > 0 && rt->conv != NULL ? store_first_seq(rt->store) : 0;
-    if (first > 0)
-        conv_service_prune(rt->conv, first); /* the pruned events' members */
     else if (n < 0)
         log_warn(&rt->log, "store", "retention pruning failed: %s",
                  store_last_error(rt->store));
+    int64_t first = n > 0 && rt->conv != NULL ? store_first_seq(rt->store) : 0;
+    if (first > 0)
+        conv_service_prune(rt->conv, first); /* the pruned events' members */
     uint64_t next = n == RETENTION_SLICE_ROWS ? RETENTION_SLICE_GAP_MS : RETENTION_INTERVAL_MS;
     uv_timer_start(&gw->retention_timer, retention_cb, next, 0);
 }

@@ -138,7 +138,7 @@ int store_append_parts(store *s, json_t *event, const store_members *parts, size
 /* Highest seq appended (committed or not) and highest committed. */
 int64_t store_last_seq(const store *s);
 int64_t store_committed_seq(const store *s);
-/* The lowest seq the log still holds (0 when empty), or GW_EIO. */
+/* The lowest seq the log still holds (0 when empty), or a GW_E* code. */
 int64_t store_first_seq(store *s);
 
 /* Calls cb for committed events with seq > after_seq in seq order, at most

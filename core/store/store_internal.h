@@ -64,4 +64,9 @@ int store_exec_stmt(store *s, sqlite3_stmt *stmt, const char *what);
 /* Open the tick's transaction if needed. Returns 0 or a GW_E* code. */
 int store_begin(store *s);
 
+/* Fetch a single integer (column 0 of the first row) of a one-off query;
+ * *value is left untouched when the query yields no row or NULL. Returns
+ * 0 or a GW_E* code (store_fail). */
+int store_query_int(store *s, const char *sql, int64_t *value);
+
 #endif /* GW_STORE_INTERNAL_H */

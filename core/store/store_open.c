@@ -65,9 +65,7 @@ static const char schema_v1[] = "CREATE TABLE events ("
                                 " value INTEGER NOT NULL) WITHOUT ROWID;"
                                 "PRAGMA user_version = 1;";
 
-/* Fetch a single integer (column 0 of the first row) of a one-off query;
- * *value is left untouched when the query yields no row or NULL. */
-static int store_query_int(store *s, const char *sql, int64_t *value)
+int store_query_int(store *s, const char *sql, int64_t *value)
 {
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);

@@ -22,16 +22,9 @@ int64_t store_committed_seq(const store *s)
 
 int64_t store_first_seq(store *s)
 {
-    sqlite3_stmt *q = NULL;
-    int64_t first = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MIN(seq), 0) FROM events", -1, &q, NULL) !=
-        SQLITE_OK)
-        return GW_EIO;
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        first = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW ? first : GW_EIO;
+    int64_t first = 0; /* an empty log: MIN is NULL */
+    int rc = store_query_int(s, "SELECT MIN(seq) FROM events", &first);
+    return rc == GW_OK ? first : rc;
 }
 
 /* The callback must not call store_read on the same store: the walk holds
