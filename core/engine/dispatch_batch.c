@@ -42,8 +42,6 @@ int dispatch_append_line(void *arg, int64_t seq, const char *json, size_t len)
 int dispatch_read_line(void *arg, int64_t seq, const char *json, size_t len)
 {
     dispatcher *d = arg;
-    if (d->read_limit > 0 && seq > d->read_limit)
-        return 1;
     const char *members;
     size_t n;
     int rc = egress_members(&d->egress, seq, json, len, &members, &n);

@@ -27,20 +27,14 @@
  * members each: 16 ticks are ~4 MB at most, reused. */
 #define CONV_RECENT_TICKS 16
 
-typedef struct conv_recent {
-    int64_t first, last; /* last < first: unused */
-    char *body;          /* owned, kept when the slot is reused */
-    size_t len, cap;
-} conv_recent;
-
 int conv_members_add(conv_service *svc, int64_t seq, const char *text, size_t len)
 {
-    if (svc->tick_len == 0)
-        svc->tick_first = seq;
-    int rc = members_body_add(&svc->tick_body, &svc->tick_len, &svc->tick_cap, svc->tick_first, seq,
-                              text, len);
+    conv_tick *t = &svc->tick;
+    if (t->len == 0)
+        t->first = seq;
+    int rc = members_body_add(&t->body, &t->len, &t->cap, t->first, seq, text, len);
     if (rc == GW_OK)
-        svc->tick_last = seq;
+        t->last = seq;
     return rc;
 }
 
@@ -57,26 +51,18 @@ static int keep_recent(conv_service *svc)
         svc->recent_start = (svc->recent_start + 1) % CONV_RECENT_TICKS;
     else
         svc->recent_count++;
-    conv_recent *r = &svc->recent[slot];
-    char *spare = r->body;
-    size_t spare_cap = r->cap;
-    *r = (conv_recent){.first = svc->tick_first,
-                       .last = svc->tick_last,
-                       .body = svc->tick_body,
-                       .len = svc->tick_len,
-                       .cap = svc->tick_cap};
-    svc->tick_body = spare;
-    svc->tick_cap = spare_cap;
-    svc->tick_len = 0;
+    conv_tick spare = svc->recent[slot];
+    svc->recent[slot] = svc->tick;
+    svc->tick = (conv_tick){.body = spare.body, .cap = spare.cap};
     return GW_OK;
 }
 
 int conv_members_flush(conv_service *svc)
 {
     int rc = GW_OK;
-    if (svc->tick_len > 0) {
-        rc = conv_writer_members(svc->writer, svc->tick_first, svc->tick_last, svc->tick_body,
-                                 svc->tick_len);
+    const conv_tick *t = &svc->tick;
+    if (t->len > 0) {
+        rc = conv_writer_members(svc->writer, t->first, t->last, t->body, t->len);
         if (rc == GW_OK)
             rc = keep_recent(svc);
     }
@@ -89,9 +75,9 @@ int conv_members_flush(conv_service *svc)
 
 void conv_members_reset(conv_service *svc, int64_t keep_upto)
 {
-    svc->tick_len = 0;
+    svc->tick.len = 0;
     while (svc->recent_count > 0) {
-        conv_recent *r =
+        conv_tick *r =
             &svc->recent[(svc->recent_start + svc->recent_count - 1) % CONV_RECENT_TICKS];
         if (r->last <= keep_upto)
             break;
@@ -107,8 +93,8 @@ void conv_members_free(conv_service *svc)
         free(svc->recent[i].body);
     free(svc->recent);
     svc->recent = NULL;
-    free(svc->tick_body);
-    svc->tick_body = NULL;
+    free(svc->tick.body);
+    svc->tick = (conv_tick){0};
 }
 
 /* ---- where events leave ----------------------------------------------- */
@@ -137,31 +123,34 @@ static void pass_close(egress_pass *p)
     free(p);
 }
 
-/* Point p at the tick holding seq: this one (not committed yet: for
- * the API's reads, which are not held back), the ring's, else the
- * database's. Returns 1, 0 when none holds it (p then covers seq alone,
- * with nothing), or GW_E*. */
+/* The ticks in memory, i from 0: the ring's, oldest first, then this
+ * one (not committed yet: for the API's reads, which are not held back);
+ * NULL past them. */
+static const conv_tick *memory_tick(const conv_service *svc, size_t i)
+{
+    if (i < svc->recent_count)
+        return &svc->recent[(svc->recent_start + i) % CONV_RECENT_TICKS];
+    return i == svc->recent_count && svc->tick.len > 0 ? &svc->tick : NULL;
+}
+
+/* Point p at the tick holding seq: one in memory, else the database's.
+ * Returns 1, 0 when none holds it (p then covers, with nothing, seq and
+ * the seqs after it that hold none either), or GW_E*. */
 static int pass_seek(egress_pass *p, int64_t seq)
 {
     conv_service *svc = p->svc;
-    if (svc->tick_len > 0 && svc->tick_first <= seq && seq <= svc->tick_last) {
-        p->lo = svc->tick_first;
-        p->hi = svc->tick_last;
-        p->w = (members_walk){.body = svc->tick_body,
-                              .len = svc->tick_len,
-                              .first = svc->tick_first,
-                              .last = svc->tick_last};
-        return 1;
-    }
-    for (size_t i = 0; i < svc->recent_count; i++) {
-        const conv_recent *r = &svc->recent[(svc->recent_start + i) % CONV_RECENT_TICKS];
-        if (r->first <= seq && seq <= r->last) {
-            p->lo = r->first;
-            p->hi = r->last;
+    int64_t above = INT64_MAX; /* the first seq memory holds after seq */
+    const conv_tick *t;
+    for (size_t i = 0; (t = memory_tick(svc, i)) != NULL; i++) {
+        if (t->first <= seq && seq <= t->last) {
+            p->lo = t->first;
+            p->hi = t->last;
             p->w =
-                (members_walk){.body = r->body, .len = r->len, .first = r->first, .last = r->last};
+                (members_walk){.body = t->body, .len = t->len, .first = t->first, .last = t->last};
             return 1;
         }
+        if (t->first > seq && t->first < above)
+            above = t->first;
     }
     p->lo = p->hi = seq;
     p->w = (members_walk){0};
@@ -170,15 +159,7 @@ static int pass_seek(egress_pass *p, int64_t seq)
     if (rc == 0) {
         /* none there up to found.last: a gap of events without members
          * (an older log's), short of what memory holds after seq */
-        int64_t hi = found.last;
-        for (size_t i = 0; i < svc->recent_count; i++) {
-            const conv_recent *r = &svc->recent[(svc->recent_start + i) % CONV_RECENT_TICKS];
-            if (r->first > seq && r->first - 1 < hi)
-                hi = r->first - 1;
-        }
-        if (svc->tick_len > 0 && svc->tick_first > seq && svc->tick_first - 1 < hi)
-            hi = svc->tick_first - 1;
-        p->hi = hi;
+        p->hi = found.last < above - 1 ? found.last : above - 1;
         return 0;
     }
     if (rc != 1)

@@ -98,6 +98,14 @@ typedef struct contact {
     dlink lru_link;   /* on svc->lru */
 } contact;
 
+/* One tick's event members in memory (conv_members.c): a body as
+ * store/event_members.h lays it out, for the seqs first..last. */
+typedef struct conv_tick {
+    int64_t first, last;
+    char *body; /* owned, kept when the tick is emptied */
+    size_t len, cap;
+} conv_tick;
+
 /* What annotate found for the event now being appended; stored applies it. */
 typedef struct conv_pending {
     int valid;
@@ -163,10 +171,8 @@ struct conv_service {
      * the database (reader, a connection of the loop's own). */
     event_members *em;
     members_reader *reader;
-    char *tick_body;
-    size_t tick_len, tick_cap;
-    int64_t tick_first, tick_last;
-    struct conv_recent *recent; /* CONV_RECENT_TICKS, a ring in seq order */
+    conv_tick tick;
+    conv_tick *recent; /* CONV_RECENT_TICKS, a ring in seq order */
     size_t recent_start, recent_count;
     int64_t durable_seq; /* the writer's highest committed applied seq */
     int64_t prune_below; /* the log's first seq: rows before it go at the next flush */
