@@ -9,7 +9,10 @@
  * by item cost more than the work (stop 29's triage thread).
  *
  * A batch's strings live in its own blocks (never moved, so the rows can
- * point into them), kept for the next batch once it has run.
+ * point into them), kept for the next batch once it has run: a tick's
+ * members are one string of a few hundred kilobytes, and a fresh block
+ * for each tick cost the loop a page fault every ~15 events, each far
+ * dearer than the copy on a virtual machine (stop 39, docs/design.md).
  */
 #include "service/conv_writer.h"
 
@@ -27,6 +30,9 @@
 /* A batch's arrays past this many rows are freed when it is recycled
  * (the start's batch can hold every conversation applied again). */
 #define KEEP_ROWS 4096
+/* A recycled batch keeps blocks up to this many bytes: a flood's tick
+ * needs ~350 KB, a start's applied again more, once. */
+#define KEEP_BYTES (1024 * 1024)
 
 typedef struct block {
     struct block *next;
@@ -60,7 +66,8 @@ typedef struct batch {
     int64_t prune_below; /* 0: none */
     int64_t applied;   /* -1: none */
     int commit;
-    block *blocks; /* the strings; the first is kept when recycled */
+    block *blocks; /* the strings, the one being filled first */
+    block *spare;  /* empty blocks kept from earlier fillings */
 } batch;
 
 struct conv_writer {
@@ -95,6 +102,10 @@ static void batch_free(batch *b)
         next = k->next;
         free(k);
     }
+    for (block *k = b->spare, *next; k != NULL; k = next) {
+        next = k->next;
+        free(k);
+    }
     free(b->convs);
     free(b->items);
     free(b->contacts);
@@ -102,18 +113,25 @@ static void batch_free(batch *b)
     free(b);
 }
 
-/* Empty b for filling again, keeping its arrays and its first block. */
+/* Empty b for filling again, keeping its arrays and up to KEEP_BYTES of
+ * its blocks. */
 static void batch_reset(batch *b)
 {
-    block *keep = b->blocks;
-    while (keep != NULL && keep->next != NULL) {
-        block *next = keep->next;
-        free(keep);
-        keep = next;
+    size_t kept = 0;
+    for (block *k = b->spare; k != NULL; k = k->next)
+        kept += k->cap;
+    for (block *k = b->blocks, *next; k != NULL; k = next) {
+        next = k->next;
+        if (kept + k->cap > KEEP_BYTES) {
+            free(k);
+            continue;
+        }
+        kept += k->cap;
+        k->used = 0;
+        k->next = b->spare;
+        b->spare = k;
     }
-    if (keep != NULL)
-        keep->used = 0;
-    b->blocks = keep;
+    b->blocks = NULL;
     if (b->conv_cap > KEEP_ROWS) {
         free(b->convs);
         b->convs = NULL;
@@ -155,12 +173,25 @@ static const char *copy_text(batch *b, const char *s, size_t len)
         return NULL;
     block *k = b->blocks;
     if (k == NULL || k->cap - k->used < len + 1) {
-        size_t cap = len + 1 > BLOCK_MIN ? len + 1 : BLOCK_MIN;
-        block *n = malloc(sizeof *n + cap);
-        if (n == NULL)
-            return NULL;
-        n->used = 0;
-        n->cap = cap;
+        /* the smallest spare block that holds it, else a new one */
+        block **best = NULL;
+        for (block **p = &b->spare; *p != NULL; p = &(*p)->next)
+            if ((*p)->cap >= len + 1 && (best == NULL || (*p)->cap < (*best)->cap))
+                best = p;
+        block *n;
+        if (best != NULL) {
+            n = *best;
+            *best = n->next;
+        } else {
+            /* with room to spare: the next tick's members, a little
+             * longer, then fit in it once it is kept */
+            size_t cap = len + 1 > BLOCK_MIN ? (len + len / 2 + BLOCK_MIN) / BLOCK_MIN * BLOCK_MIN
+                                             : BLOCK_MIN;
+            if ((n = malloc(sizeof *n + cap)) == NULL)
+                return NULL;
+            n->used = 0;
+            n->cap = cap;
+        }
         n->next = k;
         b->blocks = k = n;
     }

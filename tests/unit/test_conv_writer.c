@@ -388,6 +388,48 @@ static void test_a_ticks_members_are_read_back_once_committed(void **state)
     members_reader_close(r);
 }
 
+/* Batches recycle their string blocks (a tick's members are one string
+ * of hundreds of kilobytes): each of many ticks, handed over without
+ * waiting and of sizes that grow and shrink, must be written as it was
+ * given, never with a later tick's bytes in a block it shared. */
+static void test_recycled_blocks_keep_every_ticks_members(void **state)
+{
+    fixture *f = *state;
+    enum { TICKS = 3 * CONV_WRITER_QUEUED_MAX, BASE = 100000 };
+    for (int64_t t = 0; t < TICKS; t++) {
+        int64_t first = t * BASE + 1, count = 4000 + (t % 5) * 3000; /* ~70-230 KB */
+        char *body;
+        size_t len = members_body(&body, first, first + count - 1, 0);
+        char thread[16];
+        snprintf(thread, sizeof thread, "b%lld", (long long)t);
+        conv_row r = row_of(t + 1, thread, "1,2,3");
+        assert_int_equal(GW_OK, conv_writer_conversation(f->w, &r));
+        assert_int_equal(GW_OK, conv_writer_members(f->w, first, first + count - 1, body, len));
+        free(body);
+        assert_int_equal(GW_OK, conv_writer_submit(f->w, first + count - 1, 1));
+    }
+    assert_int_equal(GW_OK, conv_writer_wait(f->w));
+    assert_int_equal(TICKS, others_see(f, "SELECT count(*) FROM conversations"));
+
+    char err[256];
+    members_reader *rd = NULL;
+    assert_int_equal(GW_OK, members_reader_open(f->path, &rd, err, sizeof err));
+    for (int64_t t = 0; t < TICKS; t++) {
+        int64_t first = t * BASE + 1, last = first + 4000 + (t % 5) * 3000 - 1;
+        members_walk w;
+        assert_int_equal(1, members_reader_find(rd, first, &w));
+        assert_int_equal(first, w.first);
+        assert_int_equal(last, w.last);
+        int64_t probes[] = {first, first + 1234, last - 1, last};
+        for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+            char want[32];
+            snprintf(want, sizeof want, "\"m\":%lld", (long long)probes[i]);
+            expect_members(&w, probes[i], want);
+        }
+    }
+    members_reader_close(rd);
+}
+
 static void test_the_close_writes_every_batch_handed_over(void **state)
 {
     fixture *f = *state;
@@ -417,6 +459,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_full_queue_makes_the_hand_over_wait, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_ticks_members_are_read_back_once_committed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_recycled_blocks_keep_every_ticks_members, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_the_close_writes_every_batch_handed_over, setup,
                                         teardown),
