@@ -4,10 +4,12 @@
  * a crash after the log's commit and before the service's is made good
  * at the next start by deciding those events again (none of them left),
  * a close lost with the service's tick included; the members of events
- * the log pruned go with them; and an older data
- * directory's tables move out of the log's database. Real SQLite files in a temporary directory, the real
- * pipeline and service; the "crash" frees the service without its
- * commit, as a kill -9 between the two commits would leave the files. */
+ * the log pruned go with them; an older data directory's tables move out
+ * of the log's database, and the events an older build stored with their
+ * members inside keep the ids they carry. Real SQLite files in a
+ * temporary directory, the real pipeline and service; the "crash" frees
+ * the service without its commit, as a kill -9 between the two commits
+ * would leave the files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -112,6 +114,24 @@ static void commit_both(fixture *f)
     uv_run(&f->loop, UV_RUN_NOWAIT); /* its word that the members are committed */
 }
 
+/* The event with seq, stored as text, as it leaves (egress), parsed
+ * (caller decrefs); its text in *out when out is not NULL (caller frees). */
+static json_t *egress_of(fixture *f, int64_t seq, const char *text, char **out)
+{
+    event_egress eg = conv_service_egress(f->svc);
+    egress_reader r;
+    egress_begin(&r, &eg);
+    const char *left;
+    size_t n;
+    assert_int_equal(GW_OK, egress_event(&r, seq, text, strlen(text), &left, &n));
+    json_t *ev = json_loadb(left, n, 0, NULL);
+    if (out != NULL)
+        *out = strndup(left, n);
+    egress_end(&r);
+    assert_non_null(ev);
+    return ev;
+}
+
 /* The ids the event leaves with (its members, kept beside the log, added
  * as a sink gets them): its conversation's and (contact not NULL) its
  * contact's. */
@@ -125,16 +145,8 @@ static void ids_of(fixture *f, const char *native, int64_t *conv, int64_t *conta
     assert_null(json_object_get(stored, "conversation_id")); /* not in the stored event */
     char *text = json_dumps(stored, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(stored);
-    event_egress eg = conv_service_egress(f->svc);
-    egress_reader r;
-    egress_begin(&r, &eg);
-    const char *out;
-    size_t n;
-    assert_int_equal(GW_OK, egress_event(&r, seq, text, strlen(text), &out, &n));
-    json_t *ev = json_loadb(out, n, 0, NULL);
-    egress_end(&r);
+    json_t *ev = egress_of(f, seq, text, NULL);
     free(text);
-    assert_non_null(ev);
     *conv = conv_id_parse("cv_", json_string_value(json_object_get(ev, "conversation_id")));
     assert_true(*conv > 0);
     if (contact != NULL) { /* an answer has none */
@@ -279,6 +291,24 @@ static int table_count(sqlite3 *db, const char *like)
     return n;
 }
 
+/* Conversation 7, open since T0 with one item, as an older build wrote it. */
+static conv_row row_seven(const char *thread, int64_t contact, const char *seqs)
+{
+    return (conv_row){.id = 7,
+                      .network = "mock",
+                      .account = "acme",
+                      .thread = thread,
+                      .contact = contact,
+                      .visibility = "public",
+                      .state = "open",
+                      .priority = "normal",
+                      .items = 1,
+                      .first_ms = T0,
+                      .waiting_ms = T0,
+                      .last_ms = T0,
+                      .seqs = seqs};
+}
+
 static void test_an_older_data_directory_moves_its_tables_out_of_the_log(void **state)
 {
     fixture *f = *state;
@@ -286,17 +316,7 @@ static void test_an_older_data_directory_moves_its_tables_out_of_the_log(void **
     conv_store *old = NULL;
     char err[256] = "";
     assert_int_equal(GW_OK, conv_store_open(f->st, &old, err, sizeof err));
-    conv_row r = {.id = 7,
-                  .network = "mock",
-                  .account = "acme",
-                  .thread = "t7",
-                  .visibility = "public",
-                  .state = "open",
-                  .items = 1,
-                  .first_ms = T0,
-                  .waiting_ms = T0,
-                  .last_ms = T0,
-                  .seqs = ""};
+    conv_row r = row_seven("t7", 0, "");
     assert_int_equal(GW_OK, conv_store_put_conversations(old, &r, 1));
     conv_store_close(old);
     assert_int_equal(SQLITE_OK,
@@ -376,6 +396,130 @@ static void test_an_answer_finds_its_conversation_after_a_restart(void **state)
     assert_int_equal(c1, answered);
     row_copy r = row_of(f, c1);
     assert_string_equal("answered", r.state);
+}
+
+/* What a build from before stop 38 did: its observer set the members on
+ * the event before it was stored. */
+static void old_annotate(void *arg, json_t *ev, const pipeline_item *it, uint64_t now_ms)
+{
+    (void)it;
+    (void)now_ms;
+    json_object_set_new(ev, "conversation_id", json_string(arg));
+    json_object_set_new(ev, "contact", json_pack("{s:s, s:s, s:s, s:I}", "id", "ct_3",
+                                                 "display_name", "u1", "handle", "u1",
+                                                 "followers", (json_int_t)10));
+}
+
+static void ingest_old(fixture *f, const char *native, const char *thread, const char *conv_id)
+{
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:I}}", "type", "mention",
+                           "visibility", "public", "native_id", native, "thread_id", thread, "text",
+                           "@acme where is my parcel", "author", "id", "u1", "handle", "u1",
+                           "followers", (json_int_t)10);
+    pipeline_observer obs = {.annotate = old_annotate, .arg = (void *)conv_id};
+    pipeline_hooks hooks = {.observer = &obs};
+    pipeline_stats stats = {0};
+    char err[256] = "";
+    f->now += 1000;
+    if (pipeline_ingest_hooked(f->st, "mock", "acme", ev, (uint64_t)f->now, &stats, &hooks, err,
+                               sizeof err) != 1)
+        fail_msg("ingest %s: %s", native, err);
+}
+
+static int copy_line(void *arg, int64_t seq, const char *json, size_t len)
+{
+    (void)seq;
+    *(char **)arg = strndup(json, len);
+    return 0;
+}
+
+/* The event with seq as it leaves, read from the log as stored; its
+ * text in *text (caller frees both). */
+static json_t *leaves_as(fixture *f, int64_t seq, char **text)
+{
+    char *stored = NULL;
+    assert_true(store_read_upto(f->st, seq - 1, seq, 1, copy_line, &stored) >= 0);
+    assert_non_null(stored);
+    json_t *ev = egress_of(f, seq, stored, text);
+    free(stored);
+    return ev;
+}
+
+/* A data directory an older build left: two events carrying their
+ * members, conversation 7 and contact 3 in conversations.db, the first
+ * event applied, the second not (a kill -9 between the two commits).
+ * After the upgrade the ids they carry stand: the first leaves with its
+ * own members and nothing added, the second is applied again into
+ * conversation 7, a new item of the thread joins it, and an answer to
+ * the first finds it. */
+static void test_events_an_older_build_stored_keep_the_ids_they_carry(void **state)
+{
+    fixture *f = *state;
+    ingest_old(f, "o-1", "t1", "cv_7");
+    ingest_old(f, "o-2", "t1", "cv_7");
+    assert_int_equal(GW_OK, store_commit(f->st));
+    store *db = NULL;
+    conv_store *cs = NULL;
+    contact_store *ks = NULL;
+    store_options bare = {.bare = 1};
+    char err[256] = "";
+    assert_int_equal(GW_OK, store_open(f->conv_path, &bare, &db, err, sizeof err));
+    assert_int_equal(GW_OK, conv_store_open(db, &cs, err, sizeof err));
+    assert_int_equal(GW_OK, contact_store_open(cs, &ks, err, sizeof err));
+    conv_row r = row_seven("t1", 3, "1");
+    contact_row k = {.id = 3,
+                     .network = "mock",
+                     .author = "u1",
+                     .handle = "u1",
+                     .followers = 10,
+                     .first_ms = T0,
+                     .last_ms = T0,
+                     .items = 1,
+                     .open = 1,
+                     .person = 3};
+    assert_int_equal(GW_OK, conv_store_put_conversations(cs, &r, 1));
+    assert_int_equal(GW_OK, contact_store_put(ks, &k));
+    assert_int_equal(GW_OK, conv_store_set_applied(cs, 1));
+    assert_int_equal(GW_OK, store_commit(db));
+    contact_store_close(ks);
+    conv_store_close(cs);
+    store_close(db);
+
+    service_open(f);
+    row_copy seven = row_of(f, 7);
+    assert_int_equal(2, seven.items);
+    assert_string_equal("1,2", seven.seqs);
+    for (int64_t seq = 1; seq <= 2; seq++) { /* applied before, and applied again */
+        char *text = NULL;
+        json_t *ev = leaves_as(f, seq, &text);
+        assert_string_equal("cv_7", json_string_value(json_object_get(ev, "conversation_id")));
+        assert_string_equal(
+            "ct_3", json_string_value(json_object_get(json_object_get(ev, "contact"), "id")));
+        /* once: nothing was added beside what it carries */
+        const char *once = strstr(text, "\"conversation_id\"");
+        assert_non_null(once);
+        assert_null(strstr(once + 1, "\"conversation_id\""));
+        assert_null(strstr(strstr(text, "\"contact\"") + 1, "\"contact\""));
+        json_decref(ev);
+        free(text);
+    }
+
+    ingest(f, "n-1", "t1", "u1");
+    commit_both(f);
+    int64_t c, ct;
+    ids_of(f, "n-1", &c, &ct);
+    assert_int_equal(7, c);
+    assert_int_equal(3, ct);
+
+    json_t *ans = json_pack("{s:s, s:s, s:s, s:s}", "type", "action.succeeded", "visibility",
+                            "public", "native_id", "act-9", "in_reply_to", "o-1");
+    pipeline_observer obs = conv_service_observer(f->svc);
+    pipeline_stats stats = {0};
+    f->now += 1000;
+    assert_int_equal(1, pipeline_ingest_host_observed(f->st, "mock", "acme", ans,
+                                                      (uint64_t)f->now, &stats, &obs));
+    commit_both(f);
+    assert_string_equal("answered", row_of(f, 7).state);
 }
 
 static void test_a_log_behind_the_file_skips_the_seqs_it_lost(void **state)
@@ -466,6 +610,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_members_of_pruned_events_go_with_them, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_an_answer_finds_its_conversation_after_a_restart,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_an_older_build_stored_keep_the_ids_they_carry,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_log_behind_the_file_skips_the_seqs_it_lost, setup,
                                         teardown),
