@@ -18,6 +18,7 @@
 #include "api/events_api.h"
 #include "api/routes.h"
 #include "base/clock.h"
+#include "base/heap_pages.h"
 #include "daemon/durable.h"
 #include "engine/account.h"
 #include "engine/dispatch.h"
@@ -49,6 +50,7 @@ typedef struct gateway {
     datadir_lock lock;           /* held from before the store opens to exit */
     actions_nats *nats_actions;  /* action requests over NATS, or NULL */
     uv_prepare_t commit_handle;  /* group commit before the loop blocks */
+    heap_pages heap;             /* the loop's heap, advised as it grows */
     uv_check_t ready_handle;     /* runs immediate fetches after I/O */
     uv_timer_t retention_timer;
     uv_timer_t shutdown_timer;
@@ -201,6 +203,7 @@ static void commit_phase(gateway *gw)
 static void commit_cb(uv_prepare_t *h)
 {
     gateway *gw = h->data;
+    heap_pages_advise(&gw->heap); /* what the last iteration's work grew */
     commit_phase(gw);
     tick_long lt;
     /* the last iterations of a stop free everything: nobody waits on them */
@@ -549,6 +552,8 @@ static void log_ready(gw_runtime *rt)
 int gateway_run(gw_runtime *rt)
 {
     gateway *gw = gateway_of(rt);
+    if (heap_pages_start(&gw->heap) != GW_OK)
+        log_debug(&rt->log, "core", "the heap is not advised for huge pages: not glibc's");
     uv_prepare_start(&gw->commit_handle, commit_cb);
     uv_check_start(&gw->ready_handle, ready_cb);
     if (gw->retention_ms > 0)
