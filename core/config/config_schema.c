@@ -66,6 +66,14 @@ const gw_option config_gateway_options[] = {
              "a log that exists keeps its own. 16KB costs the event loop least per event; "
              "4KB writes a third as much to disk when event ids are random (YouTube, Yelp) "
              "and they come a few at a time"},
+    {.name = "huge_pages",
+     .type = GW_OPT_BOOL,
+     .default_value = "true",
+     .help = "advise the event loop's heap, as it grows, for transparent huge pages "
+             "(where /sys/kernel/mm/transparent_hugepage/enabled is madvise or always): "
+             "under a flood with conversations it spares the loop most of its page faults; "
+             "false where huge pages' compaction stalls matter more on a host whose memory "
+             "is fragmented"},
     {.name = "fetch_timeout",
      .type = GW_OPT_DURATION,
      .flags = GW_OPTF_BOUNDED,

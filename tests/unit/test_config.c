@@ -112,7 +112,7 @@ static void test_empty_file_gets_every_default(void **state)
 
     assert_string_equal(cfg->path, "gateway.toml");
     assert_string_equal(cfg->dir, BASE);
-    assert_int_equal(json_object_size(g), 16);
+    assert_int_equal(json_object_size(g), 17);
     assert_string_equal(str_at(g, "data_dir"), BASE "/var");
     assert_string_equal(str_at(g, "plugin_dir"), BASE "/build/plugins");
     assert_string_equal(str_at(g, "log_level"), "info");
@@ -121,6 +121,7 @@ static void test_empty_file_gets_every_default(void **state)
     assert_int_equal(int_at(g, "idempotency_window"), 86400000LL);
     assert_string_equal(str_at(g, "synchronous"), "full");
     assert_string_equal(str_at(g, "log_page_size"), "16KB");
+    assert_true(json_is_true(json_object_get(g, "huge_pages")));
     assert_int_equal(int_at(g, "fetch_timeout"), 60000);
     assert_int_equal(int_at(g, "max_failures"), 5);
     assert_int_equal(int_at(g, "retry_base"), 1000);
@@ -215,13 +216,13 @@ static void test_unknown_key_without_suggestion(void **state)
     EXPECT_ERRORS("[gateway]\nzzz = 1\n",
                   "gateway.toml:2:1: gateway.zzz: unknown key; expected one of data_dir, "
                   "plugin_dir, log_level, retention, action_retention, idempotency_window, "
-                  "synchronous, log_page_size, fetch_timeout, max_failures, "
+                  "synchronous, log_page_size, huge_pages, fetch_timeout, max_failures, "
                   "retry_base, retry_max, shutdown_timeout, isolate_networks, isolation_heartbeat, "
                   "isolation_memory_limit");
     EXPECT_ERRORS("[gateway]\n\"a b\" = 1\n",
                   "gateway.toml:2:1: gateway.\"a b\": unknown key; expected one of data_dir, "
                   "plugin_dir, log_level, retention, action_retention, idempotency_window, "
-                  "synchronous, log_page_size, fetch_timeout, max_failures, "
+                  "synchronous, log_page_size, huge_pages, fetch_timeout, max_failures, "
                   "retry_base, retry_max, shutdown_timeout, isolate_networks, isolation_heartbeat, "
                   "isolation_memory_limit");
 }
