@@ -82,7 +82,7 @@ struct conv_writer {
     batch *filling; /* the loop's */
     int lost;       /* the loop's: a row could not be added (no memory) */
     pthread_mutex_t mu;
-    pthread_cond_t work, idle; /* idle: a batch has run */
+    pthread_cond_t work, idle; /* idle: a batch has run, or a full queue has room */
     /* under mu */
     batch *head, *tail; /* handed over, not yet run */
     size_t queued;      /* how many */
@@ -404,7 +404,10 @@ static void *writer_main(void *arg)
         w->head = b->next;
         if (w->head == NULL)
             w->tail = NULL;
-        w->queued--;
+        /* room in the queue: a hand-over waiting for it goes on now,
+         * not once this batch has run (up to the store's busy wait) */
+        if (w->queued-- == CONV_WRITER_QUEUED_MAX)
+            pthread_cond_broadcast(&w->idle);
         int skip = w->failed;
         w->busy = 1;
         pthread_mutex_unlock(&w->mu);
