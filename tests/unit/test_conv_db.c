@@ -88,14 +88,15 @@ static int teardown(void **state)
     return rc == 0 ? 0 : -1;
 }
 
-static void ingest(fixture *f, const char *native, const char *thread, const char *author)
+/* A customer's mention through the pipeline, obs observing it. */
+static void ingest_observed(fixture *f, const char *native, const char *thread, const char *author,
+                            pipeline_observer *obs)
 {
     json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:I}}", "type", "mention",
                            "visibility", "public", "native_id", native, "thread_id", thread, "text",
                            "@acme where is my parcel", "author", "id", author, "handle", author,
                            "followers", (json_int_t)10);
-    pipeline_observer obs = conv_service_observer(f->svc);
-    pipeline_hooks hooks = {.observer = &obs};
+    pipeline_hooks hooks = {.observer = obs};
     pipeline_stats stats = {0};
     char err[256] = "";
     f->now += 1000;
@@ -103,6 +104,27 @@ static void ingest(fixture *f, const char *native, const char *thread, const cha
                                     err, sizeof err);
     if (rc != 1)
         fail_msg("ingest %s: %d %s", native, rc, err);
+}
+
+static void ingest(fixture *f, const char *native, const char *thread, const char *author)
+{
+    pipeline_observer obs = conv_service_observer(f->svc);
+    ingest_observed(f, native, thread, author, &obs);
+}
+
+/* An answer sent through the action API to the item in_reply_to, on
+ * thread (NULL: none named), as the outbox appends it. */
+static void answer(fixture *f, const char *native, const char *in_reply_to, const char *thread)
+{
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "type", "action.succeeded", "visibility",
+                           "public", "native_id", native, "in_reply_to", in_reply_to);
+    if (thread != NULL)
+        json_object_set_new(ev, "thread_id", json_string(thread));
+    pipeline_observer obs = conv_service_observer(f->svc);
+    pipeline_stats stats = {0};
+    f->now += 1000;
+    assert_int_equal(1, pipeline_ingest_host_observed(f->st, "mock", "acme", ev, (uint64_t)f->now,
+                                                      &stats, &obs));
 }
 
 /* A tick as the daemon commits it: the log's, then the service's. */
@@ -132,19 +154,29 @@ static json_t *egress_of(fixture *f, int64_t seq, const char *text, char **out)
     return ev;
 }
 
-/* The ids the event leaves with (its members, kept beside the log, added
- * as a sink gets them): its conversation's and (contact not NULL) its
- * contact's. */
-static void ids_of(fixture *f, const char *native, int64_t *conv, int64_t *contact)
+/* The mock event native as the log holds it, as text (caller frees), and
+ * its seq. */
+static char *stored_text(fixture *f, const char *native, int64_t *seq)
 {
     char id[64];
     snprintf(id, sizeof id, "mock:%s", native);
     json_t *stored = NULL;
     assert_int_equal(GW_OK, store_event_get(f->st, id, &stored));
-    int64_t seq = json_integer_value(json_object_get(stored, "seq"));
-    assert_null(json_object_get(stored, "conversation_id")); /* not in the stored event */
+    *seq = json_integer_value(json_object_get(stored, "seq"));
     char *text = json_dumps(stored, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(stored);
+    assert_non_null(text);
+    return text;
+}
+
+/* The ids the event leaves with (its members, kept beside the log, added
+ * as a sink gets them): its conversation's and (contact not NULL) its
+ * contact's. */
+static void ids_of(fixture *f, const char *native, int64_t *conv, int64_t *contact)
+{
+    int64_t seq;
+    char *text = stored_text(f, native, &seq);
+    assert_null(strstr(text, "\"conversation_id\"")); /* not in the stored event */
     json_t *ev = egress_of(f, seq, text, NULL);
     free(text);
     *conv = conv_id_parse("cv_", json_string_value(json_object_get(ev, "conversation_id")));
@@ -382,14 +414,7 @@ static void test_an_answer_finds_its_conversation_after_a_restart(void **state)
     ids_of(f, "h-1", &c1, &k);
     service_end(f, 1);
     service_open(f);
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "action.succeeded", "visibility",
-                           "public", "native_id", "act-1", "in_reply_to", "h-1", "thread_id",
-                           "elsewhere");
-    pipeline_observer obs = conv_service_observer(f->svc);
-    pipeline_stats stats = {0};
-    f->now += 1000;
-    assert_int_equal(1, pipeline_ingest_host_observed(f->st, "mock", "acme", ev, (uint64_t)f->now,
-                                                      &stats, &obs));
+    answer(f, "act-1", "h-1", "elsewhere");
     commit_both(f);
     int64_t answered;
     ids_of(f, "act-1", &answered, NULL);
@@ -412,34 +437,16 @@ static void old_annotate(void *arg, json_t *ev, const pipeline_item *it, uint64_
 
 static void ingest_old(fixture *f, const char *native, const char *thread, const char *conv_id)
 {
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:I}}", "type", "mention",
-                           "visibility", "public", "native_id", native, "thread_id", thread, "text",
-                           "@acme where is my parcel", "author", "id", "u1", "handle", "u1",
-                           "followers", (json_int_t)10);
     pipeline_observer obs = {.annotate = old_annotate, .arg = (void *)conv_id};
-    pipeline_hooks hooks = {.observer = &obs};
-    pipeline_stats stats = {0};
-    char err[256] = "";
-    f->now += 1000;
-    if (pipeline_ingest_hooked(f->st, "mock", "acme", ev, (uint64_t)f->now, &stats, &hooks, err,
-                               sizeof err) != 1)
-        fail_msg("ingest %s: %s", native, err);
+    ingest_observed(f, native, thread, "u1", &obs);
 }
 
-static int copy_line(void *arg, int64_t seq, const char *json, size_t len)
+/* The mock event native as it leaves, parsed; its text in *text (caller
+ * frees both). */
+static json_t *leaves_as(fixture *f, const char *native, char **text)
 {
-    (void)seq;
-    *(char **)arg = strndup(json, len);
-    return 0;
-}
-
-/* The event with seq as it leaves, read from the log as stored; its
- * text in *text (caller frees both). */
-static json_t *leaves_as(fixture *f, int64_t seq, char **text)
-{
-    char *stored = NULL;
-    assert_true(store_read_upto(f->st, seq - 1, seq, 1, copy_line, &stored) >= 0);
-    assert_non_null(stored);
+    int64_t seq;
+    char *stored = stored_text(f, native, &seq);
     json_t *ev = egress_of(f, seq, stored, text);
     free(stored);
     return ev;
@@ -489,9 +496,10 @@ static void test_events_an_older_build_stored_keep_the_ids_they_carry(void **sta
     row_copy seven = row_of(f, 7);
     assert_int_equal(2, seven.items);
     assert_string_equal("1,2", seven.seqs);
-    for (int64_t seq = 1; seq <= 2; seq++) { /* applied before, and applied again */
+    static const char *const olds[] = {"o-1", "o-2"}; /* applied before, and applied again */
+    for (size_t i = 0; i < 2; i++) {
         char *text = NULL;
-        json_t *ev = leaves_as(f, seq, &text);
+        json_t *ev = leaves_as(f, olds[i], &text);
         assert_string_equal("cv_7", json_string_value(json_object_get(ev, "conversation_id")));
         assert_string_equal(
             "ct_3", json_string_value(json_object_get(json_object_get(ev, "contact"), "id")));
@@ -511,13 +519,7 @@ static void test_events_an_older_build_stored_keep_the_ids_they_carry(void **sta
     assert_int_equal(7, c);
     assert_int_equal(3, ct);
 
-    json_t *ans = json_pack("{s:s, s:s, s:s, s:s}", "type", "action.succeeded", "visibility",
-                            "public", "native_id", "act-9", "in_reply_to", "o-1");
-    pipeline_observer obs = conv_service_observer(f->svc);
-    pipeline_stats stats = {0};
-    f->now += 1000;
-    assert_int_equal(1, pipeline_ingest_host_observed(f->st, "mock", "acme", ans,
-                                                      (uint64_t)f->now, &stats, &obs));
+    answer(f, "act-9", "o-1", NULL);
     commit_both(f);
     assert_string_equal("answered", row_of(f, 7).state);
 }
