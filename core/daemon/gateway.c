@@ -50,8 +50,7 @@ typedef struct gateway {
     datadir_lock lock;           /* held from before the store opens to exit */
     actions_nats *nats_actions;  /* action requests over NATS, or NULL */
     uv_prepare_t commit_handle;  /* group commit before the loop blocks */
-    int huge_pages;              /* [gateway] huge_pages */
-    heap_pages heap;             /* the loop's heap, advised as it grows */
+    heap_pages heap;             /* the loop's heap, advised as it grows ([gateway] huge_pages) */
     uv_check_t ready_handle;     /* runs immediate fetches after I/O */
     uv_timer_t retention_timer;
     uv_timer_t shutdown_timer;
@@ -443,7 +442,12 @@ int gateway_open(gw_runtime *rt, gw_config *cfg, plugin_set *plugins, gw_log_lev
     const json_t *g = cfg->gateway;
     gw->shutdown_timeout_ms = config_u64(g, "shutdown_timeout");
     gw->retention_ms = (int64_t)config_u64(g, "retention");
-    gw->huge_pages = json_is_true(json_object_get(g, "huge_pages"));
+    if (!json_is_true(json_object_get(g, "huge_pages")))
+        log_debug(&rt->log, "core", "heap: not advised for huge pages ([gateway] huge_pages)");
+    else if (heap_pages_start(&gw->heap) != GW_OK)
+        log_debug(&rt->log, "core", "heap: not advised for huge pages (not glibc's heap)");
+    else
+        log_debug(&rt->log, "core", "heap: advised for transparent huge pages as it grows");
 
     int rc = start_loop(gw, err, errlen);
     if (rc != GW_OK)
@@ -554,12 +558,6 @@ static void log_ready(gw_runtime *rt)
 int gateway_run(gw_runtime *rt)
 {
     gateway *gw = gateway_of(rt);
-    if (!gw->huge_pages)
-        log_debug(&rt->log, "core", "heap: not advised for huge pages ([gateway] huge_pages)");
-    else if (heap_pages_start(&gw->heap) != GW_OK)
-        log_debug(&rt->log, "core", "heap: not advised for huge pages (not glibc's heap)");
-    else
-        log_debug(&rt->log, "core", "heap: advised for transparent huge pages as it grows");
     uv_prepare_start(&gw->commit_handle, commit_cb);
     uv_check_start(&gw->ready_handle, ready_cb);
     if (gw->retention_ms > 0)
