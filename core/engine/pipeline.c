@@ -281,7 +281,7 @@ static int normalise_and_append(store *st, const char *network, const char *acco
     int64_t seq = 0;
     rc = store_append_parts(st, ev, parts, 1, &seq);
     if (rc == 1 && obs != NULL && obs->stored != NULL)
-        obs->stored(obs->arg, ev, seq, en);
+        obs->stored(obs->arg, ev, item, seq, en, now_ms);
     if (rc == 1)
         stats->accepted++;
     else if (rc == 0)

@@ -95,19 +95,21 @@ struct pipeline_enriched {
 
 /* Observer (conversations, core/service/): sees every event on its way
  * into the log. annotate(arg, event, item, now_ms) runs after the host
- * members are set and before the append, and prepares what stored()
- * applies (the conversation service decides there the members it keeps
- * beside the log, engine/egress.h); item has the host members and, for
- * a plugin's item (item->validated), the members validation found (the
- * nulls among them are gone from the event by then); stored(arg, event,
- * seq, enriched) runs after the event was appended as new, with the
- * event as stored (borrowed) and what the enrichment decided beside it
- * (never NULL). An event annotated but not
- * stored (a duplicate, an error) gets no stored() call: annotate must
- * only prepare what stored() applies. Either may be NULL. */
+ * members are set and before the append, and may edit the event as it is
+ * stored (the conversation service removes a plugin's own "contact");
+ * stored(arg, event, item, seq, enriched, now_ms) runs after the event
+ * was appended as new, with the event as stored (borrowed), item as
+ * annotate saw it, and what the enrichment decided beside it (never
+ * NULL): there the conversation service decides the members it keeps
+ * beside the log (engine/egress.h). item has the host members and, for a
+ * plugin's item (item->validated), the members validation found (the
+ * nulls among them are gone from the event by then, and a member
+ * annotate removed must not be read). An event not stored (a duplicate,
+ * an error) gets no stored() call. Either may be NULL. */
 typedef struct pipeline_observer {
     void (*annotate)(void *arg, json_t *event, const pipeline_item *item, uint64_t now_ms);
-    void (*stored)(void *arg, const json_t *event, int64_t seq, const pipeline_enriched *enriched);
+    void (*stored)(void *arg, const json_t *event, const pipeline_item *item, int64_t seq,
+                   const pipeline_enriched *enriched, uint64_t now_ms);
     void *arg;
 } pipeline_observer;
 

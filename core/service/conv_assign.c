@@ -1,6 +1,7 @@
 /* conv_assign.c - the pipeline observer: which conversation and contact
- * an event belongs to, from memory only (no SQL per event; an answer, an
- * action.succeeded event, reads the event it answers once).
+ * an event belongs to, decided once the event is stored, from memory
+ * only (no SQL per event; an answer, an action.succeeded event, reads the
+ * event it answers once).
  *
  * Thread key: the item's thread_id, or its own native_id when the
  * network gives none (so a reply through the action API, whose outbox
@@ -20,7 +21,7 @@
 
 #define KEY_MAX 1024
 
-/* Forget what the last annotate prepared (its event was not stored). */
+/* Forget what the last decide prepared and apply did not take. */
 static void pending_drop(conv_service *svc)
 {
     conv_pending *p = &svc->pending;
@@ -114,7 +115,7 @@ static void set_conversation_id(conv_service *svc, const conv *cv)
         b->len = 0;
 }
 
-static void annotate_customer(conv_service *svc, json_t *ev, const pipeline_item *it,
+static void annotate_customer(conv_service *svc, const json_t *ev, const pipeline_item *it,
                               uint64_t now_ms)
 {
     const char *network = it->network, *account = it->account;
@@ -174,10 +175,8 @@ static void annotate_customer(conv_service *svc, json_t *ev, const pipeline_item
         shown.name = (char *)(p->name != NULL ? p->name : ct->name);
         if (p->followers >= 0)
             shown.followers = p->followers;
-        /* as text beside the object (observe_members); a plugin's own
-         * "contact" gives way to it, as it did when this was set */
-        if (!it->validated || it->m[PIPELINE_CONTACT] != NULL)
-            json_object_del(ev, "contact");
+        /* as text, kept beside the log (a plugin's own "contact" was
+         * removed before the event was stored: observe_annotate) */
         size_t before = svc->members_text.len;
         if ((before > 0 && jw_raw(&svc->members_text, ",", 1) != GW_OK) ||
             conv_contact_text_of(&svc->members_text, ct, &shown, it->received_at) != GW_OK)
@@ -187,7 +186,7 @@ static void annotate_customer(conv_service *svc, json_t *ev, const pipeline_item
 
 /* An answer sent through the action API: the event it answers names the
  * conversation; without one (a private message to a thread), the thread. */
-static void annotate_answer(conv_service *svc, json_t *ev, const pipeline_item *it,
+static void annotate_answer(conv_service *svc, const json_t *ev, const pipeline_item *it,
                             uint64_t now_ms)
 {
     const char *network = it->network, *account = it->account;
@@ -218,9 +217,10 @@ static void annotate_answer(conv_service *svc, json_t *ev, const pipeline_item *
     set_conversation_id(svc, cv);
 }
 
-static void observe_annotate(void *arg, json_t *ev, const pipeline_item *it, uint64_t now_ms)
+/* What the event's members decide (svc->pending and svc->members_text),
+ * for apply. */
+static void decide(conv_service *svc, const json_t *ev, const pipeline_item *it, uint64_t now_ms)
 {
-    conv_service *svc = arg;
     pending_drop(svc);
     svc->members_text.len = 0;
     const char *type = field_str(it, ev, PIPELINE_TYPE, "type");
@@ -230,6 +230,24 @@ static void observe_annotate(void *arg, json_t *ev, const pipeline_item *it, uin
         annotate_customer(svc, ev, it, now_ms);
     else if (strcmp(type, "action.succeeded") == 0)
         annotate_answer(svc, ev, it, now_ms);
+}
+
+/* Before the append: a customer item's "contact" is the gateway's (kept
+ * beside the log, added where the event leaves), so a plugin's own gives
+ * way to it and is not stored. Everything else is decided once the event
+ * is stored (observe_stored): a duplicate, never stored, changes nothing
+ * (deciding here once made its author's contact before the store knew). */
+static void observe_annotate(void *arg, json_t *ev, const pipeline_item *it, uint64_t now_ms)
+{
+    (void)arg;
+    (void)now_ms;
+    if (it->validated && it->m[PIPELINE_CONTACT] == NULL)
+        return;
+    const char *type = field_str(it, ev, PIPELINE_TYPE, "type");
+    const json_t *author = field(it, ev, PIPELINE_AUTHOR, "author");
+    const json_t *author_id = it->validated ? it->author_id : json_object_get(author, "id");
+    if (type != NULL && strchr(type, '.') == NULL && json_is_string(author_id))
+        json_object_del(ev, "contact");
 }
 
 /* Returns 1 when *dst changed. */
@@ -305,10 +323,10 @@ static void apply_answer(conv_service *svc, conv_pending *p)
     }
 }
 
-static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipeline_enriched *en)
+/* What decide found, applied to the event stored as seq. */
+static void apply(conv_service *svc, const json_t *ev, int64_t seq, const pipeline_enriched *en)
 {
-    conv_service *svc = arg;
-    /* the members annotate wrote, kept beside the log (conv_members.c) */
+    /* the members decide wrote, kept beside the log (conv_members.c) */
     if (svc->members_text.len > 0 &&
         conv_members_add(svc, seq, svc->members_text.data, svc->members_text.len) != GW_OK)
         log_write(svc->log, GW_LOG_ERROR, "conversations", "out of memory: event seq %lld "
@@ -344,6 +362,14 @@ static void observe_stored(void *arg, const json_t *ev, int64_t seq, const pipel
                   "listed in conversation %lld", (long long)seq, (long long)cv->id);
     conv_mark(svc, cv);
     *p = (conv_pending){0};
+}
+
+static void observe_stored(void *arg, const json_t *ev, const pipeline_item *it, int64_t seq,
+                           const pipeline_enriched *en, uint64_t now_ms)
+{
+    conv_service *svc = arg;
+    decide(svc, ev, it, now_ms);
+    apply(svc, ev, seq, en);
 }
 
 pipeline_observer conv_service_observer(conv_service *svc)
@@ -462,10 +488,10 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
         /* Its members were decided but not committed (a crash between
          * the two commits: it has not left the gateway), or it was
          * stored while the service was off: decided now, as live. */
-        observe_annotate(svc, ev, &it, (uint64_t)now);
+        decide(svc, ev, &it, (uint64_t)now);
         if (!svc->pending.valid)
             return 0;
-        observe_stored(svc, ev, seq, &none);
+        apply(svc, ev, seq, &none);
         return 1;
     }
     /* An event stored with its members inside, before they were kept
@@ -474,7 +500,7 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
     int64_t ct = conv_id_parse("ct_", member(json_object_get(ev, "contact"), "id"));
     if (customer)
         replay_ids_force(svc, ev, id, ct, now, it.network, it.account, saved);
-    observe_annotate(svc, ev, &it, (uint64_t)now);
+    decide(svc, ev, &it, (uint64_t)now);
     replay_ids_restore(svc, id, ct, saved);
     conv_pending *p = &svc->pending;
     if (p->valid && p->cv->id != id) {
@@ -493,6 +519,6 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
     if (!p->valid)
         return GW_ENOENT;
     svc->members_text.len = 0; /* the event carries them */
-    observe_stored(svc, ev, seq, &none);
+    apply(svc, ev, seq, &none);
     return 1;
 }

@@ -106,7 +106,8 @@ typedef struct conv_tick {
     size_t len, cap;
 } conv_tick;
 
-/* What annotate found for the event now being appended; stored applies it. */
+/* What decide found for the event just stored; apply applies it
+ * (conv_assign.c). */
 typedef struct conv_pending {
     int valid;
     int customer;   /* a customer item (else an answer) */
@@ -117,9 +118,9 @@ typedef struct conv_pending {
     size_t join_len;
     contact *ct; /* the author's contact, or NULL */
     uint64_t now_ms;
-    /* the author's members as annotate read them (borrowed from the
-     * event, which outlives the pending state), so stored() does not
-     * look them up again */
+    /* the author's members as decide read them (borrowed from the
+     * event, which outlives the pending state), so apply does not look
+     * them up again */
     const char *handle, *name;
     json_int_t followers; /* -1: not given */
 } conv_pending;
@@ -161,9 +162,10 @@ struct conv_service {
     int64_t next_conv_id, next_contact_id;
     conv_pending pending;
     /* the pending event's "conversation_id" and "contact" members as JSON
-     * text (conv_contact_text_of), handed to the store beside the event
-     * object: building a json_t of eight members per event, to dump and
-     * free it, was a fifth of the service's cost per event */
+     * text (conv_contact_text_of), kept beside the log for where the event
+     * leaves (conv_members_add): building a json_t of eight members per
+     * event, to dump and free it, was a fifth of the service's cost per
+     * event */
     jw_buf members_text;
     /* The events' members kept beside the log (conv_members.c): this
      * tick's, handed to the writer at the commit, and the last ticks'

@@ -89,21 +89,34 @@ static int teardown(void **state)
 }
 
 /* A customer's mention through the pipeline, obs observing it. */
-static void ingest_observed(fixture *f, const char *native, const char *thread, const char *author,
-                            pipeline_observer *obs)
+/* A mock mention, as a plugin hands it over; its own "contact" member
+ * when plugin_contact is not NULL. The pipeline's return (1 stored, 0 a
+ * duplicate). */
+static int ingest_with(fixture *f, const char *native, const char *thread, const char *author,
+                       const char *plugin_contact, pipeline_observer *obs)
 {
     json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:I}}", "type", "mention",
                            "visibility", "public", "native_id", native, "thread_id", thread, "text",
                            "@acme where is my parcel", "author", "id", author, "handle", author,
                            "followers", (json_int_t)10);
+    if (plugin_contact != NULL)
+        json_object_set_new(ev, "contact", json_pack("{s:s}", "id", plugin_contact));
     pipeline_hooks hooks = {.observer = obs};
     pipeline_stats stats = {0};
     char err[256] = "";
     f->now += 1000;
     int rc = pipeline_ingest_hooked(f->st, "mock", "acme", ev, (uint64_t)f->now, &stats, &hooks,
                                     err, sizeof err);
-    if (rc != 1)
+    if (rc < 0)
         fail_msg("ingest %s: %d %s", native, rc, err);
+    return rc;
+}
+
+static void ingest_observed(fixture *f, const char *native, const char *thread, const char *author,
+                            pipeline_observer *obs)
+{
+    if (ingest_with(f, native, thread, author, NULL, obs) != 1)
+        fail_msg("ingest %s: a duplicate", native);
 }
 
 static void ingest(fixture *f, const char *native, const char *thread, const char *author)
@@ -600,6 +613,61 @@ static void test_a_failing_database_is_written_again_by_the_retry(void **state)
     assert_string_equal("2,3", two.seqs);
 }
 
+/* A duplicate (the same item delivered again, here naming another thread
+ * and author, as an edited item may) is never stored, so it decides
+ * nothing: the next new item takes conversation 2 and contact 2, and
+ * only two contacts are written. Deciding before the store knew made the
+ * duplicate's author a contact (written with no items) and used up a
+ * conversation id. */
+static void test_a_duplicate_decides_nothing(void **state)
+{
+    fixture *f = *state;
+    service_open(f);
+    pipeline_observer obs = conv_service_observer(f->svc);
+    assert_int_equal(1, ingest_with(f, "d-1", "t1", "u1", NULL, &obs));
+    assert_int_equal(0, ingest_with(f, "d-1", "t2", "u2", NULL, &obs));
+    assert_int_equal(1, ingest_with(f, "d-2", "t3", "u3", NULL, &obs));
+    commit_both(f);
+    int64_t conv, contact;
+    ids_of(f, "d-2", &conv, &contact);
+    assert_int_equal(2, conv);
+    assert_int_equal(2, contact);
+    assert_int_equal(GW_OK, conv_service_commit(f->svc));
+    assert_int_equal(GW_OK, conv_service_sync(f->svc));
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_open_v2(f->conv_path, &db, SQLITE_OPEN_READONLY, NULL));
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db, "SELECT group_concat(author) FROM contacts",
+                                                   -1, &q, NULL));
+    assert_int_equal(SQLITE_ROW, sqlite3_step(q));
+    assert_string_equal("u1,u3", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* A plugin's own "contact" member gives way to the gateway's: not
+ * stored, and the event leaves with the contact the service keeps. */
+static void test_a_plugins_own_contact_gives_way(void **state)
+{
+    fixture *f = *state;
+    service_open(f);
+    pipeline_observer obs = conv_service_observer(f->svc);
+    assert_int_equal(1, ingest_with(f, "p-1", "t1", "u1", "plugin-7", &obs));
+    commit_both(f);
+    int64_t seq;
+    char *text = stored_text(f, "p-1", &seq);
+    assert_null(strstr(text, "plugin-7"));
+    assert_null(strstr(text, "\"contact\""));
+    char *left = NULL;
+    json_t *ev = egress_of(f, seq, text, &left);
+    assert_null(strstr(left, "plugin-7"));
+    assert_string_equal("ct_1", json_string_value(json_object_get(json_object_get(ev, "contact"),
+                                                                  "id")));
+    json_decref(ev);
+    free(left);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -619,6 +687,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_failing_database_is_written_again_by_the_retry,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_duplicate_decides_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_plugins_own_contact_gives_way, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
