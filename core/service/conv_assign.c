@@ -16,6 +16,7 @@
 
 #include "gateway/error.h"
 #include "gateway/sdk.h"
+#include "service/conv_facts.h"
 #include "service/conv_service.h"
 #include "service/conv_state.h"
 
@@ -34,18 +35,6 @@ static void pending_drop(conv_service *svc)
 static const char *member(const json_t *ev, const char *key)
 {
     return json_string_value(json_object_get(ev, key));
-}
-
-/* A member of the event: from the pipeline's view when validation filled
- * it (a plugin's item), else looked up (a host event). */
-static const json_t *field(const pipeline_item *it, const json_t *ev, int m, const char *key)
-{
-    return it->validated ? it->m[m] : json_object_get(ev, key);
-}
-
-static const char *field_str(const pipeline_item *it, const json_t *ev, int m, const char *key)
-{
-    return json_string_value(field(it, ev, m, key));
 }
 
 /* network \x1f account \x1f thread into buf; its length, or 0 if too long. */
@@ -115,31 +104,22 @@ static void set_conversation_id(conv_service *svc, const conv *cv)
         b->len = 0;
 }
 
-static void annotate_customer(conv_service *svc, const json_t *ev, const pipeline_item *it,
-                              uint64_t now_ms)
+static void annotate_customer(conv_service *svc, const conv_facts *f)
 {
-    const char *network = it->network, *account = it->account;
-    const char *thread = field_str(it, ev, PIPELINE_THREAD_ID, "thread_id");
-    if (thread == NULL || *thread == '\0')
-        thread = field_str(it, ev, PIPELINE_NATIVE_ID, "native_id");
     char key[KEY_MAX];
-    size_t len = thread_key(key, network, account, thread);
+    size_t len = f->thread != NULL ? thread_key(key, f->network, f->account, f->thread) : 0;
     if (len == 0)
         return;
-    size_t net_len = strlen(network), acct_len = strlen(account);
-    const json_t *author = field(it, ev, PIPELINE_AUTHOR, "author");
-    const char *author_id =
-        json_string_value(it->validated ? it->author_id : json_object_get(author, "id"));
-    contact *ct = author_id != NULL
-                      ? conv_contact_lookup(svc, network, net_len, author_id, now_ms)
+    size_t net_len = strlen(f->network), acct_len = strlen(f->account);
+    contact *ct = f->author_id != NULL
+                      ? conv_contact_lookup(svc, f->network, net_len, f->author_id, f->now_ms)
                       : NULL;
-    int is_public = strcmp(field_str(it, ev, PIPELINE_VISIBILITY, "visibility"), "public") == 0;
     conv_pending *p = &svc->pending;
     conv *cv = strmap_get(svc->by_key, key, len);
     if (cv != NULL && cv->state == CONV_CLOSED) /* closed, not flushed yet */
         cv = NULL;
-    if (cv == NULL && !is_public &&
-        (cv = join_target(svc, ct, key, net_len + 1 + acct_len, now_ms)) != NULL) {
+    if (cv == NULL && !f->is_public &&
+        (cv = join_target(svc, ct, key, net_len + 1 + acct_len, f->now_ms)) != NULL) {
         if ((p->join_key = malloc(len + 1)) == NULL)
             return;
         memcpy(p->join_key, key, len + 1);
@@ -147,7 +127,7 @@ static void annotate_customer(conv_service *svc, const json_t *ev, const pipelin
         p->join = 1;
     }
     if (cv == NULL) {
-        cv = conv_new(svc, key, len, net_len, acct_len, is_public, ct, now_ms);
+        cv = conv_new(svc, key, len, net_len, acct_len, f->is_public, ct, f->now_ms);
         if (cv == NULL)
             return;
         p->is_new = 1;
@@ -156,80 +136,56 @@ static void annotate_customer(conv_service *svc, const json_t *ev, const pipelin
     p->customer = 1;
     p->cv = cv;
     p->ct = ct;
-    p->now_ms = now_ms;
+    p->now_ms = f->now_ms;
     set_conversation_id(svc, cv);
     if (ct != NULL) {
         /* the member shows the contact as it is once this item counts */
         contact shown = *ct;
         shown.items++;
-        shown.last_ms = (int64_t)now_ms;
+        shown.last_ms = (int64_t)f->now_ms;
         shown.open += p->is_new;
-        const json_t *followers =
-            it->validated ? it->author_followers : json_object_get(author, "followers");
-        p->handle = json_string_value(it->validated ? it->author_handle
-                                                    : json_object_get(author, "handle"));
-        p->name =
-            json_string_value(it->validated ? it->author_name : json_object_get(author, "name"));
-        p->followers = json_is_integer(followers) ? json_integer_value(followers) : -1;
-        shown.handle = (char *)(p->handle != NULL ? p->handle : ct->handle);
-        shown.name = (char *)(p->name != NULL ? p->name : ct->name);
-        if (p->followers >= 0)
-            shown.followers = p->followers;
+        shown.handle = (char *)(f->handle != NULL ? f->handle : ct->handle);
+        shown.name = (char *)(f->name != NULL ? f->name : ct->name);
+        if (f->followers >= 0)
+            shown.followers = f->followers;
         /* as text, kept beside the log (a plugin's own "contact" was
          * removed before the event was stored: observe_annotate) */
         size_t before = svc->members_text.len;
         if ((before > 0 && jw_raw(&svc->members_text, ",", 1) != GW_OK) ||
-            conv_contact_text_of(&svc->members_text, ct, &shown, it->received_at) != GW_OK)
+            conv_contact_text_of(&svc->members_text, ct, &shown, f->received_at) != GW_OK)
             svc->members_text.len = before; /* stored without the member, not lost */
     }
 }
 
 /* An answer sent through the action API: the event it answers names the
  * conversation; without one (a private message to a thread), the thread. */
-static void annotate_answer(conv_service *svc, const json_t *ev, const pipeline_item *it,
-                            uint64_t now_ms)
+static void annotate_answer(conv_service *svc, const conv_facts *f)
 {
-    const char *network = it->network, *account = it->account;
-    const char *answered = member(ev, "in_reply_to"), *thread = member(ev, "thread_id");
-    conv *cv = NULL;
+    int64_t id = f->answered_conv;
+    if (id <= 0 && f->answered_seq >= 0 && conv_members_conversation(svc, f->answered_seq, &id) != 1)
+        id = 0;
+    conv *cv = id > 0 ? conv_by_id(svc, id) : NULL;
     char key[KEY_MAX];
-    int n = answered != NULL ? snprintf(key, sizeof key, "%s:%s", network, answered) : -1;
-    if (n > 0 && (size_t)n < sizeof key) { /* the answered event's id */
-        json_t *orig = NULL;
-        if (store_event_get(svc->st, key, &orig) == GW_OK) {
-            /* carried by an event stored before the members were kept
-             * beside the log; else kept there */
-            int64_t id = conv_id_parse("cv_", member(orig, "conversation_id"));
-            const json_t *seq = json_object_get(orig, "seq");
-            if (id <= 0 && json_is_integer(seq) &&
-                conv_members_conversation(svc, json_integer_value(seq), &id) != 1)
-                id = 0;
-            cv = id > 0 ? conv_by_id(svc, id) : NULL;
-        }
-        json_decref(orig);
-    }
     size_t len;
-    if (cv == NULL && thread != NULL && (len = thread_key(key, network, account, thread)) != 0)
+    if (cv == NULL && f->thread != NULL &&
+        (len = thread_key(key, f->network, f->account, f->thread)) != 0)
         cv = strmap_get(svc->by_key, key, len);
     if (cv == NULL || cv->state == CONV_CLOSED)
         return;
-    svc->pending = (conv_pending){.valid = 1, .cv = cv, .now_ms = now_ms};
+    svc->pending = (conv_pending){.valid = 1, .cv = cv, .now_ms = f->now_ms};
     set_conversation_id(svc, cv);
 }
 
-/* What the event's members decide (svc->pending and svc->members_text),
+/* What the event's facts decide (svc->pending and svc->members_text),
  * for apply. */
-static void decide(conv_service *svc, const json_t *ev, const pipeline_item *it, uint64_t now_ms)
+static void decide(conv_service *svc, const conv_facts *f)
 {
     pending_drop(svc);
     svc->members_text.len = 0;
-    const char *type = field_str(it, ev, PIPELINE_TYPE, "type");
-    if (type == NULL)
-        return;
-    if (strchr(type, '.') == NULL)
-        annotate_customer(svc, ev, it, now_ms);
-    else if (strcmp(type, "action.succeeded") == 0)
-        annotate_answer(svc, ev, it, now_ms);
+    if (f->kind == CONV_FACT_CUSTOMER)
+        annotate_customer(svc, f);
+    else if (f->kind == CONV_FACT_ANSWER)
+        annotate_answer(svc, f);
 }
 
 /* Before the append: a customer item's "contact" is the gateway's (kept
@@ -243,9 +199,11 @@ static void observe_annotate(void *arg, json_t *ev, const pipeline_item *it, uin
     (void)now_ms;
     if (it->validated && it->m[PIPELINE_CONTACT] == NULL)
         return;
-    const char *type = field_str(it, ev, PIPELINE_TYPE, "type");
-    const json_t *author = field(it, ev, PIPELINE_AUTHOR, "author");
-    const json_t *author_id = it->validated ? it->author_id : json_object_get(author, "id");
+    const char *type =
+        json_string_value(it->validated ? it->m[PIPELINE_TYPE] : json_object_get(ev, "type"));
+    const json_t *author_id = it->validated
+                                  ? it->author_id
+                                  : json_object_get(json_object_get(ev, "author"), "id");
     if (type != NULL && strchr(type, '.') == NULL && json_is_string(author_id))
         json_object_del(ev, "contact");
 }
@@ -263,7 +221,7 @@ static int replace_string(char **dst, const char *src)
     return 1;
 }
 
-static void apply_customer(conv_pending *p, const json_t *ev, const pipeline_enriched *en)
+static void apply_customer(conv_pending *p, const conv_facts *f)
 {
     conv *cv = p->cv;
     int64_t now = (int64_t)p->now_ms;
@@ -271,17 +229,9 @@ static void apply_customer(conv_pending *p, const json_t *ev, const pipeline_enr
     cv->last_ms = now;
     if (cv->state == CONV_ANSWERED)
         cv->state = CONV_OPEN;
-    /* priority from triage (core/triage/, written beside the object as
-     * text), else from a plugin's own tags: the highest since the
-     * conversation started waiting */
-    int s = en->priority_score;
-    const char *prio = en->priority;
-    if (s < 0) {
-        const json_t *tags = json_object_get(ev, "tags");
-        const json_t *score = json_object_get(tags, "priority_score");
-        s = json_is_integer(score) ? (int)json_integer_value(score) : 0;
-        prio = member(tags, "priority");
-    }
+    /* the highest priority since the conversation started waiting */
+    int s = f->priority_score;
+    const char *prio = f->priority;
     if (cv->waiting_ms == 0 || s > cv->priority_score) {
         cv->priority_score = s < 0 ? 0 : s > 100 ? 100 : s;
         conv_set_priority(cv, prio);
@@ -295,10 +245,10 @@ static void apply_customer(conv_pending *p, const json_t *ev, const pipeline_enr
     ct->last_ms = now;
     ct->open += p->is_new;
     ct->stale = 1;
-    int changed = replace_string(&ct->handle, p->handle);
-    changed |= replace_string(&ct->name, p->name);
-    if (p->followers >= 0 && p->followers != ct->followers) {
-        ct->followers = p->followers;
+    int changed = replace_string(&ct->handle, f->handle);
+    changed |= replace_string(&ct->name, f->name);
+    if (f->followers >= 0 && f->followers != ct->followers) {
+        ct->followers = f->followers;
         changed = 1;
     }
     if (changed)
@@ -323,9 +273,10 @@ static void apply_answer(conv_service *svc, conv_pending *p)
     }
 }
 
-/* What decide found, applied to the event stored as seq. */
-static void apply(conv_service *svc, const json_t *ev, int64_t seq, const pipeline_enriched *en)
+/* What decide found, applied: f's event is stored as f->seq. */
+static void apply(conv_service *svc, const conv_facts *f)
 {
+    int64_t seq = f->seq;
     /* the members decide wrote, kept beside the log (conv_members.c) */
     if (svc->members_text.len > 0 &&
         conv_members_add(svc, seq, svc->members_text.data, svc->members_text.len) != GW_OK)
@@ -354,7 +305,7 @@ static void apply(conv_service *svc, const json_t *ev, int64_t seq, const pipeli
         strmap_put(svc->by_key, cv->alias, cv->alias_len, cv);
     }
     if (p->customer)
-        apply_customer(p, ev, en);
+        apply_customer(p, f);
     else
         apply_answer(svc, p);
     if (conv_add_seq(cv, seq) != GW_OK)
@@ -368,8 +319,10 @@ static void observe_stored(void *arg, const json_t *ev, const pipeline_item *it,
                            const pipeline_enriched *en, uint64_t now_ms)
 {
     conv_service *svc = arg;
-    decide(svc, ev, it, now_ms);
-    apply(svc, ev, seq, en);
+    conv_facts f;
+    conv_facts_of(svc->st, ev, it, seq, en, now_ms, &f);
+    decide(svc, &f);
+    apply(svc, &f);
 }
 
 pipeline_observer conv_service_observer(conv_service *svc)
@@ -404,16 +357,12 @@ void conv_close_one(conv_service *svc, conv *cv, uint64_t now_ms)
  * the service's tick (a close, by inactivity or the API, that made the
  * thread's next item open a conversation of its own). */
 
-/* The conversation holding the event's thread, as annotate_customer
- * finds it, or NULL. */
-static conv *thread_holder(conv_service *svc, const json_t *ev, const char *network,
-                           const char *account)
+/* The conversation holding the thread of f (a customer item), as
+ * annotate_customer finds it, or NULL. */
+static conv *thread_holder(conv_service *svc, const conv_facts *f)
 {
-    const char *thread = member(ev, "thread_id");
-    if (thread == NULL || *thread == '\0')
-        thread = member(ev, "native_id");
     char key[KEY_MAX];
-    size_t len = thread != NULL ? thread_key(key, network, account, thread) : 0;
+    size_t len = f->thread != NULL ? thread_key(key, f->network, f->account, f->thread) : 0;
     return len > 0 ? strmap_get(svc->by_key, key, len) : NULL;
 }
 
@@ -424,8 +373,7 @@ static conv *thread_holder(conv_service *svc, const json_t *ev, const char *netw
  * now was closed in between, by a close lost with the service's tick.
  * The same for contact ct first seen with this item. saved (the next
  * ids, to give back with replay_ids_restore) is set here. */
-static void replay_ids_force(conv_service *svc, const json_t *ev, int64_t id, int64_t ct,
-                             int64_t now, const char *network, const char *account,
+static void replay_ids_force(conv_service *svc, const conv_facts *f, int64_t id, int64_t ct,
                              int64_t saved[2])
 {
     saved[0] = saved[1] = -1;
@@ -437,7 +385,8 @@ static void replay_ids_force(conv_service *svc, const json_t *ev, int64_t id, in
         return;
     saved[0] = svc->next_conv_id;
     svc->next_conv_id = id;
-    conv *held = thread_holder(svc, ev, network, account);
+    conv *held = thread_holder(svc, f);
+    int64_t now = (int64_t)f->now_ms;
     if (held != NULL && held->state != CONV_CLOSED) {
         int64_t quiet = held->last_ms + (int64_t)svc->opt.close_after_ms;
         conv_close_one(svc, held,
@@ -484,14 +433,16 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
         gw_sdk_time_parse(it.received_at, &now) != 0 || now < 0)
         return GW_EINVAL;
     pipeline_enriched none = {.priority_score = -1};
+    conv_facts f;
+    conv_facts_of(svc->st, ev, &it, seq, &none, (uint64_t)now, &f);
     if (id <= 0) {
         /* Its members were decided but not committed (a crash between
          * the two commits: it has not left the gateway), or it was
          * stored while the service was off: decided now, as live. */
-        decide(svc, ev, &it, (uint64_t)now);
+        decide(svc, &f);
         if (!svc->pending.valid)
             return 0;
-        apply(svc, ev, seq, &none);
+        apply(svc, &f);
         return 1;
     }
     /* An event stored with its members inside, before they were kept
@@ -499,8 +450,8 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
     int64_t saved[2] = {-1, -1};
     int64_t ct = conv_id_parse("ct_", member(json_object_get(ev, "contact"), "id"));
     if (customer)
-        replay_ids_force(svc, ev, id, ct, now, it.network, it.account, saved);
-    decide(svc, ev, &it, (uint64_t)now);
+        replay_ids_force(svc, &f, id, ct, saved);
+    decide(svc, &f);
     replay_ids_restore(svc, id, ct, saved);
     conv_pending *p = &svc->pending;
     if (p->valid && p->cv->id != id) {
@@ -519,6 +470,6 @@ int conv_assign_replay(conv_service *svc, json_t *ev, int64_t seq)
     if (!p->valid)
         return GW_ENOENT;
     svc->members_text.len = 0; /* the event carries them */
-    apply(svc, ev, seq, &none);
+    apply(svc, &f);
     return 1;
 }

@@ -118,11 +118,6 @@ typedef struct conv_pending {
     size_t join_len;
     contact *ct; /* the author's contact, or NULL */
     uint64_t now_ms;
-    /* the author's members as decide read them (borrowed from the
-     * event, which outlives the pending state), so apply does not look
-     * them up again */
-    const char *handle, *name;
-    json_int_t followers; /* -1: not given */
 } conv_pending;
 
 struct conv_service {
