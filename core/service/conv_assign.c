@@ -162,7 +162,8 @@ static void annotate_customer(conv_service *svc, const conv_facts *f)
 static void annotate_answer(conv_service *svc, const conv_facts *f)
 {
     int64_t id = f->answered_conv;
-    if (id <= 0 && f->answered_seq >= 0 && conv_members_conversation(svc, f->answered_seq, &id) != 1)
+    if (id <= 0 && f->answered_seq >= 0 &&
+        conv_members_conversation(svc, f->answered_seq, &id) != 1)
         id = 0;
     conv *cv = id > 0 ? conv_by_id(svc, id) : NULL;
     char key[KEY_MAX];
