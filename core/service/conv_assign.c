@@ -104,7 +104,7 @@ static void set_conversation_id(conv_service *svc, const conv *cv)
         b->len = 0;
 }
 
-static void annotate_customer(conv_service *svc, const conv_facts *f)
+static void decide_customer(conv_service *svc, const conv_facts *f)
 {
     char key[KEY_MAX];
     size_t len = f->thread != NULL ? thread_key(key, f->network, f->account, f->thread) : 0;
@@ -159,7 +159,7 @@ static void annotate_customer(conv_service *svc, const conv_facts *f)
 
 /* An answer sent through the action API: the event it answers names the
  * conversation; without one (a private message to a thread), the thread. */
-static void annotate_answer(conv_service *svc, const conv_facts *f)
+static void decide_answer(conv_service *svc, const conv_facts *f)
 {
     int64_t id = f->answered_conv;
     if (id <= 0 && f->answered_seq >= 0 &&
@@ -184,9 +184,9 @@ static void decide(conv_service *svc, const conv_facts *f)
     pending_drop(svc);
     svc->members_text.len = 0;
     if (f->kind == CONV_FACT_CUSTOMER)
-        annotate_customer(svc, f);
+        decide_customer(svc, f);
     else if (f->kind == CONV_FACT_ANSWER)
-        annotate_answer(svc, f);
+        decide_answer(svc, f);
 }
 
 /* Before the append: a customer item's "contact" is the gateway's (kept
@@ -359,7 +359,7 @@ void conv_close_one(conv_service *svc, conv *cv, uint64_t now_ms)
  * thread's next item open a conversation of its own). */
 
 /* The conversation holding the thread of f (a customer item), as
- * annotate_customer finds it, or NULL. */
+ * decide_customer finds it, or NULL. */
 static conv *thread_holder(conv_service *svc, const conv_facts *f)
 {
     char key[KEY_MAX];
